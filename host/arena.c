@@ -1,0 +1,182 @@
+/* arena.c: plans tensors into one buffer per role, allocates it with a message that names the
+ * tensor and the device limits when it does not fit, and moves data in and out of views. */
+#include "arena.h"
+#include "error.h"
+#include "launch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB(x) ((double)(x) / (1024.0 * 1024.0))
+
+struct ampcl_arena *ampcl_arena_create(const char *role)
+{
+	struct ampcl_arena *a = calloc(1, sizeof(*a));
+	if (!a)
+		abort();
+	snprintf(a->role, sizeof(a->role), "%s", role);
+	return a;
+}
+
+void ampcl_arena_free(struct ampcl_arena *arena)
+{
+	if (!arena)
+		return;
+	if (arena->buf)
+		clReleaseMemObject(arena->buf);
+	free(arena->entries);
+	free(arena);
+}
+
+size_t ampcl_tensor_count(const struct ampcl_tensor *t)
+{
+	size_t n = 1;
+	for (int i = 0; i < t->ndim; i++)
+		n *= (size_t)t->shape[i];
+	return n;
+}
+
+ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, int ndim,
+				 const int *shape, struct ampcl_tensor *out)
+{
+	if (arena->buf)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "arena '%s' is already allocated: reserve '%s' before commit",
+				       arena->role, name);
+	if (ndim < 1 || ndim > AMPCL_MAX_DIMS)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "tensor '%s': %d dimensions (1..%d)",
+				       name, ndim, AMPCL_MAX_DIMS);
+	memset(out, 0, sizeof(*out));
+	out->arena = arena;
+	out->ndim = ndim;
+	for (int i = 0; i < ndim; i++) {
+		if (shape[i] <= 0)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "tensor '%s': dimension %d is %d (must be > 0)", name,
+					       i, shape[i]);
+		out->shape[i] = shape[i];
+	}
+	out->offset = ampcl_round_up(arena->size, AMPCL_ARENA_ALIGN);
+	size_t bytes = ampcl_tensor_count(out) * sizeof(float);
+	arena->size = out->offset + bytes;
+
+	arena->entries = realloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
+	if (!arena->entries)
+		abort();
+	struct ampcl_arena_entry *e = &arena->entries[arena->nentries++];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->offset = out->offset;
+	e->bytes = bytes;
+	return AMPCL_OK;
+}
+
+static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena, size_t limit,
+			    const char *what, cl_int cl_err)
+{
+	const char *culprit = arena->nentries ? arena->entries[arena->nentries - 1].name : "?";
+	size_t culprit_bytes = arena->nentries ? arena->entries[arena->nentries - 1].bytes : 0;
+	for (int i = 0; i < arena->nentries; i++)
+		if (arena->entries[i].offset + arena->entries[i].bytes > limit) {
+			culprit = arena->entries[i].name;
+			culprit_bytes = arena->entries[i].bytes;
+			break;
+		}
+	const struct ampcl_device_desc *d = &ctx->caps.desc;
+	return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+			       "cannot allocate the %s arena (%.1f MiB) on %s: %s; tensor '%s' "
+			       "(%.1f MiB) crosses the limit (max allocation %.1f MiB, global "
+			       "memory %.1f MiB)%s%s; use a smaller --batch or --width",
+			       arena->role, MIB(arena->size), d->name, what, culprit,
+			       MIB(culprit_bytes), MIB(d->max_alloc_bytes), MIB(d->global_mem_bytes),
+			       cl_err ? ", OpenCL said " : "", cl_err ? ampcl_cl_error_name(cl_err) : "");
+}
+
+ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *arena)
+{
+	if (arena->buf)
+		return AMPCL_OK;
+	size_t size = arena->size ? arena->size : AMPCL_ARENA_ALIGN;
+	if (size > ctx->caps.desc.max_alloc_bytes)
+		return too_big(ctx, arena, ctx->caps.desc.max_alloc_bytes,
+			       "larger than one allocation may be", 0);
+	cl_int err;
+	cl_mem buf = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, size, NULL, &err);
+	if (err != CL_SUCCESS)
+		return too_big(ctx, arena, ctx->caps.desc.max_alloc_bytes, "the allocation failed",
+			       err);
+	arena->buf = buf;
+	/* drivers allocate lazily: touching the buffer now makes a shortage show here */
+	ampcl_status st = ampcl_arena_fill(ctx, arena, 0.0f);
+	if (st == AMPCL_OK) {
+		err = clFinish(ctx->queue);
+		if (err != CL_SUCCESS)
+			st = err;
+	}
+	if (st != AMPCL_OK) {
+		clReleaseMemObject(arena->buf);
+		arena->buf = NULL;
+		return too_big(ctx, arena, 0, "the device could not back it", st);
+	}
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *arena, float value)
+{
+	size_t size = ampcl_round_up(arena->size ? arena->size : AMPCL_ARENA_ALIGN, sizeof(float));
+	cl_int err = clEnqueueFillBuffer(ctx->queue, arena->buf, &value, sizeof(value), 0, size, 0,
+					 NULL, NULL);
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "filling the %s arena (%zu bytes) failed: %s", arena->role,
+				       size, ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}
+
+static ampcl_status check_view(const struct ampcl_tensor *t, const char *what)
+{
+	if (!t->arena || !t->arena->buf)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: the tensor's arena '%s' is not allocated yet", what,
+				       t->arena ? t->arena->role : "(none)");
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				const float *src)
+{
+	ampcl_status st = check_view(t, "tensor write");
+	if (st)
+		return st;
+	cl_int err = clEnqueueWriteBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
+					  ampcl_tensor_count(t) * sizeof(float), src, 0, NULL, NULL);
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "writing %zu floats to the %s arena failed: %s",
+				       ampcl_tensor_count(t), t->arena->role, ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t, float *dst)
+{
+	ampcl_status st = check_view(t, "tensor read");
+	if (st)
+		return st;
+	cl_int err = clEnqueueReadBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
+					 ampcl_tensor_count(t) * sizeof(float), dst, 0, NULL, NULL);
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "reading %zu floats from the %s arena failed: %s",
+				       ampcl_tensor_count(t), t->arena->role, ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value)
+{
+	ampcl_status st = check_view(t, "tensor fill");
+	if (st)
+		return st;
+	cl_int err = clEnqueueFillBuffer(ctx->queue, t->arena->buf, &value, sizeof(value), t->offset,
+					 ampcl_tensor_count(t) * sizeof(float), 0, NULL, NULL);
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "filling a view of the %s arena failed: %s",
+				       t->arena->role, ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}

@@ -1,0 +1,57 @@
+/* arena.h: one device buffer per role (parameters, gradients, optimizer state, activations,
+ * scratch) and tensor views into it: (arena, byte offset, shape). No sub-buffers (STYLE.md §6). */
+#ifndef AMPCL_ARENA_H
+#define AMPCL_ARENA_H
+
+#include "context.h"
+
+#define AMPCL_MAX_DIMS 4
+#define AMPCL_ARENA_ALIGN 256 /* bytes: keeps views aligned for vector loads and CLBlast */
+
+struct ampcl_arena_entry {
+	char name[96];
+	size_t offset, bytes;
+};
+
+struct ampcl_arena {
+	char role[32];
+	cl_mem buf; /* NULL until committed */
+	size_t size;
+	struct ampcl_arena_entry *entries;
+	int nentries;
+};
+
+/* A view: float32 elements at arena->buf + offset, NCHW shape. */
+struct ampcl_tensor {
+	struct ampcl_arena *arena;
+	size_t offset; /* bytes */
+	int ndim;
+	int shape[AMPCL_MAX_DIMS];
+};
+
+struct ampcl_arena *ampcl_arena_create(const char *role);
+void ampcl_arena_free(struct ampcl_arena *arena);
+/* Plans a tensor in the arena (before commit); the view is usable once the arena is committed. */
+ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, int ndim,
+				 const int *shape, struct ampcl_tensor *out);
+/* Allocates the device buffer and zeroes it. Too big for the device: AMPCL_ERR_OUT_OF_DEVICE_MEMORY
+ * with a message naming the arena, the tensor that crossed the limit, the sizes and the limits. */
+ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *arena);
+/* One fill over the whole arena (zeroing gradients is one call). */
+ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *arena, float value);
+
+size_t ampcl_tensor_count(const struct ampcl_tensor *t);
+static inline cl_mem ampcl_tensor_mem(const struct ampcl_tensor *t) { return t->arena->buf; }
+/* Offset in floats, the form kernels take (every buffer argument is (pointer, offset)). */
+static inline cl_uint ampcl_tensor_off(const struct ampcl_tensor *t)
+{
+	return (cl_uint)(t->offset / sizeof(float));
+}
+ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				const float *src);
+ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+			       float *dst);
+ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+			       float value);
+
+#endif

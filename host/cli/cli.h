@@ -1,0 +1,19 @@
+/* cli.h: what the verbs of the `ampcl` program share: exit codes (DESIGN.md: 0 ok, 1 runtime
+ * failure, 2 bad usage or input), error printing, and the verb table. */
+#ifndef AMPCL_CLI_H
+#define AMPCL_CLI_H
+
+#include "ampcl.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Prints "ampcl VERB: <last error>" and returns the exit code the status maps to. */
+int cli_fail(const char *verb, int status);
+/* Prints "ampcl VERB: message" and returns EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_is_help(const char *arg);
+
+int cmd_devices(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+
+#endif

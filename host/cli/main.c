@@ -1,0 +1,80 @@
+/* main.c: the `ampcl` program's entry: global flags (--help, --version) and the verb table.
+ * Each verb lives in its own cmd_*.c and prints its own --help. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+	{"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
+	{"selftest", cmd_selftest, "build every kernel and check results on one device"},
+};
+
+int cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+int cli_fail(const char *verb, int status)
+{
+	fprintf(stderr, "ampcl %s: %s\n", verb, ampcl_last_error());
+	switch (status) {
+	case AMPCL_ERR_INVALID_ARG:
+	case AMPCL_ERR_DEVICE_NOT_FOUND:
+	case AMPCL_ERR_BAD_FILE:
+		return EXIT_USAGE;
+	default:
+		return EXIT_RUNTIME;
+	}
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "ampcl %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'ampcl %s --help')\n", verb);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ampcl [--version] [--help] VERB [options]\n\n"
+		     "Trains deep convolutional networks on any OpenCL device.\n\nverbs:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(out, "\n'ampcl VERB --help' describes a verb. Environment: AMPCL_DEVICE (device "
+		     "index or name), AMPCL_KERNEL_DIR (load cl/*.cl from a folder), AMPCL_CACHE=0 "
+		     "(no program cache), AMPCL_CACHE_DIR (cache folder).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ampcl %s\n", ampcl_version());
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "ampcl: unknown verb '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,35 @@
+/* context.h: struct ampcl_context, the one place that holds the device, the OpenCL context and
+ * queue, the settings read from the environment and the programs built so far. */
+#ifndef AMPCL_CONTEXT_H
+#define AMPCL_CONTEXT_H
+
+#include "ampcl.h"
+#include "device.h"
+#include "env.h"
+
+struct ampcl_kernel_entry {
+	char *name;
+	cl_kernel kernel;
+};
+
+/* One built program: a kernel file compiled with one set of -D options. */
+struct ampcl_program_entry {
+	char *file;
+	char *options;
+	cl_program program;
+	struct ampcl_kernel_entry *kernels;
+	int nkernels;
+};
+
+struct ampcl_context {
+	struct ampcl_device_caps caps;
+	cl_context cl;
+	cl_command_queue queue;
+	int owns_cl; /* 0 for a wrapped caller context */
+	struct ampcl_env env;
+	struct ampcl_program_entry *programs;
+	int nprograms;
+	struct ampcl_build_stats stats;
+};
+
+#endif

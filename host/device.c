@@ -1,0 +1,245 @@
+/* device.c: finds every OpenCL device, reads its capabilities into struct ampcl_device_caps,
+ * and resolves --device / AMPCL_DEVICE specs (index or name substring). */
+#include "device.h"
+#include "env.h"
+#include "error.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void get_string(cl_device_id d, cl_device_info what, char *dst, size_t size)
+{
+	dst[0] = 0;
+	if (clGetDeviceInfo(d, what, size, dst, NULL) != CL_SUCCESS)
+		dst[0] = 0;
+	dst[size - 1] = 0;
+	/* drivers pad some strings with spaces */
+	for (size_t n = strlen(dst); n > 0 && isspace((unsigned char)dst[n - 1]); n--)
+		dst[n - 1] = 0;
+}
+
+int ampcl_device_has_extension(const struct ampcl_device_caps *caps, const char *ext)
+{
+	size_t len = strlen(ext);
+	for (const char *p = caps->extensions; p && (p = strstr(p, ext)); p += len)
+		if ((p == caps->extensions || p[-1] == ' ') && (p[len] == 0 || p[len] == ' '))
+			return 1;
+	return 0;
+}
+
+ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,
+				    struct ampcl_device_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	struct ampcl_device_desc *d = &caps->desc;
+	caps->platform = platform;
+	caps->device = device;
+	d->index = index;
+	get_string(device, CL_DEVICE_NAME, d->name, sizeof(d->name));
+	get_string(device, CL_DEVICE_VENDOR, d->vendor, sizeof(d->vendor));
+	get_string(device, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
+	get_string(device, CL_DEVICE_OPENCL_C_VERSION, d->opencl_c_version,
+		   sizeof(d->opencl_c_version));
+	clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(d->platform), d->platform, NULL);
+	clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(d->platform_version),
+			  d->platform_version, NULL);
+	d->platform[sizeof(d->platform) - 1] = 0;
+	d->platform_version[sizeof(d->platform_version) - 1] = 0;
+
+	cl_uint u = 0;
+	cl_ulong ul = 0;
+	size_t sz = 0;
+	clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof(caps->type), &caps->type, NULL);
+	snprintf(d->type, sizeof(d->type), "%s",
+		 caps->type & CL_DEVICE_TYPE_GPU	   ? "GPU"
+		 : caps->type & CL_DEVICE_TYPE_CPU	   ? "CPU"
+		 : caps->type & CL_DEVICE_TYPE_ACCELERATOR ? "ACCELERATOR"
+							   : "OTHER");
+	if (clGetDeviceInfo(device, CL_DEVICE_VENDOR_ID, sizeof(u), &u, NULL) == CL_SUCCESS)
+		d->vendor_id = u;
+	if (clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(u), &u, NULL) == CL_SUCCESS)
+		d->compute_units = u;
+	if (clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(ul), &ul, NULL) == CL_SUCCESS)
+		d->global_mem_bytes = ul;
+	if (clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(ul), &ul, NULL) ==
+	    CL_SUCCESS)
+		d->max_alloc_bytes = ul;
+	if (clGetDeviceInfo(device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(ul), &ul, NULL) == CL_SUCCESS)
+		d->local_mem_bytes = ul;
+	if (clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(sz), &sz, NULL) ==
+	    CL_SUCCESS)
+		d->max_work_group_size = sz;
+
+	size_t ext_size = 0;
+	clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size);
+	caps->extensions = calloc(ext_size + 1, 1);
+	if (!caps->extensions)
+		abort();
+	if (ext_size)
+		clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_size, caps->extensions, NULL);
+	d->has_fp16 = ampcl_device_has_extension(caps, "cl_khr_fp16");
+	d->has_fp64 = ampcl_device_has_extension(caps, "cl_khr_fp64");
+
+	/* "OpenCL C 1.2 PoCL" -> 1, 2 */
+	if (sscanf(d->opencl_c_version, "OpenCL C %d.%d", &caps->opencl_c_major,
+		   &caps->opencl_c_minor) != 2) {
+		caps->opencl_c_major = 1;
+		caps->opencl_c_minor = 0;
+	}
+	return AMPCL_OK;
+}
+
+void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count)
+{
+	if (!caps)
+		return;
+	for (int i = 0; i < count; i++)
+		free(caps[i].extensions);
+	free(caps);
+}
+
+ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
+{
+	*out = NULL;
+	*count = 0;
+	cl_uint nplat = 0;
+	cl_int err = clGetPlatformIDs(0, NULL, &nplat);
+	if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && nplat == 0))
+		return ampcl_error_set(AMPCL_ERR_NO_DEVICE,
+				       "no OpenCL platform found: install a driver with an ICD "
+				       "(for the CPU: apt-get install pocl-opencl-icd) and check "
+				       "/etc/OpenCL/vendors");
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "clGetPlatformIDs failed: %s", ampcl_cl_error_name(err));
+	cl_platform_id *plats = calloc(nplat, sizeof(*plats));
+	if (!plats)
+		abort();
+	clGetPlatformIDs(nplat, plats, NULL);
+
+	struct ampcl_device_caps *caps = NULL;
+	int n = 0;
+	for (cl_uint p = 0; p < nplat; p++) {
+		cl_uint ndev = 0;
+		if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS ||
+		    ndev == 0)
+			continue;
+		cl_device_id *devs = calloc(ndev, sizeof(*devs));
+		if (!devs)
+			abort();
+		clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);
+		caps = realloc(caps, (size_t)(n + (int)ndev) * sizeof(*caps));
+		if (!caps)
+			abort();
+		for (cl_uint d = 0; d < ndev; d++, n++)
+			ampcl_device_read_caps(plats[p], devs[d], n, &caps[n]);
+		free(devs);
+	}
+	free(plats);
+	if (n == 0) {
+		free(caps);
+		return ampcl_error_set(AMPCL_ERR_NO_DEVICE,
+				       "OpenCL platforms exist but none has a device: check the "
+				       "driver installation (clinfo lists what the loader sees)");
+	}
+	*out = caps;
+	*count = n;
+	return AMPCL_OK;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] && tolower((unsigned char)hay[i]) ==
+						  tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return n == 0;
+}
+
+static void list_devices(char *buf, size_t size, const struct ampcl_device_caps *caps, int count)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (int i = 0; i < count && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "\n  %d: %s (%s, %s)", i,
+					 caps[i].desc.name, caps[i].desc.platform,
+					 caps[i].desc.type);
+}
+
+ampcl_status ampcl_device_pick(const struct ampcl_device_caps *caps, int count, const char *spec,
+			       int *index)
+{
+	if (!spec || !*spec) {
+		for (int i = 0; i < count; i++)
+			if (caps[i].type & CL_DEVICE_TYPE_GPU) {
+				*index = i;
+				return AMPCL_OK;
+			}
+		*index = 0;
+		return AMPCL_OK;
+	}
+	char *end = NULL;
+	long v = strtol(spec, &end, 10);
+	if (end != spec && *end == 0) {
+		if (v >= 0 && v < count) {
+			*index = (int)v;
+			return AMPCL_OK;
+		}
+		char list[4096];
+		list_devices(list, sizeof(list), caps, count);
+		return ampcl_error_set(AMPCL_ERR_DEVICE_NOT_FOUND,
+				       "device index %ld is out of range (0..%d): the devices are:%s\n"
+				       "pick one with --device N or --device NAME (or AMPCL_DEVICE)",
+				       v, count - 1, list);
+	}
+	for (int i = 0; i < count; i++)
+		if (contains_nocase(caps[i].desc.name, spec) ||
+		    contains_nocase(caps[i].desc.platform, spec) ||
+		    contains_nocase(caps[i].desc.vendor, spec)) {
+			*index = i;
+			return AMPCL_OK;
+		}
+	char list[4096];
+	list_devices(list, sizeof(list), caps, count);
+	return ampcl_error_set(AMPCL_ERR_DEVICE_NOT_FOUND,
+			       "no device matches '%s': the devices are:%s\n"
+			       "pick one with --device N or --device NAME (or AMPCL_DEVICE)",
+			       spec, list);
+}
+
+ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *count)
+{
+	struct ampcl_device_caps *caps;
+	int n;
+	ampcl_status st = ampcl_device_discover(&caps, &n);
+	if (st)
+		return st;
+	*out = calloc((size_t)n, sizeof(**out));
+	if (!*out)
+		abort();
+	for (int i = 0; i < n; i++)
+		(*out)[i] = caps[i].desc;
+	*count = n;
+	ampcl_device_caps_free(caps, n);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_device_resolve(const char *spec, int *index)
+{
+	struct ampcl_env env;
+	ampcl_env_read(&env);
+	struct ampcl_device_caps *caps;
+	int n;
+	ampcl_status st = ampcl_device_discover(&caps, &n);
+	if (st)
+		return st;
+	st = ampcl_device_pick(caps, n, spec && *spec ? spec : env.device, index);
+	ampcl_device_caps_free(caps, n);
+	return st;
+}

@@ -1,0 +1,35 @@
+/* device.h: OpenCL platform and device discovery, the capability struct read once per device,
+ * and device selection by index or name substring. */
+#ifndef AMPCL_DEVICE_H
+#define AMPCL_DEVICE_H
+
+#include "ampcl.h"
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+
+#define AMPCL_VENDOR_NVIDIA 0x10de
+#define AMPCL_VENDOR_AMD 0x1002
+#define AMPCL_VENDOR_INTEL 0x8086
+
+/* Everything the runtime decides on, read once at discovery (STYLE.md §8). */
+struct ampcl_device_caps {
+	struct ampcl_device_desc desc;
+	cl_platform_id platform;
+	cl_device_id device;
+	cl_device_type type;
+	int opencl_c_major, opencl_c_minor;
+	char *extensions; /* malloc'ed */
+};
+
+/* Fills caps for every device of every platform; free with ampcl_device_caps_free. */
+ampcl_status ampcl_device_discover(struct ampcl_device_caps **caps, int *count);
+void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count);
+/* Reads one device's capabilities (used by discovery and by wrapped contexts). */
+ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,
+				    struct ampcl_device_caps *caps);
+/* Resolves a spec against a discovered list; see ampcl_device_resolve in ampcl.h. */
+ampcl_status ampcl_device_pick(const struct ampcl_device_caps *caps, int count, const char *spec,
+			       int *index);
+int ampcl_device_has_extension(const struct ampcl_device_caps *caps, const char *ext);
+
+#endif

@@ -1,0 +1,114 @@
+/* kernel_source.c: looks kernel files up in the table cmake/embed_kernels.cmake generates, or
+ * reads them from AMPCL_KERNEL_DIR, and prepends common.cl so each program compiles alone. */
+#include "kernel_source.h"
+#include "env.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ampcl_embedded_kernel {
+	const char *name;
+	const char *source;
+};
+extern const struct ampcl_embedded_kernel ampcl_embedded_kernels[];
+extern const int ampcl_embedded_kernel_count;
+
+int ampcl_kernel_source_count(void)
+{
+	int n = 0;
+	for (int i = 0; i < ampcl_embedded_kernel_count; i++)
+		n += strcmp(ampcl_embedded_kernels[i].name, "common") != 0;
+	return n;
+}
+
+const char *ampcl_kernel_source_name(int i)
+{
+	for (int k = 0; k < ampcl_embedded_kernel_count; k++) {
+		if (!strcmp(ampcl_embedded_kernels[k].name, "common"))
+			continue;
+		if (i-- == 0)
+			return ampcl_embedded_kernels[k].name;
+	}
+	return NULL;
+}
+
+static const char *embedded(const char *name)
+{
+	for (int i = 0; i < ampcl_embedded_kernel_count; i++)
+		if (!strcmp(ampcl_embedded_kernels[i].name, name))
+			return ampcl_embedded_kernels[i].source;
+	return NULL;
+}
+
+static ampcl_status read_file(const char *dir, const char *name, char **out)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s.cl", dir, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
+				       "cannot read kernel file '%s' (AMPCL_KERNEL_DIR=%s): %s; "
+				       "unset AMPCL_KERNEL_DIR to use the embedded kernels",
+				       path, dir, strerror(errno));
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		abort();
+	size_t got;
+	while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += got;
+		if (len + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		return ampcl_error_set(AMPCL_ERR_IO, "error reading kernel file '%s'", path);
+	}
+	buf[len] = 0;
+	*out = buf;
+	return AMPCL_OK;
+}
+
+static ampcl_status load_one(const struct ampcl_env *env, const char *name, char **out)
+{
+	if (env->kernel_dir[0])
+		return read_file(env->kernel_dir, name, out);
+	const char *src = embedded(name);
+	if (!src)
+		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
+				       "no kernel file '%s' is built into this ampcl", name);
+	*out = strdup(src);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_kernel_source_load(const struct ampcl_env *env, const char *file, char **source)
+{
+	*source = NULL;
+	char *common = NULL, *body = NULL;
+	ampcl_status st = load_one(env, "common", &common);
+	if (st)
+		return st;
+	st = load_one(env, file, &body);
+	if (st) {
+		free(common);
+		return st;
+	}
+	size_t len = strlen(common) + strlen(body) + 64;
+	*source = malloc(len);
+	if (!*source)
+		abort();
+	/* #line keeps the build log's line numbers those of FILE.cl */
+	snprintf(*source, len, "%s\n#line 1\n%s", common, body);
+	free(common);
+	free(body);
+	return AMPCL_OK;
+}

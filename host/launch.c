@@ -1,0 +1,57 @@
+/* launch.c: one entry point for enqueuing kernels, so argument and launch errors are reported
+ * the same way everywhere, with the kernel's name. */
+#include "launch.h"
+#include "error.h"
+
+#include <stdio.h>
+
+static const char *kernel_name(cl_kernel k, char *buf, size_t size)
+{
+	buf[0] = 0;
+	clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, size, buf, NULL);
+	buf[size - 1] = 0;
+	return buf;
+}
+
+ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint dims,
+			  const size_t *global, const size_t *local, int nargs,
+			  const struct ampcl_karg *args, cl_event *event)
+{
+	char name[128];
+	for (int i = 0; i < nargs; i++) {
+		cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+		if (err != CL_SUCCESS)
+			return ampcl_error_set(err, "kernel %s: setting argument %d failed: %s",
+					       kernel_name(kernel, name, sizeof(name)), i,
+					       ampcl_cl_error_name(err));
+	}
+	size_t g[3];
+	for (cl_uint d = 0; d < dims; d++) {
+		g[d] = local ? ampcl_round_up(global[d], local[d]) : global[d];
+		if (g[d] == 0)
+			return AMPCL_OK; /* an empty launch is a no-op, not an error */
+	}
+	cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, local, 0, NULL, event);
+	if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES)
+		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+				       "kernel %s: device %s ran out of resources (%s); try a "
+				       "smaller batch",
+				       kernel_name(kernel, name, sizeof(name)), ctx->caps.desc.name,
+				       ampcl_cl_error_name(err));
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "kernel %s: enqueue over %zu x %zu x %zu failed: %s",
+				       kernel_name(kernel, name, sizeof(name)), g[0],
+				       dims > 1 ? g[1] : 1, dims > 2 ? g[2] : 1,
+				       ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}
+
+double ampcl_event_seconds(cl_event event)
+{
+	cl_ulong start = 0, end = 0;
+	clWaitForEvents(1, &event);
+	clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof(start), &start, NULL);
+	clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof(end), &end, NULL);
+	clReleaseEvent(event);
+	return end > start ? 1e-9 * (double)(end - start) : 0.0;
+}

@@ -1,0 +1,37 @@
+/* launch.h: sets a kernel's arguments and enqueues it, rounding the global size up to the
+ * work-group size (every kernel guards its own index, STYLE.md §7). */
+#ifndef AMPCL_LAUNCH_H
+#define AMPCL_LAUNCH_H
+
+#include "context.h"
+
+struct ampcl_karg {
+	size_t size;
+	const void *value; /* NULL with a size: local memory of that many bytes */
+};
+
+/* Argument helpers for a launch's argument list; they point at their operand, so the operand
+ * must live until ampcl_launch returns (compound literals in the same block do). */
+#define AMPCL_KARG(v) ((struct ampcl_karg){sizeof(v), &(v)})
+#define AMPCL_KARG_INT(v) ((struct ampcl_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
+#define AMPCL_KARG_UINT(v) ((struct ampcl_karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
+#define AMPCL_KARG_FLOAT(v) ((struct ampcl_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+#define AMPCL_KARG_MEM(m) ((struct ampcl_karg){sizeof(cl_mem), &(cl_mem){(m)}})
+#define AMPCL_KARG_LOCAL(bytes) ((struct ampcl_karg){(bytes), NULL})
+
+/* Enqueues kernel over global[dims] (rounded up to local where local is given; local NULL lets
+ * the driver choose). event may be NULL; otherwise the caller releases it. */
+ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint dims,
+			  const size_t *global, const size_t *local, int nargs,
+			  const struct ampcl_karg *args, cl_event *event);
+
+/* Round n up to a multiple of m. */
+static inline size_t ampcl_round_up(size_t n, size_t m)
+{
+	return m ? (n + m - 1) / m * m : n;
+}
+
+/* Seconds between an event's start and end (needs the profiling queue); the event is released. */
+double ampcl_event_seconds(cl_event event);
+
+#endif

@@ -1,0 +1,24 @@
+/* ampcl_cl.h: optional interop with a caller's OpenCL objects: wrap an existing context and
+ * queue, and reach the raw cl_mem behind ampcl's handles. Needs the OpenCL headers. */
+#ifndef AMPCL_CL_H
+#define AMPCL_CL_H
+
+#include "ampcl.h"
+#include <CL/cl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Uses the caller's context, device and in-order queue (borrowed: the caller keeps ownership
+ * and must outlive the ampcl context). The queue should have profiling enabled for bench. */
+AMPCL_API ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device,
+					  cl_command_queue queue, ampcl_context_t **out);
+AMPCL_API cl_context ampcl_context_cl_context(const ampcl_context_t *ctx);
+AMPCL_API cl_command_queue ampcl_context_cl_queue(const ampcl_context_t *ctx);
+AMPCL_API cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

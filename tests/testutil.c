@@ -1,0 +1,143 @@
+/* testutil.c: the shared helpers of the ctest programs (see testutil.h): checks that say what
+ * they compared and by how much they missed, and the closing "N passed, M failed" line. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+struct ampcl_context *tu_context(void)
+{
+	ampcl_context_t *ctx;
+	int st = ampcl_context_create(NULL, &ctx);
+	if (st) {
+		fprintf(stderr, "cannot open the test device: %s\n", ampcl_last_error());
+		exit(1);
+	}
+	return ctx;
+}
+
+void tu_check(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %s: ", ok ? "PASS" : "FAIL", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+void tu_ok(int st, const char *what)
+{
+	if (st == AMPCL_OK)
+		return;
+	printf("FAIL %s: status %d (%s): %s\n", what, st, ampcl_status_name(st), ampcl_last_error());
+	failed++;
+	tu_finish();
+	exit(1);
+}
+
+int tu_compare(const char *name, const float *got, const double *want, size_t n, double atol,
+	       double rtol)
+{
+	double max_abs = 0, max_rel = 0;
+	size_t worst = 0, bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		double err = fabs((double)got[i] - want[i]);
+		double rel = err / (fabs(want[i]) > 1e-30 ? fabs(want[i]) : 1e-30);
+		int ok = err <= atol + rtol * fabs(want[i]);
+		if (!ok || isnan(got[i])) {
+			if (!bad)
+				worst = i;
+			bad++;
+		}
+		if (err > max_abs || isnan(err)) {
+			max_abs = isnan(err) ? INFINITY : err;
+			if (!bad)
+				worst = i;
+		}
+		if (rel > max_rel && fabs(want[i]) > atol)
+			max_rel = rel;
+	}
+	tu_check(bad == 0, name,
+		 "%zu values, max abs err %.3g, max rel err %.3g (atol %.1g, rtol %.1g), %zu out of "
+		 "tolerance%s",
+		 n, max_abs, max_rel, atol, rtol, bad, bad ? "" : "");
+	if (bad)
+		printf("     first bad/worst at %zu: got %.9g want %.9g\n", worst, (double)got[worst],
+		       want[worst]);
+	return bad == 0;
+}
+
+int tu_finish(void)
+{
+	printf("%d passed, %d failed\n", passed, failed);
+	fflush(stdout);
+	return failed ? 1 : 0;
+}
+
+void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, float hi)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* splitmix64: fixed, platform-independent sequence */
+		unsigned long long z = (*state += 0x9e3779b97f4a7c15ULL);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		double u = (double)(z >> 11) / 9007199254740992.0;
+		x[i] = lo + (float)(u * (double)(hi - lo));
+	}
+}
+
+void tu_float_to_double(double *dst, const float *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+}
+
+void *tu_malloc(size_t bytes)
+{
+	void *p = calloc(1, bytes ? bytes : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void tu_arena_init(struct tu_arena *a, const char *role)
+{
+	a->arena = ampcl_arena_create(role);
+}
+
+struct ampcl_tensor tu_reserve(struct tu_arena *a, const char *name, int ndim, const int *shape)
+{
+	struct ampcl_tensor pad, t;
+	int one[1] = {1};
+	tu_ok(ampcl_arena_reserve(a->arena, "pad", 1, one, &pad), "reserve pad");
+	tu_ok(ampcl_arena_reserve(a->arena, name, ndim, shape, &t), name);
+	return t;
+}
+
+void tu_arena_commit(struct ampcl_context *ctx, struct tu_arena *a)
+{
+	tu_ok(ampcl_arena_commit(ctx, a->arena), "arena commit");
+}
+
+void tu_arena_free(struct tu_arena *a)
+{
+	ampcl_arena_free(a->arena);
+	a->arena = NULL;
+}
+
+void tu_poison(struct ampcl_context *ctx, const struct ampcl_tensor *t)
+{
+	tu_ok(ampcl_tensor_fill(ctx, t, NAN), "poison");
+}

@@ -1,0 +1,47 @@
+/* testutil.h: what every ctest program shares: a context on the test device, tensors made from
+ * host arrays, poisoned outputs, tolerance checks that print what they compared, and the tally. */
+#ifndef AMPCL_TESTUTIL_H
+#define AMPCL_TESTUTIL_H
+
+#include "arena.h"
+#include "context.h"
+#include "error.h"
+#include "launch.h"
+#include "program.h"
+
+#include <stddef.h>
+
+/* Opens the device named by AMPCL_DEVICE (default rule otherwise); exits 1 with the message
+ * if it cannot. */
+struct ampcl_context *tu_context(void);
+
+/* Records a check's outcome: prints "PASS|FAIL name: detail" and counts it. */
+void tu_check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fails the test now if st is not AMPCL_OK, printing the library's message. */
+void tu_ok(int st, const char *what);
+
+/* Compares got (float, from the device) with want (double reference) elementwise: every
+ * |got - want| <= atol + rtol * |want|; NaN anywhere fails (an unwritten poisoned element). */
+int tu_compare(const char *name, const float *got, const double *want, size_t n, double atol,
+	       double rtol);
+
+/* Prints "N passed, M failed" and returns the exit code (0 when nothing failed). */
+int tu_finish(void);
+
+/* Deterministic uniform values in [lo, hi). */
+void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, float hi);
+void tu_float_to_double(double *dst, const float *src, size_t n);
+void *tu_malloc(size_t bytes); /* aborts on failure */
+
+/* A fresh arena holding one tensor per call, each after a small pad so offsets are non-zero. */
+struct tu_arena {
+	struct ampcl_arena *arena;
+};
+void tu_arena_init(struct tu_arena *a, const char *role);
+struct ampcl_tensor tu_reserve(struct tu_arena *a, const char *name, int ndim, const int *shape);
+void tu_arena_commit(struct ampcl_context *ctx, struct tu_arena *a);
+void tu_arena_free(struct tu_arena *a);
+/* Fills a committed view with NaN so an element a kernel leaves unwritten fails comparison. */
+void tu_poison(struct ampcl_context *ctx, const struct ampcl_tensor *t);
+
+#endif
