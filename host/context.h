@@ -30,6 +30,7 @@ struct ampcl_context {
 	struct ampcl_program_entry *programs;
 	int nprograms;
 	struct ampcl_build_stats stats;
+	int gemm_backend; /* enum ampcl_gemm_backend (host/gemm.h); 0 = automatic */
 };
 
 #endif

@@ -23,8 +23,8 @@ int ref_conv2d_out_size(int in, int kernel, int stride, int pad)
     return (in + 2 * pad - kernel) / stride + 1;
 }
 
-void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n, int c,
-                        int h, int wd, int k, int r, int s, int stride, int pad)
+void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n,
+                        int c, int h, int wd, int k, int r, int s, int stride, int pad)
 {
     /* y: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) */
     int p = ref_conv2d_out_size(h, r, stride, pad);
@@ -52,8 +52,8 @@ void ref_conv2d_forward(double *y, const double *x, const double *w, const doubl
 }
 
 void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int c, int h, int wd, int k, int r, int s, int stride,
-                         int pad, double beta)
+                         const double *w, int n, int c, int h, int wd, int k, int r, int s,
+                         int stride, int pad, double beta)
 {
     /* dx: (n, c, h, wd)  dw: (k, c, r, s)  db: (k)  dy: (n, k, p, q) */
     int p = ref_conv2d_out_size(h, r, stride, pad);
@@ -90,8 +90,8 @@ void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, c
 /* ---- batch norm ---- */
 
 void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, double *run_mean,
-                          double *run_var, const double *x, const double *gamma, const double *beta_p,
-                          int n, int c, int hw, double momentum, double eps)
+                          double *run_var, const double *x, const double *gamma,
+                          const double *beta_p, int n, int c, int hw, double momentum, double eps)
 {
     /* y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
     size_t cnt = (size_t)n * hw;
@@ -125,7 +125,8 @@ void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, dou
 }
 
 void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const double *beta_p,
-                         const double *run_mean, const double *run_var, int n, int c, int hw, double eps)
+                         const double *run_mean, const double *run_var, int n, int c, int hw,
+                         double eps)
 {
     /* y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
     for (int in = 0; in < n; in++)
@@ -218,8 +219,8 @@ void ref_maxpool2_forward(double *y, const double *x, int n, int c, int h, int w
     }
 }
 
-void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h, int wd,
-                           double beta)
+void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h,
+                           int wd, double beta)
 {
     /* dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
     int p = h / 2, q = wd / 2;

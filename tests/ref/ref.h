@@ -22,14 +22,14 @@ int ref_conv2d_out_size(int in, int kernel, int stride, int pad);
 
 /* y: (n, k, p, q), p = ref_conv2d_out_size(h, r, ...), q = ref_conv2d_out_size(wd, s, ...)
  * x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) or NULL */
-void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n, int c,
-                        int h, int wd, int k, int r, int s, int stride, int pad);
+void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n,
+                        int c, int h, int wd, int k, int r, int s, int stride, int pad);
 
 /* dx: (n, c, h, wd) or NULL  dw: (k, c, r, s) +=  db: (k) += or NULL
  * dy: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s) */
 void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int c, int h, int wd, int k, int r, int s, int stride,
-                         int pad, double beta);
+                         const double *w, int n, int c, int h, int wd, int k, int r, int s,
+                         int stride, int pad, double beta);
 
 /* ---- batch norm 2-D ---- */
 
@@ -39,13 +39,14 @@ void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, c
  * when cnt == 1). save_mean and save_invstd = 1/sqrt(var_biased + eps) are what backward needs.
  * y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
 void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, double *run_mean,
-                          double *run_var, const double *x, const double *gamma, const double *beta_p,
-                          int n, int c, int hw, double momentum, double eps);
+                          double *run_var, const double *x, const double *gamma,
+                          const double *beta_p, int n, int c, int hw, double momentum, double eps);
 
 /* Eval mode: y = gamma*(x - run_mean)/sqrt(run_var + eps) + beta_p.
  * y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
 void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const double *beta_p,
-                         const double *run_mean, const double *run_var, int n, int c, int hw, double eps);
+                         const double *run_mean, const double *run_var, int n, int c, int hw,
+                         double eps);
 
 /* Training-mode backward (the batch statistics depend on x, so dx has the two mean terms).
  * dx, dy, x: (n, c, hw)  dgamma, dbeta: (c) +=  save_mean, save_invstd, gamma: (c) */
@@ -68,8 +69,8 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
 void ref_maxpool2_forward(double *y, const double *x, int n, int c, int h, int wd);
 /* Routes each dy to the argmax chosen as in forward, adding to dx after the beta scaling.
  * dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
-void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h, int wd,
-                           double beta);
+void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h,
+                           int wd, double beta);
 
 /* ---- global average pool ---- */
 

@@ -15,8 +15,8 @@ struct tally {
 };
 
 /* Pass when every |got - want| <= atol + rtol*|want|; NaN anywhere fails. Prints one line. */
-static void check(struct tally *t, const char *name, const double *got, const double *want, size_t n,
-                  double atol, double rtol)
+static void check(struct tally *t, const char *name, const double *got, const double *want,
+                  size_t n, double atol, double rtol)
 {
     int ok = 1;
     for (size_t i = 0; i < n; i++)
@@ -105,13 +105,22 @@ static double conv_loss(void *vp)
     return dot(cc->y, cc->g, cc->ny);
 }
 
-static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c, int h, int wd, int k,
-                         int r, int s, int stride, int pad)
+static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c, int h, int wd,
+                         int k, int r, int s, int stride, int pad)
 {
     int p = ref_conv2d_out_size(h, r, stride, pad), q = ref_conv2d_out_size(wd, s, stride, pad);
     size_t nx = (size_t)n * c * h * wd, nw = (size_t)k * c * r * s, ny = (size_t)n * k * p * q;
-    struct conv_case cc = {n, c, h, wd, k, r, s, stride, pad, dalloc(nx), dalloc(nw), dalloc(k),
-                           dalloc(ny), dalloc(ny), ny};
+    struct conv_case cc = {.n = n,
+                           .c = c,
+                           .h = h,
+                           .wd = wd,
+                           .k = k,
+                           .r = r,
+                           .s = s,
+                           .stride = stride,
+                           .pad = pad,
+                           .ny = ny};
+    cc.x = dalloc(nx), cc.w = dalloc(nw), cc.b = dalloc(k), cc.g = dalloc(ny), cc.y = dalloc(ny);
     double *dx = dalloc(nx), *dw = dalloc(nw), *db = dalloc(k);
     double *fx = dalloc(nx), *fw = dalloc(nw), *fb = dalloc(k);
     double *dx0 = dalloc(nx), *dw0 = dalloc(nw), *db0 = dalloc(k), *want = dalloc(nx);
@@ -129,8 +138,8 @@ static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c,
     fd_gradient(fw, cc.w, nw, conv_loss, &cc);
     fd_gradient(fb, cc.b, k, conv_loss, &cc);
     char pre[64];
-    snprintf(pre, sizeof(pre), "conv2d n%d c%d %dx%d k%d %dx%d s%d p%d", n, c, h, wd, k, r, s, stride,
-             pad);
+    snprintf(pre, sizeof(pre), "conv2d n%d c%d %dx%d k%d %dx%d s%d p%d", n, c, h, wd, k, r, s,
+             stride, pad);
     snprintf(name, sizeof(name), "%s dx vs fd", pre);
     check(t, name, dx, fx, nx, 1e-8, 1e-6); /* FD: atol 1e-8, rtol 1e-6 */
     snprintf(name, sizeof(name), "%s dw vs fd", pre);
@@ -202,16 +211,18 @@ static double bn_loss(void *vp)
 {
     struct bn_case *b = vp;
     /* Running stats are scratch here: they do not feed y in training mode. */
-    ref_bn_forward_train(b->y, b->mean, b->invstd, b->rm, b->rv, b->x, b->gamma, b->beta, b->n, b->c,
-                         b->hw, 0.1, 1e-5);
+    ref_bn_forward_train(b->y, b->mean, b->invstd, b->rm, b->rv, b->x, b->gamma, b->beta, b->n,
+                         b->c, b->hw, 0.1, 1e-5);
     return dot(b->y, b->g, (size_t)b->n * b->c * b->hw);
 }
 
 static void test_bn_fd(struct tally *t, unsigned long long *rng, int n, int c, int hw)
 {
     size_t nx = (size_t)n * c * hw;
-    struct bn_case b = {n,         c,         hw,        dalloc(nx), dalloc(c), dalloc(c),
-                        dalloc(nx), dalloc(nx), dalloc(c), dalloc(c), dalloc(c), dalloc(c)};
+    struct bn_case b = {.n = n, .c = c, .hw = hw};
+    b.x = dalloc(nx), b.g = dalloc(nx), b.y = dalloc(nx);
+    b.gamma = dalloc(c), b.beta = dalloc(c), b.mean = dalloc(c), b.invstd = dalloc(c);
+    b.rm = dalloc(c), b.rv = dalloc(c);
     double *dx = dalloc(nx), *dg = dalloc(c), *dbt = dalloc(c);
     double *fx = dalloc(nx), *fg = dalloc(c), *fbt = dalloc(c);
     char name[96];
@@ -278,7 +289,8 @@ static void test_bn_hand(struct tally *t)
     check(t, "bn train cnt=1 y/run_mean/run_var hand", st1, want1, 3, 1e-15, 1e-14);
 
     /* Eval uses the running stats: c = 2 channels, hw = 1, n = 2. */
-    double xe[4] = {1, 2, 3, 4}, ge[2] = {2, 3}, be[2] = {0.5, -1}, rme[2] = {1, 2}, rve[2] = {4, 9};
+    double xe[4] = {1, 2, 3, 4}, ge[2] = {2, 3}, be[2] = {0.5, -1}, rme[2] = {1, 2},
+           rve[2] = {4, 9};
     double ye[4];
     ref_bn_forward_eval(ye, xe, ge, be, rme, rve, 2, 2, 1, 0.0);
     double want_e[4] = {2 * 0 / 2.0 + 0.5, 3 * 0 / 3.0 - 1, 2 * 2 / 2.0 + 0.5, 3 * 2 / 3.0 - 1};
@@ -435,7 +447,8 @@ static void test_linear(struct tally *t, unsigned long long *rng)
 {
     int n = 3, in = 5, out = 7;
     size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out;
-    struct linear_case lc = {n, in, out, dalloc(nx), dalloc(nw), dalloc(out), dalloc(ny), dalloc(ny)};
+    struct linear_case lc = {n,          in,          out,        dalloc(nx),
+                             dalloc(nw), dalloc(out), dalloc(ny), dalloc(ny)};
     double *dx = dalloc(nx), *dw = dalloc(nw), *db = dalloc(out);
     double *fx = dalloc(nx), *fw = dalloc(nw), *fb = dalloc(out);
     ref_fill_uniform(lc.x, nx, rng, -1.0, 1.0);
@@ -537,7 +550,8 @@ static void test_gemm(struct tally *t, unsigned long long *rng, int m, int n, in
             double *a = dalloc((size_t)ar * lda), *b = dalloc((size_t)br * ldb);
             double *c = dalloc((size_t)m * ldc), *c0 = dalloc((size_t)m * ldc),
                    *want = dalloc((size_t)m * ldc);
-            double *opa = dalloc((size_t)m * k), *opb = dalloc((size_t)k * n); /* dense op(A), op(B) */
+            double *opa = dalloc((size_t)m * k),
+                   *opb = dalloc((size_t)k * n); /* dense op(A), op(B) */
             ref_fill_uniform(a, (size_t)ar * lda, rng, -1.0, 1.0);
             ref_fill_uniform(b, (size_t)br * ldb, rng, -1.0, 1.0);
             ref_fill_uniform(c0, (size_t)m * ldc, rng, -1.0, 1.0);
@@ -566,8 +580,8 @@ static void test_gemm(struct tally *t, unsigned long long *rng, int m, int n, in
                     }
                 ref_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
                 char name[96];
-                snprintf(name, sizeof(name), "gemm %c%c m%d n%d k%d beta=%.1f vs naive", ta ? 'T' : 'N',
-                         tb ? 'T' : 'N', m, n, k, beta);
+                snprintf(name, sizeof(name), "gemm %c%c m%d n%d k%d beta=%.1f vs naive",
+                         ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, beta);
                 check(t, name, c, want, (size_t)m * ldc, 1e-13, 1e-13); /* same sums, same order */
             }
             free(a), free(b), free(c), free(c0), free(want), free(opa), free(opb);
@@ -592,7 +606,9 @@ static void test_sgd(struct tally *t)
             ref_sgd_step(&p, &buf, &grads[step], 1, 0.1, 0.9, 0.01, nest);
         double got[2] = {p, buf};
         double want[2] = {nest ? 0.90757411 : 0.927151, nest ? 0.218031 : 0.21849};
-        check(t, nest ? "sgd nesterov two steps hand (param, buf)" : "sgd momentum two steps hand (param, buf)",
+        check(t,
+              nest ? "sgd nesterov two steps hand (param, buf)"
+                   : "sgd momentum two steps hand (param, buf)",
               got, want, 2, 1e-14, 1e-14); /* decimal literals vs binary: rounding only */
     }
     /* momentum 0 needs no buffer: p = 1 - 0.1*(0.5 + 0.01*1) = 0.949 */
