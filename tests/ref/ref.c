@@ -7,84 +7,100 @@
 /* Apply the input-gradient beta: 0 must overwrite (garbage or NaN on entry), 1 keeps. */
 static void scale_by_beta(double *dx, size_t count, double beta)
 {
-    if (beta == 0.0) {
-        for (size_t i = 0; i < count; i++)
-            dx[i] = 0.0;
-    } else if (beta != 1.0) {
-        for (size_t i = 0; i < count; i++)
-            dx[i] *= beta;
-    }
+	if (beta == 0.0) {
+		for (size_t i = 0; i < count; i++)
+			dx[i] = 0.0;
+	} else if (beta != 1.0) {
+		for (size_t i = 0; i < count; i++)
+			dx[i] *= beta;
+	}
 }
 
 /* ---- convolution ---- */
 
 int ref_conv2d_out_size(int in, int kernel, int stride, int pad)
 {
-    return (in + 2 * pad - kernel) / stride + 1;
+	return (in + 2 * pad - kernel) / stride + 1;
 }
 
 void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n,
                         int c, int h, int wd, int k, int r, int s, int stride, int pad)
 {
-    /* y: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) */
-    int p = ref_conv2d_out_size(h, r, stride, pad);
-    int q = ref_conv2d_out_size(wd, s, stride, pad);
-    for (int in = 0; in < n; in++)
-        for (int ik = 0; ik < k; ik++)
-            for (int ip = 0; ip < p; ip++)
-                for (int iq = 0; iq < q; iq++) {
-                    double acc = bias ? bias[ik] : 0.0;
-                    for (int ic = 0; ic < c; ic++)
-                        for (int ir = 0; ir < r; ir++) {
-                            int ih = ip * stride - pad + ir;
-                            if (ih < 0 || ih >= h)
-                                continue; /* zero padding contributes nothing */
-                            for (int is = 0; is < s; is++) {
-                                int iw = iq * stride - pad + is;
-                                if (iw < 0 || iw >= wd)
-                                    continue;
-                                acc += x[(((size_t)in * c + ic) * h + ih) * wd + iw] *
-                                       w[(((size_t)ik * c + ic) * r + ir) * s + is];
-                            }
-                        }
-                    y[(((size_t)in * k + ik) * p + ip) * q + iq] = acc;
-                }
+	/* y: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) */
+	int p = ref_conv2d_out_size(h, r, stride, pad);
+	int q = ref_conv2d_out_size(wd, s, stride, pad);
+	for (int in = 0; in < n; in++)
+		for (int ik = 0; ik < k; ik++)
+			for (int ip = 0; ip < p; ip++)
+				for (int iq = 0; iq < q; iq++) {
+					double acc = bias ? bias[ik] : 0.0;
+					for (int ic = 0; ic < c; ic++)
+						for (int ir = 0; ir < r; ir++) {
+							int ih = ip * stride - pad + ir;
+							if (ih < 0 || ih >= h)
+								continue; /* zero padding
+								             contributes nothing */
+							for (int is = 0; is < s; is++) {
+								int iw = iq * stride - pad + is;
+								if (iw < 0 || iw >= wd)
+									continue;
+								acc +=
+								    x[(((size_t)in * c + ic) * h +
+								       ih) *
+								          wd +
+								      iw] *
+								    w[(((size_t)ik * c + ic) * r +
+								       ir) *
+								          s +
+								      is];
+							}
+						}
+					y[(((size_t)in * k + ik) * p + ip) * q + iq] = acc;
+				}
 }
 
 void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
                          const double *w, int n, int c, int h, int wd, int k, int r, int s,
                          int stride, int pad, double beta)
 {
-    /* dx: (n, c, h, wd)  dw: (k, c, r, s)  db: (k)  dy: (n, k, p, q) */
-    int p = ref_conv2d_out_size(h, r, stride, pad);
-    int q = ref_conv2d_out_size(wd, s, stride, pad);
-    if (dx)
-        scale_by_beta(dx, (size_t)n * c * h * wd, beta);
-    /* Scatter form: every forward multiply-add x*w sends dy back to both of its operands. */
-    for (int in = 0; in < n; in++)
-        for (int ik = 0; ik < k; ik++)
-            for (int ip = 0; ip < p; ip++)
-                for (int iq = 0; iq < q; iq++) {
-                    double g = dy[(((size_t)in * k + ik) * p + ip) * q + iq];
-                    if (db)
-                        db[ik] += g;
-                    for (int ic = 0; ic < c; ic++)
-                        for (int ir = 0; ir < r; ir++) {
-                            int ih = ip * stride - pad + ir;
-                            if (ih < 0 || ih >= h)
-                                continue;
-                            for (int is = 0; is < s; is++) {
-                                int iw = iq * stride - pad + is;
-                                if (iw < 0 || iw >= wd)
-                                    continue;
-                                size_t xi = (((size_t)in * c + ic) * h + ih) * wd + iw;
-                                size_t wi = (((size_t)ik * c + ic) * r + ir) * s + is;
-                                dw[wi] += g * x[xi];
-                                if (dx)
-                                    dx[xi] += g * w[wi];
-                            }
-                        }
-                }
+	/* dx: (n, c, h, wd)  dw: (k, c, r, s)  db: (k)  dy: (n, k, p, q) */
+	int p = ref_conv2d_out_size(h, r, stride, pad);
+	int q = ref_conv2d_out_size(wd, s, stride, pad);
+	if (dx)
+		scale_by_beta(dx, (size_t)n * c * h * wd, beta);
+	/* Scatter form: every forward multiply-add x*w sends dy back to both of its operands. */
+	for (int in = 0; in < n; in++)
+		for (int ik = 0; ik < k; ik++)
+			for (int ip = 0; ip < p; ip++)
+				for (int iq = 0; iq < q; iq++) {
+					double g = dy[(((size_t)in * k + ik) * p + ip) * q + iq];
+					if (db)
+						db[ik] += g;
+					for (int ic = 0; ic < c; ic++)
+						for (int ir = 0; ir < r; ir++) {
+							int ih = ip * stride - pad + ir;
+							if (ih < 0 || ih >= h)
+								continue;
+							for (int is = 0; is < s; is++) {
+								int iw = iq * stride - pad + is;
+								if (iw < 0 || iw >= wd)
+									continue;
+								size_t xi =
+								    (((size_t)in * c + ic) * h +
+								     ih) *
+								        wd +
+								    iw;
+								size_t wi =
+								    (((size_t)ik * c + ic) * r +
+								     ir) *
+								        s +
+								    is;
+								dw[wi] += g * x[xi];
+								if (dx)
+									dx[xi] += g * w[wi];
+							}
+						}
+				}
 }
 
 /* ---- batch norm ---- */
@@ -93,98 +109,101 @@ void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, dou
                           double *run_var, const double *x, const double *gamma,
                           const double *beta_p, int n, int c, int hw, double momentum, double eps)
 {
-    /* y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
-    size_t cnt = (size_t)n * hw;
-    for (int ic = 0; ic < c; ic++) {
-        /* Two passes (mean, then squared deviations) so the variance does not cancel. */
-        double sum = 0.0;
-        for (int in = 0; in < n; in++)
-            for (int i = 0; i < hw; i++)
-                sum += x[((size_t)in * c + ic) * hw + i];
-        double mean = sum / (double)cnt;
-        double sq = 0.0;
-        for (int in = 0; in < n; in++)
-            for (int i = 0; i < hw; i++) {
-                double d = x[((size_t)in * c + ic) * hw + i] - mean;
-                sq += d * d;
-            }
-        double var = sq / (double)cnt;
-        double invstd = 1.0 / sqrt(var + eps);
-        for (int in = 0; in < n; in++)
-            for (int i = 0; i < hw; i++) {
-                size_t idx = ((size_t)in * c + ic) * hw + i;
-                y[idx] = gamma[ic] * (x[idx] - mean) * invstd + beta_p[ic];
-            }
-        save_mean[ic] = mean;
-        save_invstd[ic] = invstd;
-        /* PyTorch tracks the unbiased variance; a single element has none, so keep biased (0). */
-        double unbiased = cnt > 1 ? sq / (double)(cnt - 1) : var;
-        run_mean[ic] = (1.0 - momentum) * run_mean[ic] + momentum * mean;
-        run_var[ic] = (1.0 - momentum) * run_var[ic] + momentum * unbiased;
-    }
+	/* y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
+	size_t cnt = (size_t)n * hw;
+	for (int ic = 0; ic < c; ic++) {
+		/* Two passes (mean, then squared deviations) so the variance does not cancel. */
+		double sum = 0.0;
+		for (int in = 0; in < n; in++)
+			for (int i = 0; i < hw; i++)
+				sum += x[((size_t)in * c + ic) * hw + i];
+		double mean = sum / (double)cnt;
+		double sq = 0.0;
+		for (int in = 0; in < n; in++)
+			for (int i = 0; i < hw; i++) {
+				double d = x[((size_t)in * c + ic) * hw + i] - mean;
+				sq += d * d;
+			}
+		double var = sq / (double)cnt;
+		double invstd = 1.0 / sqrt(var + eps);
+		for (int in = 0; in < n; in++)
+			for (int i = 0; i < hw; i++) {
+				size_t idx = ((size_t)in * c + ic) * hw + i;
+				y[idx] = gamma[ic] * (x[idx] - mean) * invstd + beta_p[ic];
+			}
+		save_mean[ic] = mean;
+		save_invstd[ic] = invstd;
+		/* PyTorch tracks the unbiased variance; a single element has none, so keep biased
+		 * (0). */
+		double unbiased = cnt > 1 ? sq / (double)(cnt - 1) : var;
+		run_mean[ic] = (1.0 - momentum) * run_mean[ic] + momentum * mean;
+		run_var[ic] = (1.0 - momentum) * run_var[ic] + momentum * unbiased;
+	}
 }
 
 void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const double *beta_p,
                          const double *run_mean, const double *run_var, int n, int c, int hw,
                          double eps)
 {
-    /* y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
-    for (int in = 0; in < n; in++)
-        for (int ic = 0; ic < c; ic++) {
-            double invstd = 1.0 / sqrt(run_var[ic] + eps);
-            for (int i = 0; i < hw; i++) {
-                size_t idx = ((size_t)in * c + ic) * hw + i;
-                y[idx] = gamma[ic] * (x[idx] - run_mean[ic]) * invstd + beta_p[ic];
-            }
-        }
+	/* y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
+	for (int in = 0; in < n; in++)
+		for (int ic = 0; ic < c; ic++) {
+			double invstd = 1.0 / sqrt(run_var[ic] + eps);
+			for (int i = 0; i < hw; i++) {
+				size_t idx = ((size_t)in * c + ic) * hw + i;
+				y[idx] = gamma[ic] * (x[idx] - run_mean[ic]) * invstd + beta_p[ic];
+			}
+		}
 }
 
 void ref_bn_backward(double *dx, double *dgamma, double *dbeta, const double *dy, const double *x,
                      const double *save_mean, const double *save_invstd, const double *gamma, int n,
                      int c, int hw, double beta)
 {
-    /* dx, dy, x: (n, c, hw)  dgamma, dbeta, save_mean, save_invstd, gamma: (c) */
-    size_t cnt = (size_t)n * hw;
-    for (int ic = 0; ic < c; ic++) {
-        double mean = save_mean[ic], invstd = save_invstd[ic];
-        /* This call's own sums: dgamma/dbeta accumulate across calls, dx must not see that. */
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int in = 0; in < n; in++)
-            for (int i = 0; i < hw; i++) {
-                size_t idx = ((size_t)in * c + ic) * hw + i;
-                sum_dy += dy[idx];
-                sum_dy_xhat += dy[idx] * (x[idx] - mean) * invstd;
-            }
-        dbeta[ic] += sum_dy;
-        dgamma[ic] += sum_dy_xhat;
-        /* dx = gamma*invstd * (dy - mean(dy) - xhat*mean(dy*xhat)): the two subtracted terms
-         * come from the batch mean and variance depending on x. */
-        double mean_dy = sum_dy / (double)cnt, mean_dy_xhat = sum_dy_xhat / (double)cnt;
-        for (int in = 0; in < n; in++)
-            for (int i = 0; i < hw; i++) {
-                size_t idx = ((size_t)in * c + ic) * hw + i;
-                double xhat = (x[idx] - mean) * invstd;
-                double g = gamma[ic] * invstd * (dy[idx] - mean_dy - xhat * mean_dy_xhat);
-                dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + g;
-            }
-    }
+	/* dx, dy, x: (n, c, hw)  dgamma, dbeta, save_mean, save_invstd, gamma: (c) */
+	size_t cnt = (size_t)n * hw;
+	for (int ic = 0; ic < c; ic++) {
+		double mean = save_mean[ic], invstd = save_invstd[ic];
+		/* This call's own sums: dgamma/dbeta accumulate across calls, dx must not see that.
+		 */
+		double sum_dy = 0.0, sum_dy_xhat = 0.0;
+		for (int in = 0; in < n; in++)
+			for (int i = 0; i < hw; i++) {
+				size_t idx = ((size_t)in * c + ic) * hw + i;
+				sum_dy += dy[idx];
+				sum_dy_xhat += dy[idx] * (x[idx] - mean) * invstd;
+			}
+		dbeta[ic] += sum_dy;
+		dgamma[ic] += sum_dy_xhat;
+		/* dx = gamma*invstd * (dy - mean(dy) - xhat*mean(dy*xhat)): the two subtracted
+		 * terms come from the batch mean and variance depending on x. */
+		double mean_dy = sum_dy / (double)cnt, mean_dy_xhat = sum_dy_xhat / (double)cnt;
+		for (int in = 0; in < n; in++)
+			for (int i = 0; i < hw; i++) {
+				size_t idx = ((size_t)in * c + ic) * hw + i;
+				double xhat = (x[idx] - mean) * invstd;
+				double g =
+				    gamma[ic] * invstd * (dy[idx] - mean_dy - xhat * mean_dy_xhat);
+				dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + g;
+			}
+	}
 }
 
 /* ---- ReLU ---- */
 
 void ref_relu_forward(double *y, const double *x, size_t count)
 {
-    /* NaN passes through, as torch.relu propagates it; a bare x > 0 test would turn it to 0. */
-    for (size_t i = 0; i < count; i++)
-        y[i] = isnan(x[i]) ? x[i] : (x[i] > 0.0 ? x[i] : 0.0);
+	/* NaN passes through, as torch.relu propagates it; a bare x > 0 test would turn it to 0. */
+	for (size_t i = 0; i < count; i++)
+		y[i] = isnan(x[i]) ? x[i] : (x[i] > 0.0 ? x[i] : 0.0);
 }
 
 void ref_relu_backward(double *dx, const double *dy, const double *y, size_t count, double beta)
 {
-    for (size_t i = 0; i < count; i++) {
-        double g = y[i] > 0.0 ? dy[i] : 0.0;
-        dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
-    }
+	for (size_t i = 0; i < count; i++) {
+		double g = y[i] > 0.0 ? dy[i] : 0.0;
+		dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
+	}
 }
 
 /* ---- max pool ---- */
@@ -193,67 +212,69 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
  * first element with -inf, replace when strictly greater or NaN. */
 static size_t maxpool2_argmax(const double *plane, int wd, int ip, int iq)
 {
-    size_t best = (size_t)(2 * ip) * wd + 2 * iq;
-    double best_val = -INFINITY;
-    for (int dr = 0; dr < 2; dr++)
-        for (int dc = 0; dc < 2; dc++) {
-            size_t idx = (size_t)(2 * ip + dr) * wd + 2 * iq + dc;
-            double v = plane[idx];
-            if (v > best_val || isnan(v)) {
-                best_val = v;
-                best = idx;
-            }
-        }
-    return best;
+	size_t best = (size_t)(2 * ip) * wd + 2 * iq;
+	double best_val = -INFINITY;
+	for (int dr = 0; dr < 2; dr++)
+		for (int dc = 0; dc < 2; dc++) {
+			size_t idx = (size_t)(2 * ip + dr) * wd + 2 * iq + dc;
+			double v = plane[idx];
+			if (v > best_val || isnan(v)) {
+				best_val = v;
+				best = idx;
+			}
+		}
+	return best;
 }
 
 void ref_maxpool2_forward(double *y, const double *x, int n, int c, int h, int wd)
 {
-    /* y: (n, c, h/2, wd/2)  x: (n, c, h, wd) */
-    int p = h / 2, q = wd / 2;
-    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
-        const double *plane = x + pl * h * wd;
-        for (int ip = 0; ip < p; ip++)
-            for (int iq = 0; iq < q; iq++)
-                y[(pl * p + ip) * q + iq] = plane[maxpool2_argmax(plane, wd, ip, iq)];
-    }
+	/* y: (n, c, h/2, wd/2)  x: (n, c, h, wd) */
+	int p = h / 2, q = wd / 2;
+	for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+		const double *plane = x + pl * h * wd;
+		for (int ip = 0; ip < p; ip++)
+			for (int iq = 0; iq < q; iq++)
+				y[(pl * p + ip) * q + iq] =
+				    plane[maxpool2_argmax(plane, wd, ip, iq)];
+	}
 }
 
 void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h,
                            int wd, double beta)
 {
-    /* dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
-    int p = h / 2, q = wd / 2;
-    scale_by_beta(dx, (size_t)n * c * h * wd, beta);
-    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
-        const double *plane = x + pl * h * wd;
-        for (int ip = 0; ip < p; ip++)
-            for (int iq = 0; iq < q; iq++)
-                dx[pl * h * wd + maxpool2_argmax(plane, wd, ip, iq)] += dy[(pl * p + ip) * q + iq];
-    }
+	/* dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
+	int p = h / 2, q = wd / 2;
+	scale_by_beta(dx, (size_t)n * c * h * wd, beta);
+	for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+		const double *plane = x + pl * h * wd;
+		for (int ip = 0; ip < p; ip++)
+			for (int iq = 0; iq < q; iq++)
+				dx[pl * h * wd + maxpool2_argmax(plane, wd, ip, iq)] +=
+				    dy[(pl * p + ip) * q + iq];
+	}
 }
 
 /* ---- global average pool ---- */
 
 void ref_avgpool_forward(double *y, const double *x, int n, int c, int hw)
 {
-    /* y: (n, c)  x: (n, c, hw) */
-    for (size_t pl = 0; pl < (size_t)n * c; pl++) {
-        double sum = 0.0;
-        for (int i = 0; i < hw; i++)
-            sum += x[pl * hw + i];
-        y[pl] = sum / hw;
-    }
+	/* y: (n, c)  x: (n, c, hw) */
+	for (size_t pl = 0; pl < (size_t)n * c; pl++) {
+		double sum = 0.0;
+		for (int i = 0; i < hw; i++)
+			sum += x[pl * hw + i];
+		y[pl] = sum / hw;
+	}
 }
 
 void ref_avgpool_backward(double *dx, const double *dy, int n, int c, int hw, double beta)
 {
-    /* dx: (n, c, hw)  dy: (n, c) */
-    for (size_t pl = 0; pl < (size_t)n * c; pl++)
-        for (int i = 0; i < hw; i++) {
-            size_t idx = pl * hw + i;
-            dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + dy[pl] / hw;
-        }
+	/* dx: (n, c, hw)  dy: (n, c) */
+	for (size_t pl = 0; pl < (size_t)n * c; pl++)
+		for (int i = 0; i < hw; i++) {
+			size_t idx = pl * hw + i;
+			dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + dy[pl] / hw;
+		}
 }
 
 /* ---- linear ---- */
@@ -261,43 +282,43 @@ void ref_avgpool_backward(double *dx, const double *dy, int n, int c, int hw, do
 void ref_linear_forward(double *y, const double *x, const double *w, const double *b, int n, int in,
                         int out)
 {
-    /* y: (n, out)  x: (n, in)  w: (out, in)  b: (out) */
-    for (int i = 0; i < n; i++)
-        for (int o = 0; o < out; o++) {
-            double acc = b ? b[o] : 0.0;
-            for (int j = 0; j < in; j++)
-                acc += x[(size_t)i * in + j] * w[(size_t)o * in + j];
-            y[(size_t)i * out + o] = acc;
-        }
+	/* y: (n, out)  x: (n, in)  w: (out, in)  b: (out) */
+	for (int i = 0; i < n; i++)
+		for (int o = 0; o < out; o++) {
+			double acc = b ? b[o] : 0.0;
+			for (int j = 0; j < in; j++)
+				acc += x[(size_t)i * in + j] * w[(size_t)o * in + j];
+			y[(size_t)i * out + o] = acc;
+		}
 }
 
 void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
                          const double *w, int n, int in, int out, double beta)
 {
-    /* dx: (n, in)  dw: (out, in)  db: (out)  dy: (n, out)  x: (n, in)  w: (out, in) */
-    if (dx) /* dx = dy * w */
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < in; j++) {
-                double acc = 0.0;
-                for (int o = 0; o < out; o++)
-                    acc += dy[(size_t)i * out + o] * w[(size_t)o * in + j];
-                size_t idx = (size_t)i * in + j;
-                dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + acc;
-            }
-    for (int o = 0; o < out; o++) { /* dw += dy^T * x, db += column sums of dy */
-        for (int j = 0; j < in; j++) {
-            double acc = 0.0;
-            for (int i = 0; i < n; i++)
-                acc += dy[(size_t)i * out + o] * x[(size_t)i * in + j];
-            dw[(size_t)o * in + j] += acc;
-        }
-        if (db) {
-            double acc = 0.0;
-            for (int i = 0; i < n; i++)
-                acc += dy[(size_t)i * out + o];
-            db[o] += acc;
-        }
-    }
+	/* dx: (n, in)  dw: (out, in)  db: (out)  dy: (n, out)  x: (n, in)  w: (out, in) */
+	if (dx) /* dx = dy * w */
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < in; j++) {
+				double acc = 0.0;
+				for (int o = 0; o < out; o++)
+					acc += dy[(size_t)i * out + o] * w[(size_t)o * in + j];
+				size_t idx = (size_t)i * in + j;
+				dx[idx] = (beta == 0.0 ? 0.0 : beta * dx[idx]) + acc;
+			}
+	for (int o = 0; o < out; o++) { /* dw += dy^T * x, db += column sums of dy */
+		for (int j = 0; j < in; j++) {
+			double acc = 0.0;
+			for (int i = 0; i < n; i++)
+				acc += dy[(size_t)i * out + o] * x[(size_t)i * in + j];
+			dw[(size_t)o * in + j] += acc;
+		}
+		if (db) {
+			double acc = 0.0;
+			for (int i = 0; i < n; i++)
+				acc += dy[(size_t)i * out + o];
+			db[o] += acc;
+		}
+	}
 }
 
 /* ---- softmax cross-entropy ---- */
@@ -305,46 +326,46 @@ void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, c
 double ref_softmax_ce(double *dlogits, int *correct, const double *logits, const int *labels, int n,
                       int k)
 {
-    /* dlogits, logits: (n, k)  labels: (n) */
-    double total = 0.0;
-    int hits = 0;
-    for (int i = 0; i < n; i++) {
-        const double *row = logits + (size_t)i * k;
-        int arg = 0;
-        for (int j = 1; j < k; j++)
-            if (row[j] > row[arg]) /* strict: ties keep the first maximum */
-                arg = j;
-        double mx = row[arg];
-        /* Subtracting the row max keeps exp() in range; log-sum-exp is shift invariant. */
-        double sum = 0.0;
-        for (int j = 0; j < k; j++)
-            sum += exp(row[j] - mx);
-        double lse = mx + log(sum);
-        total += lse - row[labels[i]];
-        if (arg == labels[i])
-            hits++;
-        if (dlogits)
-            for (int j = 0; j < k; j++)
-                dlogits[(size_t)i * k + j] =
-                    (exp(row[j] - mx) / sum - (j == labels[i] ? 1.0 : 0.0)) / n;
-    }
-    if (correct)
-        *correct = hits;
-    return total / n;
+	/* dlogits, logits: (n, k)  labels: (n) */
+	double total = 0.0;
+	int hits = 0;
+	for (int i = 0; i < n; i++) {
+		const double *row = logits + (size_t)i * k;
+		int arg = 0;
+		for (int j = 1; j < k; j++)
+			if (row[j] > row[arg]) /* strict: ties keep the first maximum */
+				arg = j;
+		double mx = row[arg];
+		/* Subtracting the row max keeps exp() in range; log-sum-exp is shift invariant. */
+		double sum = 0.0;
+		for (int j = 0; j < k; j++)
+			sum += exp(row[j] - mx);
+		double lse = mx + log(sum);
+		total += lse - row[labels[i]];
+		if (arg == labels[i])
+			hits++;
+		if (dlogits)
+			for (int j = 0; j < k; j++)
+				dlogits[(size_t)i * k + j] =
+				    (exp(row[j] - mx) / sum - (j == labels[i] ? 1.0 : 0.0)) / n;
+	}
+	if (correct)
+		*correct = hits;
+	return total / n;
 }
 
 /* ---- elementwise ---- */
 
 void ref_add_forward(double *y, const double *a, const double *b, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        y[i] = a[i] + b[i];
+	for (size_t i = 0; i < count; i++)
+		y[i] = a[i] + b[i];
 }
 
 void ref_scale_inplace(double *x, size_t count, double factor)
 {
-    for (size_t i = 0; i < count; i++)
-        x[i] *= factor;
+	for (size_t i = 0; i < count; i++)
+		x[i] *= factor;
 }
 
 /* ---- optimizer ---- */
@@ -352,14 +373,14 @@ void ref_scale_inplace(double *x, size_t count, double factor)
 void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_t count, double lr,
                   double momentum, double weight_decay, int nesterov)
 {
-    for (size_t i = 0; i < count; i++) {
-        double g = grad[i] + weight_decay * param[i];
-        if (momentum != 0.0) {
-            momentum_buf[i] = momentum * momentum_buf[i] + g;
-            g = nesterov ? g + momentum * momentum_buf[i] : momentum_buf[i];
-        }
-        param[i] -= lr * g;
-    }
+	for (size_t i = 0; i < count; i++) {
+		double g = grad[i] + weight_decay * param[i];
+		if (momentum != 0.0) {
+			momentum_buf[i] = momentum * momentum_buf[i] + g;
+			g = nesterov ? g + momentum * momentum_buf[i] : momentum_buf[i];
+		}
+		param[i] -= lr * g;
+	}
 }
 
 /* ---- GEMM ---- */
@@ -367,18 +388,21 @@ void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_
 void ref_gemm(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a, int lda,
               const double *b, int ldb, double beta, double *c, int ldc)
 {
-    /* a: (m, k) or (k, m) stored with row stride lda; b: (k, n) or (n, k) with ldb; c: (m, n) */
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            double acc = 0.0;
-            for (int p = 0; p < k; p++) {
-                double av = trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
-                double bv = trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
-                acc += av * bv;
-            }
-            double *cij = &c[(size_t)i * ldc + j];
-            *cij = alpha * acc + (beta == 0.0 ? 0.0 : beta * *cij);
-        }
+	/* a: (m, k) or (k, m) stored with row stride lda; b: (k, n) or (n, k) with ldb; c: (m, n)
+	 */
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < n; j++) {
+			double acc = 0.0;
+			for (int p = 0; p < k; p++) {
+				double av =
+				    trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+				double bv =
+				    trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+				acc += av * bv;
+			}
+			double *cij = &c[(size_t)i * ldc + j];
+			*cij = alpha * acc + (beta == 0.0 ? 0.0 : beta * *cij);
+		}
 }
 
 /* ---- test helpers ---- */
@@ -386,47 +410,47 @@ void ref_gemm(int trans_a, int trans_b, int m, int n, int k, double alpha, const
 /* splitmix64: tiny, full-period, and good enough that any seed (0 included) is usable. */
 static unsigned long long splitmix64(unsigned long long *state)
 {
-    unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+	unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
 }
 
 void ref_fill_uniform(double *x, size_t count, unsigned long long *state, double lo, double hi)
 {
-    for (size_t i = 0; i < count; i++) {
-        /* top 53 bits -> [0, 1) exactly representable in a double */
-        double u = (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
-        x[i] = lo + (hi - lo) * u;
-    }
+	for (size_t i = 0; i < count; i++) {
+		/* top 53 bits -> [0, 1) exactly representable in a double */
+		double u = (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
+		x[i] = lo + (hi - lo) * u;
+	}
 }
 
 double ref_max_abs_diff(const double *a, const double *b, size_t n)
 {
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs(a[i] - b[i]);
-        if (isnan(d))
-            return NAN;
-        if (d > m)
-            m = d;
-    }
-    return m;
+	double m = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs(a[i] - b[i]);
+		if (isnan(d))
+			return NAN;
+		if (d > m)
+			m = d;
+	}
+	return m;
 }
 
 double ref_max_rel_diff(const double *a, const double *b, size_t n, double floor)
 {
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double diff = fabs(a[i] - b[i]);
-        if (isnan(diff))
-            return NAN;
-        if (diff == 0.0)
-            continue; /* equal (zeros included): no 0/0 when floor is 0 */
-        double den = fabs(b[i]) > floor ? fabs(b[i]) : floor;
-        double d = diff / den;
-        if (d > m)
-            m = d;
-    }
-    return m;
+	double m = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		double diff = fabs(a[i] - b[i]);
+		if (isnan(diff))
+			return NAN;
+		if (diff == 0.0)
+			continue; /* equal (zeros included): no 0/0 when floor is 0 */
+		double den = fabs(b[i]) > floor ? fabs(b[i]) : floor;
+		double d = diff / den;
+		if (d > m)
+			m = d;
+	}
+	return m;
 }
