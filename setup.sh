@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# setup.sh: from a fresh Debian 12 machine to a working ampcl. Installs the Debian packages that
+# are missing (with sudo when not root), builds, then runs the main job or the whole test suite.
+#   ./setup.sh          build, list the devices, run the kernel self-test on the default device
+#   ./setup.sh test     build with warnings as errors and run every ctest suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-run}
+case "$mode" in
+run | test) ;;
+*)
+	echo "usage: ./setup.sh [run|test]" >&2
+	exit 2
+	;;
+esac
+
+packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
+	libclblast-dev libpng-dev zlib1g-dev clinfo)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+jobs=$(nproc)
+werror=OFF
+[ "$mode" = test ] && werror=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPCL_WERROR=$werror >/dev/null
+cmake --build build -j"$jobs"
+
+if [ "$mode" = test ]; then
+	cd build
+	exec ctest --output-on-failure -j"$jobs"
+fi
+./build/ampcl devices
+./build/ampcl selftest
