@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# gpu-run.sh: runs on the lent GPU machine over a copy of the tree with gpu-kit/ carried: finds
+# NVIDIA's OpenCL driver (making an ICD file if none is registered), then runs the given steps.
+#   tools/gpu-run.sh [devices] [tests] [bench]     results go to $OUT (or ./gpu-out)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-$PWD/gpu-out}
+mkdir -p "$out"
+kit=$PWD/gpu-kit
+export LD_LIBRARY_PATH=$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export AMPCL_CACHE_DIR=$out/cache
+{
+	echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1
+	echo "== ICD files"; ls -l /etc/OpenCL/vendors 2>&1
+	lib=$(ldconfig -p | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')
+	[ -n "$lib" ] || lib=$(find / -name 'libnvidia-opencl.so.1' -not -path '/proc/*' 2>/dev/null | head -1)
+	echo "NVIDIA OpenCL library: ${lib:-none found}"
+	if [ -n "$lib" ] && ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
+		mkdir -p "$out/vendors"
+		echo "$lib" >"$out/vendors/nvidia.icd"
+		export OCL_ICD_VENDORS=$out/vendors
+		echo "made an ICD file: $OCL_ICD_VENDORS/nvidia.icd"
+	fi
+} 2>&1 | tee "$out/probe.txt"
+lib=$(ldconfig -p | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')
+[ -n "$lib" ] || lib=$(find / -name 'libnvidia-opencl.so.1' -not -path '/proc/*' 2>/dev/null | head -1)
+if [ -n "$lib" ] && ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
+	export OCL_ICD_VENDORS=$out/vendors
+fi
+for step in "$@"; do
+	case $step in
+	devices)
+		"$kit/bin/ampcl" devices 2>&1 | tee "$out/devices.txt"
+		"$kit/bin/ampcl" devices --json >"$out/devices.json" 2>&1
+		(time "$kit/bin/ampcl" selftest) 2>&1 | tee "$out/selftest-cold.txt"
+		(time "$kit/bin/ampcl" selftest) 2>&1 | tee "$out/selftest-warm.txt"
+		;;
+	tests)
+		for t in "$kit"/bin/test_*; do
+			name=$(basename "$t")
+			AMPCL_BIN=$kit/bin/ampcl timeout 300 "$t" >"$out/$name.txt" 2>&1
+			echo "$name: exit $? $(tail -1 "$out/$name.txt")"
+		done 2>&1 | tee "$out/tests.txt"
+		;;
+	bench)
+		timeout 400 "$kit/bin/ampcl" bench --kernels --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"
+		;;
+	esac
+done
