@@ -1,35 +1,77 @@
 /* eltwise.cl: element-wise kernels: fill, the residual add (forward; its backward is a copy or
  * accumulate of the incoming gradient), and in-place scaling, which amplification uses. */
 
-__kernel void fill_forward(__global float *y, uint y_off, float value, uint n)
+/* No a*b+c contraction into fma: every device then rounds exactly like the host reference's
+ * float arithmetic, and amplification by 1 stays a bit-exact no-op. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Each work-item owns ELT_VEC consecutive elements, read with vload4 (which only needs float
+ * alignment, so any view offset works); the last item of a span takes the partial tail with
+ * scalar accesses. A launch over more than n/4 items is harmless: extra items return. */
+#define ELT_VEC 4
+
+/* Elements i.. of p (n in all) as a float4; lanes past the end read as 0 */
+float4 elt_load4(__global const float *p, uint i, uint n)
 {
-	uint i = get_global_id(0);
-	if (i < n)
-		y[y_off + i] = value;
+	if (n - i >= ELT_VEC)
+		return vload4(0, p + i);
+	float4 v = (float4)(0.0f);
+	v.s0 = p[i];
+	if (n - i > 1)
+		v.s1 = p[i + 1];
+	if (n - i > 2)
+		v.s2 = p[i + 2];
+	return v;
 }
 
-/* y = a + b */
+void elt_store4(__global float *p, uint i, uint n, float4 v)
+{
+	if (n - i >= ELT_VEC) {
+		vstore4(v, 0, p + i);
+		return;
+	}
+	p[i] = v.s0;
+	if (n - i > 1)
+		p[i + 1] = v.s1;
+	if (n - i > 2)
+		p[i + 2] = v.s2;
+}
+
+__kernel void fill_forward(__global float *y, uint y_off, float value, uint n)
+{
+	uint i = get_global_id(0) * ELT_VEC;
+	if (i < n)
+		elt_store4(y + y_off, i, n, (float4)(value));
+}
+
+/* y = a + b; y may be a or b */
 __kernel void add_forward(__global float *y, uint y_off, __global const float *a, uint a_off,
 			  __global const float *b, uint b_off, uint n)
 {
-	uint i = get_global_id(0);
+	uint i = get_global_id(0) * ELT_VEC;
 	if (i < n)
-		y[y_off + i] = a[a_off + i] + b[b_off + i];
+		elt_store4(y + y_off, i, n,
+			   elt_load4(a + a_off, i, n) + elt_load4(b + b_off, i, n));
 }
 
-/* dx = beta * dx + dy: the gradient of one input of a residual add */
+/* dx = beta * dx + dy: the gradient of one input of a residual add. beta == 0 never reads dx,
+ * which may hold NaN. */
 __kernel void add_backward(__global float *dx, uint dx_off, __global const float *dy, uint dy_off,
 			   float beta, uint n)
 {
-	uint i = get_global_id(0);
-	if (i < n)
-		dx[dx_off + i] = (beta != 0.0f ? beta * dx[dx_off + i] : 0.0f) + dy[dy_off + i];
+	uint i = get_global_id(0) * ELT_VEC;
+	if (i >= n)
+		return;
+	float4 acc = (float4)(0.0f);
+	if (beta != 0.0f)
+		acc = beta * elt_load4(dx + dx_off, i, n);
+	elt_store4(dx + dx_off, i, n, acc + elt_load4(dy + dy_off, i, n));
 }
 
 /* x *= factor, in place: amplification of a gradient span */
 __kernel void scale_forward(__global float *x, uint x_off, float factor, uint n)
 {
-	uint i = get_global_id(0);
+	uint i = get_global_id(0) * ELT_VEC;
 	if (i < n)
-		x[x_off + i] *= factor;
+		elt_store4(x + x_off, i, n, factor * elt_load4(x + x_off, i, n));
 }

@@ -1,0 +1,69 @@
+/* loss.c: host side of cl/loss.cl: checks the softmax cross-entropy's views and label buffer,
+ * and launches the one-work-group kernel that also reduces the batch's loss and accuracy. */
+#include "loss.h"
+#include "eltwise.h"
+#include "error.h"
+#include "program.h"
+
+#include <limits.h>
+
+ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tensor *dlogits,
+			      const struct ampcl_tensor *stats, const struct ampcl_tensor *logits,
+			      cl_mem labels, size_t labels_off, int n, int k)
+{
+	/* dlogits, logits: (n, k)  stats: (2)  labels: (n) ints at labels_off */
+	const char *op = "softmax cross-entropy";
+	ampcl_status st;
+	if (n < 1 || k < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: batch %d and classes %d must both be >= 1", op, n, k);
+	if ((st = ampcl_eltwise_check_view(op, "logits", logits)) ||
+	    (st = ampcl_eltwise_check_same(op, "dlogits", dlogits, "logits", logits)) ||
+	    (st = ampcl_eltwise_check_view(op, "stats", stats)))
+		return st;
+	if (ampcl_tensor_count(logits) != (size_t)n * (size_t)k) {
+		char s[64];
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: logits %s has %zu elements, not batch %d x classes %d",
+				       op, ampcl_eltwise_shape_str(logits, s, sizeof(s)),
+				       ampcl_tensor_count(logits), n, k);
+	}
+	if (ampcl_tensor_count(stats) != 2)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: stats has %zu elements; it takes 2 (mean loss, correct "
+				       "count)",
+				       op, ampcl_tensor_count(stats));
+	size_t label_bytes = 0;
+	cl_int err = labels ? clGetMemObjectInfo(labels, CL_MEM_SIZE, sizeof(label_bytes),
+						 &label_bytes, NULL)
+			    : CL_INVALID_MEM_OBJECT;
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: the labels buffer is not valid: %s", op,
+				       ampcl_cl_error_name(err));
+	if (labels_off > UINT_MAX - (size_t)n ||
+	    (labels_off + (size_t)n) * sizeof(cl_int) > label_bytes)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: %d labels at int offset %zu do not fit the labels "
+				       "buffer (%zu bytes)",
+				       op, n, labels_off, label_bytes);
+
+	cl_kernel kern;
+	if ((st = ampcl_kernel_get(ctx, "loss", "", "softmax_ce_forward", &kern)))
+		return st;
+	/* the group size depends only on the device, so the summation order is fixed */
+	size_t group = ampcl_eltwise_group_size(ctx, kern, 256);
+	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(dlogits)),
+				    AMPCL_KARG_UINT(ampcl_tensor_off(dlogits)),
+				    AMPCL_KARG_MEM(ampcl_tensor_mem(stats)),
+				    AMPCL_KARG_UINT(ampcl_tensor_off(stats)),
+				    AMPCL_KARG_MEM(ampcl_tensor_mem(logits)),
+				    AMPCL_KARG_UINT(ampcl_tensor_off(logits)),
+				    AMPCL_KARG_MEM(labels),
+				    AMPCL_KARG_UINT(labels_off),
+				    AMPCL_KARG_UINT(n),
+				    AMPCL_KARG_UINT(k),
+				    AMPCL_KARG_LOCAL(group * sizeof(cl_float)),
+				    AMPCL_KARG_LOCAL(group * sizeof(cl_uint))};
+	return ampcl_launch(ctx, kern, 1, &group, &group, 12, args, NULL);
+}

@@ -1,0 +1,19 @@
+/* relu.h: host side of cl/relu.cl: ReLU forward and its backward, which reads the output (not
+ * the input) so the forward may run in place. */
+#ifndef AMPCL_RELU_H
+#define AMPCL_RELU_H
+
+#include "arena.h"
+#include "context.h"
+
+/* y = max(x, 0), NaN passing through; y may be the same view as x (in place).
+ * y, x: any shape, the same element count */
+ampcl_status ampcl_relu_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				const struct ampcl_tensor *x);
+/* dx = beta*dx + dy*(y > 0); beta 0 overwrites without reading dx, 1 accumulates.
+ * dx, dy, y: the same element count */
+ampcl_status ampcl_relu_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				 const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
+				 float beta);
+
+#endif

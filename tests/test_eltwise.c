@@ -1,0 +1,181 @@
+/* test_eltwise.c: the residual add (forward, backward with both beta values), amplification
+ * and fill against the double reference, on odd sizes, unaligned views, NaN-poisoned outputs,
+ * bit-repeatability, factor 1 as a bit-exact no-op, and size mismatches refused. */
+#include "eltwise.h"
+#include "ref.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long long seed = 3;
+
+/* one float rounding of a sum or product of values in [-1, 1) (times at most 2.5) */
+#define ATOL_ONE 1e-7
+#define RTOL_ONE 1e-6
+#define ATOL_EXACT 0.0
+#define RTOL_EXACT 0.0
+
+static void check_count(struct ampcl_context *ctx, int n, int c, int h, int w)
+{
+	int shape[4] = {n, c, h, w};
+	size_t count = (size_t)n * c * h * w;
+	char name[128], what[64];
+	snprintf(what, sizeof(what), "(%d,%d,%d,%d)", n, c, h, w);
+	struct tu_arena ar;
+	tu_arena_init(&ar, "eltwise");
+	struct ampcl_tensor a = tu_reserve(&ar, "a", 4, shape), b = tu_reserve(&ar, "b", 4, shape);
+	struct ampcl_tensor y = tu_reserve(&ar, "y", 4, shape);
+	tu_arena_commit(ctx, &ar);
+
+	float *ha = tu_malloc(count * sizeof(float)), *hb = tu_malloc(count * sizeof(float));
+	float *got = tu_malloc(count * sizeof(float)), *got2 = tu_malloc(count * sizeof(float));
+	double *ad = tu_malloc(count * sizeof(double)), *bd = tu_malloc(count * sizeof(double));
+	double *want = tu_malloc(count * sizeof(double));
+	tu_fill_uniform_f(ha, count, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hb, count, &seed, -1.0f, 1.0f);
+	tu_float_to_double(ad, ha, count);
+	tu_float_to_double(bd, hb, count);
+	tu_ok(ampcl_tensor_write(ctx, &a, ha), "write a");
+	tu_ok(ampcl_tensor_write(ctx, &b, hb), "write b");
+
+	/* forward */
+	ref_add_forward(want, ad, bd, count);
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_add_forward(ctx, &y, &a, &b), "add forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "add forward %s", what);
+	tu_compare(name, got, want, count, ATOL_ONE, RTOL_ONE);
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_add_forward(ctx, &y, &a, &b), "add forward again");
+	tu_ok(ampcl_tensor_read(ctx, &y, got2), "read y");
+	snprintf(name, sizeof(name), "add forward %s repeatable", what);
+	tu_check(!memcmp(got, got2, count * sizeof(float)), name, "two runs bit-identical");
+
+	/* backward: dx = beta*dx + dy, with a as dy and y as dx */
+	for (int beta = 0; beta <= 1; beta++) {
+		if (beta) {
+			tu_ok(ampcl_tensor_write(ctx, &y, hb), "write dx");
+			ref_add_forward(want, bd, ad, count);
+		} else {
+			tu_poison(ctx, &y);
+			memcpy(want, ad, count * sizeof(double));
+		}
+		tu_ok(ampcl_add_backward(ctx, &y, &a, (float)beta), "add backward");
+		tu_ok(ampcl_tensor_read(ctx, &y, got), "read dx");
+		snprintf(name, sizeof(name), "add backward %s beta %d", what, beta);
+		tu_compare(name, got, want, count, beta ? ATOL_ONE : ATOL_EXACT,
+			   beta ? RTOL_ONE : RTOL_EXACT);
+	}
+
+	/* amplification in place, then fill */
+	tu_ok(ampcl_tensor_write(ctx, &y, ha), "write g");
+	tu_ok(ampcl_amplify(ctx, &y, 2.5f), "amplify");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read g");
+	memcpy(want, ad, count * sizeof(double));
+	ref_scale_inplace(want, count, 2.5);
+	snprintf(name, sizeof(name), "amplify x2.5 %s", what);
+	tu_compare(name, got, want, count, ATOL_ONE, RTOL_ONE);
+	tu_ok(ampcl_amplify(ctx, &y, 1.0f), "amplify by 1");
+	tu_ok(ampcl_tensor_read(ctx, &y, got2), "read g");
+	snprintf(name, sizeof(name), "amplify x1 %s is a no-op", what);
+	tu_check(!memcmp(got, got2, count * sizeof(float)), name, "bits unchanged");
+
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_fill(ctx, &y, -0.375f), "fill");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	for (size_t i = 0; i < count; i++)
+		want[i] = -0.375;
+	snprintf(name, sizeof(name), "fill %s", what);
+	tu_compare(name, got, want, count, ATOL_EXACT, RTOL_EXACT);
+
+	/* the join in place: y is the same view as a */
+	tu_ok(ampcl_add_forward(ctx, &a, &a, &b), "add forward in place");
+	tu_ok(ampcl_tensor_read(ctx, &a, got), "read a");
+	ref_add_forward(want, ad, bd, count);
+	snprintf(name, sizeof(name), "add forward in place %s", what);
+	tu_compare(name, got, want, count, ATOL_ONE, RTOL_ONE);
+
+	free(ha), free(hb), free(got), free(got2), free(ad), free(bd), free(want);
+	tu_arena_free(&ar);
+}
+
+/* Views 1, 2 and 3 floats into their tensors: vload4/vstore4 need only float alignment, and
+ * the floats around the views must stay untouched. */
+static void check_unaligned(struct ampcl_context *ctx)
+{
+	enum { N = 1029, PAD = 4 };
+	int shape[1] = {N + PAD};
+	struct tu_arena ar;
+	tu_arena_init(&ar, "eltwise-unaligned");
+	struct ampcl_tensor as = tu_reserve(&ar, "a", 1, shape),
+			    bs = tu_reserve(&ar, "b", 1, shape);
+	struct ampcl_tensor ys = tu_reserve(&ar, "y", 1, shape);
+	tu_arena_commit(ctx, &ar);
+	struct ampcl_tensor a = as, b = bs, y = ys;
+	a.offset += 1 * sizeof(float), b.offset += 2 * sizeof(float), y.offset += 3 * sizeof(float);
+	a.shape[0] = b.shape[0] = y.shape[0] = N;
+	float ha[N], hb[N], got[N + PAD];
+	double ad[N], bd[N], want[N + PAD];
+	tu_fill_uniform_f(ha, N, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hb, N, &seed, -1.0f, 1.0f);
+	tu_float_to_double(ad, ha, N);
+	tu_float_to_double(bd, hb, N);
+	tu_ok(ampcl_tensor_write(ctx, &a, ha), "write a");
+	tu_ok(ampcl_tensor_write(ctx, &b, hb), "write b");
+	tu_ok(ampcl_tensor_fill(ctx, &ys, 9.0f), "fill y");
+	tu_ok(ampcl_add_forward(ctx, &y, &a, &b), "add forward unaligned");
+	tu_ok(ampcl_tensor_read(ctx, &ys, got), "read y");
+	for (int i = 0; i < N + PAD; i++)
+		want[i] = 9.0;
+	ref_add_forward(want + 3, ad, bd, N);
+	tu_compare("add forward, views at float offsets +1 +2 +3, n=1029", got, want, N + PAD,
+		   ATOL_ONE, RTOL_ONE);
+	tu_ok(ampcl_fill(ctx, &y, 0.5f), "fill unaligned");
+	tu_ok(ampcl_tensor_read(ctx, &ys, got), "read y");
+	for (int i = 0; i < N; i++)
+		want[3 + i] = 0.5;
+	tu_compare("fill, view at float offset +3, n=1029", got, want, N + PAD, ATOL_EXACT,
+		   RTOL_EXACT);
+	tu_arena_free(&ar);
+}
+
+static void check_bad_args(struct ampcl_context *ctx)
+{
+	int s5[1] = {5}, s6[1] = {6};
+	struct tu_arena ar;
+	tu_arena_init(&ar, "eltwise-bad");
+	struct ampcl_tensor a = tu_reserve(&ar, "a", 1, s5), b = tu_reserve(&ar, "b", 1, s6);
+	struct ampcl_tensor unc = a;
+	int st = ampcl_fill(ctx, &unc, 1.0f);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "fill before commit refused", "status %d: %s", st,
+		 ampcl_last_error());
+	tu_arena_commit(ctx, &ar);
+	st = ampcl_add_forward(ctx, &a, &a, &b);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "add forward size mismatch refused", "status %d: %s",
+		 st, ampcl_last_error());
+	st = ampcl_add_backward(ctx, &b, &a, 1.0f);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "add backward size mismatch refused", "status %d: %s",
+		 st, ampcl_last_error());
+	struct ampcl_tensor past = b;
+	past.offset += 64 * sizeof(float);
+	st = ampcl_amplify(ctx, &past, 2.0f);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "view past the arena refused", "status %d: %s", st,
+		 ampcl_last_error());
+	tu_arena_free(&ar);
+}
+
+int main(void)
+{
+	struct ampcl_context *ctx = tu_context();
+	check_count(ctx, 1, 1, 1, 1);
+	check_count(ctx, 1, 3, 5, 7);
+	check_count(ctx, 3, 33, 7, 7);
+	check_count(ctx, 3, 33, 33, 5);
+	check_unaligned(ctx);
+	check_bad_args(ctx);
+	ampcl_context_free(ctx);
+	return tu_finish();
+}
