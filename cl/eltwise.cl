@@ -8,34 +8,6 @@
 /* Each work-item owns ELT_VEC consecutive elements, read with vload4 (which only needs float
  * alignment, so any view offset works); the last item of a span takes the partial tail with
  * scalar accesses. A launch over more than n/4 items is harmless: extra items return. */
-#define ELT_VEC 4
-
-/* Elements i.. of p (n in all) as a float4; lanes past the end read as 0 */
-float4 elt_load4(__global const float *p, uint i, uint n)
-{
-	if (n - i >= ELT_VEC)
-		return vload4(0, p + i);
-	float4 v = (float4)(0.0f);
-	v.s0 = p[i];
-	if (n - i > 1)
-		v.s1 = p[i + 1];
-	if (n - i > 2)
-		v.s2 = p[i + 2];
-	return v;
-}
-
-void elt_store4(__global float *p, uint i, uint n, float4 v)
-{
-	if (n - i >= ELT_VEC) {
-		vstore4(v, 0, p + i);
-		return;
-	}
-	p[i] = v.s0;
-	if (n - i > 1)
-		p[i + 1] = v.s1;
-	if (n - i > 2)
-		p[i + 2] = v.s2;
-}
 
 __kernel void fill_forward(__global float *y, uint y_off, float value, uint n)
 {
