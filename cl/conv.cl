@@ -1,0 +1,124 @@
+/* conv.cl: the helpers around GEMM that make a 2-D convolution: im2col and its gather-form
+ * inverse col2im, the (K, B*P*Q) <-> NCHW reshuffles, bias add and the bias gradient. */
+
+/*
+ * Shapes, for a chunk of `images` images of x: (images, C, H, W) and y: (images, K, P, Q):
+ *   col: (C*R*S, images*P*Q), row (c*R + r)*S + s, column b*P*Q + p*Q + q
+ *   t:   (K, images*P*Q), the GEMM's output W x col before it becomes NCHW
+ */
+
+/* col[(c, r, s)][(b, p, q)] = x[b][c][p*stride - pad + r][q*stride - pad + s], 0 outside x.
+ * One work-item per col element, in col's order, so the writes are contiguous. */
+__kernel void im2col_forward(__global float *col, uint col_off, __global const float *x,
+			     uint x_off, uint c, uint h, uint w, uint r, uint s, uint stride,
+			     uint pad, uint p, uint q, uint images)
+{
+	uint i = get_global_id(0);
+	uint cols = images * p * q;
+	if (i >= c * r * s * cols)
+		return;
+	uint row = i / cols, j = i % cols;
+	uint b = j / (p * q), pq = j % (p * q);
+	uint ch = row / (r * s), rs = row % (r * s);
+	int ih = (int)((pq / q) * stride + rs / s) - (int)pad;
+	int iw = (int)((pq % q) * stride + rs % s) - (int)pad;
+	float v = 0.0f;
+	if (ih >= 0 && ih < (int)h && iw >= 0 && iw < (int)w)
+		v = x[x_off + ((b * c + ch) * h + (uint)ih) * w + (uint)iw];
+	col[col_off + i] = v;
+}
+
+/* dx = beta*dx + the sum of every dcol element im2col copied from that pixel. Gather form:
+ * one work-item per pixel of dx adds its (at most R*S) contributions in a fixed order, so
+ * nothing is shared and the result is bit-identical run after run. beta == 0 never reads dx.
+ * dx: (images, C, H, W)  dcol: (C*R*S, images*P*Q) */
+__kernel void col2im_backward(__global float *dx, uint dx_off, __global const float *dcol,
+			      uint dcol_off, uint c, uint h, uint w, uint r, uint s, uint stride,
+			      uint pad, uint p, uint q, uint images, float beta)
+{
+	uint i = get_global_id(0);
+	if (i >= images * c * h * w)
+		return;
+	uint iw = i % w, ih = (i / w) % h, ch = (i / (w * h)) % c, b = i / (w * h * c);
+	uint cols = images * p * q;
+	float sum = 0.0f;
+	for (uint kr = 0; kr < r; kr++) {
+		/* output row op reads input row op*stride - pad + kr == ih */
+		int t = (int)(ih + pad) - (int)kr;
+		if (t < 0 || t % (int)stride)
+			continue;
+		uint op = (uint)t / stride;
+		if (op >= p)
+			continue;
+		for (uint ks = 0; ks < s; ks++) {
+			int u = (int)(iw + pad) - (int)ks;
+			if (u < 0 || u % (int)stride)
+				continue;
+			uint oq = (uint)u / stride;
+			if (oq >= q)
+				continue;
+			sum += dcol[dcol_off + ((ch * r + kr) * s + ks) * cols + (b * p + op) * q + oq];
+		}
+	}
+	dx[dx_off + i] = (beta != 0.0f ? beta * dx[dx_off + i] : 0.0f) + sum;
+}
+
+/* y[b][k][pq] = t[k][b*PQ + pq] (+ bias[k] when has_bias): the GEMM output of a chunk to NCHW.
+ * One work-item per y element, in y's order. bias may be any buffer when has_bias is 0. */
+__kernel void conv2d_output_forward(__global float *y, uint y_off, __global const float *t,
+				    uint t_off, __global const float *bias, uint bias_off,
+				    uint has_bias, uint k, uint pq, uint images)
+{
+	uint i = get_global_id(0);
+	if (i >= images * k * pq)
+		return;
+	uint j = i % pq, ch = (i / pq) % k, b = i / (pq * k);
+	float v = t[t_off + ch * images * pq + b * pq + j];
+	if (has_bias)
+		v += bias[bias_off + ch];
+	y[y_off + i] = v;
+}
+
+/* t[k][b*PQ + pq] = dy[b][k][pq]: a chunk of the output gradient in the GEMMs' layout. */
+__kernel void conv2d_output_backward(__global float *t, uint t_off, __global const float *dy,
+				     uint dy_off, uint k, uint pq, uint images)
+{
+	uint i = get_global_id(0);
+	if (i >= images * k * pq)
+		return;
+	uint j = i % pq, ch = (i / pq) % k, b = i / (pq * k);
+	t[t_off + ch * images * pq + b * pq + j] = dy[dy_off + i];
+}
+
+/* y[b][k][pq] += bias[k], in place, for the paths whose GEMM writes NCHW directly. */
+__kernel void conv2d_bias_forward(__global float *y, uint y_off, __global const float *bias,
+				  uint bias_off, uint k, uint pq, uint images)
+{
+	uint i = get_global_id(0);
+	if (i < images * k * pq)
+		y[y_off + i] += bias[bias_off + (i / pq) % k];
+}
+
+/* db[k] += sum over b, pq of dy[b][k][pq]. One work-group per channel: each work-item sums a
+ * fixed strided subset in order, then a fixed-shape tree in local memory halves the partial
+ * sums; the order never depends on timing, so the result is deterministic. The host launches
+ * groups of a power-of-two size (at most AMPCL_REDUCE_WG) with part of that many floats. */
+__kernel void conv2d_bias_backward(__global float *db, uint db_off, __global const float *dy,
+				   uint dy_off, uint k, uint pq, uint images,
+				   __local float *part)
+{
+	uint ch = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+	float sum = 0.0f;
+	if (ch < k)
+		for (uint i = lid; i < images * pq; i += wg)
+			sum += dy[dy_off + ((i / pq) * k + ch) * pq + i % pq];
+	part[lid] = sum;
+	barrier(CLK_LOCAL_MEM_FENCE);
+	for (uint span = wg / 2; span > 0; span /= 2) {
+		if (lid < span)
+			part[lid] += part[lid + span];
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	if (lid == 0 && ch < k)
+		db[db_off + ch] += part[0];
+}

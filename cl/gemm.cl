@@ -1,0 +1,205 @@
+/* gemm.cl: ampcl's own GEMM, C = alpha*op(A)*op(B) + beta*C, row-major, strided-batched, with
+ * local-memory tiles and register blocking; plus the C-region clear the CLBlast path needs. */
+
+/* Tile of C one work-group computes (GEMM_TM x GEMM_TN), the depth of the A and B tiles staged
+ * in local memory (GEMM_TK), and the block of C one work-item keeps in registers
+ * (GEMM_WM x GEMM_WN). The work-group is (GEMM_TN/GEMM_WN, GEMM_TM/GEMM_WM). */
+#ifndef GEMM_TM
+#define GEMM_TM 64
+#endif
+#ifndef GEMM_TN
+#define GEMM_TN 64
+#endif
+#ifndef GEMM_TK
+#define GEMM_TK 16
+#endif
+#ifndef GEMM_WM
+#define GEMM_WM 4
+#endif
+#ifndef GEMM_WN
+#define GEMM_WN 4
+#endif
+/* GEMM_VW > 1: each work-item's GEMM_WN columns are adjacent and held as float vectors of
+ * that width (GEMM_WN a multiple of it), which CPU compilers map onto SIMD registers; 1: its
+ * columns are GEMM_RTN apart, so neighbouring work-items touch neighbouring words (GPUs). */
+#ifndef GEMM_VW
+#define GEMM_VW 1
+#endif
+/* extra column per local row: the transposing tile stores then hit distinct banks */
+#ifndef GEMM_PAD
+#define GEMM_PAD 1
+#endif
+
+#define GEMM_RTM (GEMM_TM / GEMM_WM) /* work-items along m */
+#define GEMM_RTN (GEMM_TN / GEMM_WN) /* work-items along n */
+#define GEMM_WG (GEMM_RTM * GEMM_RTN)
+#define GEMM_NV (GEMM_WN / GEMM_VW) /* vectors per work-item row */
+
+#define GEMM_CAT_(a, b) a##b
+#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
+#if GEMM_VW > 1
+#define gemm_vec GEMM_CAT(float, GEMM_VW)
+#define gemm_vload GEMM_CAT(vload, GEMM_VW)
+#define gemm_vstore GEMM_CAT(vstore, GEMM_VW)
+#endif
+
+#if GEMM_TM % GEMM_WM || GEMM_TN % GEMM_WN
+#error "GEMM_TM and GEMM_TN must be multiples of GEMM_WM and GEMM_WN"
+#endif
+#if GEMM_WN % GEMM_VW
+#error "GEMM_WN must be a multiple of GEMM_VW"
+#endif
+#if (GEMM_TM * GEMM_TK) % GEMM_WG || (GEMM_TN * GEMM_TK) % GEMM_WG
+#error "each tile must split evenly over the work-group's items"
+#endif
+
+/*
+ * c: (batch, m, n) at c[c_off + z*stride_c + i*ldc + j]
+ * a: op(A) (m, k), stored (m, k) or, when trans_a, (k, m), row stride lda, batch stride stride_a
+ * b: op(B) (k, n), stored (k, n) or, when trans_b, (n, k), row stride ldb, batch stride stride_b
+ * Launch: global (ceil(n/TN)*RTN, ceil(m/TM)*RTM, batch), local (RTN, RTM, 1).
+ * Each element of C is one work-item's sum over k in ascending order, so results are
+ * bit-identical from run to run. beta == 0 never reads C (it may hold NaN).
+ */
+__kernel __attribute__((reqd_work_group_size(GEMM_RTN, GEMM_RTM, 1))) void
+gemm_forward(__global float *c, uint c_off, uint ldc, uint stride_c, __global const float *a,
+	     uint a_off, uint lda, uint stride_a, __global const float *b, uint b_off, uint ldb,
+	     uint stride_b, uint m, uint n, uint k, float alpha, float beta, uint trans_a,
+	     uint trans_b, uint batch)
+{
+	/* k-major tiles: the inner loop reads a row of each, one per work-item's m or n */
+	__local float as[GEMM_TK][GEMM_TM + GEMM_PAD];
+	__local float bs[GEMM_TK][GEMM_TN + GEMM_PAD];
+
+	const uint tx = get_local_id(0), ty = get_local_id(1);
+	const uint lid = ty * GEMM_RTN + tx;
+	const uint n0 = get_group_id(0) * GEMM_TN, m0 = get_group_id(1) * GEMM_TM;
+	const uint z = get_global_id(2);
+	if (z >= batch)
+		return; /* whole work-group leaves together: z is uniform in a group */
+
+	a += a_off + z * stride_a;
+	b += b_off + z * stride_b;
+	c += c_off + z * stride_c;
+
+#if GEMM_VW > 1
+	gemm_vec acc[GEMM_WM][GEMM_NV];
+	for (uint wm = 0; wm < GEMM_WM; wm++)
+		for (uint v = 0; v < GEMM_NV; v++)
+			acc[wm][v] = (gemm_vec)(0.0f);
+#else
+	float acc[GEMM_WM][GEMM_WN];
+	for (uint wm = 0; wm < GEMM_WM; wm++)
+		for (uint wn = 0; wn < GEMM_WN; wn++)
+			acc[wm][wn] = 0.0f;
+#endif
+
+	for (uint k0 = 0; k0 < k; k0 += GEMM_TK) {
+		/* Stage the tiles. Consecutive work-items take consecutive addresses of the layout
+		 * as stored, so the global loads coalesce for either transpose; out-of-range
+		 * elements load as zero and add nothing. */
+		for (uint l = 0; l < GEMM_TM * GEMM_TK / GEMM_WG; l++) {
+			uint e = lid + l * GEMM_WG, i, kk;
+			float v;
+			if (trans_a) {
+				i = e % GEMM_TM;
+				kk = e / GEMM_TM;
+				v = (m0 + i < m && k0 + kk < k) ? a[(k0 + kk) * lda + m0 + i] : 0.0f;
+			} else {
+				kk = e % GEMM_TK;
+				i = e / GEMM_TK;
+				v = (m0 + i < m && k0 + kk < k) ? a[(m0 + i) * lda + k0 + kk] : 0.0f;
+			}
+			as[kk][i] = v;
+		}
+		for (uint l = 0; l < GEMM_TN * GEMM_TK / GEMM_WG; l++) {
+			uint e = lid + l * GEMM_WG, j, kk;
+			float v;
+			if (trans_b) {
+				kk = e % GEMM_TK;
+				j = e / GEMM_TK;
+				v = (n0 + j < n && k0 + kk < k) ? b[(n0 + j) * ldb + k0 + kk] : 0.0f;
+			} else {
+				j = e % GEMM_TN;
+				kk = e / GEMM_TN;
+				v = (n0 + j < n && k0 + kk < k) ? b[(k0 + kk) * ldb + n0 + j] : 0.0f;
+			}
+			bs[kk][j] = v;
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+
+#if GEMM_VW > 1
+		/* rows ty + wm*RTM, columns tx*WN ... tx*WN + WN-1 as vectors */
+		for (uint kk = 0; kk < GEMM_TK; kk++) {
+			gemm_vec br[GEMM_NV];
+			for (uint v = 0; v < GEMM_NV; v++)
+				br[v] = gemm_vload(0, &bs[kk][tx * GEMM_WN + v * GEMM_VW]);
+			for (uint wm = 0; wm < GEMM_WM; wm++) {
+				float ar = as[kk][ty + wm * GEMM_RTM];
+				for (uint v = 0; v < GEMM_NV; v++)
+					acc[wm][v] += ar * br[v];
+			}
+		}
+#else
+		/* Rows ty + wm*RTM and columns tx + wn*RTN: neighbouring work-items read
+		 * neighbouring local words (no bank conflicts) and later store neighbouring C. */
+		for (uint kk = 0; kk < GEMM_TK; kk++) {
+			float ar[GEMM_WM], br[GEMM_WN];
+			for (uint wm = 0; wm < GEMM_WM; wm++)
+				ar[wm] = as[kk][ty + wm * GEMM_RTM];
+			for (uint wn = 0; wn < GEMM_WN; wn++)
+				br[wn] = bs[kk][tx + wn * GEMM_RTN];
+			for (uint wm = 0; wm < GEMM_WM; wm++)
+				for (uint wn = 0; wn < GEMM_WN; wn++)
+					acc[wm][wn] += ar[wm] * br[wn];
+		}
+#endif
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+
+#if GEMM_VW > 1
+	for (uint wm = 0; wm < GEMM_WM; wm++) {
+		uint i = m0 + ty + wm * GEMM_RTM;
+		if (i >= m)
+			continue;
+		for (uint v = 0; v < GEMM_NV; v++) {
+			uint j0 = n0 + tx * GEMM_WN + v * GEMM_VW;
+			float out[GEMM_VW];
+			gemm_vstore(alpha * acc[wm][v], 0, out);
+			for (uint e = 0; e < GEMM_VW; e++) {
+				if (j0 + e >= n)
+					break;
+				float r = out[e];
+				if (beta != 0.0f)
+					r += beta * c[i * ldc + j0 + e];
+				c[i * ldc + j0 + e] = r;
+			}
+		}
+	}
+#else
+	for (uint wm = 0; wm < GEMM_WM; wm++) {
+		uint i = m0 + ty + wm * GEMM_RTM;
+		if (i >= m)
+			continue;
+		for (uint wn = 0; wn < GEMM_WN; wn++) {
+			uint j = n0 + tx + wn * GEMM_RTN;
+			if (j >= n)
+				continue;
+			float v = alpha * acc[wm][wn];
+			if (beta != 0.0f)
+				v += beta * c[i * ldc + j];
+			c[i * ldc + j] = v;
+		}
+	}
+#endif
+}
+
+/* c[z][i][j] = 0 over a strided (batch, m, n) region: CLBlast computes beta*C even for
+ * beta == 0, and 0*NaN is NaN, so its path clears C first. Launch: global (n, m, batch). */
+__kernel void gemm_clear(__global float *c, uint c_off, uint ldc, uint stride_c, uint m, uint n,
+			 uint batch)
+{
+	uint j = get_global_id(0), i = get_global_id(1), z = get_global_id(2);
+	if (j < n && i < m && z < batch)
+		c[c_off + z * stride_c + i * ldc + j] = 0.0f;
+}

@@ -1,0 +1,50 @@
+/* conv.h: 2-D convolution, NCHW, zero padding, any kernel size and stride, optional bias, as
+ * im2col + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch.
+ */
+#ifndef AMPCL_CONV_H
+#define AMPCL_CONV_H
+
+#include "arena.h"
+#include "context.h"
+
+/* x: (n, c, h, w)  w: (k, c, r, s)  y: (n, k, p, q), the same stride and pad on both axes */
+struct ampcl_conv2d_shape {
+	int n, c, h, w, k, r, s, stride, pad;
+};
+
+/* Output extents, floored as in PyTorch: p = (h + 2*pad - r)/stride + 1; 0 or less when the
+ * kernel does not fit the padded input (the layer calls reject that). */
+int ampcl_conv2d_out_h(const struct ampcl_conv2d_shape *s);
+int ampcl_conv2d_out_w(const struct ampcl_conv2d_shape *s);
+
+/*
+ * Scratch, in floats, for a chunk of `images` images: images * p*q * (c*r*s + k) — that
+ * chunk's im2col matrix (c*r*s, images*p*q) plus its GEMM output or output gradient
+ * (k, images*p*q). Forward and backward use the same amount. The layer calls take whatever
+ * scratch view they are given and process the batch in chunks of
+ * floor(scratch / ampcl_conv2d_scratch_floats(s, 1)) images (at most n), so memory stays
+ * bounded by the scratch; a larger scratch means fewer, larger GEMMs. A scratch smaller than
+ * one image's need is AMPCL_ERR_INVALID_ARG. The results depend on the chunk size only in the
+ * float rounding of dw (summed chunk by chunk); for one chunk size they are bit-identical from
+ * run to run. Chunks must keep the scratch under 2^32 floats.
+ */
+size_t ampcl_conv2d_scratch_floats(const struct ampcl_conv2d_shape *s, int images);
+
+/* y = conv(x, w) + bias. y: (n, k, p, q)  x: (n, c, h, w)  w: (k, c, r, s)  bias: (k) or NULL.
+ * Each view must hold exactly its shape's element count; a mismatch is AMPCL_ERR_INVALID_ARG
+ * naming the view and both counts. y is overwritten (it may hold NaN). */
+ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				  const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+				  const struct ampcl_tensor *w, const struct ampcl_tensor *bias,
+				  const struct ampcl_tensor *scratch);
+
+/* dx = beta*dx + dL/dx (NULL: not needed, e.g. the first layer; beta 0 overwrites without
+ * reading dx), dw += dL/dw, db += dL/db (NULL: no bias).
+ * dx, x: (n, c, h, w)  dw, w: (k, c, r, s)  db: (k)  dy: (n, k, p, q) */
+ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				   const struct ampcl_tensor *dx, const struct ampcl_tensor *dw,
+				   const struct ampcl_tensor *db, const struct ampcl_tensor *dy,
+				   const struct ampcl_tensor *x, const struct ampcl_tensor *w,
+				   float beta, const struct ampcl_tensor *scratch);
+
+#endif

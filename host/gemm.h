@@ -1,0 +1,69 @@
+/* gemm.h: the one GEMM interface the layers call (row-major, strided-batched), and the choice
+ * between its two back ends: CLBlast (host/gemm_clblast.c) and ampcl's own kernels (gemm_own.c). */
+#ifndef AMPCL_GEMM_H
+#define AMPCL_GEMM_H
+
+#include "context.h"
+
+#include <CL/cl.h>
+
+enum ampcl_gemm_backend { AMPCL_GEMM_AUTO = 0, AMPCL_GEMM_CLBLAST = 1, AMPCL_GEMM_OWN = 2 };
+
+/* Selects the back end by name: "auto", "clblast" or "own" (any case). Anything else fails
+ * with AMPCL_ERR_INVALID_ARG naming the value and the choices, and changes nothing.
+ * "auto" honours the AMPCL_GEMM environment variable (ctx->env.gemm); without it, it takes
+ * CLBlast on GPUs and the own kernels on every other device (on PoCL the own kernels measured
+ * faster; see gemm.c). If CLBlast cannot build or run its kernels on the device, "auto" falls
+ * back to the own kernels for the rest of the context's life. */
+ampcl_status ampcl_gemm_set_backend(struct ampcl_context *ctx, const char *name);
+/* The back end in effect: "clblast" or "own" ("auto" resolved), or "invalid" when
+ * AMPCL_GEMM holds a value that is not a back end (ampcl_gemm then fails, naming it). */
+const char *ampcl_gemm_backend_name(const struct ampcl_context *ctx);
+
+/*
+ * C = alpha*op(A)*op(B) + beta*C, row-major, op(X) = X^T when trans_x != 0:
+ *   op(A): (m, k), stored (m, k) with row stride lda >= k, or (k, m) with lda >= m when trans_a
+ *   op(B): (k, n), stored (k, n) with ldb >= n, or (n, k) with ldb >= k when trans_b
+ *   C:     (m, n) with ldc >= n
+ * Offsets and strides are in floats. beta == 0 overwrites C without reading it (C may hold
+ * NaN); k == 0 gives C = beta*C. Both back ends are deterministic: the same inputs give
+ * bit-identical C run after run (no split-k, no atomics). Every matrix must lie inside its
+ * buffer; a bad size, leading dimension or offset is AMPCL_ERR_INVALID_ARG with a message.
+ * The work is enqueued on ctx->queue; the call does not wait for it.
+ */
+ampcl_status ampcl_gemm(struct ampcl_context *ctx, int trans_a, int trans_b, int m, int n, int k,
+			float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+			int ldb, float beta, cl_mem c, size_t c_off, int ldc);
+
+/* batch independent products; matrix z of X starts at x_off + z*stride_x (a stride of 0
+ * shares one matrix across the batch, e.g. a weight). C's matrices must not overlap. */
+ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int trans_b, int m, int n,
+				int k, float alpha, cl_mem a, size_t a_off, int lda,
+				size_t stride_a, cl_mem b, size_t b_off, int ldb, size_t stride_b,
+				float beta, cl_mem c, size_t c_off, int ldc, size_t stride_c,
+				int batch);
+
+/* ---- back ends: called by gemm.c after it has checked the arguments ---- */
+
+/* One strided-batched GEMM, arguments as ampcl_gemm_batched, already validated, m, n, batch
+ * >= 1 and k >= 0. */
+struct ampcl_gemm_args {
+	int trans_a, trans_b, m, n, k;
+	float alpha, beta;
+	cl_mem a, b, c;
+	size_t a_off, b_off, c_off;
+	int lda, ldb, ldc;
+	size_t stride_a, stride_b, stride_c;
+	int batch;
+};
+
+/* gemm_own.c: the tiled kernel of cl/gemm.cl, with tile sizes chosen for the device. */
+ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
+/* gemm_own.c: C = 0 over the (batch, m, n) region, for back ends that read C when beta == 0. */
+ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
+/* gemm_clblast.c: CLBlast's Sgemm / SgemmStridedBatched; k must be >= 1. Returns
+ * AMPCL_ERR_BUILD or AMPCL_ERR_UNSUPPORTED when CLBlast cannot work on this device (the caller
+ * may fall back), other statuses for other failures, each with CLBlast's code in the message. */
+ampcl_status ampcl_gemm_clblast_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
+
+#endif

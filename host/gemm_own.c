@@ -1,0 +1,157 @@
+/* gemm_own.c: the back end built on ampcl's own tiled kernel (cl/gemm.cl): picks tile sizes for
+ * the device, checks the device can run them, and launches over (n, m, batch) tiles. */
+#include "gemm.h"
+#include "error.h"
+#include "launch.h"
+#include "program.h"
+
+#include <stdio.h>
+
+/* One tiling of cl/gemm.cl: C tile (tm x tn), depth tk, (wm x wn) outputs per work-item held as
+ * vectors of vw floats (1: scalars spread GEMM_RTN apart). */
+struct gemm_tiles {
+	int tm, tn, tk, wm, wn, vw;
+};
+
+/* GPUs: the defaults of cl/gemm.cl, 64x64 tiles by 256 work-items of 4x4 scalars, the usual
+ * shape that keeps loads per FMA low, coalesces and fits every GPU's local memory (8.5 KB).
+ * Not yet timed on a GPU (AUTO uses CLBlast there). */
+static const struct gemm_tiles tiles_gpu = {64, 64, 16, 4, 4, 1};
+/* Devices whose kernels take fewer than 256 work-items per group: 64 work-items. */
+static const struct gemm_tiles tiles_gpu_small = {32, 32, 16, 4, 4, 1};
+/* CPUs (PoCL 3.1, 2 cores of an AVX-512 EPYC): each work-item holds rows of float16 that the
+ * compiler keeps in SIMD registers; scalar blocks stay scalar code there (the GPU tiling gives
+ * ~11 GFLOP/s at m = n = k = 512, this one ~57). The 128x128 tile of 16x16 per work-item was
+ * fastest on large products (50-57 GFLOP/s); 64x128 of 8x16 on thin ones (m = 64: ~45 against
+ * ~26 NN, ~32 against ~23 NT with k = 8192), so pick_tiles switches by shape. */
+static const struct gemm_tiles tiles_cpu = {128, 128, 16, 16, 16, 16};
+static const struct gemm_tiles tiles_cpu_thin = {64, 128, 16, 8, 16, 16};
+
+/* The -D options of a tiling; the defaults of cl/gemm.cl give "", so the program that
+ * ampcl_kernels_build_all builds is the one used on GPUs. */
+static void tiles_options(const struct gemm_tiles *t, char *buf, size_t size)
+{
+	if (t->tm == 64 && t->tn == 64 && t->tk == 16 && t->wm == 4 && t->wn == 4 && t->vw == 1)
+		snprintf(buf, size, "%s", "");
+	else
+		snprintf(buf, size,
+			 "-DGEMM_TM=%d -DGEMM_TN=%d -DGEMM_TK=%d -DGEMM_WM=%d -DGEMM_WN=%d "
+			 "-DGEMM_VW=%d",
+			 t->tm, t->tn, t->tk, t->wm, t->wn, t->vw);
+}
+
+static size_t tiles_group_size(const struct gemm_tiles *t)
+{
+	return (size_t)(t->tm / t->wm) * (size_t)(t->tn / t->wn);
+}
+
+/* The preferred tiling for an (m, n, batch) product on this device. g may be NULL (any shape). */
+static const struct gemm_tiles *pick_tiles(const struct ampcl_context *ctx,
+					   const struct ampcl_gemm_args *g)
+{
+	if (!(ctx->caps.type & CL_DEVICE_TYPE_CPU))
+		return &tiles_gpu;
+	if (!g)
+		return &tiles_cpu;
+	/* the big tile wastes half its work when m < 128, and leaves cores idle when it cuts
+	 * the product into fewer than ~8 groups per core */
+	size_t groups =
+	    (size_t)((g->m + 127) / 128) * (size_t)((g->n + 127) / 128) * (size_t)g->batch;
+	if (g->m < 128 || groups < 8 * (size_t)ctx->caps.desc.compute_units)
+		return &tiles_cpu_thin;
+	return &tiles_cpu;
+}
+
+/* The gemm_forward kernel and its tiling: the preferred tiling if the compiled kernel accepts
+ * that many work-items per group, else the GPU's small one. opts gets its options. */
+static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				cl_kernel *kernel, struct gemm_tiles *tiles, char *opts,
+				size_t opts_size)
+{
+	const struct gemm_tiles *t = pick_tiles(ctx, g);
+	for (;;) {
+		size_t max_wg = 0;
+		tiles_options(t, opts, opts_size);
+		ampcl_status st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_forward", kernel);
+		if (st)
+			return st;
+		cl_int err =
+		    clGetKernelWorkGroupInfo(*kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
+					     sizeof(max_wg), &max_wg, NULL);
+		if (err != CL_SUCCESS)
+			return ampcl_error_set(err, "gemm: querying the work-group size failed: %s",
+					       ampcl_cl_error_name(err));
+		if (tiles_group_size(t) <= max_wg) {
+			*tiles = *t;
+			return AMPCL_OK;
+		}
+		if (t == &tiles_gpu_small)
+			return ampcl_error_set(
+			    AMPCL_ERR_UNSUPPORTED,
+			    "gemm: device %s runs at most %zu work-items per group "
+			    "for gemm_forward, fewer than the %zu the smallest tiling "
+			    "needs; use AMPCL_GEMM=clblast",
+			    ctx->caps.desc.name, max_wg, tiles_group_size(t));
+		t = &tiles_gpu_small;
+	}
+}
+
+ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
+{
+	cl_kernel kernel;
+	struct gemm_tiles t;
+	char opts[160];
+	ampcl_status st = gemm_kernel(ctx, g, &kernel, &t, opts, sizeof(opts));
+	if (st)
+		return st;
+
+	size_t rtm = (size_t)(t.tm / t.wm), rtn = (size_t)(t.tn / t.wn);
+	size_t global[3] = {((size_t)g->n + t.tn - 1) / t.tn * rtn,
+			    ((size_t)g->m + t.tm - 1) / t.tm * rtm, (size_t)g->batch};
+	size_t local[3] = {rtn, rtm, 1};
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_MEM(g->c),
+	    AMPCL_KARG_UINT(g->c_off),
+	    AMPCL_KARG_UINT(g->ldc),
+	    AMPCL_KARG_UINT(g->stride_c),
+	    AMPCL_KARG_MEM(g->a),
+	    AMPCL_KARG_UINT(g->a_off),
+	    AMPCL_KARG_UINT(g->lda),
+	    AMPCL_KARG_UINT(g->stride_a),
+	    AMPCL_KARG_MEM(g->b),
+	    AMPCL_KARG_UINT(g->b_off),
+	    AMPCL_KARG_UINT(g->ldb),
+	    AMPCL_KARG_UINT(g->stride_b),
+	    AMPCL_KARG_UINT(g->m),
+	    AMPCL_KARG_UINT(g->n),
+	    AMPCL_KARG_UINT(g->k),
+	    AMPCL_KARG_FLOAT(g->alpha),
+	    AMPCL_KARG_FLOAT(g->beta),
+	    AMPCL_KARG_UINT(g->trans_a != 0),
+	    AMPCL_KARG_UINT(g->trans_b != 0),
+	    AMPCL_KARG_UINT(g->batch),
+	};
+	return ampcl_launch(ctx, kernel, 3, global, local, (int)(sizeof(args) / sizeof(args[0])),
+			    args, NULL);
+}
+
+ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
+{
+	cl_kernel kernel;
+	struct gemm_tiles t;
+	char opts[160];
+	/* a program gemm_forward comes from, so the file is not built once more for this */
+	ampcl_status st = gemm_kernel(ctx, NULL, &kernel, &t, opts, sizeof(opts));
+	if (!st)
+		st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_clear", &kernel);
+	if (st)
+		return st;
+	size_t global[3] = {(size_t)g->n, (size_t)g->m, (size_t)g->batch};
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_MEM(g->c),         AMPCL_KARG_UINT(g->c_off), AMPCL_KARG_UINT(g->ldc),
+	    AMPCL_KARG_UINT(g->stride_c), AMPCL_KARG_UINT(g->m),     AMPCL_KARG_UINT(g->n),
+	    AMPCL_KARG_UINT(g->batch),
+	};
+	return ampcl_launch(ctx, kernel, 3, global, NULL, (int)(sizeof(args) / sizeof(args[0])),
+			    args, NULL);
+}
