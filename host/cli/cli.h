@@ -15,5 +15,6 @@ int cli_is_help(const char *arg);
 
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
 	{"selftest", cmd_selftest, "build every kernel and check results on one device"},
+	{"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
 };
 
 int cli_is_help(const char *arg)

@@ -1,0 +1,335 @@
+/* bench_util.c: the shared machinery of `ampcl bench`: random tensors with host copies, reference
+ * checks, timing between profiling markers after a warm-up, the device's measured peaks, output. */
+#include "bench.h"
+#include "eltwise.h"
+#include "error.h"
+#include "gemm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void bench_set_init(struct bench_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->arena = ampcl_arena_create("bench");
+}
+
+int bench_set_add(struct bench_set *s, const char *name, int ndim, int d0, int d1, int d2, int d3)
+{
+	int shape[4] = {d0, d1, d2, d3};
+	int i = s->n++;
+	if (ampcl_arena_reserve(s->arena, name, ndim, shape, &s->t[i]))
+		abort(); /* shapes here are fixed by the benchmark, never user input */
+	return i;
+}
+
+static void fill_uniform(float *x, size_t n, unsigned long long *state)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long z = (*state += 0x9e3779b97f4a7c15ULL);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		x[i] = (float)((double)(z >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+	}
+}
+
+ampcl_status bench_set_commit(struct bench *b, struct bench_set *s)
+{
+	ampcl_status st = ampcl_arena_commit(b->ctx, s->arena);
+	for (int i = 0; i < s->n && !st; i++) {
+		size_t n = ampcl_tensor_count(&s->t[i]);
+		s->host[i] = malloc(n * sizeof(float));
+		if (!s->host[i])
+			abort();
+		fill_uniform(s->host[i], n, &b->seed);
+		st = ampcl_tensor_write(b->ctx, &s->t[i], s->host[i]);
+	}
+	return st;
+}
+
+void bench_set_free(struct bench_set *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->host[i]);
+	ampcl_arena_free(s->arena);
+	memset(s, 0, sizeof(*s));
+}
+
+double *bench_to_double(const struct bench_set *s, int i)
+{
+	size_t n = ampcl_tensor_count(&s->t[i]);
+	double *d = malloc(n * sizeof(double));
+	if (!d)
+		abort();
+	for (size_t k = 0; k < n; k++)
+		d[k] = s->host[i][k];
+	return d;
+}
+
+double bench_check(struct bench *b, struct bench_set *s, int i, const double *want, double atol,
+		   double rtol)
+{
+	size_t n = ampcl_tensor_count(&s->t[i]);
+	float *got = malloc(n * sizeof(float));
+	if (!got)
+		abort();
+	double worst = INFINITY;
+	if (ampcl_tensor_read(b->ctx, &s->t[i], got) == AMPCL_OK) {
+		worst = 0;
+		for (size_t k = 0; k < n; k++) {
+			double e = fabs((double)got[k] - want[k]) / (atol + rtol * fabs(want[k]));
+			if (!(e <= worst))
+				worst = isnan(e) ? INFINITY : e;
+		}
+	}
+	free(got);
+	return worst;
+}
+
+static double wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Profiling time of a marker's completion; 0 where the driver does not time markers. */
+static cl_ulong marker_end(cl_event ev)
+{
+	cl_ulong t = 0;
+	clWaitForEvents(1, &ev);
+	if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof(t), &t, NULL) != CL_SUCCESS)
+		t = 0;
+	clReleaseEvent(ev);
+	return t;
+}
+
+double bench_time(struct bench *b, bench_fn fn, void *arg)
+{
+	for (int i = 0; i < 2; i++)
+		if (fn(b, arg))
+			return -1;
+	clFinish(b->ctx->queue);
+	double *ms = malloc((size_t)b->reps * sizeof(double));
+	if (!ms)
+		abort();
+	for (int r = 0; r < b->reps; r++) {
+		cl_event before = NULL, after = NULL;
+		double w0 = wall_ms();
+		clEnqueueMarkerWithWaitList(b->ctx->queue, 0, NULL, &before);
+		if (fn(b, arg)) {
+			if (before)
+				clReleaseEvent(before);
+			free(ms);
+			return -1;
+		}
+		clEnqueueMarkerWithWaitList(b->ctx->queue, 0, NULL, &after);
+		clFinish(b->ctx->queue);
+		double wall = wall_ms() - w0;
+		cl_ulong t0 = before ? marker_end(before) : 0, t1 = after ? marker_end(after) : 0;
+		/* device time between the markers; the host's clock where markers carry no times */
+		ms[r] = t0 && t1 > t0 ? 1e-6 * (double)(t1 - t0) : wall;
+	}
+	qsort(ms, (size_t)b->reps, sizeof(double), cmp_double);
+	double median = ms[b->reps / 2];
+	free(ms);
+	return median;
+}
+
+void bench_add(struct bench *b, const char *op, const char *pass, const char *shape, int batch,
+	       double ms, double flops, double bytes, double check_err)
+{
+	b->records = realloc(b->records, (size_t)(b->nrecords + 1) * sizeof(*b->records));
+	if (!b->records)
+		abort();
+	struct bench_record *r = &b->records[b->nrecords++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->op, sizeof(r->op), "%s", op);
+	snprintf(r->pass, sizeof(r->pass), "%s", pass);
+	snprintf(r->shape, sizeof(r->shape), "%s", shape);
+	r->batch = batch;
+	if (ms < 0) /* the op itself failed: keep the message in the table's check column */
+		check_err = INFINITY;
+	r->ms = ms;
+	r->gflops = flops > 0 && ms > 0 ? flops / (ms * 1e6) : 0;
+	r->gbytes_s = flops <= 0 && bytes > 0 && ms > 0 ? bytes / (ms * 1e6) : 0;
+	r->check_err = check_err;
+	if (!(check_err < 1))
+		b->failed++;
+	if (ms < 0)
+		fprintf(stderr, "ampcl bench: %s %s %s batch %d failed: %s\n", op, pass, shape, batch,
+			ampcl_last_error());
+	else if (b->verbose)
+		fprintf(stderr, "  %-10s %-9s %-34s b=%-3d %9.3f ms  check %.3g\n", op, pass, shape,
+			batch, ms, check_err);
+}
+
+struct peak_gemm {
+	struct bench_set *s;
+	int n;
+};
+
+static ampcl_status run_peak_gemm(struct bench *b, void *arg)
+{
+	struct peak_gemm *g = arg;
+	struct ampcl_tensor *a = &g->s->t[0], *bb = &g->s->t[1], *c = &g->s->t[2];
+	return ampcl_gemm(b->ctx, 0, 0, g->n, g->n, g->n, 1.0f, ampcl_tensor_mem(a),
+			  ampcl_tensor_off(a), g->n, ampcl_tensor_mem(bb), ampcl_tensor_off(bb), g->n,
+			  0.0f, ampcl_tensor_mem(c), ampcl_tensor_off(c), g->n);
+}
+
+struct peak_copy {
+	struct bench_set *s;
+};
+
+/* the copy is ampcl's own element-wise kernel (dx = dy with beta 0), which uses every compute
+ * unit; clEnqueueCopyBuffer is a single-threaded memcpy on some CPU drivers */
+static ampcl_status run_peak_copy(struct bench *b, void *arg)
+{
+	struct peak_copy *p = arg;
+	return ampcl_add_backward(b->ctx, &p->s->t[1], &p->s->t[0], 0.0f);
+}
+
+ampcl_status bench_peaks(struct bench *b)
+{
+	/* a GEMM large enough to fill a GPU, small enough for a 2-core CPU to finish in a second */
+	int n = b->ctx->caps.type & CL_DEVICE_TYPE_GPU ? 4096 : 1024;
+	struct bench_set s;
+	bench_set_init(&s);
+	for (int i = 0; i < 3; i++)
+		bench_set_add(&s, "peak", 2, n, n, 0, 0);
+	ampcl_status st = bench_set_commit(b, &s);
+	if (st) {
+		bench_set_free(&s);
+		return st;
+	}
+	struct peak_gemm g = {&s, n};
+	double ms = bench_time(b, run_peak_gemm, &g);
+	bench_set_free(&s);
+	if (ms < 0)
+		return AMPCL_ERR_CHECK_FAILED;
+	b->peak_gflops = 2.0 * n * (double)n * n / (ms * 1e6);
+	b->peak_gemm_backend = ampcl_gemm_backend_name(b->ctx);
+	char shape[72];
+	snprintf(shape, sizeof(shape), "%dx%dx%d (%s)", n, n, n, b->peak_gemm_backend);
+	bench_add(b, "peak-gemm", "-", shape, 0, ms, 2.0 * n * (double)n * n, 0, 0);
+
+	size_t bytes = b->ctx->caps.type & CL_DEVICE_TYPE_GPU ? (size_t)1 << 30 : (size_t)1 << 27;
+	if (bytes > b->ctx->caps.desc.max_alloc_bytes / 2)
+		bytes = (size_t)(b->ctx->caps.desc.max_alloc_bytes / 2);
+	bench_set_init(&s);
+	bench_set_add(&s, "src", 1, (int)(bytes / 4), 0, 0, 0);
+	bench_set_add(&s, "dst", 1, (int)(bytes / 4), 0, 0, 0);
+	if ((st = bench_set_commit(b, &s))) {
+		bench_set_free(&s);
+		return st;
+	}
+	struct peak_copy p = {&s};
+	ms = bench_time(b, run_peak_copy, &p);
+	bench_set_free(&s);
+	if (ms < 0)
+		return AMPCL_ERR_CHECK_FAILED;
+	b->peak_gbytes_s = 2.0 * (double)bytes / (ms * 1e6);
+	snprintf(shape, sizeof(shape), "%zu MiB read + write", bytes >> 20);
+	bench_add(b, "peak-copy", "-", shape, 0, ms, 0, 2.0 * (double)bytes, 0);
+	return AMPCL_OK;
+}
+
+void bench_print_table(const struct bench *b, FILE *out)
+{
+	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
+	fprintf(out, "device: %s (%s, driver %s), GEMM back end %s\n", d->name, d->platform,
+		d->driver_version, ampcl_gemm_backend_name(b->ctx));
+	fprintf(out, "measured peaks: GEMM %.1f GFLOP/s, copy %.1f GB/s; times are medians of %d "
+		     "runs after 2 warm-up runs\n\n",
+		b->peak_gflops, b->peak_gbytes_s, b->reps);
+	fprintf(out, "| op | pass | shape (C×H×W → K) | batch | ms | GFLOP/s | GB/s | %% of peak | check |\n");
+	fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < b->nrecords; i++) {
+		const struct bench_record *r = &b->records[i];
+		double pct = r->gflops > 0 && b->peak_gflops > 0 ? 100 * r->gflops / b->peak_gflops
+			     : r->gbytes_s > 0 && b->peak_gbytes_s > 0
+				     ? 100 * r->gbytes_s / b->peak_gbytes_s
+				     : 0;
+		char gf[16] = "", gb[16] = "", pc[16] = "", bt[16] = "-", ck[16] = "-";
+		if (r->gflops > 0)
+			snprintf(gf, sizeof(gf), "%.1f", r->gflops);
+		if (r->gbytes_s > 0)
+			snprintf(gb, sizeof(gb), "%.1f", r->gbytes_s);
+		if (pct > 0 && strncmp(r->op, "peak", 4))
+			snprintf(pc, sizeof(pc), "%.0f%%", pct);
+		if (r->batch)
+			snprintf(bt, sizeof(bt), "%d", r->batch);
+		if (strncmp(r->op, "peak", 4))
+			snprintf(ck, sizeof(ck), r->check_err < 1 ? "ok" : "FAIL");
+		fprintf(out, "| %s | %s | %s | %s | %.3f | %s | %s | %s | %s |\n", r->op, r->pass,
+			r->shape, bt, r->ms, gf, gb, pc, ck);
+	}
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	fputc('"', f);
+}
+
+int bench_write_json(const struct bench *b, const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': check the folder exists and is "
+						     "writable", tmp);
+	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
+	fprintf(f, "{\n  \"device\": ");
+	json_str(f, d->name);
+	fprintf(f, ",\n  \"platform\": ");
+	json_str(f, d->platform);
+	fprintf(f, ",\n  \"driver_version\": ");
+	json_str(f, d->driver_version);
+	fprintf(f, ",\n  \"gemm_backend\": ");
+	json_str(f, ampcl_gemm_backend_name(b->ctx));
+	fprintf(f, ",\n  \"ampcl_version\": ");
+	json_str(f, ampcl_version());
+	fprintf(f, ",\n  \"reps\": %d,\n  \"peak_gflops\": %.3f,\n  \"peak_gbytes_s\": %.3f,\n"
+		   "  \"records\": [",
+		b->reps, b->peak_gflops, b->peak_gbytes_s);
+	for (int i = 0; i < b->nrecords; i++) {
+		const struct bench_record *r = &b->records[i];
+		fprintf(f, "%s\n    {\"op\": ", i ? "," : "");
+		json_str(f, r->op);
+		fprintf(f, ", \"pass\": ");
+		json_str(f, r->pass);
+		fprintf(f, ", \"shape\": ");
+		json_str(f, r->shape);
+		fprintf(f, ", \"batch\": %d, \"ms\": %.6f, \"gflops\": %.3f, \"gbytes_s\": %.3f, "
+			   "\"check_err\": %.4g, \"check_ok\": %s}",
+			r->batch, r->ms, r->gflops, r->gbytes_s, r->check_err,
+			r->check_err < 1 ? "true" : "false");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	int bad = ferror(f);
+	bad |= fclose(f);
+	if (bad || rename(tmp, path)) {
+		remove(tmp);
+		return ampcl_error_set(AMPCL_ERR_IO, "writing '%s' failed", path);
+	}
+	return AMPCL_OK;
+}

@@ -1,0 +1,113 @@
+/* cmd_bench.c: `ampcl bench`: checks, then times every layer op at ResNet-18's shapes on one
+ * device, next to the device's measured GEMM and copy peaks; a Markdown table and --json. */
+#include "bench.h"
+#include "cli.h"
+#include "gemm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+	printf("usage: ampcl bench --kernels [--device N|SUBSTRING] [--batch B[,B...]] [--reps R]\n"
+	       "                   [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
+	       "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
+	       "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
+	       "(width 64), forward and backward, after checking each against the plain-C double\n"
+	       "reference at batch 2. Prints GFLOP/s or GB/s next to the device's measured peak (a\n"
+	       "large GEMM and a large copy). Times are device times between profiling markers,\n"
+	       "medians of R runs (default 5) after 2 warm-up runs.\n"
+	       "  --batch      batch sizes to time (default 32,64)\n"
+	       "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
+	       "  --json FILE  also write the results as JSON\n"
+	       "Exit status 1 if any reference check fails.\n");
+}
+
+static int parse_batches(const char *s, int *out, int max)
+{
+	int n = 0;
+	while (*s && n < max) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > 4096)
+			return -1;
+		out[n++] = (int)v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return *s ? -1 : n;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	const char *spec = NULL, *json = NULL, *gemm = NULL;
+	int batches[8] = {32, 64}, nb = 2, reps = 5, kernels = 0, verbose = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int more = i + 1 < argc;
+		if (cli_is_help(a)) {
+			help();
+			return EXIT_OK;
+		} else if (!strcmp(a, "--kernels")) {
+			kernels = 1;
+		} else if (!strcmp(a, "--verbose")) {
+			verbose = 1;
+		} else if (!strcmp(a, "--device") && more) {
+			spec = argv[++i];
+		} else if (!strcmp(a, "--json") && more) {
+			json = argv[++i];
+		} else if (!strcmp(a, "--gemm") && more) {
+			gemm = argv[++i];
+		} else if (!strcmp(a, "--batch") && more) {
+			nb = parse_batches(argv[++i], batches, 8);
+			if (nb < 1)
+				return cli_usage_error("bench", "--batch '%s': give up to 8 sizes from 1 "
+						       "to 4096, separated by commas", argv[i]);
+		} else if (!strcmp(a, "--reps") && more) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 1 || v > 1000)
+				return cli_usage_error("bench", "--reps '%s': give a count from 1 to "
+						       "1000", argv[i]);
+			reps = (int)v;
+		} else {
+			return cli_usage_error("bench", "unknown option or missing value: '%s'", a);
+		}
+	}
+	if (!kernels)
+		return cli_usage_error("bench", "say what to benchmark: --kernels");
+
+	ampcl_context_t *ctx;
+	int st = ampcl_context_create(spec, &ctx);
+	if (st)
+		return cli_fail("bench", st);
+	if (gemm && (st = ampcl_gemm_set_backend(ctx, gemm))) {
+		ampcl_context_free(ctx);
+		cli_fail("bench", st);
+		return EXIT_USAGE; /* a --gemm value that is not a back end */
+	}
+	struct bench b = {.ctx = ctx, .reps = reps, .verbose = verbose, .seed = 12345};
+	fprintf(stderr, "ampcl bench: measuring peaks on %s ...\n", ctx->caps.desc.name);
+	if ((st = bench_peaks(&b))) {
+		int code = cli_fail("bench", st);
+		ampcl_context_free(ctx);
+		return code;
+	}
+	fprintf(stderr, "ampcl bench: layers at batch");
+	for (int i = 0; i < nb; i++)
+		fprintf(stderr, " %d", batches[i]);
+	fprintf(stderr, " ...\n");
+	bench_layers(&b, batches, nb);
+	bench_print_table(&b, stdout);
+	int code = b.failed ? EXIT_RUNTIME : EXIT_OK;
+	if (b.failed)
+		fprintf(stderr, "ampcl bench: %d result(s) failed their reference check (marked FAIL)\n",
+			b.failed);
+	if (json && (st = bench_write_json(&b, json)))
+		code = cli_fail("bench", st);
+	free(b.records);
+	ampcl_context_free(ctx);
+	return code;
+}
