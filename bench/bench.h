@@ -61,6 +61,8 @@ void bench_add(struct bench *b, const char *op, const char *pass, const char *sh
 
 ampcl_status bench_peaks(struct bench *b);
 ampcl_status bench_layers(struct bench *b, const int *batches, int nbatches);
+/* backends: a comma-separated list of GEMM back ends ("own,clblast") */
+ampcl_status bench_gemm(struct bench *b, const char *backends);
 void bench_print_table(const struct bench *b, FILE *out);
 int bench_write_json(const struct bench *b, const char *path);
 

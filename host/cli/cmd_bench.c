@@ -10,8 +10,8 @@
 
 static void help(void)
 {
-	printf("usage: ampcl bench --kernels [--device N|SUBSTRING] [--batch B[,B...]] [--reps R]\n"
-	       "                   [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
+	printf("usage: ampcl bench --kernels|--gemm-sweep [--device N|SUBSTRING] [--batch B[,B...]]\n"
+	       "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
 	       "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
 	       "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
 	       "(width 64), forward and backward, after checking each against the plain-C double\n"
@@ -21,6 +21,8 @@ static void help(void)
 	       "  --batch      batch sizes to time (default 32,64)\n"
 	       "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
 	       "  --json FILE  also write the results as JSON\n"
+	       "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
+	       "               with both back ends (or the one --gemm names)\n"
 	       "Exit status 1 if any reference check fails.\n");
 }
 
@@ -43,7 +45,7 @@ static int parse_batches(const char *s, int *out, int max)
 int cmd_bench(int argc, char **argv)
 {
 	const char *spec = NULL, *json = NULL, *gemm = NULL;
-	int batches[8] = {32, 64}, nb = 2, reps = 5, kernels = 0, verbose = 0;
+	int batches[8] = {32, 64}, nb = 2, reps = 5, kernels = 0, sweep = 0, verbose = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int more = i + 1 < argc;
@@ -52,6 +54,8 @@ int cmd_bench(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--kernels")) {
 			kernels = 1;
+		} else if (!strcmp(a, "--gemm-sweep")) {
+			sweep = 1;
 		} else if (!strcmp(a, "--verbose")) {
 			verbose = 1;
 		} else if (!strcmp(a, "--device") && more) {
@@ -76,8 +80,8 @@ int cmd_bench(int argc, char **argv)
 			return cli_usage_error("bench", "unknown option or missing value: '%s'", a);
 		}
 	}
-	if (!kernels)
-		return cli_usage_error("bench", "say what to benchmark: --kernels");
+	if (!kernels && !sweep)
+		return cli_usage_error("bench", "say what to benchmark: --kernels or --gemm-sweep");
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);
@@ -95,11 +99,18 @@ int cmd_bench(int argc, char **argv)
 		ampcl_context_free(ctx);
 		return code;
 	}
-	fprintf(stderr, "ampcl bench: layers at batch");
-	for (int i = 0; i < nb; i++)
-		fprintf(stderr, " %d", batches[i]);
-	fprintf(stderr, " ...\n");
-	bench_layers(&b, batches, nb);
+	if (sweep && (st = bench_gemm(&b, gemm ? gemm : "own,clblast"))) {
+		int code = cli_fail("bench", st);
+		ampcl_context_free(ctx);
+		return code;
+	}
+	if (kernels) {
+		fprintf(stderr, "ampcl bench: layers at batch");
+		for (int i = 0; i < nb; i++)
+			fprintf(stderr, " %d", batches[i]);
+		fprintf(stderr, " ...\n");
+		bench_layers(&b, batches, nb);
+	}
 	bench_print_table(&b, stdout);
 	int code = b.failed ? EXIT_RUNTIME : EXIT_OK;
 	if (b.failed)
