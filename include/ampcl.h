@@ -84,6 +84,97 @@ AMPCL_API ampcl_status ampcl_kernels_build_all(ampcl_context_t *ctx);
  * reference. Writes one line per check into report (may be NULL). */
 AMPCL_API ampcl_status ampcl_selftest(ampcl_context_t *ctx, char *report, size_t report_size);
 
+/* ---- networks ----
+ * A net is built layer by layer; each builder returns the new layer's id (>= 0) or a negative
+ * status. Layer 0 is the input. Names are the stable dotted names of PyTorch's CIFAR models
+ * ("layer2.0.bn2"), used in logs, amplification and weight files. */
+typedef struct ampcl_net ampcl_net_t;
+
+enum ampcl_layer_type {
+	AMPCL_LAYER_INPUT,
+	AMPCL_LAYER_CONV,
+	AMPCL_LAYER_BN,
+	AMPCL_LAYER_RELU,
+	AMPCL_LAYER_MAXPOOL,
+	AMPCL_LAYER_AVGPOOL,
+	AMPCL_LAYER_LINEAR,
+	AMPCL_LAYER_ADD,
+};
+
+AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
+					ampcl_net_t **out);
+AMPCL_API void ampcl_net_free(ampcl_net_t *net);
+AMPCL_API int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels,
+			       int kernel, int stride, int pad, int bias);
+AMPCL_API int ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input);
+AMPCL_API int ampcl_net_relu(ampcl_net_t *net, const char *name, int input);
+AMPCL_API int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input);
+AMPCL_API int ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input);
+AMPCL_API int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
+			       int bias);
+AMPCL_API int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b);
+
+/* Plans and allocates device memory for batches of up to max_batch images and initialises the
+ * parameters from seed as PyTorch's defaults do (uniform +-1/sqrt(fan_in) for convolution and
+ * linear weights and biases; BN weight 1, bias 0, running mean 0, variance 1). The last layer's
+ * output is the logits. */
+AMPCL_API ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed);
+
+AMPCL_API int ampcl_net_layer_count(const ampcl_net_t *net);
+AMPCL_API const char *ampcl_net_layer_name(const ampcl_net_t *net, int layer);
+AMPCL_API enum ampcl_layer_type ampcl_net_layer_type(const ampcl_net_t *net, int layer);
+AMPCL_API const char *ampcl_layer_type_name(enum ampcl_layer_type type); /* "conv", "bn", ... */
+/* Trainable parameters (weights and biases; not BN running statistics). */
+AMPCL_API size_t ampcl_net_param_count(const ampcl_net_t *net);
+
+/* Named tensors of the net: parameters and BN running statistics, PyTorch's names
+ * ("layer1.0.bn1.running_var"), in network order. */
+struct ampcl_tensor_info {
+	char name[128];
+	int ndim;
+	int shape[4];
+	size_t count;
+	int trainable; /* 0 for running statistics */
+};
+AMPCL_API int ampcl_net_tensor_count(const ampcl_net_t *net);
+AMPCL_API ampcl_status ampcl_net_tensor_info(const ampcl_net_t *net, int i,
+					     struct ampcl_tensor_info *info);
+AMPCL_API ampcl_status ampcl_net_tensor_read(ampcl_net_t *net, int i, float *dst);
+AMPCL_API ampcl_status ampcl_net_tensor_write(ampcl_net_t *net, int i, const float *src);
+
+/* torch.optim.SGD's settings; the learning rate comes with each step. */
+struct ampcl_sgd_config {
+	float momentum;
+	float weight_decay;
+	int nesterov;
+};
+AMPCL_API ampcl_status ampcl_net_set_sgd(ampcl_net_t *net, const struct ampcl_sgd_config *cfg);
+
+/* Gradient amplification of the backward pass (DESIGN.md): after the backward of each selected
+ * layer, the gradient with respect to its input (target & 1) and/or its own parameter gradients
+ * (target & 2) are multiplied by factor. n == 0 turns it off. */
+enum { AMPCL_AMP_INPUT = 1, AMPCL_AMP_PARAMS = 2 };
+AMPCL_API ampcl_status ampcl_net_set_amplification(ampcl_net_t *net, const int *layers, int n,
+						   float factor, int target);
+
+struct ampcl_step_result {
+	double loss;  /* mean softmax cross-entropy of the batch */
+	int correct;  /* predictions equal to the label */
+	int count;
+};
+/* One SGD step on a batch: x is n x C x H x W normalised floats, labels n class indices. */
+AMPCL_API ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *labels,
+					    int n, float lr, struct ampcl_step_result *res);
+/* Forward pass in evaluation mode (BN running statistics), loss and accuracy of a batch. */
+AMPCL_API ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *labels,
+					   int n, struct ampcl_step_result *res);
+
+/* ---- models (models/) ----
+ * "resnet18", "resnet34" (CIFAR form) or "vgg19" (with BN), base width `width` (64 = the
+ * standard), for images of the net's input size. */
+AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width,
+					 int classes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,508 @@
+/* net.c: building a network layer by layer, planning its arenas, PyTorch-default initialisation,
+ * and access to its named tensors (for weight files and checkpoints). */
+#include "net.h"
+#include "conv.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the im2col space each convolution may use; more only means fewer, larger GEMMs */
+#define CONV_SCRATCH_BYTES ((size_t)64 << 20)
+
+static const char *type_names[] = {"input", "conv", "bn", "relu", "maxpool", "avgpool",
+				   "linear", "add"};
+
+const char *ampcl_layer_type_name(enum ampcl_layer_type type)
+{
+	return (unsigned)type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "?";
+}
+
+ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
+			      ampcl_net_t **out)
+{
+	*out = NULL;
+	if (channels < 1 || height < 1 || width < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "net input %dx%dx%d: every extent must be >= 1", channels,
+				       height, width);
+	struct ampcl_net *net = calloc(1, sizeof(*net));
+	if (!net)
+		abort();
+	net->ctx = ctx;
+	net->layers = calloc(AMPCL_NET_MAX_LAYERS, sizeof(*net->layers));
+	if (!net->layers)
+		abort();
+	struct ampcl_layer *in = &net->layers[net->nlayers++];
+	in->type = AMPCL_LAYER_INPUT;
+	snprintf(in->name, sizeof(in->name), "input");
+	in->c = channels, in->h = height, in->w = width;
+	in->in[0] = in->in[1] = -1;
+	net->sgd = (struct ampcl_sgd_config){0.9f, 5e-4f, 0};
+	net->amp_factor = 1.0f;
+	*out = net;
+	return AMPCL_OK;
+}
+
+void ampcl_net_free(ampcl_net_t *net)
+{
+	if (!net)
+		return;
+	if (net->labels)
+		clReleaseMemObject(net->labels);
+	ampcl_arena_free(net->params);
+	ampcl_arena_free(net->grads);
+	ampcl_arena_free(net->momentum);
+	ampcl_arena_free(net->running);
+	ampcl_arena_free(net->acts);
+	ampcl_arena_free(net->scratch);
+	free(net->layers);
+	free(net->tensors);
+	free(net);
+}
+
+/* Appends a layer after checking what every builder must: not finalized, a fresh name, valid
+ * inputs. Returns its id or a negative status. */
+static int new_layer(struct ampcl_net *net, enum ampcl_layer_type type, const char *name, int a,
+		     int b, int nin)
+{
+	if (net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "layer '%s': the net is finalized; add layers before "
+				       "ampcl_net_finalize", name ? name : "");
+	if (!name || !*name || strlen(name) >= sizeof(net->layers[0].name))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "a %s layer needs a name of 1 to %zu characters",
+				       ampcl_layer_type_name(type), sizeof(net->layers[0].name) - 1);
+	if (net->nlayers >= AMPCL_NET_MAX_LAYERS)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "layer '%s': more than %d layers",
+				       name, AMPCL_NET_MAX_LAYERS);
+	for (int i = 0; i < net->nlayers; i++)
+		if (!strcmp(net->layers[i].name, name))
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "layer name '%s' is used twice", name);
+	int ins[2] = {a, b};
+	for (int i = 0; i < nin; i++)
+		if (ins[i] < 0 || ins[i] >= net->nlayers)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "layer '%s': input %d is not a layer built before it "
+					       "(0..%d)", name, ins[i], net->nlayers - 1);
+	struct ampcl_layer *L = &net->layers[net->nlayers];
+	memset(L, 0, sizeof(*L));
+	L->type = type;
+	snprintf(L->name, sizeof(L->name), "%s", name);
+	L->in[0] = a, L->in[1] = nin > 1 ? b : -1, L->nin = nin;
+	L->weight = L->bias_t = L->gamma = L->beta_t = L->run_mean = L->run_var = -1;
+	const struct ampcl_layer *src = &net->layers[a];
+	L->c = src->c, L->h = src->h, L->w = src->w;
+	return net->nlayers;
+}
+
+static int add_tensor(struct ampcl_net *net, int layer, const char *suffix, int trainable)
+{
+	net->tensors = realloc(net->tensors, (size_t)(net->ntensors + 1) * sizeof(*net->tensors));
+	if (!net->tensors)
+		abort();
+	struct ampcl_net_tensor *t = &net->tensors[net->ntensors];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s.%s", net->layers[layer].name, suffix);
+	t->layer = layer;
+	t->trainable = trainable;
+	return net->ntensors++;
+}
+
+int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels, int kernel,
+		     int stride, int pad, int bias)
+{
+	int id = new_layer(net, AMPCL_LAYER_CONV, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	if (out_channels < 1 || kernel < 1 || stride < 1 || pad < 0)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "conv '%s': out_channels %d, kernel %d, stride %d, pad %d "
+				       "(need >= 1, >= 1, >= 1, >= 0)",
+				       name, out_channels, kernel, stride, pad);
+	int p = (L->h + 2 * pad - kernel) / stride + 1, q = (L->w + 2 * pad - kernel) / stride + 1;
+	if (L->h + 2 * pad < kernel || L->w + 2 * pad < kernel)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "conv '%s': a %dx%d kernel does not fit the padded %dx%d input",
+				       name, kernel, kernel, L->h + 2 * pad, L->w + 2 * pad);
+	L->kernel = kernel, L->stride = stride, L->pad = pad, L->bias = !!bias;
+	L->c = out_channels, L->h = p, L->w = q;
+	net->nlayers++;
+	L->weight = add_tensor(net, id, "weight", 1);
+	if (bias)
+		L->bias_t = add_tensor(net, id, "bias", 1);
+	return id;
+}
+
+int ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input)
+{
+	int id = new_layer(net, AMPCL_LAYER_BN, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	net->nlayers++;
+	L->gamma = add_tensor(net, id, "weight", 1);
+	L->beta_t = add_tensor(net, id, "bias", 1);
+	L->run_mean = add_tensor(net, id, "running_mean", 0);
+	L->run_var = add_tensor(net, id, "running_var", 0);
+	return id;
+}
+
+int ampcl_net_relu(ampcl_net_t *net, const char *name, int input)
+{
+	int id = new_layer(net, AMPCL_LAYER_RELU, name, input, -1, 1);
+	if (id >= 0)
+		net->nlayers++;
+	return id;
+}
+
+int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input)
+{
+	int id = new_layer(net, AMPCL_LAYER_MAXPOOL, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	if (L->h < 2 || L->w < 2)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "maxpool '%s': its %dx%d input is smaller than the 2x2 window",
+				       name, L->h, L->w);
+	L->h /= 2, L->w /= 2;
+	net->nlayers++;
+	return id;
+}
+
+int ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input)
+{
+	int id = new_layer(net, AMPCL_LAYER_AVGPOOL, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	net->layers[id].h = net->layers[id].w = 1;
+	net->nlayers++;
+	return id;
+}
+
+int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features, int bias)
+{
+	int id = new_layer(net, AMPCL_LAYER_LINEAR, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	if (out_features < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "linear '%s': %d output features",
+				       name, out_features);
+	struct ampcl_layer *L = &net->layers[id];
+	L->bias = !!bias;
+	L->out_features = out_features;
+	L->c = out_features, L->h = L->w = 1;
+	net->nlayers++;
+	L->weight = add_tensor(net, id, "weight", 1);
+	if (bias)
+		L->bias_t = add_tensor(net, id, "bias", 1);
+	return id;
+}
+
+int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b)
+{
+	int id = new_layer(net, AMPCL_LAYER_ADD, name, a, b, 2);
+	if (id < 0)
+		return id;
+	const struct ampcl_layer *A = &net->layers[a], *B = &net->layers[b];
+	if (A->c != B->c || A->h != B->h || A->w != B->w)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "add '%s': '%s' is %dx%dx%d but '%s' is %dx%dx%d", name,
+				       A->name, A->c, A->h, A->w, B->name, B->c, B->h, B->w);
+	net->nlayers++;
+	return id;
+}
+
+/* The shape of a net tensor, from its layer. */
+static int tensor_shape(const struct ampcl_net *net, const struct ampcl_net_tensor *t, int *shape)
+{
+	const struct ampcl_layer *L = &net->layers[t->layer];
+	const struct ampcl_layer *in = &net->layers[L->in[0]];
+	int is_weight = !strcmp(t->name + strlen(t->name) - 7, ".weight");
+	if (L->type == AMPCL_LAYER_CONV && is_weight) {
+		shape[0] = L->c, shape[1] = in->c, shape[2] = shape[3] = L->kernel;
+		return 4;
+	}
+	if (L->type == AMPCL_LAYER_LINEAR && is_weight) {
+		shape[0] = L->out_features, shape[1] = in->c * in->h * in->w;
+		return 2;
+	}
+	shape[0] = L->c; /* biases, BN weights and statistics */
+	return 1;
+}
+
+struct ampcl_tensor ampcl_net_batch_view(const struct ampcl_tensor *t, int n)
+{
+	struct ampcl_tensor v = *t;
+	v.shape[0] = n;
+	return v;
+}
+
+struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena)
+{
+	struct ampcl_tensor v = {.arena = arena, .offset = 0, .ndim = 1};
+	v.shape[0] = (int)(ampcl_round_up(arena->size, sizeof(float)) / sizeof(float));
+	return v;
+}
+
+static unsigned long long splitmix(unsigned long long *s)
+{
+	unsigned long long z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* PyTorch's defaults: kaiming_uniform_(a=sqrt(5)) for conv/linear weights, i.e. U(+-1/sqrt(fan_in)),
+ * biases U(+-1/sqrt(fan_in)); BN weight 1, bias 0, running mean 0, running variance 1. */
+static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
+{
+	unsigned long long state = seed * 0x2545f4914f6cdd1dULL + 1;
+	for (int i = 0; i < net->ntensors; i++) {
+		struct ampcl_net_tensor *t = &net->tensors[i];
+		const struct ampcl_layer *L = &net->layers[t->layer];
+		const struct ampcl_layer *in = &net->layers[L->in[0]];
+		size_t n = ampcl_tensor_count(&t->value);
+		float *v = malloc(n * sizeof(float));
+		if (!v)
+			abort();
+		const char *suffix = strrchr(t->name, '.') + 1;
+		if (L->type == AMPCL_LAYER_BN) {
+			float value = !strcmp(suffix, "weight") || !strcmp(suffix, "running_var");
+			for (size_t k = 0; k < n; k++)
+				v[k] = value;
+		} else {
+			double fan_in = L->type == AMPCL_LAYER_CONV
+						? (double)in->c * L->kernel * L->kernel
+						: (double)in->c * in->h * in->w;
+			double bound = 1.0 / sqrt(fan_in);
+			for (size_t k = 0; k < n; k++) {
+				double u = (double)(splitmix(&state) >> 11) / 9007199254740992.0;
+				v[k] = (float)((2.0 * u - 1.0) * bound);
+			}
+		}
+		ampcl_status st = ampcl_tensor_write(net->ctx, &t->value, v);
+		free(v);
+		if (st)
+			return st;
+	}
+	return AMPCL_OK;
+}
+
+static ampcl_status plan(struct ampcl_net *net)
+{
+	ampcl_status st;
+	int shape[4];
+	for (int i = 0; i < net->ntensors; i++) {
+		struct ampcl_net_tensor *t = &net->tensors[i];
+		int nd = tensor_shape(net, t, shape);
+		if (t->trainable) {
+			/* params, grads and momentum share one layout: one SGD launch covers all */
+			struct ampcl_tensor m;
+			if ((st = ampcl_arena_reserve(net->params, t->name, nd, shape, &t->value)) ||
+			    (st = ampcl_arena_reserve(net->grads, t->name, nd, shape, &t->grad)) ||
+			    (st = ampcl_arena_reserve(net->momentum, t->name, nd, shape, &m)))
+				return st;
+		} else if ((st = ampcl_arena_reserve(net->running, t->name, nd, shape, &t->value))) {
+			return st;
+		}
+	}
+	size_t scratch = 0, largest = 0;
+	for (int i = 0; i < net->nlayers; i++) {
+		struct ampcl_layer *L = &net->layers[i];
+		const struct ampcl_layer *in = L->in[0] >= 0 ? &net->layers[L->in[0]] : NULL;
+		int act[4] = {net->max_batch, L->c, L->h, L->w};
+		size_t count = (size_t)net->max_batch * L->c * L->h * L->w;
+		largest = count > largest ? count : largest;
+		char name[128];
+		L->inplace = L->type == AMPCL_LAYER_RELU && in->type != AMPCL_LAYER_INPUT &&
+			     in->consumers == 1;
+		if (L->inplace) {
+			L->y = in->y;
+		} else {
+			snprintf(name, sizeof(name), "%s (output)", L->name);
+			if ((st = ampcl_arena_reserve(net->acts, name, 4, act, &L->y)))
+				return st;
+		}
+		snprintf(name, sizeof(name), "%s (output gradient)", L->name);
+		if ((st = ampcl_arena_reserve(net->acts, name, 4, act, &L->dy)))
+			return st;
+		if (L->type == AMPCL_LAYER_BN &&
+		    ((st = ampcl_arena_reserve(net->acts, "bn mean", 1, &L->c, &L->save_mean)) ||
+		     (st = ampcl_arena_reserve(net->acts, "bn invstd", 1, &L->c, &L->save_invstd))))
+			return st;
+		if (L->type == AMPCL_LAYER_CONV) {
+			struct ampcl_conv2d_shape s = {net->max_batch, in->c, in->h, in->w, L->c,
+						       L->kernel, L->kernel, L->stride, L->pad};
+			size_t one = ampcl_conv2d_scratch_floats(&s, 1);
+			size_t images = CONV_SCRATCH_BYTES / sizeof(float) / one;
+			images = images < 1 ? 1 : images > (size_t)net->max_batch ? (size_t)net->max_batch : images;
+			size_t need = ampcl_conv2d_scratch_floats(&s, (int)images);
+			scratch = need > scratch ? need : scratch;
+		}
+	}
+	int s1[1] = {(int)(scratch ? scratch : 1)}, s2[1] = {(int)largest}, s3[1] = {2};
+	if ((st = ampcl_arena_reserve(net->scratch, "convolution scratch", 1, s1,
+				      &net->conv_scratch)) ||
+	    (st = ampcl_arena_reserve(net->scratch, "amplified gradient", 1, s2, &net->amp_tmp)) ||
+	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)))
+		return st;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed)
+{
+	if (net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "the net is already finalized");
+	if (max_batch < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "batch size %d: must be >= 1",
+				       max_batch);
+	if (net->nlayers < 2)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "the net has no layers");
+	const struct ampcl_layer *last = &net->layers[net->nlayers - 1];
+	if (last->h != 1 || last->w != 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "the last layer '%s' gives %dx%dx%d per image; the logits "
+				       "must be one vector (end with linear or avgpool)",
+				       last->name, last->c, last->h, last->w);
+	for (int i = 1; i < net->nlayers; i++)
+		for (int k = 0; k < net->layers[i].nin; k++)
+			net->layers[net->layers[i].in[k]].consumers++;
+	net->max_batch = max_batch;
+	net->params = ampcl_arena_create("parameters");
+	net->grads = ampcl_arena_create("gradients");
+	net->momentum = ampcl_arena_create("optimizer state");
+	net->running = ampcl_arena_create("BN running statistics");
+	net->acts = ampcl_arena_create("activations");
+	net->scratch = ampcl_arena_create("scratch");
+	ampcl_status st = plan(net);
+	struct ampcl_arena *all[] = {net->params, net->grads, net->momentum,
+				     net->running, net->acts, net->scratch};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !st; i++)
+		st = ampcl_arena_commit(net->ctx, all[i]);
+	if (st)
+		return st;
+	cl_int err;
+	net->labels = clCreateBuffer(net->ctx->cl, CL_MEM_READ_ONLY, (size_t)max_batch * sizeof(cl_int),
+				     NULL, &err);
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+				       "cannot allocate the labels of a batch of %d: %s", max_batch,
+				       ampcl_cl_error_name(err));
+	if ((st = init_params(net, seed)))
+		return st;
+	net->finalized = 1;
+	return AMPCL_OK;
+}
+
+int ampcl_net_layer_count(const ampcl_net_t *net)
+{
+	return net->nlayers;
+}
+
+const char *ampcl_net_layer_name(const ampcl_net_t *net, int layer)
+{
+	return layer >= 0 && layer < net->nlayers ? net->layers[layer].name : NULL;
+}
+
+enum ampcl_layer_type ampcl_net_layer_type(const ampcl_net_t *net, int layer)
+{
+	return layer >= 0 && layer < net->nlayers ? net->layers[layer].type : AMPCL_LAYER_INPUT;
+}
+
+size_t ampcl_net_param_count(const ampcl_net_t *net)
+{
+	size_t n = 0;
+	int shape[4];
+	for (int i = 0; i < net->ntensors; i++) {
+		if (!net->tensors[i].trainable)
+			continue;
+		int nd = tensor_shape(net, &net->tensors[i], shape);
+		size_t c = 1;
+		for (int d = 0; d < nd; d++)
+			c *= (size_t)shape[d];
+		n += c;
+	}
+	return n;
+}
+
+int ampcl_net_tensor_count(const ampcl_net_t *net)
+{
+	return net->ntensors;
+}
+
+static ampcl_status check_tensor(const ampcl_net_t *net, int i, const char *what)
+{
+	if (i < 0 || i >= net->ntensors)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s: tensor %d of %d", what, i,
+				       net->ntensors);
+	if (!net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s: finalize the net first", what);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_tensor_info(const ampcl_net_t *net, int i, struct ampcl_tensor_info *info)
+{
+	if (i < 0 || i >= net->ntensors)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "tensor %d of %d", i, net->ntensors);
+	const struct ampcl_net_tensor *t = &net->tensors[i];
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", t->name);
+	info->ndim = tensor_shape(net, t, info->shape);
+	info->count = 1;
+	for (int d = 0; d < info->ndim; d++)
+		info->count *= (size_t)info->shape[d];
+	info->trainable = t->trainable;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_tensor_read(ampcl_net_t *net, int i, float *dst)
+{
+	ampcl_status st = check_tensor(net, i, "reading a net tensor");
+	return st ? st : ampcl_tensor_read(net->ctx, &net->tensors[i].value, dst);
+}
+
+ampcl_status ampcl_net_tensor_write(ampcl_net_t *net, int i, const float *src)
+{
+	ampcl_status st = check_tensor(net, i, "writing a net tensor");
+	return st ? st : ampcl_tensor_write(net->ctx, &net->tensors[i].value, src);
+}
+
+ampcl_status ampcl_net_set_sgd(ampcl_net_t *net, const struct ampcl_sgd_config *cfg)
+{
+	if (!(cfg->momentum >= 0 && cfg->momentum < 1) || !(cfg->weight_decay >= 0) ||
+	    (cfg->nesterov && cfg->momentum == 0))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "SGD momentum %g (0 <= m < 1), weight decay %g (>= 0), "
+				       "nesterov %d (needs momentum > 0)",
+				       cfg->momentum, cfg->weight_decay, cfg->nesterov);
+	net->sgd = *cfg;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_set_amplification(ampcl_net_t *net, const int *layers, int n, float factor,
+					 int target)
+{
+	if (n > 0 && (!(factor > 0) || !isfinite(factor) || target < 1 || target > 3))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "amplification factor %g (must be > 0) or target %d (1 input, "
+				       "2 params, 3 both)", factor, target);
+	for (int i = 0; i < n; i++)
+		if (layers[i] < 1 || layers[i] >= net->nlayers)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "amplification: layer %d is not in the net (1..%d)",
+					       layers[i], net->nlayers - 1);
+	for (int i = 0; i < net->nlayers; i++)
+		net->layers[i].amp_selected = 0;
+	for (int i = 0; i < n; i++)
+		net->layers[layers[i]].amp_selected = 1;
+	net->amp_factor = factor;
+	net->amp_target = target;
+	return AMPCL_OK;
+}

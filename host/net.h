@@ -1,0 +1,65 @@
+/* net.h: the network's internals: layers in network order, their tensors in one arena per role
+ * (parameters, gradients, optimizer state, BN running statistics, activations, scratch). */
+#ifndef AMPCL_NET_H
+#define AMPCL_NET_H
+
+#include "arena.h"
+#include "context.h"
+
+#define AMPCL_NET_MAX_LAYERS 512
+
+/* A named tensor of the net: a parameter (with its gradient and momentum at the same offsets in
+ * their arenas) or a BN running statistic. */
+struct ampcl_net_tensor {
+	char name[128];
+	int layer;
+	int trainable;
+	struct ampcl_tensor value; /* params or running-stats arena */
+	struct ampcl_tensor grad;  /* grads arena (trainable only) */
+};
+
+struct ampcl_layer {
+	enum ampcl_layer_type type;
+	char name[96];
+	int in[2], nin;
+	int c, h, w;            /* output, per image */
+	int out_features;       /* linear */
+	int kernel, stride, pad, bias; /* conv */
+	int consumers;          /* layers that read this output */
+	int inplace;            /* relu writing over its input's buffer */
+	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */
+	struct ampcl_tensor y;  /* output (max_batch, c, h, w) */
+	struct ampcl_tensor dy; /* gradient of the output, same shape */
+	struct ampcl_tensor save_mean, save_invstd; /* bn */
+	int dy_written;         /* in the current backward pass */
+	int amp_selected;
+};
+
+struct ampcl_net {
+	struct ampcl_context *ctx;
+	struct ampcl_layer *layers;
+	int nlayers;
+	struct ampcl_net_tensor *tensors;
+	int ntensors;
+	int max_batch;
+	int finalized;
+	struct ampcl_arena *params, *grads, *momentum, *running, *acts, *scratch;
+	struct ampcl_tensor conv_scratch; /* bounded im2col space shared by every convolution */
+	struct ampcl_tensor amp_tmp;      /* an amplified input gradient that must be added */
+	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
+	cl_mem labels;                    /* max_batch ints */
+	struct ampcl_sgd_config sgd;
+	float amp_factor;
+	int amp_target;
+};
+
+/* A view of t with its first dimension set to n (a smaller last batch). */
+struct ampcl_tensor ampcl_net_batch_view(const struct ampcl_tensor *t, int n);
+/* Views spanning a whole arena, for one-launch SGD and checkpoint reads. */
+struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
+
+/* net_step.c */
+ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train);
+ampcl_status ampcl_net_backward(struct ampcl_net *net, int n);
+
+#endif

@@ -1,0 +1,292 @@
+/* net_step.c: one training step read top to bottom: input upload, forward in network order, the
+ * loss, backward in reverse order with amplification after selected layers, the SGD update. */
+#include "bn.h"
+#include "conv.h"
+#include "eltwise.h"
+#include "error.h"
+#include "linear.h"
+#include "loss.h"
+#include "net.h"
+#include "pool.h"
+#include "relu.h"
+#include "sgd.h"
+
+#include <math.h>
+#include <string.h>
+
+static struct ampcl_conv2d_shape conv_shape(const struct ampcl_net *net,
+					    const struct ampcl_layer *L, int n)
+{
+	const struct ampcl_layer *in = &net->layers[L->in[0]];
+	return (struct ampcl_conv2d_shape){n, in->c, in->h, in->w, L->c,
+					   L->kernel, L->kernel, L->stride, L->pad};
+}
+
+static const struct ampcl_tensor *param(const struct ampcl_net *net, int id)
+{
+	return id >= 0 ? &net->tensors[id].value : NULL;
+}
+
+static const struct ampcl_tensor *grad(const struct ampcl_net *net, int id)
+{
+	return id >= 0 ? &net->tensors[id].grad : NULL;
+}
+
+ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
+{
+	struct ampcl_context *ctx = net->ctx;
+	for (int i = 1; i < net->nlayers; i++) {
+		struct ampcl_layer *L = &net->layers[i];
+		const struct ampcl_layer *A = &net->layers[L->in[0]];
+		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);  /* (n, c, h, w) */
+		struct ampcl_tensor x = ampcl_net_batch_view(&A->y, n);  /* the input's output */
+		ampcl_status st = AMPCL_OK;
+		switch (L->type) {
+		case AMPCL_LAYER_CONV: {
+			struct ampcl_conv2d_shape s = conv_shape(net, L, n);
+			st = ampcl_conv2d_forward(ctx, &s, &y, &x, param(net, L->weight),
+						  param(net, L->bias_t), &net->conv_scratch);
+			break;
+		}
+		case AMPCL_LAYER_BN: {
+			struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
+			if (train)
+				st = ampcl_bn_forward_train(ctx, &s, &y, &L->save_mean, &L->save_invstd,
+							    param(net, L->run_mean),
+							    param(net, L->run_var), &x,
+							    param(net, L->gamma), param(net, L->beta_t),
+							    0.1f, 1e-5f);
+			else
+				st = ampcl_bn_forward_eval(ctx, &s, &y, &x, param(net, L->gamma),
+							   param(net, L->beta_t),
+							   param(net, L->run_mean),
+							   param(net, L->run_var), 1e-5f);
+			break;
+		}
+		case AMPCL_LAYER_RELU:
+			st = ampcl_relu_forward(ctx, &y, &x);
+			break;
+		case AMPCL_LAYER_MAXPOOL:
+			st = ampcl_maxpool2_forward(ctx, &y, &x);
+			break;
+		case AMPCL_LAYER_AVGPOOL: {
+			struct ampcl_tensor y2 = y; /* (n, c) */
+			y2.ndim = 2;
+			st = ampcl_avgpool_forward(ctx, &y2, &x);
+			break;
+		}
+		case AMPCL_LAYER_LINEAR:
+			st = ampcl_linear_forward(ctx, &y, &x, param(net, L->weight),
+						  param(net, L->bias_t), n, A->c * A->h * A->w, L->c);
+			break;
+		case AMPCL_LAYER_ADD: {
+			struct ampcl_tensor b = ampcl_net_batch_view(&net->layers[L->in[1]].y, n);
+			st = ampcl_add_forward(ctx, &y, &x, &b);
+			break;
+		}
+		case AMPCL_LAYER_INPUT:
+			break;
+		}
+		if (st)
+			return ampcl_error_wrap(st, "forward of layer '%s': ", L->name);
+	}
+	return AMPCL_OK;
+}
+
+/* Where layer L writes the gradient for its k-th input: that input's dy, accumulated (beta 1) if
+ * another consumer has written it already in this pass. An amplified contribution that must be
+ * accumulated goes to a temporary first, so only this layer's part is scaled. */
+struct grad_target {
+	struct ampcl_tensor dst; /* the view the backward kernel writes */
+	float beta;
+	int via_tmp;
+};
+
+static struct grad_target grad_target(struct ampcl_net *net, const struct ampcl_layer *L, int k,
+				      int n)
+{
+	struct ampcl_layer *in = &net->layers[L->in[k]];
+	struct grad_target t = {ampcl_net_batch_view(&in->dy, n), in->dy_written ? 1.0f : 0.0f, 0};
+	if (L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT) && in->dy_written) {
+		t.dst = net->amp_tmp;
+		t.dst.ndim = in->dy.ndim;
+		memcpy(t.dst.shape, in->dy.shape, sizeof(t.dst.shape));
+		t.dst.shape[0] = n;
+		t.beta = 0.0f;
+		t.via_tmp = 1;
+	}
+	return t;
+}
+
+/* After the kernel: amplify this layer's contribution and, via the temporary, add it in. */
+static ampcl_status grad_done(struct ampcl_net *net, const struct ampcl_layer *L, int k, int n,
+			      const struct grad_target *t)
+{
+	struct ampcl_layer *in = &net->layers[L->in[k]];
+	ampcl_status st = AMPCL_OK;
+	if (L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT))
+		st = ampcl_amplify(net->ctx, &t->dst, net->amp_factor);
+	if (!st && t->via_tmp) {
+		struct ampcl_tensor dy = ampcl_net_batch_view(&in->dy, n);
+		st = ampcl_add_backward(net->ctx, &dy, &t->dst, 1.0f);
+	}
+	in->dy_written = 1;
+	return st;
+}
+
+static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L, int n)
+{
+	struct ampcl_context *ctx = net->ctx;
+	struct ampcl_layer *A = &net->layers[L->in[0]];
+	struct ampcl_tensor dy = ampcl_net_batch_view(&L->dy, n); /* this layer's output gradient */
+	struct ampcl_tensor x = ampcl_net_batch_view(&A->y, n);
+	/* the network's input needs no gradient: the first convolution skips computing it */
+	int want_dx = A->type != AMPCL_LAYER_INPUT;
+	struct grad_target t = grad_target(net, L, 0, n);
+	ampcl_status st = AMPCL_OK;
+	switch (L->type) {
+	case AMPCL_LAYER_CONV: {
+		struct ampcl_conv2d_shape s = conv_shape(net, L, n);
+		st = ampcl_conv2d_backward(ctx, &s, want_dx ? &t.dst : NULL, grad(net, L->weight),
+					   grad(net, L->bias_t), &dy, &x, param(net, L->weight),
+					   t.beta, &net->conv_scratch);
+		break;
+	}
+	case AMPCL_LAYER_BN: {
+		struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
+		st = ampcl_bn_backward(ctx, &s, &t.dst, grad(net, L->gamma), grad(net, L->beta_t), &dy,
+				       &x, &L->save_mean, &L->save_invstd, param(net, L->gamma),
+				       t.beta);
+		break;
+	}
+	case AMPCL_LAYER_RELU: {
+		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
+		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
+		break;
+	}
+	case AMPCL_LAYER_MAXPOOL:
+		st = ampcl_maxpool2_backward(ctx, &t.dst, &dy, &x, t.beta);
+		break;
+	case AMPCL_LAYER_AVGPOOL: {
+		struct ampcl_tensor dy2 = dy;
+		dy2.ndim = 2;
+		st = ampcl_avgpool_backward(ctx, &t.dst, &dy2, t.beta);
+		break;
+	}
+	case AMPCL_LAYER_LINEAR:
+		st = ampcl_linear_backward(ctx, want_dx ? &t.dst : NULL, grad(net, L->weight),
+					   grad(net, L->bias_t), &dy, &x, param(net, L->weight), n,
+					   A->c * A->h * A->w, L->c, t.beta);
+		break;
+	case AMPCL_LAYER_ADD:
+		st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
+		if (!st)
+			st = grad_done(net, L, 0, n, &t);
+		if (!st) {
+			t = grad_target(net, L, 1, n);
+			st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
+			if (!st)
+				st = grad_done(net, L, 1, n, &t);
+		}
+		return st;
+	case AMPCL_LAYER_INPUT:
+		return AMPCL_OK;
+	}
+	/* conv and linear skip the input gradient of the network's input; the rest always write it */
+	int wrote_dx = (L->type == AMPCL_LAYER_CONV || L->type == AMPCL_LAYER_LINEAR) ? want_dx : 1;
+	if (!st && wrote_dx)
+		st = grad_done(net, L, 0, n, &t);
+	/* --amp-target params: this layer's own parameter gradients, written only by it */
+	if (!st && L->amp_selected && (net->amp_target & AMPCL_AMP_PARAMS)) {
+		int ids[4] = {L->weight, L->bias_t, L->gamma, L->beta_t};
+		for (int k = 0; k < 4 && !st; k++)
+			if (ids[k] >= 0)
+				st = ampcl_amplify(ctx, grad(net, ids[k]), net->amp_factor);
+	}
+	return st;
+}
+
+ampcl_status ampcl_net_backward(struct ampcl_net *net, int n)
+{
+	for (int i = 0; i < net->nlayers; i++)
+		net->layers[i].dy_written = 0;
+	net->layers[net->nlayers - 1].dy_written = 1; /* the loss wrote the logits' gradient */
+	for (int i = net->nlayers - 1; i >= 1; i--) {
+		ampcl_status st = backward_layer(net, &net->layers[i], n);
+		if (st)
+			return ampcl_error_wrap(st, "backward of layer '%s': ", net->layers[i].name);
+	}
+	return AMPCL_OK;
+}
+
+static ampcl_status upload(struct ampcl_net *net, const float *x, const int *labels, int n)
+{
+	if (!net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "finalize the net before a step");
+	if (n < 1 || n > net->max_batch)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "a batch of %d images: the net was finalized for 1..%d", n,
+				       net->max_batch);
+	int classes = net->layers[net->nlayers - 1].c;
+	for (int i = 0; i < n; i++)
+		if (labels[i] < 0 || labels[i] >= classes)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "label %d of image %d is outside 0..%d", labels[i],
+					       i, classes - 1);
+	struct ampcl_tensor in = ampcl_net_batch_view(&net->layers[0].y, n);
+	ampcl_status st = ampcl_tensor_write(net->ctx, &in, x);
+	if (st)
+		return st;
+	cl_int err = clEnqueueWriteBuffer(net->ctx->queue, net->labels, CL_TRUE, 0,
+					  (size_t)n * sizeof(cl_int), labels, 0, NULL, NULL);
+	return err ? ampcl_error_set(err, "uploading labels: %s", ampcl_cl_error_name(err)) : 0;
+}
+
+/* Enqueues the loss: the logits' gradient into the last layer's dy and {loss, correct}. */
+static ampcl_status softmax_loss(struct ampcl_net *net, int n)
+{
+	struct ampcl_layer *last = &net->layers[net->nlayers - 1];
+	struct ampcl_tensor logits = ampcl_net_batch_view(&last->y, n);
+	struct ampcl_tensor dlogits = ampcl_net_batch_view(&last->dy, n);
+	return ampcl_softmax_ce(net->ctx, &dlogits, &net->stats, &logits, net->labels, 0, n,
+				last->c);
+}
+
+/* The one read-back of a step, after everything else is enqueued. */
+static ampcl_status read_stats(struct ampcl_net *net, int n, struct ampcl_step_result *res)
+{
+	float stats[2];
+	ampcl_status st = ampcl_tensor_read(net->ctx, &net->stats, stats);
+	if (st)
+		return st;
+	res->loss = stats[0];
+	res->correct = (int)stats[1];
+	res->count = n;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *labels, int n,
+				  float lr, struct ampcl_step_result *res)
+{
+	struct ampcl_tensor p = ampcl_net_arena_view(net->params);   /* every parameter */
+	struct ampcl_tensor g = ampcl_net_arena_view(net->grads);    /* same layout */
+	struct ampcl_tensor m = ampcl_net_arena_view(net->momentum); /* same layout */
+	ampcl_status st;
+	if ((st = upload(net, x, labels, n)) || (st = ampcl_arena_fill(net->ctx, net->grads, 0.0f)) ||
+	    (st = ampcl_net_forward(net, n, 1)) || (st = softmax_loss(net, n)) ||
+	    (st = ampcl_net_backward(net, n)) ||
+	    (st = ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
+				 net->sgd.momentum, net->sgd.weight_decay, net->sgd.nesterov)))
+		return st;
+	return read_stats(net, n, res);
+}
+
+ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *labels, int n,
+				 struct ampcl_step_result *res)
+{
+	ampcl_status st;
+	if ((st = upload(net, x, labels, n)) || (st = ampcl_net_forward(net, n, 0)) ||
+	    (st = softmax_loss(net, n)))
+		return st;
+	return read_stats(net, n, res);
+}

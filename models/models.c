@@ -1,0 +1,31 @@
+/* models.c: ampcl_model_build: the model names the command line accepts, mapped to their
+ * builders, with the width and class count checked once here. */
+#include "ampcl.h"
+#include "models.h"
+
+#include <string.h>
+
+/* the library's error reporting is internal; models go through this one entry point */
+int ampcl_error_set(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, int classes)
+{
+	static const int r18[4] = {2, 2, 2, 2}, r34[4] = {3, 4, 6, 3};
+	if (width < 1 || width > 1024)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--width %d: give a base channel count from 1 to 1024 "
+				       "(64 is the standard network)", width);
+	if (classes < 2)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%d classes: need at least 2", classes);
+	int last;
+	if (!strcmp(model, "resnet18"))
+		last = ampcl_model_resnet(net, r18, width, classes);
+	else if (!strcmp(model, "resnet34"))
+		last = ampcl_model_resnet(net, r34, width, classes);
+	else if (!strcmp(model, "vgg19"))
+		last = ampcl_model_vgg19(net, width, classes);
+	else
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--model '%s': choose resnet18, resnet34 or vgg19", model);
+	return last < 0 ? last : AMPCL_OK;
+}

@@ -1,0 +1,81 @@
+/* test_models.c: the three models at width 64 have PyTorch's parameter counts and layer names,
+ * and bad model settings are refused with a message. */
+#include "testutil.h"
+
+#include <string.h>
+
+static size_t count_params(struct ampcl_context *ctx, const char *model, int width, int *layers,
+			   int *found_names, const char **names, int nnames)
+{
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, 3, 32, 32, &net), "net create");
+	tu_ok(ampcl_model_build(net, model, width, 10), model);
+	size_t n = ampcl_net_param_count(net);
+	*layers = ampcl_net_layer_count(net);
+	*found_names = 0;
+	for (int k = 0; k < nnames; k++)
+		for (int i = 0; i < *layers; i++)
+			if (!strcmp(ampcl_net_layer_name(net, i), names[k])) {
+				(*found_names)++;
+				break;
+			}
+	ampcl_net_free(net);
+	return n;
+}
+
+int main(void)
+{
+	struct ampcl_context *ctx = tu_context();
+	const char *resnet_names[] = {"conv1", "bn1", "layer1.0.conv1", "layer2.0.bn2",
+				      "layer2.0.shortcut.0", "layer2.0.shortcut.1", "layer4.1.conv2",
+				      "linear"};
+	const char *vgg_names[] = {"features.0", "features.1", "features.2", "features.3",
+				   "features.49", "features.52", "classifier"};
+	int layers, found;
+	size_t n = count_params(ctx, "resnet18", 64, &layers, &found, resnet_names, 8);
+	tu_check(n == 11173962 && found == 8, "resnet18 width 64", "%zu parameters (PyTorch 11173962), "
+		 "%d layers, %d/8 names", n, layers, found);
+	n = count_params(ctx, "resnet34", 64, &layers, &found, resnet_names, 8);
+	tu_check(n == 21282122 && found == 8, "resnet34 width 64",
+		 "%zu parameters (PyTorch 21282122), %d layers, %d/8 names", n, layers, found);
+	n = count_params(ctx, "vgg19", 64, &layers, &found, vgg_names, 7);
+	tu_check(n == 20040522 && found == 7, "vgg19 width 64",
+		 "%zu parameters (PyTorch 20040522), %d layers, %d/7 names", n, layers, found);
+
+	/* weight-file names after finalize, at a width that keeps the test small */
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, 1, 32, 32, &net), "net create");
+	tu_ok(ampcl_model_build(net, "resnet18", 4, 10), "resnet18 width 4");
+	tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+	const char *want[] = {"conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
+			      "bn1.running_var", "layer3.0.shortcut.0.weight",
+			      "layer3.0.shortcut.1.running_var", "linear.weight", "linear.bias"};
+	found = 0;
+	struct ampcl_tensor_info info;
+	for (int k = 0; k < 9; k++)
+		for (int i = 0; i < ampcl_net_tensor_count(net); i++) {
+			ampcl_net_tensor_info(net, i, &info);
+			if (!strcmp(info.name, want[k]))
+				found++;
+		}
+	ampcl_net_tensor_info(net, 0, &info);
+	tu_check(found == 9 && info.ndim == 4 && info.shape[0] == 4 && info.shape[1] == 1 &&
+			 info.shape[2] == 3,
+		 "tensor names and shapes as PyTorch's state_dict", "%d/9 names; conv1.weight %dx%dx%dx%d",
+		 found, info.shape[0], info.shape[1], info.shape[2], info.shape[3]);
+	ampcl_net_free(net);
+
+	tu_ok(ampcl_net_create(ctx, 3, 32, 32, &net), "net create");
+	int st = ampcl_model_build(net, "resnet50", 64, 10);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "resnet50"),
+		 "unknown model refused", "%s", ampcl_last_error());
+	st = ampcl_model_build(net, "resnet18", 0, 10);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "--width 0"),
+		 "width 0 refused", "%s", ampcl_last_error());
+	st = ampcl_net_add(net, "bad", 0, 7);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "an add of an unknown layer refused", "%s",
+		 ampcl_last_error());
+	ampcl_net_free(net);
+	ampcl_context_free(ctx);
+	return tu_finish();
+}
