@@ -1,9 +1,10 @@
 /* arena.c: plans tensors into one buffer per role, allocates it with a message that names the
- * tensor and the device limits when it does not fit, and moves data in and out of views. */
+ * tensor and the device limits when it does not fit, checks views and moves data through them. */
 #include "arena.h"
 #include "error.h"
 #include "launch.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,19 +133,89 @@ ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *are
 	return AMPCL_OK;
 }
 
-static ampcl_status check_view(const struct ampcl_tensor *t, const char *what)
+/* Kernels index with uint; keeping counts under 2^31 leaves room for the rounded-up global
+ * size times the vector width of the element-wise kernels without wrapping. */
+#define MAX_KERNEL_COUNT ((size_t)1 << 31)
+
+const char *ampcl_tensor_shape_str(const struct ampcl_tensor *t, char *buf, size_t size)
 {
+	size_t used = 0;
+	buf[0] = 0;
+	for (int i = 0; i < t->ndim && used < size; i++)
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%s%d", i ? ", " : "(", t->shape[i]);
+	if (used < size)
+		snprintf(buf + used, size - used, ")");
+	return buf;
+}
+
+/* What every use of a view needs: it exists and its arena has a buffer. */
+static ampcl_status check_committed(const char *op, const char *name, const struct ampcl_tensor *t)
+{
+	if (!t)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: tensor %s is NULL; pass a view of a committed arena",
+				       op, name);
 	if (!t->arena || !t->arena->buf)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: the tensor's arena '%s' is not allocated yet", what,
-				       t->arena ? t->arena->role : "(none)");
+				       "%s: tensor %s lives in arena '%s', which is not allocated; "
+				       "commit the arena first",
+				       op, name, t->arena ? t->arena->role : "(none)");
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_check(const char *op, const char *name, const struct ampcl_tensor *t,
+				size_t want_count, const char *want_desc)
+{
+	ampcl_status st = check_committed(op, name, t);
+	if (st)
+		return st;
+	size_t count = ampcl_tensor_count(t);
+	if (t->ndim < 1 || t->ndim > AMPCL_MAX_DIMS || count == 0)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "%s: tensor %s has %d dimensions and %zu elements (want 1..%d "
+		    "dimensions and at least one element)",
+		    op, name, t->ndim, count, AMPCL_MAX_DIMS);
+	if (t->offset % sizeof(float) || t->offset + count * sizeof(float) > t->arena->size)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s: tensor %s (byte offset %zu, %zu floats) is not a float "
+				       "view inside arena '%s' (%zu bytes); take views from "
+				       "ampcl_arena_reserve",
+				       op, name, t->offset, count, t->arena->role, t->arena->size);
+	if (count >= MAX_KERNEL_COUNT || t->offset / sizeof(float) + count > UINT_MAX)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "%s: tensor %s (%zu floats at float offset %zu) is beyond the "
+		    "kernels' 32-bit indexing; split the span or use a smaller "
+		    "batch",
+		    op, name, count, t->offset / sizeof(float));
+	if (want_count && count != want_count) {
+		char shape[96];
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "%s: %s holds %zu floats (shape %s) but should hold %zu (%s); "
+		    "pass a view of that size",
+		    op, name, count, ampcl_tensor_shape_str(t, shape, sizeof(shape)), want_count,
+		    want_desc);
+	}
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_check_same(const char *op, const char *name, const struct ampcl_tensor *t,
+				     const char *like_name, const struct ampcl_tensor *like)
+{
+	char shape[96], desc[128] = "";
+	if (t && ampcl_tensor_count(t) != ampcl_tensor_count(like))
+		snprintf(desc, sizeof(desc), "as many as %s %s", like_name,
+			 ampcl_tensor_shape_str(like, shape, sizeof(shape)));
+	return ampcl_tensor_check(op, name, t, ampcl_tensor_count(like), desc);
 }
 
 ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
 				const float *src)
 {
-	ampcl_status st = check_view(t, "tensor write");
+	ampcl_status st = check_committed("tensor write", "t", t);
 	if (st)
 		return st;
 	cl_int err = clEnqueueWriteBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
@@ -157,7 +228,7 @@ ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_te
 
 ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t, float *dst)
 {
-	ampcl_status st = check_view(t, "tensor read");
+	ampcl_status st = check_committed("tensor read", "t", t);
 	if (st)
 		return st;
 	cl_int err = clEnqueueReadBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
@@ -170,7 +241,7 @@ ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_ten
 
 ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value)
 {
-	ampcl_status st = check_view(t, "tensor fill");
+	ampcl_status st = check_committed("tensor fill", "t", t);
 	if (st)
 		return st;
 	cl_int err = clEnqueueFillBuffer(ctx->queue, t->arena->buf, &value, sizeof(value), t->offset,

@@ -4,6 +4,7 @@
 #define AMPCL_ARENA_H
 
 #include "context.h"
+#include "launch.h"
 
 #define AMPCL_MAX_DIMS 4
 #define AMPCL_ARENA_ALIGN 256 /* bytes: keeps views aligned for vector loads and CLBlast */
@@ -47,6 +48,22 @@ static inline cl_uint ampcl_tensor_off(const struct ampcl_tensor *t)
 {
 	return (cl_uint)(t->offset / sizeof(float));
 }
+/* A view as the two kernel arguments (buffer, float offset) every kernel takes for it. */
+#define AMPCL_KARG_VIEW(t) AMPCL_KARG_MEM(ampcl_tensor_mem(t)), AMPCL_KARG_UINT(ampcl_tensor_off(t))
+
+/* Checks that a view can go to a kernel: it is not NULL, its arena is committed, it is a float
+ * view inside the arena, and its offset and size fit the kernels' 32-bit indexing. With
+ * want_count > 0 it must also hold exactly want_count elements; want_desc says where that
+ * number comes from ("shape (2, 4, 5, 5)"). op and name go into every message, and the
+ * message says what to do. */
+ampcl_status ampcl_tensor_check(const char *op, const char *name, const struct ampcl_tensor *t,
+				size_t want_count, const char *want_desc);
+/* ampcl_tensor_check with want_count = like's element count; like (named like_name) must have
+ * passed ampcl_tensor_check already. */
+ampcl_status ampcl_tensor_check_same(const char *op, const char *name, const struct ampcl_tensor *t,
+				     const char *like_name, const struct ampcl_tensor *like);
+/* "(3, 33, 7, 7)" into buf, for messages; returns buf. */
+const char *ampcl_tensor_shape_str(const struct ampcl_tensor *t, char *buf, size_t size);
 ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
 				const float *src);
 ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t,

@@ -14,15 +14,6 @@
  * ampcl_kernels_build_all warms. */
 #define BN_WG_DEFAULT 256
 
-static void shape_str(const struct ampcl_tensor *t, char *buf, size_t size)
-{
-	int len = snprintf(buf, size, "(");
-	for (int d = 0; d < t->ndim && len > 0 && (size_t)len < size; d++)
-		len += snprintf(buf + len, size - (size_t)len, "%s%d", d ? ", " : "", t->shape[d]);
-	if (len > 0 && (size_t)len < size)
-		snprintf(buf + len, size - (size_t)len, ")");
-}
-
 static ampcl_status check_shape(const char *fn, const struct ampcl_bn_shape *s)
 {
 	if (!s)
@@ -41,30 +32,30 @@ static ampcl_status check_shape(const char *fn, const struct ampcl_bn_shape *s)
 	return AMPCL_OK;
 }
 
-/* A view must exist, be committed, hold exactly `want` floats (the shape `what` describes) and
- * end inside the kernels' 32-bit index range. */
-static ampcl_status check_view(const char *fn, const char *name, const struct ampcl_tensor *t,
-			       size_t want, const char *what)
+/* A view a bn call takes: per element, (n, c, hw), or per channel, (c). */
+enum bn_extent { BN_PER_ELEMENT, BN_PER_CHANNEL };
+struct bn_view {
+	const char *name;
+	const struct ampcl_tensor *t;
+	enum bn_extent extent;
+};
+
+/* Checks the shape, then each view against it. */
+static ampcl_status check_views(const char *fn, const struct ampcl_bn_shape *s,
+				const struct bn_view *views, int nviews)
 {
-	if (!t || !t->arena || !t->arena->buf)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: tensor %s is %s; pass a view of a committed arena", fn,
-				       name, t ? "in an arena that is not committed" : "NULL");
-	size_t count = ampcl_tensor_count(t);
-	if (count != want) {
-		char shape[96];
-		shape_str(t, shape, sizeof(shape));
-		return ampcl_error_set(
-		    AMPCL_ERR_INVALID_ARG,
-		    "%s: tensor %s has shape %s = %zu elements, but the bn shape "
-		    "needs %s = %zu; pass a view of that size",
-		    fn, name, shape, count, what, want);
+	ampcl_status st = check_shape(fn, s);
+	if (st)
+		return st;
+	size_t total = (size_t)s->n * s->c * s->hw;
+	for (int i = 0; i < nviews; i++) {
+		const struct bn_view *v = &views[i];
+		int per_channel = v->extent == BN_PER_CHANNEL;
+		if ((st = ampcl_tensor_check(fn, v->name, v->t, per_channel ? (size_t)s->c : total,
+					     per_channel ? "c of the bn shape"
+							 : "n*c*hw of the bn shape")))
+			return st;
 	}
-	if ((size_t)ampcl_tensor_off(t) + count > UINT32_MAX)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: tensor %s ends at float %zu, past the kernels' 32-bit "
-				       "index range; use a smaller arena",
-				       fn, name, (size_t)ampcl_tensor_off(t) + count);
 	return AMPCL_OK;
 }
 
@@ -76,15 +67,13 @@ static ampcl_status check_scalar(const char *fn, const char *name, float v, floa
 	return AMPCL_OK;
 }
 
-/* The kernel `name` built with the largest power-of-two work-group size up to BN_WG_DEFAULT
- * that both the device and the compiled kernel accept (a kernel heavy on registers can accept
- * fewer than the device's maximum, which only CL_KERNEL_WORK_GROUP_SIZE tells). */
+/* The kernel `name` built for the largest power-of-two work-group size up to BN_WG_DEFAULT that
+ * both the device and the compiled kernel accept; the group size is compiled in, and a kernel
+ * heavy on registers can accept fewer work-items than the device's maximum. */
 static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const char *name,
 			      cl_kernel *kernel, size_t *wg)
 {
-	size_t want = BN_WG_DEFAULT;
-	while (want > 1 && want > ctx->caps.desc.max_work_group_size)
-		want /= 2;
+	size_t want = ampcl_launch_group_size(ctx, NULL, BN_WG_DEFAULT);
 	for (;;) {
 		char opt[48] = "";
 		if (want != BN_WG_DEFAULT)
@@ -92,22 +81,10 @@ static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const c
 		ampcl_status st = ampcl_kernel_get(ctx, "bn", opt, name, kernel);
 		if (st)
 			return ampcl_error_wrap(st, "%s: ", fn);
-		size_t kmax = 0;
-		cl_int err =
-		    clGetKernelWorkGroupInfo(*kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
-					     sizeof(kmax), &kmax, NULL);
-		if (err != CL_SUCCESS)
-			return ampcl_error_set(err, "%s: querying the work-group size of %s: %s",
-					       fn, name, ampcl_cl_error_name(err));
-		if (kmax >= want)
+		size_t fit = ampcl_launch_group_size(ctx, *kernel, want);
+		if (fit == want)
 			break;
-		if (kmax == 0)
-			return ampcl_error_set(
-			    AMPCL_ERR_UNSUPPORTED,
-			    "%s: device %s runs kernel %s with no work-group size", fn,
-			    ctx->caps.desc.name, name);
-		while (want > kmax)
-			want /= 2;
+		want = fit; /* rebuild for the smaller group */
 	}
 	*wg = want;
 	return AMPCL_OK;
@@ -123,18 +100,18 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 				    const struct ampcl_tensor *beta_p, float momentum, float eps)
 {
 	static const char fn[] = "ampcl_bn_forward_train";
+	const struct bn_view views[] = {
+	    {"y", y, BN_PER_ELEMENT},
+	    {"x", x, BN_PER_ELEMENT},
+	    {"save_mean", save_mean, BN_PER_CHANNEL},
+	    {"save_invstd", save_invstd, BN_PER_CHANNEL},
+	    {"run_mean", run_mean, BN_PER_CHANNEL},
+	    {"run_var", run_var, BN_PER_CHANNEL},
+	    {"gamma", gamma, BN_PER_CHANNEL},
+	    {"beta_p", beta_p, BN_PER_CHANNEL},
+	};
 	ampcl_status st;
-	if ((st = check_shape(fn, s)))
-		return st;
-	size_t total = (size_t)s->n * s->c * s->hw, c = (size_t)s->c;
-	if ((st = check_view(fn, "y", y, total, "n*c*hw")) ||
-	    (st = check_view(fn, "x", x, total, "n*c*hw")) ||
-	    (st = check_view(fn, "save_mean", save_mean, c, "c")) ||
-	    (st = check_view(fn, "save_invstd", save_invstd, c, "c")) ||
-	    (st = check_view(fn, "run_mean", run_mean, c, "c")) ||
-	    (st = check_view(fn, "run_var", run_var, c, "c")) ||
-	    (st = check_view(fn, "gamma", gamma, c, "c")) ||
-	    (st = check_view(fn, "beta_p", beta_p, c, "c")) ||
+	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))) ||
 	    (st = check_scalar(fn, "momentum", momentum, 0.0f, 1.0f)) ||
 	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)))
 		return st;
@@ -144,32 +121,15 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	if ((st = bn_kernel(ctx, fn, "bn_forward_train", &k, &wg)))
 		return st;
 	/* one work-group per channel */
-	size_t global = c * wg;
+	size_t global = (size_t)s->c * wg;
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(y)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(save_mean)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(save_mean)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(save_invstd)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(save_invstd)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(run_mean)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(run_mean)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(run_var)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(run_var)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(gamma)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(gamma)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(beta_p)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(beta_p)),
-	    AMPCL_KARG_FLOAT(momentum),
-	    AMPCL_KARG_FLOAT(eps),
-	    AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_VIEW(y),        AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_VIEW(save_invstd),
+	    AMPCL_KARG_VIEW(run_mean), AMPCL_KARG_VIEW(run_var),   AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_VIEW(gamma),    AMPCL_KARG_VIEW(beta_p),    AMPCL_KARG_FLOAT(momentum),
+	    AMPCL_KARG_FLOAT(eps),     AMPCL_KARG_UINT(s->n),      AMPCL_KARG_UINT(s->c),
 	    AMPCL_KARG_UINT(s->hw),
 	};
-	return ampcl_launch(ctx, k, 1, &global, &wg, (int)(sizeof(args) / sizeof(args[0])), args,
-			    NULL);
+	return ampcl_launch(ctx, k, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
 }
 
 ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
@@ -180,16 +140,16 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 				   const struct ampcl_tensor *run_var, float eps)
 {
 	static const char fn[] = "ampcl_bn_forward_eval";
+	const struct bn_view views[] = {
+	    {"y", y, BN_PER_ELEMENT},
+	    {"x", x, BN_PER_ELEMENT},
+	    {"gamma", gamma, BN_PER_CHANNEL},
+	    {"beta_p", beta_p, BN_PER_CHANNEL},
+	    {"run_mean", run_mean, BN_PER_CHANNEL},
+	    {"run_var", run_var, BN_PER_CHANNEL},
+	};
 	ampcl_status st;
-	if ((st = check_shape(fn, s)))
-		return st;
-	size_t total = (size_t)s->n * s->c * s->hw, c = (size_t)s->c;
-	if ((st = check_view(fn, "y", y, total, "n*c*hw")) ||
-	    (st = check_view(fn, "x", x, total, "n*c*hw")) ||
-	    (st = check_view(fn, "gamma", gamma, c, "c")) ||
-	    (st = check_view(fn, "beta_p", beta_p, c, "c")) ||
-	    (st = check_view(fn, "run_mean", run_mean, c, "c")) ||
-	    (st = check_view(fn, "run_var", run_var, c, "c")) ||
+	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))) ||
 	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)))
 		return st;
 
@@ -202,31 +162,18 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 	size_t dim_max[3] = {wg, wg, 1};
 	clGetDeviceInfo(ctx->caps.device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(dim_max), dim_max,
 			NULL);
-	size_t global[3] = {(size_t)s->hw, c, (size_t)s->n}, local[3] = {1, 1, 1};
+	size_t global[3] = {(size_t)s->hw, (size_t)s->c, (size_t)s->n}, local[3] = {1, 1, 1};
 	while (local[0] < global[0] && local[0] * 2 <= wg && local[0] * 2 <= dim_max[0])
 		local[0] *= 2;
 	while (local[1] < global[1] && local[0] * local[1] * 2 <= wg && local[1] * 2 <= dim_max[1])
 		local[1] *= 2;
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(y)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(gamma)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(gamma)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(beta_p)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(beta_p)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(run_mean)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(run_mean)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(run_var)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(run_var)),
-	    AMPCL_KARG_FLOAT(eps),
-	    AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),        AMPCL_KARG_VIEW(gamma),
+	    AMPCL_KARG_VIEW(beta_p), AMPCL_KARG_VIEW(run_mean), AMPCL_KARG_VIEW(run_var),
+	    AMPCL_KARG_FLOAT(eps),   AMPCL_KARG_UINT(s->n),     AMPCL_KARG_UINT(s->c),
 	    AMPCL_KARG_UINT(s->hw),
 	};
-	return ampcl_launch(ctx, k, 3, global, local, (int)(sizeof(args) / sizeof(args[0])), args,
-			    NULL);
+	return ampcl_launch(ctx, k, 3, global, local, AMPCL_NARGS(args), args, NULL);
 }
 
 ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
@@ -237,18 +184,18 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 			       const struct ampcl_tensor *gamma, float beta)
 {
 	static const char fn[] = "ampcl_bn_backward";
+	const struct bn_view views[] = {
+	    {"dx", dx, BN_PER_ELEMENT},
+	    {"dy", dy, BN_PER_ELEMENT},
+	    {"x", x, BN_PER_ELEMENT},
+	    {"dgamma", dgamma, BN_PER_CHANNEL},
+	    {"dbeta", dbeta, BN_PER_CHANNEL},
+	    {"save_mean", save_mean, BN_PER_CHANNEL},
+	    {"save_invstd", save_invstd, BN_PER_CHANNEL},
+	    {"gamma", gamma, BN_PER_CHANNEL},
+	};
 	ampcl_status st;
-	if ((st = check_shape(fn, s)))
-		return st;
-	size_t total = (size_t)s->n * s->c * s->hw, c = (size_t)s->c;
-	if ((st = check_view(fn, "dx", dx, total, "n*c*hw")) ||
-	    (st = check_view(fn, "dy", dy, total, "n*c*hw")) ||
-	    (st = check_view(fn, "x", x, total, "n*c*hw")) ||
-	    (st = check_view(fn, "dgamma", dgamma, c, "c")) ||
-	    (st = check_view(fn, "dbeta", dbeta, c, "c")) ||
-	    (st = check_view(fn, "save_mean", save_mean, c, "c")) ||
-	    (st = check_view(fn, "save_invstd", save_invstd, c, "c")) ||
-	    (st = check_view(fn, "gamma", gamma, c, "c")))
+	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))))
 		return st;
 	if (beta != 0.0f && beta != 1.0f)
 		return ampcl_error_set(
@@ -262,29 +209,12 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	if ((st = bn_kernel(ctx, fn, "bn_backward", &k, &wg)))
 		return st;
 	/* one work-group per channel */
-	size_t global = c * wg;
+	size_t global = (size_t)s->c * wg;
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(dx)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(dx)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(dgamma)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(dgamma)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(dbeta)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(dbeta)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(dy)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(save_mean)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(save_mean)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(save_invstd)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(save_invstd)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(gamma)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(gamma)),
-	    AMPCL_KARG_FLOAT(beta),
-	    AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_UINT(s->c),
-	    AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_VIEW(dx),          AMPCL_KARG_VIEW(dgamma), AMPCL_KARG_VIEW(dbeta),
+	    AMPCL_KARG_VIEW(dy),          AMPCL_KARG_VIEW(x),      AMPCL_KARG_VIEW(save_mean),
+	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma),  AMPCL_KARG_FLOAT(beta),
+	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),   AMPCL_KARG_UINT(s->hw),
 	};
-	return ampcl_launch(ctx, k, 1, &global, &wg, (int)(sizeof(args) / sizeof(args[0])), args,
-			    NULL);
+	return ampcl_launch(ctx, k, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
 }

@@ -13,6 +13,13 @@
  * (cl/common.cl's AMPCL_REDUCE_WG; the kernel reads its group size at run time) */
 #define CONV_REDUCE_WG 256
 
+/* The geometry im2col_forward and col2im_backward both take, in cl/conv.cl's order; p, q: the
+ * output's height and width. */
+#define CONV_GEOMETRY_KARGS(s, p, q)                                                               \
+	AMPCL_KARG_UINT((s)->c), AMPCL_KARG_UINT((s)->h), AMPCL_KARG_UINT((s)->w),                 \
+	    AMPCL_KARG_UINT((s)->r), AMPCL_KARG_UINT((s)->s), AMPCL_KARG_UINT((s)->stride),        \
+	    AMPCL_KARG_UINT((s)->pad), AMPCL_KARG_UINT(p), AMPCL_KARG_UINT(q)
+
 int ampcl_conv2d_out_h(const struct ampcl_conv2d_shape *s)
 {
 	if (s->stride < 1 || s->h + 2 * s->pad < s->r)
@@ -40,19 +47,13 @@ static int is_pointwise(const struct ampcl_conv2d_shape *s)
 	return s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
 }
 
-static ampcl_status check_view(const char *what, const char *name, const struct ampcl_tensor *t,
-			       size_t want, const char *shape)
+/* t must hold the 4-D shape dims = (a, b, c, d); dims names the sizes for the message. */
+static ampcl_status check_count_4d(const char *what, const char *name, const struct ampcl_tensor *t,
+				   const char *dims, int a, int b, int c, int d)
 {
-	if (!t || !t->arena || !t->arena->buf)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: %s is missing or its arena is not committed", what,
-				       name);
-	size_t have = ampcl_tensor_count(t);
-	if (have != want)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: %s holds %zu floats, but the shape %s needs %zu", what,
-				       name, have, shape, want);
-	return AMPCL_OK;
+	char desc[96];
+	snprintf(desc, sizeof(desc), "(%s) = (%d, %d, %d, %d)", dims, a, b, c, d);
+	return ampcl_tensor_check(what, name, t, (size_t)a * b * c * d, desc);
 }
 
 /* Checks the shape and the views shared by forward and backward; *chunk gets the images per
@@ -75,16 +76,10 @@ static ampcl_status check_common(const char *what, const struct ampcl_conv2d_sha
 				       "%s: a %dx%d kernel does not fit the %dx%d input padded by "
 				       "%d",
 				       what, s->r, s->s, s->h, s->w, s->pad);
-	char shape[96];
 	ampcl_status st;
-	snprintf(shape, sizeof(shape), "(%d, %d, %d, %d)", s->n, s->c, s->h, s->w);
-	if ((st = check_view(what, "x", x, (size_t)s->n * s->c * s->h * s->w, shape)))
-		return st;
-	snprintf(shape, sizeof(shape), "(%d, %d, %d, %d)", s->k, s->c, s->r, s->s);
-	if ((st = check_view(what, "w", w, (size_t)s->k * s->c * s->r * s->s, shape)))
-		return st;
-	snprintf(shape, sizeof(shape), "(%d, %d, %d, %d)", s->n, s->k, p, q);
-	if ((st = check_view(what, yname, y, (size_t)s->n * s->k * p * q, shape)))
+	if ((st = check_count_4d(what, "x", x, "n, c, h, w", s->n, s->c, s->h, s->w)) ||
+	    (st = check_count_4d(what, "w", w, "k, c, r, s", s->k, s->c, s->r, s->s)) ||
+	    (st = check_count_4d(what, yname, y, "n, k, p, q", s->n, s->k, p, q)))
 		return st;
 
 	size_t one = ampcl_conv2d_scratch_floats(s, 1);
@@ -104,22 +99,6 @@ static ampcl_status check_common(const char *what, const struct ampcl_conv2d_sha
 	return AMPCL_OK;
 }
 
-/* One work-item per element of a 1-D range, in groups the kernel accepts. */
-static ampcl_status launch_1d(struct ampcl_context *ctx, const char *name, size_t n, int nargs,
-			      const struct ampcl_karg *args)
-{
-	cl_kernel kernel;
-	size_t max_wg = 0, local = 256;
-	ampcl_status st = ampcl_kernel_get(ctx, "conv", "", name, &kernel);
-	if (st)
-		return st;
-	if (clGetKernelWorkGroupInfo(kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
-				     sizeof(max_wg), &max_wg, NULL) == CL_SUCCESS &&
-	    max_wg && max_wg < local)
-		local = max_wg;
-	return ampcl_launch(ctx, kernel, 1, &n, &local, nargs, args, NULL);
-}
-
 static ampcl_status im2col(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
 			   cl_mem col, size_t col_off, const struct ampcl_tensor *x, int b0,
 			   int images)
@@ -131,19 +110,12 @@ static ampcl_status im2col(struct ampcl_context *ctx, const struct ampcl_conv2d_
 	    AMPCL_KARG_UINT(col_off),
 	    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
 	    AMPCL_KARG_UINT(x_off),
-	    AMPCL_KARG_UINT(s->c),
-	    AMPCL_KARG_UINT(s->h),
-	    AMPCL_KARG_UINT(s->w),
-	    AMPCL_KARG_UINT(s->r),
-	    AMPCL_KARG_UINT(s->s),
-	    AMPCL_KARG_UINT(s->stride),
-	    AMPCL_KARG_UINT(s->pad),
-	    AMPCL_KARG_UINT(p),
-	    AMPCL_KARG_UINT(q),
+	    CONV_GEOMETRY_KARGS(s, p, q),
 	    AMPCL_KARG_UINT(images),
 	};
-	return launch_1d(ctx, "im2col_forward", (size_t)s->c * s->r * s->s * images * p * q,
-			 (int)(sizeof(args) / sizeof(args[0])), args);
+	return ampcl_launch_1d_named(ctx, "conv", "im2col_forward",
+				     (size_t)s->c * s->r * s->s * images * p * q, AMPCL_NARGS(args),
+				     args);
 }
 
 /* y[b0 .. b0+images) += bias, for the paths whose GEMM writes y directly. */
@@ -155,14 +127,13 @@ static ampcl_status bias_add(struct ampcl_context *ctx, const struct ampcl_conv2
 	struct ampcl_karg args[] = {
 	    AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
 	    AMPCL_KARG_UINT(ampcl_tensor_off(y) + (size_t)b0 * s->k * pq),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(bias)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(bias)),
+	    AMPCL_KARG_VIEW(bias),
 	    AMPCL_KARG_UINT(s->k),
 	    AMPCL_KARG_UINT(pq),
 	    AMPCL_KARG_UINT(images),
 	};
-	return launch_1d(ctx, "conv2d_bias_forward", (size_t)images * s->k * pq,
-			 (int)(sizeof(args) / sizeof(args[0])), args);
+	return ampcl_launch_1d_named(ctx, "conv", "conv2d_bias_forward", (size_t)images * s->k * pq,
+				     AMPCL_NARGS(args), args);
 }
 
 ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
@@ -175,7 +146,7 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 	ampcl_status st = check_common(what, s, x, w, y, "y", scratch, &chunk);
 	if (st)
 		return st;
-	if (bias && (st = check_view(what, "bias", bias, (size_t)s->k, "(k)")))
+	if (bias && (st = ampcl_tensor_check(what, "bias", bias, (size_t)s->k, "k")))
 		return st;
 
 	const size_t p = (size_t)ampcl_conv2d_out_h(s), q = (size_t)ampcl_conv2d_out_w(s);
@@ -232,8 +203,8 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 		    AMPCL_KARG_UINT(pq),
 		    AMPCL_KARG_UINT(nb),
 		};
-		st = launch_1d(ctx, "conv2d_output_forward", (size_t)nb * s->k * pq,
-			       (int)(sizeof(args) / sizeof(args[0])), args);
+		st = ampcl_launch_1d_named(ctx, "conv", "conv2d_output_forward",
+					   (size_t)nb * s->k * pq, AMPCL_NARGS(args), args);
 		if (st)
 			return st;
 	}
@@ -245,29 +216,17 @@ static ampcl_status bias_backward(struct ampcl_context *ctx, const struct ampcl_
 				  const struct ampcl_tensor *db, const struct ampcl_tensor *dy)
 {
 	cl_kernel kernel;
-	size_t max_wg = 0, wg = CONV_REDUCE_WG;
 	ampcl_status st = ampcl_kernel_get(ctx, "conv", "", "conv2d_bias_backward", &kernel);
 	if (st)
 		return st;
-	if (clGetKernelWorkGroupInfo(kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
-				     sizeof(max_wg), &max_wg, NULL) != CL_SUCCESS)
-		max_wg = 1;
-	while (wg > max_wg && wg > 1)
-		wg /= 2; /* the tree needs a power of two */
+	size_t wg = ampcl_launch_group_size(ctx, kernel, CONV_REDUCE_WG);
 	size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	size_t global = (size_t)s->k * wg;
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(db)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(db)),
-	    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
-	    AMPCL_KARG_UINT(ampcl_tensor_off(dy)),
-	    AMPCL_KARG_UINT(s->k),
-	    AMPCL_KARG_UINT(pq),
-	    AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_LOCAL(wg * sizeof(float)),
+	    AMPCL_KARG_VIEW(db), AMPCL_KARG_VIEW(dy),   AMPCL_KARG_UINT(s->k),
+	    AMPCL_KARG_UINT(pq), AMPCL_KARG_UINT(s->n), AMPCL_KARG_LOCAL(wg * sizeof(float)),
 	};
-	return ampcl_launch(ctx, kernel, 1, &global, &wg, (int)(sizeof(args) / sizeof(args[0])),
-			    args, NULL);
+	return ampcl_launch(ctx, kernel, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
 }
 
 ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
@@ -281,11 +240,9 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 	ampcl_status st = check_common(what, s, x, w, dy, "dy", scratch, &chunk);
 	if (st)
 		return st;
-	if ((st = check_view(what, "dw", dw, ampcl_tensor_count(w), "of w")))
-		return st;
-	if (dx && (st = check_view(what, "dx", dx, ampcl_tensor_count(x), "of x")))
-		return st;
-	if (db && (st = check_view(what, "db", db, (size_t)s->k, "(k)")))
+	if ((st = ampcl_tensor_check_same(what, "dw", dw, "w", w)) ||
+	    (dx && (st = ampcl_tensor_check_same(what, "dx", dx, "x", x))) ||
+	    (db && (st = ampcl_tensor_check(what, "db", db, (size_t)s->k, "k"))))
 		return st;
 
 	if (db && (st = bias_backward(ctx, s, db, dy)))
@@ -325,8 +282,8 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 			    AMPCL_KARG_UINT(dyb_off), AMPCL_KARG_UINT(s->k),  AMPCL_KARG_UINT(pq),
 			    AMPCL_KARG_UINT(nb),
 			};
-			st = launch_1d(ctx, "conv2d_output_backward", (size_t)nb * s->k * pq,
-				       (int)(sizeof(args) / sizeof(args[0])), args);
+			st = ampcl_launch_1d_named(ctx, "conv", "conv2d_output_backward",
+						   (size_t)nb * s->k * pq, AMPCL_NARGS(args), args);
 			if (st)
 				return st;
 			tm = sm;
@@ -363,20 +320,12 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		    AMPCL_KARG_UINT(dxb_off),
 		    AMPCL_KARG_MEM(sm),
 		    AMPCL_KARG_UINT(col_off),
-		    AMPCL_KARG_UINT(s->c),
-		    AMPCL_KARG_UINT(s->h),
-		    AMPCL_KARG_UINT(s->w),
-		    AMPCL_KARG_UINT(s->r),
-		    AMPCL_KARG_UINT(s->s),
-		    AMPCL_KARG_UINT(s->stride),
-		    AMPCL_KARG_UINT(s->pad),
-		    AMPCL_KARG_UINT(p),
-		    AMPCL_KARG_UINT(q),
+		    CONV_GEOMETRY_KARGS(s, p, q),
 		    AMPCL_KARG_UINT(nb),
 		    AMPCL_KARG_FLOAT(beta),
 		};
-		st = launch_1d(ctx, "col2im_backward", (size_t)nb * chw,
-			       (int)(sizeof(args) / sizeof(args[0])), args);
+		st = ampcl_launch_1d_named(ctx, "conv", "col2im_backward", (size_t)nb * chw,
+					   AMPCL_NARGS(args), args);
 		if (st)
 			return st;
 	}

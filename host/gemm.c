@@ -62,13 +62,13 @@ static size_t buffer_floats(cl_mem mem)
 /* Checks that a stored (rows, cols) matrix with row stride ld, repeated batch times at stride,
  * lies inside its buffer and within the 2^32 floats the kernels index. */
 static ampcl_status check_matrix(char name, cl_mem mem, size_t off, int rows, int cols, int ld,
-				 int ld_min, size_t stride, int batch)
+				 size_t stride, int batch)
 {
-	if (ld < ld_min || ld < 1)
+	if (ld < cols || ld < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "gemm: ld%c = %d is below the %d columns %c is stored with "
 				       "(row-major); pass its row stride",
-				       tolower((unsigned char)name), ld, ld_min, name);
+				       tolower((unsigned char)name), ld, cols, name);
 	if (rows == 0 || cols == 0)
 		return AMPCL_OK;
 	if (!mem)
@@ -98,25 +98,15 @@ static ampcl_status check_args(const struct ampcl_gemm_args *g)
 				       g->k, g->batch);
 	if (g->m == 0 || g->n == 0 || g->batch == 0)
 		return AMPCL_OK;
+	/* op(A) is (m, k) and op(B) (k, n); a trans_ flag means the matrix is stored transposed */
+	int a_rows = g->trans_a ? g->k : g->m, a_cols = g->trans_a ? g->m : g->k;
+	int b_rows = g->trans_b ? g->n : g->k, b_cols = g->trans_b ? g->k : g->n;
 	ampcl_status st;
-	if (g->trans_a)
-		st = check_matrix('A', g->a, g->a_off, g->k, g->m, g->lda, g->m, g->stride_a,
-				  g->batch);
-	else
-		st = check_matrix('A', g->a, g->a_off, g->m, g->k, g->lda, g->k, g->stride_a,
-				  g->batch);
-	if (st)
-		return st;
-	if (g->trans_b)
-		st = check_matrix('B', g->b, g->b_off, g->n, g->k, g->ldb, g->k, g->stride_b,
-				  g->batch);
-	else
-		st = check_matrix('B', g->b, g->b_off, g->k, g->n, g->ldb, g->n, g->stride_b,
-				  g->batch);
-	if (st)
-		return st;
-	st = check_matrix('C', g->c, g->c_off, g->m, g->n, g->ldc, g->n, g->stride_c, g->batch);
-	if (st)
+	if ((st = check_matrix('A', g->a, g->a_off, a_rows, a_cols, g->lda, g->stride_a,
+			       g->batch)) ||
+	    (st = check_matrix('B', g->b, g->b_off, b_rows, b_cols, g->ldb, g->stride_b,
+			       g->batch)) ||
+	    (st = check_matrix('C', g->c, g->c_off, g->m, g->n, g->ldc, g->stride_c, g->batch)))
 		return st;
 	if (g->batch > 1 && g->stride_c < (size_t)(g->m - 1) * (size_t)g->ldc + (size_t)g->n)
 		return ampcl_error_set(

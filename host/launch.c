@@ -1,7 +1,8 @@
 /* launch.c: one entry point for enqueuing kernels, so argument and launch errors are reported
- * the same way everywhere, with the kernel's name. */
+ * the same way everywhere, with the kernel's name, and one rule for the work-group size. */
 #include "launch.h"
 #include "error.h"
+#include "program.h"
 
 #include <stdio.h>
 
@@ -44,6 +45,38 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
 				       dims > 1 ? g[1] : 1, dims > 2 ? g[2] : 1,
 				       ampcl_cl_error_name(err));
 	return AMPCL_OK;
+}
+
+size_t ampcl_launch_group_size(struct ampcl_context *ctx, cl_kernel kernel, size_t want)
+{
+	size_t limit = ctx->caps.desc.max_work_group_size, kernel_limit = 0;
+	/* a failed query leaves the device's limit: the enqueue then names any misfit */
+	if (kernel &&
+	    clGetKernelWorkGroupInfo(kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
+				     sizeof(kernel_limit), &kernel_limit, NULL) == CL_SUCCESS &&
+	    kernel_limit && (kernel_limit < limit || !limit))
+		limit = kernel_limit;
+	if (limit && want > limit)
+		want = limit;
+	size_t p = 1;
+	while (p * 2 <= want)
+		p *= 2;
+	return p;
+}
+
+ampcl_status ampcl_launch_1d(struct ampcl_context *ctx, cl_kernel kernel, size_t items, int nargs,
+			     const struct ampcl_karg *args)
+{
+	size_t local = ampcl_launch_group_size(ctx, kernel, 256);
+	return ampcl_launch(ctx, kernel, 1, &items, &local, nargs, args, NULL);
+}
+
+ampcl_status ampcl_launch_1d_named(struct ampcl_context *ctx, const char *file, const char *name,
+				   size_t items, int nargs, const struct ampcl_karg *args)
+{
+	cl_kernel kernel;
+	ampcl_status st = ampcl_kernel_get(ctx, file, "", name, &kernel);
+	return st ? st : ampcl_launch_1d(ctx, kernel, items, nargs, args);
 }
 
 double ampcl_event_seconds(cl_event event)

@@ -1,5 +1,5 @@
 /* launch.h: sets a kernel's arguments and enqueues it, rounding the global size up to the
- * work-group size (every kernel guards its own index, STYLE.md §7). */
+ * work-group size (every kernel guards its own index, STYLE.md §7); picks that group size. */
 #ifndef AMPCL_LAUNCH_H
 #define AMPCL_LAUNCH_H
 
@@ -18,6 +18,8 @@ struct ampcl_karg {
 #define AMPCL_KARG_FLOAT(v) ((struct ampcl_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
 #define AMPCL_KARG_MEM(m) ((struct ampcl_karg){sizeof(cl_mem), &(cl_mem){(m)}})
 #define AMPCL_KARG_LOCAL(bytes) ((struct ampcl_karg){(bytes), NULL})
+/* The length of an argument array, for the nargs of the calls below. */
+#define AMPCL_NARGS(args) ((int)(sizeof(args) / sizeof((args)[0])))
 
 /* Enqueues kernel over global[dims] (rounded up to local where local is given; local NULL lets
  * the driver choose). event may be NULL; otherwise the caller releases it. */
@@ -25,10 +27,32 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
 			  const size_t *global, const size_t *local, int nargs,
 			  const struct ampcl_karg *args, cl_event *event);
 
+/* The largest power of two <= want that kernel may run as one work-group on this device: under
+ * both the device's maximum and CL_KERNEL_WORK_GROUP_SIZE, which a kernel heavy on registers
+ * can set lower. kernel NULL: the device's maximum alone. A power of two, because the
+ * reductions' trees halve it; it depends only on the device and the kernel, so their
+ * summation order does not vary from run to run. */
+size_t ampcl_launch_group_size(struct ampcl_context *ctx, cl_kernel kernel, size_t want);
+
+/* Enqueues kernel over items work-items, one dimension, in groups of
+ * ampcl_launch_group_size(ctx, kernel, 256); the global size is rounded up to the group. */
+ampcl_status ampcl_launch_1d(struct ampcl_context *ctx, cl_kernel kernel, size_t items, int nargs,
+			     const struct ampcl_karg *args);
+
+/* ampcl_launch_1d for the kernel `name` of cl/FILE.cl built with the default options. */
+ampcl_status ampcl_launch_1d_named(struct ampcl_context *ctx, const char *file, const char *name,
+				   size_t items, int nargs, const struct ampcl_karg *args);
+
 /* Round n up to a multiple of m. */
 static inline size_t ampcl_round_up(size_t n, size_t m)
 {
 	return m ? (n + m - 1) / m * m : n;
+}
+
+/* How many m-sized pieces cover n. */
+static inline size_t ampcl_div_up(size_t n, size_t m)
+{
+	return (n + m - 1) / m;
 }
 
 /* Seconds between an event's start and end (needs the profiling queue); the event is released. */

@@ -4,21 +4,16 @@
 #include "error.h"
 #include "gemm.h"
 #include "launch.h"
-#include "program.h"
 
-static ampcl_status check_view(const char *what, const char *name, const struct ampcl_tensor *t,
-			       size_t rows, size_t cols)
+#include <stdio.h>
+
+/* t must hold the matrix dims = (rows, cols); dims names the sizes for the message. */
+static ampcl_status check_matrix(const char *what, const char *name, const struct ampcl_tensor *t,
+				 const char *dims, int rows, int cols)
 {
-	if (!t || !t->arena || !t->arena->buf)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: %s is missing or its arena is not committed", what,
-				       name);
-	size_t have = ampcl_tensor_count(t);
-	if (have != rows * cols)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: %s holds %zu floats, but (%zu, %zu) needs %zu", what,
-				       name, have, rows, cols, rows * cols);
-	return AMPCL_OK;
+	char desc[64];
+	snprintf(desc, sizeof(desc), "(%s) = (%d, %d)", dims, rows, cols);
+	return ampcl_tensor_check(what, name, t, (size_t)rows * cols, desc);
 }
 
 static ampcl_status check_sizes(const char *what, int n, int in, int out)
@@ -30,44 +25,28 @@ static ampcl_status check_sizes(const char *what, int n, int in, int out)
 	return AMPCL_OK;
 }
 
-/* One work-item per element of a 1-D range, in groups the kernel accepts. */
-static ampcl_status launch_1d(struct ampcl_context *ctx, const char *name, size_t count, int nargs,
-			      const struct ampcl_karg *args)
-{
-	cl_kernel kernel;
-	size_t max_wg = 0, local = 256;
-	ampcl_status st = ampcl_kernel_get(ctx, "linear", "", name, &kernel);
-	if (st)
-		return st;
-	if (clGetKernelWorkGroupInfo(kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
-				     sizeof(max_wg), &max_wg, NULL) == CL_SUCCESS &&
-	    max_wg && max_wg < local)
-		local = max_wg;
-	return ampcl_launch(ctx, kernel, 1, &count, &local, nargs, args, NULL);
-}
-
 ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				  const struct ampcl_tensor *x, const struct ampcl_tensor *w,
 				  const struct ampcl_tensor *b, int n, int in, int out)
 {
 	const char *what = "linear forward";
 	ampcl_status st;
-	if ((st = check_sizes(what, n, in, out)) || (st = check_view(what, "y", y, n, out)) ||
-	    (st = check_view(what, "x", x, n, in)) || (st = check_view(what, "w", w, out, in)) ||
-	    (b && (st = check_view(what, "b", b, 1, out))))
+	if ((st = check_sizes(what, n, in, out)) ||
+	    (st = check_matrix(what, "y", y, "n, out", n, out)) ||
+	    (st = check_matrix(what, "x", x, "n, in", n, in)) ||
+	    (st = check_matrix(what, "w", w, "out, in", out, in)) ||
+	    (b && (st = check_matrix(what, "b", b, "1, out", 1, out))))
 		return st;
 
 	if (b) {
 		struct ampcl_karg args[] = {
-		    AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
-		    AMPCL_KARG_UINT(ampcl_tensor_off(y)),
-		    AMPCL_KARG_MEM(ampcl_tensor_mem(b)),
-		    AMPCL_KARG_UINT(ampcl_tensor_off(b)),
+		    AMPCL_KARG_VIEW(y),
+		    AMPCL_KARG_VIEW(b),
 		    AMPCL_KARG_UINT(out),
 		    AMPCL_KARG_UINT(n),
 		};
-		st = launch_1d(ctx, "linear_bias_forward", (size_t)n * out,
-			       (int)(sizeof(args) / sizeof(args[0])), args);
+		st = ampcl_launch_1d_named(ctx, "linear", "linear_bias_forward", (size_t)n * out,
+					   AMPCL_NARGS(args), args);
 		if (st)
 			return st;
 	}
@@ -84,11 +63,13 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 {
 	const char *what = "linear backward";
 	ampcl_status st;
-	if ((st = check_sizes(what, n, in, out)) || (st = check_view(what, "dy", dy, n, out)) ||
-	    (st = check_view(what, "x", x, n, in)) || (st = check_view(what, "w", w, out, in)) ||
-	    (st = check_view(what, "dw", dw, out, in)) ||
-	    (dx && (st = check_view(what, "dx", dx, n, in))) ||
-	    (db && (st = check_view(what, "db", db, 1, out))))
+	if ((st = check_sizes(what, n, in, out)) ||
+	    (st = check_matrix(what, "dy", dy, "n, out", n, out)) ||
+	    (st = check_matrix(what, "x", x, "n, in", n, in)) ||
+	    (st = check_matrix(what, "w", w, "out, in", out, in)) ||
+	    (st = check_matrix(what, "dw", dw, "out, in", out, in)) ||
+	    (dx && (st = check_matrix(what, "dx", dx, "n, in", n, in))) ||
+	    (db && (st = check_matrix(what, "db", db, "1, out", 1, out))))
 		return st;
 
 	/* dW (out, in) += dy^T (out, n) x x (n, in) */
@@ -99,15 +80,13 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 		return st;
 	if (db) {
 		struct ampcl_karg args[] = {
-		    AMPCL_KARG_MEM(ampcl_tensor_mem(db)),
-		    AMPCL_KARG_UINT(ampcl_tensor_off(db)),
-		    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
-		    AMPCL_KARG_UINT(ampcl_tensor_off(dy)),
+		    AMPCL_KARG_VIEW(db),
+		    AMPCL_KARG_VIEW(dy),
 		    AMPCL_KARG_UINT(out),
 		    AMPCL_KARG_UINT(n),
 		};
-		st = launch_1d(ctx, "linear_bias_backward", (size_t)out,
-			       (int)(sizeof(args) / sizeof(args[0])), args);
+		st = ampcl_launch_1d_named(ctx, "linear", "linear_bias_backward", (size_t)out,
+					   AMPCL_NARGS(args), args);
 		if (st)
 			return st;
 	}

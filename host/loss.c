@@ -1,11 +1,11 @@
 /* loss.c: host side of cl/loss.cl: checks the softmax cross-entropy's views and label buffer,
  * and launches the one-work-group kernel that also reduces the batch's loss and accuracy. */
 #include "loss.h"
-#include "eltwise.h"
 #include "error.h"
 #include "program.h"
 
 #include <limits.h>
+#include <stdio.h>
 
 ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tensor *dlogits,
 			      const struct ampcl_tensor *stats, const struct ampcl_tensor *logits,
@@ -17,22 +17,12 @@ ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tens
 	if (n < 1 || k < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "%s: batch %d and classes %d must both be >= 1", op, n, k);
-	if ((st = ampcl_eltwise_check_view(op, "logits", logits)) ||
-	    (st = ampcl_eltwise_check_same(op, "dlogits", dlogits, "logits", logits)) ||
-	    (st = ampcl_eltwise_check_view(op, "stats", stats)))
+	char want[64];
+	snprintf(want, sizeof(want), "batch %d x classes %d", n, k);
+	if ((st = ampcl_tensor_check(op, "logits", logits, (size_t)n * (size_t)k, want)) ||
+	    (st = ampcl_tensor_check_same(op, "dlogits", dlogits, "logits", logits)) ||
+	    (st = ampcl_tensor_check(op, "stats", stats, 2, "mean loss, correct count")))
 		return st;
-	if (ampcl_tensor_count(logits) != (size_t)n * (size_t)k) {
-		char s[64];
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: logits %s has %zu elements, not batch %d x classes %d",
-				       op, ampcl_eltwise_shape_str(logits, s, sizeof(s)),
-				       ampcl_tensor_count(logits), n, k);
-	}
-	if (ampcl_tensor_count(stats) != 2)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: stats has %zu elements; it takes 2 (mean loss, correct "
-				       "count)",
-				       op, ampcl_tensor_count(stats));
 	size_t label_bytes = 0;
 	cl_int err = labels ? clGetMemObjectInfo(labels, CL_MEM_SIZE, sizeof(label_bytes),
 						 &label_bytes, NULL)
@@ -52,18 +42,15 @@ ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tens
 	if ((st = ampcl_kernel_get(ctx, "loss", "", "softmax_ce_forward", &kern)))
 		return st;
 	/* the group size depends only on the device, so the summation order is fixed */
-	size_t group = ampcl_eltwise_group_size(ctx, kern, 256);
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(dlogits)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(dlogits)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(stats)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(stats)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(logits)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(logits)),
+	size_t group = ampcl_launch_group_size(ctx, kern, 256);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dlogits),
+				    AMPCL_KARG_VIEW(stats),
+				    AMPCL_KARG_VIEW(logits),
 				    AMPCL_KARG_MEM(labels),
 				    AMPCL_KARG_UINT(labels_off),
 				    AMPCL_KARG_UINT(n),
 				    AMPCL_KARG_UINT(k),
 				    AMPCL_KARG_LOCAL(group * sizeof(cl_float)),
 				    AMPCL_KARG_LOCAL(group * sizeof(cl_uint))};
-	return ampcl_launch(ctx, kern, 1, &group, &group, 12, args, NULL);
+	return ampcl_launch(ctx, kern, 1, &group, &group, AMPCL_NARGS(args), args, NULL);
 }

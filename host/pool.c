@@ -1,20 +1,19 @@
 /* pool.c: host side of cl/pool.cl: checks the shapes of the pooling views and sizes the
  * launches (one item per output or dx element; lanes per plane for the average). */
 #include "pool.h"
-#include "eltwise.h"
 #include "error.h"
 #include "program.h"
 
 static ampcl_status check_4d(const char *op, const char *name, const struct ampcl_tensor *t)
 {
-	ampcl_status st = ampcl_eltwise_check_view(op, name, t);
+	ampcl_status st = ampcl_tensor_check(op, name, t, 0, NULL);
 	if (st)
 		return st;
 	if (t->ndim != 4) {
 		char s[64];
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "%s: %s has shape %s; want 4 dimensions (n, c, h, w)", op,
-				       name, ampcl_eltwise_shape_str(t, s, sizeof(s)));
+				       name, ampcl_tensor_shape_str(t, s, sizeof(s)));
 	}
 	return AMPCL_OK;
 }
@@ -30,7 +29,7 @@ static ampcl_status check_shape(const char *op, const char *name, const struct a
 		char s[64];
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "%s: %s has shape %s; want (%d, %d, %d, %d)", op, name,
-				       ampcl_eltwise_shape_str(t, s, sizeof(s)), n, c, h, w);
+				       ampcl_tensor_shape_str(t, s, sizeof(s)), n, c, h, w);
 	}
 	return AMPCL_OK;
 }
@@ -39,7 +38,7 @@ static ampcl_status check_shape(const char *op, const char *name, const struct a
 static ampcl_status check_pooled(const char *op, const char *name, const struct ampcl_tensor *t,
 				 int n, int c)
 {
-	ampcl_status st = ampcl_eltwise_check_view(op, name, t);
+	ampcl_status st = ampcl_tensor_check(op, name, t, 0, NULL);
 	if (st)
 		return st;
 	int ok = t->ndim >= 2 && t->shape[0] == n && t->shape[1] == c;
@@ -49,7 +48,7 @@ static ampcl_status check_pooled(const char *op, const char *name, const struct 
 		char s[64];
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "%s: %s has shape %s; want (%d, %d) or (%d, %d, 1, 1)", op,
-				       name, ampcl_eltwise_shape_str(t, s, sizeof(s)), n, c, n, c);
+				       name, ampcl_tensor_shape_str(t, s, sizeof(s)), n, c, n, c);
 	}
 	return AMPCL_OK;
 }
@@ -67,13 +66,6 @@ static ampcl_status check_maxpool_input(const char *op, const struct ampcl_tenso
 	return AMPCL_OK;
 }
 
-static ampcl_status launch_per_element(struct ampcl_context *ctx, cl_kernel k, size_t count,
-				       int nargs, const struct ampcl_karg *args)
-{
-	size_t local = ampcl_eltwise_group_size(ctx, k, 256);
-	return ampcl_launch(ctx, k, 1, &count, &local, nargs, args, NULL);
-}
-
 ampcl_status ampcl_maxpool2_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				    const struct ampcl_tensor *x)
 {
@@ -84,17 +76,11 @@ ampcl_status ampcl_maxpool2_forward(struct ampcl_context *ctx, const struct ampc
 	    (st = check_shape(op, "y", y, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
-	cl_kernel k;
-	if ((st = ampcl_kernel_get(ctx, "pool", "", "maxpool2_forward", &k)))
-		return st;
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(y)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
-				    AMPCL_KARG_UINT(x->shape[2]),
-				    AMPCL_KARG_UINT(x->shape[3])};
-	return launch_per_element(ctx, k, ampcl_tensor_count(y), 7, args);
+				    AMPCL_KARG_UINT(x->shape[2]), AMPCL_KARG_UINT(x->shape[3])};
+	return ampcl_launch_1d_named(ctx, "pool", "maxpool2_forward", ampcl_tensor_count(y),
+				     AMPCL_NARGS(args), args);
 }
 
 ampcl_status ampcl_maxpool2_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
@@ -109,20 +95,15 @@ ampcl_status ampcl_maxpool2_backward(struct ampcl_context *ctx, const struct amp
 	    (st = check_shape(op, "dy", dy, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
-	cl_kernel k;
-	if ((st = ampcl_kernel_get(ctx, "pool", "", "maxpool2_backward", &k)))
-		return st;
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(dx)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(dx)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(dy)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
+				    AMPCL_KARG_VIEW(dy),
+				    AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_FLOAT(beta),
 				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
 				    AMPCL_KARG_UINT(x->shape[2]),
 				    AMPCL_KARG_UINT(x->shape[3])};
-	return launch_per_element(ctx, k, ampcl_tensor_count(dx), 10, args);
+	return ampcl_launch_1d_named(ctx, "pool", "maxpool2_backward", ampcl_tensor_count(dx),
+				     AMPCL_NARGS(args), args);
 }
 
 ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
@@ -141,20 +122,16 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 	size_t hw = (size_t)x->shape[2] * x->shape[3];
 	/* lanes per plane: a power of two covering hw, at most one work-group; the choice depends
 	 * only on hw and the device, so the summation order is fixed for a given net */
-	size_t group = ampcl_eltwise_group_size(ctx, k, 256), lanes = 1;
+	size_t group = ampcl_launch_group_size(ctx, k, 256), lanes = 1;
 	while (lanes < hw && lanes < group)
 		lanes *= 2;
 	size_t per_group = group / lanes;
-	size_t global = (planes + per_group - 1) / per_group * group;
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(y)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(y)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(x)),
-				    AMPCL_KARG_UINT(planes),
-				    AMPCL_KARG_UINT(hw),
-				    AMPCL_KARG_UINT(lanes),
-				    AMPCL_KARG_LOCAL(group * sizeof(cl_float))};
-	return ampcl_launch(ctx, k, 1, &global, &group, 8, args, NULL);
+	size_t global = ampcl_div_up(planes, per_group) * group;
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw),
+	    AMPCL_KARG_UINT(lanes),  AMPCL_KARG_LOCAL(group * sizeof(cl_float))};
+	return ampcl_launch(ctx, k, 1, &global, &group, AMPCL_NARGS(args), args, NULL);
 }
 
 ampcl_status ampcl_avgpool_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
@@ -166,15 +143,10 @@ ampcl_status ampcl_avgpool_backward(struct ampcl_context *ctx, const struct ampc
 	if ((st = check_4d(op, "dx", dx)) ||
 	    (st = check_pooled(op, "dy", dy, dx->shape[0], dx->shape[1])))
 		return st;
-	cl_kernel k;
-	if ((st = ampcl_kernel_get(ctx, "pool", "", "avgpool_backward", &k)))
-		return st;
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(dx)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(dx)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(dy)),
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx), AMPCL_KARG_VIEW(dy),
 				    AMPCL_KARG_FLOAT(beta),
 				    AMPCL_KARG_UINT(dx->shape[0] * dx->shape[1]),
 				    AMPCL_KARG_UINT(dx->shape[2] * dx->shape[3])};
-	return launch_per_element(ctx, k, ampcl_tensor_count(dx), 7, args);
+	return ampcl_launch_1d_named(ctx, "pool", "avgpool_backward", ampcl_tensor_count(dx),
+				     AMPCL_NARGS(args), args);
 }

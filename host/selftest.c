@@ -53,16 +53,14 @@ static ampcl_status check_add_scale(struct ampcl_context *ctx, char *report, siz
 	    (st = ampcl_kernel_get(ctx, "eltwise", "", "scale_forward", &scale)))
 		goto out;
 	size_t global = N, local = 64;
-	struct ampcl_karg add_args[] = {
-		AMPCL_KARG_MEM(ampcl_tensor_mem(&y)), AMPCL_KARG_UINT(ampcl_tensor_off(&y)),
-		AMPCL_KARG_MEM(ampcl_tensor_mem(&a)), AMPCL_KARG_UINT(ampcl_tensor_off(&a)),
-		AMPCL_KARG_MEM(ampcl_tensor_mem(&b)), AMPCL_KARG_UINT(ampcl_tensor_off(&b)),
-		AMPCL_KARG_UINT(N)};
-	struct ampcl_karg scale_args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(&y)),
-					  AMPCL_KARG_UINT(ampcl_tensor_off(&y)),
-					  AMPCL_KARG_FLOAT(3.0f), AMPCL_KARG_UINT(N)};
-	if ((st = ampcl_launch(ctx, add, 1, &global, &local, 7, add_args, NULL)) ||
-	    (st = ampcl_launch(ctx, scale, 1, &global, &local, 4, scale_args, NULL)) ||
+	struct ampcl_karg add_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_VIEW(&a),
+					AMPCL_KARG_VIEW(&b), AMPCL_KARG_UINT(N)};
+	struct ampcl_karg scale_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_FLOAT(3.0f),
+					  AMPCL_KARG_UINT(N)};
+	if ((st = ampcl_launch(ctx, add, 1, &global, &local, AMPCL_NARGS(add_args), add_args,
+			       NULL)) ||
+	    (st = ampcl_launch(ctx, scale, 1, &global, &local, AMPCL_NARGS(scale_args), scale_args,
+			       NULL)) ||
 	    (st = ampcl_tensor_read(ctx, &y, hy)))
 		goto out;
 	double worst = 0;

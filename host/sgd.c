@@ -3,7 +3,6 @@
 #include "sgd.h"
 #include "eltwise.h"
 #include "error.h"
-#include "program.h"
 
 #include <math.h>
 
@@ -26,31 +25,26 @@ ampcl_status ampcl_sgd_step(struct ampcl_context *ctx, const struct ampcl_tensor
 				       "--momentum or drop --nesterov",
 				       op);
 	ampcl_status st;
-	if ((st = ampcl_eltwise_check_view(op, "param", param)) ||
-	    (st = ampcl_eltwise_check_same(op, "grad", grad, "param", param)))
+	if ((st = ampcl_tensor_check(op, "param", param, 0, NULL)) ||
+	    (st = ampcl_tensor_check_same(op, "grad", grad, "param", param)))
 		return st;
 	/* momentum 0 never reads the buffer: the kernel gets param's in its place */
 	const struct ampcl_tensor *buf = param;
 	if (momentum != 0) {
-		if ((st = ampcl_eltwise_check_same(op, "momentum buffer", momentum_buf, "param",
-						   param)))
+		if ((st = ampcl_tensor_check_same(op, "momentum buffer", momentum_buf, "param",
+						  param)))
 			return st;
 		buf = momentum_buf;
 	}
-	cl_kernel k;
-	if ((st = ampcl_kernel_get(ctx, "sgd", "", "sgd_step", &k)))
-		return st;
 	size_t n = ampcl_tensor_count(param);
-	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(param)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(param)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(buf)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(buf)),
-				    AMPCL_KARG_MEM(ampcl_tensor_mem(grad)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(grad)),
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(param),
+				    AMPCL_KARG_VIEW(buf),
+				    AMPCL_KARG_VIEW(grad),
 				    AMPCL_KARG_FLOAT(lr),
 				    AMPCL_KARG_FLOAT(momentum),
 				    AMPCL_KARG_FLOAT(weight_decay),
 				    AMPCL_KARG_UINT(nesterov ? 1 : 0),
 				    AMPCL_KARG_UINT(n)};
-	return ampcl_eltwise_launch(ctx, k, n, 11, args);
+	return ampcl_launch_1d_named(ctx, "sgd", "sgd_step", ampcl_div_up(n, AMPCL_ELTWISE_VEC),
+				     AMPCL_NARGS(args), args);
 }
