@@ -1,0 +1,693 @@
+/* safetensors.c: the safetensors reader (every structural rule of the format checked before any
+ * byte is handed out) and writer (temporary file, fsync, rename) declared in safetensors.h. */
+#include "safetensors.h"
+
+#include "error.h"
+#include "json.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors.c hands tensor bytes over as stored (little-endian); port it for this host"
+#endif
+
+struct ampcl_st_file {
+	int count;
+	struct ampcl_st_tensor *tensors;
+	int nmeta;
+	char **meta_keys, **meta_values;
+	unsigned char *data; /* the byte buffer */
+	size_t data_bytes;
+};
+
+struct writer_entry {
+	struct ampcl_st_tensor t;
+	unsigned char *data;
+};
+
+struct ampcl_st_writer {
+	int count, cap;
+	struct writer_entry *entries;
+	int nmeta, meta_cap;
+	char **meta_keys, **meta_values;
+	size_t total; /* buffer bytes so far = next tensor's offset */
+};
+
+static const struct {
+	const char *name;
+	size_t size;
+} dtypes[] = {
+    {"F64", 8}, {"F32", 4}, {"F16", 2},  {"BF16", 2},    {"I64", 8},
+    {"I32", 4}, {"I16", 2}, {"I8", 1},   {"U64", 8},     {"U32", 4},
+    {"U16", 2}, {"U8", 1},  {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
+};
+#define DTYPE_LIST "F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL F8_E4M3 F8_E5M2"
+
+size_t ampcl_st_dtype_size(const char *dtype)
+{
+	for (size_t i = 0; dtype && i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
+		if (!strcmp(dtype, dtypes[i].name))
+			return dtypes[i].size;
+	return 0;
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		abort(); /* host memory exhaustion aborts, as everywhere in ampcl */
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+/* product(shape) * elem, or 0 with *overflow set when it does not fit in size_t */
+static size_t shape_bytes(const long long *shape, int ndim, size_t elem, int *overflow)
+{
+	size_t n = elem;
+	*overflow = 0;
+	for (int i = 0; i < ndim; i++) {
+		size_t d = (size_t)shape[i];
+		if (d && n > SIZE_MAX / d) {
+			*overflow = 1;
+			return 0;
+		}
+		n *= d;
+	}
+	return n;
+}
+
+/* ---- reading ---- */
+
+/* A non-negative JSON integer that fits in 64 bits (the format's u64/usize fields). */
+static int as_count(const struct ampcl_json *v, long long *out)
+{
+	if (!v || v->type != AMPCL_JSON_NUMBER || !v->is_integer || v->integer < 0)
+		return 0;
+	*out = v->integer;
+	return 1;
+}
+
+static int parse_tensor(const char *path, const struct ampcl_json *m, struct ampcl_st_tensor *t)
+{
+	if (strlen(m->key) > AMPCL_ST_MAX_NAME)
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': tensor name '%.40s...' is %zu bytes, "
+		    "over ampcl's limit of %d",
+		    path, m->key, strlen(m->key), AMPCL_ST_MAX_NAME);
+	strcpy(t->name, m->key);
+	if (m->type != AMPCL_JSON_OBJECT)
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': tensor '%s' is a JSON %s, not an object "
+		    "with dtype, shape and data_offsets",
+		    path, t->name, ampcl_json_type_name(m->type));
+
+	const struct ampcl_json *dtype = ampcl_json_member(m, "dtype");
+	const struct ampcl_json *shape = ampcl_json_member(m, "shape");
+	const struct ampcl_json *offs = ampcl_json_member(m, "data_offsets");
+	if (!dtype || dtype->type != AMPCL_JSON_STRING)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "safetensors file '%s': tensor '%s' has no \"dtype\" string",
+				       path, t->name);
+	size_t elem = ampcl_st_dtype_size(dtype->string);
+	if (!elem)
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': tensor '%s' has unknown dtype '%.32s' "
+		    "(known: " DTYPE_LIST ")",
+		    path, t->name, dtype->string);
+	strcpy(t->dtype, dtype->string);
+
+	if (!shape || shape->type != AMPCL_JSON_ARRAY)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "safetensors file '%s': tensor '%s' has no \"shape\" array",
+				       path, t->name);
+	if (shape->count > AMPCL_ST_MAX_DIMS)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "safetensors file '%s': tensor '%s' has %d dimensions, more "
+				       "than the %d ampcl supports",
+				       path, t->name, shape->count, AMPCL_ST_MAX_DIMS);
+	t->ndim = 0;
+	for (const struct ampcl_json *d = shape->child; d; d = d->next) {
+		if (!as_count(d, &t->shape[t->ndim]))
+			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					       "safetensors file '%s': tensor '%s': shape entry %d "
+					       "is not a non-negative integer",
+					       path, t->name, t->ndim);
+		t->ndim++;
+	}
+
+	long long b, e;
+	if (!offs || offs->type != AMPCL_JSON_ARRAY || offs->count != 2 ||
+	    !as_count(offs->child, &b) || !as_count(offs->child->next, &e))
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "safetensors file '%s': tensor '%s' needs \"data_offsets\": "
+				       "[begin, end] with two non-negative integers",
+				       path, t->name);
+	if (e < b)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "safetensors file '%s': tensor '%s' has data_offsets [%lld, "
+				       "%lld] that end before they begin",
+				       path, t->name, b, e);
+	int overflow;
+	size_t want = shape_bytes(t->shape, t->ndim, elem, &overflow);
+	if (overflow)
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': tensor '%s': its shape makes more bytes "
+		    "than fit in 64 bits",
+		    path, t->name);
+	if (want != (size_t)(e - b))
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': tensor '%s': shape and dtype %s make "
+		    "%zu bytes but data_offsets [%lld, %lld] hold %lld",
+		    path, t->name, t->dtype, want, b, e, e - b);
+	t->offset = (size_t)b;
+	t->bytes = want;
+	return AMPCL_OK;
+}
+
+static int parse_metadata(const char *path, const struct ampcl_json *m, struct ampcl_st_file *f)
+{
+	if (m->type != AMPCL_JSON_OBJECT)
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s': \"__metadata__\" is a JSON %s, not an "
+		    "object of strings",
+		    path, ampcl_json_type_name(m->type));
+	f->meta_keys = xmalloc((size_t)m->count * sizeof(char *));
+	f->meta_values = xmalloc((size_t)m->count * sizeof(char *));
+	for (const struct ampcl_json *kv = m->child; kv; kv = kv->next) {
+		if (kv->type != AMPCL_JSON_STRING)
+			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					       "safetensors file '%s': metadata '%s' is a JSON %s; "
+					       "the format allows only strings",
+					       path, kv->key, ampcl_json_type_name(kv->type));
+		f->meta_keys[f->nmeta] = xstrdup(kv->key);
+		f->meta_values[f->nmeta] = xstrdup(kv->string);
+		f->nmeta++;
+	}
+	return AMPCL_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct ampcl_st_tensor *const *)a)->name,
+		      (*(const struct ampcl_st_tensor *const *)b)->name);
+}
+
+static int by_range(const void *a, const void *b)
+{
+	const struct ampcl_st_tensor *x = *(const struct ampcl_st_tensor *const *)a;
+	const struct ampcl_st_tensor *y = *(const struct ampcl_st_tensor *const *)b;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	/* empty tensors first at a shared offset, so they sit between their neighbours */
+	return (x->bytes > y->bytes) - (x->bytes < y->bytes);
+}
+
+/* Names unique; byte ranges inside the buffer, not overlapping, tiling it with no gap. */
+static int check_layout(const char *path, struct ampcl_st_file *f)
+{
+	int st = AMPCL_OK;
+	const struct ampcl_st_tensor **order = xmalloc((size_t)f->count * sizeof(*order));
+	for (int i = 0; i < f->count; i++)
+		order[i] = &f->tensors[i];
+
+	qsort(order, (size_t)f->count, sizeof(*order), by_name);
+	for (int i = 1; i < f->count; i++) {
+		if (!strcmp(order[i - 1]->name, order[i]->name)) {
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "safetensors file '%s': tensor name '%s' appears more "
+					     "than once in the header",
+					     path, order[i]->name);
+			goto out;
+		}
+	}
+
+	qsort(order, (size_t)f->count, sizeof(*order), by_range);
+	size_t pos = 0;
+	for (int i = 0; i < f->count; i++) {
+		const struct ampcl_st_tensor *t = order[i];
+		if (t->offset + t->bytes > f->data_bytes) {
+			st = ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "safetensors file '%s': tensor '%s' data_offsets [%zu, "
+			    "%zu] run past the %zu-byte buffer (truncated file?)",
+			    path, t->name, t->offset, t->offset + t->bytes, f->data_bytes);
+			goto out;
+		}
+		if (t->offset < pos) {
+			st =
+			    ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					    "safetensors file '%s': tensor '%s' data_offsets [%zu, "
+					    "%zu] overlap the previous tensor, which ends at %zu",
+					    path, t->name, t->offset, t->offset + t->bytes, pos);
+			goto out;
+		}
+		if (t->offset > pos) {
+			st = ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "safetensors file '%s': bytes [%zu, %zu) of the buffer "
+			    "belong to no tensor (tensor '%s' starts at %zu); the "
+			    "format requires tensors to cover the buffer contiguously",
+			    path, pos, t->offset, t->name, t->offset);
+			goto out;
+		}
+		pos = t->offset + t->bytes;
+	}
+	if (pos != f->data_bytes)
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "safetensors file '%s': the tensors end at byte %zu of the "
+				     "%zu-byte buffer; the trailing bytes belong to no tensor",
+				     path, pos, f->data_bytes);
+out:
+	free(order);
+	return st;
+}
+
+ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
+{
+	if (!path || !out)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_open: NULL path or out");
+	*out = NULL;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot open safetensors file '%s': %s", path,
+				       strerror(errno));
+
+	int st = AMPCL_OK;
+	char *header = NULL;
+	struct ampcl_json *root = NULL;
+	struct ampcl_st_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		abort();
+
+	struct stat sb;
+	if (fstat(fileno(fp), &sb) || !S_ISREG(sb.st_mode)) {
+		st = ampcl_error_set(AMPCL_ERR_IO, "safetensors file '%s' is not a regular file",
+				     path);
+		goto out;
+	}
+	unsigned long long size = (unsigned long long)sb.st_size;
+	unsigned char lenbuf[8];
+	if (size < 8 || fread(lenbuf, 1, 8, fp) != 8) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "safetensors file '%s' is %llu bytes, shorter than the 8-byte "
+				     "header length that starts the format",
+				     path, size);
+		goto out;
+	}
+	unsigned long long n = 0;
+	for (int i = 7; i >= 0; i--)
+		n = n << 8 | lenbuf[i];
+	if (n > AMPCL_ST_MAX_HEADER) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "safetensors file '%s' declares a %llu-byte header, over the "
+				     "100 MB limit: the file is corrupt or not safetensors",
+				     path, n);
+		goto out;
+	}
+	if (n > size - 8) {
+		st = ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "safetensors file '%s' declares a %llu-byte header but has only "
+		    "%llu bytes after the length: truncated or not safetensors",
+		    path, n, size - 8);
+		goto out;
+	}
+	header = xmalloc((size_t)n);
+	if (fread(header, 1, (size_t)n, fp) != n) {
+		st = ampcl_error_set(AMPCL_ERR_IO, "cannot read the header of '%s': %s", path,
+				     ferror(fp) ? strerror(errno) : "file shrank while reading");
+		goto out;
+	}
+	st = ampcl_json_parse(header, (size_t)n, &root);
+	if (st) {
+		ampcl_error_wrap(st, "safetensors file '%s': header: ", path);
+		goto out;
+	}
+	if (root->type != AMPCL_JSON_OBJECT) {
+		st =
+		    ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				    "safetensors file '%s': the header is a JSON %s, not an object",
+				    path, ampcl_json_type_name(root->type));
+		goto out;
+	}
+
+	f->data_bytes = (size_t)(size - 8 - n);
+	f->tensors = xmalloc((size_t)root->count * sizeof(*f->tensors));
+	for (const struct ampcl_json *m = root->child; m; m = m->next) {
+		if (!strcmp(m->key, "__metadata__")) {
+			if (f->meta_keys) {
+				st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+						     "safetensors file '%s': \"__metadata__\" "
+						     "appears more than once",
+						     path);
+				goto out;
+			}
+			st = parse_metadata(path, m, f);
+			if (st)
+				goto out;
+			continue;
+		}
+		struct ampcl_st_tensor *t = &f->tensors[f->count];
+		memset(t, 0, sizeof(*t));
+		st = parse_tensor(path, m, t);
+		if (st)
+			goto out;
+		f->count++;
+	}
+	st = check_layout(path, f);
+	if (st)
+		goto out;
+
+	/* malloc's alignment (16 on the hosts we build for) is the buffer's, whatever N was */
+	f->data = xmalloc(f->data_bytes);
+	if (fread(f->data, 1, f->data_bytes, fp) != f->data_bytes) {
+		st = ampcl_error_set(AMPCL_ERR_IO, "cannot read the tensor data of '%s': %s", path,
+				     ferror(fp) ? strerror(errno) : "file shrank while reading");
+		goto out;
+	}
+out:
+	fclose(fp);
+	free(header);
+	ampcl_json_free(root);
+	if (st)
+		ampcl_st_free(f);
+	else
+		*out = f;
+	return st;
+}
+
+void ampcl_st_free(struct ampcl_st_file *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->nmeta; i++) {
+		free(f->meta_keys[i]);
+		free(f->meta_values[i]);
+	}
+	free(f->meta_keys);
+	free(f->meta_values);
+	free(f->tensors);
+	free(f->data);
+	free(f);
+}
+
+int ampcl_st_count(const struct ampcl_st_file *f)
+{
+	return f ? f->count : 0;
+}
+
+const struct ampcl_st_tensor *ampcl_st_get(const struct ampcl_st_file *f, int i)
+{
+	return f && i >= 0 && i < f->count ? &f->tensors[i] : NULL;
+}
+
+const struct ampcl_st_tensor *ampcl_st_find(const struct ampcl_st_file *f, const char *name)
+{
+	for (int i = 0; f && name && i < f->count; i++)
+		if (!strcmp(f->tensors[i].name, name))
+			return &f->tensors[i];
+	return NULL;
+}
+
+const void *ampcl_st_data(const struct ampcl_st_file *f, const struct ampcl_st_tensor *t)
+{
+	if (!f || !t || t < f->tensors || t >= f->tensors + f->count)
+		return NULL;
+	return f->data + t->offset;
+}
+
+const char *ampcl_st_metadata(const struct ampcl_st_file *f, const char *key)
+{
+	for (int i = 0; f && key && i < f->nmeta; i++)
+		if (!strcmp(f->meta_keys[i], key))
+			return f->meta_values[i];
+	return NULL;
+}
+
+/* ---- writing ---- */
+
+ampcl_status ampcl_st_writer_create(struct ampcl_st_writer **out)
+{
+	if (!out)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_writer_create: NULL out");
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		abort();
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_st_writer_add(struct ampcl_st_writer *w, const char *name, const char *dtype,
+				 int ndim, const long long *shape, const void *data, size_t bytes)
+{
+	if (!w || !name)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_writer_add: NULL writer "
+							      "or name");
+	size_t len = strlen(name);
+	if (len == 0 || len > AMPCL_ST_MAX_NAME)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "safetensors tensor name '%.40s' is %zu bytes; use 1 to %d",
+				       name, len, AMPCL_ST_MAX_NAME);
+	if (!strcmp(name, "__metadata__"))
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "'__metadata__' is reserved in safetensors; rename the tensor");
+	for (int i = 0; i < w->count; i++)
+		if (!strcmp(w->entries[i].t.name, name))
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "safetensors tensor '%s' added twice; names must be "
+					       "unique",
+					       name);
+	size_t elem = ampcl_st_dtype_size(dtype);
+	if (!elem)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "safetensors tensor '%s': unknown dtype '%s' (known: " DTYPE_LIST ")", name,
+		    dtype ? dtype : "(null)");
+	if (ndim < 0 || ndim > AMPCL_ST_MAX_DIMS || (ndim && !shape))
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG, "safetensors tensor '%s': %d dimensions%s; use 0 to %d",
+		    name, ndim, ndim && !shape ? " with a NULL shape" : "", AMPCL_ST_MAX_DIMS);
+	for (int i = 0; i < ndim; i++)
+		if (shape[i] < 0)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "safetensors tensor '%s': shape[%d] = %lld is "
+					       "negative",
+					       name, i, shape[i]);
+	int overflow;
+	size_t want = shape_bytes(shape, ndim, elem, &overflow);
+	if (overflow || want != bytes)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "safetensors tensor '%s': shape and dtype %s need %s%zu bytes, "
+		    "%zu were given",
+		    name, dtype, overflow ? "more than " : "", overflow ? (size_t)SIZE_MAX : want,
+		    bytes);
+	if (bytes && !data)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "safetensors tensor '%s': NULL data for %zu bytes", name,
+				       bytes);
+	if (w->total > SIZE_MAX - bytes)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "safetensors tensor '%s' makes the file too large", name);
+
+	if (w->count == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->entries = realloc(w->entries, (size_t)w->cap * sizeof(*w->entries));
+		if (!w->entries)
+			abort();
+	}
+	struct writer_entry *e = &w->entries[w->count++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->t.name, name, len + 1);
+	strcpy(e->t.dtype, dtype);
+	e->t.ndim = ndim;
+	for (int i = 0; i < ndim; i++)
+		e->t.shape[i] = shape[i];
+	e->t.offset = w->total;
+	e->t.bytes = bytes;
+	e->data = xmalloc(bytes);
+	if (bytes)
+		memcpy(e->data, data, bytes);
+	w->total += bytes;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_st_writer_metadata(struct ampcl_st_writer *w, const char *key, const char *value)
+{
+	if (!w || !key || !value)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "ampcl_st_writer_metadata: NULL writer, key or value");
+	for (int i = 0; i < w->nmeta; i++) {
+		if (!strcmp(w->meta_keys[i], key)) {
+			free(w->meta_values[i]);
+			w->meta_values[i] = xstrdup(value);
+			return AMPCL_OK;
+		}
+	}
+	if (w->nmeta == w->meta_cap) {
+		w->meta_cap = w->meta_cap ? 2 * w->meta_cap : 8;
+		w->meta_keys = realloc(w->meta_keys, (size_t)w->meta_cap * sizeof(char *));
+		w->meta_values = realloc(w->meta_values, (size_t)w->meta_cap * sizeof(char *));
+		if (!w->meta_keys || !w->meta_values)
+			abort();
+	}
+	w->meta_keys[w->nmeta] = xstrdup(key);
+	w->meta_values[w->nmeta] = xstrdup(value);
+	w->nmeta++;
+	return AMPCL_OK;
+}
+
+/* A growing string for the header. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_reserve(struct sbuf *b, size_t more)
+{
+	if (b->len + more + 1 <= b->cap)
+		return;
+	while (b->len + more + 1 > b->cap)
+		b->cap = b->cap ? 2 * b->cap : 256;
+	b->s = realloc(b->s, b->cap);
+	if (!b->s)
+		abort();
+}
+
+static void sb_add(struct sbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+	sb_reserve(b, n);
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+}
+
+static void sb_quote(struct sbuf *b, const char *s)
+{
+	size_t n = ampcl_json_quote(NULL, 0, s);
+	sb_reserve(b, n);
+	ampcl_json_quote(b->s + b->len, n + 1, s);
+	b->len += n;
+}
+
+/* The same compact form as the reference writer (serde_json): no spaces, keys in the order
+ * dtype, shape, data_offsets; then spaces up to a multiple of 8 bytes. */
+static void build_header(const struct ampcl_st_writer *w, struct sbuf *b)
+{
+	char num[64];
+	sb_add(b, "{");
+	if (w->nmeta) {
+		sb_add(b, "\"__metadata__\":{");
+		for (int i = 0; i < w->nmeta; i++) {
+			if (i)
+				sb_add(b, ",");
+			sb_quote(b, w->meta_keys[i]);
+			sb_add(b, ":");
+			sb_quote(b, w->meta_values[i]);
+		}
+		sb_add(b, "}");
+	}
+	for (int i = 0; i < w->count; i++) {
+		const struct ampcl_st_tensor *t = &w->entries[i].t;
+		if (i || w->nmeta)
+			sb_add(b, ",");
+		sb_quote(b, t->name);
+		sb_add(b, ":{\"dtype\":");
+		sb_quote(b, t->dtype);
+		sb_add(b, ",\"shape\":[");
+		for (int d = 0; d < t->ndim; d++) {
+			snprintf(num, sizeof(num), "%s%lld", d ? "," : "", t->shape[d]);
+			sb_add(b, num);
+		}
+		snprintf(num, sizeof(num), "],\"data_offsets\":[%zu,%zu]}", t->offset,
+			 t->offset + t->bytes);
+		sb_add(b, num);
+	}
+	sb_add(b, "}");
+	while (b->len % 8)
+		sb_add(b, " ");
+}
+
+ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
+{
+	if (!w || !path || !*path)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "ampcl_st_writer_save: NULL writer or empty path");
+	struct sbuf hdr = {0};
+	build_header(w, &hdr);
+
+	size_t tlen = strlen(path) + 32;
+	char *tmp = xmalloc(tlen);
+	snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+	int st = AMPCL_OK;
+	FILE *fp = fopen(tmp, "wb");
+	if (!fp) {
+		st = ampcl_error_set(AMPCL_ERR_IO,
+				     "cannot write safetensors file '%s': cannot create '%s': %s "
+				     "(does the folder exist and is it writable?)",
+				     path, tmp, strerror(errno));
+		goto out;
+	}
+	unsigned char lenbuf[8];
+	unsigned long long n = hdr.len;
+	for (int i = 0; i < 8; i++)
+		lenbuf[i] = (unsigned char)(n >> (8 * i));
+	int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(hdr.s, 1, hdr.len, fp) == hdr.len;
+	for (int i = 0; ok && i < w->count; i++) {
+		const struct writer_entry *e = &w->entries[i];
+		ok = fwrite(e->data, 1, e->t.bytes, fp) == e->t.bytes;
+	}
+	/* fsync before rename: after a crash the name shows the old file or the whole new one */
+	ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+	int err = ok ? 0 : errno;
+	if (fclose(fp) && ok) {
+		ok = 0;
+		err = errno;
+	}
+	if (ok && rename(tmp, path)) {
+		ok = 0;
+		err = errno;
+	}
+	if (!ok) {
+		unlink(tmp);
+		st = ampcl_error_set(AMPCL_ERR_IO, "cannot write safetensors file '%s': %s", path,
+				     strerror(err));
+	}
+out:
+	free(tmp);
+	free(hdr.s);
+	return st;
+}
+
+void ampcl_st_writer_free(struct ampcl_st_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < w->count; i++)
+		free(w->entries[i].data);
+	free(w->entries);
+	for (int i = 0; i < w->nmeta; i++) {
+		free(w->meta_keys[i]);
+		free(w->meta_values[i]);
+	}
+	free(w->meta_keys);
+	free(w->meta_values);
+	free(w);
+}
