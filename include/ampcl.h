@@ -175,6 +175,86 @@ AMPCL_API ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, con
 AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width,
 					 int classes);
 
+/* ---- training (the trainer behind `ampcl train`) ---- */
+struct ampcl_train_config {
+	char model[16];          /* resnet18 | resnet34 | vgg19 */
+	int width;               /* base channels, 64 */
+	char data[4096];         /* data set folder */
+	char dataset[16];        /* cifar10 | mnist | fashion-mnist | folder; "" detects */
+	int epochs, batch;
+	double lr, momentum, weight_decay;
+	int nesterov;
+	char lr_schedule[256];   /* constant | step:E:G | multistep:E1,E2:G | cosine */
+	int warmup_epochs;
+	unsigned long long seed;
+	int eval_every;          /* evaluate on the test split every K epochs (and after the last) */
+	int subset;              /* train on the first N training images; 0 = all */
+	int augment;             /* random crop + flip */
+	char out[4096];          /* output folder; "" writes nothing */
+	char init[4096];         /* start from these safetensors weights; "" = random init */
+	/* gradient amplification (DESIGN.md) */
+	char amp_types[64];      /* comma list of relu, bn, conv, linear */
+	double amp_ratio, amp_factor;
+	char amp_epochs[256];    /* "" = never, e.g. "0-49,60-69" */
+	char amp_redraw[8];      /* epoch | iter | once */
+	char amp_target[8];      /* input | params | both */
+	char amp_select[8];      /* random | auto */
+	char schedule_file[4096];/* phases "epochs lr amp" per line; "" = none */
+};
+AMPCL_API void ampcl_train_config_defaults(struct ampcl_train_config *cfg);
+
+/* One row of log.csv. Test values are NaN in epochs that were not evaluated. */
+struct ampcl_epoch_record {
+	int epoch;
+	double lr; /* at the epoch's last step */
+	double train_loss, train_acc, test_loss, test_acc;
+	double seconds, images_per_s;
+	double data_wait_s; /* time the device side waited on the data loader thread */
+	int amp_layers;     /* layers amplified in this epoch (0: off) */
+};
+
+struct ampcl_progress {
+	int epoch, epochs, step, steps;
+	double loss, acc;   /* running means over the epoch so far */
+	double lr, images_per_s, eta_s;
+};
+
+/* The trainer reports through these; ampcl itself never prints. Any may be NULL. */
+struct ampcl_train_callbacks {
+	void *user;
+	void (*step)(void *user, const struct ampcl_progress *p);
+	void (*epoch)(void *user, const struct ampcl_epoch_record *r, int is_best);
+	void (*message)(void *user, const char *line);
+};
+
+typedef struct ampcl_trainer ampcl_trainer_t;
+/* Loads the data, builds and initialises the net (or loads --init weights). */
+AMPCL_API ampcl_status ampcl_trainer_create(ampcl_context_t *ctx,
+					    const struct ampcl_train_config *cfg,
+					    ampcl_trainer_t **out);
+/* Continues from a checkpoint: its configuration, weights, optimizer and RNG state, epoch;
+ * epochs > 0 changes the total epoch count, out non-NULL the output folder. */
+AMPCL_API ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint,
+					    int epochs, const char *out, ampcl_trainer_t **result);
+/* Runs the remaining epochs, writing log.csv, summary.json, curves.png, last.ampcl and
+ * best.ampcl into the output folder after every epoch. */
+AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb);
+AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t);
+AMPCL_API ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t);
+AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);
+/* The epochs trained so far (n records). */
+AMPCL_API const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n);
+AMPCL_API void ampcl_trainer_free(ampcl_trainer_t *t);
+
+/* Test-split loss and accuracy of a checkpoint's weights on a data set (data NULL: the one it
+ * was trained on). */
+AMPCL_API ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
+						 const char *data, double *loss, double *accuracy,
+						 int *images);
+/* Weights and BN statistics of a checkpoint as safetensors with PyTorch's names. */
+AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint,
+					       const char *path);
+
 #ifdef __cplusplus
 }
 #endif

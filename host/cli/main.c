@@ -13,6 +13,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{"train", cmd_train, "train a network (--help lists the options)"},
+	{"eval", cmd_eval, "test loss and accuracy of a checkpoint"},
+	{"export", cmd_export, "a checkpoint's weights as PyTorch-named safetensors"},
 	{"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
 	{"selftest", cmd_selftest, "build every kernel and check results on one device"},
 	{"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
@@ -30,6 +33,7 @@ int cli_fail(const char *verb, int status)
 	case AMPCL_ERR_INVALID_ARG:
 	case AMPCL_ERR_DEVICE_NOT_FOUND:
 	case AMPCL_ERR_BAD_FILE:
+	case AMPCL_ERR_IO:
 		return EXIT_USAGE;
 	default:
 		return EXIT_RUNTIME;

@@ -1,0 +1,291 @@
+/* amp.c: validates amplification settings, reads --schedule phase files, and draws the seeded
+ * random selection of layers to amplify per epoch, per iteration or once. */
+#include "amp.h"
+#include "error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ampcl_status ampcl_amp_parse_ranges(const char *text, int ranges[][2], int max, int *n)
+{
+	*n = 0;
+	const char *p = text;
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b;
+		if (end == p || a < 0 || !isdigit((unsigned char)*p))
+			goto bad;
+		b = a;
+		if (*end == '-') {
+			const char *q = end + 1;
+			b = strtol(q, &end, 10);
+			if (end == q || !isdigit((unsigned char)*q) || b < a)
+				goto bad;
+		}
+		if (*n >= max || (*end != ',' && *end != 0) || b > 1000000)
+			goto bad;
+		ranges[*n][0] = (int)a, ranges[*n][1] = (int)b, (*n)++;
+		p = *end == ',' ? end + 1 : end;
+		if (*end == ',' && !*p)
+			goto bad;
+	}
+	return AMPCL_OK;
+bad:
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "--amp-epochs '%s': give epochs and inclusive ranges separated by "
+			       "commas, e.g. 0-49,60-69 or 3 (at most %d ranges)", text, max);
+}
+
+static ampcl_status parse_types(const char *text, int *mask)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", text);
+	*mask = 0;
+	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+		if (!strcmp(t, "relu"))
+			*mask |= 1 << AMPCL_LAYER_RELU;
+		else if (!strcmp(t, "bn"))
+			*mask |= 1 << AMPCL_LAYER_BN;
+		else if (!strcmp(t, "conv"))
+			*mask |= 1 << AMPCL_LAYER_CONV;
+		else if (!strcmp(t, "linear"))
+			*mask |= 1 << AMPCL_LAYER_LINEAR;
+		else
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "--amp-types '%s': '%s' is not a layer type; use a "
+					       "comma list of relu, bn, conv, linear", text, t);
+	}
+	if (!*mask)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--amp-types is empty: use a comma list of relu, bn, conv, "
+				       "linear");
+	return AMPCL_OK;
+}
+
+static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,
+				       strerror(errno));
+	char line[512];
+	int lineno = 0;
+	ampcl_status st = AMPCL_OK;
+	while (!st && fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char amp[16], extra[2];
+		int epochs;
+		double lr;
+		int got = sscanf(line, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
+		if (got <= 0)
+			continue; /* blank or comment */
+		int on = !strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes");
+		int off = !strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no");
+		if (got != 3 || epochs < 1 || !(lr > 0) || !isfinite(lr) || !(on || off))
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
+					     "EPOCHS >= 1, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
+					     path, lineno);
+		else if (p->nphases >= AMPCL_AMP_MAX_PHASES)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "--schedule '%s': more than %d phases",
+					     path, AMPCL_AMP_MAX_PHASES);
+		else
+			p->phases[p->nphases++] = (struct ampcl_amp_phase){epochs, lr, on};
+	}
+	fclose(f);
+	if (!st && p->nphases == 0)
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "--schedule '%s' has no phases: write lines 'EPOCHS LR AMP'", path);
+	return st;
+}
+
+ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
+				   struct ampcl_amp_plan **out)
+{
+	*out = NULL;
+	struct ampcl_amp_plan *p = calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	ampcl_status st = parse_types(cfg->amp_types, &p->types);
+	if (!st && !(cfg->amp_ratio >= 0 && cfg->amp_ratio <= 1))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "--amp-ratio %g: must be between 0 and 1", cfg->amp_ratio);
+	if (!st && !(cfg->amp_factor > 0 && isfinite(cfg->amp_factor)))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "--amp-factor %g: must be a number > 0 (1 is a no-op)",
+				     cfg->amp_factor);
+	if (!st)
+		st = ampcl_amp_parse_ranges(cfg->amp_epochs, p->ranges, AMPCL_AMP_MAX_RANGES,
+					    &p->nranges);
+	if (!st) {
+		if (!strcmp(cfg->amp_redraw, "epoch"))
+			p->redraw = AMPCL_REDRAW_EPOCH;
+		else if (!strcmp(cfg->amp_redraw, "iter"))
+			p->redraw = AMPCL_REDRAW_ITER;
+		else if (!strcmp(cfg->amp_redraw, "once"))
+			p->redraw = AMPCL_REDRAW_ONCE;
+		else
+			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					     "--amp-redraw '%s': use epoch, iter or once",
+					     cfg->amp_redraw);
+	}
+	if (!st) {
+		if (!strcmp(cfg->amp_target, "input"))
+			p->target = AMPCL_AMP_INPUT;
+		else if (!strcmp(cfg->amp_target, "params"))
+			p->target = AMPCL_AMP_PARAMS;
+		else if (!strcmp(cfg->amp_target, "both"))
+			p->target = AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS;
+		else
+			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					     "--amp-target '%s': use input, params or both",
+					     cfg->amp_target);
+	}
+	if (!st && strcmp(cfg->amp_select, "random") && strcmp(cfg->amp_select, "auto"))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--amp-select '%s': use random or auto",
+				     cfg->amp_select);
+	if (!st && cfg->schedule_file[0])
+		st = read_schedule(cfg->schedule_file, p);
+	if (st) {
+		ampcl_amp_plan_free(p);
+		return st;
+	}
+	p->ratio = cfg->amp_ratio;
+	p->factor = cfg->amp_factor;
+	p->select_auto = !strcmp(cfg->amp_select, "auto");
+	p->seed = cfg->seed;
+	if (net) {
+		int n = ampcl_net_layer_count(net);
+		p->eligible = calloc((size_t)n, sizeof(int));
+		p->selected = calloc((size_t)n, sizeof(int));
+		if (!p->eligible || !p->selected)
+			abort();
+		for (int i = 1; i < n; i++)
+			if (p->types & (1 << ampcl_net_layer_type(net, i)))
+				p->eligible[p->neligible++] = i;
+	}
+	*out = p;
+	return AMPCL_OK;
+}
+
+void ampcl_amp_plan_free(struct ampcl_amp_plan *plan)
+{
+	if (!plan)
+		return;
+	free(plan->eligible);
+	free(plan->selected);
+	free(plan);
+}
+
+int ampcl_amp_schedule_epochs(const struct ampcl_amp_plan *plan)
+{
+	int n = 0;
+	for (int i = 0; i < plan->nphases; i++)
+		n += plan->phases[i].epochs;
+	return n;
+}
+
+static const struct ampcl_amp_phase *phase_of(const struct ampcl_amp_plan *plan, int epoch)
+{
+	for (int i = 0; i < plan->nphases; i++) {
+		if (epoch < plan->phases[i].epochs)
+			return &plan->phases[i];
+		epoch -= plan->phases[i].epochs;
+	}
+	return plan->nphases ? &plan->phases[plan->nphases - 1] : NULL;
+}
+
+double ampcl_amp_phase_lr(const struct ampcl_amp_plan *plan, int epoch)
+{
+	const struct ampcl_amp_phase *ph = phase_of(plan, epoch);
+	return ph ? ph->lr : -1.0;
+}
+
+int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch)
+{
+	const struct ampcl_amp_phase *ph = phase_of(plan, epoch);
+	if (ph)
+		return ph->amp;
+	for (int i = 0; i < plan->nranges; i++)
+		if (epoch >= plan->ranges[i][0] && epoch <= plan->ranges[i][1])
+			return 1;
+	return 0;
+}
+
+static unsigned long long mix(unsigned long long x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* round(ratio x eligible) layers uniformly without replacement: a partial Fisher-Yates shuffle
+ * driven by a counter-based generator of (seed, epoch, iter) */
+static void draw(struct ampcl_amp_plan *p, int epoch, int iter)
+{
+	int n = p->neligible, k = (int)floor(p->ratio * n + 0.5);
+	int *pool = malloc((size_t)(n ? n : 1) * sizeof(int));
+	if (!pool)
+		abort();
+	memcpy(pool, p->eligible, (size_t)n * sizeof(int));
+	unsigned long long state = mix(mix(p->seed ^ 0xa3f1ULL) ^ (unsigned long long)(epoch + 1)) ^
+				   mix((unsigned long long)(iter + 2));
+	for (int i = 0; i < k; i++) {
+		state = mix(state);
+		int j = i + (int)(state % (unsigned long long)(n - i));
+		int t = pool[i];
+		pool[i] = pool[j], pool[j] = t;
+	}
+	memcpy(p->selected, pool, (size_t)k * sizeof(int));
+	p->nselected = k;
+	qsort(p->selected, (size_t)k, sizeof(int), cmp_int);
+	free(pool);
+}
+
+int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, int iter)
+{
+	if (!ampcl_amp_active(plan, epoch)) {
+		if (iter >= 0 || plan->nselected == 0) {
+			if (iter < 0)
+				ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+			return 0;
+		}
+		plan->nselected = 0;
+		ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+		return 1;
+	}
+	int redraw = plan->redraw == AMPCL_REDRAW_ITER ? iter >= 0
+		     : plan->redraw == AMPCL_REDRAW_EPOCH ? iter < 0
+							   : iter < 0;
+	if (!redraw)
+		return 0;
+	/* "once" draws from epoch 0's stream every time: the same layers for the whole run */
+	draw(plan, plan->redraw == AMPCL_REDRAW_ONCE ? 0 : epoch,
+	     plan->redraw == AMPCL_REDRAW_ITER ? iter : -1);
+	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
+				    plan->target);
+	return 1;
+}
+
+void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *net, char *buf,
+			size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "%d of %d eligible layers x%g:", plan->nselected,
+				       plan->neligible, plan->factor);
+	for (int i = 0; i < plan->nselected && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, " %s",
+					 ampcl_net_layer_name(net, plan->selected[i]));
+}

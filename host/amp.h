@@ -1,0 +1,53 @@
+/* amp.h: the gradient-amplification plan of a training run (DESIGN.md): which layer types are
+ * eligible, how many are drawn and when, in which epochs it is on, and --schedule phase files. */
+#ifndef AMPCL_AMP_H
+#define AMPCL_AMP_H
+
+#include "ampcl.h"
+
+#define AMPCL_AMP_MAX_RANGES 64
+#define AMPCL_AMP_MAX_PHASES 64
+
+struct ampcl_amp_phase {
+	int epochs;
+	double lr;
+	int amp;
+};
+
+struct ampcl_amp_plan {
+	int types;          /* bit (1 << enum ampcl_layer_type) per eligible type */
+	double ratio, factor;
+	int target;         /* AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS */
+	enum { AMPCL_REDRAW_EPOCH, AMPCL_REDRAW_ITER, AMPCL_REDRAW_ONCE } redraw;
+	int select_auto;
+	int ranges[AMPCL_AMP_MAX_RANGES][2]; /* inclusive epoch ranges with amplification on */
+	int nranges;
+	struct ampcl_amp_phase phases[AMPCL_AMP_MAX_PHASES]; /* from --schedule; 0 = none */
+	int nphases;
+	unsigned long long seed;
+	int *eligible, neligible; /* layer ids in network order */
+	int *selected, nselected; /* the current selection, network order */
+};
+
+/* Checks the configuration's amplification settings (exit 2 material: each message names the
+ * flag and value) and reads the --schedule file. The net may be NULL (validation only). */
+ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
+				   struct ampcl_amp_plan **out);
+void ampcl_amp_plan_free(struct ampcl_amp_plan *plan);
+/* Total epochs of the --schedule phases, 0 without a schedule file. */
+int ampcl_amp_schedule_epochs(const struct ampcl_amp_plan *plan);
+/* The phase's learning rate for epoch, or a negative value without a schedule file. */
+double ampcl_amp_phase_lr(const struct ampcl_amp_plan *plan, int epoch);
+int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch);
+/* Draws the selection for epoch (or iteration iter; iter -1 at the epoch's start) when the
+ * redraw policy says so, and sets it on the net; off epochs clear it. The draw is a function of
+ * (seed, epoch[, iter]) alone, so a resumed run draws what an uninterrupted one did. Returns 1
+ * if the selection changed. */
+int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, int iter);
+/* "3 of 20 bn layers x2: layer1.0.bn1 layer3.1.bn2 ..." for the log. */
+void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *net, char *buf,
+			size_t size);
+/* Parses "0-49,60-69" into inclusive ranges; for tests and the study. */
+ampcl_status ampcl_amp_parse_ranges(const char *text, int ranges[][2], int max, int *n);
+
+#endif

@@ -1,0 +1,32 @@
+/* checkpoint.h: .ampcl checkpoint files: the training configuration, progress and history as
+ * text, then the parameter, optimizer-state and BN-statistics arenas, then a checksum. */
+#ifndef AMPCL_CHECKPOINT_H
+#define AMPCL_CHECKPOINT_H
+
+#include "ampcl.h"
+#include "net.h"
+
+struct ampcl_checkpoint_state {
+	struct ampcl_train_config cfg;
+	int next_epoch;      /* the first epoch a resumed run trains */
+	long long steps;     /* SGD steps taken */
+	double best_acc;     /* best test accuracy so far, -1 before any evaluation */
+	int best_epoch;
+	int in_channels, in_height, in_width, classes; /* the data the net was built for */
+	struct ampcl_epoch_record *history; /* malloc'ed, nhistory records */
+	int nhistory;
+};
+
+/* Written to PATH.tmp.PID, fsync'ed and renamed over path: a crash never leaves half a file. */
+ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
+				   const struct ampcl_checkpoint_state *st);
+/* Reads and verifies the whole file; fills st (free st->history) and keeps the arena bytes for
+ * ampcl_checkpoint_apply. Any damage is AMPCL_ERR_BAD_FILE naming the file and the problem. */
+struct ampcl_checkpoint;
+ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **out,
+				   struct ampcl_checkpoint_state *st);
+/* Loads the arenas into a net built from the checkpoint's configuration. */
+ampcl_status ampcl_checkpoint_apply(struct ampcl_checkpoint *ck, struct ampcl_net *net);
+void ampcl_checkpoint_free(struct ampcl_checkpoint *ck);
+
+#endif

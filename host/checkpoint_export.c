@@ -1,0 +1,66 @@
+/* checkpoint_export.c: `ampcl export`: a checkpoint's weights and BN statistics as safetensors
+ * under PyTorch's state_dict names, loadable by load_state_dict of the same network. */
+#include "checkpoint.h"
+#include "error.h"
+#include "safetensors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint, const char *path)
+{
+	struct ampcl_checkpoint_state st;
+	struct ampcl_checkpoint *ck = NULL;
+	ampcl_net_t *net = NULL;
+	struct ampcl_st_writer *w = NULL;
+	float *buf = NULL;
+	ampcl_status s = ampcl_checkpoint_open(checkpoint, &ck, &st);
+	if (s)
+		return s;
+	/* the parameter arenas do not depend on the batch: a batch of 1 keeps activations small */
+	if ((s = ampcl_net_create(ctx, st.in_channels, st.in_height, st.in_width, &net)) ||
+	    (s = ampcl_model_build(net, st.cfg.model, st.cfg.width, st.classes)) ||
+	    (s = ampcl_net_finalize(net, 1, 0)) || (s = ampcl_checkpoint_apply(ck, net)) ||
+	    (s = ampcl_st_writer_create(&w)))
+		goto out;
+	for (int i = 0; i < ampcl_net_tensor_count(net) && !s; i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(net, i, &info);
+		buf = realloc(buf, info.count * sizeof(float));
+		if (!buf)
+			abort();
+		long long shape[4];
+		for (int d = 0; d < info.ndim; d++)
+			shape[d] = info.shape[d];
+		if ((s = ampcl_net_tensor_read(net, i, buf)))
+			break;
+		s = ampcl_st_writer_add(w, info.name, "F32", info.ndim, shape, buf,
+					info.count * sizeof(float));
+		/* PyTorch's BatchNorm2d also keeps num_batches_tracked; strict loading wants it */
+		const char *suffix = ".running_var";
+		size_t nl = strlen(info.name), sl = strlen(suffix);
+		if (!s && nl > sl && !strcmp(info.name + nl - sl, suffix)) {
+			char name[160];
+			snprintf(name, sizeof(name), "%.*s.num_batches_tracked", (int)(nl - sl), info.name);
+			long long tracked = st.steps;
+			s = ampcl_st_writer_add(w, name, "I64", 0, NULL, &tracked, sizeof(tracked));
+		}
+	}
+	if (!s) {
+		char epochs[32];
+		snprintf(epochs, sizeof(epochs), "%d", st.next_epoch);
+		if ((s = ampcl_st_writer_metadata(w, "format", "pt")) ||
+		    (s = ampcl_st_writer_metadata(w, "ampcl_model", st.cfg.model)) ||
+		    (s = ampcl_st_writer_metadata(w, "ampcl_epochs", epochs)))
+			goto out;
+		s = ampcl_st_writer_save(w, path);
+	}
+out:
+	free(buf);
+	ampcl_st_writer_free(w);
+	ampcl_net_free(net);
+	ampcl_checkpoint_free(ck);
+	free(st.history);
+	return s;
+}

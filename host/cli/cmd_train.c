@@ -1,0 +1,260 @@
+/* cmd_train.c: `ampcl train`: parses the flags into a training configuration, runs the trainer
+ * and shows its progress (a live line on a terminal, one plain line per epoch in a pipe). */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void help(void)
+{
+	printf("usage: ampcl train --data PATH [options]\n\n"
+	       "Trains a network; --out DIR receives log.csv, summary.json, curves.png, last.ampcl\n"
+	       "and best.ampcl after every epoch.\n\n"
+	       "  --device N|SUBSTRING    OpenCL device (env AMPCL_DEVICE; default: first GPU, else first device)\n"
+	       "  --model NAME            resnet18 (default), resnet34 or vgg19\n"
+	       "  --width W               base channels (default 64)\n"
+	       "  --data PATH             CIFAR-10 binary folder, MNIST/Fashion-MNIST idx folder, or\n"
+	       "                          an image folder with train/<class>/*.png and test/<class>/*.png\n"
+	       "  --dataset KIND          cifar10|mnist|fashion-mnist|folder (default: detected)\n"
+	       "  --epochs N              (default 1, or the --schedule file's total)\n"
+	       "  --batch B               (default 128)\n"
+	       "  --lr LR --momentum M --weight-decay WD --nesterov   SGD (0.1, 0.9, 5e-4, off)\n"
+	       "  --lr-schedule S         constant|step:EVERY:GAMMA|multistep:E1,E2,...:GAMMA|cosine\n"
+	       "  --warmup-epochs N       linear warm-up over the first N epochs\n"
+	       "  --seed S                initialisation, shuffling, augmentation, amplification\n"
+	       "  --eval-every K          test every K epochs and after the last (default 1)\n"
+	       "  --subset N              train on the first N training images only\n"
+	       "  --augment standard|none random crop (pad 4) + horizontal flip, or none\n"
+	       "  --init W.safetensors    start from these weights (PyTorch names)\n"
+	       "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move it)\n"
+	       "  --out DIR               output folder\n"
+	       "gradient amplification:\n"
+	       "  --amp-epochs RANGES     epochs with amplification on, e.g. 0-49,60-69 (default: none)\n"
+	       "  --amp-types LIST        relu,bn,conv,linear (default bn)\n"
+	       "  --amp-ratio R           share of eligible layers drawn (default 0.3)\n"
+	       "  --amp-factor A          gradient factor (default 2)\n"
+	       "  --amp-redraw WHEN       epoch (default), iter or once\n"
+	       "  --amp-target WHAT       input (default), params or both\n"
+	       "  --amp-select HOW        random (default) or auto\n"
+	       "  --schedule FILE         phases 'EPOCHS LR AMP' per line, e.g. '50 0.1 on'\n");
+}
+
+struct progress {
+	int tty;
+	int line_open;
+};
+
+static void fmt_time(double s, char *buf, size_t size)
+{
+	if (!isfinite(s) || s < 0)
+		snprintf(buf, size, "?");
+	else if (s >= 3600)
+		snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+	else
+		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+static void on_step(void *user, const struct ampcl_progress *p)
+{
+	struct progress *pr = user;
+	if (!pr->tty)
+		return;
+	char eta[32];
+	fmt_time(p->eta_s, eta, sizeof(eta));
+	fprintf(stderr, "\r\033[Kepoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  lr %.4g  %.0f img/s  ETA %s",
+		p->epoch + 1, p->epochs, p->step, p->steps, p->loss, 100 * p->acc, p->lr,
+		p->images_per_s, eta);
+	pr->line_open = 1;
+}
+
+static void end_line(struct progress *pr)
+{
+	if (pr->line_open)
+		fprintf(stderr, "\r\033[K");
+	pr->line_open = 0;
+}
+
+static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best)
+{
+	struct progress *pr = user;
+	end_line(pr);
+	printf("epoch %d: lr %.4g  train loss %.4f acc %.2f%%", r->epoch, r->lr, r->train_loss,
+	       100 * r->train_acc);
+	if (isfinite(r->test_acc))
+		printf("  test loss %.4f acc %.2f%%%s", r->test_loss, 100 * r->test_acc,
+		       is_best ? " (best)" : "");
+	printf("  %.1f s  %.0f img/s  data wait %.2f s%s\n", r->seconds, r->images_per_s,
+	       r->data_wait_s, r->amp_layers ? "  amplified" : "");
+	fflush(stdout);
+}
+
+static void on_message(void *user, const char *line)
+{
+	end_line(user);
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < lo || v > hi)
+		return cli_usage_error("train", "%s '%s': give a whole number from %ld to %ld", flag,
+				       s, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_double(const char *flag, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v))
+		return cli_usage_error("train", "%s '%s': give a number", flag, s);
+	*out = v;
+	return 0;
+}
+
+static int copy(const char *flag, const char *s, char *dst, size_t size)
+{
+	if (strlen(s) >= size)
+		return cli_usage_error("train", "%s: the value is longer than %zu characters", flag,
+				       size - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	struct ampcl_train_config c;
+	ampcl_train_config_defaults(&c);
+	const char *device = NULL, *resume = NULL;
+	int explicit_epochs = 0, explicit_out = 0, others = 0, rc = 0;
+	for (int i = 1; i < argc && !rc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_is_help(a)) {
+			help();
+			return EXIT_OK;
+		}
+		if (!strcmp(a, "--nesterov")) {
+			c.nesterov = 1, others++;
+			continue;
+		}
+		if (!v || strncmp(a, "--", 2))
+			return cli_usage_error("train", "unknown option or missing value: '%s'", a);
+		i++;
+		if (!strcmp(a, "--device"))
+			device = v;
+		else if (!strcmp(a, "--resume"))
+			resume = v;
+		else if (!strcmp(a, "--epochs"))
+			rc = parse_int(a, v, 1, 100000, &c.epochs), explicit_epochs = 1;
+		else if (!strcmp(a, "--out"))
+			rc = copy(a, v, c.out, sizeof(c.out)), explicit_out = 1;
+		else {
+			others++;
+			if (!strcmp(a, "--model"))
+				rc = copy(a, v, c.model, sizeof(c.model));
+			else if (!strcmp(a, "--width"))
+				rc = parse_int(a, v, 1, 1024, &c.width);
+			else if (!strcmp(a, "--data"))
+				rc = copy(a, v, c.data, sizeof(c.data));
+			else if (!strcmp(a, "--dataset"))
+				rc = copy(a, v, c.dataset, sizeof(c.dataset));
+			else if (!strcmp(a, "--batch"))
+				rc = parse_int(a, v, 1, 65536, &c.batch);
+			else if (!strcmp(a, "--lr"))
+				rc = parse_double(a, v, &c.lr);
+			else if (!strcmp(a, "--momentum"))
+				rc = parse_double(a, v, &c.momentum);
+			else if (!strcmp(a, "--weight-decay"))
+				rc = parse_double(a, v, &c.weight_decay);
+			else if (!strcmp(a, "--lr-schedule"))
+				rc = copy(a, v, c.lr_schedule, sizeof(c.lr_schedule));
+			else if (!strcmp(a, "--warmup-epochs"))
+				rc = parse_int(a, v, 0, 100000, &c.warmup_epochs);
+			else if (!strcmp(a, "--seed")) {
+				char *end;
+				c.seed = strtoull(v, &end, 10);
+				if (end == v || *end)
+					rc = cli_usage_error("train", "--seed '%s': give a whole number", v);
+			} else if (!strcmp(a, "--eval-every"))
+				rc = parse_int(a, v, 1, 100000, &c.eval_every);
+			else if (!strcmp(a, "--subset"))
+				rc = parse_int(a, v, 1, 1000000000, &c.subset);
+			else if (!strcmp(a, "--augment")) {
+				if (strcmp(v, "standard") && strcmp(v, "none"))
+					rc = cli_usage_error("train", "--augment '%s': standard or none", v);
+				c.augment = !strcmp(v, "standard");
+			} else if (!strcmp(a, "--init"))
+				rc = copy(a, v, c.init, sizeof(c.init));
+			else if (!strcmp(a, "--amp-types"))
+				rc = copy(a, v, c.amp_types, sizeof(c.amp_types));
+			else if (!strcmp(a, "--amp-ratio"))
+				rc = parse_double(a, v, &c.amp_ratio);
+			else if (!strcmp(a, "--amp-factor"))
+				rc = parse_double(a, v, &c.amp_factor);
+			else if (!strcmp(a, "--amp-epochs"))
+				rc = copy(a, v, c.amp_epochs, sizeof(c.amp_epochs));
+			else if (!strcmp(a, "--amp-redraw"))
+				rc = copy(a, v, c.amp_redraw, sizeof(c.amp_redraw));
+			else if (!strcmp(a, "--amp-target"))
+				rc = copy(a, v, c.amp_target, sizeof(c.amp_target));
+			else if (!strcmp(a, "--amp-select"))
+				rc = copy(a, v, c.amp_select, sizeof(c.amp_select));
+			else if (!strcmp(a, "--schedule"))
+				rc = copy(a, v, c.schedule_file, sizeof(c.schedule_file));
+			else
+				return cli_usage_error("train", "unknown option '%s'", a);
+		}
+	}
+	if (rc)
+		return rc;
+	if (resume && others)
+		return cli_usage_error("train", "--resume continues a run with its own settings: "
+				       "only --epochs, --out and --device may go with it");
+
+	ampcl_context_t *ctx;
+	int st = ampcl_context_create(device, &ctx);
+	if (st)
+		return cli_fail("train", st);
+	ampcl_trainer_t *t;
+	st = resume ? ampcl_trainer_resume(ctx, resume, explicit_epochs ? c.epochs : 0,
+					   explicit_out ? c.out : NULL, &t)
+		    : ampcl_trainer_create(ctx, &c, &t);
+	if (st) {
+		int code = cli_fail("train", st);
+		ampcl_context_free(ctx);
+		return code;
+	}
+	const struct ampcl_train_config *cfg = ampcl_trainer_config(t);
+	const struct ampcl_device_desc *d = ampcl_context_device(ctx);
+	printf("ampcl %s on %s (%s): %s width %d, %zu parameters, batch %d, %d epochs%s, data %s\n",
+	       ampcl_version(), d->name, d->type, cfg->model, cfg->width,
+	       ampcl_net_param_count(ampcl_trainer_net(t)), cfg->batch, cfg->epochs,
+	       resume ? " (resumed)" : "", cfg->data);
+	if (resume)
+		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
+	fflush(stdout);
+	struct progress pr = {isatty(2), 0};
+	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message};
+	st = ampcl_trainer_run(t, &cb);
+	end_line(&pr);
+	int code = EXIT_OK;
+	if (st) {
+		code = cli_fail("train", st);
+	} else {
+		int n;
+		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
+		if (n > 0 && isfinite(h[n - 1].test_acc))
+			printf("final test accuracy %.2f%% (loss %.4f)%s%s\n", 100 * h[n - 1].test_acc,
+			       h[n - 1].test_loss, cfg->out[0] ? ", outputs in " : "", cfg->out);
+	}
+	ampcl_trainer_free(t);
+	ampcl_context_free(ctx);
+	return code;
+}

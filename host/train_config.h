@@ -1,0 +1,19 @@
+/* train_config.h: struct ampcl_train_config as text ("key value" lines, for checkpoints) and as
+ * JSON (for summary.json), and the defaults of `ampcl train`. */
+#ifndef AMPCL_TRAIN_CONFIG_H
+#define AMPCL_TRAIN_CONFIG_H
+
+#include "ampcl.h"
+
+#include <stdio.h>
+
+/* Writes every field as "key value\n". */
+void ampcl_train_config_write_text(const struct ampcl_train_config *cfg, FILE *f);
+/* Applies one "key value" line; an unknown key or bad value is AMPCL_ERR_BAD_FILE (the caller
+ * names the file). */
+ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *key,
+				    const char *value);
+/* Writes the fields as the members of a JSON object (no braces), indented by indent. */
+void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f, const char *indent);
+
+#endif

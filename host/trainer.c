@@ -1,0 +1,383 @@
+/* trainer.c: `ampcl train`'s engine: data, net and optimizer set up from a configuration (or a
+ * checkpoint), then epochs of training steps and evaluation, outputs written after each. */
+#include "amp.h"
+#include "checkpoint.h"
+#include "context.h"
+#include "dataset.h"
+#include "error.h"
+#include "loader.h"
+#include "net.h"
+#include "safetensors.h"
+#include "schedule.h"
+#include "train_output.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct ampcl_trainer {
+	struct ampcl_context *ctx;
+	struct ampcl_checkpoint_state st; /* configuration, progress and history */
+	struct ampcl_dataset *train, *test;
+	struct ampcl_loader *train_loader, *test_loader;
+	struct ampcl_net *net;
+	struct ampcl_lr_schedule schedule;
+	struct ampcl_amp_plan *amp;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static ampcl_status check_config(const struct ampcl_train_config *c)
+{
+	if (c->epochs < 1 || c->epochs > 100000)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--epochs %d: give 1 to 100000", c->epochs);
+	if (c->batch < 1 || c->batch > 65536)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--batch %d: give 1 to 65536", c->batch);
+	if (c->eval_every < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--eval-every %d: give 1 or more",
+				       c->eval_every);
+	if (c->subset < 0)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--subset %d: give 0 (all) or more",
+				       c->subset);
+	if (!c->data[0])
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "no data: give --data PATH (a CIFAR-10 binary folder, MNIST "
+				       "idx files, or an image folder with train/ and test/)");
+	return AMPCL_OK;
+}
+
+/* Loads both splits; image folders normalise their test split with the training statistics. */
+static ampcl_status load_data(const struct ampcl_train_config *c, struct ampcl_dataset **train,
+			      struct ampcl_dataset **test)
+{
+	const char *kind = c->dataset[0] ? c->dataset : NULL;
+	ampcl_status st = ampcl_dataset_load(c->data, kind, 1, c->subset, train);
+	if (!st)
+		st = ampcl_dataset_load(c->data, kind, 0, 0, test);
+	if (st)
+		return st;
+	memcpy((*test)->mean, (*train)->mean, sizeof((*train)->mean));
+	memcpy((*test)->std, (*train)->std, sizeof((*train)->std));
+	if ((*train)->count < c->batch)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--batch %d is larger than the %d training images: training "
+				       "drops incomplete batches, so no step would run; lower --batch",
+				       c->batch, (*train)->count);
+	return AMPCL_OK;
+}
+
+/* Copies weights named as in PyTorch's state_dict from a safetensors file into the net. */
+static ampcl_status load_init(struct ampcl_net *net, const char *path)
+{
+	struct ampcl_st_file *f;
+	ampcl_status st = ampcl_st_open(path, &f);
+	if (st)
+		return st;
+	for (int i = 0; i < ampcl_net_tensor_count(net) && !st; i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(net, i, &info);
+		const struct ampcl_st_tensor *t = ampcl_st_find(f, info.name);
+		long long count = 1;
+		if (t)
+			for (int d = 0; d < t->ndim; d++)
+				count *= t->shape[d];
+		if (!t)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--init '%s' has no tensor '%s' (the %s needs every "
+					     "parameter and BN statistic under PyTorch's names)",
+					     path, info.name, "network");
+		else if (strcmp(t->dtype, "F32") || count != (long long)info.count)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--init '%s': tensor '%s' is %s with %lld elements; the "
+					     "network needs F32 with %zu (is it the same model and "
+					     "width?)", path, info.name, t->dtype, count, info.count);
+		else
+			st = ampcl_net_tensor_write(net, i, ampcl_st_data(f, t));
+	}
+	ampcl_st_free(f);
+	return st;
+}
+
+/* Data, net, optimizer, schedule and amplification plan from t->st.cfg. */
+static ampcl_status setup(struct ampcl_trainer *t, int random_init)
+{
+	struct ampcl_train_config *c = &t->st.cfg;
+	ampcl_status st = ampcl_amp_plan_create(c, NULL, &t->amp);
+	if (st)
+		return st;
+	/* epochs 0 means "not given": the --schedule phases' total, else 1 */
+	int sched = ampcl_amp_schedule_epochs(t->amp);
+	if (c->epochs == 0)
+		c->epochs = sched ? sched : 1;
+	if ((st = check_config(c)))
+		return st;
+	if (sched && sched != c->epochs)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--schedule '%s' has %d epochs of phases but --epochs is %d; "
+				       "give the same or leave --epochs out",
+				       c->schedule_file, sched, c->epochs);
+	ampcl_amp_plan_free(t->amp);
+	t->amp = NULL;
+	if ((st = ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs,
+				       &t->schedule)) ||
+	    (st = load_data(c, &t->train, &t->test)))
+		return st;
+	struct ampcl_loader_config lc = {c->batch, 1, c->augment, 1, c->seed};
+	struct ampcl_loader_config ec = {c->batch, 0, 0, 0, c->seed};
+	if ((st = ampcl_loader_create(t->train, &lc, &t->train_loader)) ||
+	    (st = ampcl_loader_create(t->test, &ec, &t->test_loader)) ||
+	    (st = ampcl_net_create(t->ctx, t->train->channels, t->train->height, t->train->width,
+				   &t->net)) ||
+	    (st = ampcl_model_build(t->net, c->model, c->width, t->train->classes)) ||
+	    (st = ampcl_net_finalize(t->net, c->batch, c->seed)))
+		return st;
+	t->st.in_channels = t->train->channels, t->st.in_height = t->train->height;
+	t->st.in_width = t->train->width, t->st.classes = t->train->classes;
+	struct ampcl_sgd_config sgd = {(float)c->momentum, (float)c->weight_decay, c->nesterov};
+	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
+	    (st = ampcl_amp_plan_create(c, t->net, &t->amp)))
+		return st;
+	if (random_init && c->init[0] && (st = load_init(t->net, c->init)))
+		return st;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const struct ampcl_train_config *cfg,
+				  ampcl_trainer_t **out)
+{
+	*out = NULL;
+	struct ampcl_trainer *t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	t->ctx = ctx;
+	t->st.cfg = *cfg;
+	t->st.best_acc = -1;
+	ampcl_status st = setup(t, 1);
+	if (st) {
+		ampcl_trainer_free(t);
+		return st;
+	}
+	*out = t;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				  const char *out, ampcl_trainer_t **result)
+{
+	*result = NULL;
+	struct ampcl_trainer *t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	t->ctx = ctx;
+	struct ampcl_checkpoint *ck = NULL;
+	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
+	if (!st) {
+		if (epochs > 0)
+			t->st.cfg.epochs = epochs;
+		if (out)
+			snprintf(t->st.cfg.out, sizeof(t->st.cfg.out), "%s", out);
+		st = setup(t, 0);
+	}
+	if (!st)
+		st = ampcl_checkpoint_apply(ck, t->net);
+	ampcl_checkpoint_free(ck);
+	if (st) {
+		ampcl_trainer_free(t);
+		return st;
+	}
+	*result = t;
+	return AMPCL_OK;
+}
+
+void ampcl_trainer_free(ampcl_trainer_t *t)
+{
+	if (!t)
+		return;
+	ampcl_loader_free(t->train_loader);
+	ampcl_loader_free(t->test_loader);
+	ampcl_dataset_free(t->train);
+	ampcl_dataset_free(t->test);
+	ampcl_net_free(t->net);
+	ampcl_amp_plan_free(t->amp);
+	free(t->st.history);
+	free(t);
+}
+
+const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t)
+{
+	return &t->st.cfg;
+}
+
+ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t)
+{
+	return t->net;
+}
+
+int ampcl_trainer_next_epoch(const ampcl_trainer_t *t)
+{
+	return t->st.next_epoch;
+}
+
+const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n)
+{
+	*n = t->st.nhistory;
+	return t->st.history;
+}
+
+static double lr_at(const struct ampcl_trainer *t, int epoch, int iter, int iters)
+{
+	double phase = ampcl_amp_phase_lr(t->amp, epoch);
+	return phase > 0 ? phase : ampcl_schedule_lr(&t->schedule, epoch, iter, iters);
+}
+
+/* Loss and accuracy over the whole test split, in evaluation mode. */
+static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc)
+{
+	ampcl_status st = ampcl_loader_start_epoch(t->test_loader, 0);
+	double sum = 0;
+	long correct = 0, count = 0;
+	const float *x;
+	const int *labels;
+	int n, got;
+	while (!st && (got = ampcl_loader_next(t->test_loader, &x, &labels, &n)) > 0) {
+		struct ampcl_step_result r;
+		st = ampcl_net_eval_step(t->net, x, labels, n, &r);
+		sum += r.loss * n, correct += r.correct, count += n;
+	}
+	if (!st && got < 0)
+		st = got;
+	*loss = count ? sum / (double)count : NAN;
+	*acc = count ? (double)correct / (double)count : NAN;
+	return st;
+}
+
+static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
+				const struct ampcl_train_callbacks *cb,
+				struct ampcl_epoch_record *rec)
+{
+	const struct ampcl_train_config *c = &t->st.cfg;
+	ampcl_status st = ampcl_loader_start_epoch(t->train_loader, epoch);
+	if (st)
+		return st;
+	int steps = ampcl_loader_batches(t->train_loader);
+	if (ampcl_amp_apply(t->amp, t->net, epoch, -1) && cb && cb->message && t->amp->nselected) {
+		char line[8192];
+		int len = snprintf(line, sizeof(line), "epoch %d amplification: ", epoch);
+		ampcl_amp_describe(t->amp, t->net, line + len, sizeof(line) - (size_t)len);
+		cb->message(cb->user, line);
+	}
+	rec->amp_layers = ampcl_amp_active(t->amp, epoch) ? t->amp->nselected : 0;
+	double t0 = now(), sum = 0;
+	long correct = 0, count = 0;
+	const float *x;
+	const int *labels;
+	int n, got, step = 0;
+	while ((got = ampcl_loader_next(t->train_loader, &x, &labels, &n)) > 0) {
+		double lr = lr_at(t, epoch, step, steps);
+		ampcl_amp_apply(t->amp, t->net, epoch, step);
+		struct ampcl_step_result r;
+		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
+			return st;
+		if (!isfinite(r.loss))
+			return ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
+					       "the training loss became %g at epoch %d step %d (lr %g): "
+					       "the run diverged; lower --lr or the amplification factor",
+					       r.loss, epoch, step, lr);
+		sum += r.loss * n, correct += r.correct, count += n;
+		t->st.steps++;
+		step++;
+		rec->lr = lr;
+		if (cb && cb->step) {
+			double el = now() - t0, ips = (double)count / (el > 0 ? el : 1e-9);
+			double left = (double)(steps - step) * c->batch +
+				      (double)(c->epochs - epoch - 1) * steps * c->batch;
+			struct ampcl_progress p = {epoch, c->epochs, step, steps, sum / (double)count,
+						   (double)correct / (double)count, lr, ips, left / ips};
+			cb->step(cb->user, &p);
+		}
+	}
+	if (got < 0)
+		return got;
+	rec->seconds = now() - t0;
+	rec->images_per_s = (double)count / (rec->seconds > 0 ? rec->seconds : 1e-9);
+	rec->train_loss = count ? sum / (double)count : NAN;
+	rec->train_acc = count ? (double)correct / (double)count : NAN;
+	rec->data_wait_s = ampcl_loader_wait_seconds(t->train_loader);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
+{
+	const struct ampcl_train_config *c = &t->st.cfg;
+	if (c->out[0] && mkdir(c->out, 0755) != 0) {
+		struct stat sb;
+		if (stat(c->out, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			return ampcl_error_set(AMPCL_ERR_IO,
+					       "cannot create the output folder '%s': check the path "
+					       "and its permissions", c->out);
+	}
+	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
+		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
+		ampcl_status st = train_epoch(t, epoch, cb, &rec);
+		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs))
+			st = evaluate(t, &rec.test_loss, &rec.test_acc);
+		if (st)
+			return st;
+		int is_best = isfinite(rec.test_acc) && rec.test_acc > t->st.best_acc;
+		if (is_best) {
+			t->st.best_acc = rec.test_acc;
+			t->st.best_epoch = epoch;
+		}
+		t->st.history = realloc(t->st.history, (size_t)(t->st.nhistory + 1) * sizeof(rec));
+		if (!t->st.history)
+			abort();
+		t->st.history[t->st.nhistory++] = rec;
+		t->st.next_epoch = epoch + 1;
+		if (c->out[0] && (st = ampcl_train_output_write(t->ctx, t->net, &t->st, is_best)))
+			return st;
+		if (cb && cb->epoch)
+			cb->epoch(cb->user, &rec, is_best);
+	}
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
+				       const char *data, double *loss, double *accuracy, int *images)
+{
+	struct ampcl_trainer *t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	t->ctx = ctx;
+	struct ampcl_checkpoint *ck = NULL;
+	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
+	if (!st && data && *data) {
+		snprintf(t->st.cfg.data, sizeof(t->st.cfg.data), "%s", data);
+		t->st.cfg.dataset[0] = 0; /* detect the format of the new path */
+	}
+	t->st.cfg.subset = 0;
+	if (!st)
+		st = setup(t, 0);
+	if (!st && (t->st.in_channels != t->train->channels || t->st.classes != t->train->classes))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "checkpoint '%s' was trained on %d-channel images of %d classes; "
+				     "'%s' has %d channels and %d classes", checkpoint,
+				     t->st.in_channels, t->st.classes, t->st.cfg.data,
+				     t->train->channels, t->train->classes);
+	if (!st)
+		st = ampcl_checkpoint_apply(ck, t->net);
+	if (!st)
+		st = evaluate(t, loss, accuracy);
+	if (!st)
+		*images = t->test->count;
+	ampcl_checkpoint_free(ck);
+	ampcl_trainer_free(t);
+	return st;
+}
