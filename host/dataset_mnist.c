@@ -1,0 +1,219 @@
+/* dataset_mnist.c: MNIST and Fashion-MNIST idx files, plain or gzipped (zlib reads both): the
+ * header is checked against the data, and the 28x28 images are zero-padded to 32x32. */
+#include "dataset.h"
+#include "error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define SIDE AMPCL_DATASET_SIDE
+#define MAGIC_LABELS 2049u /* 0x00000801: unsigned bytes, 1 dimension */
+#define MAGIC_IMAGES 2051u /* 0x00000803: unsigned bytes, 3 dimensions */
+
+static unsigned be32(const unsigned char *p)
+{
+	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+/* Reads exactly size bytes; on a short read or a zlib error sets the message and fails. */
+static ampcl_status read_exact(gzFile f, const char *file, void *buf, size_t size, const char *what)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+	while (done < size) {
+		size_t want = size - done < (1u << 30) ? size - done : (1u << 30);
+		int n = gzread(f, p + done, (unsigned)want);
+		if (n < 0) {
+			int err;
+			const char *msg = gzerror(f, &err);
+			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					       "idx file '%s' is corrupt while reading %s: %s; "
+					       "download it again",
+					       file, what, msg);
+		}
+		if (n == 0)
+			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					       "idx file '%s' is truncated: it ends inside %s; "
+					       "download it again",
+					       file, what);
+		done += (size_t)n;
+	}
+	return AMPCL_OK;
+}
+
+/* After the data the header announced, a well-formed file ends. */
+static ampcl_status expect_end(gzFile f, const char *file, const char *what)
+{
+	unsigned char extra[256];
+	int n = gzread(f, extra, sizeof(extra));
+	if (n < 0) {
+		int err;
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "idx file '%s' is corrupt after %s: %s",
+				       file, what, gzerror(f, &err));
+	}
+	if (n > 0)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "idx file '%s' has more bytes than its header announces "
+				       "(%s): it is not a well-formed idx file",
+				       file, what);
+	return AMPCL_OK;
+}
+
+static ampcl_status open_idx(const char *dir, const char *which, char *file, size_t size,
+			     gzFile *out)
+{
+	if (!ampcl_dataset_mnist_file(dir, which, file, size))
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				       "MNIST file '%s' (or '%s.gz') is missing: an idx data set "
+				       "has train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+				       "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, gzipped "
+				       "or not, in one folder",
+				       file, file);
+	*out = gzopen(file, "rb");
+	if (!*out)
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot open MNIST file '%s': %s", file,
+				       errno ? strerror(errno) : "out of memory");
+	gzbuffer(*out, 1u << 17);
+	return AMPCL_OK;
+}
+
+static ampcl_status read_labels(const char *dir, const char *which, unsigned char **labels,
+				unsigned *count, char *file, size_t size)
+{
+	gzFile f;
+	int st = open_idx(dir, which, file, size, &f);
+	if (st)
+		return st;
+	unsigned char hdr[8];
+	unsigned char *buf = NULL;
+	st = read_exact(f, file, hdr, sizeof(hdr), "the 8-byte header");
+	if (st)
+		goto out;
+	if (be32(hdr) != MAGIC_LABELS) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "'%s' is not an idx labels file: magic number %u, expected "
+				     "%u (0x00000801)",
+				     file, be32(hdr), MAGIC_LABELS);
+		goto out;
+	}
+	unsigned n = be32(hdr + 4);
+	if (n == 0 || n > INT_MAX) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "idx labels file '%s' announces %u labels",
+				     file, n);
+		goto out;
+	}
+	/* grow as data arrives: a corrupt count must not allocate gigabytes before failing */
+	size_t cap = 0, done = 0;
+	while (done < n) {
+		size_t chunk = n - done < (1u << 16) ? n - done : (1u << 16);
+		if (done + chunk > cap) {
+			cap = cap ? cap * 2 : (1u << 16);
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		st = read_exact(f, file, buf + done, chunk, "the labels");
+		if (st)
+			goto out;
+		done += chunk;
+	}
+	st = expect_end(f, file, "the labels");
+	if (st)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		if (buf[i] > 9) {
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "idx labels file '%s' is corrupt: label %u is %d, "
+					     "labels are 0..9",
+					     file, i, buf[i]);
+			goto out;
+		}
+	}
+	*labels = buf;
+	*count = n;
+	buf = NULL;
+out:
+	free(buf);
+	gzclose(f);
+	return st;
+}
+
+ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int subset)
+{
+	char lfile[4200], ifile[4200];
+	unsigned char *labels = NULL, *rows = NULL;
+	unsigned nl = 0;
+	gzFile f = NULL;
+	int st = read_labels(ds->path, train ? "train-labels" : "t10k-labels", &labels, &nl, lfile,
+			     sizeof(lfile));
+	if (st)
+		return st;
+	st = open_idx(ds->path, train ? "train-images" : "t10k-images", ifile, sizeof(ifile), &f);
+	if (st)
+		goto out;
+	unsigned char hdr[16];
+	st = read_exact(f, ifile, hdr, sizeof(hdr), "the 16-byte header");
+	if (st)
+		goto out;
+	if (be32(hdr) != MAGIC_IMAGES) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "'%s' is not an idx images file: magic number %u, expected "
+				     "%u (0x00000803)",
+				     ifile, be32(hdr), MAGIC_IMAGES);
+		goto out;
+	}
+	unsigned n = be32(hdr + 4), h = be32(hdr + 8), w = be32(hdr + 12);
+	if (n != nl) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "idx files disagree: '%s' holds %u images but '%s' holds %u "
+				     "labels; they must come from the same download",
+				     ifile, n, lfile, nl);
+		goto out;
+	}
+	if (h == 0 || w == 0 || h > SIDE || w > SIDE) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "idx images file '%s' has %ux%u images; ampcl takes 1x1 up to "
+				     "%dx%d (MNIST's are 28x28)",
+				     ifile, h, w, SIDE, SIDE);
+		goto out;
+	}
+	unsigned keep = subset > 0 && (unsigned)subset < n ? (unsigned)subset : n;
+	size_t image = (size_t)h * w;
+	ds->labels = malloc((size_t)keep * sizeof(int));
+	ds->pixels = malloc((size_t)keep * SIDE * SIDE);
+	/* read a block of images at a time; the ones past a subset are read to check the size */
+	enum { BLOCK = 1024 };
+	rows = malloc(BLOCK * image);
+	if (!ds->labels || !ds->pixels || !rows)
+		abort();
+	for (unsigned i = 0; i < n; i += BLOCK) {
+		unsigned m = n - i < BLOCK ? n - i : BLOCK;
+		char what[96];
+		snprintf(what, sizeof(what), "images %u..%u of the %u the header announces", i,
+			 i + m - 1, n);
+		st = read_exact(f, ifile, rows, m * image, what);
+		if (st)
+			goto out;
+		for (unsigned j = 0; j < m && i + j < keep; j++)
+			ampcl_dataset_place(rows + j * image, (int)w, (int)h, 1,
+					    ds->pixels + (size_t)(i + j) * SIDE * SIDE, 1);
+	}
+	st = expect_end(f, ifile, "the images");
+	if (st)
+		goto out;
+	for (unsigned i = 0; i < keep; i++)
+		ds->labels[i] = labels[i];
+	ds->count = (int)keep;
+	ds->channels = 1;
+	ds->classes = 10;
+out:
+	if (f)
+		gzclose(f);
+	free(rows);
+	free(labels);
+	return st;
+}

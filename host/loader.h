@@ -1,0 +1,59 @@
+/* loader.h: batches of normalised, optionally augmented images from a data set, prepared by one
+ * host thread ahead of the caller; order and augmentation are a function of (seed, epoch). */
+#ifndef AMPCL_LOADER_H
+#define AMPCL_LOADER_H
+
+#include "dataset.h"
+
+#include <stdint.h>
+
+struct ampcl_loader_config {
+	int batch;     /* images per batch, >= 1 */
+	int shuffle;   /* 1: a seeded Fisher-Yates permutation per epoch; 0: data set order */
+	int augment;   /* 1: random crop (pad 4) + horizontal flip; training only */
+	int drop_last; /* 1: skip the last incomplete batch (training); 0: yield it (evaluation) */
+	unsigned long long seed;
+};
+
+struct ampcl_loader;
+
+/* ds is borrowed and must outlive the loader. Starts the worker thread; no work happens until
+ * ampcl_loader_start_epoch. */
+ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
+				 const struct ampcl_loader_config *cfg, struct ampcl_loader **out);
+void ampcl_loader_free(struct ampcl_loader *l); /* stops and joins the thread */
+
+/* Starts epoch `epoch` (>= 0), abandoning what is left of the current one. The order and the
+ * augmentation come from (seed, epoch) alone, so a resumed run that starts at epoch e
+ * reproduces exactly the batches an uninterrupted run saw. */
+ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch);
+
+/* Blocks until the next batch is ready; returns 1 with a batch, 0 at the end of the epoch,
+ * a negative status on error. x: (count, C, 32, 32) floats, normalised; labels: count ints.
+ * Both stay valid until the next call to ampcl_loader_next or ampcl_loader_start_epoch. */
+int ampcl_loader_next(struct ampcl_loader *l, const float **x, const int **labels, int *count);
+
+int ampcl_loader_batches(const struct ampcl_loader *l); /* per epoch */
+
+/* Seconds the caller spent blocked in ampcl_loader_next since the epoch started: near zero
+ * means the data keeps up with the device. */
+double ampcl_loader_wait_seconds(const struct ampcl_loader *l);
+
+/* ---- the per-epoch randomness, exposed so tests can recompute it by hand ---- */
+
+/* The crop offsets (0..8 in the 40x40 zero-padded image) and flip (0/1) the loader draws for
+ * data set image `index` in `epoch`. They depend on (seed, epoch, index) only, not on the
+ * shuffle, the batch size or thread timing. */
+void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int *dx, int *dy,
+			       int *flip);
+
+/* out(c, y, x) = padded(c, y + dy, x' + dx) with x' = flip ? 31 - x : x, where padded is src
+ * with 4 zero pixels on every side: torchvision's RandomCrop(32, padding=4) followed by
+ * RandomHorizontalFlip. src and out: (channels, 32, 32) bytes, distinct. */
+void ampcl_loader_crop_flip(const unsigned char *src, int channels, int dx, int dy, int flip,
+			    unsigned char *out);
+
+/* The epoch's permutation of 0..count-1 into order (count ints), as the loader uses it. */
+void ampcl_loader_permutation(unsigned long long seed, int epoch, int count, int *order);
+
+#endif
