@@ -1,0 +1,221 @@
+/* test_trainer.c: the trainer end to end on a small CIFAR-format data set the test writes: outputs,
+ * checkpoint round trip, resume bit-identity, damaged checkpoints, export/--init, eval, bad input. */
+#include "json.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/ampcl-trainer-XXXXXX";
+
+/* n records of (label, 3x32x32 pixels) with a class-dependent brightness, so it is learnable */
+static void write_batch(const char *name, int n, unsigned long long *seed)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/data/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	for (int i = 0; i < n; i++) {
+		unsigned char rec[3073];
+		float r;
+		rec[0] = (unsigned char)(i % 3);
+		for (int k = 1; k < 3073; k++) {
+			tu_fill_uniform_f(&r, 1, seed, 0, 80);
+			rec[k] = (unsigned char)(rec[0] * 80 + (int)r);
+		}
+		fwrite(rec, 1, sizeof(rec), f);
+	}
+	fclose(f);
+}
+
+static void base_config(struct ampcl_train_config *c, const char *out, int epochs)
+{
+	ampcl_train_config_defaults(c);
+	snprintf(c->model, sizeof(c->model), "resnet18");
+	c->width = 2;
+	snprintf(c->data, sizeof(c->data), "%s/data", dir);
+	c->epochs = epochs;
+	c->batch = 8;
+	c->lr = 0.05;
+	snprintf(c->lr_schedule, sizeof(c->lr_schedule), "multistep:2:0.1");
+	c->seed = 5;
+	snprintf(c->out, sizeof(c->out), "%s/%s", dir, out);
+}
+
+static int run(struct ampcl_context *ctx, const struct ampcl_train_config *c, ampcl_trainer_t **t)
+{
+	int st = ampcl_trainer_create(ctx, c, t);
+	return st ? st : ampcl_trainer_run(*t, NULL);
+}
+
+/* every net tensor of a and b bit for bit */
+static int same_weights(ampcl_trainer_t *a, ampcl_trainer_t *b)
+{
+	ampcl_net_t *na = ampcl_trainer_net(a), *nb = ampcl_trainer_net(b);
+	int same = ampcl_net_tensor_count(na) == ampcl_net_tensor_count(nb);
+	for (int i = 0; same && i < ampcl_net_tensor_count(na); i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(na, i, &info);
+		float *x = tu_malloc(info.count * 4), *y = tu_malloc(info.count * 4);
+		ampcl_net_tensor_read(na, i, x);
+		ampcl_net_tensor_read(nb, i, y);
+		same = !memcmp(x, y, info.count * 4);
+		free(x);
+		free(y);
+	}
+	return same;
+}
+
+static long file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) ? -1 : (long)sb.st_size;
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	char path[512], path2[512];
+	snprintf(path, sizeof(path), "%s/data", dir);
+	mkdir(path, 0755);
+	unsigned long long seed = 3;
+	for (int i = 1; i <= 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "data_batch_%d.bin", i);
+		write_batch(name, 8, &seed);
+	}
+	write_batch("test_batch.bin", 12, &seed);
+	struct ampcl_context *ctx = tu_context();
+
+	/* an uninterrupted run of 3 epochs */
+	struct ampcl_train_config c;
+	base_config(&c, "full", 3);
+	ampcl_trainer_t *full;
+	tu_ok(run(ctx, &c, &full), "3-epoch run");
+	int n;
+	const struct ampcl_epoch_record *h = ampcl_trainer_history(full, &n);
+	tu_check(n == 3 && h[2].train_loss < h[0].train_loss && isfinite(h[2].test_acc),
+		 "the loss falls", "%d epochs, train loss %.4f -> %.4f, test acc %.3f", n,
+		 h[0].train_loss, h[2].train_loss, h[2].test_acc);
+	tu_check(fabs(h[2].lr - 0.005) < 1e-12 && fabs(h[0].lr - 0.05) < 1e-12,
+		 "multistep schedule", "lr %g then %g", h[0].lr, h[2].lr);
+
+	/* outputs */
+	const char *files[] = {"log.csv", "summary.json", "curves.png", "last.ampcl", "best.ampcl"};
+	int present = 0;
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/full/%s", dir, files[i]);
+		present += file_size(path) > 0;
+	}
+	tu_check(present == 5, "outputs written", "%d of 5 files in %s/full", present, dir);
+	snprintf(path, sizeof(path), "%s/full/log.csv", dir);
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int lines = 0, header = 0;
+	while (f && fgets(line, sizeof(line), f))
+		header |= lines++ == 0 && !strncmp(line, "epoch,lr,train_loss,train_acc,test_loss,test_acc", 48);
+	if (f)
+		fclose(f);
+	tu_check(lines == 4 && header, "log.csv", "%d lines, header %s", lines, header ? "ok" : "wrong");
+	snprintf(path, sizeof(path), "%s/full/summary.json", dir);
+	f = fopen(path, "r");
+	char *text = tu_malloc(1 << 16);
+	size_t len = f ? fread(text, 1, (1 << 16) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	struct ampcl_json *json = NULL;
+	int st = ampcl_json_parse(text, len, &json);
+	const struct ampcl_json *acc = st ? NULL : ampcl_json_member(json, "final_test_acc");
+	tu_check(acc && fabs(acc->number - h[2].test_acc) < 1e-5, "summary.json parses",
+		 "final_test_acc %s", acc ? "present" : "missing");
+	ampcl_json_free(json);
+	free(text);
+
+	/* interrupted after 1 epoch, resumed for the remaining 2: the same losses, bit for bit */
+	base_config(&c, "part", 1);
+	ampcl_trainer_t *part, *resumed;
+	tu_ok(run(ctx, &c, &part), "1-epoch run");
+	ampcl_trainer_free(part);
+	snprintf(path, sizeof(path), "%s/part/last.ampcl", dir);
+	tu_ok(ampcl_trainer_resume(ctx, path, 3, NULL, &resumed), "resume");
+	tu_check(ampcl_trainer_next_epoch(resumed) == 1, "resume starts at epoch 1", "%d",
+		 ampcl_trainer_next_epoch(resumed));
+	tu_ok(ampcl_trainer_run(resumed, NULL), "resumed run");
+	int m;
+	const struct ampcl_epoch_record *r = ampcl_trainer_history(resumed, &m);
+	tu_check(m == 3 && r[1].train_loss == h[1].train_loss && r[2].train_loss == h[2].train_loss &&
+			 r[2].test_loss == h[2].test_loss && r[2].test_acc == h[2].test_acc,
+		 "resume is bit-identical", "epoch 2 train loss %.17g vs %.17g, test loss %.17g vs %.17g",
+		 m == 3 ? r[2].train_loss : NAN, h[2].train_loss, m == 3 ? r[2].test_loss : NAN,
+		 h[2].test_loss);
+	tu_check(same_weights(full, resumed), "resumed weights bit-identical", "all tensors");
+	ampcl_trainer_free(resumed);
+
+	/* eval of best.ampcl reproduces the run's best test accuracy */
+	double loss, accuracy;
+	int images;
+	snprintf(path, sizeof(path), "%s/full/best.ampcl", dir);
+	tu_ok(ampcl_checkpoint_evaluate(ctx, path, NULL, &loss, &accuracy, &images), "evaluate");
+	double best = -1;
+	for (int i = 0; i < n; i++)
+		best = h[i].test_acc > best ? h[i].test_acc : best;
+	tu_check(accuracy == best && images == 12, "eval of best.ampcl", "%.4f vs best %.4f, %d images",
+		 accuracy, best, images);
+
+	/* export, then start a run from the file: the same weights */
+	snprintf(path, sizeof(path), "%s/full/last.ampcl", dir);
+	snprintf(path2, sizeof(path2), "%s/w.safetensors", dir);
+	tu_ok(ampcl_checkpoint_export(ctx, path, path2), "export");
+	base_config(&c, "init", 1);
+	snprintf(c.init, sizeof(c.init), "%s", path2);
+	ampcl_trainer_t *init;
+	tu_ok(ampcl_trainer_create(ctx, &c, &init), "create with --init");
+	tu_check(same_weights(full, init), "safetensors round trip", "export -> --init, all tensors");
+	ampcl_trainer_free(init);
+
+	/* damaged checkpoints: a flipped byte, a truncation; nothing is loaded */
+	snprintf(path2, sizeof(path2), "%s/damaged.ampcl", dir);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, path2);
+	tu_check(system(cmd) == 0, "copy checkpoint", "%s", cmd);
+	f = fopen(path2, "r+b");
+	fseek(f, file_size(path2) / 2, SEEK_SET);
+	fputc(0x5a ^ fgetc(f), f);
+	fclose(f);
+	st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
+	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "damaged.ampcl") &&
+			 strstr(ampcl_last_error(), "checksum"),
+		 "a damaged checkpoint is refused", "%s", ampcl_last_error());
+	tu_check(truncate(path, file_size(path) - 100) == 0, "truncate", "%s", path);
+	st = ampcl_trainer_resume(ctx, path, 0, NULL, &resumed);
+	tu_check(st == AMPCL_ERR_BAD_FILE, "a truncated checkpoint is refused", "%s",
+		 ampcl_last_error());
+
+	/* bad settings */
+	base_config(&c, "bad", 1);
+	c.batch = 100;
+	st = ampcl_trainer_create(ctx, &c, &init);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "--batch 100"),
+		 "a batch larger than the data set", "%s", ampcl_last_error());
+	base_config(&c, "bad", 1);
+	snprintf(c.lr_schedule, sizeof(c.lr_schedule), "multistep:5,3:0.1");
+	st = ampcl_trainer_create(ctx, &c, &init);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "--lr-schedule"),
+		 "milestones out of order", "%s", ampcl_last_error());
+	base_config(&c, "bad", 1);
+	snprintf(c.data, sizeof(c.data), "%s/nothing-here", dir);
+	st = ampcl_trainer_create(ctx, &c, &init);
+	tu_check(st != AMPCL_OK && strstr(ampcl_last_error(), "nothing-here"),
+		 "a missing data folder", "%s", ampcl_last_error());
+
+	ampcl_trainer_free(full);
+	ampcl_context_free(ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tu_finish();
+}
