@@ -47,6 +47,11 @@ static ampcl_status check_config(const struct ampcl_train_config *c)
 	if (c->subset < 0)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--subset %d: give 0 (all) or more",
 				       c->subset);
+	if (strcmp(c->model, "resnet18") && strcmp(c->model, "resnet34") && strcmp(c->model, "vgg19"))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--model '%s': choose resnet18, resnet34 or vgg19", c->model);
+	if (c->width < 1 || c->width > 1024)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024", c->width);
 	if (!c->data[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "no data: give --data PATH (a CIFAR-10 binary folder, MNIST "

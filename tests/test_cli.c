@@ -1,0 +1,59 @@
+/* test_cli.c: the train/eval/export verbs' handling of bad usage and bad input: exit status 2
+ * and a message that names the flag, value or file. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static int run_cli(const char *args, char *out, size_t size)
+{
+	const char *bin = getenv("AMPCL_BIN");
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin ? bin : "ampcl", args);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect(const char *args, int code, const char *needle)
+{
+	char out[8192];
+	int rc = run_cli(args, out, sizeof(out));
+	tu_check(rc == code && strstr(out, needle), args, "exit %d (want %d), output: %s", rc, code,
+		 out);
+}
+
+int main(void)
+{
+	expect("train --help", 0, "--amp-epochs");
+	expect("train", 2, "--data");
+	expect("train --data /nonexistent/folder", 2, "/nonexistent/folder");
+	expect("train --data /tmp --epochs 0", 2, "--epochs '0'");
+	expect("train --data /tmp --batch lots", 2, "--batch 'lots'");
+	expect("train --data /tmp --lr-schedule sometimes", 2, "--lr-schedule 'sometimes'");
+	expect("train --data /tmp --amp-ratio 1.5", 2, "--amp-ratio 1.5");
+	expect("train --data /tmp --amp-factor 0", 2, "--amp-factor 0");
+	expect("train --data /tmp --amp-factor -2", 2, "--amp-factor -2");
+	expect("train --data /tmp --amp-types bn,dropout", 2, "'dropout' is not a layer type");
+	expect("train --data /tmp --amp-epochs 5-2", 2, "--amp-epochs '5-2'");
+	expect("train --data /tmp --amp-epochs 1,,3", 2, "--amp-epochs '1,,3'");
+	expect("train --data /tmp --amp-redraw often", 2, "--amp-redraw 'often'");
+	expect("train --data /tmp --amp-target weights", 2, "--amp-target 'weights'");
+	expect("train --data /tmp --model resnet50", 2, "resnet50");
+	expect("train --data /tmp --augment lots", 2, "--augment 'lots'");
+	expect("train --data /tmp --schedule /nonexistent.txt", 2, "/nonexistent.txt");
+	expect("train --resume x.ampcl --lr 0.5", 2, "--resume");
+	expect("train --resume /nonexistent.ampcl", 2, "/nonexistent.ampcl");
+	expect("train --bogus 1", 2, "--bogus");
+	expect("eval", 2, "--checkpoint");
+	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
+	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,
+	       "/nonexistent.ampcl");
+	return tu_finish();
+}
