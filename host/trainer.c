@@ -264,6 +264,25 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc)
 	return st;
 }
 
+/* The epoch's amplified layers, to the caller and to OUT/amp.log ("epoch N: names"). */
+static void log_selection(struct ampcl_trainer *t, int epoch, const struct ampcl_train_callbacks *cb)
+{
+	char line[8192];
+	int len = snprintf(line, sizeof(line), "epoch %d amplification: ", epoch);
+	ampcl_amp_describe(t->amp, t->net, line + len, sizeof(line) - (size_t)len);
+	if (cb && cb->message)
+		cb->message(cb->user, line);
+	if (!t->st.cfg.out[0])
+		return;
+	char path[4200];
+	snprintf(path, sizeof(path), "%.4096s/amp.log", t->st.cfg.out);
+	FILE *f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%s\n", line);
+		fclose(f);
+	}
+}
+
 static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 				const struct ampcl_train_callbacks *cb,
 				struct ampcl_epoch_record *rec)
@@ -273,12 +292,8 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	if (st)
 		return st;
 	int steps = ampcl_loader_batches(t->train_loader);
-	if (ampcl_amp_apply(t->amp, t->net, epoch, -1) && cb && cb->message && t->amp->nselected) {
-		char line[8192];
-		int len = snprintf(line, sizeof(line), "epoch %d amplification: ", epoch);
-		ampcl_amp_describe(t->amp, t->net, line + len, sizeof(line) - (size_t)len);
-		cb->message(cb->user, line);
-	}
+	if (ampcl_amp_apply(t->amp, t->net, epoch, -1) && t->amp->nselected)
+		log_selection(t, epoch, cb);
 	rec->amp_layers = ampcl_amp_active(t->amp, epoch) ? t->amp->nselected : 0;
 	double t0 = now(), sum = 0;
 	long correct = 0, count = 0;

@@ -155,6 +155,33 @@ int main(void)
 	tu_check(same_weights(full, resumed), "resumed weights bit-identical", "all tensors");
 	ampcl_trainer_free(resumed);
 
+	/* amplification on with factor 1, every eligible layer selected (residual joins included):
+	 * the same losses as off, bit for bit; factor 2 changes them */
+	base_config(&c, "amp1", 3);
+	snprintf(c.amp_types, sizeof(c.amp_types), "bn,relu,conv,linear");
+	c.amp_ratio = 1;
+	c.amp_factor = 1;
+	snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0-2");
+	ampcl_trainer_t *amp;
+	tu_ok(run(ctx, &c, &amp), "factor-1 run");
+	r = ampcl_trainer_history(amp, &m);
+	int same = m == 3;
+	for (int i = 0; same && i < 3; i++)
+		same = r[i].train_loss == h[i].train_loss && r[i].test_loss == h[i].test_loss &&
+		       r[i].amp_layers > 0;
+	tu_check(same && same_weights(full, amp), "amplification factor 1 is bit-identical to off",
+		 "3 epochs, %d layers amplified", m ? r[0].amp_layers : 0);
+	ampcl_trainer_free(amp);
+	c.amp_factor = 2;
+	snprintf(c.out, sizeof(c.out), "%s/amp2", dir);
+	tu_ok(run(ctx, &c, &amp), "factor-2 run");
+	r = ampcl_trainer_history(amp, &m);
+	tu_check(m == 3 && r[1].train_loss != h[1].train_loss, "factor 2 changes training",
+		 "epoch 1 train loss %.6f vs %.6f", r[1].train_loss, h[1].train_loss);
+	snprintf(path, sizeof(path), "%s/amp2/amp.log", dir);
+	tu_check(file_size(path) > 0, "the selection is logged", "%s", path);
+	ampcl_trainer_free(amp);
+
 	/* eval of best.ampcl reproduces the run's best test accuracy */
 	double loss, accuracy;
 	int images;
