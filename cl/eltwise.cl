@@ -47,3 +47,26 @@ __kernel void scale_forward(__global float *x, uint x_off, float factor, uint n)
 	if (i < n)
 		elt_store4(x + x_off, i, n, factor * elt_load4(x + x_off, i, n));
 }
+
+/* out[0] = sum of x[i]^2 over n elements, by ONE work-group of a power-of-two size: each item
+ * sums a fixed strided subset in order, then a fixed tree; deterministic, for the per-layer
+ * gradient statistics of --amp-select auto (a few launches an epoch, so one group suffices).
+ * part: local memory of the group's size in floats. */
+__kernel void sumsq_forward(__global float *out, uint out_off, __global const float *x, uint x_off,
+			    uint n, __local float *part)
+{
+	uint lid = get_local_id(0), g = get_local_size(0);
+	float sum = 0.0f;
+	if (get_group_id(0) == 0)
+		for (uint i = lid; i < n; i += g)
+			sum += x[x_off + i] * x[x_off + i];
+	part[lid] = sum;
+	barrier(CLK_LOCAL_MEM_FENCE);
+	for (uint s = g / 2; s > 0; s /= 2) {
+		if (lid < s)
+			part[lid] += part[lid + s];
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	if (lid == 0 && get_group_id(0) == 0)
+		out[out_off] = part[0];
+}

@@ -280,6 +280,48 @@ int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, in
 	return 1;
 }
 
+/* rank by faded gradient; stable, so equal ratios keep network order */
+static const double *rank_key;
+static int cmp_rank(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	if (rank_key[x] != rank_key[y])
+		return rank_key[x] < rank_key[y] ? -1 : 1;
+	return x - y;
+}
+
+void ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net, const double *rms)
+{
+	int layers = ampcl_net_layer_count(net), k = (int)floor(plan->ratio * plan->neligible + 0.5);
+	double *ratio = calloc((size_t)layers, sizeof(double));
+	int *order = malloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
+	if (!ratio || !order)
+		abort();
+	double out = rms[layers - 1] > 0 ? rms[layers - 1] : 1.0;
+	for (int i = 0; i < layers; i++)
+		ratio[i] = rms[i] / out;
+	memcpy(order, plan->eligible, (size_t)plan->neligible * sizeof(int));
+	rank_key = ratio;
+	qsort(order, (size_t)plan->neligible, sizeof(int), cmp_rank);
+	memcpy(plan->selected, order, (size_t)k * sizeof(int));
+	plan->nselected = k;
+	qsort(plan->selected, (size_t)k, sizeof(int), cmp_int);
+	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
+				    plan->target);
+	free(ratio);
+	free(order);
+}
+
+void ampcl_amp_restore(struct ampcl_amp_plan *plan, ampcl_net_t *net, const int *layers, int n)
+{
+	plan->nselected = 0;
+	for (int i = 0; i < n; i++)
+		if (layers[i] > 0 && layers[i] < ampcl_net_layer_count(net))
+			plan->selected[plan->nselected++] = layers[i];
+	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
+				    plan->target);
+}
+
 void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *net, char *buf,
 			size_t size)
 {

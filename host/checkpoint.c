@@ -46,6 +46,8 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 		st->next_epoch, st->steps, st->best_acc, st->best_epoch);
 	fprintf(f, "state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
 		st->in_channels, st->in_height, st->in_width, st->classes);
+	for (int i = 0; i < st->amp_nselected; i++)
+		fprintf(f, "state amp_selected %d\n", st->amp_selected[i]);
 	for (int i = 0; i < st->nhistory; i++) {
 		const struct ampcl_epoch_record *r = &st->history[i];
 		fprintf(f, "history %d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %d\n", r->epoch,
@@ -155,6 +157,8 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->in_width = (int)v;
 			else if (!strcmp(key, "classes"))
 				st->classes = (int)v;
+			else if (!strcmp(key, "amp_selected") && st->amp_nselected < AMPCL_NET_MAX_LAYERS)
+				st->amp_selected[st->amp_nselected++] = (int)v;
 		} else if (!strcmp(line, "history")) {
 			struct ampcl_epoch_record r;
 			if (sscanf(value, "%d %lf %lf %lf %lf %lf %lf %lf %lf %d", &r.epoch, &r.lr,

@@ -13,6 +13,8 @@ struct ampcl_checkpoint_state {
 	double best_acc;     /* best test accuracy so far, -1 before any evaluation */
 	int best_epoch;
 	int in_channels, in_height, in_width, classes; /* the data the net was built for */
+	int amp_selected[AMPCL_NET_MAX_LAYERS];        /* the current amplification selection */
+	int amp_nselected;
 	struct ampcl_epoch_record *history; /* malloc'ed, nhistory records */
 	int nhistory;
 };

@@ -1,6 +1,7 @@
 /* eltwise.c: host side of cl/eltwise.cl: fill, residual add and amplification, each checking
  * its views and launching one work-item per AMPCL_ELTWISE_VEC elements. */
 #include "eltwise.h"
+#include "program.h"
 
 ampcl_status ampcl_add_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 			       const struct ampcl_tensor *a, const struct ampcl_tensor *b)
@@ -53,4 +54,21 @@ ampcl_status ampcl_amplify(struct ampcl_context *ctx, const struct ampcl_tensor 
 ampcl_status ampcl_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value)
 {
 	return eltwise_inplace(ctx, "fill", "t", "fill_forward", t, value);
+}
+
+ampcl_status ampcl_sumsq(struct ampcl_context *ctx, const struct ampcl_tensor *out,
+			 const struct ampcl_tensor *x)
+{
+	ampcl_status st;
+	if ((st = ampcl_tensor_check("sumsq", "out", out, 1, "1")) ||
+	    (st = ampcl_tensor_check("sumsq", "x", x, 0, NULL)))
+		return st;
+	cl_kernel kernel;
+	if ((st = ampcl_kernel_get(ctx, "eltwise", "", "sumsq_forward", &kernel)))
+		return st;
+	size_t group = ampcl_launch_group_size(ctx, kernel, 256);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(out), AMPCL_KARG_VIEW(x),
+				    AMPCL_KARG_UINT(ampcl_tensor_count(x)),
+				    AMPCL_KARG_LOCAL(group * sizeof(float))};
+	return ampcl_launch(ctx, kernel, 1, &group, &group, AMPCL_NARGS(args), args, NULL);
 }

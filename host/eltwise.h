@@ -21,6 +21,9 @@ ampcl_status ampcl_add_backward(struct ampcl_context *ctx, const struct ampcl_te
 /* g *= factor in place: what gradient amplification enqueues after a selected layer's
  * backward. factor 1 leaves every bit as it was. */
 ampcl_status ampcl_amplify(struct ampcl_context *ctx, const struct ampcl_tensor *g, float factor);
+/* out[0] = sum of x's squares, deterministic (one work-group, fixed order). out: (1) */
+ampcl_status ampcl_sumsq(struct ampcl_context *ctx, const struct ampcl_tensor *out,
+			 const struct ampcl_tensor *x);
 /* Every element of t = value. */
 ampcl_status ampcl_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value);
 

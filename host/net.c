@@ -348,10 +348,12 @@ static ampcl_status plan(struct ampcl_net *net)
 		}
 	}
 	int s1[1] = {(int)(scratch ? scratch : 1)}, s2[1] = {(int)largest}, s3[1] = {2};
+	int s4[1] = {net->nlayers};
 	if ((st = ampcl_arena_reserve(net->scratch, "convolution scratch", 1, s1,
 				      &net->conv_scratch)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "amplified gradient", 1, s2, &net->amp_tmp)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)))
+	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)) ||
+	    (st = ampcl_arena_reserve(net->scratch, "gradient norms", 1, s4, &net->norms)))
 		return st;
 	return AMPCL_OK;
 }

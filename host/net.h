@@ -47,6 +47,8 @@ struct ampcl_net {
 	struct ampcl_tensor conv_scratch; /* bounded im2col space shared by every convolution */
 	struct ampcl_tensor amp_tmp;      /* an amplified input gradient that must be added */
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
+	struct ampcl_tensor norms;        /* one float per layer: gradient statistics */
+	int last_batch;                   /* images in the last training step */
 	cl_mem labels;                    /* max_batch ints */
 	struct ampcl_sgd_config sgd;
 	float amp_factor;
@@ -61,5 +63,8 @@ struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 /* net_step.c */
 ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train);
 ampcl_status ampcl_net_backward(struct ampcl_net *net, int n);
+/* Root-mean-square of the gradient w.r.t. each layer's output in the last training step
+ * (rms[0], the input's, is 0): the statistics --amp-select auto ranks layers by. */
+ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms);
 
 #endif

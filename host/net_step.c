@@ -12,6 +12,7 @@
 #include "sgd.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct ampcl_conv2d_shape conv_shape(const struct ampcl_net *net,
@@ -278,7 +279,36 @@ ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *l
 	    (st = ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
 				 net->sgd.momentum, net->sgd.weight_decay, net->sgd.nesterov)))
 		return st;
+	net->last_batch = n;
 	return read_stats(net, n, res);
+}
+
+ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
+{
+	if (net->last_batch < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "gradient statistics need a training step first");
+	ampcl_status st = AMPCL_OK;
+	for (int i = 1; i < net->nlayers && !st; i++) {
+		struct ampcl_tensor dy = ampcl_net_batch_view(&net->layers[i].dy, net->last_batch);
+		struct ampcl_tensor out = net->norms;
+		out.shape[0] = 1;
+		out.offset += (size_t)i * sizeof(float);
+		st = ampcl_sumsq(net->ctx, &out, &dy);
+	}
+	float *sums = malloc((size_t)net->nlayers * sizeof(float));
+	if (!sums)
+		abort();
+	if (!st)
+		st = ampcl_tensor_read(net->ctx, &net->norms, sums);
+	for (int i = 0; i < net->nlayers && !st; i++) {
+		size_t count = i ? ampcl_tensor_count(&net->layers[i].dy) / (size_t)net->max_batch *
+					   (size_t)net->last_batch
+				 : 1;
+		rms[i] = i ? sqrt((double)sums[i] / (double)count) : 0.0;
+	}
+	free(sums);
+	return st;
 }
 
 ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *labels, int n,

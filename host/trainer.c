@@ -198,6 +198,7 @@ ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, 
 		ampcl_trainer_free(t);
 		return st;
 	}
+	ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected);
 	*result = t;
 	return AMPCL_OK;
 }
@@ -292,9 +293,21 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	if (st)
 		return st;
 	int steps = ampcl_loader_batches(t->train_loader);
-	if (ampcl_amp_apply(t->amp, t->net, epoch, -1) && t->amp->nselected)
+	struct ampcl_amp_plan *amp = t->amp;
+	int active = ampcl_amp_active(amp, epoch);
+	/* auto: the epoch's first step runs unamplified and its gradients choose the layers
+	 * ("once": only the first amplified epoch chooses) */
+	int auto_pending = amp->select_auto && active &&
+			   (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
+	if (auto_pending)
+		ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+	else if (amp->select_auto && active)
+		ampcl_amp_restore(amp, t->net, amp->selected, amp->nselected);
+	else if (amp->select_auto)
+		ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+	else if (ampcl_amp_apply(amp, t->net, epoch, -1) && amp->nselected)
 		log_selection(t, epoch, cb);
-	rec->amp_layers = ampcl_amp_active(t->amp, epoch) ? t->amp->nselected : 0;
+	rec->amp_layers = active ? amp->nselected : 0;
 	double t0 = now(), sum = 0;
 	long correct = 0, count = 0;
 	const float *x;
@@ -302,7 +315,8 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	int n, got, step = 0;
 	while ((got = ampcl_loader_next(t->train_loader, &x, &labels, &n)) > 0) {
 		double lr = lr_at(t, epoch, step, steps);
-		ampcl_amp_apply(t->amp, t->net, epoch, step);
+		if (!amp->select_auto)
+			ampcl_amp_apply(amp, t->net, epoch, step);
 		struct ampcl_step_result r;
 		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
 			return st;
@@ -313,6 +327,19 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 					       r.loss, epoch, step, lr);
 		sum += r.loss * n, correct += r.correct, count += n;
 		t->st.steps++;
+		if (auto_pending) {
+			double *rms = malloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
+			if (!rms)
+				abort();
+			st = ampcl_net_grad_rms(t->net, rms);
+			if (!st)
+				ampcl_amp_select_auto(amp, t->net, rms);
+			free(rms);
+			if (st)
+				return st;
+			auto_pending = 0;
+			log_selection(t, epoch, cb);
+		}
 		step++;
 		rec->lr = lr;
 		if (cb && cb->step) {
@@ -361,6 +388,8 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 			abort();
 		t->st.history[t->st.nhistory++] = rec;
 		t->st.next_epoch = epoch + 1;
+		t->st.amp_nselected = t->amp->nselected;
+		memcpy(t->st.amp_selected, t->amp->selected, (size_t)t->amp->nselected * sizeof(int));
 		if (c->out[0] && (st = ampcl_train_output_write(t->ctx, t->net, &t->st, is_best)))
 			return st;
 		if (cb && cb->epoch)

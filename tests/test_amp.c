@@ -184,6 +184,37 @@ int main(void)
 		 "--amp-redraw once keeps the selection", "%d layers", p->nselected);
 	ampcl_amp_plan_free(p);
 
+	/* auto: the k eligible layers whose gradient faded most relative to the logits' */
+	snprintf(c.amp_select, sizeof(c.amp_select), "auto");
+	snprintf(c.amp_redraw, sizeof(c.amp_redraw), "epoch");
+	c.amp_ratio = 0.5;
+	tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
+	tu_ok(ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT), "off");
+	size_t cnt;
+	free(gradients(net, x, labels, &cnt));
+	double rms[16];
+	tu_ok(ampcl_net_grad_rms(net, rms), "gradient statistics");
+	ampcl_amp_select_auto(p, net, rms);
+	int k = p->nselected, ok = k == 3;
+	double worst_in = 0, best_out = INFINITY;
+	for (int i = 0; i < p->neligible; i++) {
+		int l = p->eligible[i], in = 0;
+		for (int j = 0; j < k; j++)
+			in |= p->selected[j] == l;
+		double ratio = rms[l] / rms[ampcl_net_layer_count(net) - 1];
+		if (in)
+			worst_in = ratio > worst_in ? ratio : worst_in;
+		else
+			best_out = ratio < best_out ? ratio : best_out;
+		ok &= rms[l] > 0 && isfinite(rms[l]);
+	}
+	char names[256];
+	ampcl_amp_describe(p, net, names, sizeof(names));
+	tu_check(ok && worst_in <= best_out && net->layers[p->selected[0]].amp_selected,
+		 "auto selects the most faded gradients", "%s (largest chosen ratio %.3g <= smallest "
+		 "unchosen %.3g)", names, worst_in, best_out);
+	ampcl_amp_plan_free(p);
+
 	int ranges[8][2], nr;
 	tu_ok(ampcl_amp_parse_ranges("0-49,60-69,75", ranges, 8, &nr), "ranges");
 	tu_check(nr == 3 && ranges[1][0] == 60 && ranges[1][1] == 69 && ranges[2][0] == 75 &&
