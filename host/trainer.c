@@ -9,6 +9,7 @@
 #include "net.h"
 #include "safetensors.h"
 #include "schedule.h"
+#include "train_config.h"
 #include "train_output.h"
 
 #include <math.h>
@@ -111,15 +112,15 @@ static ampcl_status load_init(struct ampcl_net *net, const char *path)
 	return st;
 }
 
-/* Data, net, optimizer, schedule and amplification plan from t->st.cfg. */
-static ampcl_status setup(struct ampcl_trainer *t, int random_init)
+ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 {
-	struct ampcl_train_config *c = &t->st.cfg;
-	ampcl_status st = ampcl_amp_plan_create(c, NULL, &t->amp);
+	struct ampcl_amp_plan *amp;
+	ampcl_status st = ampcl_amp_plan_create(c, NULL, &amp);
 	if (st)
 		return st;
 	/* epochs 0 means "not given": the --schedule phases' total, else 1 */
-	int sched = ampcl_amp_schedule_epochs(t->amp);
+	int sched = ampcl_amp_schedule_epochs(amp);
+	ampcl_amp_plan_free(amp);
 	if (c->epochs == 0)
 		c->epochs = sched ? sched : 1;
 	if ((st = check_config(c)))
@@ -129,8 +130,17 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 				       "--schedule '%s' has %d epochs of phases but --epochs is %d; "
 				       "give the same or leave --epochs out",
 				       c->schedule_file, sched, c->epochs);
-	ampcl_amp_plan_free(t->amp);
-	t->amp = NULL;
+	struct ampcl_lr_schedule schedule;
+	return ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs, &schedule);
+}
+
+/* Data, net, optimizer, schedule and amplification plan from t->st.cfg. */
+static ampcl_status setup(struct ampcl_trainer *t, int random_init)
+{
+	struct ampcl_train_config *c = &t->st.cfg;
+	ampcl_status st = ampcl_train_config_check(c);
+	if (st)
+		return st;
 	if ((st = ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs,
 				       &t->schedule)) ||
 	    (st = load_data(c, &t->train, &t->test)))

@@ -255,6 +255,39 @@ AMPCL_API ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const cha
 AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint,
 					       const char *path);
 
+/* ---- parameter studies (the engine of `ampcl study`) ----
+ * The cartesian product of the value lists, each combination trained once per seed on the base
+ * configuration, one run after another, each in OUT/runs/NAME. A run whose last.ampcl shows all
+ * epochs done is not trained again; a run cut short resumes from its last.ampcl. */
+#define AMPCL_STUDY_MAX_VALUES 16
+struct ampcl_study_config {
+	struct ampcl_train_config base; /* out = the study folder */
+	double factors[AMPCL_STUDY_MAX_VALUES];
+	int nfactors;
+	double ratios[AMPCL_STUDY_MAX_VALUES];
+	int nratios;
+	char types[AMPCL_STUDY_MAX_VALUES][64];
+	int ntypes;
+	char amp_epochs[AMPCL_STUDY_MAX_VALUES][256]; /* "" or "none": amplification off */
+	int namp_epochs;
+	double lrs[AMPCL_STUDY_MAX_VALUES];
+	int nlrs;
+	unsigned long long seeds[AMPCL_STUDY_MAX_VALUES];
+	int nseeds;
+	double target_acc; /* for "epochs to reach" (e.g. 0.8); 0: not reported */
+};
+struct ampcl_study_callbacks {
+	void *user;
+	/* before each run: its index, the total, its folder name, whether it is skipped as done */
+	void (*run)(void *user, int index, int total, const char *name, int done);
+	const struct ampcl_train_callbacks *train; /* passed to each run's trainer */
+};
+/* Runs the study and writes OUT/results.csv, OUT/results.md, OUT/accuracy.png (test accuracy
+ * against epoch, every run) and OUT/final.png (final accuracy per configuration, mean and
+ * spread over seeds). */
+AMPCL_API ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+				       const struct ampcl_study_callbacks *cb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,25 +12,6 @@
 
 static char dir[] = "/tmp/ampcl-trainer-XXXXXX";
 
-/* n records of (label, 3x32x32 pixels) with a class-dependent brightness, so it is learnable */
-static void write_batch(const char *name, int n, unsigned long long *seed)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/data/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	for (int i = 0; i < n; i++) {
-		unsigned char rec[3073];
-		float r;
-		rec[0] = (unsigned char)(i % 3);
-		for (int k = 1; k < 3073; k++) {
-			tu_fill_uniform_f(&r, 1, seed, 0, 80);
-			rec[k] = (unsigned char)(rec[0] * 80 + (int)r);
-		}
-		fwrite(rec, 1, sizeof(rec), f);
-	}
-	fclose(f);
-}
-
 static void base_config(struct ampcl_train_config *c, const char *out, int epochs)
 {
 	ampcl_train_config_defaults(c);
@@ -81,14 +62,7 @@ int main(void)
 		return 1;
 	char path[512], path2[512];
 	snprintf(path, sizeof(path), "%s/data", dir);
-	mkdir(path, 0755);
-	unsigned long long seed = 3;
-	for (int i = 1; i <= 5; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "data_batch_%d.bin", i);
-		write_batch(name, 8, &seed);
-	}
-	write_batch("test_batch.bin", 12, &seed);
+	tu_write_tiny_cifar(path, 8, 12);
 	struct ampcl_context *ctx = tu_context();
 
 	/* an uninterrupted run of 3 epochs */

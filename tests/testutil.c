@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int passed, failed;
 
@@ -140,4 +141,37 @@ void tu_arena_free(struct tu_arena *a)
 void tu_poison(struct ampcl_context *ctx, const struct ampcl_tensor *t)
 {
 	tu_ok(ampcl_tensor_fill(ctx, t, NAN), "poison");
+}
+
+static void write_cifar_file(const char *dir, const char *name, int n, unsigned long long *seed)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned char rec[3073];
+		float r[3072];
+		rec[0] = (unsigned char)(i % 3);
+		tu_fill_uniform_f(r, 3072, seed, 0, 80);
+		for (int k = 1; k < 3073; k++)
+			rec[k] = (unsigned char)(rec[0] * 80 + (int)r[k - 1]);
+		fwrite(rec, 1, sizeof(rec), f);
+	}
+	fclose(f);
+}
+
+void tu_write_tiny_cifar(const char *dir, int per_batch, int test)
+{
+	unsigned long long seed = 3;
+	mkdir(dir, 0755);
+	for (int i = 1; i <= 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "data_batch_%d.bin", i);
+		write_cifar_file(dir, name, per_batch, &seed);
+	}
+	write_cifar_file(dir, "test_batch.bin", test, &seed);
 }

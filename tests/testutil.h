@@ -33,6 +33,10 @@ void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, 
 void tu_float_to_double(double *dst, const float *src, size_t n);
 void *tu_malloc(size_t bytes); /* aborts on failure */
 
+/* A CIFAR-10 binary folder at dir (created) with per_batch images in each of the five training
+ * files and test images in test_batch.bin, 3 classes whose brightness differs, so a net learns. */
+void tu_write_tiny_cifar(const char *dir, int per_batch, int test);
+
 /* A fresh arena holding one tensor per call, each after a small pad so offsets are non-zero. */
 struct tu_arena {
 	struct ampcl_arena *arena;

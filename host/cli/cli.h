@@ -13,11 +13,20 @@ int cli_fail(const char *verb, int status);
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_is_help(const char *arg);
 
+/* train_flags.c: one option of the training configuration; returns 1 if it was one (with *rc
+ * an exit code if its value was bad), 0 if the flag is not a training option. */
+int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *flag,
+		   const char *value, int *rc);
+int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, long hi, int *out);
+int cli_parse_double(const char *verb, const char *flag, const char *s, double *out);
+int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size);
+
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 #endif

@@ -98,36 +98,6 @@ static void on_message(void *user, const char *line)
 	fflush(stdout);
 }
 
-static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || v < lo || v > hi)
-		return cli_usage_error("train", "%s '%s': give a whole number from %ld to %ld", flag,
-				       s, lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_double(const char *flag, const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !isfinite(v))
-		return cli_usage_error("train", "%s '%s': give a number", flag, s);
-	*out = v;
-	return 0;
-}
-
-static int copy(const char *flag, const char *s, char *dst, size_t size)
-{
-	if (strlen(s) >= size)
-		return cli_usage_error("train", "%s: the value is longer than %zu characters", flag,
-				       size - 1);
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
-}
-
 int cmd_train(int argc, char **argv)
 {
 	struct ampcl_train_config c;
@@ -152,65 +122,13 @@ int cmd_train(int argc, char **argv)
 		else if (!strcmp(a, "--resume"))
 			resume = v;
 		else if (!strcmp(a, "--epochs"))
-			rc = parse_int(a, v, 1, 100000, &c.epochs), explicit_epochs = 1;
+			rc = cli_parse_int("train", a, v, 1, 100000, &c.epochs), explicit_epochs = 1;
 		else if (!strcmp(a, "--out"))
-			rc = copy(a, v, c.out, sizeof(c.out)), explicit_out = 1;
-		else {
+			rc = cli_copy("train", a, v, c.out, sizeof(c.out)), explicit_out = 1;
+		else if (cli_train_flag("train", &c, a, v, &rc))
 			others++;
-			if (!strcmp(a, "--model"))
-				rc = copy(a, v, c.model, sizeof(c.model));
-			else if (!strcmp(a, "--width"))
-				rc = parse_int(a, v, 1, 1024, &c.width);
-			else if (!strcmp(a, "--data"))
-				rc = copy(a, v, c.data, sizeof(c.data));
-			else if (!strcmp(a, "--dataset"))
-				rc = copy(a, v, c.dataset, sizeof(c.dataset));
-			else if (!strcmp(a, "--batch"))
-				rc = parse_int(a, v, 1, 65536, &c.batch);
-			else if (!strcmp(a, "--lr"))
-				rc = parse_double(a, v, &c.lr);
-			else if (!strcmp(a, "--momentum"))
-				rc = parse_double(a, v, &c.momentum);
-			else if (!strcmp(a, "--weight-decay"))
-				rc = parse_double(a, v, &c.weight_decay);
-			else if (!strcmp(a, "--lr-schedule"))
-				rc = copy(a, v, c.lr_schedule, sizeof(c.lr_schedule));
-			else if (!strcmp(a, "--warmup-epochs"))
-				rc = parse_int(a, v, 0, 100000, &c.warmup_epochs);
-			else if (!strcmp(a, "--seed")) {
-				char *end;
-				c.seed = strtoull(v, &end, 10);
-				if (end == v || *end)
-					rc = cli_usage_error("train", "--seed '%s': give a whole number", v);
-			} else if (!strcmp(a, "--eval-every"))
-				rc = parse_int(a, v, 1, 100000, &c.eval_every);
-			else if (!strcmp(a, "--subset"))
-				rc = parse_int(a, v, 1, 1000000000, &c.subset);
-			else if (!strcmp(a, "--augment")) {
-				if (strcmp(v, "standard") && strcmp(v, "none"))
-					rc = cli_usage_error("train", "--augment '%s': standard or none", v);
-				c.augment = !strcmp(v, "standard");
-			} else if (!strcmp(a, "--init"))
-				rc = copy(a, v, c.init, sizeof(c.init));
-			else if (!strcmp(a, "--amp-types"))
-				rc = copy(a, v, c.amp_types, sizeof(c.amp_types));
-			else if (!strcmp(a, "--amp-ratio"))
-				rc = parse_double(a, v, &c.amp_ratio);
-			else if (!strcmp(a, "--amp-factor"))
-				rc = parse_double(a, v, &c.amp_factor);
-			else if (!strcmp(a, "--amp-epochs"))
-				rc = copy(a, v, c.amp_epochs, sizeof(c.amp_epochs));
-			else if (!strcmp(a, "--amp-redraw"))
-				rc = copy(a, v, c.amp_redraw, sizeof(c.amp_redraw));
-			else if (!strcmp(a, "--amp-target"))
-				rc = copy(a, v, c.amp_target, sizeof(c.amp_target));
-			else if (!strcmp(a, "--amp-select"))
-				rc = copy(a, v, c.amp_select, sizeof(c.amp_select));
-			else if (!strcmp(a, "--schedule"))
-				rc = copy(a, v, c.schedule_file, sizeof(c.schedule_file));
-			else
-				return cli_usage_error("train", "unknown option '%s'", a);
-		}
+		else
+			return cli_usage_error("train", "unknown option '%s'", a);
 	}
 	if (rc)
 		return rc;

@@ -1,0 +1,98 @@
+/* train_flags.c: the options `ampcl train` and `ampcl study` share, parsed into a training
+ * configuration with a usage error (exit 2) that names the flag and value. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < lo || v > hi)
+		return cli_usage_error(verb, "%s '%s': give a whole number from %ld to %ld", flag,
+				       s, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+int cli_parse_double(const char *verb, const char *flag, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v))
+		return cli_usage_error(verb, "%s '%s': give a number", flag, s);
+	*out = v;
+	return 0;
+}
+
+int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size)
+{
+	if (strlen(s) >= size)
+		return cli_usage_error(verb, "%s: the value is longer than %zu characters", flag,
+				       size - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a, const char *v,
+		   int *rc)
+{
+	*rc = 0;
+	if (!strcmp(a, "--model"))
+		*rc = cli_copy(verb, a, v, c->model, sizeof(c->model));
+	else if (!strcmp(a, "--width"))
+		*rc = cli_parse_int(verb, a, v, 1, 1024, &c->width);
+	else if (!strcmp(a, "--data"))
+		*rc = cli_copy(verb, a, v, c->data, sizeof(c->data));
+	else if (!strcmp(a, "--dataset"))
+		*rc = cli_copy(verb, a, v, c->dataset, sizeof(c->dataset));
+	else if (!strcmp(a, "--batch"))
+		*rc = cli_parse_int(verb, a, v, 1, 65536, &c->batch);
+	else if (!strcmp(a, "--lr"))
+		*rc = cli_parse_double(verb, a, v, &c->lr);
+	else if (!strcmp(a, "--momentum"))
+		*rc = cli_parse_double(verb, a, v, &c->momentum);
+	else if (!strcmp(a, "--weight-decay"))
+		*rc = cli_parse_double(verb, a, v, &c->weight_decay);
+	else if (!strcmp(a, "--lr-schedule"))
+		*rc = cli_copy(verb, a, v, c->lr_schedule, sizeof(c->lr_schedule));
+	else if (!strcmp(a, "--warmup-epochs"))
+		*rc = cli_parse_int(verb, a, v, 0, 100000, &c->warmup_epochs);
+	else if (!strcmp(a, "--seed")) {
+		char *end;
+		c->seed = strtoull(v, &end, 10);
+		if (end == v || *end)
+			*rc = cli_usage_error(verb, "--seed '%s': give a whole number", v);
+	} else if (!strcmp(a, "--eval-every"))
+		*rc = cli_parse_int(verb, a, v, 1, 100000, &c->eval_every);
+	else if (!strcmp(a, "--subset"))
+		*rc = cli_parse_int(verb, a, v, 1, 1000000000, &c->subset);
+	else if (!strcmp(a, "--augment")) {
+		if (strcmp(v, "standard") && strcmp(v, "none"))
+			*rc = cli_usage_error(verb, "--augment '%s': standard or none", v);
+		c->augment = !strcmp(v, "standard");
+	} else if (!strcmp(a, "--init"))
+		*rc = cli_copy(verb, a, v, c->init, sizeof(c->init));
+	else if (!strcmp(a, "--amp-types"))
+		*rc = cli_copy(verb, a, v, c->amp_types, sizeof(c->amp_types));
+	else if (!strcmp(a, "--amp-ratio"))
+		*rc = cli_parse_double(verb, a, v, &c->amp_ratio);
+	else if (!strcmp(a, "--amp-factor"))
+		*rc = cli_parse_double(verb, a, v, &c->amp_factor);
+	else if (!strcmp(a, "--amp-epochs"))
+		*rc = cli_copy(verb, a, v, c->amp_epochs, sizeof(c->amp_epochs));
+	else if (!strcmp(a, "--amp-redraw"))
+		*rc = cli_copy(verb, a, v, c->amp_redraw, sizeof(c->amp_redraw));
+	else if (!strcmp(a, "--amp-target"))
+		*rc = cli_copy(verb, a, v, c->amp_target, sizeof(c->amp_target));
+	else if (!strcmp(a, "--amp-select"))
+		*rc = cli_copy(verb, a, v, c->amp_select, sizeof(c->amp_select));
+	else if (!strcmp(a, "--schedule"))
+		*rc = cli_copy(verb, a, v, c->schedule_file, sizeof(c->schedule_file));
+	else
+	return 0;
+	return 1;
+}

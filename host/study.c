@@ -1,0 +1,328 @@
+/* study.c: `ampcl study`: runs the product of amplification factors, ratios, layer types,
+ * amplified epochs, learning rates and seeds one after another, skipping finished runs, and
+ * writes results.csv, results.md and two plots. */
+#include "checkpoint.h"
+#include "error.h"
+#include "plot.h"
+#include "train_config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct study_run {
+	struct ampcl_train_config cfg;
+	char name[200];  /* folder under runs/ */
+	char label[200]; /* the configuration without its seed */
+	int config;      /* index of that configuration */
+	struct ampcl_epoch_record *history;
+	int n;
+	double best, final, seconds;
+	int reach; /* first epoch at or above the target accuracy, -1 if never */
+};
+
+static int amp_off(const char *epochs)
+{
+	return !epochs[0] || !strcmp(epochs, "none");
+}
+
+/* "bn,relu" -> "bn+relu" for folder names */
+static void plus_list(const char *in, char *out, size_t size)
+{
+	snprintf(out, size, "%s", in);
+	for (char *p = out; *p; p++)
+		if (*p == ',')
+			*p = '+';
+}
+
+static int expand(const struct ampcl_study_config *sc, struct study_run **out)
+{
+	int cap = 16, n = 0, configs = 0;
+	struct study_run *runs = malloc((size_t)cap * sizeof(*runs));
+	if (!runs)
+		abort();
+	for (int l = 0; l < sc->nlrs; l++)
+		for (int e = 0; e < sc->namp_epochs; e++)
+			for (int t = 0; t < sc->ntypes; t++)
+				for (int f = 0; f < sc->nfactors; f++)
+					for (int r = 0; r < sc->nratios; r++) {
+						/* without amplification the other settings do not matter */
+						if (amp_off(sc->amp_epochs[e]) && (t || f || r))
+							continue;
+						for (int s = 0; s < sc->nseeds; s++) {
+							if (n == cap) {
+								cap *= 2;
+								runs = realloc(runs, (size_t)cap * sizeof(*runs));
+								if (!runs)
+									abort();
+							}
+							struct study_run *x = &runs[n++];
+							memset(x, 0, sizeof(*x));
+							x->cfg = sc->base;
+							x->cfg.lr = sc->lrs[l];
+							x->cfg.seed = sc->seeds[s];
+							x->config = configs;
+							char types[64];
+							plus_list(sc->types[t], types, sizeof(types));
+							if (amp_off(sc->amp_epochs[e])) {
+								x->cfg.amp_epochs[0] = 0;
+								snprintf(x->label, sizeof(x->label), "lr %g, no amplification", sc->lrs[l]);
+								snprintf(x->name, sizeof(x->name), "lr%g_off_s%llu", sc->lrs[l], sc->seeds[s]);
+							} else {
+								snprintf(x->cfg.amp_epochs, sizeof(x->cfg.amp_epochs), "%s", sc->amp_epochs[e]);
+								snprintf(x->cfg.amp_types, sizeof(x->cfg.amp_types), "%s", sc->types[t]);
+								x->cfg.amp_factor = sc->factors[f];
+								x->cfg.amp_ratio = sc->ratios[r];
+								snprintf(x->label, sizeof(x->label), "lr %g, %s x%g ratio %g, epochs %s",
+									 sc->lrs[l], types, sc->factors[f], sc->ratios[r], sc->amp_epochs[e]);
+								snprintf(x->name, sizeof(x->name), "lr%g_%s_f%g_r%g_e%s_s%llu", sc->lrs[l],
+									 types, sc->factors[f], sc->ratios[r], sc->amp_epochs[e], sc->seeds[s]);
+							}
+						}
+						configs++;
+					}
+	*out = runs;
+	return n;
+}
+
+static ampcl_status make_dir(const char *path)
+{
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return AMPCL_OK;
+	return ampcl_error_set(AMPCL_ERR_IO, "cannot create folder '%s': %s", path, strerror(errno));
+}
+
+/* Trains (or resumes, or just reads) one run and fills its history. */
+static ampcl_status do_run(ampcl_context_t *ctx, struct study_run *x, const char *dir,
+			   const struct ampcl_study_callbacks *cb, int index, int total)
+{
+	char ckpt[4400];
+	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3900s/runs/%s", dir, x->name);
+	snprintf(ckpt, sizeof(ckpt), "%s/last.ampcl", x->cfg.out);
+	struct ampcl_checkpoint_state st = {0};
+	struct ampcl_checkpoint *ck = NULL;
+	int have = access(ckpt, R_OK) == 0 && ampcl_checkpoint_open(ckpt, &ck, &st) == AMPCL_OK;
+	ampcl_checkpoint_free(ck);
+	int done = have && st.next_epoch >= x->cfg.epochs;
+	if (cb && cb->run)
+		cb->run(cb->user, index, total, x->name, done);
+	ampcl_status s = AMPCL_OK;
+	if (done) {
+		x->history = st.history, x->n = st.nhistory;
+		return AMPCL_OK;
+	}
+	free(st.history);
+	ampcl_trainer_t *t = NULL;
+	s = have ? ampcl_trainer_resume(ctx, ckpt, x->cfg.epochs, NULL, &t)
+		 : ampcl_trainer_create(ctx, &x->cfg, &t);
+	if (!s)
+		s = ampcl_trainer_run(t, cb ? cb->train : NULL);
+	if (!s) {
+		int n;
+		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
+		x->history = malloc((size_t)(n ? n : 1) * sizeof(*h));
+		if (!x->history)
+			abort();
+		memcpy(x->history, h, (size_t)n * sizeof(*h));
+		x->n = n;
+	}
+	ampcl_trainer_free(t);
+	return s ? ampcl_error_wrap(s, "study run '%s': ", x->name) : AMPCL_OK;
+}
+
+static void summarise(struct study_run *x, double target)
+{
+	x->best = -1, x->final = NAN, x->seconds = 0, x->reach = -1;
+	for (int i = 0; i < x->n; i++) {
+		const struct ampcl_epoch_record *r = &x->history[i];
+		x->seconds += r->seconds;
+		if (isfinite(r->test_acc)) {
+			x->final = r->test_acc;
+			if (r->test_acc > x->best)
+				x->best = r->test_acc;
+			if (target > 0 && x->reach < 0 && r->test_acc >= target)
+				x->reach = r->epoch;
+		}
+	}
+}
+
+static FILE *open_tmp(const char *dir, const char *name, char *path, char *tmp, size_t size)
+{
+	snprintf(path, size, "%.3900s/%s", dir, name);
+	snprintf(tmp, size, "%.3900s/%s.tmp.%ld", dir, name, (long)getpid());
+	return fopen(tmp, "w");
+}
+
+static ampcl_status close_tmp(FILE *f, const char *path, const char *tmp)
+{
+	int bad = !f || ferror(f);
+	if (f && fclose(f))
+		bad = 1;
+	if (bad || rename(tmp, path)) {
+		unlink(tmp);
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
+	}
+	return AMPCL_OK;
+}
+
+static void mean_std(const struct study_run *runs, int n, int config, double *mean, double *sd,
+		     double *best, double *reach, int *count)
+{
+	double s = 0, s2 = 0, b = 0, r = 0;
+	int k = 0, kr = 0;
+	for (int i = 0; i < n; i++)
+		if (runs[i].config == config && isfinite(runs[i].final)) {
+			s += runs[i].final, s2 += runs[i].final * runs[i].final, b += runs[i].best, k++;
+			if (runs[i].reach >= 0)
+				r += runs[i].reach, kr++;
+		}
+	*count = k;
+	*mean = k ? s / k : NAN;
+	*sd = k > 1 ? sqrt(fmax(0, (s2 - s * s / k) / (k - 1))) : 0;
+	*best = k ? b / k : NAN;
+	*reach = kr ? r / kr : NAN;
+}
+
+static ampcl_status write_results(const struct ampcl_study_config *sc, struct study_run *runs,
+				  int n, const char *dir)
+{
+	char path[4400], tmp[4400];
+	FILE *f = open_tmp(dir, "results.csv", path, tmp, sizeof(path));
+	if (f) {
+		fprintf(f, "name,lr,amp_types,amp_factor,amp_ratio,amp_epochs,seed,epochs,best_acc,"
+			   "final_acc,epochs_to_target,seconds\n");
+		for (int i = 0; i < n; i++) {
+			const struct study_run *x = &runs[i];
+			fprintf(f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name, x->cfg.lr,
+				x->cfg.amp_epochs[0] ? x->cfg.amp_types : "", x->cfg.amp_factor,
+				x->cfg.amp_ratio, x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none",
+				x->cfg.seed, x->n, x->best, x->final, x->reach, x->seconds);
+		}
+	}
+	ampcl_status s = close_tmp(f, path, tmp);
+	if (s)
+		return s;
+	f = open_tmp(dir, "results.md", path, tmp, sizeof(path));
+	if (f) {
+		const struct ampcl_train_config *b = &sc->base;
+		fprintf(f, "# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, "
+			   "data %s%s%s\n\n", b->model, b->width, b->batch, b->epochs, b->lr_schedule,
+			b->data, b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
+		fprintf(f, "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
+		if (sc->target_acc > 0)
+			fprintf(f, " epochs to %.1f%% (mean of runs that reach it) |", 100 * sc->target_acc);
+		fprintf(f, "\n|---|---:|---:|---:|%s\n", sc->target_acc > 0 ? "---:|" : "");
+		for (int c = 0; c < n; c++) {
+			int first = -1;
+			for (int i = 0; i < n && first < 0; i++)
+				if (runs[i].config == c)
+					first = i;
+			if (first < 0)
+				break;
+			double mean, sd, best, reach;
+			int k;
+			mean_std(runs, n, c, &mean, &sd, &best, &reach, &k);
+			fprintf(f, "| %s | %d | %.2f%% ± %.2f | %.2f%% |", runs[first].label, k,
+				100 * mean, 100 * sd, 100 * best);
+			if (sc->target_acc > 0) {
+				if (isfinite(reach))
+					fprintf(f, " %.1f |", reach);
+				else
+					fprintf(f, " never |");
+			}
+			fprintf(f, "\n");
+		}
+		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to target | seconds |\n"
+			   "|---|---:|---:|---:|---:|\n");
+		for (int i = 0; i < n; i++)
+			fprintf(f, "| %s | %.2f%% | %.2f%% | %d | %.0f |\n", runs[i].name,
+				100 * runs[i].best, 100 * runs[i].final, runs[i].reach, runs[i].seconds);
+		fprintf(f, "\n![test accuracy against epoch](accuracy.png)\n\n"
+			   "![final accuracy per configuration](final.png)\n");
+	}
+	return close_tmp(f, path, tmp);
+}
+
+static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
+{
+	int nconf = 0;
+	for (int i = 0; i < n; i++)
+		nconf = runs[i].config + 1 > nconf ? runs[i].config + 1 : nconf;
+	struct ampcl_plot_line *lines = calloc((size_t)n, sizeof(*lines));
+	struct ampcl_plot_line *bars = calloc((size_t)nconf, sizeof(*bars));
+	double *xy = calloc((size_t)n * 2 * 1024 + (size_t)nconf * 3, sizeof(double));
+	if (!lines || !bars || !xy)
+		abort();
+	double *p = xy;
+	for (int i = 0; i < n; i++) {
+		int m = runs[i].n < 1024 ? runs[i].n : 1024;
+		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL};
+		for (int e = 0; e < m; e++)
+			p[e] = runs[i].history[e].epoch, p[m + e] = 100 * runs[i].history[e].test_acc;
+		p += 2 * m;
+	}
+	for (int c = 0; c < nconf; c++) {
+		double mean, sd, best, reach;
+		int k;
+		mean_std(runs, n, c, &mean, &sd, &best, &reach, &k);
+		const char *label = "";
+		for (int i = 0; i < n; i++)
+			if (runs[i].config == c)
+				label = runs[i].label;
+		p[0] = c + 1, p[1] = 100 * mean, p[2] = 100 * sd;
+		bars[c] = (struct ampcl_plot_line){label, p, p + 1, 1, p + 2};
+		p += 3;
+	}
+	struct ampcl_plot_panel curves = {"test accuracy, every run", "epoch", "test accuracy (%)",
+					  lines, n, 0};
+	struct ampcl_plot_panel final = {"final test accuracy: mean and sd over seeds",
+					 "configuration", "test accuracy (%)", bars, nconf, 1};
+	char path[4400];
+	snprintf(path, sizeof(path), "%.3900s/accuracy.png", dir);
+	ampcl_status s = ampcl_plot_write_png(path, &curves, 1, 1100, 620);
+	snprintf(path, sizeof(path), "%.3900s/final.png", dir);
+	if (!s)
+		s = ampcl_plot_write_png(path, &final, 1, 1100, 620);
+	free(lines), free(bars), free(xy);
+	return s;
+}
+
+ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+			     const struct ampcl_study_callbacks *cb)
+{
+	const char *dir = sc->base.out;
+	if (!dir[0])
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs --out DIR");
+	if (!sc->nlrs || !sc->nseeds || !sc->nfactors || !sc->nratios || !sc->ntypes ||
+	    !sc->namp_epochs)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs at least one value of "
+				       "every swept setting");
+	struct study_run *runs;
+	int n = expand(sc, &runs);
+	/* every run's settings are checked before the first one trains for hours */
+	ampcl_status s = AMPCL_OK;
+	for (int i = 0; i < n && !s; i++)
+		s = ampcl_train_config_check(&runs[i].cfg);
+	char runs_dir[4200];
+	snprintf(runs_dir, sizeof(runs_dir), "%.4096s/runs", dir);
+	if (!s && !(s = make_dir(dir)))
+		s = make_dir(runs_dir);
+	for (int i = 0; i < n && !s; i++) {
+		s = do_run(ctx, &runs[i], dir, cb, i, n);
+		if (!s)
+			summarise(&runs[i], sc->target_acc);
+		/* results after every run: a long study can be read while it goes on */
+		if (!s)
+			s = write_results(sc, runs, i + 1, dir);
+	}
+	if (!s)
+		s = write_plots(runs, n, dir);
+	for (int i = 0; i < n; i++)
+		free(runs[i].history);
+	free(runs);
+	return s;
+}
