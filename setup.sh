@@ -15,7 +15,7 @@ run | test) ;;
 esac
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
-	libclblast-dev libpng-dev zlib1g-dev clinfo)
+	libclblast-dev libpng-dev zlib1g-dev clinfo libjpeg-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
