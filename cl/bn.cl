@@ -1,167 +1,301 @@
 /* bn.cl: batch normalisation 2-D as PyTorch's BatchNorm2d: the training forward (batch statistics,
  * running-stat update), the evaluation forward (running statistics) and the training backward. */
 
-/* bn_forward_train and bn_backward run one work-group of AMPCL_REDUCE_WG work-items per channel
- * (AMPCL_REDUCE_WG comes from common.cl or -D; a power of two). The group is laid out as rows of
- * `cols` work-items, cols = min(WG, hw rounded up to a power of two): a row walks batch items
- * row, row + rows, ..., its work-items walk that item's hw plane at stride cols. Neighbouring
- * work-items read neighbouring floats, and a small plane (hw = 16 at ResNet's last stage) still
- * keeps the whole group busy. Every reduction adds in a fixed order, a sequential part per
- * work-item then a fixed tree in local memory, with no atomics: the results are bit-identical run
- * after run on one device and work-group size.
+/* Each training pass is three launches (host/bn.c enqueues them in order on the in-order queue):
+ *   1. *_partial: one work-group per (chunk, channel), a power of two <= AMPCL_REDUCE_WG
+ *      work-items (the local arrays' size; the host picks the group size); a chunk is
+ *      `ipc` whole batch items of one channel, so a channel spreads over nparts = ceil(n / ipc)
+ *      groups and a GPU has work for all its cores even at c = 64. The group writes one partial
+ *      result per chunk into a scratch buffer: part[(ch * nparts + p) * 2 + {0, 1}].
+ *   2. a per-channel kernel, one work-item per channel, folds the nparts partials in index order.
+ *   3. an element-wise kernel over (hw / BN_VEC, c, n) normalises (forward) or forms dx.
+ * Every sum runs in a fixed order (per lane, then lanes, then a fixed tree, then partials in
+ * index order) with no atomics: the results are bit-identical run after run on one device,
+ * work-group size and layout. The loads are BN_VEC floats wide (vloadn needs only float
+ * alignment), so PoCL's CPU code gets SIMD from the kernel itself rather than from its
+ * work-group vectoriser, which gives up on the per-work-item loops; a plane whose hw is not a
+ * multiple of BN_VEC has a scalar tail.
  *
- * A group past the last channel (none with the host's exact launch) walks no elements and writes
- * nothing, but it still reaches every barrier: PoCL 3.1 corrupts memory when a kernel returns
- * ahead of a barrier, even when its whole group returns together. */
+ * Within a chunk, work-item `lid` walks vector units (BN_VEC floats of one plane) either as one
+ * contiguous run (contig = 1: CPUs, where PoCL runs a group's few work-items one after another
+ * on one core, each streaming one range) or at the group's stride (contig = 0: GPUs,
+ * neighbouring work-items read neighbouring vectors). The layout is a kernel argument, not an
+ * option, so one build serves.
+ *
+ * The reduction kernels never return before a barrier: PoCL 3.1 corrupts memory when a kernel
+ * returns ahead of a barrier, even when its whole group returns together. */
 
-/* Work-items per row: the smallest power of two >= hw, capped at AMPCL_REDUCE_WG. */
-uint bn_cols(uint hw)
+#ifndef BN_VEC
+/* floats per load, 4, 8 or 16: 16 fills an AVX-512 register and gives Welford's serial chain
+ * 16 elements a step on CPUs; host/bn.c sizes the element-wise launches by the same number */
+#define BN_VEC 16
+#endif
+
+#ifndef BN_CONTIG_MIN
+#define BN_CONTIG_MIN 64 /* contig = 1: fewest vector units per busy work-item */
+#endif
+
+#define BN_CAT_(a, b) a##b
+#define BN_CAT(a, b) BN_CAT_(a, b)
+#define bn_floatv BN_CAT(float, BN_VEC)
+#define bn_vload BN_CAT(vload, BN_VEC)
+#define bn_vstore BN_CAT(vstore, BN_VEC)
+
+/* Chan's combination of (na, ma, m2a) with (nb, mb, m2b):
+ * m2 = m2a + m2b + d^2 * na * nb / (na + nb); an empty right side changes nothing, an empty left
+ * side takes the right one. */
+void bn_chan(uint *na, float *ma, float *m2a, uint nb, float mb, float m2b)
 {
-	uint cols = 1;
-	while (cols < hw && cols < AMPCL_REDUCE_WG)
-		cols <<= 1;
-	return cols;
+	if (!nb)
+		return;
+	uint nab = *na + nb;
+	float fb = (float)nb / (float)nab;
+	float d = mb - *ma;
+	*ma += d * fb;
+	*m2a += m2b + d * d * (float)*na * fb;
+	*na = nab;
 }
 
-/* Training forward. Statistics by Welford per work-item and Chan's pairwise combination in the
- * tree, so a large mean (x = 100 + noise) does not cancel the variance away as sum(x^2) - n*mean^2
- * would. y: (n, c, hw)  save_mean, save_invstd: (c) written  run_mean, run_var: (c) updated in
- * place  x: (n, c, hw)  gamma, beta_p: (c). y may alias x. Launch: global c * WG, local WG. */
-__kernel __attribute__((reqd_work_group_size(AMPCL_REDUCE_WG, 1, 1))) void
-bn_forward_train(__global float *y, uint y_off, __global float *save_mean, uint sm_off,
-		 __global float *save_invstd, uint si_off, __global float *run_mean, uint rm_off,
-		 __global float *run_var, uint rv_off, __global const float *x, uint x_off,
-		 __global const float *gamma, uint g_off, __global const float *beta_p, uint b_off,
-		 float momentum, float eps, uint n, uint c, uint hw)
+/* The units [*u, *end) at stride *step this work-item walks among `units` of its chunk. */
+void bn_span(uint lid, uint wg, uint units, uint contig, uint *u, uint *end, uint *step)
+{
+	if (contig) {
+		uint per = max((units + wg - 1) / wg, (uint)BN_CONTIG_MIN);
+		*u = min(lid * per, units);
+		*end = min(*u + per, units);
+		*step = 1;
+	} else {
+		*u = lid;
+		*end = units;
+		*step = wg;
+	}
+}
+
+/* Training forward, stage 1: (mean, M2) of chunk p of channel ch by Welford, one accumulator per
+ * vector lane (the lanes share a count, so one reciprocal serves BN_VEC elements) and a scalar
+ * one for the planes' tails, then Chan across lanes and the group's tree. Welford keeps a large
+ * mean (x = 100 + noise) from cancelling the variance away as sum(x^2) - n*mean^2 would.
+ * part: (c, nparts, 2) written  x: (n, c, hw). Launch: global (nparts * WG, c), local (WG, 1). */
+__kernel void bn_forward_partial(__global float *part, uint p_off, __global const float *x,
+				 uint x_off, uint n, uint c, uint hw, uint ipc, uint nparts,
+				 uint contig)
 {
 	__local float l_mean[AMPCL_REDUCE_WG], l_m2[AMPCL_REDUCE_WG];
 	__local uint l_cnt[AMPCL_REDUCE_WG];
-	__local float l_bcast[2]; /* mean, invstd for the normalising pass */
-	const uint lid = get_local_id(0), ch = get_group_id(0);
-	const bool live = ch < c;
-	const uint cols = bn_cols(hw), rows = AMPCL_REDUCE_WG / cols;
-	const uint row = lid / cols, col = lid % cols;
-	const uint n_live = live ? n : 0;
-	const uint plane = c * hw; /* distance between batch items of one channel */
-	__global const float *xc = x + x_off + ch * hw;
+	const uint lid = get_local_id(0), wg = get_local_size(0);
+	const uint p = get_group_id(0), ch = get_group_id(1);
+	const bool live = p < nparts && ch < c;
+	const uint img0 = p * ipc;
+	const uint nimg = live ? min(ipc, n - img0) : 0;
+	const uint plane = c * hw, hv = hw / BN_VEC, tail = hw - hv * BN_VEC;
+	__global const float *xc = x + x_off + (live ? img0 * plane + ch * hw : 0);
+	uint u, end, step;
 
-	/* Welford over this work-item's elements */
-	float mean = 0.0f, m2 = 0.0f;
-	uint k = 0;
-	for (uint in = row; in < n_live; in += rows) {
-		__global const float *xp = xc + in * plane;
-		for (uint i = col; i < hw; i += cols) {
-			float v = xp[i];
-			float d = v - mean;
-			k++;
-			mean += d / (float)k;
-			m2 += d * (v - mean);
+	bn_floatv vmean = (bn_floatv)(0.0f), vm2 = (bn_floatv)(0.0f);
+	uint vk = 0;
+	bn_span(lid, wg, nimg * hv, contig, &u, &end, &step);
+	if (hv && u < end) {
+		uint img = u / hv, j = u % hv;
+		const uint si = step / hv, sj = step % hv;
+		for (; u < end; u += step) {
+			bn_floatv v = bn_vload(0, xc + img * plane + j * BN_VEC);
+			vk++;
+			float r = 1.0f / (float)vk;
+			bn_floatv d = v - vmean;
+			vmean += d * r;
+			vm2 += d * (v - vmean);
+			img += si;
+			j += sj;
+			if (j >= hv) {
+				j -= hv;
+				img++;
+			}
 		}
 	}
+
+	/* the planes' tails: at most BN_VEC - 1 floats after each plane's last whole vector */
+	uint k = 0;
+	float mean = 0.0f, m2 = 0.0f;
+	bn_span(lid, wg, nimg * tail, contig, &u, &end, &step);
+	for (; u < end; u += step) {
+		float v = xc[(u / tail) * plane + hv * BN_VEC + u % tail];
+		k++;
+		float d = v - mean;
+		mean += d / (float)k;
+		m2 += d * (v - mean);
+	}
+
+	/* lanes into the tail's accumulator, in lane order */
+	float lm[BN_VEC], lm2[BN_VEC];
+	bn_vstore(vmean, 0, lm);
+	bn_vstore(vm2, 0, lm2);
+	for (uint l = 0; l < BN_VEC; l++)
+		bn_chan(&k, &mean, &m2, vk, lm[l], lm2[l]);
 	l_mean[lid] = mean;
 	l_m2[lid] = m2;
 	l_cnt[lid] = k;
 	barrier(CLK_LOCAL_MEM_FENCE);
 
-	/* Chan: m2 = m2a + m2b + d^2 * na * nb / (na + nb); an empty right side changes nothing */
-	for (uint s = AMPCL_REDUCE_WG / 2; s > 0; s >>= 1) {
-		if (lid < s && l_cnt[lid + s]) {
-			uint na = l_cnt[lid], nb = l_cnt[lid + s];
-			float fb = (float)nb / (float)(na + nb);
-			float d = l_mean[lid + s] - l_mean[lid];
-			l_mean[lid] += d * fb;
-			l_m2[lid] += l_m2[lid + s] + d * d * (float)na * fb;
-			l_cnt[lid] = na + nb;
+	/* GPUs: a tree. CPUs: work-item 0 folds the others in order, since each barrier costs a
+	 * pass over the whole group and a small chunk leaves most work-items empty */
+	for (uint s = contig ? 0 : wg / 2; s > 0; s >>= 1) {
+		if (lid < s) {
+			uint na = l_cnt[lid];
+			float ma = l_mean[lid], m2a = l_m2[lid];
+			bn_chan(&na, &ma, &m2a, l_cnt[lid + s], l_mean[lid + s], l_m2[lid + s]);
+			l_cnt[lid] = na;
+			l_mean[lid] = ma;
+			l_m2[lid] = m2a;
 		}
 		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-
 	if (lid == 0 && live) {
-		const uint cnt = n * hw;
-		float bmean = l_mean[0];
-		float var = l_m2[0] / (float)cnt; /* biased: what normalises */
-		float invstd = 1.0f / sqrt(var + eps);
-		/* PyTorch tracks the unbiased variance; one element has none, so keep the biased 0 */
-		float unbiased = cnt > 1 ? l_m2[0] / (float)(cnt - 1) : var;
-		save_mean[sm_off + ch] = bmean;
-		save_invstd[si_off + ch] = invstd;
-		run_mean[rm_off + ch] = (1.0f - momentum) * run_mean[rm_off + ch] + momentum * bmean;
-		run_var[rv_off + ch] = (1.0f - momentum) * run_var[rv_off + ch] + momentum * unbiased;
-		l_bcast[0] = bmean;
-		l_bcast[1] = invstd;
+		uint na = l_cnt[0];
+		float ma = l_mean[0], m2a = l_m2[0];
+		for (uint i = contig ? 1 : wg; i < wg; i++)
+			bn_chan(&na, &ma, &m2a, l_cnt[i], l_mean[i], l_m2[i]);
+		part[p_off + (ch * nparts + p) * 2] = ma;
+		part[p_off + (ch * nparts + p) * 2 + 1] = m2a;
 	}
-	barrier(CLK_LOCAL_MEM_FENCE);
-	if (!live)
-		return; /* after the last barrier */
+}
 
-	const float bmean = l_bcast[0], scale = gamma[g_off + ch] * l_bcast[1];
-	const float shift = beta_p[b_off + ch];
-	__global float *yc = y + y_off + ch * hw;
-	for (uint in = row; in < n; in += rows) {
-		__global const float *xp = xc + in * plane;
-		__global float *yp = yc + in * plane;
-		for (uint i = col; i < hw; i += cols)
-			yp[i] = (xp[i] - bmean) * scale + shift;
+/* Training forward, stage 2: a channel's partials folded by Chan in chunk order; chunk p holds
+ * min(ipc, n - p * ipc) * hw elements. Writes the saved statistics and updates the running ones.
+ * save_mean, save_invstd: (c) written  run_mean, run_var: (c) updated  part: (c, nparts, 2).
+ * Launch: global c. */
+__kernel void bn_forward_stats(__global float *save_mean, uint sm_off, __global float *save_invstd,
+			       uint si_off, __global float *run_mean, uint rm_off,
+			       __global float *run_var, uint rv_off, __global const float *part,
+			       uint p_off, float momentum, float eps, uint n, uint c, uint hw,
+			       uint ipc, uint nparts)
+{
+	const uint ch = get_global_id(0);
+	if (ch >= c)
+		return;
+	__global const float *pc = part + p_off + ch * nparts * 2;
+	uint k = 0;
+	float bmean = 0.0f, m2 = 0.0f;
+	for (uint p = 0; p < nparts; p++)
+		bn_chan(&k, &bmean, &m2, min(ipc, n - p * ipc) * hw, pc[2 * p], pc[2 * p + 1]);
+	const uint cnt = n * hw;
+	float var = m2 / (float)cnt; /* biased: what normalises */
+	float invstd = 1.0f / sqrt(var + eps);
+	/* PyTorch tracks the unbiased variance; one element has none, so keep the biased 0 */
+	float unbiased = cnt > 1 ? m2 / (float)(cnt - 1) : var;
+	save_mean[sm_off + ch] = bmean;
+	save_invstd[si_off + ch] = invstd;
+	run_mean[rm_off + ch] = (1.0f - momentum) * run_mean[rm_off + ch] + momentum * bmean;
+	run_var[rv_off + ch] = (1.0f - momentum) * run_var[rv_off + ch] + momentum * unbiased;
+}
+
+/* y[e..] = (x[e..] - mean) * scale + shift for the vector unit at gid (i, ch, in) of a plane of
+ * hw floats; a unit that runs past the plane's end is done a float at a time. */
+void bn_apply(__global float *y, __global const float *x, uint i, uint hw, float mean, float scale,
+	      float shift)
+{
+	if (i + BN_VEC <= hw) {
+		bn_vstore((bn_vload(0, x + i) - mean) * scale + shift, 0, y + i);
+		return;
 	}
+	for (; i < hw; i++)
+		y[i] = (x[i] - mean) * scale + shift;
+}
+
+/* Training forward, stage 3: y = (x - save_mean) * gamma * save_invstd + beta_p, element-wise.
+ * y, x: (n, c, hw)  save_mean, save_invstd, gamma, beta_p: (c). y may alias x.
+ * Launch: global (ceil(hw / BN_VEC), c, n), so no work-item divides to find its channel. */
+__kernel void bn_forward_normalise(__global float *y, uint y_off, __global const float *x,
+				   uint x_off, __global const float *save_mean, uint sm_off,
+				   __global const float *save_invstd, uint si_off,
+				   __global const float *gamma, uint g_off,
+				   __global const float *beta_p, uint b_off, uint n, uint c,
+				   uint hw)
+{
+	const uint i = get_global_id(0) * BN_VEC, ch = get_global_id(1), in = get_global_id(2);
+	if (i >= hw || ch >= c || in >= n)
+		return;
+	const uint e = (in * c + ch) * hw;
+	bn_apply(y + y_off + e, x + x_off + e, i, hw, save_mean[sm_off + ch],
+		 gamma[g_off + ch] * save_invstd[si_off + ch], beta_p[b_off + ch]);
 }
 
 /* Evaluation forward: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta_p, element-wise.
  * y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c). y may alias x.
- * Launch: global (hw, c, n), so no work-item divides to find its channel. */
+ * Launch: global (ceil(hw / BN_VEC), c, n). */
 __kernel void bn_forward_eval(__global float *y, uint y_off, __global const float *x, uint x_off,
 			      __global const float *gamma, uint g_off, __global const float *beta_p,
 			      uint b_off, __global const float *run_mean, uint rm_off,
 			      __global const float *run_var, uint rv_off, float eps, uint n, uint c,
 			      uint hw)
 {
-	const uint i = get_global_id(0), ch = get_global_id(1), in = get_global_id(2);
+	const uint i = get_global_id(0) * BN_VEC, ch = get_global_id(1), in = get_global_id(2);
 	if (i >= hw || ch >= c || in >= n)
 		return;
-	const uint e = (in * c + ch) * hw + i;
-	float scale = gamma[g_off + ch] / sqrt(run_var[rv_off + ch] + eps);
-	y[y_off + e] = (x[x_off + e] - run_mean[rm_off + ch]) * scale + beta_p[b_off + ch];
+	const uint e = (in * c + ch) * hw;
+	bn_apply(y + y_off + e, x + x_off + e, i, hw, run_mean[rm_off + ch],
+		 gamma[g_off + ch] / sqrt(run_var[rv_off + ch] + eps), beta_p[b_off + ch]);
 }
 
 /* Training backward, xhat = (x - mean) * invstd:
  *   dbeta += sum(dy), dgamma += sum(dy * xhat),
  *   dx = beta * dx + gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)).
- * The sums are this call's own, so dx never sees what dgamma/dbeta held before.
- * dx, dy, x: (n, c, hw)  dgamma, dbeta: (c) +=  save_mean, save_invstd, gamma: (c).
- * dx may alias dy. Launch: global c * WG, local WG. */
-__kernel __attribute__((reqd_work_group_size(AMPCL_REDUCE_WG, 1, 1))) void
-bn_backward(__global float *dx, uint dx_off, __global float *dgamma, uint dg_off,
-	    __global float *dbeta, uint db_off, __global const float *dy, uint dy_off,
-	    __global const float *x, uint x_off, __global const float *save_mean, uint sm_off,
-	    __global const float *save_invstd, uint si_off, __global const float *gamma, uint g_off,
-	    float beta, uint n, uint c, uint hw)
+ * Stage 1: chunk p of channel ch's sums of dy and dy * (x - mean); x - mean is centred, so the
+ * sum does not cancel. part: (c, nparts, 2) written  dy, x: (n, c, hw)  save_mean: (c).
+ * Launch: global (nparts * WG, c), local (WG, 1). */
+__kernel void bn_backward_partial(__global float *part, uint p_off, __global const float *dy,
+				  uint dy_off, __global const float *x, uint x_off,
+				  __global const float *save_mean, uint sm_off, uint n, uint c,
+				  uint hw, uint ipc, uint nparts, uint contig)
 {
 	__local float l_dy[AMPCL_REDUCE_WG], l_dyxc[AMPCL_REDUCE_WG];
-	__local float l_bcast[2]; /* mean(dy), the coefficient of (x - mean) */
-	const uint lid = get_local_id(0), ch = get_group_id(0);
-	const bool live = ch < c;
-	const uint cols = bn_cols(hw), rows = AMPCL_REDUCE_WG / cols;
-	const uint row = lid / cols, col = lid % cols;
-	const uint n_live = live ? n : 0;
-	const uint plane = c * hw;
-	__global const float *dyc = dy + dy_off + ch * hw;
-	__global const float *xc = x + x_off + ch * hw;
+	const uint lid = get_local_id(0), wg = get_local_size(0);
+	const uint p = get_group_id(0), ch = get_group_id(1);
+	const bool live = p < nparts && ch < c;
+	const uint img0 = p * ipc;
+	const uint nimg = live ? min(ipc, n - img0) : 0;
+	const uint plane = c * hw, hv = hw / BN_VEC, tail = hw - hv * BN_VEC;
+	const uint base = live ? img0 * plane + ch * hw : 0;
+	__global const float *dyc = dy + dy_off + base, *xc = x + x_off + base;
 	const float mean = live ? save_mean[sm_off + ch] : 0.0f;
-	const float invstd = live ? save_invstd[si_off + ch] : 0.0f;
+	uint u, end, step;
 
-	/* sums of dy and dy * (x - mean); x - mean is centred, so the sum does not cancel */
-	float s_dy = 0.0f, s_dyxc = 0.0f;
-	for (uint in = row; in < n_live; in += rows) {
-		__global const float *dyp = dyc + in * plane, *xp = xc + in * plane;
-		for (uint i = col; i < hw; i += cols) {
-			float g = dyp[i];
-			s_dy += g;
-			s_dyxc += g * (xp[i] - mean);
+	bn_floatv v_dy = (bn_floatv)(0.0f), v_dyxc = (bn_floatv)(0.0f);
+	bn_span(lid, wg, nimg * hv, contig, &u, &end, &step);
+	if (hv && u < end) {
+		uint img = u / hv, j = u % hv;
+		const uint si = step / hv, sj = step % hv;
+		for (; u < end; u += step) {
+			const uint o = img * plane + j * BN_VEC;
+			bn_floatv g = bn_vload(0, dyc + o);
+			v_dy += g;
+			v_dyxc += g * (bn_vload(0, xc + o) - mean);
+			img += si;
+			j += sj;
+			if (j >= hv) {
+				j -= hv;
+				img++;
+			}
 		}
+	}
+	float s_dy = 0.0f, s_dyxc = 0.0f;
+	bn_span(lid, wg, nimg * tail, contig, &u, &end, &step);
+	for (; u < end; u += step) {
+		const uint o = (u / tail) * plane + hv * BN_VEC + u % tail;
+		float g = dyc[o];
+		s_dy += g;
+		s_dyxc += g * (xc[o] - mean);
+	}
+	float l1[BN_VEC], l2[BN_VEC];
+	bn_vstore(v_dy, 0, l1);
+	bn_vstore(v_dyxc, 0, l2);
+	for (uint l = 0; l < BN_VEC; l++) {
+		s_dy += l1[l];
+		s_dyxc += l2[l];
 	}
 	l_dy[lid] = s_dy;
 	l_dyxc[lid] = s_dyxc;
 	barrier(CLK_LOCAL_MEM_FENCE);
-	for (uint s = AMPCL_REDUCE_WG / 2; s > 0; s >>= 1) {
+	for (uint s = contig ? 0 : wg / 2; s > 0; s >>= 1) { /* as the forward's */
 		if (lid < s) {
 			l_dy[lid] += l_dy[lid + s];
 			l_dyxc[lid] += l_dyxc[lid + s];
@@ -169,27 +303,76 @@ bn_backward(__global float *dx, uint dx_off, __global float *dgamma, uint dg_off
 		barrier(CLK_LOCAL_MEM_FENCE);
 	}
 	if (lid == 0 && live) {
-		const uint cnt = n * hw;
-		float sum_dy = l_dy[0], sum_dyxc = l_dyxc[0];
-		dbeta[db_off + ch] += sum_dy;
-		dgamma[dg_off + ch] += sum_dyxc * invstd;
-		l_bcast[0] = sum_dy / (float)cnt;
-		l_bcast[1] = sum_dyxc * invstd * invstd / (float)cnt;
-	}
-	barrier(CLK_LOCAL_MEM_FENCE);
-	if (!live)
-		return; /* after the last barrier */
-
-	const float mean_dy = l_bcast[0], coef = l_bcast[1];
-	const float k = gamma[g_off + ch] * invstd;
-	__global float *dxc = dx + dx_off + ch * hw;
-	for (uint in = row; in < n; in += rows) {
-		__global const float *dyp = dyc + in * plane, *xp = xc + in * plane;
-		__global float *dxp = dxc + in * plane;
-		for (uint i = col; i < hw; i += cols) {
-			float g = k * (dyp[i] - mean_dy - (xp[i] - mean) * coef);
-			/* beta 0 overwrites without reading: dx may hold NaN */
-			dxp[i] = (beta != 0.0f ? beta * dxp[i] : 0.0f) + g;
+		float a = l_dy[0], b = l_dyxc[0];
+		for (uint i = contig ? 1 : wg; i < wg; i++) {
+			a += l_dy[i];
+			b += l_dyxc[i];
 		}
+		part[p_off + (ch * nparts + p) * 2] = a;
+		part[p_off + (ch * nparts + p) * 2 + 1] = b;
+	}
+}
+
+/* Training backward, stage 2: a channel's partials summed in chunk order into dgamma/dbeta and
+ * the two per-channel terms stage 3 needs, coef[ch * 2] = mean(dy) and
+ * coef[ch * 2 + 1] = mean(dy * xhat) * invstd. The sums are this call's own, so dx never sees
+ * what dgamma/dbeta held before. coef: (c, 2) written  dgamma, dbeta: (c) +=
+ * part: (c, nparts, 2)  save_invstd: (c). Launch: global c. */
+__kernel void bn_backward_sums(__global float *coef, uint c_off, __global float *dgamma,
+			       uint dg_off, __global float *dbeta, uint db_off,
+			       __global const float *part, uint p_off,
+			       __global const float *save_invstd, uint si_off, uint n, uint c,
+			       uint hw, uint nparts)
+{
+	const uint ch = get_global_id(0);
+	if (ch >= c)
+		return;
+	__global const float *pc = part + p_off + ch * nparts * 2;
+	float sum_dy = 0.0f, sum_dyxc = 0.0f;
+	for (uint p = 0; p < nparts; p++) {
+		sum_dy += pc[2 * p];
+		sum_dyxc += pc[2 * p + 1];
+	}
+	const uint cnt = n * hw;
+	const float invstd = save_invstd[si_off + ch];
+	dbeta[db_off + ch] += sum_dy;
+	dgamma[dg_off + ch] += sum_dyxc * invstd;
+	coef[c_off + ch * 2] = sum_dy / (float)cnt;
+	coef[c_off + ch * 2 + 1] = sum_dyxc * invstd * invstd / (float)cnt;
+}
+
+/* Training backward, stage 3, element-wise:
+ * dx = beta * dx + gamma * invstd * (dy - mean(dy) - (x - mean) * coef).
+ * dx, dy, x: (n, c, hw)  coef: (c, 2)  save_mean, save_invstd, gamma: (c). dx may alias dy.
+ * Launch: global (ceil(hw / BN_VEC), c, n). */
+__kernel void bn_backward(__global float *dx, uint dx_off, __global const float *dy, uint dy_off,
+			  __global const float *x, uint x_off, __global const float *coef,
+			  uint c_off, __global const float *save_mean, uint sm_off,
+			  __global const float *save_invstd, uint si_off,
+			  __global const float *gamma, uint g_off, float beta, uint n, uint c,
+			  uint hw)
+{
+	uint i = get_global_id(0) * BN_VEC;
+	const uint ch = get_global_id(1), in = get_global_id(2);
+	if (i >= hw || ch >= c || in >= n)
+		return;
+	const uint e = (in * c + ch) * hw;
+	const float mean = save_mean[sm_off + ch];
+	const float mean_dy = coef[c_off + ch * 2], cf = coef[c_off + ch * 2 + 1];
+	const float k = gamma[g_off + ch] * save_invstd[si_off + ch];
+	__global float *dxp = dx + dx_off + e;
+	__global const float *dyp = dy + dy_off + e, *xp = x + x_off + e;
+	/* beta 0 overwrites without reading: dx may hold NaN */
+	if (i + BN_VEC <= hw) {
+		bn_floatv g =
+		    k * (bn_vload(0, dyp + i) - mean_dy - (bn_vload(0, xp + i) - mean) * cf);
+		if (beta != 0.0f)
+			g += beta * bn_vload(0, dxp + i);
+		bn_vstore(g, 0, dxp + i);
+		return;
+	}
+	for (; i < hw; i++) {
+		float g = k * (dyp[i] - mean_dy - (xp[i] - mean) * cf);
+		dxp[i] = (beta != 0.0f ? beta * dxp[i] : 0.0f) + g;
 	}
 }

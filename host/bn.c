@@ -1,5 +1,5 @@
-/* bn.c: host side of batch normalisation 2-D: checks the views against the shape, picks the
- * work-group size of the per-channel reductions and launches the kernels of cl/bn.cl. */
+/* bn.c: host side of batch normalisation 2-D: checks the views against the shape, splits each
+ * channel into chunks for the two-stage reductions and launches the kernels of cl/bn.cl. */
 #include "bn.h"
 #include "error.h"
 #include "launch.h"
@@ -9,10 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* One work-group reduces one channel (cl/bn.cl). 256 is AMPCL_REDUCE_WG's default in
- * cl/common.cl, so the usual case builds the program with no options, the same one
+/* One work-group reduces one chunk of one channel (cl/bn.cl). 256 is AMPCL_REDUCE_WG's default
+ * in cl/common.cl, so the usual case builds the program with no options, the same one
  * ampcl_kernels_build_all warms. */
 #define BN_WG_DEFAULT 256
+/* BN_VEC's default in cl/bn.cl: floats per vector unit of every kernel there */
+#define BN_VEC 16
+/* Work-items per reduction group on a CPU, where PoCL runs a group's work-items one after
+ * another on one core: a few long contiguous runs each, fewer than a GPU's 256, because every
+ * barrier and every idle work-item costs a pass; measured best among 1..256 on PoCL */
+#define BN_CPU_LOCAL 4
 
 static ampcl_status check_shape(const char *fn, const struct ampcl_bn_shape *s)
 {
@@ -90,6 +96,77 @@ static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const c
 	return AMPCL_OK;
 }
 
+/* The element-wise kernel `name`, from the program with the default options. */
+static ampcl_status bn_eltwise_kernel(struct ampcl_context *ctx, const char *fn, const char *name,
+				      cl_kernel *kernel)
+{
+	ampcl_status st = ampcl_kernel_get(ctx, "bn", "", name, kernel);
+	return st ? ampcl_error_wrap(st, "%s: ", fn) : AMPCL_OK;
+}
+
+/* How a reduction splits each channel: chunks of ipc whole batch items, nparts of them, each
+ * reduced by a group of `local` work-items walking it contiguously (CPUs) or interleaved (GPUs).
+ * It depends only on the shape, the device and the group size, so the summation order is the
+ * same every run. */
+struct bn_split {
+	unsigned ipc, nparts, contig;
+	size_t local;
+};
+
+static struct bn_split bn_split_for(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
+				    size_t wg)
+{
+	int cpu = (ctx->caps.type & CL_DEVICE_TYPE_CPU) != 0;
+	/* elements per group: a GPU wants many groups in flight (c = 64 alone fills few of its
+	 * cores), each work-item still looping over several vectors; a CPU runs one group per
+	 * core at a time, so bigger chunks there only save partials */
+	size_t target = cpu ? 65536 : wg * 64;
+	size_t ipc = ampcl_div_up(target, (size_t)s->hw);
+	if (ipc > (size_t)s->n)
+		ipc = (size_t)s->n;
+	struct bn_split sp = {(unsigned)ipc, (unsigned)ampcl_div_up((size_t)s->n, ipc), cpu,
+			      cpu ? (wg < BN_CPU_LOCAL ? wg : BN_CPU_LOCAL) : wg};
+	return sp;
+}
+
+/* A scratch buffer of `floats` floats for one call's partials. It is released right after the
+ * last enqueue that uses it: OpenCL keeps it alive until those commands finish. */
+static ampcl_status bn_scratch(struct ampcl_context *ctx, const char *fn, size_t floats,
+			       cl_mem *mem)
+{
+	cl_int err;
+	*mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
+	if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
+	    err == CL_OUT_OF_HOST_MEMORY)
+		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+				       "%s: %zu bytes of scratch for the partial sums: %s", fn,
+				       floats * sizeof(float), ampcl_cl_error_name(err));
+	if (err != CL_SUCCESS)
+		return ampcl_error_set(err, "%s: creating %zu bytes of scratch failed: %s", fn,
+				       floats * sizeof(float), ampcl_cl_error_name(err));
+	return AMPCL_OK;
+}
+
+/* Global and local sizes of the element-wise kernels over (ceil(hw / BN_VEC), c, n): a group
+ * spans a power-of-two run of a plane and, when hw is small, several channels, so it still
+ * holds about BN_WG_DEFAULT work-items. */
+static void bn_eltwise_range(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
+			     size_t global[3], size_t local[3])
+{
+	size_t wg = ampcl_launch_group_size(ctx, NULL, BN_WG_DEFAULT);
+	size_t dim_max[3] = {wg, wg, 1};
+	clGetDeviceInfo(ctx->caps.device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(dim_max), dim_max,
+			NULL);
+	global[0] = ampcl_div_up((size_t)s->hw, BN_VEC);
+	global[1] = (size_t)s->c;
+	global[2] = (size_t)s->n;
+	local[0] = local[1] = local[2] = 1;
+	while (local[0] < global[0] && local[0] * 2 <= wg && local[0] * 2 <= dim_max[0])
+		local[0] *= 2;
+	while (local[1] < global[1] && local[0] * local[1] * 2 <= wg && local[1] * 2 <= dim_max[1])
+		local[1] *= 2;
+}
+
 ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
 				    const struct ampcl_tensor *y,
 				    const struct ampcl_tensor *save_mean,
@@ -116,20 +193,46 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)))
 		return st;
 
-	cl_kernel k;
+	cl_kernel k_part, k_stats, k_norm;
 	size_t wg;
-	if ((st = bn_kernel(ctx, fn, "bn_forward_train", &k, &wg)))
+	if ((st = bn_kernel(ctx, fn, "bn_forward_partial", &k_part, &wg)) ||
+	    (st = bn_eltwise_kernel(ctx, fn, "bn_forward_stats", &k_stats)) ||
+	    (st = bn_eltwise_kernel(ctx, fn, "bn_forward_normalise", &k_norm)))
 		return st;
-	/* one work-group per channel */
-	size_t global = (size_t)s->c * wg;
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_VIEW(y),        AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_VIEW(save_invstd),
-	    AMPCL_KARG_VIEW(run_mean), AMPCL_KARG_VIEW(run_var),   AMPCL_KARG_VIEW(x),
-	    AMPCL_KARG_VIEW(gamma),    AMPCL_KARG_VIEW(beta_p),    AMPCL_KARG_FLOAT(momentum),
-	    AMPCL_KARG_FLOAT(eps),     AMPCL_KARG_UINT(s->n),      AMPCL_KARG_UINT(s->c),
-	    AMPCL_KARG_UINT(s->hw),
+	struct bn_split sp = bn_split_for(ctx, s, wg);
+	cl_mem part;
+	if ((st = bn_scratch(ctx, fn, (size_t)s->c * sp.nparts * 2, &part)))
+		return st;
+
+	/* 1: a (mean, M2) per chunk of each channel: part (c, nparts, 2) */
+	size_t g1[2] = {sp.nparts * sp.local, (size_t)s->c}, l1[2] = {sp.local, 1};
+	struct ampcl_karg a1[] = {
+	    AMPCL_KARG_MEM(part),    AMPCL_KARG_UINT(0),         AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_UINT(s->n),   AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_UINT(sp.ipc), AMPCL_KARG_UINT(sp.nparts), AMPCL_KARG_UINT(sp.contig),
 	};
-	return ampcl_launch(ctx, k, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
+	/* 2: the partials folded per channel into the saved and running statistics */
+	size_t g2 = (size_t)s->c;
+	struct ampcl_karg a2[] = {
+	    AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(run_mean),
+	    AMPCL_KARG_VIEW(run_var),   AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(0),
+	    AMPCL_KARG_FLOAT(momentum), AMPCL_KARG_FLOAT(eps),        AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),       AMPCL_KARG_UINT(sp.ipc),
+	    AMPCL_KARG_UINT(sp.nparts),
+	};
+	/* 3: element-wise normalisation */
+	size_t g3[3], l3[3];
+	bn_eltwise_range(ctx, s, g3, l3);
+	struct ampcl_karg a3[] = {
+	    AMPCL_KARG_VIEW(y),           AMPCL_KARG_VIEW(x),     AMPCL_KARG_VIEW(save_mean),
+	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma), AMPCL_KARG_VIEW(beta_p),
+	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),  AMPCL_KARG_UINT(s->hw),
+	};
+	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
+	    !(st = ampcl_launch_1d(ctx, k_stats, g2, AMPCL_NARGS(a2), a2)))
+		st = ampcl_launch(ctx, k_norm, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
+	clReleaseMemObject(part);
+	return st;
 }
 
 ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
@@ -154,19 +257,10 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 		return st;
 
 	cl_kernel k;
-	size_t wg;
-	if ((st = bn_kernel(ctx, fn, "bn_forward_eval", &k, &wg)))
+	if ((st = bn_eltwise_kernel(ctx, fn, "bn_forward_eval", &k)))
 		return st;
-	/* element-wise over (hw, c, n); a group spans a power-of-two run of hw and, when hw is
-	 * small, several channels, so it still holds about wg work-items */
-	size_t dim_max[3] = {wg, wg, 1};
-	clGetDeviceInfo(ctx->caps.device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(dim_max), dim_max,
-			NULL);
-	size_t global[3] = {(size_t)s->hw, (size_t)s->c, (size_t)s->n}, local[3] = {1, 1, 1};
-	while (local[0] < global[0] && local[0] * 2 <= wg && local[0] * 2 <= dim_max[0])
-		local[0] *= 2;
-	while (local[1] < global[1] && local[0] * local[1] * 2 <= wg && local[1] * 2 <= dim_max[1])
-		local[1] *= 2;
+	size_t global[3], local[3];
+	bn_eltwise_range(ctx, s, global, local);
 	struct ampcl_karg args[] = {
 	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),        AMPCL_KARG_VIEW(gamma),
 	    AMPCL_KARG_VIEW(beta_p), AMPCL_KARG_VIEW(run_mean), AMPCL_KARG_VIEW(run_var),
@@ -204,17 +298,47 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 		    "into dx)",
 		    fn, (double)beta);
 
-	cl_kernel k;
+	cl_kernel k_part, k_sums, k_dx;
 	size_t wg;
-	if ((st = bn_kernel(ctx, fn, "bn_backward", &k, &wg)))
+	if ((st = bn_kernel(ctx, fn, "bn_backward_partial", &k_part, &wg)) ||
+	    (st = bn_eltwise_kernel(ctx, fn, "bn_backward_sums", &k_sums)) ||
+	    (st = bn_eltwise_kernel(ctx, fn, "bn_backward", &k_dx)))
 		return st;
-	/* one work-group per channel */
-	size_t global = (size_t)s->c * wg;
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_VIEW(dx),          AMPCL_KARG_VIEW(dgamma), AMPCL_KARG_VIEW(dbeta),
-	    AMPCL_KARG_VIEW(dy),          AMPCL_KARG_VIEW(x),      AMPCL_KARG_VIEW(save_mean),
-	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma),  AMPCL_KARG_FLOAT(beta),
-	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),   AMPCL_KARG_UINT(s->hw),
+	struct bn_split sp = bn_split_for(ctx, s, wg);
+	/* scratch: the partials (c, nparts, 2), then the per-channel terms of dx (c, 2) */
+	size_t coef_off = (size_t)s->c * sp.nparts * 2;
+	cl_mem part;
+	if ((st = bn_scratch(ctx, fn, coef_off + (size_t)s->c * 2, &part)))
+		return st;
+
+	/* 1: sums of dy and dy * (x - mean) per chunk of each channel */
+	size_t g1[2] = {sp.nparts * sp.local, (size_t)s->c}, l1[2] = {sp.local, 1};
+	struct ampcl_karg a1[] = {
+	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(0),         AMPCL_KARG_VIEW(dy),
+	    AMPCL_KARG_VIEW(x),         AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),     AMPCL_KARG_UINT(sp.ipc),
+	    AMPCL_KARG_UINT(sp.nparts), AMPCL_KARG_UINT(sp.contig),
 	};
-	return ampcl_launch(ctx, k, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
+	/* 2: per channel, dgamma/dbeta += and the terms of dx */
+	size_t g2 = (size_t)s->c;
+	struct ampcl_karg a2[] = {
+	    AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(coef_off),  AMPCL_KARG_VIEW(dgamma),
+	    AMPCL_KARG_VIEW(dbeta),       AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(0),
+	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_UINT(s->n),      AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->hw),       AMPCL_KARG_UINT(sp.nparts),
+	};
+	/* 3: element-wise dx */
+	size_t g3[3], l3[3];
+	bn_eltwise_range(ctx, s, g3, l3);
+	struct ampcl_karg a3[] = {
+	    AMPCL_KARG_VIEW(dx),          AMPCL_KARG_VIEW(dy),       AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(coef_off), AMPCL_KARG_VIEW(save_mean),
+	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma),    AMPCL_KARG_FLOAT(beta),
+	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),     AMPCL_KARG_UINT(s->hw),
+	};
+	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
+	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)))
+		st = ampcl_launch(ctx, k_dx, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
+	clReleaseMemObject(part);
+	return st;
 }

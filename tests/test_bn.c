@@ -406,12 +406,17 @@ int main(void)
 {
 	struct ampcl_context *ctx = tu_context();
 	unsigned long long rng = 0x6e2d5b1aULL;
-	/* n in {1, 3}, c in {1, 3, 33}, hw in {1, 25, 49, 1089}; n = 33 with hw = 25 gives a
-	 * channel of 825 > 256 elements whose work-item stride wraps across batch items. */
+	/* n in {1, 3, 33, 65}, c in {1, 2, 3, 33}, hw in {1, 3, 25, 31, 49, 1024, 1089}: planes
+	 * shorter than one vector (hw 1, 3: all tail), vectors with a tail (25, 31, 49, 1089) and
+	 * none (1024, 16 floats a vector); n = 33 with hw = 25 makes a GPU's interleaved walk wrap
+	 * across batch items. n = 65 at hw >= 1024 splits each channel into several chunks on
+	 * both a CPU (65536 elements a chunk) and a GPU (16384), so the partials are folded, and
+	 * gives a CPU's work-items long contiguous runs that end mid-plane. */
 	static const struct bn_case cases[] = {
 	    {3, 3, 25, -2.0f, 2.0f},   {1, 33, 49, -2.0f, 2.0f},     {3, 33, 1, -2.0f, 2.0f},
 	    {3, 1, 1089, -2.0f, 2.0f}, {1, 3, 1089, 100.0f, 101.0f}, {3, 3, 49, 100.0f, 101.0f},
-	    {33, 3, 25, -2.0f, 2.0f},  {1, 1, 25, 100.0f, 101.0f},
+	    {33, 3, 25, -2.0f, 2.0f},  {1, 1, 25, 100.0f, 101.0f},   {3, 33, 31, -2.0f, 2.0f},
+	    {1, 1, 3, -2.0f, 2.0f},    {65, 3, 1089, -2.0f, 2.0f},   {65, 2, 1024, 100.0f, 101.0f},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(ctx, &cases[i], &rng);
