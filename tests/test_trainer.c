@@ -146,7 +146,10 @@ int main(void)
 	tu_check(same && same_weights(full, amp), "amplification factor 1 is bit-identical to off",
 		 "3 epochs, %d layers amplified", m ? r[0].amp_layers : 0);
 	ampcl_trainer_free(amp);
+	/* a factor compounds over every selected layer on a path: 2 on all 58 would be 2^depth */
 	c.amp_factor = 2;
+	c.amp_ratio = 0.3;
+	snprintf(c.amp_types, sizeof(c.amp_types), "bn");
 	snprintf(c.out, sizeof(c.out), "%s/amp2", dir);
 	tu_ok(run(ctx, &c, &amp), "factor-2 run");
 	r = ampcl_trainer_history(amp, &m);
