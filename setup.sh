@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh: from a fresh Debian 12 machine to a working ampcl. Installs the Debian packages that
 # are missing (with sudo when not root), builds, then runs the main job or the whole test suite.
-#   ./setup.sh          build, list the devices, run the kernel self-test on the default device
+#   ./setup.sh          build, list the devices, run the kernel self-test, then the main job:
+#                       ResNet-18 (width 16) on Fashion-MNIST for one epoch, with amplification
 #   ./setup.sh test     build with warnings as errors and run every ctest suite (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,3 +41,5 @@ if [ "$mode" = test ]; then
 fi
 ./build/ampcl devices
 ./build/ampcl selftest
+exec ./build/ampcl train --data /usr/share/datasets/fashion-mnist --model resnet18 --width 16 \
+	--epochs 1 --amp-epochs 0 --out runs/fashion-mnist
