@@ -68,9 +68,6 @@ int main(void)
 
 	tu_arena_free(&a);
 	ampcl_context_free(ctx);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	tu_remove_tree(dir);
 	return tu_finish();
 }

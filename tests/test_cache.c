@@ -131,9 +131,6 @@ int main(void)
 	tu_check(s.programs_built == 1 && s.cache_writes == 0, "unwritable folder: still builds",
 		 "built %d writes %d", s.programs_built, s.cache_writes);
 
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	tu_remove_tree(dir);
 	return tu_finish();
 }

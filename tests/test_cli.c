@@ -7,24 +7,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static int run_cli(const char *args, char *out, size_t size)
-{
-	const char *bin = getenv("AMPCL_BIN");
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin ? bin : "ampcl", args);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, size - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void expect(const char *args, int code, const char *needle)
 {
 	char out[8192];
-	int rc = run_cli(args, out, sizeof(out));
+	int rc = tu_run_cli(args, out, sizeof(out));
 	tu_check(rc == code && strstr(out, needle), args, "exit %d (want %d), output: %s", rc, code,
 		 out);
 }

@@ -78,24 +78,6 @@ static void truncate_file(const char *rel, long size)
 	}
 }
 
-static void remove_tree(const char *p)
-{
-	DIR *d = opendir(p);
-	if (d) {
-		struct dirent *e;
-		char q[4096];
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(q, sizeof(q), "%s/%s", p, e->d_name);
-				remove_tree(q);
-			}
-		closedir(d);
-		rmdir(p);
-	} else {
-		unlink(p);
-	}
-}
-
 static struct ampcl_dataset *load(const char *rel, const char *kind, int train, int subset)
 {
 	char p[4096];
@@ -829,6 +811,6 @@ int main(void)
 	test_folder();
 	test_detection();
 	test_real();
-	remove_tree(root);
+	tu_remove_tree(root);
 	return tu_finish();
 }

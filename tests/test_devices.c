@@ -8,21 +8,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/* Runs the ampcl program with args; returns its exit status and captures stdout+stderr. */
-static int run_cli(const char *args, char *out, size_t size)
-{
-	const char *bin = getenv("AMPCL_BIN");
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin ? bin : "ampcl", args);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, size - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 int main(void)
 {
 	struct ampcl_device_desc *devs = NULL;
@@ -73,28 +58,28 @@ int main(void)
 	ampcl_device_caps_free(caps, n);
 
 	char out[8192];
-	int rc = run_cli("devices", out, sizeof(out));
+	int rc = tu_run_cli("devices", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, devs[0].name) && strstr(out, "OpenCL C"),
 		 "ampcl devices", "exit %d, output:\n%s", rc, out);
-	rc = run_cli("devices --json", out, sizeof(out));
+	rc = tu_run_cli("devices --json", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "\"devices\"") && strstr(out, "\"compute_units\"") &&
 			 strstr(out, "\"max_alloc_bytes\""),
 		 "ampcl devices --json", "exit %d", rc);
-	rc = run_cli("devices --device 99", out, sizeof(out));
+	rc = tu_run_cli("devices --device 99", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "out of range") && strstr(out, devs[0].name),
 		 "ampcl devices --device 99 exits 2", "exit %d: %s", rc, out);
-	rc = run_cli("devices --device no-such-device-xyz", out, sizeof(out));
+	rc = tu_run_cli("devices --device no-such-device-xyz", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "no device matches"), "unknown --device exits 2",
 		 "exit %d: %s", rc, out);
-	rc = run_cli("devices --bogus", out, sizeof(out));
+	rc = tu_run_cli("devices --bogus", out, sizeof(out));
 	tu_check(rc == 2, "unknown option exits 2", "exit %d: %s", rc, out);
-	rc = run_cli("--version", out, sizeof(out));
+	rc = tu_run_cli("--version", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, ampcl_version()), "ampcl --version", "exit %d: %s", rc, out);
-	rc = run_cli("--help", out, sizeof(out));
+	rc = tu_run_cli("--help", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "devices"), "ampcl --help", "exit %d", rc);
-	rc = run_cli("devices --help", out, sizeof(out));
+	rc = tu_run_cli("devices --help", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "usage: ampcl devices"), "ampcl devices --help", "exit %d", rc);
-	rc = run_cli("frobnicate", out, sizeof(out));
+	rc = tu_run_cli("frobnicate", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "unknown verb"), "unknown verb exits 2", "exit %d", rc);
 	free(devs);
 	return tu_finish();

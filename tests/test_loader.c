@@ -16,24 +16,6 @@
 #define N 103 /* training images: not a multiple of the batch sizes used */
 static char root[] = "/tmp/ampcl_test_loader_XXXXXX";
 
-static void remove_tree(const char *p)
-{
-	DIR *d = opendir(p);
-	if (d) {
-		struct dirent *e;
-		char q[4096];
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(q, sizeof(q), "%s/%s", p, e->d_name);
-				remove_tree(q);
-			}
-		closedir(d);
-		rmdir(p);
-	} else {
-		unlink(p);
-	}
-}
-
 /* Never 0, so padding (0) is told apart; distinct per image; a shift by (dy, dx) changes the
  * value by 32 dy + dx (mod 255), so no two crops of one image agree. */
 static int pixel(int i, int c, int y, int x)
@@ -616,6 +598,6 @@ int main(void)
 	test_grey();
 	test_real_rate();
 	ampcl_dataset_free(ds);
-	remove_tree(root);
+	tu_remove_tree(root);
 	return tu_finish();
 }

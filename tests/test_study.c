@@ -8,20 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static int run_cli(const char *args, char *out, size_t size)
-{
-	const char *bin = getenv("AMPCL_BIN");
-	char cmd[4096];
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin ? bin : "ampcl", args);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, size - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int count_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -54,7 +40,7 @@ int main(void)
 		 "--amp-factor 2,4 --amp-types 'bn;relu' --amp-epochs 'none;0-1' --lr 0.05 "
 		 "--seeds 1,2 --target 0.5", data, dir);
 	char *out = tu_malloc(1 << 16);
-	int rc = run_cli(args, out, 1 << 16);
+	int rc = tu_run_cli(args, out, 1 << 16);
 	/* 2 factors x 2 types amplified + 1 baseline = 5 configurations, x 2 seeds */
 	tu_check(rc == 0 && count(out, "[") == 10 && strstr(out, "[10/10]"), "study runs",
 		 "exit %d, %d runs:\n%s", rc, count(out, "["), out);
@@ -78,23 +64,21 @@ int main(void)
 	png &= stat(path, &sb) == 0 && sb.st_size > 1000;
 	tu_check(png, "plots written", "accuracy.png and final.png");
 
-	rc = run_cli(args, out, 1 << 16);
+	rc = tu_run_cli(args, out, 1 << 16);
 	tu_check(rc == 0 && count(out, "skipped") == 10 && !strstr(out, "epoch 0"),
 		 "a restarted study skips finished runs", "exit %d, %d skipped", rc,
 		 count(out, "skipped"));
 
 	snprintf(args, sizeof(args), "study --data %s --out %s/bad --amp-epochs 0-1 --amp-ratio 0.5,1.5",
 		 data, dir);
-	rc = run_cli(args, out, 1 << 16);
+	rc = tu_run_cli(args, out, 1 << 16);
 	tu_check(rc == 2 && strstr(out, "--amp-ratio 1.5"), "a bad value fails before any run",
 		 "exit %d: %s", rc, out);
 	snprintf(args, sizeof(args), "study --data %s --out %s/bad --amp-factor 2,x", data, dir);
-	rc = run_cli(args, out, 1 << 16);
+	rc = tu_run_cli(args, out, 1 << 16);
 	tu_check(rc == 2 && strstr(out, "--amp-factor"), "a malformed list", "exit %d: %s", rc, out);
 	free(out);
 	free(md);
-	snprintf(args, sizeof(args), "rm -rf '%s'", dir);
-	if (system(args) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	tu_remove_tree(dir);
 	return tu_finish();
 }

@@ -218,8 +218,6 @@ int main(void)
 
 	ampcl_trainer_free(full);
 	ampcl_context_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	tu_remove_tree(dir);
 	return tu_finish();
 }

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -174,4 +177,36 @@ void tu_write_tiny_cifar(const char *dir, int per_batch, int test)
 		write_cifar_file(dir, name, per_batch, &seed);
 	}
 	write_cifar_file(dir, "test_batch.bin", test, &seed);
+}
+
+int tu_run_cli(const char *args, char *out, size_t size)
+{
+	const char *bin = getenv("AMPCL_BIN");
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", bin ? bin : "ampcl", args);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void tu_remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	struct dirent *e;
+	char q[4096];
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(q, sizeof(q), "%s/%s", path, e->d_name);
+			tu_remove_tree(q);
+		}
+	closedir(d);
+	rmdir(path);
 }

@@ -33,6 +33,12 @@ void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, 
 void tu_float_to_double(double *dst, const float *src, size_t n);
 void *tu_malloc(size_t bytes); /* aborts on failure */
 
+/* Runs the ampcl program ($AMPCL_BIN) with args through the shell; captures stdout and stderr
+ * into out and returns the exit status (-1 if it did not exit). */
+int tu_run_cli(const char *args, char *out, size_t size);
+/* rm -rf path, without a shell. */
+void tu_remove_tree(const char *path);
+
 /* A CIFAR-10 binary folder at dir (created) with per_batch images in each of the five training
  * files and test images in test_batch.bin, 3 classes whose brightness differs, so a net learns. */
 void tu_write_tiny_cifar(const char *dir, int per_batch, int test);
