@@ -1,5 +1,5 @@
-/* gemm.cl: ampcl's own GEMM, C = alpha*op(A)*op(B) + beta*C, row-major, strided-batched, with
- * local-memory tiles and register blocking; plus the C-region clear the CLBlast path needs. */
+/* gemm.cl: ampcl's own GEMM, C = alpha*op(A)*op(B) + beta*C, row-major, strided-batched: a tiled
+ * kernel, a row-panel kernel and a split-k pair for CPUs, and the C clear CLBlast needs. */
 
 /* Tile of C one work-group computes (GEMM_TM x GEMM_TN), the depth of the A and B tiles staged
  * in local memory (GEMM_TK), and the block of C one work-item keeps in registers
@@ -192,6 +192,177 @@ gemm_forward(__global float *c, uint c_off, uint ldc, uint stride_c, __global co
 		}
 	}
 #endif
+}
+
+/* Row panel (CPUs, B not transposed): each work-item computes GEMM_PM rows by 16*GEMM_PV
+ * columns of C as float16 accumulators, reading each row of B straight from global memory as
+ * GEMM_PV vectors and A as broadcast scalars. No local tiles: when m is small (a conv's 8..64
+ * output channels) the 64- and 128-row tiles waste most of their work, while this block costs
+ * one B load per GEMM_PM vector FMAs whatever m is. */
+#ifndef GEMM_PM
+#define GEMM_PM 16
+#endif
+#ifndef GEMM_PV
+#define GEMM_PV 1
+#endif
+#define GEMM_PN (16 * GEMM_PV) /* columns per work-item */
+
+/* Columns j0 .. j0+15 of row `row` of B, zero past n. */
+static float16 gemm_load_b16(__global const float *row, uint j0, uint n)
+{
+	if (j0 + 16 <= n)
+		return vload16(0, row + j0);
+	float t[16];
+	for (uint e = 0; e < 16; e++)
+		t[e] = j0 + e < n ? row[j0 + e] : 0.0f;
+	return vload16(0, t);
+}
+
+/*
+ * Arguments as gemm_forward without trans_b (B is stored (k, n)).
+ * Launch: global (ceil(n/GEMM_PN), ceil(m/GEMM_PM), batch), any local size.
+ * Each element of C is one sum over k in ascending order: bit-identical from run to run.
+ */
+__kernel void gemm_panel_forward(__global float *c, uint c_off, uint ldc, uint stride_c,
+				 __global const float *a, uint a_off, uint lda, uint stride_a,
+				 __global const float *b, uint b_off, uint ldb, uint stride_b,
+				 uint m, uint n, uint k, float alpha, float beta, uint trans_a,
+				 uint batch)
+{
+	const uint j0 = get_global_id(0) * GEMM_PN, i0 = get_global_id(1) * GEMM_PM;
+	const uint z = get_global_id(2);
+	if (j0 >= n || i0 >= m || z >= batch)
+		return;
+	a += a_off + z * stride_a;
+	b += b_off + z * stride_b;
+	c += c_off + z * stride_c;
+
+	/* A's element (i, kk) at a[i*ai + kk*ak]; rows past m repeat row m-1, so every load is
+	 * inside A and the unused sums are simply not stored */
+	const uint ai = trans_a ? 1 : lda, ak = trans_a ? lda : 1;
+	uint arow[GEMM_PM];
+	float16 acc[GEMM_PM][GEMM_PV];
+	for (uint i = 0; i < GEMM_PM; i++) {
+		arow[i] = min(i0 + i, m - 1) * ai;
+		for (uint v = 0; v < GEMM_PV; v++)
+			acc[i][v] = (float16)(0.0f);
+	}
+	for (uint kk = 0; kk < k; kk++) {
+		float16 bv[GEMM_PV];
+		for (uint v = 0; v < GEMM_PV; v++)
+			bv[v] = gemm_load_b16(b + kk * ldb, j0 + 16 * v, n);
+		__global const float *ap = a + kk * ak;
+		for (uint i = 0; i < GEMM_PM; i++) {
+			float16 av = (float16)(ap[arow[i]]);
+			for (uint v = 0; v < GEMM_PV; v++)
+				acc[i][v] = fma(av, bv[v], acc[i][v]);
+		}
+	}
+
+	for (uint i = 0; i < GEMM_PM && i0 + i < m; i++) {
+		__global float *crow = c + (i0 + i) * ldc;
+		for (uint v = 0; v < GEMM_PV; v++) {
+			uint jv = j0 + 16 * v;
+			if (jv >= n)
+				break;
+			float16 out = alpha * acc[i][v];
+			if (jv + 16 <= n) {
+				if (beta != 0.0f)
+					out += beta * vload16(0, crow + jv);
+				vstore16(out, 0, crow + jv);
+				continue;
+			}
+			float t[16];
+			vstore16(out, 0, t);
+			for (uint e = 0; jv + e < n; e++)
+				crow[jv + e] = beta != 0.0f ? t[e] + beta * crow[jv + e] : t[e];
+		}
+	}
+}
+
+/* Split k (CPUs, A (m, k) and B stored (n, k), batch 1): a product with tiny m and n and a huge
+ * k (a conv's weight gradient, k = images*P*Q) gives the tiled kernels a handful of groups and
+ * leaves cores idle. gemm_splitk_forward cuts k into chunks of kc (a function of the shape
+ * alone) and writes each chunk's product to part[chunk] (chunks, m, n); gemm_sum_forward then
+ * adds the chunks in ascending order, so the result is bit-identical from run to run. Each
+ * work-item takes GEMM_SM rows by GEMM_SN columns, as dot products along k in float16 lanes. */
+#ifndef GEMM_SM
+#define GEMM_SM 4
+#endif
+#ifndef GEMM_SN
+#define GEMM_SN 4
+#endif
+
+/* The lanes of v summed in a fixed order (halving). */
+static float gemm_hsum16(float16 v)
+{
+	float8 h8 = v.lo + v.hi;
+	float4 h4 = h8.lo + h8.hi;
+	float2 h2 = h4.lo + h4.hi;
+	return h2.x + h2.y;
+}
+
+/* Launch: global (ceil(n/GEMM_SN), ceil(m/GEMM_SM), ceil(k/kc)), any local size. */
+__kernel void gemm_splitk_forward(__global float *part, uint part_off, __global const float *a,
+				  uint a_off, uint lda, __global const float *b, uint b_off,
+				  uint ldb, uint m, uint n, uint k, uint kc)
+{
+	const uint j0 = get_global_id(0) * GEMM_SN, i0 = get_global_id(1) * GEMM_SM;
+	const uint z = get_global_id(2);
+	if (j0 >= n || i0 >= m || z * kc >= k)
+		return;
+	const uint k0 = z * kc, k1 = min(k, k0 + kc);
+	/* rows and columns past the edge repeat the last one: loads stay inside, not stored */
+	__global const float *ar[GEMM_SM], *br[GEMM_SN];
+	for (uint i = 0; i < GEMM_SM; i++)
+		ar[i] = a + a_off + min(i0 + i, m - 1) * lda;
+	for (uint j = 0; j < GEMM_SN; j++)
+		br[j] = b + b_off + min(j0 + j, n - 1) * ldb;
+
+	float16 acc[GEMM_SM][GEMM_SN];
+	for (uint i = 0; i < GEMM_SM; i++)
+		for (uint j = 0; j < GEMM_SN; j++)
+			acc[i][j] = (float16)(0.0f);
+	uint kk = k0;
+	for (; kk + 16 <= k1; kk += 16) {
+		float16 av[GEMM_SM], bv[GEMM_SN];
+		for (uint i = 0; i < GEMM_SM; i++)
+			av[i] = vload16(0, ar[i] + kk);
+		for (uint j = 0; j < GEMM_SN; j++)
+			bv[j] = vload16(0, br[j] + kk);
+		for (uint i = 0; i < GEMM_SM; i++)
+			for (uint j = 0; j < GEMM_SN; j++)
+				acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+	}
+	for (uint i = 0; i < GEMM_SM; i++) {
+		if (i0 + i >= m)
+			break;
+		for (uint j = 0; j < GEMM_SN; j++) {
+			if (j0 + j >= n)
+				break;
+			float sum = gemm_hsum16(acc[i][j]);
+			for (uint t = kk; t < k1; t++)
+				sum = fma(ar[i][t], br[j][t], sum);
+			part[part_off + (z * m + i0 + i) * n + j0 + j] = sum;
+		}
+	}
+}
+
+/* c[i][j] = alpha * (the sum over chunks in ascending order of part[chunk][i][j]) + beta*c;
+ * beta == 0 never reads C. Launch: global (n, m). */
+__kernel void gemm_sum_forward(__global float *c, uint c_off, uint ldc, __global const float *part,
+			       uint part_off, uint m, uint n, uint chunks, float alpha, float beta)
+{
+	const uint j = get_global_id(0), i = get_global_id(1);
+	if (j >= n || i >= m)
+		return;
+	float sum = 0.0f;
+	for (uint z = 0; z < chunks; z++)
+		sum += part[part_off + (z * m + i) * n + j];
+	float v = alpha * sum;
+	if (beta != 0.0f)
+		v += beta * c[c_off + i * ldc + j];
+	c[c_off + i * ldc + j] = v;
 }
 
 /* c[z][i][j] = 0 over a strided (batch, m, n) region: CLBlast computes beta*C even for

@@ -1,6 +1,6 @@
 /* conv.h: 2-D convolution, NCHW, zero padding, any kernel size and stride, optional bias, as
- * im2col + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch.
- */
+ * im2col + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch
+ * (on CPUs, stride-1 forward and dx by a direct kernel that needs no scratch). */
 #ifndef AMPCL_CONV_H
 #define AMPCL_CONV_H
 

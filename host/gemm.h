@@ -27,7 +27,8 @@ const char *ampcl_gemm_backend_name(const struct ampcl_context *ctx);
  *   C:     (m, n) with ldc >= n
  * Offsets and strides are in floats. beta == 0 overwrites C without reading it (C may hold
  * NaN); k == 0 gives C = beta*C. Both back ends are deterministic: the same inputs give
- * bit-identical C run after run (no split-k, no atomics). Every matrix must lie inside its
+ * bit-identical C run after run (no atomics; the own split k adds its chunks, whose count
+ * depends on the shape alone, in a fixed order). Every matrix must lie inside its
  * buffer; a bad size, leading dimension or offset is AMPCL_ERR_INVALID_ARG with a message.
  * The work is enqueued on ctx->queue; the call does not wait for it.
  */
@@ -57,7 +58,9 @@ struct ampcl_gemm_args {
 	int batch;
 };
 
-/* gemm_own.c: the tiled kernel of cl/gemm.cl, with tile sizes chosen for the device. */
+/* gemm_own.c: cl/gemm.cl's kernels; on CPUs the row panel (small m) or split k (tiny m, n and a
+ * long k) where the shape calls for them, else the tiled kernel with tiles chosen for the device.
+ */
 ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* gemm_own.c: C = 0 over the (batch, m, n) region, for back ends that read C when beta == 0. */
 ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);

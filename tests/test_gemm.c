@@ -1,6 +1,6 @@
 /* test_gemm.c: both GEMM back ends against the double reference: four transposes, odd sizes,
- * padded leading dimensions, offsets, alpha, beta 0 on NaN and 1, batches, determinism, and bad
- * input. */
+ * padded leading dimensions, offsets, alpha, beta 0 on NaN and 1, batches, the own back end's
+ * row-panel and split-k shapes, determinism, and bad input. */
 #include "testutil.h"
 #include "gemm.h"
 #include "ref.h"
@@ -191,6 +191,29 @@ static void run_backend(const char *backend)
 	struct gemm_case big = {0, 0, 129, 257, 200, 1, 1, 0, 1.0f, 0.0f, 0};
 	snprintf(label, sizeof(label), "%s NN m129 n257 k200", backend);
 	run_case(&big, label, 1);
+
+	/* The CPU paths of the own back end (host/gemm_own.c; GPUs run the same cases tiled).
+	 * Row panel: NN with m <= 64 and TN of any m, edges of its 16x16 block, batched with a
+	 * shared A, both betas. Split k: NT with k >= 2048 and few tiles, a k that leaves a
+	 * partial last chunk and a tail under 16, and a k past 256 chunks of 2048 so the chunk
+	 * grows; each with a bitwise determinism check. */
+	static const struct gemm_case cpu_cases[] = {
+	    {0, 0, 17, 33, 65, 1, 2, 0, 1.0f, 0.0f, 0},
+	    {0, 0, 64, 47, 9, 3, 1, 3, 0.5f, 1.0f, 1},
+	    {1, 0, 81, 31, 17, 1, 3, 0, 1.0f, 1.0f, 0},
+	    {1, 0, 145, 65, 16, 2, 0, 5, 1.0f, 0.0f, 1},
+	    {0, 1, 17, 33, 2085, 1, 3, 0, 1.0f, 0.0f, 0},
+	    {0, 1, 5, 3, 4099, 1, 0, 0, 0.75f, 1.0f, 0},
+	    {0, 1, 3, 5, 524301, 1, 1, 0, 1.0f, 0.0f, 0},
+	};
+	for (size_t i = 0; i < sizeof(cpu_cases) / sizeof(cpu_cases[0]); i++) {
+		const struct gemm_case *c = &cpu_cases[i];
+		snprintf(label, sizeof(label),
+			 "%s %c%c m%d n%d k%d batch %d alpha %.2f beta %.0f ld+%d (panel/split k)",
+			 backend, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', c->m, c->n, c->k, c->batch,
+			 c->alpha, c->beta, c->pad);
+		run_case(c, label, 1);
+	}
 
 	/* k = 0: C = beta*C, no product */
 	struct gemm_case k0 = {0, 0, 5, 7, 0, 1, 1, 0, 1.0f, 1.0f, 0};
