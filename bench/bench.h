@@ -61,6 +61,9 @@ void bench_add(struct bench *b, const char *op, const char *pass, const char *sh
 
 ampcl_status bench_peaks(struct bench *b);
 ampcl_status bench_layers(struct bench *b, const int *batches, int nbatches);
+/* Whole-model training steps on random 3x32x32 data (after 2 warm-up steps). */
+ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
+			 double *images_per_s);
 /* backends: a comma-separated list of GEMM back ends ("own,clblast") */
 ampcl_status bench_gemm(struct bench *b, const char *backends);
 void bench_print_table(const struct bench *b, FILE *out);

@@ -1,6 +1,7 @@
 /* program_cache.c: the on-disk cache of compiled program binaries. An entry is
  * "AMPCLBIN" | format | key | size | checksum | binary; anything that does not check out is a miss. */
 #include "error.h"
+#include "files.h"
 #include "hash.h"
 #include "program.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define CACHE_MAGIC "AMPCLBIN"
@@ -88,20 +88,6 @@ out:
 	return miss;
 }
 
-static int make_dirs(const char *dir)
-{
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
 
 int ampcl_program_cache_store(struct ampcl_context *ctx, const char *key, cl_program program)
 {
@@ -117,7 +103,7 @@ int ampcl_program_cache_store(struct ampcl_context *ctx, const char *key, cl_pro
 	int written = 0;
 	if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof(bins), bins, NULL) != CL_SUCCESS)
 		goto out;
-	if (make_dirs(ctx->env.cache_dir))
+	if (ampcl_make_dirs(ctx->env.cache_dir))
 		goto out;
 
 	struct cache_header hdr = {0};

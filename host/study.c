@@ -3,6 +3,7 @@
  * writes results.csv, results.md and two plots. */
 #include "checkpoint.h"
 #include "error.h"
+#include "files.h"
 #include "plot.h"
 #include "train_config.h"
 
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct study_run {
@@ -91,7 +91,7 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 
 static ampcl_status make_dir(const char *path)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+	if (ampcl_make_dirs(path) == 0)
 		return AMPCL_OK;
 	return ampcl_error_set(AMPCL_ERR_IO, "cannot create folder '%s': %s", path, strerror(errno));
 }

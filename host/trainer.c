@@ -5,6 +5,7 @@
 #include "context.h"
 #include "dataset.h"
 #include "error.h"
+#include "files.h"
 #include "loader.h"
 #include "net.h"
 #include "safetensors.h"
@@ -12,11 +13,11 @@
 #include "train_config.h"
 #include "train_output.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 struct ampcl_trainer {
@@ -374,13 +375,10 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
-	if (c->out[0] && mkdir(c->out, 0755) != 0) {
-		struct stat sb;
-		if (stat(c->out, &sb) != 0 || !S_ISDIR(sb.st_mode))
-			return ampcl_error_set(AMPCL_ERR_IO,
-					       "cannot create the output folder '%s': check the path "
-					       "and its permissions", c->out);
-	}
+	if (c->out[0] && ampcl_make_dirs(c->out) != 0)
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot create the output folder '%s': %s; check the path and "
+				       "its permissions", c->out, strerror(errno));
 	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);

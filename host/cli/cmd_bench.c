@@ -10,7 +10,8 @@
 
 static void help(void)
 {
-	printf("usage: ampcl bench --kernels|--gemm-sweep [--device N|SUBSTRING] [--batch B[,B...]]\n"
+	printf("usage: ampcl bench --kernels|--gemm-sweep|--model NAME [--width W] [--steps S]\n"
+	       "                   [--device N|SUBSTRING] [--batch B[,B...]]\n"
 	       "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
 	       "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
 	       "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
@@ -21,6 +22,9 @@ static void help(void)
 	       "  --batch      batch sizes to time (default 32,64)\n"
 	       "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
 	       "  --json FILE  also write the results as JSON\n"
+	       "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
+	       "               3x32x32 data, as ../shared/tools/torch-bench.py measures PyTorch;\n"
+	       "               --width (default 64), --steps (default 5), first --batch value\n"
 	       "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
 	       "               with both back ends (or the one --gemm names)\n"
 	       "Exit status 1 if any reference check fails.\n");
@@ -44,7 +48,8 @@ static int parse_batches(const char *s, int *out, int max)
 
 int cmd_bench(int argc, char **argv)
 {
-	const char *spec = NULL, *json = NULL, *gemm = NULL;
+	const char *spec = NULL, *json = NULL, *gemm = NULL, *model = NULL;
+	int width = 64, steps = 5;
 	int batches[8] = {32, 64}, nb = 2, reps = 5, kernels = 0, sweep = 0, verbose = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -54,6 +59,14 @@ int cmd_bench(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--kernels")) {
 			kernels = 1;
+		} else if (!strcmp(a, "--model") && more) {
+			model = argv[++i];
+		} else if (!strcmp(a, "--width") && more) {
+			if (cli_parse_int("bench", a, argv[++i], 1, 1024, &width))
+				return EXIT_USAGE;
+		} else if (!strcmp(a, "--steps") && more) {
+			if (cli_parse_int("bench", a, argv[++i], 1, 100000, &steps))
+				return EXIT_USAGE;
 		} else if (!strcmp(a, "--gemm-sweep")) {
 			sweep = 1;
 		} else if (!strcmp(a, "--verbose")) {
@@ -80,8 +93,9 @@ int cmd_bench(int argc, char **argv)
 			return cli_usage_error("bench", "unknown option or missing value: '%s'", a);
 		}
 	}
-	if (!kernels && !sweep)
-		return cli_usage_error("bench", "say what to benchmark: --kernels or --gemm-sweep");
+	if (!kernels && !sweep && !model)
+		return cli_usage_error("bench", "say what to benchmark: --kernels, --gemm-sweep or "
+				       "--model NAME");
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);
@@ -93,6 +107,19 @@ int cmd_bench(int argc, char **argv)
 		return EXIT_USAGE; /* a --gemm value that is not a back end */
 	}
 	struct bench b = {.ctx = ctx, .reps = reps, .verbose = verbose, .seed = 12345};
+	if (model) {
+		double ips = 0;
+		if (!(st = bench_model(&b, model, width, batches[0], steps, &ips)))
+			printf("ampcl %s on %s: %s w=%d batch=%d: %.1f img/s (%.0f ms/step)\n",
+			       ampcl_version(), ctx->caps.desc.name, model, width, batches[0], ips,
+			       1e3 * batches[0] / ips);
+		int code = st ? cli_fail("bench", st) : EXIT_OK;
+		if (!st && json && (st = bench_write_json(&b, json)))
+			code = cli_fail("bench", st);
+		free(b.records);
+		ampcl_context_free(ctx);
+		return code;
+	}
 	fprintf(stderr, "ampcl bench: measuring peaks on %s ...\n", ctx->caps.desc.name);
 	if ((st = bench_peaks(&b))) {
 		int code = cli_fail("bench", st);

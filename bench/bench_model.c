@@ -1,0 +1,58 @@
+/* bench_model.c: `ampcl bench --model`: training-step throughput of a whole model on random
+ * CIFAR-shaped data, the same measurement as ../shared/tools/torch-bench.py makes for PyTorch. */
+#include "bench.h"
+#include "net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
+			 double *images_per_s)
+{
+	ampcl_net_t *net = NULL;
+	float *x = malloc((size_t)batch * 3 * 32 * 32 * sizeof(float));
+	int *labels = malloc((size_t)batch * sizeof(int));
+	if (!x || !labels)
+		abort();
+	unsigned long long s = b->seed;
+	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		x[i] = (float)((double)(s >> 40) / (double)(1 << 24) * 2.0 - 1.0);
+	}
+	for (int i = 0; i < batch; i++)
+		labels[i] = i % 10;
+	ampcl_status st;
+	struct ampcl_step_result r;
+	/* torch-bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
+	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 0};
+	if ((st = ampcl_net_create(b->ctx, 3, 32, 32, &net)) ||
+	    (st = ampcl_model_build(net, model, width, 10)) ||
+	    (st = ampcl_net_finalize(net, batch, b->seed)) || (st = ampcl_net_set_sgd(net, &sgd)))
+		goto out;
+	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch-bench.py does */
+		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
+	double t0 = now();
+	for (int i = 0; i < steps && !st; i++)
+		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
+	double dt = now() - t0;
+	*images_per_s = (double)batch * steps / dt;
+	if (!st) {
+		char shape[72];
+		snprintf(shape, sizeof(shape), "%s width %d, %zu parameters", model, width,
+			 ampcl_net_param_count(net));
+		bench_add(b, "train-step", "step", shape, batch, 1e3 * dt / steps, 0, 0, 0);
+	}
+out:
+	ampcl_net_free(net);
+	free(x);
+	free(labels);
+	return st;
+}
