@@ -38,12 +38,22 @@ for step in "$@"; do
 	tests)
 		for t in "$kit"/bin/test_*; do
 			name=$(basename "$t")
-			AMPCL_BIN=$kit/bin/ampcl timeout 300 "$t" >"$out/$name.txt" 2>&1
+			AMPCL_BIN=$kit/bin/ampcl AMPCL_SOURCE_DIR=$PWD timeout 300 "$t" >"$out/$name.txt" 2>&1
 			echo "$name: exit $? $(tail -1 "$out/$name.txt")"
 		done 2>&1 | tee "$out/tests.txt"
 		;;
 	bench)
-		timeout 400 "$kit/bin/ampcl" bench --kernels --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"
+		timeout 200 "$kit/bin/ampcl" bench --kernels --batch 32,64 --json "$out/bench.json" >"$out/bench.md" 2>&1
+		echo "bench --kernels: exit $?"
+		timeout 100 "$kit/bin/ampcl" bench --gemm-sweep --json "$out/gemm.json" >"$out/gemm.md" 2>&1
+		echo "bench --gemm-sweep: exit $?"
+		for spec in "resnet18 16 128" "resnet18 64 128" "resnet34 64 128" "vgg19 64 128"; do
+			read -r model width batch <<<"$spec"
+			for gemm in clblast own; do
+				AMPCL_GEMM=$gemm timeout 100 "$kit/bin/ampcl" bench --model "$model" \
+					--width "$width" --batch "$batch" --steps 10 2>&1 | sed "s/\$/ (GEMM $gemm)/"
+			done
+		done | tee "$out/models.txt"
 		;;
 	esac
 done

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make-gpu-kit.sh: packs the built program, the test programs and the shared libraries they need
 # (OpenCL ICD loader, CLBlast, libpng) into gpu-kit/, for a machine that has no package registry.
+#   tools/make-gpu-kit.sh [BUILD_DIR]      (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+b=${1:-build}
 rm -rf gpu-kit
 mkdir -p gpu-kit/bin gpu-kit/lib
-cp build/ampcl gpu-kit/bin/
-find build/tests -maxdepth 1 -type f -name 'test_*' -perm -u+x -exec cp {} gpu-kit/bin/ \;
+cp "$b/ampcl" gpu-kit/bin/
+find "$b/tests" -maxdepth 1 -type f -name 'test_*' -perm -u+x -exec cp {} gpu-kit/bin/ \;
 for lib in libOpenCL.so.1 libclblast.so.1 libpng16.so.16; do
 	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 	[ -n "$path" ] && cp -L "$path" gpu-kit/lib/
