@@ -1,8 +1,43 @@
 /* pool.c: host side of cl/pool.cl: checks the shapes of the pooling views and sizes the
- * launches (one item per output or dx element; lanes per plane for the average). */
+ * launches (blocks of 4 windows or elements per item; a plane per item or lanes for the mean). */
 #include "pool.h"
 #include "error.h"
 #include "program.h"
+
+/* windows or elements per work-item, fixed at 4 in cl/pool.cl */
+#define POOL_VEC 4
+/* work-items per group to aim for: enough to fill a GPU core, and on a CPU enough rows per
+ * group that the runtime's per-group overhead is small */
+#define POOL_WG 256
+
+/* Blocks of POOL_VEC per work-item along a row of `cols` windows or elements: one on a GPU,
+ * for many items and coalesced loads; the whole row on a CPU, where each item then streams
+ * its row in order. */
+static size_t pool_span(struct ampcl_context *ctx, size_t cols)
+{
+	return (ctx->caps.type & CL_DEVICE_TYPE_CPU) ? ampcl_div_up(cols, POOL_VEC) : 1;
+}
+
+/* Enqueues `name` over the 3-D range items[] (block, row, plane), in groups that fill dimension
+ * 0, then 1, then 2 up to POOL_WG items, so a group spans whole rows and several rows or planes
+ * when those are short; each kernel guards the rounded-up rest. */
+static ampcl_status pool_launch_3d(struct ampcl_context *ctx, const char *name,
+				   const size_t items[3], int nargs, const struct ampcl_karg *args)
+{
+	cl_kernel k;
+	ampcl_status st = ampcl_kernel_get(ctx, "pool", "", name, &k);
+	if (st)
+		return st;
+	size_t wg = ampcl_launch_group_size(ctx, k, POOL_WG);
+	size_t dim_max[3] = {wg, wg, wg}, local[3] = {1, 1, 1};
+	clGetDeviceInfo(ctx->caps.device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(dim_max), dim_max,
+			NULL);
+	for (int d = 0; d < 3; d++)
+		while (local[d] < items[d] && local[0] * local[1] * local[2] * 2 <= wg &&
+		       local[d] * 2 <= dim_max[d])
+			local[d] *= 2;
+	return ampcl_launch(ctx, k, 3, items, local, nargs, args, NULL);
+}
 
 static ampcl_status check_4d(const char *op, const char *name, const struct ampcl_tensor *t)
 {
@@ -76,11 +111,16 @@ ampcl_status ampcl_maxpool2_forward(struct ampcl_context *ctx, const struct ampc
 	    (st = check_shape(op, "y", y, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
-	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
+	size_t span = pool_span(ctx, (size_t)y->shape[3]);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),
+				    AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
-				    AMPCL_KARG_UINT(x->shape[2]), AMPCL_KARG_UINT(x->shape[3])};
-	return ampcl_launch_1d_named(ctx, "pool", "maxpool2_forward", ampcl_tensor_count(y),
-				     AMPCL_NARGS(args), args);
+				    AMPCL_KARG_UINT(x->shape[2]),
+				    AMPCL_KARG_UINT(x->shape[3]),
+				    AMPCL_KARG_UINT(span)};
+	size_t items[3] = {ampcl_div_up((size_t)y->shape[3], POOL_VEC * span), (size_t)y->shape[2],
+			   (size_t)x->shape[0] * x->shape[1]};
+	return pool_launch_3d(ctx, "maxpool2_forward", items, AMPCL_NARGS(args), args);
 }
 
 ampcl_status ampcl_maxpool2_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
@@ -95,15 +135,19 @@ ampcl_status ampcl_maxpool2_backward(struct ampcl_context *ctx, const struct amp
 	    (st = check_shape(op, "dy", dy, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
+	size_t span = pool_span(ctx, ampcl_div_up((size_t)x->shape[3], 2));
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
 				    AMPCL_KARG_VIEW(dy),
 				    AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_FLOAT(beta),
 				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
 				    AMPCL_KARG_UINT(x->shape[2]),
-				    AMPCL_KARG_UINT(x->shape[3])};
-	return ampcl_launch_1d_named(ctx, "pool", "maxpool2_backward", ampcl_tensor_count(dx),
-				     AMPCL_NARGS(args), args);
+				    AMPCL_KARG_UINT(x->shape[3]),
+				    AMPCL_KARG_UINT(span)};
+	/* window columns and rows, the dropped odd last ones included */
+	size_t items[3] = {ampcl_div_up(ampcl_div_up((size_t)x->shape[3], 2), POOL_VEC * span),
+			   ampcl_div_up((size_t)x->shape[2], 2), (size_t)x->shape[0] * x->shape[1]};
+	return pool_launch_3d(ctx, "maxpool2_backward", items, AMPCL_NARGS(args), args);
 }
 
 ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
@@ -115,11 +159,19 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 	if ((st = check_4d(op, "x", x)) ||
 	    (st = check_pooled(op, "y", y, x->shape[0], x->shape[1])))
 		return st;
+	size_t planes = (size_t)x->shape[0] * x->shape[1];
+	size_t hw = (size_t)x->shape[2] * x->shape[3];
+	/* A CPU core streams a plane fastest alone; a GPU needs many items per plane. Either way
+	 * the order depends only on hw and the device, so a net's means repeat bit for bit. */
+	if (ctx->caps.type & CL_DEVICE_TYPE_CPU) {
+		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
+					    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw)};
+		return ampcl_launch_1d_named(ctx, "pool", "avgpool_plane_forward", planes,
+					     AMPCL_NARGS(args), args);
+	}
 	cl_kernel k;
 	if ((st = ampcl_kernel_get(ctx, "pool", "", "avgpool_forward", &k)))
 		return st;
-	size_t planes = (size_t)x->shape[0] * x->shape[1];
-	size_t hw = (size_t)x->shape[2] * x->shape[3];
 	/* lanes per plane: a power of two covering hw, at most one work-group; the choice depends
 	 * only on hw and the device, so the summation order is fixed for a given net */
 	size_t group = ampcl_launch_group_size(ctx, k, 256), lanes = 1;
@@ -147,6 +199,7 @@ ampcl_status ampcl_avgpool_backward(struct ampcl_context *ctx, const struct ampc
 				    AMPCL_KARG_FLOAT(beta),
 				    AMPCL_KARG_UINT(dx->shape[0] * dx->shape[1]),
 				    AMPCL_KARG_UINT(dx->shape[2] * dx->shape[3])};
-	return ampcl_launch_1d_named(ctx, "pool", "avgpool_backward", ampcl_tensor_count(dx),
-				     AMPCL_NARGS(args), args);
+	size_t items[3] = {ampcl_div_up((size_t)dx->shape[2] * dx->shape[3], POOL_VEC),
+			   (size_t)dx->shape[0] * dx->shape[1], 1};
+	return pool_launch_3d(ctx, "avgpool_backward", items, AMPCL_NARGS(args), args);
 }

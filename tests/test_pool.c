@@ -1,6 +1,7 @@
 /* test_pool.c: max-pool 2x2 (odd sizes for the floor, ties to the first maximum) and global
  * average pool, forward and backward, against the double reference; NaN-poisoned outputs,
- * both beta values, bit-repeatable reductions, and the shape checks. */
+ * both beta values, bit-repeatable reductions, the shape checks, and the CPU and GPU launch
+ * shapes of each kernel whichever device runs the test. */
 #include "pool.h"
 #include "ref.h"
 #include "testutil.h"
@@ -29,13 +30,87 @@ static double *to_double(const float *f, size_t n)
 	return d;
 }
 
+/* The max-pool kernels' span (blocks of 4 windows per work-item) is 1 on GPUs and a whole row
+ * on CPUs; span 0 here goes through the public call (the device's own choice), any other
+ * launches the kernel directly with that span, so both shapes are checked on every device. */
+static cl_kernel pool_kernel(struct ampcl_context *ctx, const char *name)
+{
+	cl_kernel k = NULL;
+	tu_ok(ampcl_kernel_get(ctx, "pool", "", name, &k), name);
+	return k;
+}
+
+static ampcl_status maxpool_forward_span(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					 const struct ampcl_tensor *x, unsigned span)
+{
+	if (!span)
+		return ampcl_maxpool2_forward(ctx, y, x);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),
+				    AMPCL_KARG_VIEW(x),
+				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
+				    AMPCL_KARG_UINT(x->shape[2]),
+				    AMPCL_KARG_UINT(x->shape[3]),
+				    AMPCL_KARG_UINT(span)};
+	size_t items[3] = {ampcl_div_up((size_t)y->shape[3], 4 * span), (size_t)y->shape[2],
+			   (size_t)x->shape[0] * x->shape[1]};
+	return ampcl_launch(ctx, pool_kernel(ctx, "maxpool2_forward"), 3, items, NULL,
+			    AMPCL_NARGS(args), args, NULL);
+}
+
+static ampcl_status maxpool_backward_span(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+					  const struct ampcl_tensor *dy,
+					  const struct ampcl_tensor *x, float beta, unsigned span)
+{
+	if (!span)
+		return ampcl_maxpool2_backward(ctx, dx, dy, x, beta);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
+				    AMPCL_KARG_VIEW(dy),
+				    AMPCL_KARG_VIEW(x),
+				    AMPCL_KARG_FLOAT(beta),
+				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
+				    AMPCL_KARG_UINT(x->shape[2]),
+				    AMPCL_KARG_UINT(x->shape[3]),
+				    AMPCL_KARG_UINT(span)};
+	size_t items[3] = {ampcl_div_up(ampcl_div_up((size_t)x->shape[3], 2), 4 * span),
+			   ampcl_div_up((size_t)x->shape[2], 2), (size_t)x->shape[0] * x->shape[1]};
+	return ampcl_launch(ctx, pool_kernel(ctx, "maxpool2_backward"), 3, items, NULL,
+			    AMPCL_NARGS(args), args, NULL);
+}
+
+/* The average's two forms: kind 0 the public call, 1 the one-plane-per-item kernel CPUs get,
+ * 2 the lanes-per-plane tree GPUs get (lanes 4 in groups of 16, so groups hold several planes
+ * and hw leaves lanes partly empty on small maps). */
+static ampcl_status avgpool_forward_kind(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					 const struct ampcl_tensor *x, int kind)
+{
+	size_t planes = (size_t)x->shape[0] * x->shape[1];
+	size_t hw = (size_t)x->shape[2] * x->shape[3];
+	if (kind == 0)
+		return ampcl_avgpool_forward(ctx, y, x);
+	if (kind == 1) {
+		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
+					    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw)};
+		return ampcl_launch(ctx, pool_kernel(ctx, "avgpool_plane_forward"), 1, &planes,
+				    NULL, AMPCL_NARGS(args), args, NULL);
+	}
+	size_t group = 16, lanes = 4, global = ampcl_div_up(planes, group / lanes) * group;
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw),
+	    AMPCL_KARG_UINT(lanes),  AMPCL_KARG_LOCAL(group * sizeof(cl_float))};
+	return ampcl_launch(ctx, pool_kernel(ctx, "avgpool_forward"), 1, &global, &group,
+			    AMPCL_NARGS(args), args, NULL);
+}
+
 /* ties: inputs drawn from {-1, 0, 1}, so most windows hold equal maxima */
-static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w, int ties)
+static void check_maxpool_span(struct ampcl_context *ctx, int n, int c, int h, int w, int ties,
+			       unsigned span)
 {
 	int xs[4] = {n, c, h, w}, ys[4] = {n, c, h / 2, w / 2};
 	size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * (h / 2) * (w / 2);
 	char name[160], what[96];
-	snprintf(what, sizeof(what), "(%d,%d,%d,%d)%s", n, c, h, w, ties ? " ties" : "");
+	snprintf(what, sizeof(what), "(%d,%d,%d,%d)%s span %u", n, c, h, w, ties ? " ties" : "",
+		 span);
 	struct tu_arena a;
 	tu_arena_init(&a, "maxpool");
 	struct ampcl_tensor x = tu_reserve(&a, "x", 4, xs), y = tu_reserve(&a, "y", 4, ys);
@@ -57,7 +132,7 @@ static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w,
 
 	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
 	tu_poison(ctx, &y);
-	tu_ok(ampcl_maxpool2_forward(ctx, &y, &x), "maxpool forward");
+	tu_ok(maxpool_forward_span(ctx, &y, &x, span), "maxpool forward");
 	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
 	snprintf(name, sizeof(name), "maxpool forward %s", what);
 	tu_compare(name, got, yd, ny, ATOL_EXACT, RTOL_EXACT);
@@ -73,7 +148,8 @@ static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w,
 				dxd[i] = NAN;
 		}
 		ref_maxpool2_backward(dxd, dyd, xd, n, c, h, w, beta);
-		tu_ok(ampcl_maxpool2_backward(ctx, &dx, &dy, &x, (float)beta), "maxpool backward");
+		tu_ok(maxpool_backward_span(ctx, &dx, &dy, &x, (float)beta, span),
+		      "maxpool backward");
 		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
 		snprintf(name, sizeof(name), "maxpool backward %s beta %d", what, beta);
 		tu_compare(name, got, dxd, nx, beta ? ATOL_ADD : ATOL_EXACT,
@@ -81,7 +157,7 @@ static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w,
 	}
 	/* got holds the beta 1 result; a second run over the same dx must give the same bits */
 	tu_ok(ampcl_tensor_write(ctx, &dx, hdx0), "write dx");
-	tu_ok(ampcl_maxpool2_backward(ctx, &dx, &dy, &x, 1.0f), "maxpool backward again");
+	tu_ok(maxpool_backward_span(ctx, &dx, &dy, &x, 1.0f, span), "maxpool backward again");
 	tu_ok(ampcl_tensor_read(ctx, &dx, got2), "read dx");
 	snprintf(name, sizeof(name), "maxpool backward %s repeatable", what);
 	tu_check(!memcmp(got, got2, nx * sizeof(float)), name, "two runs bit-identical");
@@ -89,6 +165,18 @@ static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w,
 	free(hx), free(hdx0), free(hdy), free(got), free(got2);
 	free(xd), free(dyd), free(yd), free(dxd);
 	tu_arena_free(&a);
+}
+
+/* the public call, then spans 1 (the GPU shape), 2 (a row split over items) and a whole row */
+static void check_maxpool(struct ampcl_context *ctx, int n, int c, int h, int w, int ties)
+{
+	unsigned row = (unsigned)((w / 2 + 3) / 4);
+	check_maxpool_span(ctx, n, c, h, w, ties, 0);
+	check_maxpool_span(ctx, n, c, h, w, ties, 1);
+	if (row > 2)
+		check_maxpool_span(ctx, n, c, h, w, ties, 2);
+	if (row > 1)
+		check_maxpool_span(ctx, n, c, h, w, ties, row);
 }
 
 static void check_avgpool(struct ampcl_context *ctx, int n, int c, int h, int w)
@@ -115,16 +203,18 @@ static void check_avgpool(struct ampcl_context *ctx, int n, int c, int h, int w)
 	ref_avgpool_forward(yd, xd, n, c, hw);
 
 	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
-	tu_poison(ctx, &y);
-	tu_ok(ampcl_avgpool_forward(ctx, &y, &x), "avgpool forward");
-	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
-	snprintf(name, sizeof(name), "avgpool forward %s", what);
-	tu_compare(name, got, yd, ny, ATOL_AVG, RTOL_AVG);
-	tu_poison(ctx, &y);
-	tu_ok(ampcl_avgpool_forward(ctx, &y, &x), "avgpool forward again");
-	tu_ok(ampcl_tensor_read(ctx, &y, got2), "read y");
-	snprintf(name, sizeof(name), "avgpool forward %s repeatable", what);
-	tu_check(!memcmp(got, got2, ny * sizeof(float)), name, "two runs bit-identical");
+	for (int kind = 0; kind < 3; kind++) {
+		tu_poison(ctx, &y);
+		tu_ok(avgpool_forward_kind(ctx, &y, &x, kind), "avgpool forward");
+		tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+		snprintf(name, sizeof(name), "avgpool forward %s form %d", what, kind);
+		tu_compare(name, got, yd, ny, ATOL_AVG, RTOL_AVG);
+		tu_poison(ctx, &y);
+		tu_ok(avgpool_forward_kind(ctx, &y, &x, kind), "avgpool forward again");
+		tu_ok(ampcl_tensor_read(ctx, &y, got2), "read y");
+		snprintf(name, sizeof(name), "avgpool forward %s form %d repeatable", what, kind);
+		tu_check(!memcmp(got, got2, ny * sizeof(float)), name, "two runs bit-identical");
+	}
 
 	tu_ok(ampcl_tensor_write(ctx, &dy, hdy), "write dy");
 	for (int beta = 0; beta <= 1; beta++) {
@@ -179,12 +269,18 @@ int main(void)
 	check_maxpool(ctx, 3, 33, 5, 5, 1);
 	check_maxpool(ctx, 1, 3, 33, 33, 0);
 	check_maxpool(ctx, 3, 3, 33, 7, 1);
+	check_maxpool(ctx, 3, 3, 2, 33, 1);
+	check_maxpool(ctx, 1, 33, 7, 19, 0);
+	check_maxpool(ctx, 3, 1, 5, 17, 1);
+	check_maxpool(ctx, 1, 3, 2, 16, 0);
 	check_avgpool(ctx, 1, 1, 1, 1);
 	check_avgpool(ctx, 3, 3, 5, 5);
 	check_avgpool(ctx, 3, 33, 7, 7);
 	check_avgpool(ctx, 1, 3, 33, 33);
 	check_avgpool(ctx, 3, 33, 1, 1);
 	check_avgpool(ctx, 1, 1, 5, 7);
+	check_avgpool(ctx, 3, 1, 2, 2);
+	check_avgpool(ctx, 1, 33, 2, 5);
 	check_bad_args(ctx);
 	ampcl_context_free(ctx);
 	return tu_finish();
