@@ -20,12 +20,18 @@ struct ampcl_arena *ampcl_arena_create(const char *role)
 	return a;
 }
 
+void ampcl_arena_set_chunk_limit(struct ampcl_arena *arena, size_t limit)
+{
+	arena->chunk_limit = limit;
+}
+
 void ampcl_arena_free(struct ampcl_arena *arena)
 {
 	if (!arena)
 		return;
-	if (arena->buf)
-		clReleaseMemObject(arena->buf);
+	for (int i = 0; i < arena->nchunks; i++)
+		if (arena->bufs[i])
+			clReleaseMemObject(arena->bufs[i]);
 	free(arena->entries);
 	free(arena);
 }
@@ -58,27 +64,45 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 					       i, shape[i]);
 		out->shape[i] = shape[i];
 	}
-	out->offset = ampcl_round_up(arena->size, AMPCL_ARENA_ALIGN);
 	size_t bytes = ampcl_tensor_count(out) * sizeof(float);
-	arena->size = out->offset + bytes;
+	if (arena->nchunks == 0)
+		arena->nchunks = 1;
+	int c = arena->nchunks - 1;
+	size_t offset = ampcl_round_up(arena->chunk_size[c], AMPCL_ARENA_ALIGN);
+	if (arena->chunk_limit && arena->chunk_size[c] && offset + bytes > arena->chunk_limit) {
+		if (arena->nchunks == AMPCL_ARENA_MAX_CHUNKS)
+			return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+					       "the %s arena needs more than %d buffers of %zu bytes "
+					       "at tensor '%s'; use a smaller --batch or --width",
+					       arena->role, AMPCL_ARENA_MAX_CHUNKS, arena->chunk_limit,
+					       name);
+		c = arena->nchunks++;
+		offset = 0;
+	}
+	out->chunk = c;
+	out->offset = offset;
+	arena->size += offset + bytes - arena->chunk_size[c];
+	arena->chunk_size[c] = offset + bytes;
 
 	arena->entries = realloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
 	if (!arena->entries)
 		abort();
 	struct ampcl_arena_entry *e = &arena->entries[arena->nentries++];
 	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->chunk = out->chunk;
 	e->offset = out->offset;
 	e->bytes = bytes;
 	return AMPCL_OK;
 }
 
-static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena, size_t limit,
-			    const char *what, cl_int cl_err)
+static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena, int chunk,
+			    size_t limit, const char *what, cl_int cl_err)
 {
 	const char *culprit = arena->nentries ? arena->entries[arena->nentries - 1].name : "?";
 	size_t culprit_bytes = arena->nentries ? arena->entries[arena->nentries - 1].bytes : 0;
 	for (int i = 0; i < arena->nentries; i++)
-		if (arena->entries[i].offset + arena->entries[i].bytes > limit) {
+		if (arena->entries[i].chunk == chunk &&
+		    arena->entries[i].offset + arena->entries[i].bytes > limit) {
 			culprit = arena->entries[i].name;
 			culprit_bytes = arena->entries[i].bytes;
 			break;
@@ -97,39 +121,56 @@ ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *a
 {
 	if (arena->buf)
 		return AMPCL_OK;
-	size_t size = arena->size ? arena->size : AMPCL_ARENA_ALIGN;
-	if (size > ctx->caps.desc.max_alloc_bytes)
-		return too_big(ctx, arena, ctx->caps.desc.max_alloc_bytes,
-			       "larger than one allocation may be", 0);
-	cl_int err;
-	cl_mem buf = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, size, NULL, &err);
-	if (err != CL_SUCCESS)
-		return too_big(ctx, arena, ctx->caps.desc.max_alloc_bytes, "the allocation failed",
-			       err);
-	arena->buf = buf;
-	/* drivers allocate lazily: touching the buffer now makes a shortage show here */
-	ampcl_status st = ampcl_arena_fill(ctx, arena, 0.0f);
+	if (arena->nchunks == 0)
+		arena->nchunks = 1;
+	size_t max_alloc = ctx->caps.desc.max_alloc_bytes;
+	for (int c = 0; c < arena->nchunks; c++) {
+		size_t size = arena->chunk_size[c] ? arena->chunk_size[c] : AMPCL_ARENA_ALIGN;
+		if (size > max_alloc)
+			return too_big(ctx, arena, c, max_alloc, "larger than one allocation may be", 0);
+	}
+	if (arena->size > ctx->caps.desc.global_mem_bytes)
+		return too_big(ctx, arena, arena->nchunks - 1, 0, "larger than the device's memory", 0);
+	cl_int err = CL_SUCCESS;
+	int c;
+	for (c = 0; c < arena->nchunks && err == CL_SUCCESS; c++) {
+		size_t size = arena->chunk_size[c] ? arena->chunk_size[c] : AMPCL_ARENA_ALIGN;
+		arena->bufs[c] = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, size, NULL, &err);
+	}
+	ampcl_status st = err;
+	arena->buf = arena->bufs[0];
+	/* drivers allocate lazily: touching the buffers now makes a shortage show here */
+	if (st == AMPCL_OK)
+		st = ampcl_arena_fill(ctx, arena, 0.0f);
 	if (st == AMPCL_OK) {
 		err = clFinish(ctx->queue);
 		if (err != CL_SUCCESS)
 			st = err;
 	}
 	if (st != AMPCL_OK) {
-		clReleaseMemObject(arena->buf);
+		for (int i = 0; i < arena->nchunks; i++) {
+			if (arena->bufs[i])
+				clReleaseMemObject(arena->bufs[i]);
+			arena->bufs[i] = NULL;
+		}
 		arena->buf = NULL;
-		return too_big(ctx, arena, 0, "the device could not back it", st);
+		return too_big(ctx, arena, c - 1, 0, "the device could not back it", st);
 	}
 	return AMPCL_OK;
 }
 
 ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *arena, float value)
 {
-	size_t size = ampcl_round_up(arena->size ? arena->size : AMPCL_ARENA_ALIGN, sizeof(float));
-	cl_int err = clEnqueueFillBuffer(ctx->queue, arena->buf, &value, sizeof(value), 0, size, 0,
-					 NULL, NULL);
-	if (err != CL_SUCCESS)
-		return ampcl_error_set(err, "filling the %s arena (%zu bytes) failed: %s", arena->role,
-				       size, ampcl_cl_error_name(err));
+	for (int c = 0; c < arena->nchunks; c++) {
+		size_t size = ampcl_round_up(arena->chunk_size[c] ? arena->chunk_size[c]
+								  : AMPCL_ARENA_ALIGN,
+					     sizeof(float));
+		cl_int err = clEnqueueFillBuffer(ctx->queue, arena->bufs[c], &value, sizeof(value), 0,
+						 size, 0, NULL, NULL);
+		if (err != CL_SUCCESS)
+			return ampcl_error_set(err, "filling the %s arena (%zu bytes) failed: %s",
+					       arena->role, size, ampcl_cl_error_name(err));
+	}
 	return AMPCL_OK;
 }
 
@@ -177,7 +218,8 @@ ampcl_status ampcl_tensor_check(const char *op, const char *name, const struct a
 		    "%s: tensor %s has %d dimensions and %zu elements (want 1..%d "
 		    "dimensions and at least one element)",
 		    op, name, t->ndim, count, AMPCL_MAX_DIMS);
-	if (t->offset % sizeof(float) || t->offset + count * sizeof(float) > t->arena->size)
+	if (t->chunk < 0 || t->chunk >= t->arena->nchunks || t->offset % sizeof(float) ||
+	    t->offset + count * sizeof(float) > t->arena->chunk_size[t->chunk])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "%s: tensor %s (byte offset %zu, %zu floats) is not a float "
 				       "view inside arena '%s' (%zu bytes); take views from "
@@ -218,7 +260,7 @@ ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_te
 	ampcl_status st = check_committed("tensor write", "t", t);
 	if (st)
 		return st;
-	cl_int err = clEnqueueWriteBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
+	cl_int err = clEnqueueWriteBuffer(ctx->queue, ampcl_tensor_mem(t), CL_TRUE, t->offset,
 					  ampcl_tensor_count(t) * sizeof(float), src, 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "writing %zu floats to the %s arena failed: %s",
@@ -231,7 +273,7 @@ ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_ten
 	ampcl_status st = check_committed("tensor read", "t", t);
 	if (st)
 		return st;
-	cl_int err = clEnqueueReadBuffer(ctx->queue, t->arena->buf, CL_TRUE, t->offset,
+	cl_int err = clEnqueueReadBuffer(ctx->queue, ampcl_tensor_mem(t), CL_TRUE, t->offset,
 					 ampcl_tensor_count(t) * sizeof(float), dst, 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "reading %zu floats from the %s arena failed: %s",
@@ -244,7 +286,7 @@ ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_ten
 	ampcl_status st = check_committed("tensor fill", "t", t);
 	if (st)
 		return st;
-	cl_int err = clEnqueueFillBuffer(ctx->queue, t->arena->buf, &value, sizeof(value), t->offset,
+	cl_int err = clEnqueueFillBuffer(ctx->queue, ampcl_tensor_mem(t), &value, sizeof(value), t->offset,
 					 ampcl_tensor_count(t) * sizeof(float), 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "filling a view of the %s arena failed: %s",

@@ -1,5 +1,7 @@
 /* arena.h: one device buffer per role (parameters, gradients, optimizer state, activations,
- * scratch) and tensor views into it: (arena, byte offset, shape). No sub-buffers (STYLE.md §6). */
+ * scratch) and tensor views into it: (arena, byte offset, shape). No sub-buffers (STYLE.md §6).
+ * An arena given a chunk limit (activations larger than the device's max allocation) is a few
+ * buffers, each view inside one of them. */
 #ifndef AMPCL_ARENA_H
 #define AMPCL_ARENA_H
 
@@ -8,24 +10,31 @@
 
 #define AMPCL_MAX_DIMS 4
 #define AMPCL_ARENA_ALIGN 256 /* bytes: keeps views aligned for vector loads and CLBlast */
+#define AMPCL_ARENA_MAX_CHUNKS 64
 
 struct ampcl_arena_entry {
 	char name[96];
+	int chunk;
 	size_t offset, bytes;
 };
 
 struct ampcl_arena {
 	char role[32];
-	cl_mem buf; /* NULL until committed */
-	size_t size;
+	cl_mem buf;  /* chunk 0, NULL until committed (the whole arena unless chunked) */
+	size_t size; /* bytes in all chunks */
+	cl_mem bufs[AMPCL_ARENA_MAX_CHUNKS];
+	size_t chunk_size[AMPCL_ARENA_MAX_CHUNKS];
+	int nchunks;
+	size_t chunk_limit; /* 0: one buffer; else a view that would cross it starts a new chunk */
 	struct ampcl_arena_entry *entries;
 	int nentries;
 };
 
-/* A view: float32 elements at arena->buf + offset, NCHW shape. */
+/* A view: float32 elements at arena->bufs[chunk] + offset, NCHW shape. */
 struct ampcl_tensor {
 	struct ampcl_arena *arena;
-	size_t offset; /* bytes */
+	size_t offset; /* bytes, within its chunk */
+	int chunk;
 	int ndim;
 	int shape[AMPCL_MAX_DIMS];
 };
@@ -35,14 +44,20 @@ void ampcl_arena_free(struct ampcl_arena *arena);
 /* Plans a tensor in the arena (before commit); the view is usable once the arena is committed. */
 ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, int ndim,
 				 const int *shape, struct ampcl_tensor *out);
-/* Allocates the device buffer and zeroes it. Too big for the device: AMPCL_ERR_OUT_OF_DEVICE_MEMORY
- * with a message naming the arena, the tensor that crossed the limit, the sizes and the limits. */
+/* Lets the arena span several buffers of at most limit bytes (set before the first reserve). */
+void ampcl_arena_set_chunk_limit(struct ampcl_arena *arena, size_t limit);
+/* Allocates the device buffers and zeroes them. Too big for the device:
+ * AMPCL_ERR_OUT_OF_DEVICE_MEMORY with a message naming the arena, the tensor that crossed the
+ * limit, the sizes and the limits. */
 ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *arena);
 /* One fill over the whole arena (zeroing gradients is one call). */
 ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *arena, float value);
 
 size_t ampcl_tensor_count(const struct ampcl_tensor *t);
-static inline cl_mem ampcl_tensor_mem(const struct ampcl_tensor *t) { return t->arena->buf; }
+static inline cl_mem ampcl_tensor_mem(const struct ampcl_tensor *t)
+{
+	return t->arena->bufs[t->chunk];
+}
 /* Offset in floats, the form kernels take (every buffer argument is (pointer, offset)). */
 static inline cl_uint ampcl_tensor_off(const struct ampcl_tensor *t)
 {

@@ -244,6 +244,7 @@ struct ampcl_tensor ampcl_net_batch_view(const struct ampcl_tensor *t, int n)
 	return v;
 }
 
+/* Only for unchunked arenas (parameters, gradients, optimizer state, statistics). */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena)
 {
 	struct ampcl_tensor v = {.arena = arena, .offset = 0, .ndim = 1};
@@ -382,6 +383,8 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	net->momentum = ampcl_arena_create("optimizer state");
 	net->running = ampcl_arena_create("BN running statistics");
 	net->acts = ampcl_arena_create("activations");
+	/* activations may outgrow one allocation (PoCL allows 1 GiB): several buffers then */
+	ampcl_arena_set_chunk_limit(net->acts, (size_t)net->ctx->caps.desc.max_alloc_bytes);
 	net->scratch = ampcl_arena_create("scratch");
 	ampcl_status st = plan(net);
 	struct ampcl_arena *all[] = {net->params, net->grads, net->momentum,

@@ -77,6 +77,49 @@ int main(void)
 		 "too big for the device: a status and a message", "%s", ampcl_last_error());
 	ampcl_arena_free(other);
 
+	/* a chunked arena: views that would cross the limit start a new buffer */
+	struct ampcl_arena *chunked = ampcl_arena_create("activations");
+	ampcl_arena_set_chunk_limit(chunked, 4096);
+	struct ampcl_tensor c[4];
+	int s500[1] = {500}, s2000[1] = {2000};
+	tu_ok(ampcl_arena_reserve(chunked, "a", 1, s500, &c[0]), "reserve a");
+	tu_ok(ampcl_arena_reserve(chunked, "b", 1, s500, &c[1]), "reserve b");
+	tu_ok(ampcl_arena_reserve(chunked, "c", 1, s500, &c[2]), "reserve c");
+	tu_ok(ampcl_arena_reserve(chunked, "big", 1, s2000, &c[3]), "reserve big");
+	tu_check(chunked->nchunks == 3 && c[1].chunk == 0 && c[2].chunk == 1 && c[2].offset == 0 &&
+			 c[3].chunk == 2, "views are placed in chunks under the limit",
+		 "%d chunks; b in %d, c in %d at %zu, big (8000 bytes) in %d", chunked->nchunks,
+		 c[1].chunk, c[2].chunk, c[2].offset, c[3].chunk);
+	tu_arena_commit(ctx, &(struct tu_arena){chunked});
+	float *v = tu_malloc(2000 * sizeof(float));
+	double *w = tu_malloc(2000 * sizeof(double));
+	for (int i = 0; i < 4; i++) {
+		size_t cnt = ampcl_tensor_count(&c[i]);
+		for (size_t k = 0; k < cnt; k++)
+			v[k] = (float)(i * 10000 + (int)k);
+		tu_ok(ampcl_tensor_write(ctx, &c[i], v), "write chunk view");
+	}
+	struct ampcl_karg cargs[] = {AMPCL_KARG_VIEW(&c[2]), AMPCL_KARG_FLOAT(2.0f),
+				     AMPCL_KARG_UINT(500)};
+	global = 500;
+	tu_ok(ampcl_launch(ctx, scale, 1, &global, &local, AMPCL_NARGS(cargs), cargs, NULL),
+	      "launch on chunk 1");
+	int ok = 1;
+	for (int i = 0; i < 4; i++) {
+		size_t cnt = ampcl_tensor_count(&c[i]);
+		tu_ok(ampcl_tensor_read(ctx, &c[i], v), "read chunk view");
+		for (size_t k = 0; k < cnt; k++)
+			ok &= v[k] == (float)((i == 2 ? 2 : 1) * (i * 10000 + (int)k));
+	}
+	tu_check(ok, "each chunk's views hold their own data", "a kernel on chunk 1 touched only c");
+	tu_ok(ampcl_arena_fill(ctx, chunked, 0.0f), "fill chunked");
+	tu_ok(ampcl_tensor_read(ctx, &c[3], v), "read");
+	memset(w, 0, 2000 * sizeof(double));
+	tu_compare("one fill zeroes every chunk", v, w, 2000, 0, 0);
+	free(v);
+	free(w);
+	ampcl_arena_free(chunked);
+
 	free(host);
 	free(back);
 	free(want);
