@@ -10,13 +10,13 @@
 
 /* One timed operation at one shape. */
 struct bench_record {
-	char op[40];     /* "conv2d", "bn", ... */
-	char pass[16];   /* "forward", "backward", "step" */
-	char shape[72];  /* human-readable, e.g. "64x32x32 -> 64, 3x3 s1" */
+	char op[40];    /* "conv2d", "bn", ... */
+	char pass[16];  /* "forward", "backward", "step" */
+	char shape[72]; /* human-readable, e.g. "64x32x32 -> 64, 3x3 s1" */
 	int batch;
-	double ms;       /* median over the timed repetitions */
-	double gflops;   /* 0 where not meaningful */
-	double gbytes_s; /* nominal traffic / time, 0 where flops are reported */
+	double ms;        /* median over the timed repetitions */
+	double gflops;    /* 0 where not meaningful */
+	double gbytes_s;  /* nominal traffic / time, 0 where flops are reported */
 	double check_err; /* scaled error of the reference check at a small batch; < 1 passes */
 };
 

@@ -10,8 +10,8 @@
 /* m x n x k, row-major NN: C(m,n) = A(m,k) B(k,n). The conv rows are ResNet-18's forward
  * products at batch 32: W(K, C*R*S) x col(C*R*S, 32*P*Q). */
 static const int gemm_shapes[][3] = {
-	{256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {64, 32768, 576},
-	{128, 8192, 1152}, {256, 2048, 2304}, {512, 512, 4608},
+    {256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {64, 32768, 576},
+    {128, 8192, 1152}, {256, 2048, 2304}, {512, 512, 4608},
 };
 
 struct gemm_run {
@@ -47,7 +47,8 @@ static double spot_check(struct bench *b, struct gemm_run *g)
 			for (int p = 0; p < g->k; p++)
 				want += (double)A[(size_t)i * g->k + p] * B[(size_t)p * g->n + j];
 			/* k products of values in [-1, 1): float error grows like sqrt(k) */
-			double e = fabs(c[idx] - want) / (1e-5 * sqrt((double)g->k) + 1e-5 * fabs(want));
+			double e =
+			    fabs(c[idx] - want) / (1e-5 * sqrt((double)g->k) + 1e-5 * fabs(want));
 			if (!(e <= worst))
 				worst = isnan(e) ? INFINITY : e;
 		}
@@ -65,8 +66,8 @@ ampcl_status bench_gemm(struct bench *b, const char *backends)
 		if (st)
 			return st;
 		for (size_t i = 0; i < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); i++) {
-			struct gemm_run g = {.m = gemm_shapes[i][0], .n = gemm_shapes[i][1],
-					     .k = gemm_shapes[i][2]};
+			struct gemm_run g = {
+			    .m = gemm_shapes[i][0], .n = gemm_shapes[i][1], .k = gemm_shapes[i][2]};
 			bench_set_init(&g.set);
 			bench_set_add(&g.set, "A", 2, g.m, g.k, 0, 0);
 			bench_set_add(&g.set, "B", 2, g.k, g.n, 0, 0);
@@ -74,7 +75,8 @@ ampcl_status bench_gemm(struct bench *b, const char *backends)
 			char shape[72];
 			snprintf(shape, sizeof(shape), "%dx%dx%d", g.m, g.n, g.k);
 			double err = INFINITY, ms = -1;
-			if (bench_set_commit(b, &g.set) == AMPCL_OK && gemm_run(b, &g) == AMPCL_OK) {
+			if (bench_set_commit(b, &g.set) == AMPCL_OK &&
+			    gemm_run(b, &g) == AMPCL_OK) {
 				err = spot_check(b, &g);
 				ms = bench_time(b, gemm_run, &g);
 			}

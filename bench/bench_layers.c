@@ -25,10 +25,10 @@ struct conv_layer {
 /* ResNet-18 (CIFAR form, width 64): stem, the 3x3 convolutions of each stage and the strided
  * ones, and the 1x1 shortcuts. */
 static const struct conv_layer conv_layers[] = {
-	{3, 32, 64, 3, 1, 1},    {64, 32, 64, 3, 1, 1},  {64, 32, 128, 3, 2, 1},
-	{128, 16, 128, 3, 1, 1}, {64, 32, 128, 1, 2, 0}, {128, 16, 256, 3, 2, 1},
-	{256, 8, 256, 3, 1, 1},  {128, 16, 256, 1, 2, 0}, {256, 8, 512, 3, 2, 1},
-	{512, 4, 512, 3, 1, 1},  {256, 8, 512, 1, 2, 0},
+    {3, 32, 64, 3, 1, 1},    {64, 32, 64, 3, 1, 1},   {64, 32, 128, 3, 2, 1},
+    {128, 16, 128, 3, 1, 1}, {64, 32, 128, 1, 2, 0},  {128, 16, 256, 3, 2, 1},
+    {256, 8, 256, 3, 1, 1},  {128, 16, 256, 1, 2, 0}, {256, 8, 512, 3, 2, 1},
+    {512, 4, 512, 3, 1, 1},  {256, 8, 512, 1, 2, 0},
 };
 static const int bn_shapes[][2] = {{64, 32}, {128, 16}, {256, 8}, {512, 4}}; /* channels, side */
 
@@ -41,7 +41,8 @@ struct conv_run {
 
 static void conv_setup(struct conv_run *c, const struct conv_layer *L, int n)
 {
-	c->s = (struct ampcl_conv2d_shape){n, L->c, L->h, L->h, L->k, L->r, L->r, L->stride, L->pad};
+	c->s =
+	    (struct ampcl_conv2d_shape){n, L->c, L->h, L->h, L->k, L->r, L->r, L->stride, L->pad};
 	int p = ampcl_conv2d_out_h(&c->s), q = ampcl_conv2d_out_w(&c->s);
 	size_t per_image = ampcl_conv2d_scratch_floats(&c->s, 1);
 	int images = (int)(SCRATCH_BYTES / 4 / (per_image ? per_image : 1));
@@ -228,8 +229,8 @@ static void bench_bn(struct bench *b, int c, int side, const int *batches, int n
 /* ---- element-wise and pooling ops: one run function per op over a shared set ---- */
 
 struct ew_run {
-	struct bench_set set; /* 0 x (n,c,h,h), 1 y same, 2 dy same, 3 dx same, 4 pooled (n,c,h/2,h/2),
-				 5 dpooled, 6 avg (n,c), 7 davg */
+	struct bench_set set; /* 0 x (n,c,h,h), 1 y same, 2 dy same, 3 dx same, 4 pooled
+				 (n,c,h/2,h/2), 5 dpooled, 6 avg (n,c), 7 davg */
 };
 
 static void ew_setup(struct ew_run *r, int n, int c, int h)
@@ -244,14 +245,38 @@ static void ew_setup(struct ew_run *r, int n, int c, int h)
 }
 
 #define T(i) (&((struct ew_run *)arg)->set.t[i])
-static ampcl_status relu_fwd(struct bench *b, void *arg) { return ampcl_relu_forward(b->ctx, T(1), T(0)); }
-static ampcl_status relu_bwd(struct bench *b, void *arg) { return ampcl_relu_backward(b->ctx, T(3), T(2), T(1), 0.0f); }
-static ampcl_status add_fwd(struct bench *b, void *arg) { return ampcl_add_forward(b->ctx, T(1), T(0), T(2)); }
-static ampcl_status amp_run(struct bench *b, void *arg) { return ampcl_amplify(b->ctx, T(3), 1.0f); }
-static ampcl_status maxpool_fwd(struct bench *b, void *arg) { return ampcl_maxpool2_forward(b->ctx, T(4), T(0)); }
-static ampcl_status maxpool_bwd(struct bench *b, void *arg) { return ampcl_maxpool2_backward(b->ctx, T(3), T(5), T(0), 0.0f); }
-static ampcl_status avg_fwd(struct bench *b, void *arg) { return ampcl_avgpool_forward(b->ctx, T(6), T(0)); }
-static ampcl_status avg_bwd(struct bench *b, void *arg) { return ampcl_avgpool_backward(b->ctx, T(3), T(7), 0.0f); }
+static ampcl_status relu_fwd(struct bench *b, void *arg)
+{
+	return ampcl_relu_forward(b->ctx, T(1), T(0));
+}
+static ampcl_status relu_bwd(struct bench *b, void *arg)
+{
+	return ampcl_relu_backward(b->ctx, T(3), T(2), T(1), 0.0f);
+}
+static ampcl_status add_fwd(struct bench *b, void *arg)
+{
+	return ampcl_add_forward(b->ctx, T(1), T(0), T(2));
+}
+static ampcl_status amp_run(struct bench *b, void *arg)
+{
+	return ampcl_amplify(b->ctx, T(3), 1.0f);
+}
+static ampcl_status maxpool_fwd(struct bench *b, void *arg)
+{
+	return ampcl_maxpool2_forward(b->ctx, T(4), T(0));
+}
+static ampcl_status maxpool_bwd(struct bench *b, void *arg)
+{
+	return ampcl_maxpool2_backward(b->ctx, T(3), T(5), T(0), 0.0f);
+}
+static ampcl_status avg_fwd(struct bench *b, void *arg)
+{
+	return ampcl_avgpool_forward(b->ctx, T(6), T(0));
+}
+static ampcl_status avg_bwd(struct bench *b, void *arg)
+{
+	return ampcl_avgpool_backward(b->ctx, T(3), T(7), 0.0f);
+}
 #undef T
 
 /* Checks the element-wise and pooling ops at batch 2 against the reference; returns the worst. */
@@ -311,14 +336,22 @@ static void bench_ew(struct bench *b, int c, int h, const int *batches, int nb)
 		double bytes = 4.0 * batches[i] * c * h * h;
 		if (bench_set_commit(b, &r.set) == AMPCL_OK) {
 			int n = batches[i];
-			bench_add(b, "relu", "forward", shape, n, bench_time(b, relu_fwd, &r), 0, 2 * bytes, err);
-			bench_add(b, "relu", "backward", shape, n, bench_time(b, relu_bwd, &r), 0, 3 * bytes, err);
-			bench_add(b, "add", "forward", shape, n, bench_time(b, add_fwd, &r), 0, 3 * bytes, err);
-			bench_add(b, "amplify", "backward", shape, n, bench_time(b, amp_run, &r), 0, 2 * bytes, err);
-			bench_add(b, "maxpool2", "forward", shape, n, bench_time(b, maxpool_fwd, &r), 0, 1.25 * bytes, err);
-			bench_add(b, "maxpool2", "backward", shape, n, bench_time(b, maxpool_bwd, &r), 0, 2.25 * bytes, err);
-			bench_add(b, "avgpool", "forward", shape, n, bench_time(b, avg_fwd, &r), 0, bytes, err);
-			bench_add(b, "avgpool", "backward", shape, n, bench_time(b, avg_bwd, &r), 0, bytes, err);
+			bench_add(b, "relu", "forward", shape, n, bench_time(b, relu_fwd, &r), 0,
+				  2 * bytes, err);
+			bench_add(b, "relu", "backward", shape, n, bench_time(b, relu_bwd, &r), 0,
+				  3 * bytes, err);
+			bench_add(b, "add", "forward", shape, n, bench_time(b, add_fwd, &r), 0,
+				  3 * bytes, err);
+			bench_add(b, "amplify", "backward", shape, n, bench_time(b, amp_run, &r), 0,
+				  2 * bytes, err);
+			bench_add(b, "maxpool2", "forward", shape, n,
+				  bench_time(b, maxpool_fwd, &r), 0, 1.25 * bytes, err);
+			bench_add(b, "maxpool2", "backward", shape, n,
+				  bench_time(b, maxpool_bwd, &r), 0, 2.25 * bytes, err);
+			bench_add(b, "avgpool", "forward", shape, n, bench_time(b, avg_fwd, &r), 0,
+				  bytes, err);
+			bench_add(b, "avgpool", "backward", shape, n, bench_time(b, avg_bwd, &r), 0,
+				  bytes, err);
 		}
 		bench_set_free(&r.set);
 	}
@@ -364,7 +397,8 @@ static ampcl_status head_forward(struct bench *b, void *arg)
 {
 	struct head_run *r = arg;
 	struct ampcl_tensor *t = r->set.t;
-	ampcl_status st = ampcl_linear_forward(b->ctx, &t[3], &t[0], &t[1], &t[2], r->n, r->in, r->out);
+	ampcl_status st =
+	    ampcl_linear_forward(b->ctx, &t[3], &t[0], &t[1], &t[2], r->n, r->in, r->out);
 	return st ? st : ampcl_softmax_ce(b->ctx, &t[4], &t[8], &t[3], r->labels, 0, r->n, r->out);
 }
 
@@ -412,7 +446,8 @@ static double head_check(struct bench *b, int in, int out)
 	struct ampcl_tensor st = r.set.t[8];
 	if (ampcl_tensor_read(b->ctx, &st, stats) == AMPCL_OK)
 		err = fmax(err, fabs(stats[0] - loss) / (1e-5 + 1e-5 * fabs(loss)));
-	free(x), free(w), free(bias), free(dw), free(db), free(logits), free(dl), free(dx), free(dlf);
+	free(x), free(w), free(bias), free(dw), free(db), free(logits), free(dl), free(dx),
+	    free(dlf);
 out:
 	if (r.labels)
 		clReleaseMemObject(r.labels);
@@ -488,7 +523,8 @@ static void bench_sgd(struct bench *b, int count)
 	snprintf(shape, sizeof(shape), "%d parameters (ResNet-18)", count);
 	if (bench_set_commit(b, &r.set) == AMPCL_OK)
 		/* param and momentum read and written, gradient read */
-		bench_add(b, "sgd", "step", shape, 0, bench_time(b, sgd_run, &r), 0, 20.0 * count, err);
+		bench_add(b, "sgd", "step", shape, 0, bench_time(b, sgd_run, &r), 0, 20.0 * count,
+			  err);
 	bench_set_free(&r.set);
 }
 

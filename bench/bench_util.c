@@ -107,7 +107,8 @@ static cl_ulong marker_end(cl_event ev)
 {
 	cl_ulong t = 0;
 	clWaitForEvents(1, &ev);
-	if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof(t), &t, NULL) != CL_SUCCESS)
+	if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof(t), &t, NULL) !=
+	    CL_SUCCESS)
 		t = 0;
 	clReleaseEvent(ev);
 	return t;
@@ -166,8 +167,8 @@ void bench_add(struct bench *b, const char *op, const char *pass, const char *sh
 	if (!(check_err < 1))
 		b->failed++;
 	if (ms < 0)
-		fprintf(stderr, "ampcl bench: %s %s %s batch %d failed: %s\n", op, pass, shape, batch,
-			ampcl_last_error());
+		fprintf(stderr, "ampcl bench: %s %s %s batch %d failed: %s\n", op, pass, shape,
+			batch, ampcl_last_error());
 	else if (b->verbose)
 		fprintf(stderr, "  %-10s %-9s %-34s b=%-3d %9.3f ms  check %.3g\n", op, pass, shape,
 			batch, ms, check_err);
@@ -183,8 +184,8 @@ static ampcl_status run_peak_gemm(struct bench *b, void *arg)
 	struct peak_gemm *g = arg;
 	struct ampcl_tensor *a = &g->s->t[0], *bb = &g->s->t[1], *c = &g->s->t[2];
 	return ampcl_gemm(b->ctx, 0, 0, g->n, g->n, g->n, 1.0f, ampcl_tensor_mem(a),
-			  ampcl_tensor_off(a), g->n, ampcl_tensor_mem(bb), ampcl_tensor_off(bb), g->n,
-			  0.0f, ampcl_tensor_mem(c), ampcl_tensor_off(c), g->n);
+			  ampcl_tensor_off(a), g->n, ampcl_tensor_mem(bb), ampcl_tensor_off(bb),
+			  g->n, 0.0f, ampcl_tensor_mem(c), ampcl_tensor_off(c), g->n);
 }
 
 struct peak_copy {
@@ -249,17 +250,19 @@ void bench_print_table(const struct bench *b, FILE *out)
 	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
 	fprintf(out, "device: %s (%s, driver %s), GEMM back end %s\n", d->name, d->platform,
 		d->driver_version, ampcl_gemm_backend_name(b->ctx));
-	fprintf(out, "measured peaks: GEMM %.1f GFLOP/s, copy %.1f GB/s; times are medians of %d "
-		     "runs after 2 warm-up runs\n\n",
+	fprintf(out,
+		"measured peaks: GEMM %.1f GFLOP/s, copy %.1f GB/s; times are medians of %d "
+		"runs after 2 warm-up runs\n\n",
 		b->peak_gflops, b->peak_gbytes_s, b->reps);
-	fprintf(out, "| op | pass | shape (C×H×W → K) | batch | ms | GFLOP/s | GB/s | %% of peak | check |\n");
+	fprintf(out, "| op | pass | shape (C×H×W → K) | batch | ms | GFLOP/s | GB/s | %% of peak | "
+		     "check |\n");
 	fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < b->nrecords; i++) {
 		const struct bench_record *r = &b->records[i];
 		double pct = r->gflops > 0 && b->peak_gflops > 0 ? 100 * r->gflops / b->peak_gflops
 			     : r->gbytes_s > 0 && b->peak_gbytes_s > 0
-				     ? 100 * r->gbytes_s / b->peak_gbytes_s
-				     : 0;
+				 ? 100 * r->gbytes_s / b->peak_gbytes_s
+				 : 0;
 		char gf[16] = "", gb[16] = "", pc[16] = "", bt[16] = "-", ck[16] = "-";
 		if (r->gflops > 0)
 			snprintf(gf, sizeof(gf), "%.1f", r->gflops);
@@ -295,8 +298,10 @@ int bench_write_json(const struct bench *b, const char *path)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
 	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': check the folder exists and is "
-						     "writable", tmp);
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot write '%s': check the folder exists and is "
+				       "writable",
+				       tmp);
 	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
 	fprintf(f, "{\n  \"device\": ");
 	json_str(f, d->name);
@@ -308,8 +313,9 @@ int bench_write_json(const struct bench *b, const char *path)
 	json_str(f, ampcl_gemm_backend_name(b->ctx));
 	fprintf(f, ",\n  \"ampcl_version\": ");
 	json_str(f, ampcl_version());
-	fprintf(f, ",\n  \"reps\": %d,\n  \"peak_gflops\": %.3f,\n  \"peak_gbytes_s\": %.3f,\n"
-		   "  \"records\": [",
+	fprintf(f,
+		",\n  \"reps\": %d,\n  \"peak_gflops\": %.3f,\n  \"peak_gbytes_s\": %.3f,\n"
+		"  \"records\": [",
 		b->reps, b->peak_gflops, b->peak_gbytes_s);
 	for (int i = 0; i < b->nrecords; i++) {
 		const struct bench_record *r = &b->records[i];
@@ -319,8 +325,9 @@ int bench_write_json(const struct bench *b, const char *path)
 		json_str(f, r->pass);
 		fprintf(f, ", \"shape\": ");
 		json_str(f, r->shape);
-		fprintf(f, ", \"batch\": %d, \"ms\": %.6f, \"gflops\": %.3f, \"gbytes_s\": %.3f, "
-			   "\"check_err\": %.4g, \"check_ok\": %s}",
+		fprintf(f,
+			", \"batch\": %d, \"ms\": %.6f, \"gflops\": %.3f, \"gbytes_s\": %.3f, "
+			"\"check_err\": %.4g, \"check_ok\": %s}",
 			r->batch, r->ms, r->gflops, r->gbytes_s, r->check_err,
 			r->check_err < 1 ? "true" : "false");
 	}

@@ -37,7 +37,8 @@ ampcl_status ampcl_amp_parse_ranges(const char *text, int ranges[][2], int max, 
 bad:
 	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 			       "--amp-epochs '%s': give epochs and inclusive ranges separated by "
-			       "commas, e.g. 0-49,60-69 or 3 (at most %d ranges)", text, max);
+			       "commas, e.g. 0-49,60-69 or 3 (at most %d ranges)",
+			       text, max);
 }
 
 static ampcl_status parse_types(const char *text, int *mask)
@@ -57,7 +58,8 @@ static ampcl_status parse_types(const char *text, int *mask)
 		else
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "--amp-types '%s': '%s' is not a layer type; use a "
-					       "comma list of relu, bn, conv, linear", text, t);
+					       "comma list of relu, bn, conv, linear",
+					       text, t);
 	}
 	if (!*mask)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -89,20 +91,23 @@ static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
 		int on = !strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes");
 		int off = !strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no");
 		if (got != 3 || epochs < 1 || !(lr > 0) || !isfinite(lr) || !(on || off))
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
-					     "EPOCHS >= 1, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
-					     path, lineno);
+			st = ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
+			    "EPOCHS >= 1, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
+			    path, lineno);
 		else if (p->nphases >= AMPCL_AMP_MAX_PHASES)
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "--schedule '%s': more than %d phases",
-					     path, AMPCL_AMP_MAX_PHASES);
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s': more than %d phases", path,
+					     AMPCL_AMP_MAX_PHASES);
 		else
 			p->phases[p->nphases++] = (struct ampcl_amp_phase){epochs, lr, on};
 	}
 	fclose(f);
 	if (!st && p->nphases == 0)
 		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-				     "--schedule '%s' has no phases: write lines 'EPOCHS LR AMP'", path);
+				     "--schedule '%s' has no phases: write lines 'EPOCHS LR AMP'",
+				     path);
 	return st;
 }
 
@@ -267,9 +272,9 @@ int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, in
 		ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
 		return 1;
 	}
-	int redraw = plan->redraw == AMPCL_REDRAW_ITER ? iter >= 0
+	int redraw = plan->redraw == AMPCL_REDRAW_ITER    ? iter >= 0
 		     : plan->redraw == AMPCL_REDRAW_EPOCH ? iter < 0
-							   : iter < 0;
+							  : iter < 0;
 	if (!redraw)
 		return 0;
 	/* "once" draws from epoch 0's stream every time: the same layers for the whole run */
@@ -292,7 +297,8 @@ static int cmp_rank(const void *a, const void *b)
 
 void ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net, const double *rms)
 {
-	int layers = ampcl_net_layer_count(net), k = (int)floor(plan->ratio * plan->neligible + 0.5);
+	int layers = ampcl_net_layer_count(net),
+	    k = (int)floor(plan->ratio * plan->neligible + 0.5);
 	double *ratio = calloc((size_t)layers, sizeof(double));
 	int *order = malloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
 	if (!ratio || !order)

@@ -15,9 +15,9 @@ struct ampcl_amp_phase {
 };
 
 struct ampcl_amp_plan {
-	int types;          /* bit (1 << enum ampcl_layer_type) per eligible type */
+	int types; /* bit (1 << enum ampcl_layer_type) per eligible type */
 	double ratio, factor;
-	int target;         /* AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS */
+	int target; /* AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS */
 	enum { AMPCL_REDRAW_EPOCH, AMPCL_REDRAW_ITER, AMPCL_REDRAW_ONCE } redraw;
 	int select_auto;
 	int ranges[AMPCL_AMP_MAX_RANGES][2]; /* inclusive epoch ranges with amplification on */

@@ -48,9 +48,10 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 				 const int *shape, struct ampcl_tensor *out)
 {
 	if (arena->buf)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "arena '%s' is already allocated: reserve '%s' before commit",
-				       arena->role, name);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "arena '%s' is already allocated: reserve '%s' before commit", arena->role,
+		    name);
 	if (ndim < 1 || ndim > AMPCL_MAX_DIMS)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "tensor '%s': %d dimensions (1..%d)",
 				       name, ndim, AMPCL_MAX_DIMS);
@@ -60,8 +61,8 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 	for (int i = 0; i < ndim; i++) {
 		if (shape[i] <= 0)
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					       "tensor '%s': dimension %d is %d (must be > 0)", name,
-					       i, shape[i]);
+					       "tensor '%s': dimension %d is %d (must be > 0)",
+					       name, i, shape[i]);
 		out->shape[i] = shape[i];
 	}
 	size_t bytes = ampcl_tensor_count(out) * sizeof(float);
@@ -71,11 +72,11 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 	size_t offset = ampcl_round_up(arena->chunk_size[c], AMPCL_ARENA_ALIGN);
 	if (arena->chunk_limit && arena->chunk_size[c] && offset + bytes > arena->chunk_limit) {
 		if (arena->nchunks == AMPCL_ARENA_MAX_CHUNKS)
-			return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
-					       "the %s arena needs more than %d buffers of %zu bytes "
-					       "at tensor '%s'; use a smaller --batch or --width",
-					       arena->role, AMPCL_ARENA_MAX_CHUNKS, arena->chunk_limit,
-					       name);
+			return ampcl_error_set(
+			    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+			    "the %s arena needs more than %d buffers of %zu bytes "
+			    "at tensor '%s'; use a smaller --batch or --width",
+			    arena->role, AMPCL_ARENA_MAX_CHUNKS, arena->chunk_limit, name);
 		c = arena->nchunks++;
 		offset = 0;
 	}
@@ -84,7 +85,8 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 	arena->size += offset + bytes - arena->chunk_size[c];
 	arena->chunk_size[c] = offset + bytes;
 
-	arena->entries = realloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
+	arena->entries =
+	    realloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
 	if (!arena->entries)
 		abort();
 	struct ampcl_arena_entry *e = &arena->entries[arena->nentries++];
@@ -113,8 +115,9 @@ static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena
 			       "(%.1f MiB) crosses the limit (max allocation %.1f MiB, global "
 			       "memory %.1f MiB)%s%s; use a smaller --batch or --width",
 			       arena->role, MIB(arena->size), d->name, what, culprit,
-			       MIB(culprit_bytes), MIB(d->max_alloc_bytes), MIB(d->global_mem_bytes),
-			       cl_err ? ", OpenCL said " : "", cl_err ? ampcl_cl_error_name(cl_err) : "");
+			       MIB(culprit_bytes), MIB(d->max_alloc_bytes),
+			       MIB(d->global_mem_bytes), cl_err ? ", OpenCL said " : "",
+			       cl_err ? ampcl_cl_error_name(cl_err) : "");
 }
 
 ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *arena)
@@ -127,10 +130,12 @@ ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *a
 	for (int c = 0; c < arena->nchunks; c++) {
 		size_t size = arena->chunk_size[c] ? arena->chunk_size[c] : AMPCL_ARENA_ALIGN;
 		if (size > max_alloc)
-			return too_big(ctx, arena, c, max_alloc, "larger than one allocation may be", 0);
+			return too_big(ctx, arena, c, max_alloc,
+				       "larger than one allocation may be", 0);
 	}
 	if (arena->size > ctx->caps.desc.global_mem_bytes)
-		return too_big(ctx, arena, arena->nchunks - 1, 0, "larger than the device's memory", 0);
+		return too_big(ctx, arena, arena->nchunks - 1, 0, "larger than the device's memory",
+			       0);
 	cl_int err = CL_SUCCESS;
 	int c;
 	for (c = 0; c < arena->nchunks && err == CL_SUCCESS; c++) {
@@ -162,11 +167,10 @@ ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *a
 ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *arena, float value)
 {
 	for (int c = 0; c < arena->nchunks; c++) {
-		size_t size = ampcl_round_up(arena->chunk_size[c] ? arena->chunk_size[c]
-								  : AMPCL_ARENA_ALIGN,
-					     sizeof(float));
-		cl_int err = clEnqueueFillBuffer(ctx->queue, arena->bufs[c], &value, sizeof(value), 0,
-						 size, 0, NULL, NULL);
+		size_t size = ampcl_round_up(
+		    arena->chunk_size[c] ? arena->chunk_size[c] : AMPCL_ARENA_ALIGN, sizeof(float));
+		cl_int err = clEnqueueFillBuffer(ctx->queue, arena->bufs[c], &value, sizeof(value),
+						 0, size, 0, NULL, NULL);
 		if (err != CL_SUCCESS)
 			return ampcl_error_set(err, "filling the %s arena (%zu bytes) failed: %s",
 					       arena->role, size, ampcl_cl_error_name(err));
@@ -260,11 +264,13 @@ ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_te
 	ampcl_status st = check_committed("tensor write", "t", t);
 	if (st)
 		return st;
-	cl_int err = clEnqueueWriteBuffer(ctx->queue, ampcl_tensor_mem(t), CL_TRUE, t->offset,
-					  ampcl_tensor_count(t) * sizeof(float), src, 0, NULL, NULL);
+	cl_int err =
+	    clEnqueueWriteBuffer(ctx->queue, ampcl_tensor_mem(t), CL_TRUE, t->offset,
+				 ampcl_tensor_count(t) * sizeof(float), src, 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "writing %zu floats to the %s arena failed: %s",
-				       ampcl_tensor_count(t), t->arena->role, ampcl_cl_error_name(err));
+				       ampcl_tensor_count(t), t->arena->role,
+				       ampcl_cl_error_name(err));
 	return AMPCL_OK;
 }
 
@@ -277,7 +283,8 @@ ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_ten
 					 ampcl_tensor_count(t) * sizeof(float), dst, 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "reading %zu floats from the %s arena failed: %s",
-				       ampcl_tensor_count(t), t->arena->role, ampcl_cl_error_name(err));
+				       ampcl_tensor_count(t), t->arena->role,
+				       ampcl_cl_error_name(err));
 	return AMPCL_OK;
 }
 
@@ -286,8 +293,9 @@ ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_ten
 	ampcl_status st = check_committed("tensor fill", "t", t);
 	if (st)
 		return st;
-	cl_int err = clEnqueueFillBuffer(ctx->queue, ampcl_tensor_mem(t), &value, sizeof(value), t->offset,
-					 ampcl_tensor_count(t) * sizeof(float), 0, NULL, NULL);
+	cl_int err =
+	    clEnqueueFillBuffer(ctx->queue, ampcl_tensor_mem(t), &value, sizeof(value), t->offset,
+				ampcl_tensor_count(t) * sizeof(float), 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "filling a view of the %s arena failed: %s",
 				       t->arena->role, ampcl_cl_error_name(err));

@@ -42,17 +42,19 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 	if (!f)
 		abort();
 	ampcl_train_config_write_text(&st->cfg, f);
-	fprintf(f, "state next_epoch %d\nstate steps %lld\nstate best_acc %.17g\nstate best_epoch %d\n",
-		st->next_epoch, st->steps, st->best_acc, st->best_epoch);
-	fprintf(f, "state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
+	fprintf(
+	    f, "state next_epoch %d\nstate steps %lld\nstate best_acc %.17g\nstate best_epoch %d\n",
+	    st->next_epoch, st->steps, st->best_acc, st->best_epoch);
+	fprintf(f,
+		"state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
 		st->in_channels, st->in_height, st->in_width, st->classes);
 	for (int i = 0; i < st->amp_nselected; i++)
 		fprintf(f, "state amp_selected %d\n", st->amp_selected[i]);
 	for (int i = 0; i < st->nhistory; i++) {
 		const struct ampcl_epoch_record *r = &st->history[i];
-		fprintf(f, "history %d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %d\n", r->epoch,
-			r->lr, r->train_loss, r->train_acc, r->test_loss, r->test_acc, r->seconds,
-			r->images_per_s, r->data_wait_s, r->amp_layers);
+		fprintf(f, "history %d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %d\n",
+			r->epoch, r->lr, r->train_loss, r->train_acc, r->test_loss, r->test_acc,
+			r->seconds, r->images_per_s, r->data_wait_s, r->amp_layers);
 	}
 	fclose(f);
 	return buf;
@@ -111,9 +113,11 @@ ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
 	if (!ok || rename(tmp, path) != 0) {
 		if (!ok)
 			errno = err;
-		s = ampcl_error_set(AMPCL_ERR_IO,
-				    "cannot write checkpoint '%s': %s; check that the folder exists, "
-				    "is writable and has space", path, strerror(errno));
+		s = ampcl_error_set(
+		    AMPCL_ERR_IO,
+		    "cannot write checkpoint '%s': %s; check that the folder exists, "
+		    "is writable and has space",
+		    path, strerror(errno));
 		unlink(tmp);
 		return s;
 	}
@@ -122,9 +126,11 @@ ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
 
 static ampcl_status bad(const char *path, const char *what)
 {
-	return ampcl_error_set(AMPCL_ERR_BAD_FILE,
-			       "checkpoint '%s' %s; use another checkpoint (last.ampcl or best.ampcl "
-			       "of the run)", path, what);
+	return ampcl_error_set(
+	    AMPCL_ERR_BAD_FILE,
+	    "checkpoint '%s' %s; use another checkpoint (last.ampcl or best.ampcl "
+	    "of the run)",
+	    path, what);
 }
 
 static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkpoint_state *st)
@@ -157,13 +163,15 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->in_width = (int)v;
 			else if (!strcmp(key, "classes"))
 				st->classes = (int)v;
-			else if (!strcmp(key, "amp_selected") && st->amp_nselected < AMPCL_NET_MAX_LAYERS)
+			else if (!strcmp(key, "amp_selected") &&
+				 st->amp_nselected < AMPCL_NET_MAX_LAYERS)
 				st->amp_selected[st->amp_nselected++] = (int)v;
 		} else if (!strcmp(line, "history")) {
 			struct ampcl_epoch_record r;
 			if (sscanf(value, "%d %lf %lf %lf %lf %lf %lf %lf %lf %d", &r.epoch, &r.lr,
-				   &r.train_loss, &r.train_acc, &r.test_loss, &r.test_acc, &r.seconds,
-				   &r.images_per_s, &r.data_wait_s, &r.amp_layers) != 10)
+				   &r.train_loss, &r.train_acc, &r.test_loss, &r.test_acc,
+				   &r.seconds, &r.images_per_s, &r.data_wait_s,
+				   &r.amp_layers) != 10)
 				return bad(path, "has a damaged history line");
 			st->history = realloc(st->history, (size_t)(st->nhistory + 1) * sizeof(r));
 			if (!st->history)
@@ -271,18 +279,20 @@ ampcl_status ampcl_checkpoint_apply(struct ampcl_checkpoint *ck, struct ampcl_ne
 	arenas(net, a);
 	for (int i = 0; i < 3; i++)
 		if (ck->arena_bytes[i] != a[i]->size)
-			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					       "checkpoint '%s' holds %llu bytes of %s but the network "
-					       "built from its settings needs %zu: it was written by an "
-					       "incompatible ampcl", ck->path,
-					       (unsigned long long)ck->arena_bytes[i], arena_names[i],
-					       a[i]->size);
+			return ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "checkpoint '%s' holds %llu bytes of %s but the network "
+			    "built from its settings needs %zu: it was written by an "
+			    "incompatible ampcl",
+			    ck->path, (unsigned long long)ck->arena_bytes[i], arena_names[i],
+			    a[i]->size);
 	for (int i = 0; i < 3; i++) {
 		if (!a[i]->size)
 			continue;
 		struct ampcl_tensor all = ampcl_net_arena_view(a[i]);
 		all.shape[0] = (int)(a[i]->size / sizeof(float));
-		/* the bytes are in the file buffer, aligned only to 4: copy through a float array */
+		/* the bytes are in the file buffer, aligned only to 4: copy through a float array
+		 */
 		float *tmp = malloc(a[i]->size);
 		if (!tmp)
 			abort();

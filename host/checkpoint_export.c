@@ -42,7 +42,8 @@ ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoin
 		size_t nl = strlen(info.name), sl = strlen(suffix);
 		if (!s && nl > sl && !strcmp(info.name + nl - sl, suffix)) {
 			char name[160];
-			snprintf(name, sizeof(name), "%.*s.num_batches_tracked", (int)(nl - sl), info.name);
+			snprintf(name, sizeof(name), "%.*s.num_batches_tracked", (int)(nl - sl),
+				 info.name);
 			long long tracked = st.steps;
 			s = ampcl_st_writer_add(w, name, "I64", 0, NULL, &tracked, sizeof(tracked));
 		}

@@ -45,7 +45,8 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 				     index, ctx->caps.desc.name, ampcl_cl_error_name(err));
 		goto fail;
 	}
-	ctx->queue = clCreateCommandQueue(ctx->cl, ctx->caps.device, CL_QUEUE_PROFILING_ENABLE, &err);
+	ctx->queue =
+	    clCreateCommandQueue(ctx->cl, ctx->caps.device, CL_QUEUE_PROFILING_ENABLE, &err);
 	if (err != CL_SUCCESS) {
 		st = ampcl_error_set(err, "cannot create a command queue on device %d (%s): %s",
 				     index, ctx->caps.desc.name, ampcl_cl_error_name(err));
@@ -113,9 +114,18 @@ void ampcl_context_build_stats(const ampcl_context_t *ctx, struct ampcl_build_st
 	*out = ctx->stats;
 }
 
-cl_context ampcl_context_cl_context(const ampcl_context_t *ctx) { return ctx->cl; }
-cl_command_queue ampcl_context_cl_queue(const ampcl_context_t *ctx) { return ctx->queue; }
-cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx) { return ctx->caps.device; }
+cl_context ampcl_context_cl_context(const ampcl_context_t *ctx)
+{
+	return ctx->cl;
+}
+cl_command_queue ampcl_context_cl_queue(const ampcl_context_t *ctx)
+{
+	return ctx->queue;
+}
+cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx)
+{
+	return ctx->caps.device;
+}
 
 const char *ampcl_version(void)
 {

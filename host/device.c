@@ -53,8 +53,8 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 	size_t sz = 0;
 	clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof(caps->type), &caps->type, NULL);
 	snprintf(d->type, sizeof(d->type), "%s",
-		 caps->type & CL_DEVICE_TYPE_GPU	   ? "GPU"
-		 : caps->type & CL_DEVICE_TYPE_CPU	   ? "CPU"
+		 caps->type & CL_DEVICE_TYPE_GPU           ? "GPU"
+		 : caps->type & CL_DEVICE_TYPE_CPU         ? "CPU"
 		 : caps->type & CL_DEVICE_TYPE_ACCELERATOR ? "ACCELERATOR"
 							   : "OTHER");
 	if (clGetDeviceInfo(device, CL_DEVICE_VENDOR_ID, sizeof(u), &u, NULL) == CL_SUCCESS)
@@ -112,7 +112,8 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 				       "(for the CPU: apt-get install pocl-opencl-icd) and check "
 				       "/etc/OpenCL/vendors");
 	if (err != CL_SUCCESS)
-		return ampcl_error_set(err, "clGetPlatformIDs failed: %s", ampcl_cl_error_name(err));
+		return ampcl_error_set(err, "clGetPlatformIDs failed: %s",
+				       ampcl_cl_error_name(err));
 	cl_platform_id *plats = calloc(nplat, sizeof(*plats));
 	if (!plats)
 		abort();
@@ -153,8 +154,8 @@ static int contains_nocase(const char *hay, const char *needle)
 	size_t n = strlen(needle);
 	for (; *hay; hay++) {
 		size_t i = 0;
-		while (i < n && hay[i] && tolower((unsigned char)hay[i]) ==
-						  tolower((unsigned char)needle[i]))
+		while (i < n && hay[i] &&
+		       tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
 			i++;
 		if (i == n)
 			return 1;
@@ -167,9 +168,9 @@ static void list_devices(char *buf, size_t size, const struct ampcl_device_caps 
 	size_t used = 0;
 	buf[0] = 0;
 	for (int i = 0; i < count && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "\n  %d: %s (%s, %s)", i,
-					 caps[i].desc.name, caps[i].desc.platform,
-					 caps[i].desc.type);
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "\n  %d: %s (%s, %s)", i,
+				     caps[i].desc.name, caps[i].desc.platform, caps[i].desc.type);
 }
 
 ampcl_status ampcl_device_pick(const struct ampcl_device_caps *caps, int count, const char *spec,
@@ -193,10 +194,11 @@ ampcl_status ampcl_device_pick(const struct ampcl_device_caps *caps, int count, 
 		}
 		char list[4096];
 		list_devices(list, sizeof(list), caps, count);
-		return ampcl_error_set(AMPCL_ERR_DEVICE_NOT_FOUND,
-				       "device index %ld is out of range (0..%d): the devices are:%s\n"
-				       "pick one with --device N or --device NAME (or AMPCL_DEVICE)",
-				       v, count - 1, list);
+		return ampcl_error_set(
+		    AMPCL_ERR_DEVICE_NOT_FOUND,
+		    "device index %ld is out of range (0..%d): the devices are:%s\n"
+		    "pick one with --device N or --device NAME (or AMPCL_DEVICE)",
+		    v, count - 1, list);
 	}
 	for (int i = 0; i < count; i++)
 		if (contains_nocase(caps[i].desc.name, spec) ||

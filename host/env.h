@@ -7,8 +7,10 @@
 
 struct ampcl_env {
 	char device[256];          /* AMPCL_DEVICE: index or name substring, "" if unset */
-	char kernel_dir[PATH_MAX]; /* AMPCL_KERNEL_DIR: load the .cl files from here, "" = embedded */
-	char cache_dir[PATH_MAX];  /* AMPCL_CACHE_DIR, else $XDG_CACHE_HOME/ampcl, else ~/.cache/ampcl */
+	char kernel_dir[PATH_MAX]; /* AMPCL_KERNEL_DIR: load the .cl files from here, "" = embedded
+				    */
+	char cache_dir[PATH_MAX];  /* AMPCL_CACHE_DIR, else $XDG_CACHE_HOME/ampcl, else
+				      ~/.cache/ampcl */
 	int cache_enabled;         /* AMPCL_CACHE=0 (or off/no/false) turns the binary cache off */
 	char gemm[32];             /* AMPCL_GEMM: GEMM back end, "" = automatic */
 };

@@ -61,8 +61,8 @@ const char *ampcl_last_error(void)
 const char *ampcl_cl_error_name(cl_int err)
 {
 	switch (err) {
-#define NAME(code) \
-	case code: \
+#define NAME(code)                                                                                 \
+	case code:                                                                                 \
 		return #code;
 		NAME(CL_SUCCESS)
 		NAME(CL_DEVICE_NOT_FOUND)
@@ -113,17 +113,30 @@ const char *ampcl_cl_error_name(cl_int err)
 const char *ampcl_status_name(int status)
 {
 	switch (status) {
-	case AMPCL_OK: return "ok";
-	case AMPCL_ERR_INVALID_ARG: return "invalid argument";
-	case AMPCL_ERR_NO_DEVICE: return "no OpenCL device";
-	case AMPCL_ERR_DEVICE_NOT_FOUND: return "device not found";
-	case AMPCL_ERR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
-	case AMPCL_ERR_BUILD: return "kernel build failed";
-	case AMPCL_ERR_KERNEL_NOT_FOUND: return "kernel not found";
-	case AMPCL_ERR_IO: return "I/O error";
-	case AMPCL_ERR_BAD_FILE: return "bad file";
-	case AMPCL_ERR_UNSUPPORTED: return "unsupported";
-	case AMPCL_ERR_CHECK_FAILED: return "check failed";
-	default: return status < 0 && status > -1000 ? ampcl_cl_error_name(status) : "unknown status";
+	case AMPCL_OK:
+		return "ok";
+	case AMPCL_ERR_INVALID_ARG:
+		return "invalid argument";
+	case AMPCL_ERR_NO_DEVICE:
+		return "no OpenCL device";
+	case AMPCL_ERR_DEVICE_NOT_FOUND:
+		return "device not found";
+	case AMPCL_ERR_OUT_OF_DEVICE_MEMORY:
+		return "out of device memory";
+	case AMPCL_ERR_BUILD:
+		return "kernel build failed";
+	case AMPCL_ERR_KERNEL_NOT_FOUND:
+		return "kernel not found";
+	case AMPCL_ERR_IO:
+		return "I/O error";
+	case AMPCL_ERR_BAD_FILE:
+		return "bad file";
+	case AMPCL_ERR_UNSUPPORTED:
+		return "unsupported";
+	case AMPCL_ERR_CHECK_FAILED:
+		return "check failed";
+	default:
+		return status < 0 && status > -1000 ? ampcl_cl_error_name(status)
+						    : "unknown status";
 	}
 }

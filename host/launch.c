@@ -32,7 +32,8 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
 		if (g[d] == 0)
 			return AMPCL_OK; /* an empty launch is a no-op, not an error */
 	}
-	cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, local, 0, NULL, event);
+	cl_int err =
+	    clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, local, 0, NULL, event);
 	if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES)
 		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 				       "kernel %s: device %s ran out of resources (%s); try a "

@@ -12,8 +12,8 @@
 /* the im2col space each convolution may use; more only means fewer, larger GEMMs */
 #define CONV_SCRATCH_BYTES ((size_t)64 << 20)
 
-static const char *type_names[] = {"input", "conv", "bn", "relu", "maxpool", "avgpool",
-				   "linear", "add"};
+static const char *type_names[] = {"input",   "conv",    "bn",     "relu",
+				   "maxpool", "avgpool", "linear", "add"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -71,11 +71,12 @@ static int new_layer(struct ampcl_net *net, enum ampcl_layer_type type, const ch
 	if (net->finalized)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "layer '%s': the net is finalized; add layers before "
-				       "ampcl_net_finalize", name ? name : "");
+				       "ampcl_net_finalize",
+				       name ? name : "");
 	if (!name || !*name || strlen(name) >= sizeof(net->layers[0].name))
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "a %s layer needs a name of 1 to %zu characters",
-				       ampcl_layer_type_name(type), sizeof(net->layers[0].name) - 1);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG, "a %s layer needs a name of 1 to %zu characters",
+		    ampcl_layer_type_name(type), sizeof(net->layers[0].name) - 1);
 	if (net->nlayers >= AMPCL_NET_MAX_LAYERS)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "layer '%s': more than %d layers",
 				       name, AMPCL_NET_MAX_LAYERS);
@@ -86,9 +87,11 @@ static int new_layer(struct ampcl_net *net, enum ampcl_layer_type type, const ch
 	int ins[2] = {a, b};
 	for (int i = 0; i < nin; i++)
 		if (ins[i] < 0 || ins[i] >= net->nlayers)
-			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					       "layer '%s': input %d is not a layer built before it "
-					       "(0..%d)", name, ins[i], net->nlayers - 1);
+			return ampcl_error_set(
+			    AMPCL_ERR_INVALID_ARG,
+			    "layer '%s': input %d is not a layer built before it "
+			    "(0..%d)",
+			    name, ins[i], net->nlayers - 1);
 	struct ampcl_layer *L = &net->layers[net->nlayers];
 	memset(L, 0, sizeof(*L));
 	L->type = type;
@@ -127,9 +130,10 @@ int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_chan
 				       name, out_channels, kernel, stride, pad);
 	int p = (L->h + 2 * pad - kernel) / stride + 1, q = (L->w + 2 * pad - kernel) / stride + 1;
 	if (L->h + 2 * pad < kernel || L->w + 2 * pad < kernel)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "conv '%s': a %dx%d kernel does not fit the padded %dx%d input",
-				       name, kernel, kernel, L->h + 2 * pad, L->w + 2 * pad);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "conv '%s': a %dx%d kernel does not fit the padded %dx%d input", name, kernel,
+		    kernel, L->h + 2 * pad, L->w + 2 * pad);
 	L->kernel = kernel, L->stride = stride, L->pad = pad, L->bias = !!bias;
 	L->c = out_channels, L->h = p, L->w = q;
 	net->nlayers++;
@@ -168,9 +172,10 @@ int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input)
 		return id;
 	struct ampcl_layer *L = &net->layers[id];
 	if (L->h < 2 || L->w < 2)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "maxpool '%s': its %dx%d input is smaller than the 2x2 window",
-				       name, L->h, L->w);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "maxpool '%s': its %dx%d input is smaller than the 2x2 window", name, L->h,
+		    L->w);
 	L->h /= 2, L->w /= 2;
 	net->nlayers++;
 	return id;
@@ -260,8 +265,9 @@ static unsigned long long splitmix(unsigned long long *s)
 	return z ^ (z >> 31);
 }
 
-/* PyTorch's defaults: kaiming_uniform_(a=sqrt(5)) for conv/linear weights, i.e. U(+-1/sqrt(fan_in)),
- * biases U(+-1/sqrt(fan_in)); BN weight 1, bias 0, running mean 0, running variance 1. */
+/* PyTorch's defaults: kaiming_uniform_(a=sqrt(5)) for conv/linear weights, i.e.
+ * U(+-1/sqrt(fan_in)), biases U(+-1/sqrt(fan_in)); BN weight 1, bias 0, running mean 0, running
+ * variance 1. */
 static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 {
 	unsigned long long state = seed * 0x2545f4914f6cdd1dULL + 1;
@@ -280,8 +286,8 @@ static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 				v[k] = value;
 		} else {
 			double fan_in = L->type == AMPCL_LAYER_CONV
-						? (double)in->c * L->kernel * L->kernel
-						: (double)in->c * in->h * in->w;
+					    ? (double)in->c * L->kernel * L->kernel
+					    : (double)in->c * in->h * in->w;
 			double bound = 1.0 / sqrt(fan_in);
 			for (size_t k = 0; k < n; k++) {
 				double u = (double)(splitmix(&state) >> 11) / 9007199254740992.0;
@@ -306,11 +312,13 @@ static ampcl_status plan(struct ampcl_net *net)
 		if (t->trainable) {
 			/* params, grads and momentum share one layout: one SGD launch covers all */
 			struct ampcl_tensor m;
-			if ((st = ampcl_arena_reserve(net->params, t->name, nd, shape, &t->value)) ||
+			if ((st =
+				 ampcl_arena_reserve(net->params, t->name, nd, shape, &t->value)) ||
 			    (st = ampcl_arena_reserve(net->grads, t->name, nd, shape, &t->grad)) ||
 			    (st = ampcl_arena_reserve(net->momentum, t->name, nd, shape, &m)))
 				return st;
-		} else if ((st = ampcl_arena_reserve(net->running, t->name, nd, shape, &t->value))) {
+		} else if ((st =
+				ampcl_arena_reserve(net->running, t->name, nd, shape, &t->value))) {
 			return st;
 		}
 	}
@@ -339,11 +347,14 @@ static ampcl_status plan(struct ampcl_net *net)
 		     (st = ampcl_arena_reserve(net->acts, "bn invstd", 1, &L->c, &L->save_invstd))))
 			return st;
 		if (L->type == AMPCL_LAYER_CONV) {
-			struct ampcl_conv2d_shape s = {net->max_batch, in->c, in->h, in->w, L->c,
-						       L->kernel, L->kernel, L->stride, L->pad};
+			struct ampcl_conv2d_shape s = {net->max_batch, in->c,     in->h,
+						       in->w,          L->c,      L->kernel,
+						       L->kernel,      L->stride, L->pad};
 			size_t one = ampcl_conv2d_scratch_floats(&s, 1);
 			size_t images = CONV_SCRATCH_BYTES / sizeof(float) / one;
-			images = images < 1 ? 1 : images > (size_t)net->max_batch ? (size_t)net->max_batch : images;
+			images = images < 1                        ? 1
+				 : images > (size_t)net->max_batch ? (size_t)net->max_batch
+								   : images;
 			size_t need = ampcl_conv2d_scratch_floats(&s, (int)images);
 			scratch = need > scratch ? need : scratch;
 		}
@@ -387,15 +398,15 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	ampcl_arena_set_chunk_limit(net->acts, (size_t)net->ctx->caps.desc.max_alloc_bytes);
 	net->scratch = ampcl_arena_create("scratch");
 	ampcl_status st = plan(net);
-	struct ampcl_arena *all[] = {net->params, net->grads, net->momentum,
-				     net->running, net->acts, net->scratch};
+	struct ampcl_arena *all[] = {net->params,  net->grads, net->momentum,
+				     net->running, net->acts,  net->scratch};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !st; i++)
 		st = ampcl_arena_commit(net->ctx, all[i]);
 	if (st)
 		return st;
 	cl_int err;
-	net->labels = clCreateBuffer(net->ctx->cl, CL_MEM_READ_ONLY, (size_t)max_batch * sizeof(cl_int),
-				     NULL, &err);
+	net->labels = clCreateBuffer(net->ctx->cl, CL_MEM_READ_ONLY,
+				     (size_t)max_batch * sizeof(cl_int), NULL, &err);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 				       "cannot allocate the labels of a batch of %d: %s", max_batch,
@@ -495,9 +506,11 @@ ampcl_status ampcl_net_set_amplification(ampcl_net_t *net, const int *layers, in
 					 int target)
 {
 	if (n > 0 && (!(factor > 0) || !isfinite(factor) || target < 1 || target > 3))
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "amplification factor %g (must be > 0) or target %d (1 input, "
-				       "2 params, 3 both)", factor, target);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "amplification factor %g (must be > 0) or target %d (1 input, "
+		    "2 params, 3 both)",
+		    factor, target);
 	for (int i = 0; i < n; i++)
 		if (layers[i] < 1 || layers[i] >= net->nlayers)
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,

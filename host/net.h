@@ -22,16 +22,16 @@ struct ampcl_layer {
 	enum ampcl_layer_type type;
 	char name[96];
 	int in[2], nin;
-	int c, h, w;            /* output, per image */
-	int out_features;       /* linear */
+	int c, h, w;                   /* output, per image */
+	int out_features;              /* linear */
 	int kernel, stride, pad, bias; /* conv */
-	int consumers;          /* layers that read this output */
-	int inplace;            /* relu writing over its input's buffer */
+	int consumers;                 /* layers that read this output */
+	int inplace;                   /* relu writing over its input's buffer */
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */
-	struct ampcl_tensor y;  /* output (max_batch, c, h, w) */
-	struct ampcl_tensor dy; /* gradient of the output, same shape */
+	struct ampcl_tensor y;                                /* output (max_batch, c, h, w) */
+	struct ampcl_tensor dy;                     /* gradient of the output, same shape */
 	struct ampcl_tensor save_mean, save_invstd; /* bn */
-	int dy_written;         /* in the current backward pass */
+	int dy_written;                             /* in the current backward pass */
 	int amp_selected;
 };
 

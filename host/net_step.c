@@ -19,7 +19,7 @@ static struct ampcl_conv2d_shape conv_shape(const struct ampcl_net *net,
 					    const struct ampcl_layer *L, int n)
 {
 	const struct ampcl_layer *in = &net->layers[L->in[0]];
-	return (struct ampcl_conv2d_shape){n, in->c, in->h, in->w, L->c,
+	return (struct ampcl_conv2d_shape){n,         in->c,     in->h,     in->w, L->c,
 					   L->kernel, L->kernel, L->stride, L->pad};
 }
 
@@ -39,8 +39,8 @@ ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
 	for (int i = 1; i < net->nlayers; i++) {
 		struct ampcl_layer *L = &net->layers[i];
 		const struct ampcl_layer *A = &net->layers[L->in[0]];
-		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);  /* (n, c, h, w) */
-		struct ampcl_tensor x = ampcl_net_batch_view(&A->y, n);  /* the input's output */
+		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n); /* (n, c, h, w) */
+		struct ampcl_tensor x = ampcl_net_batch_view(&A->y, n); /* the input's output */
 		ampcl_status st = AMPCL_OK;
 		switch (L->type) {
 		case AMPCL_LAYER_CONV: {
@@ -52,16 +52,14 @@ ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_BN: {
 			struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
 			if (train)
-				st = ampcl_bn_forward_train(ctx, &s, &y, &L->save_mean, &L->save_invstd,
-							    param(net, L->run_mean),
-							    param(net, L->run_var), &x,
-							    param(net, L->gamma), param(net, L->beta_t),
-							    0.1f, 1e-5f);
+				st = ampcl_bn_forward_train(
+				    ctx, &s, &y, &L->save_mean, &L->save_invstd,
+				    param(net, L->run_mean), param(net, L->run_var), &x,
+				    param(net, L->gamma), param(net, L->beta_t), 0.1f, 1e-5f);
 			else
-				st = ampcl_bn_forward_eval(ctx, &s, &y, &x, param(net, L->gamma),
-							   param(net, L->beta_t),
-							   param(net, L->run_mean),
-							   param(net, L->run_var), 1e-5f);
+				st = ampcl_bn_forward_eval(
+				    ctx, &s, &y, &x, param(net, L->gamma), param(net, L->beta_t),
+				    param(net, L->run_mean), param(net, L->run_var), 1e-5f);
 			break;
 		}
 		case AMPCL_LAYER_RELU:
@@ -78,7 +76,8 @@ ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
 		}
 		case AMPCL_LAYER_LINEAR:
 			st = ampcl_linear_forward(ctx, &y, &x, param(net, L->weight),
-						  param(net, L->bias_t), n, A->c * A->h * A->w, L->c);
+						  param(net, L->bias_t), n, A->c * A->h * A->w,
+						  L->c);
 			break;
 		case AMPCL_LAYER_ADD: {
 			struct ampcl_tensor b = ampcl_net_batch_view(&net->layers[L->in[1]].y, n);
@@ -155,9 +154,9 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	}
 	case AMPCL_LAYER_BN: {
 		struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
-		st = ampcl_bn_backward(ctx, &s, &t.dst, grad(net, L->gamma), grad(net, L->beta_t), &dy,
-				       &x, &L->save_mean, &L->save_invstd, param(net, L->gamma),
-				       t.beta);
+		st = ampcl_bn_backward(ctx, &s, &t.dst, grad(net, L->gamma), grad(net, L->beta_t),
+				       &dy, &x, &L->save_mean, &L->save_invstd,
+				       param(net, L->gamma), t.beta);
 		break;
 	}
 	case AMPCL_LAYER_RELU: {
@@ -193,7 +192,8 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	case AMPCL_LAYER_INPUT:
 		return AMPCL_OK;
 	}
-	/* conv and linear skip the input gradient of the network's input; the rest always write it */
+	/* conv and linear skip the input gradient of the network's input; the rest always write it
+	 */
 	int wrote_dx = (L->type == AMPCL_LAYER_CONV || L->type == AMPCL_LAYER_LINEAR) ? want_dx : 1;
 	if (!st && wrote_dx)
 		st = grad_done(net, L, 0, n, &t);
@@ -215,7 +215,8 @@ ampcl_status ampcl_net_backward(struct ampcl_net *net, int n)
 	for (int i = net->nlayers - 1; i >= 1; i--) {
 		ampcl_status st = backward_layer(net, &net->layers[i], n);
 		if (st)
-			return ampcl_error_wrap(st, "backward of layer '%s': ", net->layers[i].name);
+			return ampcl_error_wrap(st,
+						"backward of layer '%s': ", net->layers[i].name);
 	}
 	return AMPCL_OK;
 }
@@ -273,7 +274,8 @@ ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *l
 	struct ampcl_tensor g = ampcl_net_arena_view(net->grads);    /* same layout */
 	struct ampcl_tensor m = ampcl_net_arena_view(net->momentum); /* same layout */
 	ampcl_status st;
-	if ((st = upload(net, x, labels, n)) || (st = ampcl_arena_fill(net->ctx, net->grads, 0.0f)) ||
+	if ((st = upload(net, x, labels, n)) ||
+	    (st = ampcl_arena_fill(net->ctx, net->grads, 0.0f)) ||
 	    (st = ampcl_net_forward(net, n, 1)) || (st = softmax_loss(net, n)) ||
 	    (st = ampcl_net_backward(net, n)) ||
 	    (st = ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
@@ -303,7 +305,7 @@ ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
 		st = ampcl_tensor_read(net->ctx, &net->norms, sums);
 	for (int i = 0; i < net->nlayers && !st; i++) {
 		size_t count = i ? ampcl_tensor_count(&net->layers[i].dy) / (size_t)net->max_batch *
-					   (size_t)net->last_batch
+				       (size_t)net->last_batch
 				 : 1;
 		rms[i] = i ? sqrt((double)sums[i] / (double)count) : 0.0;
 	}

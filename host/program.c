@@ -84,7 +84,8 @@ static struct ampcl_program_entry *find_entry(struct ampcl_context *ctx, const c
 					      const char *options)
 {
 	for (int i = 0; i < ctx->nprograms; i++)
-		if (!strcmp(ctx->programs[i].file, file) && !strcmp(ctx->programs[i].options, options))
+		if (!strcmp(ctx->programs[i].file, file) &&
+		    !strcmp(ctx->programs[i].options, options))
 			return &ctx->programs[i];
 	return NULL;
 }
@@ -110,7 +111,8 @@ static ampcl_status get_entry(struct ampcl_context *ctx, const char *file, const
 	free(source);
 	if (st)
 		return st;
-	ctx->programs = realloc(ctx->programs, (size_t)(ctx->nprograms + 1) * sizeof(*ctx->programs));
+	ctx->programs =
+	    realloc(ctx->programs, (size_t)(ctx->nprograms + 1) * sizeof(*ctx->programs));
 	if (!ctx->programs)
 		abort();
 	e = &ctx->programs[ctx->nprograms++];

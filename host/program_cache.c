@@ -1,5 +1,6 @@
 /* program_cache.c: the on-disk cache of compiled program binaries. An entry is
- * "AMPCLBIN" | format | key | size | checksum | binary; anything that does not check out is a miss. */
+ * "AMPCLBIN" | format | key | size | checksum | binary; anything that does not check out is a miss.
+ */
 #include "error.h"
 #include "files.h"
 #include "hash.h"
@@ -69,8 +70,8 @@ int ampcl_program_cache_load(struct ampcl_context *ctx, const char *key, const c
 	size_t size = (size_t)hdr.size;
 	const unsigned char *bins[1] = {bin};
 	cl_int status = CL_SUCCESS, err;
-	cl_program p = clCreateProgramWithBinary(ctx->cl, 1, &ctx->caps.device, &size, bins,
-						 &status, &err);
+	cl_program p =
+	    clCreateProgramWithBinary(ctx->cl, 1, &ctx->caps.device, &size, bins, &status, &err);
 	if (err != CL_SUCCESS || status != CL_SUCCESS) {
 		if (p)
 			clReleaseProgram(p);
@@ -88,12 +89,11 @@ out:
 	return miss;
 }
 
-
 int ampcl_program_cache_store(struct ampcl_context *ctx, const char *key, cl_program program)
 {
 	size_t size = 0;
 	if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof(size), &size, NULL) !=
-		    CL_SUCCESS ||
+		CL_SUCCESS ||
 	    size == 0)
 		return 0;
 	unsigned char *bin = malloc(size);

@@ -24,7 +24,8 @@ ampcl_status ampcl_schedule_parse(const char *text, double base_lr, int epochs, 
 	out->warmup_epochs = warmup_epochs;
 	out->gamma = 1;
 	if (!(base_lr > 0) || !isfinite(base_lr))
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--lr %g: must be a number > 0", base_lr);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--lr %g: must be a number > 0",
+				       base_lr);
 	if (warmup_epochs < 0 || warmup_epochs > epochs)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "--warmup-epochs %d: must be between 0 and --epochs (%d)",
@@ -67,11 +68,12 @@ ampcl_status ampcl_schedule_parse(const char *text, double base_lr, int epochs, 
 			return AMPCL_OK;
 		}
 	}
-	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-			       "--lr-schedule '%s': use constant, step:EVERY:GAMMA (e.g. step:30:0.1), "
-			       "multistep:E1,E2,...:GAMMA with ascending epochs (e.g. "
-			       "multistep:7:0.1) or cosine",
-			       text);
+	return ampcl_error_set(
+	    AMPCL_ERR_INVALID_ARG,
+	    "--lr-schedule '%s': use constant, step:EVERY:GAMMA (e.g. step:30:0.1), "
+	    "multistep:E1,E2,...:GAMMA with ascending epochs (e.g. "
+	    "multistep:7:0.1) or cosine",
+	    text);
 }
 
 double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter, int iters)
@@ -89,7 +91,8 @@ double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter,
 				lr *= s->gamma;
 		break;
 	case AMPCL_LR_COSINE:
-		lr *= 0.5 * (1.0 + cos(3.14159265358979323846 * epoch / (s->epochs > 0 ? s->epochs : 1)));
+		lr *= 0.5 *
+		      (1.0 + cos(3.14159265358979323846 * epoch / (s->epochs > 0 ? s->epochs : 1)));
 		break;
 	}
 	if (epoch < s->warmup_epochs && iters > 0) {

@@ -10,11 +10,11 @@
 struct ampcl_lr_schedule {
 	enum { AMPCL_LR_CONSTANT, AMPCL_LR_STEP, AMPCL_LR_MULTISTEP, AMPCL_LR_COSINE } kind;
 	double base;
-	int every;                                       /* step */
-	int milestones[AMPCL_SCHEDULE_MAX_MILESTONES];   /* multistep, ascending */
+	int every;                                     /* step */
+	int milestones[AMPCL_SCHEDULE_MAX_MILESTONES]; /* multistep, ascending */
 	int nmilestones;
 	double gamma;
-	int epochs;                                      /* cosine: its period */
+	int epochs; /* cosine: its period */
 	int warmup_epochs;
 };
 

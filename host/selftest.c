@@ -71,7 +71,8 @@ static ampcl_status check_add_scale(struct ampcl_context *ctx, char *report, siz
 			worst = isnan(err) ? INFINITY : err;
 	}
 	/* exact in float: the inputs are multiples of 1/8 and small */
-	report_line(report, size, "eltwise add+scale, n=%d at a non-zero offset: max error %g\n", N, worst);
+	report_line(report, size, "eltwise add+scale, n=%d at a non-zero offset: max error %g\n", N,
+		    worst);
 	if (worst != 0)
 		st = ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
 				     "self-test: add+scale on %s differs from the host by %g",

@@ -50,13 +50,16 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 			for (int t = 0; t < sc->ntypes; t++)
 				for (int f = 0; f < sc->nfactors; f++)
 					for (int r = 0; r < sc->nratios; r++) {
-						/* without amplification the other settings do not matter */
+						/* without amplification the other settings do not
+						 * matter */
 						if (amp_off(sc->amp_epochs[e]) && (t || f || r))
 							continue;
 						for (int s = 0; s < sc->nseeds; s++) {
 							if (n == cap) {
 								cap *= 2;
-								runs = realloc(runs, (size_t)cap * sizeof(*runs));
+								runs = realloc(runs,
+									       (size_t)cap *
+										   sizeof(*runs));
 								if (!runs)
 									abort();
 							}
@@ -67,20 +70,39 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 							x->cfg.seed = sc->seeds[s];
 							x->config = configs;
 							char types[64];
-							plus_list(sc->types[t], types, sizeof(types));
+							plus_list(sc->types[t], types,
+								  sizeof(types));
 							if (amp_off(sc->amp_epochs[e])) {
 								x->cfg.amp_epochs[0] = 0;
-								snprintf(x->label, sizeof(x->label), "lr %g, no amplification", sc->lrs[l]);
-								snprintf(x->name, sizeof(x->name), "lr%g_off_s%llu", sc->lrs[l], sc->seeds[s]);
+								snprintf(x->label, sizeof(x->label),
+									 "lr %g, no amplification",
+									 sc->lrs[l]);
+								snprintf(x->name, sizeof(x->name),
+									 "lr%g_off_s%llu",
+									 sc->lrs[l], sc->seeds[s]);
 							} else {
-								snprintf(x->cfg.amp_epochs, sizeof(x->cfg.amp_epochs), "%s", sc->amp_epochs[e]);
-								snprintf(x->cfg.amp_types, sizeof(x->cfg.amp_types), "%s", sc->types[t]);
+								snprintf(x->cfg.amp_epochs,
+									 sizeof(x->cfg.amp_epochs),
+									 "%s", sc->amp_epochs[e]);
+								snprintf(x->cfg.amp_types,
+									 sizeof(x->cfg.amp_types),
+									 "%s", sc->types[t]);
 								x->cfg.amp_factor = sc->factors[f];
 								x->cfg.amp_ratio = sc->ratios[r];
-								snprintf(x->label, sizeof(x->label), "lr %g, %s x%g ratio %g, epochs %s",
-									 sc->lrs[l], types, sc->factors[f], sc->ratios[r], sc->amp_epochs[e]);
-								snprintf(x->name, sizeof(x->name), "lr%g_%s_f%g_r%g_e%s_s%llu", sc->lrs[l],
-									 types, sc->factors[f], sc->ratios[r], sc->amp_epochs[e], sc->seeds[s]);
+								snprintf(x->label, sizeof(x->label),
+									 "lr %g, %s x%g ratio %g, "
+									 "epochs %s",
+									 sc->lrs[l], types,
+									 sc->factors[f],
+									 sc->ratios[r],
+									 sc->amp_epochs[e]);
+								snprintf(
+								    x->name, sizeof(x->name),
+								    "lr%g_%s_f%g_r%g_e%s_s%llu",
+								    sc->lrs[l], types,
+								    sc->factors[f], sc->ratios[r],
+								    sc->amp_epochs[e],
+								    sc->seeds[s]);
 							}
 						}
 						configs++;
@@ -93,7 +115,8 @@ static ampcl_status make_dir(const char *path)
 {
 	if (ampcl_make_dirs(path) == 0)
 		return AMPCL_OK;
-	return ampcl_error_set(AMPCL_ERR_IO, "cannot create folder '%s': %s", path, strerror(errno));
+	return ampcl_error_set(AMPCL_ERR_IO, "cannot create folder '%s': %s", path,
+			       strerror(errno));
 }
 
 /* Trains (or resumes, or just reads) one run and fills its history. */
@@ -176,7 +199,8 @@ static void mean_std(const struct study_run *runs, int n, int config, double *me
 	int k = 0, kr = 0;
 	for (int i = 0; i < n; i++)
 		if (runs[i].config == config && isfinite(runs[i].final)) {
-			s += runs[i].final, s2 += runs[i].final * runs[i].final, b += runs[i].best, k++;
+			s += runs[i].final, s2 += runs[i].final * runs[i].final, b += runs[i].best,
+			    k++;
 			if (runs[i].reach >= 0)
 				r += runs[i].reach, kr++;
 		}
@@ -197,10 +221,11 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 			   "final_acc,epochs_to_target,seconds\n");
 		for (int i = 0; i < n; i++) {
 			const struct study_run *x = &runs[i];
-			fprintf(f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name, x->cfg.lr,
-				x->cfg.amp_epochs[0] ? x->cfg.amp_types : "", x->cfg.amp_factor,
-				x->cfg.amp_ratio, x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none",
-				x->cfg.seed, x->n, x->best, x->final, x->reach, x->seconds);
+			fprintf(f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name,
+				x->cfg.lr, x->cfg.amp_epochs[0] ? x->cfg.amp_types : "",
+				x->cfg.amp_factor, x->cfg.amp_ratio,
+				x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none", x->cfg.seed,
+				x->n, x->best, x->final, x->reach, x->seconds);
 		}
 	}
 	ampcl_status s = close_tmp(f, path, tmp);
@@ -209,12 +234,17 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 	f = open_tmp(dir, "results.md", path, tmp, sizeof(path));
 	if (f) {
 		const struct ampcl_train_config *b = &sc->base;
-		fprintf(f, "# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, "
-			   "data %s%s%s\n\n", b->model, b->width, b->batch, b->epochs, b->lr_schedule,
-			b->data, b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
-		fprintf(f, "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
+		fprintf(f,
+			"# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, "
+			"data %s%s%s\n\n",
+			b->model, b->width, b->batch, b->epochs, b->lr_schedule, b->data,
+			b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
+		fprintf(
+		    f,
+		    "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
 		if (sc->target_acc > 0)
-			fprintf(f, " epochs to %.1f%% (mean of runs that reach it) |", 100 * sc->target_acc);
+			fprintf(f, " epochs to %.1f%% (mean of runs that reach it) |",
+				100 * sc->target_acc);
 		fprintf(f, "\n|---|---:|---:|---:|%s\n", sc->target_acc > 0 ? "---:|" : "");
 		for (int c = 0; c < n; c++) {
 			int first = -1;
@@ -240,7 +270,8 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 			   "|---|---:|---:|---:|---:|\n");
 		for (int i = 0; i < n; i++)
 			fprintf(f, "| %s | %.2f%% | %.2f%% | %d | %.0f |\n", runs[i].name,
-				100 * runs[i].best, 100 * runs[i].final, runs[i].reach, runs[i].seconds);
+				100 * runs[i].best, 100 * runs[i].final, runs[i].reach,
+				runs[i].seconds);
 		fprintf(f, "\n![test accuracy against epoch](accuracy.png)\n\n"
 			   "![final accuracy per configuration](final.png)\n");
 	}
@@ -262,7 +293,8 @@ static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
 		int m = runs[i].n < 1024 ? runs[i].n : 1024;
 		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL};
 		for (int e = 0; e < m; e++)
-			p[e] = runs[i].history[e].epoch, p[m + e] = 100 * runs[i].history[e].test_acc;
+			p[e] = runs[i].history[e].epoch,
+			p[m + e] = 100 * runs[i].history[e].test_acc;
 		p += 2 * m;
 	}
 	for (int c = 0; c < nconf; c++) {
@@ -277,10 +309,14 @@ static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
 		bars[c] = (struct ampcl_plot_line){label, p, p + 1, 1, p + 2};
 		p += 3;
 	}
-	struct ampcl_plot_panel curves = {"test accuracy, every run", "epoch", "test accuracy (%)",
-					  lines, n, 0};
+	struct ampcl_plot_panel curves = {
+	    "test accuracy, every run", "epoch", "test accuracy (%)", lines, n, 0};
 	struct ampcl_plot_panel final = {"final test accuracy: mean and sd over seeds",
-					 "configuration", "test accuracy (%)", bars, nconf, 1};
+					 "configuration",
+					 "test accuracy (%)",
+					 bars,
+					 nconf,
+					 1};
 	char path[4400];
 	snprintf(path, sizeof(path), "%.3900s/accuracy.png", dir);
 	ampcl_status s = ampcl_plot_write_png(path, &curves, 1, 1100, 620);
@@ -300,7 +336,7 @@ ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_conf
 	if (!sc->nlrs || !sc->nseeds || !sc->nfactors || !sc->nratios || !sc->ntypes ||
 	    !sc->namp_epochs)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs at least one value of "
-				       "every swept setting");
+							      "every swept setting");
 	struct study_run *runs;
 	int n = expand(sc, &runs);
 	/* every run's settings are checked before the first one trains for hours */

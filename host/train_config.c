@@ -17,18 +17,43 @@ struct field {
 	size_t offset, size;
 };
 
-#define STR(name) {#name, F_STR, offsetof(struct ampcl_train_config, name), \
-		    sizeof(((struct ampcl_train_config *)0)->name)}
-#define NUM(name, kind) {#name, kind, offsetof(struct ampcl_train_config, name), 0}
+#define STR(name)                                                                                  \
+	{                                                                                          \
+#name, F_STR, offsetof(struct ampcl_train_config, name),                           \
+		    sizeof(((struct ampcl_train_config *)0)->name)                                 \
+	}
+#define NUM(name, kind)                                                                            \
+	{                                                                                          \
+#name, kind, offsetof(struct ampcl_train_config, name), 0                          \
+	}
 
 static const struct field fields[] = {
-	STR(model), NUM(width, F_INT), STR(data), STR(dataset), NUM(epochs, F_INT),
-	NUM(batch, F_INT), NUM(lr, F_DOUBLE), NUM(momentum, F_DOUBLE),
-	NUM(weight_decay, F_DOUBLE), NUM(nesterov, F_INT), STR(lr_schedule),
-	NUM(warmup_epochs, F_INT), NUM(seed, F_U64), NUM(eval_every, F_INT), NUM(subset, F_INT),
-	NUM(augment, F_INT), STR(out), STR(init), STR(amp_types), NUM(amp_ratio, F_DOUBLE),
-	NUM(amp_factor, F_DOUBLE), STR(amp_epochs), STR(amp_redraw), STR(amp_target),
-	STR(amp_select), STR(schedule_file),
+    STR(model),
+    NUM(width, F_INT),
+    STR(data),
+    STR(dataset),
+    NUM(epochs, F_INT),
+    NUM(batch, F_INT),
+    NUM(lr, F_DOUBLE),
+    NUM(momentum, F_DOUBLE),
+    NUM(weight_decay, F_DOUBLE),
+    NUM(nesterov, F_INT),
+    STR(lr_schedule),
+    NUM(warmup_epochs, F_INT),
+    NUM(seed, F_U64),
+    NUM(eval_every, F_INT),
+    NUM(subset, F_INT),
+    NUM(augment, F_INT),
+    STR(out),
+    STR(init),
+    STR(amp_types),
+    NUM(amp_ratio, F_DOUBLE),
+    NUM(amp_factor, F_DOUBLE),
+    STR(amp_epochs),
+    STR(amp_redraw),
+    STR(amp_target),
+    STR(amp_select),
+    STR(schedule_file),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -89,8 +114,10 @@ ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *
 		switch (fields[i].kind) {
 		case F_STR:
 			if (strlen(value) >= fields[i].size)
-				return ampcl_error_set(AMPCL_ERR_BAD_FILE, "'%s' is longer than %zu "
-						       "characters", key, fields[i].size - 1);
+				return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+						       "'%s' is longer than %zu "
+						       "characters",
+						       key, fields[i].size - 1);
 			memcpy(p, value, strlen(value) + 1);
 			return AMPCL_OK;
 		case F_INT: {
@@ -111,12 +138,14 @@ ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *
 				break;
 			return AMPCL_OK;
 		}
-		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "'%s' has the bad value '%s'", key, value);
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "'%s' has the bad value '%s'", key,
+				       value);
 	}
 	return ampcl_error_set(AMPCL_ERR_BAD_FILE, "unknown setting '%s'", key);
 }
 
-void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f, const char *indent)
+void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f,
+				   const char *indent)
 {
 	const char *base = (const char *)cfg;
 	for (size_t i = 0; i < NFIELDS; i++) {

@@ -14,7 +14,8 @@ void ampcl_train_config_write_text(const struct ampcl_train_config *cfg, FILE *f
 ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *key,
 				    const char *value);
 /* Writes the fields as the members of a JSON object (no braces), indented by indent. */
-void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f, const char *indent);
+void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f,
+				   const char *indent);
 
 /* Every check that needs no data or device: ranges of the numbers, the model, the schedule, the
  * amplification settings and --schedule file (trainer.c). Fills epochs 0 from the schedule. */

@@ -33,8 +33,10 @@ static ampcl_status finish(FILE *f, const char *path, const char *tmp)
 	if (bad || rename(tmp, path) != 0) {
 		int err = errno;
 		unlink(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': %s; check the output "
-				       "folder's permissions and free space", path, strerror(err));
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot write '%s': %s; check the output "
+				       "folder's permissions and free space",
+				       path, strerror(err));
 	}
 	return AMPCL_OK;
 }
@@ -57,8 +59,8 @@ static ampcl_status write_log(const char *dir, const struct ampcl_checkpoint_sta
 		for (int i = 0; i < st->nhistory; i++) {
 			const struct ampcl_epoch_record *r = &st->history[i];
 			fprintf(f, "%d", r->epoch);
-			double v[] = {r->lr, r->train_loss, r->train_acc, r->test_loss, r->test_acc,
-				      r->seconds, r->images_per_s, r->data_wait_s};
+			double v[] = {r->lr,       r->train_loss, r->train_acc,    r->test_loss,
+				      r->test_acc, r->seconds,    r->images_per_s, r->data_wait_s};
 			for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
 				csv_number(f, v[k]);
 			fprintf(f, ",%d\n", r->amp_layers);
@@ -92,7 +94,8 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 	char path[PATH_SIZE], tmp[TMP_SIZE];
 	FILE *f = start(dir, "summary.json", path, tmp);
 	if (f) {
-		const struct ampcl_epoch_record *last = st->nhistory ? &st->history[st->nhistory - 1] : NULL;
+		const struct ampcl_epoch_record *last =
+		    st->nhistory ? &st->history[st->nhistory - 1] : NULL;
 		double seconds = 0;
 		for (int i = 0; i < st->nhistory; i++)
 			seconds += st->history[i].seconds;
@@ -107,7 +110,8 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 		json_number(f, last ? last->test_loss : NAN);
 		fprintf(f, ",\n  \"best_test_acc\": ");
 		json_number(f, st->best_acc >= 0 ? st->best_acc : NAN);
-		fprintf(f, ",\n  \"best_epoch\": %d,\n  \"train_seconds\": %.3f,\n  \"config\": {\n",
+		fprintf(f,
+			",\n  \"best_epoch\": %d,\n  \"train_seconds\": %.3f,\n  \"config\": {\n",
 			st->best_acc >= 0 ? st->best_epoch : -1, seconds);
 		ampcl_train_config_write_json(&st->cfg, f, "    ");
 		fprintf(f, "\n  },\n");
@@ -121,7 +125,8 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 		fprintf(f, ",\n");
 		json_series(f, "test_acc", st, offsetof(struct ampcl_epoch_record, test_acc));
 		fprintf(f, ",\n");
-		json_series(f, "images_per_s", st, offsetof(struct ampcl_epoch_record, images_per_s));
+		json_series(f, "images_per_s", st,
+			    offsetof(struct ampcl_epoch_record, images_per_s));
 		fprintf(f, "\n}\n");
 	}
 	return finish(f, path, tmp);
@@ -145,8 +150,8 @@ static ampcl_status write_curves(const char *dir, const struct ampcl_checkpoint_
 	char title[160];
 	snprintf(title, sizeof(title), "%s width %d: accuracy", st->cfg.model, st->cfg.width);
 	struct ampcl_plot_panel panels[2] = {
-		{"loss", "epoch", "cross-entropy", loss, 2, 0},
-		{title, "epoch", "accuracy (%)", acc, 2, 0},
+	    {"loss", "epoch", "cross-entropy", loss, 2, 0},
+	    {title, "epoch", "accuracy (%)", acc, 2, 0},
 	};
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/curves.png", dir);

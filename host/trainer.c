@@ -40,20 +40,25 @@ static double now(void)
 static ampcl_status check_config(const struct ampcl_train_config *c)
 {
 	if (c->epochs < 1 || c->epochs > 100000)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--epochs %d: give 1 to 100000", c->epochs);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--epochs %d: give 1 to 100000",
+				       c->epochs);
 	if (c->batch < 1 || c->batch > 65536)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--batch %d: give 1 to 65536", c->batch);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--batch %d: give 1 to 65536",
+				       c->batch);
 	if (c->eval_every < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--eval-every %d: give 1 or more",
 				       c->eval_every);
 	if (c->subset < 0)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--subset %d: give 0 (all) or more",
 				       c->subset);
-	if (strcmp(c->model, "resnet18") && strcmp(c->model, "resnet34") && strcmp(c->model, "vgg19"))
+	if (strcmp(c->model, "resnet18") && strcmp(c->model, "resnet34") &&
+	    strcmp(c->model, "vgg19"))
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "--model '%s': choose resnet18, resnet34 or vgg19", c->model);
+				       "--model '%s': choose resnet18, resnet34 or vgg19",
+				       c->model);
 	if (c->width < 1 || c->width > 1024)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024", c->width);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024",
+				       c->width);
 	if (!c->data[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "no data: give --data PATH (a CIFAR-10 binary folder, MNIST "
@@ -74,10 +79,11 @@ static ampcl_status load_data(const struct ampcl_train_config *c, struct ampcl_d
 	memcpy((*test)->mean, (*train)->mean, sizeof((*train)->mean));
 	memcpy((*test)->std, (*train)->std, sizeof((*train)->std));
 	if ((*train)->count < c->batch)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "--batch %d is larger than the %d training images: training "
-				       "drops incomplete batches, so no step would run; lower --batch",
-				       c->batch, (*train)->count);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "--batch %d is larger than the %d training images: training "
+		    "drops incomplete batches, so no step would run; lower --batch",
+		    c->batch, (*train)->count);
 	return AMPCL_OK;
 }
 
@@ -102,10 +108,12 @@ static ampcl_status load_init(struct ampcl_net *net, const char *path)
 					     "parameter and BN statistic under PyTorch's names)",
 					     path, info.name, "network");
 		else if (strcmp(t->dtype, "F32") || count != (long long)info.count)
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--init '%s': tensor '%s' is %s with %lld elements; the "
-					     "network needs F32 with %zu (is it the same model and "
-					     "width?)", path, info.name, t->dtype, count, info.count);
+			st = ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "--init '%s': tensor '%s' is %s with %lld elements; the "
+			    "network needs F32 with %zu (is it the same model and "
+			    "width?)",
+			    path, info.name, t->dtype, count, info.count);
 		else
 			st = ampcl_net_tensor_write(net, i, ampcl_st_data(f, t));
 	}
@@ -127,10 +135,11 @@ ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 	if ((st = check_config(c)))
 		return st;
 	if (sched && sched != c->epochs)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "--schedule '%s' has %d epochs of phases but --epochs is %d; "
-				       "give the same or leave --epochs out",
-				       c->schedule_file, sched, c->epochs);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "--schedule '%s' has %d epochs of phases but --epochs is %d; "
+		    "give the same or leave --epochs out",
+		    c->schedule_file, sched, c->epochs);
 	struct ampcl_lr_schedule schedule;
 	return ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs, &schedule);
 }
@@ -277,7 +286,8 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc)
 }
 
 /* The epoch's amplified layers, to the caller and to OUT/amp.log ("epoch N: names"). */
-static void log_selection(struct ampcl_trainer *t, int epoch, const struct ampcl_train_callbacks *cb)
+static void log_selection(struct ampcl_trainer *t, int epoch,
+			  const struct ampcl_train_callbacks *cb)
 {
 	char line[8192];
 	int len = snprintf(line, sizeof(line), "epoch %d amplification: ", epoch);
@@ -308,8 +318,8 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	int active = ampcl_amp_active(amp, epoch);
 	/* auto: the epoch's first step runs unamplified and its gradients choose the layers
 	 * ("once": only the first amplified epoch chooses) */
-	int auto_pending = amp->select_auto && active &&
-			   (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
+	int auto_pending =
+	    amp->select_auto && active && (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
 	if (auto_pending)
 		ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
 	else if (amp->select_auto && active)
@@ -332,14 +342,16 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
 			return st;
 		if (!isfinite(r.loss))
-			return ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
-					       "the training loss became %g at epoch %d step %d (lr %g): "
-					       "the run diverged; lower --lr or the amplification factor",
-					       r.loss, epoch, step, lr);
+			return ampcl_error_set(
+			    AMPCL_ERR_CHECK_FAILED,
+			    "the training loss became %g at epoch %d step %d (lr %g): "
+			    "the run diverged; lower --lr or the amplification factor",
+			    r.loss, epoch, step, lr);
 		sum += r.loss * n, correct += r.correct, count += n;
 		t->st.steps++;
 		if (auto_pending) {
-			double *rms = malloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
+			double *rms =
+			    malloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
 			if (!rms)
 				abort();
 			st = ampcl_net_grad_rms(t->net, rms);
@@ -357,8 +369,15 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 			double el = now() - t0, ips = (double)count / (el > 0 ? el : 1e-9);
 			double left = (double)(steps - step) * c->batch +
 				      (double)(c->epochs - epoch - 1) * steps * c->batch;
-			struct ampcl_progress p = {epoch, c->epochs, step, steps, sum / (double)count,
-						   (double)correct / (double)count, lr, ips, left / ips};
+			struct ampcl_progress p = {epoch,
+						   c->epochs,
+						   step,
+						   steps,
+						   sum / (double)count,
+						   (double)correct / (double)count,
+						   lr,
+						   ips,
+						   left / ips};
 			cb->step(cb->user, &p);
 		}
 	}
@@ -376,9 +395,11 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
 	if (c->out[0] && ampcl_make_dirs(c->out) != 0)
-		return ampcl_error_set(AMPCL_ERR_IO,
-				       "cannot create the output folder '%s': %s; check the path and "
-				       "its permissions", c->out, strerror(errno));
+		return ampcl_error_set(
+		    AMPCL_ERR_IO,
+		    "cannot create the output folder '%s': %s; check the path and "
+		    "its permissions",
+		    c->out, strerror(errno));
 	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
@@ -397,7 +418,8 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 		t->st.history[t->st.nhistory++] = rec;
 		t->st.next_epoch = epoch + 1;
 		t->st.amp_nselected = t->amp->nselected;
-		memcpy(t->st.amp_selected, t->amp->selected, (size_t)t->amp->nselected * sizeof(int));
+		memcpy(t->st.amp_selected, t->amp->selected,
+		       (size_t)t->amp->nselected * sizeof(int));
 		if (c->out[0] && (st = ampcl_train_output_write(t->ctx, t->net, &t->st, is_best)))
 			return st;
 		if (cb && cb->epoch)
@@ -407,7 +429,8 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 }
 
 ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
-				       const char *data, double *loss, double *accuracy, int *images)
+				       const char *data, double *loss, double *accuracy,
+				       int *images)
 {
 	struct ampcl_trainer *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -423,11 +446,12 @@ ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpo
 	if (!st)
 		st = setup(t, 0);
 	if (!st && (t->st.in_channels != t->train->channels || t->st.classes != t->train->classes))
-		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				     "checkpoint '%s' was trained on %d-channel images of %d classes; "
-				     "'%s' has %d channels and %d classes", checkpoint,
-				     t->st.in_channels, t->st.classes, t->st.cfg.data,
-				     t->train->channels, t->train->classes);
+		st = ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "checkpoint '%s' was trained on %d-channel images of %d classes; "
+		    "'%s' has %d channels and %d classes",
+		    checkpoint, t->st.in_channels, t->st.classes, t->st.cfg.data,
+		    t->train->channels, t->train->classes);
 	if (!st)
 		st = ampcl_checkpoint_apply(ck, t->net);
 	if (!st)

@@ -14,14 +14,14 @@ extern "C" {
 /* OpenCL's own negative codes pass through unchanged; ampcl's sit at -1000 and below. */
 typedef enum ampcl_status {
 	AMPCL_OK = 0,
-	AMPCL_ERR_INVALID_ARG = -1000,  /* a value out of range: the message names it */
-	AMPCL_ERR_NO_DEVICE = -1001,    /* no OpenCL platform or device at all */
+	AMPCL_ERR_INVALID_ARG = -1000,      /* a value out of range: the message names it */
+	AMPCL_ERR_NO_DEVICE = -1001,        /* no OpenCL platform or device at all */
 	AMPCL_ERR_DEVICE_NOT_FOUND = -1002, /* --device matched nothing */
 	AMPCL_ERR_OUT_OF_DEVICE_MEMORY = -1003,
-	AMPCL_ERR_BUILD = -1004,        /* a kernel failed to compile: the message has the log */
+	AMPCL_ERR_BUILD = -1004, /* a kernel failed to compile: the message has the log */
 	AMPCL_ERR_KERNEL_NOT_FOUND = -1005,
-	AMPCL_ERR_IO = -1006,           /* a file could not be read or written */
-	AMPCL_ERR_BAD_FILE = -1007,     /* a file is truncated or not what it claims */
+	AMPCL_ERR_IO = -1006,       /* a file could not be read or written */
+	AMPCL_ERR_BAD_FILE = -1007, /* a file is truncated or not what it claims */
 	AMPCL_ERR_UNSUPPORTED = -1008,
 	AMPCL_ERR_CHECK_FAILED = -1009, /* a self-test result did not match its reference */
 } ampcl_status;
@@ -69,9 +69,9 @@ AMPCL_API const struct ampcl_device_desc *ampcl_context_device(const ampcl_conte
 
 /* Program-cache counters since the context was created. */
 struct ampcl_build_stats {
-	int programs_built;   /* compiled from source */
-	int cache_hits;       /* loaded from the on-disk binary cache */
-	int cache_misses;     /* looked up, not usable (absent, corrupt, foreign) */
+	int programs_built; /* compiled from source */
+	int cache_hits;     /* loaded from the on-disk binary cache */
+	int cache_misses;   /* looked up, not usable (absent, corrupt, foreign) */
 	int cache_writes;
 	double build_seconds; /* wall time spent in building or loading programs */
 };
@@ -158,8 +158,8 @@ AMPCL_API ampcl_status ampcl_net_set_amplification(ampcl_net_t *net, const int *
 						   float factor, int target);
 
 struct ampcl_step_result {
-	double loss;  /* mean softmax cross-entropy of the batch */
-	int correct;  /* predictions equal to the label */
+	double loss; /* mean softmax cross-entropy of the batch */
+	int correct; /* predictions equal to the label */
 	int count;
 };
 /* One SGD step on a batch: x is n x C x H x W normalised floats, labels n class indices. */
@@ -177,29 +177,29 @@ AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, in
 
 /* ---- training (the trainer behind `ampcl train`) ---- */
 struct ampcl_train_config {
-	char model[16];          /* resnet18 | resnet34 | vgg19 */
-	int width;               /* base channels, 64 */
-	char data[4096];         /* data set folder */
-	char dataset[16];        /* cifar10 | mnist | fashion-mnist | folder; "" detects */
+	char model[16];   /* resnet18 | resnet34 | vgg19 */
+	int width;        /* base channels, 64 */
+	char data[4096];  /* data set folder */
+	char dataset[16]; /* cifar10 | mnist | fashion-mnist | folder; "" detects */
 	int epochs, batch;
 	double lr, momentum, weight_decay;
 	int nesterov;
-	char lr_schedule[256];   /* constant | step:E:G | multistep:E1,E2:G | cosine */
+	char lr_schedule[256]; /* constant | step:E:G | multistep:E1,E2:G | cosine */
 	int warmup_epochs;
 	unsigned long long seed;
-	int eval_every;          /* evaluate on the test split every K epochs (and after the last) */
-	int subset;              /* train on the first N training images; 0 = all */
-	int augment;             /* random crop + flip */
-	char out[4096];          /* output folder; "" writes nothing */
-	char init[4096];         /* start from these safetensors weights; "" = random init */
+	int eval_every;  /* evaluate on the test split every K epochs (and after the last) */
+	int subset;      /* train on the first N training images; 0 = all */
+	int augment;     /* random crop + flip */
+	char out[4096];  /* output folder; "" writes nothing */
+	char init[4096]; /* start from these safetensors weights; "" = random init */
 	/* gradient amplification (DESIGN.md) */
-	char amp_types[64];      /* comma list of relu, bn, conv, linear */
+	char amp_types[64]; /* comma list of relu, bn, conv, linear */
 	double amp_ratio, amp_factor;
-	char amp_epochs[256];    /* "" = never, e.g. "0-49,60-69" */
-	char amp_redraw[8];      /* epoch | iter | once */
-	char amp_target[8];      /* input | params | both */
-	char amp_select[8];      /* random | auto */
-	char schedule_file[4096];/* phases "epochs lr amp" per line; "" = none */
+	char amp_epochs[256];     /* "" = never, e.g. "0-49,60-69" */
+	char amp_redraw[8];       /* epoch | iter | once */
+	char amp_target[8];       /* input | params | both */
+	char amp_select[8];       /* random | auto */
+	char schedule_file[4096]; /* phases "epochs lr amp" per line; "" = none */
 };
 AMPCL_API void ampcl_train_config_defaults(struct ampcl_train_config *cfg);
 
@@ -215,7 +215,7 @@ struct ampcl_epoch_record {
 
 struct ampcl_progress {
 	int epoch, epochs, step, steps;
-	double loss, acc;   /* running means over the epoch so far */
+	double loss, acc; /* running means over the epoch so far */
 	double lr, images_per_s, eta_s;
 };
 
@@ -238,7 +238,8 @@ AMPCL_API ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *ch
 					    int epochs, const char *out, ampcl_trainer_t **result);
 /* Runs the remaining epochs, writing log.csv, summary.json, curves.png, last.ampcl and
  * best.ampcl into the output folder after every epoch. */
-AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb);
+AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t,
+					 const struct ampcl_train_callbacks *cb);
 AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t);
 AMPCL_API ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t);
 AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);

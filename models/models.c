@@ -14,9 +14,11 @@ ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, i
 	if (width < 1 || width > 1024)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "--width %d: give a base channel count from 1 to 1024 "
-				       "(64 is the standard network)", width);
+				       "(64 is the standard network)",
+				       width);
 	if (classes < 2)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%d classes: need at least 2", classes);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%d classes: need at least 2",
+				       classes);
 	int last;
 	if (!strcmp(model, "resnet18"))
 		last = ampcl_model_resnet(net, r18, width, classes);

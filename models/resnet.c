@@ -35,7 +35,8 @@ int ampcl_model_resnet(ampcl_net_t *net, const int *blocks, int width, int class
 {
 	int x;
 	if ((x = ampcl_net_conv2d(net, "conv1", 0, width, 3, 1, 1, 0)) < 0 ||
-	    (x = ampcl_net_batchnorm(net, "bn1", x)) < 0 || (x = ampcl_net_relu(net, "relu", x)) < 0)
+	    (x = ampcl_net_batchnorm(net, "bn1", x)) < 0 ||
+	    (x = ampcl_net_relu(net, "relu", x)) < 0)
 		return x;
 	int in_ch = width;
 	for (int stage = 0; stage < 4; stage++) {

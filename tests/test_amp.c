@@ -66,8 +66,9 @@ static void expect_scaled(ampcl_net_t *net, const float *base, const float *got,
 		for (size_t k = 0; k < n; k++)
 			if (g[k] != (float)(f * b[k])) { /* powers of two scale exactly */
 				if (ok)
-					snprintf(detail, sizeof(detail), "%s[%zu]: %g, want %g x %g",
-						 net->tensors[i].name, k, g[k], f, b[k]);
+					snprintf(detail, sizeof(detail),
+						 "%s[%zu]: %g, want %g x %g", net->tensors[i].name,
+						 k, g[k], f, b[k]);
 				ok = 0;
 			}
 		b += n, g += n;
@@ -116,7 +117,8 @@ int main(void)
 	free(g);
 
 	sel[0] = L_LINEAR;
-	tu_ok(ampcl_net_set_amplification(net, sel, 1, 2.0f, AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS), "set");
+	tu_ok(ampcl_net_set_amplification(net, sel, 1, 2.0f, AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS),
+	      "set");
 	g = gradients(net, x, labels, &n);
 	for (int i = 0; i < 16; i++)
 		f[i] = 2;
@@ -125,9 +127,11 @@ int main(void)
 
 	/* factor 1 is a no-op, bit for bit */
 	sel[0] = L_RELU1, sel[1] = L_BN2;
-	tu_ok(ampcl_net_set_amplification(net, sel, 2, 1.0f, AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS), "set");
+	tu_ok(ampcl_net_set_amplification(net, sel, 2, 1.0f, AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS),
+	      "set");
 	g = gradients(net, x, labels, &n);
-	tu_check(!memcmp(g, base, n * sizeof(float)), "factor 1 is bit-identical to off", "%zu values", n);
+	tu_check(!memcmp(g, base, n * sizeof(float)), "factor 1 is bit-identical to off",
+		 "%zu values", n);
 	free(g);
 	free(base);
 
@@ -211,14 +215,17 @@ int main(void)
 	char names[256];
 	ampcl_amp_describe(p, net, names, sizeof(names));
 	tu_check(ok && worst_in <= best_out && net->layers[p->selected[0]].amp_selected,
-		 "auto selects the most faded gradients", "%s (largest chosen ratio %.3g <= smallest "
-		 "unchosen %.3g)", names, worst_in, best_out);
+		 "auto selects the most faded gradients",
+		 "%s (largest chosen ratio %.3g <= smallest "
+		 "unchosen %.3g)",
+		 names, worst_in, best_out);
 	ampcl_amp_plan_free(p);
 
 	int ranges[8][2], nr;
 	tu_ok(ampcl_amp_parse_ranges("0-49,60-69,75", ranges, 8, &nr), "ranges");
 	tu_check(nr == 3 && ranges[1][0] == 60 && ranges[1][1] == 69 && ranges[2][0] == 75 &&
-			 ranges[2][1] == 75, "--amp-epochs parsing", "%d ranges", nr);
+		     ranges[2][1] == 75,
+		 "--amp-epochs parsing", "%d ranges", nr);
 	const char *bad[] = {"5-2", "a", "1,", "-3", "1-", "3x"};
 	int refused = 0;
 	for (int i = 0; i < 6; i++)

@@ -15,9 +15,10 @@ int main(void)
 	tu_ok(ampcl_arena_reserve(arena, "before", 1, s1, &before), "reserve");
 	tu_ok(ampcl_arena_reserve(arena, "view", 4, s4, &view), "reserve");
 	tu_ok(ampcl_arena_reserve(arena, "after", 1, s1, &after), "reserve");
-	tu_check(view.offset > 0 && view.offset % AMPCL_ARENA_ALIGN == 0 && after.offset > view.offset,
-		 "views are aligned and disjoint", "offsets %zu %zu %zu", before.offset, view.offset,
-		 after.offset);
+	tu_check(view.offset > 0 && view.offset % AMPCL_ARENA_ALIGN == 0 &&
+		     after.offset > view.offset,
+		 "views are aligned and disjoint", "offsets %zu %zu %zu", before.offset,
+		 view.offset, after.offset);
 	tu_arena_commit(ctx, &(struct tu_arena){arena});
 
 	size_t n = ampcl_tensor_count(&view);
@@ -33,8 +34,8 @@ int main(void)
 	tu_ok(ampcl_kernel_get(ctx, "eltwise", "", "scale_forward", &scale), "kernel");
 	size_t global = n, local = 32;
 	struct ampcl_karg args[] = {AMPCL_KARG_MEM(ampcl_tensor_mem(&view)),
-				    AMPCL_KARG_UINT(ampcl_tensor_off(&view)), AMPCL_KARG_FLOAT(-0.5f),
-				    AMPCL_KARG_UINT(n)};
+				    AMPCL_KARG_UINT(ampcl_tensor_off(&view)),
+				    AMPCL_KARG_FLOAT(-0.5f), AMPCL_KARG_UINT(n)};
 	tu_ok(ampcl_launch(ctx, scale, 1, &global, &local, 4, args, NULL), "launch");
 	tu_ok(ampcl_tensor_read(ctx, &view, back), "read");
 	for (size_t i = 0; i < n; i++)
@@ -71,9 +72,10 @@ int main(void)
 	tu_ok(ampcl_arena_reserve(other, "layer1.0.conv1.weight", 1, s1, &small), "reserve small");
 	tu_ok(ampcl_arena_reserve(other, "layer4.1.bn2.out", 2, huge, &big), "reserve huge");
 	st = ampcl_arena_commit(ctx, other);
-	tu_check(st == AMPCL_ERR_OUT_OF_DEVICE_MEMORY && strstr(ampcl_last_error(), "layer4.1.bn2.out") &&
-			 strstr(ampcl_last_error(), "max allocation") &&
-			 strstr(ampcl_last_error(), "params") && other->buf == NULL,
+	tu_check(st == AMPCL_ERR_OUT_OF_DEVICE_MEMORY &&
+		     strstr(ampcl_last_error(), "layer4.1.bn2.out") &&
+		     strstr(ampcl_last_error(), "max allocation") &&
+		     strstr(ampcl_last_error(), "params") && other->buf == NULL,
 		 "too big for the device: a status and a message", "%s", ampcl_last_error());
 	ampcl_arena_free(other);
 
@@ -87,7 +89,8 @@ int main(void)
 	tu_ok(ampcl_arena_reserve(chunked, "c", 1, s500, &c[2]), "reserve c");
 	tu_ok(ampcl_arena_reserve(chunked, "big", 1, s2000, &c[3]), "reserve big");
 	tu_check(chunked->nchunks == 3 && c[1].chunk == 0 && c[2].chunk == 1 && c[2].offset == 0 &&
-			 c[3].chunk == 2, "views are placed in chunks under the limit",
+		     c[3].chunk == 2,
+		 "views are placed in chunks under the limit",
 		 "%d chunks; b in %d, c in %d at %zu, big (8000 bytes) in %d", chunked->nchunks,
 		 c[1].chunk, c[2].chunk, c[2].offset, c[3].chunk);
 	tu_arena_commit(ctx, &(struct tu_arena){chunked});
@@ -111,7 +114,8 @@ int main(void)
 		for (size_t k = 0; k < cnt; k++)
 			ok &= v[k] == (float)((i == 2 ? 2 : 1) * (i * 10000 + (int)k));
 	}
-	tu_check(ok, "each chunk's views hold their own data", "a kernel on chunk 1 touched only c");
+	tu_check(ok, "each chunk's views hold their own data",
+		 "a kernel on chunk 1 touched only c");
 	tu_ok(ampcl_arena_fill(ctx, chunked, 0.0f), "fill chunked");
 	tu_ok(ampcl_tensor_read(ctx, &c[3], v), "read");
 	memset(w, 0, 2000 * sizeof(double));

@@ -25,9 +25,10 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/common.cl", dir);
 	write_file(path, "#define TWICE(x) (2.0f * (x))\n");
 	snprintf(path, sizeof(path), "%s/good.cl", dir);
-	write_file(path, "#ifndef SCALE\n#define SCALE 1.0f\n#endif\n"
-			 "__kernel void good_forward(__global float *y, uint y_off, uint n)\n"
-			 "{ uint i = get_global_id(0); if (i < n) y[y_off + i] = TWICE(SCALE); }\n");
+	write_file(path,
+		   "#ifndef SCALE\n#define SCALE 1.0f\n#endif\n"
+		   "__kernel void good_forward(__global float *y, uint y_off, uint n)\n"
+		   "{ uint i = get_global_id(0); if (i < n) y[y_off + i] = TWICE(SCALE); }\n");
 	snprintf(path, sizeof(path), "%s/broken.cl", dir);
 	write_file(path, "__kernel void broken_forward(__global float *y)\n"
 			 "{\n  y[0] = undeclared_thing_42;\n}\n");
@@ -50,13 +51,14 @@ int main(void)
 	float got[5];
 	double want[5] = {6, 6, 6, 6, 6};
 	tu_ok(ampcl_tensor_read(ctx, &t, got), "read");
-	tu_compare("kernel from AMPCL_KERNEL_DIR with common.cl and a -D option", got, want, 5, 0, 0);
+	tu_compare("kernel from AMPCL_KERNEL_DIR with common.cl and a -D option", got, want, 5, 0,
+		   0);
 
 	int st = ampcl_kernel_get(ctx, "broken", "-DMARKER_OPTION=1", "broken_forward", &k);
 	const char *msg = ampcl_last_error();
 	tu_check(st == AMPCL_ERR_BUILD && strstr(msg, "cl/broken.cl") &&
-			 strstr(msg, "-DMARKER_OPTION=1") && strstr(msg, "build log") &&
-			 strstr(msg, "undeclared_thing_42"),
+		     strstr(msg, "-DMARKER_OPTION=1") && strstr(msg, "build log") &&
+		     strstr(msg, "undeclared_thing_42"),
 		 "a failed build reports its log and options", "status %d, message:\n%s", st, msg);
 
 	st = ampcl_kernel_get(ctx, "absent", "", "absent_forward", &k);

@@ -69,7 +69,7 @@ int main(void)
 
 	struct ampcl_build_stats s = build_once("cold");
 	tu_check(s.programs_built == 1 && s.cache_misses == 1 && s.cache_writes == 1 &&
-			 entries(path, sizeof(path)) == 1,
+		     entries(path, sizeof(path)) == 1,
 		 "empty cache: a miss, a build and one entry written", "built %d miss %d writes %d",
 		 s.programs_built, s.cache_misses, s.cache_writes);
 
@@ -86,7 +86,7 @@ int main(void)
 	fclose(f);
 	s = build_once("corrupt");
 	tu_check(s.cache_hits == 0 && s.cache_misses == 1 && s.programs_built == 1 &&
-			 s.cache_writes == 1,
+		     s.cache_writes == 1,
 		 "corrupt entry: a miss, rebuilt and rewritten", "hits %d miss %d built %d",
 		 s.cache_hits, s.cache_misses, s.programs_built);
 	s = build_once("after rewrite");
@@ -112,15 +112,15 @@ int main(void)
 	fputs("hello", f);
 	fclose(f);
 	s = build_once("junk");
-	tu_check(s.cache_hits == 0 && s.programs_built == 1, "junk file: a miss", "hits %d built %d",
-		 s.cache_hits, s.programs_built);
+	tu_check(s.cache_hits == 0 && s.programs_built == 1, "junk file: a miss",
+		 "hits %d built %d", s.cache_hits, s.programs_built);
 
 	/* off */
 	setenv("AMPCL_CACHE", "0", 1);
 	unlink(path);
 	s = build_once("disabled");
 	tu_check(s.programs_built == 1 && s.cache_hits == 0 && s.cache_misses == 0 &&
-			 s.cache_writes == 0 && entries(path, sizeof(path)) == 0,
+		     s.cache_writes == 0 && entries(path, sizeof(path)) == 0,
 		 "AMPCL_CACHE=0: compiled, nothing read or written", "built %d writes %d",
 		 s.programs_built, s.cache_writes);
 

@@ -45,9 +45,10 @@ int main(void)
 	int n;
 	const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
 	tu_check(n == 4 && h[3].train_loss < 0.9 * h[0].train_loss && h[3].test_acc > 0.12,
-		 "the loss falls on real data", "train loss %.3f -> %.3f, test accuracy %.1f%% on "
-		 "10000 images after 4 epochs of 384, %.0f img/s", h[0].train_loss,
-		 n ? h[n - 1].train_loss : NAN, n ? 100 * h[n - 1].test_acc : NAN,
+		 "the loss falls on real data",
+		 "train loss %.3f -> %.3f, test accuracy %.1f%% on "
+		 "10000 images after 4 epochs of 384, %.0f img/s",
+		 h[0].train_loss, n ? h[n - 1].train_loss : NAN, n ? 100 * h[n - 1].test_acc : NAN,
 		 n ? h[n - 1].images_per_s : NAN);
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);

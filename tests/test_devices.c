@@ -16,8 +16,8 @@ int main(void)
 	tu_check(count >= 1, "devices listed", "%d device(s), first '%s' (%s)", count, devs[0].name,
 		 devs[0].type);
 	tu_check(devs[0].compute_units > 0 && devs[0].global_mem_bytes > 0 &&
-			 devs[0].max_alloc_bytes > 0 && devs[0].max_work_group_size > 0 &&
-			 strncmp(devs[0].opencl_c_version, "OpenCL C ", 9) == 0,
+		     devs[0].max_alloc_bytes > 0 && devs[0].max_work_group_size > 0 &&
+		     strncmp(devs[0].opencl_c_version, "OpenCL C ", 9) == 0,
 		 "capabilities read", "CUs %u, global %llu, max alloc %llu, wg %zu, '%s'",
 		 devs[0].compute_units, devs[0].global_mem_bytes, devs[0].max_alloc_bytes,
 		 devs[0].max_work_group_size, devs[0].opencl_c_version);
@@ -49,21 +49,23 @@ int main(void)
 
 	st = ampcl_device_pick(caps, n, "99", &idx);
 	tu_check(st == AMPCL_ERR_DEVICE_NOT_FOUND && strstr(ampcl_last_error(), "out of range") &&
-			 strstr(ampcl_last_error(), caps[0].desc.name),
-		 "bad index rejected with the device list", "status %d: %s", st, ampcl_last_error());
+		     strstr(ampcl_last_error(), caps[0].desc.name),
+		 "bad index rejected with the device list", "status %d: %s", st,
+		 ampcl_last_error());
 	st = ampcl_device_pick(caps, n, "no-such-device-xyz", &idx);
-	tu_check(st == AMPCL_ERR_DEVICE_NOT_FOUND && strstr(ampcl_last_error(), "no-such-device-xyz") &&
-			 strstr(ampcl_last_error(), caps[0].desc.name),
+	tu_check(st == AMPCL_ERR_DEVICE_NOT_FOUND &&
+		     strstr(ampcl_last_error(), "no-such-device-xyz") &&
+		     strstr(ampcl_last_error(), caps[0].desc.name),
 		 "unknown name rejected with the device list", "status %d", st);
 	ampcl_device_caps_free(caps, n);
 
 	char out[8192];
 	int rc = tu_run_cli("devices", out, sizeof(out));
-	tu_check(rc == 0 && strstr(out, devs[0].name) && strstr(out, "OpenCL C"),
-		 "ampcl devices", "exit %d, output:\n%s", rc, out);
+	tu_check(rc == 0 && strstr(out, devs[0].name) && strstr(out, "OpenCL C"), "ampcl devices",
+		 "exit %d, output:\n%s", rc, out);
 	rc = tu_run_cli("devices --json", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "\"devices\"") && strstr(out, "\"compute_units\"") &&
-			 strstr(out, "\"max_alloc_bytes\""),
+		     strstr(out, "\"max_alloc_bytes\""),
 		 "ampcl devices --json", "exit %d", rc);
 	rc = tu_run_cli("devices --device 99", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "out of range") && strstr(out, devs[0].name),
@@ -74,11 +76,13 @@ int main(void)
 	rc = tu_run_cli("devices --bogus", out, sizeof(out));
 	tu_check(rc == 2, "unknown option exits 2", "exit %d: %s", rc, out);
 	rc = tu_run_cli("--version", out, sizeof(out));
-	tu_check(rc == 0 && strstr(out, ampcl_version()), "ampcl --version", "exit %d: %s", rc, out);
+	tu_check(rc == 0 && strstr(out, ampcl_version()), "ampcl --version", "exit %d: %s", rc,
+		 out);
 	rc = tu_run_cli("--help", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "devices"), "ampcl --help", "exit %d", rc);
 	rc = tu_run_cli("devices --help", out, sizeof(out));
-	tu_check(rc == 0 && strstr(out, "usage: ampcl devices"), "ampcl devices --help", "exit %d", rc);
+	tu_check(rc == 0 && strstr(out, "usage: ampcl devices"), "ampcl devices --help", "exit %d",
+		 rc);
 	rc = tu_run_cli("frobnicate", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "unknown verb"), "unknown verb exits 2", "exit %d", rc);
 	free(devs);

@@ -15,7 +15,8 @@ int main(void)
 		int st = ampcl_program_get(ctx, name, "", &p);
 		size_t kernels = 0;
 		if (!st)
-			clGetProgramInfo(p, CL_PROGRAM_NUM_KERNELS, sizeof(kernels), &kernels, NULL);
+			clGetProgramInfo(p, CL_PROGRAM_NUM_KERNELS, sizeof(kernels), &kernels,
+					 NULL);
 		tu_check(st == AMPCL_OK && kernels > 0, name, "cl/%s.cl: %zu kernels%s%s", name,
 			 kernels, st ? ", " : "", st ? ampcl_last_error() : "");
 	}

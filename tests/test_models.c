@@ -26,15 +26,22 @@ static size_t count_params(struct ampcl_context *ctx, const char *model, int wid
 int main(void)
 {
 	struct ampcl_context *ctx = tu_context();
-	const char *resnet_names[] = {"conv1", "bn1", "layer1.0.conv1", "layer2.0.bn2",
-				      "layer2.0.shortcut.0", "layer2.0.shortcut.1", "layer4.1.conv2",
+	const char *resnet_names[] = {"conv1",
+				      "bn1",
+				      "layer1.0.conv1",
+				      "layer2.0.bn2",
+				      "layer2.0.shortcut.0",
+				      "layer2.0.shortcut.1",
+				      "layer4.1.conv2",
 				      "linear"};
-	const char *vgg_names[] = {"features.0", "features.1", "features.2", "features.3",
+	const char *vgg_names[] = {"features.0",  "features.1",  "features.2", "features.3",
 				   "features.49", "features.52", "classifier"};
 	int layers, found;
 	size_t n = count_params(ctx, "resnet18", 64, &layers, &found, resnet_names, 8);
-	tu_check(n == 11173962 && found == 8, "resnet18 width 64", "%zu parameters (PyTorch 11173962), "
-		 "%d layers, %d/8 names", n, layers, found);
+	tu_check(n == 11173962 && found == 8, "resnet18 width 64",
+		 "%zu parameters (PyTorch 11173962), "
+		 "%d layers, %d/8 names",
+		 n, layers, found);
 	n = count_params(ctx, "resnet34", 64, &layers, &found, resnet_names, 8);
 	tu_check(n == 21282122 && found == 8, "resnet34 width 64",
 		 "%zu parameters (PyTorch 21282122), %d layers, %d/8 names", n, layers, found);
@@ -47,9 +54,15 @@ int main(void)
 	tu_ok(ampcl_net_create(ctx, 1, 32, 32, &net), "net create");
 	tu_ok(ampcl_model_build(net, "resnet18", 4, 10), "resnet18 width 4");
 	tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
-	const char *want[] = {"conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
-			      "bn1.running_var", "layer3.0.shortcut.0.weight",
-			      "layer3.0.shortcut.1.running_var", "linear.weight", "linear.bias"};
+	const char *want[] = {"conv1.weight",
+			      "bn1.weight",
+			      "bn1.bias",
+			      "bn1.running_mean",
+			      "bn1.running_var",
+			      "layer3.0.shortcut.0.weight",
+			      "layer3.0.shortcut.1.running_var",
+			      "linear.weight",
+			      "linear.bias"};
 	found = 0;
 	struct ampcl_tensor_info info;
 	for (int k = 0; k < 9; k++)
@@ -60,9 +73,10 @@ int main(void)
 		}
 	ampcl_net_tensor_info(net, 0, &info);
 	tu_check(found == 9 && info.ndim == 4 && info.shape[0] == 4 && info.shape[1] == 1 &&
-			 info.shape[2] == 3,
-		 "tensor names and shapes as PyTorch's state_dict", "%d/9 names; conv1.weight %dx%dx%dx%d",
-		 found, info.shape[0], info.shape[1], info.shape[2], info.shape[3]);
+		     info.shape[2] == 3,
+		 "tensor names and shapes as PyTorch's state_dict",
+		 "%d/9 names; conv1.weight %dx%dx%dx%d", found, info.shape[0], info.shape[1],
+		 info.shape[2], info.shape[3]);
 	ampcl_net_free(net);
 
 	tu_ok(ampcl_net_create(ctx, 3, 32, 32, &net), "net create");

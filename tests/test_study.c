@@ -38,7 +38,8 @@ int main(void)
 	snprintf(args, sizeof(args),
 		 "study --data %s --out %s/study --model resnet18 --width 2 --batch 8 --epochs 2 "
 		 "--amp-factor 2,4 --amp-types 'bn;relu' --amp-epochs 'none;0-1' --lr 0.05 "
-		 "--seeds 1,2 --target 0.5", data, dir);
+		 "--seeds 1,2 --target 0.5",
+		 data, dir);
 	char *out = tu_malloc(1 << 16);
 	int rc = tu_run_cli(args, out, 1 << 16);
 	/* 2 factors x 2 types amplified + 1 baseline = 5 configurations, x 2 seeds */
@@ -55,7 +56,7 @@ int main(void)
 	if (f)
 		fclose(f);
 	tu_check(strstr(md, "no amplification") && strstr(md, "bn x4 ratio 0.3") &&
-			 strstr(md, "epochs to 50.0%"),
+		     strstr(md, "epochs to 50.0%"),
 		 "results.md", "%zu bytes", len);
 	struct stat sb;
 	snprintf(path, sizeof(path), "%s/study/accuracy.png", dir);
@@ -69,14 +70,15 @@ int main(void)
 		 "a restarted study skips finished runs", "exit %d, %d skipped", rc,
 		 count(out, "skipped"));
 
-	snprintf(args, sizeof(args), "study --data %s --out %s/bad --amp-epochs 0-1 --amp-ratio 0.5,1.5",
-		 data, dir);
+	snprintf(args, sizeof(args),
+		 "study --data %s --out %s/bad --amp-epochs 0-1 --amp-ratio 0.5,1.5", data, dir);
 	rc = tu_run_cli(args, out, 1 << 16);
 	tu_check(rc == 2 && strstr(out, "--amp-ratio 1.5"), "a bad value fails before any run",
 		 "exit %d: %s", rc, out);
 	snprintf(args, sizeof(args), "study --data %s --out %s/bad --amp-factor 2,x", data, dir);
 	rc = tu_run_cli(args, out, 1 << 16);
-	tu_check(rc == 2 && strstr(out, "--amp-factor"), "a malformed list", "exit %d: %s", rc, out);
+	tu_check(rc == 2 && strstr(out, "--amp-factor"), "a malformed list", "exit %d: %s", rc,
+		 out);
 	free(out);
 	free(md);
 	tu_remove_tree(dir);

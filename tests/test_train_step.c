@@ -11,10 +11,24 @@
 enum { N = 3, C0 = 2, H = 5, C = 3, K = 4, HW = H * H, STEPS = 3 };
 
 /* tensors in the order the net lists them */
-enum { CONV1_W, CONV1_B, BN1_G, BN1_B, BN1_RM, BN1_RV, CONV2_W, BN2_G, BN2_B, BN2_RM, BN2_RV,
-       LIN_W, LIN_B, NT };
+enum {
+	CONV1_W,
+	CONV1_B,
+	BN1_G,
+	BN1_B,
+	BN1_RM,
+	BN1_RV,
+	CONV2_W,
+	BN2_G,
+	BN2_B,
+	BN2_RM,
+	BN2_RV,
+	LIN_W,
+	LIN_B,
+	NT
+};
 
-static const size_t sizes[NT] = {C * C0 * 9, C, C, C, C, C, C * C * 9, C, C, C, C, K * C, K};
+static const size_t sizes[NT] = {C * C0 * 9, C, C, C, C, C, C *C * 9, C, C, C, C, K *C, K};
 
 struct host_net {
 	double *t[NT];
@@ -28,14 +42,14 @@ static double ref_step(struct host_net *h, const double *x, const int *labels, d
 	double y2[N * C * HW], m2[C], i2[C], b2[N * C * HW], s[N * C * HW], r2[N * C * HW];
 	double p[N * C * 4], g[N * C], logits[N * K], dl[N * K];
 	ref_conv2d_forward(y1, x, h->t[CONV1_W], h->t[CONV1_B], N, C0, H, H, C, 3, 3, 1, 1);
-	ref_bn_forward_train(a1, m1, i1, h->t[BN1_RM], h->t[BN1_RV], y1, h->t[BN1_G], h->t[BN1_B], N,
-			     C, HW, 0.1, 1e-5);
+	ref_bn_forward_train(a1, m1, i1, h->t[BN1_RM], h->t[BN1_RV], y1, h->t[BN1_G], h->t[BN1_B],
+			     N, C, HW, 0.1, 1e-5);
 	double bn1_out[N * C * HW];
 	memcpy(bn1_out, a1, sizeof(a1));
 	ref_relu_forward(a1, bn1_out, N * C * HW);
 	ref_conv2d_forward(y2, a1, h->t[CONV2_W], NULL, N, C, H, H, C, 3, 3, 1, 1);
-	ref_bn_forward_train(b2, m2, i2, h->t[BN2_RM], h->t[BN2_RV], y2, h->t[BN2_G], h->t[BN2_B], N,
-			     C, HW, 0.1, 1e-5);
+	ref_bn_forward_train(b2, m2, i2, h->t[BN2_RM], h->t[BN2_RV], y2, h->t[BN2_G], h->t[BN2_B],
+			     N, C, HW, 0.1, 1e-5);
 	ref_add_forward(s, b2, a1, N * C * HW);
 	ref_relu_forward(r2, s, N * C * HW);
 	ref_maxpool2_forward(p, r2, N, C, H, H);
@@ -56,8 +70,8 @@ static double ref_step(struct host_net *h, const double *x, const int *labels, d
 	memcpy(db2, ds, sizeof(ds));
 	ref_bn_backward(dy2, grad[BN2_G], grad[BN2_B], db2, y2, m2, i2, h->t[BN2_G], N, C, HW, 0);
 	memcpy(da1, ds, sizeof(ds));
-	ref_conv2d_backward(da1, grad[CONV2_W], NULL, dy2, a1, h->t[CONV2_W], N, C, H, H, C, 3, 3, 1,
-			    1, 1);
+	ref_conv2d_backward(da1, grad[CONV2_W], NULL, dy2, a1, h->t[CONV2_W], N, C, H, H, C, 3, 3,
+			    1, 1, 1);
 	ref_relu_backward(dbn1, da1, a1, N * C * HW, 0);
 	ref_bn_backward(dy1, grad[BN1_G], grad[BN1_B], dbn1, y1, m1, i1, h->t[BN1_G], N, C, HW, 0);
 	ref_conv2d_backward(NULL, grad[CONV1_W], grad[CONV1_B], dy1, x, h->t[CONV1_W], N, C0, H, H,
@@ -90,7 +104,8 @@ int main(void)
 	tu_ok(ampcl_net_finalize(net, N + 2, 7), "finalize");
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 1};
 	tu_ok(ampcl_net_set_sgd(net, &sgd), "sgd");
-	tu_check(ampcl_net_tensor_count(net) == NT, "tensor count", "%d", ampcl_net_tensor_count(net));
+	tu_check(ampcl_net_tensor_count(net) == NT, "tensor count", "%d",
+		 ampcl_net_tensor_count(net));
 
 	struct host_net h;
 	float *buf = tu_malloc(64 * 64 * sizeof(float));
@@ -110,8 +125,8 @@ int main(void)
 		struct ampcl_step_result r;
 		tu_ok(ampcl_net_train_step(net, xf, labels, N, 0.1f, &r), "train step");
 		double want = ref_step(&h, xd, labels, 0.1);
-		tu_check(fabs(r.loss - want) < 1e-5 * (1 + fabs(want)) && r.count == N,
-			 "step loss", "step %d: device %.7f reference %.7f", step, r.loss, want);
+		tu_check(fabs(r.loss - want) < 1e-5 * (1 + fabs(want)) && r.count == N, "step loss",
+			 "step %d: device %.7f reference %.7f", step, r.loss, want);
 	}
 	/* parameters after the steps: float vs double drift through BN stays near 1e-7 */
 	for (int i = 0; i < NT; i++) {

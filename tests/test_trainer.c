@@ -1,5 +1,6 @@
 /* test_trainer.c: the trainer end to end on a small CIFAR-format data set the test writes: outputs,
- * checkpoint round trip, resume bit-identity, damaged checkpoints, export/--init, eval, bad input. */
+ * checkpoint round trip, resume bit-identity, damaged checkpoints, export/--init, eval, bad input.
+ */
 #include "json.h"
 #include "testutil.h"
 
@@ -91,10 +92,12 @@ int main(void)
 	char line[512];
 	int lines = 0, header = 0;
 	while (f && fgets(line, sizeof(line), f))
-		header |= lines++ == 0 && !strncmp(line, "epoch,lr,train_loss,train_acc,test_loss,test_acc", 48);
+		header |= lines++ == 0 &&
+			  !strncmp(line, "epoch,lr,train_loss,train_acc,test_loss,test_acc", 48);
 	if (f)
 		fclose(f);
-	tu_check(lines == 4 && header, "log.csv", "%d lines, header %s", lines, header ? "ok" : "wrong");
+	tu_check(lines == 4 && header, "log.csv", "%d lines, header %s", lines,
+		 header ? "ok" : "wrong");
 	snprintf(path, sizeof(path), "%s/full/summary.json", dir);
 	f = fopen(path, "r");
 	char *text = tu_malloc(1 << 16);
@@ -121,9 +124,11 @@ int main(void)
 	tu_ok(ampcl_trainer_run(resumed, NULL), "resumed run");
 	int m;
 	const struct ampcl_epoch_record *r = ampcl_trainer_history(resumed, &m);
-	tu_check(m == 3 && r[1].train_loss == h[1].train_loss && r[2].train_loss == h[2].train_loss &&
-			 r[2].test_loss == h[2].test_loss && r[2].test_acc == h[2].test_acc,
-		 "resume is bit-identical", "epoch 2 train loss %.17g vs %.17g, test loss %.17g vs %.17g",
+	tu_check(m == 3 && r[1].train_loss == h[1].train_loss &&
+		     r[2].train_loss == h[2].train_loss && r[2].test_loss == h[2].test_loss &&
+		     r[2].test_acc == h[2].test_acc,
+		 "resume is bit-identical",
+		 "epoch 2 train loss %.17g vs %.17g, test loss %.17g vs %.17g",
 		 m == 3 ? r[2].train_loss : NAN, h[2].train_loss, m == 3 ? r[2].test_loss : NAN,
 		 h[2].test_loss);
 	tu_check(same_weights(full, resumed), "resumed weights bit-identical", "all tensors");
@@ -167,8 +172,8 @@ int main(void)
 	double best = -1;
 	for (int i = 0; i < n; i++)
 		best = h[i].test_acc > best ? h[i].test_acc : best;
-	tu_check(accuracy == best && images == 12, "eval of best.ampcl", "%.4f vs best %.4f, %d images",
-		 accuracy, best, images);
+	tu_check(accuracy == best && images == 12, "eval of best.ampcl",
+		 "%.4f vs best %.4f, %d images", accuracy, best, images);
 
 	/* export, then start a run from the file: the same weights */
 	snprintf(path, sizeof(path), "%s/full/last.ampcl", dir);
@@ -178,7 +183,8 @@ int main(void)
 	snprintf(c.init, sizeof(c.init), "%s", path2);
 	ampcl_trainer_t *init;
 	tu_ok(ampcl_trainer_create(ctx, &c, &init), "create with --init");
-	tu_check(same_weights(full, init), "safetensors round trip", "export -> --init, all tensors");
+	tu_check(same_weights(full, init), "safetensors round trip",
+		 "export -> --init, all tensors");
 	ampcl_trainer_free(init);
 
 	/* damaged checkpoints: a flipped byte, a truncation; nothing is loaded */
@@ -192,7 +198,7 @@ int main(void)
 	fclose(f);
 	st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
 	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "damaged.ampcl") &&
-			 strstr(ampcl_last_error(), "checksum"),
+		     strstr(ampcl_last_error(), "checksum"),
 		 "a damaged checkpoint is refused", "%s", ampcl_last_error());
 	tu_check(truncate(path, file_size(path) - 100) == 0, "truncate", "%s", path);
 	st = ampcl_trainer_resume(ctx, path, 0, NULL, &resumed);

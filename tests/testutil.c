@@ -44,7 +44,8 @@ void tu_ok(int st, const char *what)
 {
 	if (st == AMPCL_OK)
 		return;
-	printf("FAIL %s: status %d (%s): %s\n", what, st, ampcl_status_name(st), ampcl_last_error());
+	printf("FAIL %s: status %d (%s): %s\n", what, st, ampcl_status_name(st),
+	       ampcl_last_error());
 	failed++;
 	tu_finish();
 	exit(1);
@@ -72,13 +73,14 @@ int tu_compare(const char *name, const float *got, const double *want, size_t n,
 		if (rel > max_rel && fabs(want[i]) > atol)
 			max_rel = rel;
 	}
-	tu_check(bad == 0, name,
-		 "%zu values, max abs err %.3g, max rel err %.3g (atol %.1g, rtol %.1g), %zu out of "
-		 "tolerance%s",
-		 n, max_abs, max_rel, atol, rtol, bad, bad ? "" : "");
+	tu_check(
+	    bad == 0, name,
+	    "%zu values, max abs err %.3g, max rel err %.3g (atol %.1g, rtol %.1g), %zu out of "
+	    "tolerance%s",
+	    n, max_abs, max_rel, atol, rtol, bad, bad ? "" : "");
 	if (bad)
-		printf("     first bad/worst at %zu: got %.9g want %.9g\n", worst, (double)got[worst],
-		       want[worst]);
+		printf("     first bad/worst at %zu: got %.9g want %.9g\n", worst,
+		       (double)got[worst], want[worst]);
 	return bad == 0;
 }
 

@@ -21,8 +21,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	static const int shapes[][3] = {
-		{256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {64, 32768, 576},
-		{128, 8192, 1152}, {256, 2048, 2304}, {512, 512, 4608},
+	    {256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {64, 32768, 576},
+	    {128, 8192, 1152}, {256, 2048, 2304}, {512, 512, 4608},
 	};
 	int reps = argc > 1 ? atoi(argv[1]) : 5;
 	if (reps < 1)
@@ -40,14 +40,15 @@ int main(int argc, char **argv)
 			b[i] = (float)((i * 104729) % 1000) / 500.0f - 1.0f;
 		for (int r = -2; r < reps; r++) { /* two warm-up runs */
 			double t0 = now();
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b,
-				    n, 0.0f, c, n);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k,
+				    b, n, 0.0f, c, n);
 			if (r >= 0)
 				ms[r] = 1e3 * (now() - t0);
 		}
 		qsort(ms, (size_t)reps, sizeof(double), cmp);
 		double med = ms[reps / 2];
-		printf("%dx%dx%d %.3f ms %.1f GFLOP/s\n", m, n, k, med, 2.0 * m * (double)n * k / (med * 1e6));
+		printf("%dx%dx%d %.3f ms %.1f GFLOP/s\n", m, n, k, med,
+		       2.0 * m * (double)n * k / (med * 1e6));
 		free(a), free(b), free(c), free(ms);
 	}
 	return 0;

@@ -10,24 +10,25 @@
 
 static void help(void)
 {
-	printf("usage: ampcl bench --kernels|--gemm-sweep|--model NAME [--width W] [--steps S]\n"
-	       "                   [--device N|SUBSTRING] [--batch B[,B...]]\n"
-	       "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
-	       "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
-	       "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
-	       "(width 64), forward and backward, after checking each against the plain-C double\n"
-	       "reference at batch 2. Prints GFLOP/s or GB/s next to the device's measured peak (a\n"
-	       "large GEMM and a large copy). Times are device times between profiling markers,\n"
-	       "medians of R runs (default 5) after 2 warm-up runs.\n"
-	       "  --batch      batch sizes to time (default 32,64)\n"
-	       "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
-	       "  --json FILE  also write the results as JSON\n"
-	       "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
-	       "               3x32x32 data, as ../shared/tools/torch-bench.py measures PyTorch;\n"
-	       "               --width (default 64), --steps (default 5), first --batch value\n"
-	       "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
-	       "               with both back ends (or the one --gemm names)\n"
-	       "Exit status 1 if any reference check fails.\n");
+	printf(
+	    "usage: ampcl bench --kernels|--gemm-sweep|--model NAME [--width W] [--steps S]\n"
+	    "                   [--device N|SUBSTRING] [--batch B[,B...]]\n"
+	    "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
+	    "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
+	    "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
+	    "(width 64), forward and backward, after checking each against the plain-C double\n"
+	    "reference at batch 2. Prints GFLOP/s or GB/s next to the device's measured peak (a\n"
+	    "large GEMM and a large copy). Times are device times between profiling markers,\n"
+	    "medians of R runs (default 5) after 2 warm-up runs.\n"
+	    "  --batch      batch sizes to time (default 32,64)\n"
+	    "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
+	    "  --json FILE  also write the results as JSON\n"
+	    "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
+	    "               3x32x32 data, as ../shared/tools/torch-bench.py measures PyTorch;\n"
+	    "               --width (default 64), --steps (default 5), first --batch value\n"
+	    "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
+	    "               with both back ends (or the one --gemm names)\n"
+	    "Exit status 1 if any reference check fails.\n");
 }
 
 static int parse_batches(const char *s, int *out, int max)
@@ -80,14 +81,18 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--batch") && more) {
 			nb = parse_batches(argv[++i], batches, 8);
 			if (nb < 1)
-				return cli_usage_error("bench", "--batch '%s': give up to 8 sizes from 1 "
-						       "to 4096, separated by commas", argv[i]);
+				return cli_usage_error("bench",
+						       "--batch '%s': give up to 8 sizes from 1 "
+						       "to 4096, separated by commas",
+						       argv[i]);
 		} else if (!strcmp(a, "--reps") && more) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 1 || v > 1000)
-				return cli_usage_error("bench", "--reps '%s': give a count from 1 to "
-						       "1000", argv[i]);
+				return cli_usage_error("bench",
+						       "--reps '%s': give a count from 1 to "
+						       "1000",
+						       argv[i]);
 			reps = (int)v;
 		} else {
 			return cli_usage_error("bench", "unknown option or missing value: '%s'", a);
@@ -95,7 +100,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!kernels && !sweep && !model)
 		return cli_usage_error("bench", "say what to benchmark: --kernels, --gemm-sweep or "
-				       "--model NAME");
+						"--model NAME");
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);
@@ -141,7 +146,8 @@ int cmd_bench(int argc, char **argv)
 	bench_print_table(&b, stdout);
 	int code = b.failed ? EXIT_RUNTIME : EXIT_OK;
 	if (b.failed)
-		fprintf(stderr, "ampcl bench: %d result(s) failed their reference check (marked FAIL)\n",
+		fprintf(stderr,
+			"ampcl bench: %d result(s) failed their reference check (marked FAIL)\n",
 			b.failed);
 	if (json && (st = bench_write_json(&b, json)))
 		code = cli_fail("bench", st);

@@ -8,12 +8,13 @@
 
 static void help(void)
 {
-	printf("usage: ampcl devices [--json] [--device N|SUBSTRING]\n\n"
-	       "Lists every OpenCL device: index, name, vendor, type, compute units, global memory,\n"
-	       "max allocation, OpenCL C version. The selected device (--device, else AMPCL_DEVICE,\n"
-	       "else the first GPU, else the first device) is marked with '*'.\n"
-	       "  --json         one JSON object for scripts\n"
-	       "  --device SPEC  show which device SPEC selects (exit 2 if none)\n");
+	printf(
+	    "usage: ampcl devices [--json] [--device N|SUBSTRING]\n\n"
+	    "Lists every OpenCL device: index, name, vendor, type, compute units, global memory,\n"
+	    "max allocation, OpenCL C version. The selected device (--device, else AMPCL_DEVICE,\n"
+	    "else the first GPU, else the first device) is marked with '*'.\n"
+	    "  --json         one JSON object for scripts\n"
+	    "  --device SPEC  show which device SPEC selects (exit 2 if none)\n");
 }
 
 static void json_string(const char *s)
@@ -71,13 +72,14 @@ int cmd_devices(int argc, char **argv)
 			json_string(d->vendor);
 			printf(", \"vendor_id\": %u, \"platform\": ", d->vendor_id);
 			json_string(d->platform);
-			printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": %llu, "
+			printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": "
+			       "%llu, "
 			       "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, "
 			       "\"max_work_group_size\": %zu, \"fp16\": %s, \"fp64\": %s, "
 			       "\"opencl_c_version\": ",
 			       d->type, d->compute_units, d->global_mem_bytes, d->max_alloc_bytes,
-			       d->local_mem_bytes, d->max_work_group_size, d->has_fp16 ? "true" : "false",
-			       d->has_fp64 ? "true" : "false");
+			       d->local_mem_bytes, d->max_work_group_size,
+			       d->has_fp16 ? "true" : "false", d->has_fp64 ? "true" : "false");
 			json_string(d->opencl_c_version);
 			printf(", \"driver_version\": ");
 			json_string(d->driver_version);

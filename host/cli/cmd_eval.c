@@ -11,8 +11,10 @@ int cmd_eval(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (cli_is_help(a)) {
-			printf("usage: ampcl eval --checkpoint FILE [--data PATH] [--device N|SUBSTRING]\n\n"
-			       "Test-split loss and accuracy of a checkpoint's weights (BN in evaluation\n"
+			printf("usage: ampcl eval --checkpoint FILE [--data PATH] [--device "
+			       "N|SUBSTRING]\n\n"
+			       "Test-split loss and accuracy of a checkpoint's weights (BN in "
+			       "evaluation\n"
 			       "mode). --data defaults to the data set the run was trained on.\n");
 			return EXIT_OK;
 		}
@@ -51,13 +53,16 @@ int cmd_export(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (cli_is_help(a)) {
 			printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n\n"
-			       "Writes the weights and BN statistics under PyTorch's state_dict names\n"
-			       "(num_batches_tracked included), loadable with load_state_dict into the\n"
+			       "Writes the weights and BN statistics under PyTorch's state_dict "
+			       "names\n"
+			       "(num_batches_tracked included), loadable with load_state_dict into "
+			       "the\n"
 			       "same network of ../shared/tools/torch-bench.py.\n");
 			return EXIT_OK;
 		}
 		if (!v)
-			return cli_usage_error("export", "unknown option or missing value: '%s'", a);
+			return cli_usage_error("export", "unknown option or missing value: '%s'",
+					       a);
 		i++;
 		if (!strcmp(a, "--checkpoint"))
 			ckpt = v;
@@ -69,7 +74,8 @@ int cmd_export(int argc, char **argv)
 			return cli_usage_error("export", "unknown option '%s'", a);
 	}
 	if (!ckpt || !out)
-		return cli_usage_error("export", "give --checkpoint FILE and --out FILE.safetensors");
+		return cli_usage_error("export",
+				       "give --checkpoint FILE and --out FILE.safetensors");
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
 	if (st)

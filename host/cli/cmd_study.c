@@ -11,20 +11,25 @@
 
 static void help(void)
 {
-	printf("usage: ampcl study --data PATH --out DIR [sweep lists] [training options]\n\n"
-	       "Trains every combination of the lists below (once per seed), one run after another,\n"
-	       "each in DIR/runs/NAME; finished runs are skipped and interrupted ones resume when the\n"
-	       "study is started again. Writes DIR/results.md, DIR/results.csv, DIR/accuracy.png\n"
-	       "(test accuracy against epoch, every run) and DIR/final.png (final accuracy per\n"
-	       "configuration, mean and spread over seeds).\n\n"
-	       "sweep lists (comma-separated; for types and epochs ';' separates the values):\n"
-	       "  --amp-factor 1,2,4      --amp-ratio 0.1,0.3      --lr 0.1,0.2\n"
-	       "  --amp-types 'bn;relu;bn,relu'                    --seeds 1,2,3\n"
-	       "  --amp-epochs 'none;0-9' (none: a baseline without amplification)\n"
-	       "  --grid FILE             the same as lines 'NAME VALUE VALUE ...' (NAME: amp-factor,\n"
-	       "                          amp-ratio, amp-types, amp-epochs, lr, seeds; '#' comments)\n"
-	       "  --target ACC            report the first epoch reaching this test accuracy (e.g. 0.8)\n"
-	       "every other `ampcl train` option sets the base of all runs (see ampcl train --help).\n");
+	printf(
+	    "usage: ampcl study --data PATH --out DIR [sweep lists] [training options]\n\n"
+	    "Trains every combination of the lists below (once per seed), one run after another,\n"
+	    "each in DIR/runs/NAME; finished runs are skipped and interrupted ones resume when "
+	    "the\n"
+	    "study is started again. Writes DIR/results.md, DIR/results.csv, DIR/accuracy.png\n"
+	    "(test accuracy against epoch, every run) and DIR/final.png (final accuracy per\n"
+	    "configuration, mean and spread over seeds).\n\n"
+	    "sweep lists (comma-separated; for types and epochs ';' separates the values):\n"
+	    "  --amp-factor 1,2,4      --amp-ratio 0.1,0.3      --lr 0.1,0.2\n"
+	    "  --amp-types 'bn;relu;bn,relu'                    --seeds 1,2,3\n"
+	    "  --amp-epochs 'none;0-9' (none: a baseline without amplification)\n"
+	    "  --grid FILE             the same as lines 'NAME VALUE VALUE ...' (NAME: "
+	    "amp-factor,\n"
+	    "                          amp-ratio, amp-types, amp-epochs, lr, seeds; '#' comments)\n"
+	    "  --target ACC            report the first epoch reaching this test accuracy (e.g. "
+	    "0.8)\n"
+	    "every other `ampcl train` option sets the base of all runs (see ampcl train "
+	    "--help).\n");
 }
 
 static int parse_numbers(const char *flag, const char *s, double *out, int *n)
@@ -36,8 +41,10 @@ static int parse_numbers(const char *flag, const char *s, double *out, int *n)
 		char *end;
 		double v = strtod(t, &end);
 		if (*end || end == t || !isfinite(v) || *n >= AMPCL_STUDY_MAX_VALUES)
-			return cli_usage_error("study", "%s '%s': give up to %d numbers separated by "
-					       "commas", flag, s, AMPCL_STUDY_MAX_VALUES);
+			return cli_usage_error("study",
+					       "%s '%s': give up to %d numbers separated by "
+					       "commas",
+					       flag, s, AMPCL_STUDY_MAX_VALUES);
 		out[(*n)++] = v;
 	}
 	return *n ? 0 : cli_usage_error("study", "%s is empty", flag);
@@ -50,7 +57,8 @@ static int parse_strings(const char *flag, const char *s, char (*out)[256], size
 	*n = 0;
 	for (char *t = strtok(buf, "; "); t; t = strtok(NULL, "; ")) {
 		if (*n >= AMPCL_STUDY_MAX_VALUES || strlen(t) >= size)
-			return cli_usage_error("study", "%s '%s': give up to %d values separated by ';'",
+			return cli_usage_error("study",
+					       "%s '%s': give up to %d values separated by ';'",
 					       flag, s, AMPCL_STUDY_MAX_VALUES);
 		snprintf(out[(*n)++], size, "%s", t);
 	}
@@ -74,7 +82,8 @@ static int sweep(struct ampcl_study_config *sc, const char *name, const char *va
 			return rc;
 		for (int i = 0; i < n; i++) {
 			if (nums[i] < 0 || nums[i] != floor(nums[i]))
-				return cli_usage_error("study", "--seeds: %g is not a whole number", nums[i]);
+				return cli_usage_error("study", "--seeds: %g is not a whole number",
+						       nums[i]);
 			sc->seeds[i] = (unsigned long long)nums[i];
 		}
 		sc->nseeds = n;
@@ -88,7 +97,8 @@ static int sweep(struct ampcl_study_config *sc, const char *name, const char *va
 			if (types)
 				snprintf(sc->types[i], sizeof(sc->types[i]), "%.63s", tmp[i]);
 			else
-				snprintf(sc->amp_epochs[i], sizeof(sc->amp_epochs[i]), "%.255s", tmp[i]);
+				snprintf(sc->amp_epochs[i], sizeof(sc->amp_epochs[i]), "%.255s",
+					 tmp[i]);
 		}
 		*(types ? &sc->ntypes : &sc->namp_epochs) = n;
 		return 0;
@@ -100,7 +110,8 @@ static int read_grid(struct ampcl_study_config *sc, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return cli_usage_error("study", "cannot read --grid '%s': %s", path, strerror(errno));
+		return cli_usage_error("study", "cannot read --grid '%s': %s", path,
+				       strerror(errno));
 	char line[2048];
 	int lineno = 0, rc = 0;
 	while (!rc && fgets(line, sizeof(line), f)) {
@@ -117,13 +128,16 @@ static int read_grid(struct ampcl_study_config *sc, const char *path)
 		/* values on a grid line are separated by spaces; the lists use , and ; */
 		for (char *p = values; *p; p++)
 			if (*p == ' ')
-				*p = strcmp(name, "amp-types") && strcmp(name, "amp-epochs") ? ',' : ';';
+				*p = strcmp(name, "amp-types") && strcmp(name, "amp-epochs") ? ','
+											     : ';';
 		snprintf(flag, sizeof(flag), "--%s", name);
 		rc = sweep(sc, flag, values);
 		if (rc < 0)
-			rc = cli_usage_error("study", "--grid '%s' line %d: '%s' is not a sweep list "
-					     "(amp-factor, amp-ratio, amp-types, amp-epochs, lr, seeds)",
-					     path, lineno, name);
+			rc = cli_usage_error(
+			    "study",
+			    "--grid '%s' line %d: '%s' is not a sweep list "
+			    "(amp-factor, amp-ratio, amp-types, amp-epochs, lr, seeds)",
+			    path, lineno, name);
 	}
 	fclose(f);
 	return rc;
@@ -140,7 +154,8 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 {
 	(void)user;
 	(void)is_best;
-	printf("  epoch %d: train loss %.4f acc %.2f%%", r->epoch, r->train_loss, 100 * r->train_acc);
+	printf("  epoch %d: train loss %.4f acc %.2f%%", r->epoch, r->train_loss,
+	       100 * r->train_acc);
 	if (isfinite(r->test_acc))
 		printf("  test acc %.2f%%", 100 * r->test_acc);
 	printf("  %.0f img/s\n", r->images_per_s);

@@ -10,36 +10,41 @@
 
 static void help(void)
 {
-	printf("usage: ampcl train --data PATH [options]\n\n"
-	       "Trains a network; --out DIR receives log.csv, summary.json, curves.png, last.ampcl\n"
-	       "and best.ampcl after every epoch.\n\n"
-	       "  --device N|SUBSTRING    OpenCL device (env AMPCL_DEVICE; default: first GPU, else first device)\n"
-	       "  --model NAME            resnet18 (default), resnet34 or vgg19\n"
-	       "  --width W               base channels (default 64)\n"
-	       "  --data PATH             CIFAR-10 binary folder, MNIST/Fashion-MNIST idx folder, or\n"
-	       "                          an image folder with train/<class>/*.png and test/<class>/*.png\n"
-	       "  --dataset KIND          cifar10|mnist|fashion-mnist|folder (default: detected)\n"
-	       "  --epochs N              (default 1, or the --schedule file's total)\n"
-	       "  --batch B               (default 128)\n"
-	       "  --lr LR --momentum M --weight-decay WD --nesterov   SGD (0.1, 0.9, 5e-4, off)\n"
-	       "  --lr-schedule S         constant|step:EVERY:GAMMA|multistep:E1,E2,...:GAMMA|cosine\n"
-	       "  --warmup-epochs N       linear warm-up over the first N epochs\n"
-	       "  --seed S                initialisation, shuffling, augmentation, amplification\n"
-	       "  --eval-every K          test every K epochs and after the last (default 1)\n"
-	       "  --subset N              train on the first N training images only\n"
-	       "  --augment standard|none random crop (pad 4) + horizontal flip, or none\n"
-	       "  --init W.safetensors    start from these weights (PyTorch names)\n"
-	       "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move it)\n"
-	       "  --out DIR               output folder\n"
-	       "gradient amplification:\n"
-	       "  --amp-epochs RANGES     epochs with amplification on, e.g. 0-49,60-69 (default: none)\n"
-	       "  --amp-types LIST        relu,bn,conv,linear (default bn)\n"
-	       "  --amp-ratio R           share of eligible layers drawn (default 0.3)\n"
-	       "  --amp-factor A          gradient factor (default 2)\n"
-	       "  --amp-redraw WHEN       epoch (default), iter or once\n"
-	       "  --amp-target WHAT       input (default), params or both\n"
-	       "  --amp-select HOW        random (default) or auto\n"
-	       "  --schedule FILE         phases 'EPOCHS LR AMP' per line, e.g. '50 0.1 on'\n");
+	printf(
+	    "usage: ampcl train --data PATH [options]\n\n"
+	    "Trains a network; --out DIR receives log.csv, summary.json, curves.png, last.ampcl\n"
+	    "and best.ampcl after every epoch.\n\n"
+	    "  --device N|SUBSTRING    OpenCL device (env AMPCL_DEVICE; default: first GPU, else "
+	    "first device)\n"
+	    "  --model NAME            resnet18 (default), resnet34 or vgg19\n"
+	    "  --width W               base channels (default 64)\n"
+	    "  --data PATH             CIFAR-10 binary folder, MNIST/Fashion-MNIST idx folder, or\n"
+	    "                          an image folder with train/<class>/*.png and "
+	    "test/<class>/*.png\n"
+	    "  --dataset KIND          cifar10|mnist|fashion-mnist|folder (default: detected)\n"
+	    "  --epochs N              (default 1, or the --schedule file's total)\n"
+	    "  --batch B               (default 128)\n"
+	    "  --lr LR --momentum M --weight-decay WD --nesterov   SGD (0.1, 0.9, 5e-4, off)\n"
+	    "  --lr-schedule S         constant|step:EVERY:GAMMA|multistep:E1,E2,...:GAMMA|cosine\n"
+	    "  --warmup-epochs N       linear warm-up over the first N epochs\n"
+	    "  --seed S                initialisation, shuffling, augmentation, amplification\n"
+	    "  --eval-every K          test every K epochs and after the last (default 1)\n"
+	    "  --subset N              train on the first N training images only\n"
+	    "  --augment standard|none random crop (pad 4) + horizontal flip, or none\n"
+	    "  --init W.safetensors    start from these weights (PyTorch names)\n"
+	    "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move "
+	    "it)\n"
+	    "  --out DIR               output folder\n"
+	    "gradient amplification:\n"
+	    "  --amp-epochs RANGES     epochs with amplification on, e.g. 0-49,60-69 (default: "
+	    "none)\n"
+	    "  --amp-types LIST        relu,bn,conv,linear (default bn)\n"
+	    "  --amp-ratio R           share of eligible layers drawn (default 0.3)\n"
+	    "  --amp-factor A          gradient factor (default 2)\n"
+	    "  --amp-redraw WHEN       epoch (default), iter or once\n"
+	    "  --amp-target WHAT       input (default), params or both\n"
+	    "  --amp-select HOW        random (default) or auto\n"
+	    "  --schedule FILE         phases 'EPOCHS LR AMP' per line, e.g. '50 0.1 on'\n");
 }
 
 struct progress {
@@ -64,9 +69,11 @@ static void on_step(void *user, const struct ampcl_progress *p)
 		return;
 	char eta[32];
 	fmt_time(p->eta_s, eta, sizeof(eta));
-	fprintf(stderr, "\r\033[Kepoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  lr %.4g  %.0f img/s  ETA %s",
-		p->epoch + 1, p->epochs, p->step, p->steps, p->loss, 100 * p->acc, p->lr,
-		p->images_per_s, eta);
+	fprintf(
+	    stderr,
+	    "\r\033[Kepoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  lr %.4g  %.0f img/s  ETA %s",
+	    p->epoch + 1, p->epochs, p->step, p->steps, p->loss, 100 * p->acc, p->lr,
+	    p->images_per_s, eta);
 	pr->line_open = 1;
 }
 
@@ -122,7 +129,8 @@ int cmd_train(int argc, char **argv)
 		else if (!strcmp(a, "--resume"))
 			resume = v;
 		else if (!strcmp(a, "--epochs"))
-			rc = cli_parse_int("train", a, v, 1, 100000, &c.epochs), explicit_epochs = 1;
+			rc = cli_parse_int("train", a, v, 1, 100000, &c.epochs),
+			explicit_epochs = 1;
 		else if (!strcmp(a, "--out"))
 			rc = cli_copy("train", a, v, c.out, sizeof(c.out)), explicit_out = 1;
 		else if (cli_train_flag("train", &c, a, v, &rc))
@@ -134,7 +142,7 @@ int cmd_train(int argc, char **argv)
 		return rc;
 	if (resume && others)
 		return cli_usage_error("train", "--resume continues a run with its own settings: "
-				       "only --epochs, --out and --device may go with it");
+						"only --epochs, --out and --device may go with it");
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
@@ -169,8 +177,9 @@ int cmd_train(int argc, char **argv)
 		int n;
 		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
 		if (n > 0 && isfinite(h[n - 1].test_acc))
-			printf("final test accuracy %.2f%% (loss %.4f)%s%s\n", 100 * h[n - 1].test_acc,
-			       h[n - 1].test_loss, cfg->out[0] ? ", outputs in " : "", cfg->out);
+			printf("final test accuracy %.2f%% (loss %.4f)%s%s\n",
+			       100 * h[n - 1].test_acc, h[n - 1].test_loss,
+			       cfg->out[0] ? ", outputs in " : "", cfg->out);
 	}
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);

@@ -13,13 +13,13 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"train", cmd_train, "train a network (--help lists the options)"},
-	{"eval", cmd_eval, "test loss and accuracy of a checkpoint"},
-	{"export", cmd_export, "a checkpoint's weights as PyTorch-named safetensors"},
-	{"study", cmd_study, "sweep amplification settings; results table and plots"},
-	{"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
-	{"selftest", cmd_selftest, "build every kernel and check results on one device"},
-	{"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
+    {"train", cmd_train, "train a network (--help lists the options)"},
+    {"eval", cmd_eval, "test loss and accuracy of a checkpoint"},
+    {"export", cmd_export, "a checkpoint's weights as PyTorch-named safetensors"},
+    {"study", cmd_study, "sweep amplification settings; results table and plots"},
+    {"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
+    {"selftest", cmd_selftest, "build every kernel and check results on one device"},
+    {"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
 };
 
 int cli_is_help(const char *arg)

@@ -93,6 +93,6 @@ int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a
 	else if (!strcmp(a, "--schedule"))
 		*rc = cli_copy(verb, a, v, c->schedule_file, sizeof(c->schedule_file));
 	else
-	return 0;
+		return 0;
 	return 1;
 }

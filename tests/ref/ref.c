@@ -24,7 +24,7 @@ int ref_conv2d_out_size(int in, int kernel, int stride, int pad)
 }
 
 void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n,
-                        int c, int h, int wd, int k, int r, int s, int stride, int pad)
+			int c, int h, int wd, int k, int r, int s, int stride, int pad)
 {
 	/* y: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) */
 	int p = ref_conv2d_out_size(h, r, stride, pad);
@@ -39,7 +39,7 @@ void ref_conv2d_forward(double *y, const double *x, const double *w, const doubl
 							int ih = ip * stride - pad + ir;
 							if (ih < 0 || ih >= h)
 								continue; /* zero padding
-								             contributes nothing */
+									     contributes nothing */
 							for (int is = 0; is < s; is++) {
 								int iw = iq * stride - pad + is;
 								if (iw < 0 || iw >= wd)
@@ -47,11 +47,11 @@ void ref_conv2d_forward(double *y, const double *x, const double *w, const doubl
 								acc +=
 								    x[(((size_t)in * c + ic) * h +
 								       ih) *
-								          wd +
+									  wd +
 								      iw] *
 								    w[(((size_t)ik * c + ic) * r +
 								       ir) *
-								          s +
+									  s +
 								      is];
 							}
 						}
@@ -60,8 +60,8 @@ void ref_conv2d_forward(double *y, const double *x, const double *w, const doubl
 }
 
 void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int c, int h, int wd, int k, int r, int s,
-                         int stride, int pad, double beta)
+			 const double *w, int n, int c, int h, int wd, int k, int r, int s,
+			 int stride, int pad, double beta)
 {
 	/* dx: (n, c, h, wd)  dw: (k, c, r, s)  db: (k)  dy: (n, k, p, q) */
 	int p = ref_conv2d_out_size(h, r, stride, pad);
@@ -88,12 +88,12 @@ void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, c
 								size_t xi =
 								    (((size_t)in * c + ic) * h +
 								     ih) *
-								        wd +
+									wd +
 								    iw;
 								size_t wi =
 								    (((size_t)ik * c + ic) * r +
 								     ir) *
-								        s +
+									s +
 								    is;
 								dw[wi] += g * x[xi];
 								if (dx)
@@ -106,8 +106,8 @@ void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, c
 /* ---- batch norm ---- */
 
 void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, double *run_mean,
-                          double *run_var, const double *x, const double *gamma,
-                          const double *beta_p, int n, int c, int hw, double momentum, double eps)
+			  double *run_var, const double *x, const double *gamma,
+			  const double *beta_p, int n, int c, int hw, double momentum, double eps)
 {
 	/* y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
 	size_t cnt = (size_t)n * hw;
@@ -142,8 +142,8 @@ void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, dou
 }
 
 void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const double *beta_p,
-                         const double *run_mean, const double *run_var, int n, int c, int hw,
-                         double eps)
+			 const double *run_mean, const double *run_var, int n, int c, int hw,
+			 double eps)
 {
 	/* y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
 	for (int in = 0; in < n; in++)
@@ -157,8 +157,8 @@ void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const 
 }
 
 void ref_bn_backward(double *dx, double *dgamma, double *dbeta, const double *dy, const double *x,
-                     const double *save_mean, const double *save_invstd, const double *gamma, int n,
-                     int c, int hw, double beta)
+		     const double *save_mean, const double *save_invstd, const double *gamma, int n,
+		     int c, int hw, double beta)
 {
 	/* dx, dy, x: (n, c, hw)  dgamma, dbeta, save_mean, save_invstd, gamma: (c) */
 	size_t cnt = (size_t)n * hw;
@@ -240,7 +240,7 @@ void ref_maxpool2_forward(double *y, const double *x, int n, int c, int h, int w
 }
 
 void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h,
-                           int wd, double beta)
+			   int wd, double beta)
 {
 	/* dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
 	int p = h / 2, q = wd / 2;
@@ -280,7 +280,7 @@ void ref_avgpool_backward(double *dx, const double *dy, int n, int c, int hw, do
 /* ---- linear ---- */
 
 void ref_linear_forward(double *y, const double *x, const double *w, const double *b, int n, int in,
-                        int out)
+			int out)
 {
 	/* y: (n, out)  x: (n, in)  w: (out, in)  b: (out) */
 	for (int i = 0; i < n; i++)
@@ -293,7 +293,7 @@ void ref_linear_forward(double *y, const double *x, const double *w, const doubl
 }
 
 void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int in, int out, double beta)
+			 const double *w, int n, int in, int out, double beta)
 {
 	/* dx: (n, in)  dw: (out, in)  db: (out)  dy: (n, out)  x: (n, in)  w: (out, in) */
 	if (dx) /* dx = dy * w */
@@ -324,7 +324,7 @@ void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, c
 /* ---- softmax cross-entropy ---- */
 
 double ref_softmax_ce(double *dlogits, int *correct, const double *logits, const int *labels, int n,
-                      int k)
+		      int k)
 {
 	/* dlogits, logits: (n, k)  labels: (n) */
 	double total = 0.0;
@@ -371,7 +371,7 @@ void ref_scale_inplace(double *x, size_t count, double factor)
 /* ---- optimizer ---- */
 
 void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_t count, double lr,
-                  double momentum, double weight_decay, int nesterov)
+		  double momentum, double weight_decay, int nesterov)
 {
 	for (size_t i = 0; i < count; i++) {
 		double g = grad[i] + weight_decay * param[i];
@@ -386,7 +386,7 @@ void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_
 /* ---- GEMM ---- */
 
 void ref_gemm(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a, int lda,
-              const double *b, int ldb, double beta, double *c, int ldc)
+	      const double *b, int ldb, double beta, double *c, int ldc)
 {
 	/* a: (m, k) or (k, m) stored with row stride lda; b: (k, n) or (n, k) with ldb; c: (m, n)
 	 */

@@ -23,13 +23,13 @@ int ref_conv2d_out_size(int in, int kernel, int stride, int pad);
 /* y: (n, k, p, q), p = ref_conv2d_out_size(h, r, ...), q = ref_conv2d_out_size(wd, s, ...)
  * x: (n, c, h, wd)  w: (k, c, r, s)  bias: (k) or NULL */
 void ref_conv2d_forward(double *y, const double *x, const double *w, const double *bias, int n,
-                        int c, int h, int wd, int k, int r, int s, int stride, int pad);
+			int c, int h, int wd, int k, int r, int s, int stride, int pad);
 
 /* dx: (n, c, h, wd) or NULL  dw: (k, c, r, s) +=  db: (k) += or NULL
  * dy: (n, k, p, q)  x: (n, c, h, wd)  w: (k, c, r, s) */
 void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int c, int h, int wd, int k, int r, int s,
-                         int stride, int pad, double beta);
+			 const double *w, int n, int c, int h, int wd, int k, int r, int s,
+			 int stride, int pad, double beta);
 
 /* ---- batch norm 2-D ---- */
 
@@ -39,20 +39,20 @@ void ref_conv2d_backward(double *dx, double *dw, double *db, const double *dy, c
  * when cnt == 1). save_mean and save_invstd = 1/sqrt(var_biased + eps) are what backward needs.
  * y, x: (n, c, hw)  save_mean, save_invstd, run_mean, run_var, gamma, beta_p: (c) */
 void ref_bn_forward_train(double *y, double *save_mean, double *save_invstd, double *run_mean,
-                          double *run_var, const double *x, const double *gamma,
-                          const double *beta_p, int n, int c, int hw, double momentum, double eps);
+			  double *run_var, const double *x, const double *gamma,
+			  const double *beta_p, int n, int c, int hw, double momentum, double eps);
 
 /* Eval mode: y = gamma*(x - run_mean)/sqrt(run_var + eps) + beta_p.
  * y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c) */
 void ref_bn_forward_eval(double *y, const double *x, const double *gamma, const double *beta_p,
-                         const double *run_mean, const double *run_var, int n, int c, int hw,
-                         double eps);
+			 const double *run_mean, const double *run_var, int n, int c, int hw,
+			 double eps);
 
 /* Training-mode backward (the batch statistics depend on x, so dx has the two mean terms).
  * dx, dy, x: (n, c, hw)  dgamma, dbeta: (c) +=  save_mean, save_invstd, gamma: (c) */
 void ref_bn_backward(double *dx, double *dgamma, double *dbeta, const double *dy, const double *x,
-                     const double *save_mean, const double *save_invstd, const double *gamma, int n,
-                     int c, int hw, double beta);
+		     const double *save_mean, const double *save_invstd, const double *gamma, int n,
+		     int c, int hw, double beta);
 
 /* ---- ReLU ---- */
 
@@ -70,7 +70,7 @@ void ref_maxpool2_forward(double *y, const double *x, int n, int c, int h, int w
 /* Routes each dy to the argmax chosen as in forward, adding to dx after the beta scaling.
  * dx, x: (n, c, h, wd)  dy: (n, c, h/2, wd/2) */
 void ref_maxpool2_backward(double *dx, const double *dy, const double *x, int n, int c, int h,
-                           int wd, double beta);
+			   int wd, double beta);
 
 /* ---- global average pool ---- */
 
@@ -83,11 +83,11 @@ void ref_avgpool_backward(double *dx, const double *dy, int n, int c, int hw, do
 
 /* y: (n, out)  x: (n, in)  w: (out, in)  b: (out) or NULL */
 void ref_linear_forward(double *y, const double *x, const double *w, const double *b, int n, int in,
-                        int out);
+			int out);
 /* dx: (n, in) or NULL  dw: (out, in) +=  db: (out) += or NULL
  * dy: (n, out)  x: (n, in)  w: (out, in) */
 void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, const double *x,
-                         const double *w, int n, int in, int out, double beta);
+			 const double *w, int n, int in, int out, double beta);
 
 /* ---- softmax cross-entropy, mean over the batch ---- */
 
@@ -96,7 +96,7 @@ void ref_linear_backward(double *dx, double *dw, double *db, const double *dy, c
  * maximum) equals the label. Labels must lie in [0, k).
  * dlogits: (n, k) or NULL  correct: or NULL  logits: (n, k)  labels: (n) */
 double ref_softmax_ce(double *dlogits, int *correct, const double *logits, const int *labels, int n,
-                      int k);
+		      int k);
 
 /* ---- elementwise ---- */
 
@@ -112,7 +112,7 @@ void ref_scale_inplace(double *x, size_t count, double factor);
  * g = nesterov ? g + momentum*buf : buf; param -= lr*g.
  * param, grad: (count)  momentum_buf: (count), may be NULL when momentum == 0 */
 void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_t count, double lr,
-                  double momentum, double weight_decay, int nesterov);
+		  double momentum, double weight_decay, int nesterov);
 
 /* ---- GEMM ---- */
 
@@ -120,7 +120,7 @@ void ref_sgd_step(double *param, double *momentum_buf, const double *grad, size_
  * op(B): (k, n), C: (m, n). lda/ldb/ldc are row strides of the matrices as stored, so A is
  * stored (m, k) or (k, m). beta == 0 overwrites C (it may hold NaN), as in BLAS. */
 void ref_gemm(int trans_a, int trans_b, int m, int n, int k, double alpha, const double *a, int lda,
-              const double *b, int ldb, double beta, double *c, int ldc);
+	      const double *b, int ldb, double beta, double *c, int ldc);
 
 /* ---- test helpers ---- */
 

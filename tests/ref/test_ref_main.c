@@ -16,7 +16,7 @@ struct tally {
 
 /* Pass when every |got - want| <= atol + rtol*|want|; NaN anywhere fails. Prints one line. */
 static void check(struct tally *t, const char *name, const double *got, const double *want,
-                  size_t n, double atol, double rtol)
+		  size_t n, double atol, double rtol)
 {
 	int ok = 1;
 	for (size_t i = 0; i < n; i++)
@@ -32,7 +32,7 @@ static void check(struct tally *t, const char *name, const double *got, const do
 }
 
 static void check_scalar(struct tally *t, const char *name, double got, double want, double atol,
-                         double rtol)
+			 double rtol)
 {
 	check(t, name, &got, &want, 1, atol, rtol);
 }
@@ -101,12 +101,12 @@ static double conv_loss(void *vp)
 {
 	struct conv_case *cc = vp;
 	ref_conv2d_forward(cc->y, cc->x, cc->w, cc->b, cc->n, cc->c, cc->h, cc->wd, cc->k, cc->r,
-	                   cc->s, cc->stride, cc->pad);
+			   cc->s, cc->stride, cc->pad);
 	return dot(cc->y, cc->g, cc->ny);
 }
 
 static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c, int h, int wd,
-                         int k, int r, int s, int stride, int pad)
+			 int k, int r, int s, int stride, int pad)
 {
 	int p = ref_conv2d_out_size(h, r, stride, pad), q = ref_conv2d_out_size(wd, s, stride, pad);
 	size_t nx = (size_t)n * c * h * wd, nw = (size_t)k * c * r * s, ny = (size_t)n * k * p * q;
@@ -132,7 +132,7 @@ static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c,
 	fd_gradient(fb, cc.b, k, conv_loss, &cc);
 	char pre[64];
 	snprintf(pre, sizeof(pre), "conv2d n%d c%d %dx%d k%d %dx%d s%d p%d", n, c, h, wd, k, r, s,
-	         stride, pad);
+		 stride, pad);
 	snprintf(name, sizeof(name), "%s dx vs fd", pre);
 	check(t, name, dx, fx, nx, 1e-8, 1e-6); /* FD: atol 1e-8, rtol 1e-6 */
 	snprintf(name, sizeof(name), "%s dw vs fd", pre);
@@ -149,7 +149,7 @@ static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c,
 	memcpy(dw1, dw0, nw * sizeof(*dw1));
 	memcpy(db1, db0, k * sizeof(*db1));
 	ref_conv2d_backward(dx1, dw1, db1, cc.g, cc.x, cc.w, n, c, h, wd, k, r, s, stride, pad,
-	                    1.0);
+			    1.0);
 	snprintf(name, sizeof(name), "%s beta=1 dx accumulates", pre);
 	sum_into(want, dx0, dx, nx);
 	check(t, name, dx1, want, nx, 1e-12, 1e-12); /* same arithmetic up to one rounding */
@@ -169,7 +169,7 @@ static void test_conv_fd(struct tally *t, unsigned long long *rng, int n, int c,
 	/* dx and db are optional: dw alone must come out the same. */
 	memset(dw1, 0, nw * sizeof(*dw1));
 	ref_conv2d_backward(NULL, dw1, NULL, cc.g, cc.x, cc.w, n, c, h, wd, k, r, s, stride, pad,
-	                    0.0);
+			    0.0);
 	snprintf(name, sizeof(name), "%s dw with dx,db NULL", pre);
 	check(t, name, dw1, dw, nw, 0.0, 0.0); /* identical arithmetic: exact */
 
@@ -191,7 +191,7 @@ static void test_conv_forward_hand(struct tally *t)
 	ref_conv2d_forward(y, x, w, &b, 1, 1, 3, 3, 1, 2, 2, 2, 1);
 	check(t, "conv2d forward hand 3x3 k2 s2 p1 bias", y, want_s2p1, 4, 0.0, 0.0);
 	double sizes[3] = {ref_conv2d_out_size(5, 3, 2, 0), ref_conv2d_out_size(6, 3, 2, 0),
-	                   ref_conv2d_out_size(7, 1, 2, 1)};
+			   ref_conv2d_out_size(7, 1, 2, 1)};
 	double want_sizes[3] = {2, 2, 5}; /* (5-3)/2+1, floor((6-3)/2)+1, (7+2-1)/2+1 */
 	check(t, "conv2d out_size floor", sizes, want_sizes, 3, 0.0, 0.0);
 }
@@ -209,7 +209,7 @@ static double bn_loss(void *vp)
 	struct bn_case *b = vp;
 	/* Running stats are scratch here: they do not feed y in training mode. */
 	ref_bn_forward_train(b->y, b->mean, b->invstd, b->rm, b->rv, b->x, b->gamma, b->beta, b->n,
-	                     b->c, b->hw, 0.1, 1e-5);
+			     b->c, b->hw, 0.1, 1e-5);
 	return dot(b->y, b->g, (size_t)b->n * b->c * b->hw);
 }
 
@@ -274,7 +274,7 @@ static void test_bn_hand(struct tally *t)
 	ref_bn_forward_train(y, &mean, &invstd, &rm, &rv, x, &gamma, &beta, 2, 1, 2, m, eps);
 	double stats[4] = {mean, invstd, rm, rv};
 	double want_stats[4] = {3.0, 1.0 / sqrt(3.5 + eps), 0.9 * 0.5 + 0.1 * 3.0,
-	                        0.9 * 2.0 + 0.1 * (14.0 / 3.0)};
+				0.9 * 2.0 + 0.1 * (14.0 / 3.0)};
 	check(t, "bn train mean/invstd/run_mean/run_var hand", stats, want_stats, 4, 1e-15, 1e-14);
 	double s = 1.0 / sqrt(3.5 + eps);
 	double want_y[4] = {2 * -2 * s + 1, 2 * -1 * s + 1, 1, 2 * 3 * s + 1};
@@ -283,7 +283,7 @@ static void test_bn_hand(struct tally *t)
 	/* One element per channel: no unbiased variance exists, PyTorch keeps the biased 0. */
 	double x1 = 4.0, y1, mean1, invstd1, rm1 = 0.0, rv1 = 1.0;
 	ref_bn_forward_train(&y1, &mean1, &invstd1, &rm1, &rv1, &x1, &gamma, &beta, 1, 1, 1, m,
-	                     eps);
+			     eps);
 	double st1[3] = {y1, rm1, rv1}, want1[3] = {1.0, 0.4, 0.9};
 	check(t, "bn train cnt=1 y/run_mean/run_var hand", st1, want1, 3, 1e-15, 1e-14);
 
@@ -448,7 +448,7 @@ static void test_linear(struct tally *t, unsigned long long *rng)
 	int n = 3, in = 5, out = 7;
 	size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out;
 	struct linear_case lc = {n,          in,          out,        dalloc(nx),
-	                         dalloc(nw), dalloc(out), dalloc(ny), dalloc(ny)};
+				 dalloc(nw), dalloc(out), dalloc(ny), dalloc(ny)};
 	double *dx = dalloc(nx), *dw = dalloc(nw), *db = dalloc(out);
 	double *fx = dalloc(nx), *fw = dalloc(nw), *fb = dalloc(out);
 	ref_fill_uniform(lc.x, nx, rng, -1.0, 1.0);
@@ -524,7 +524,7 @@ static void test_softmax_ce(struct tally *t, unsigned long long *rng)
 	double l2[2] = {0, 0};
 	int lab0 = 0;
 	check_scalar(t, "softmax_ce loss hand log(2)", ref_softmax_ce(NULL, NULL, l2, &lab0, 1, 2),
-	             log(2.0), 1e-15, 1e-15);
+		     log(2.0), 1e-15, 1e-15);
 	double l3[6] = {1, 3, 3, 1, 3, 3};
 	int lab3[2] = {1, 2}, correct = -1;
 	ref_softmax_ce(NULL, &correct, l3, lab3, 2, 3);
@@ -573,7 +573,7 @@ static void test_gemm(struct tally *t, unsigned long long *rng, int m, int n, in
 				memcpy(c, c0, (size_t)m * ldc * sizeof(*c));
 				memcpy(want, c0,
 				       (size_t)m * ldc *
-				           sizeof(*c)); /* padding columns must survive */
+					   sizeof(*c)); /* padding columns must survive */
 				if (beta == 0.0) /* BLAS: C is write-only, NaN must not leak */
 					for (int i = 0; i < m; i++)
 						fill_nan(c + (size_t)i * ldc, (size_t)n);
@@ -590,8 +590,8 @@ static void test_gemm(struct tally *t, unsigned long long *rng, int m, int n, in
 				ref_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 				char name[96];
 				snprintf(name, sizeof(name),
-				         "gemm %c%c m%d n%d k%d beta=%.1f vs naive", ta ? 'T' : 'N',
-				         tb ? 'T' : 'N', m, n, k, beta);
+					 "gemm %c%c m%d n%d k%d beta=%.1f vs naive", ta ? 'T' : 'N',
+					 tb ? 'T' : 'N', m, n, k, beta);
 				check(t, name, c, want, (size_t)m * ldc, 1e-13,
 				      1e-13); /* same sums, same order */
 			}
@@ -619,7 +619,7 @@ static void test_sgd(struct tally *t)
 		double want[2] = {nest ? 0.90757411 : 0.927151, nest ? 0.218031 : 0.21849};
 		check(t,
 		      nest ? "sgd nesterov two steps hand (param, buf)"
-		           : "sgd momentum two steps hand (param, buf)",
+			   : "sgd momentum two steps hand (param, buf)",
 		      got, want, 2, 1e-14, 1e-14); /* decimal literals vs binary: rounding only */
 	}
 	/* momentum 0 needs no buffer: p = 1 - 0.1*(0.5 + 0.01*1) = 0.949 */
