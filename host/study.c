@@ -22,7 +22,7 @@ struct study_run {
 	struct ampcl_epoch_record *history;
 	int n;
 	double best, final, seconds;
-	int reach; /* first epoch at or above the target accuracy, -1 if never */
+	int reach; /* epochs trained when the test accuracy first reached the target; -1: never */
 };
 
 static int amp_off(const char *epochs)
@@ -168,7 +168,7 @@ static void summarise(struct study_run *x, double target)
 			if (r->test_acc > x->best)
 				x->best = r->test_acc;
 			if (target > 0 && x->reach < 0 && r->test_acc >= target)
-				x->reach = r->epoch;
+				x->reach = r->epoch + 1;
 		}
 	}
 }
@@ -243,7 +243,7 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 		    f,
 		    "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
 		if (sc->target_acc > 0)
-			fprintf(f, " epochs to %.1f%% (mean of runs that reach it) |",
+			fprintf(f, " epochs to reach %.1f%% (mean of the runs that do) |",
 				100 * sc->target_acc);
 		fprintf(f, "\n|---|---:|---:|---:|%s\n", sc->target_acc > 0 ? "---:|" : "");
 		for (int c = 0; c < n; c++) {
@@ -266,7 +266,7 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 			}
 			fprintf(f, "\n");
 		}
-		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to target | seconds |\n"
+		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to reach the target (-1: never) | seconds |\n"
 			   "|---|---:|---:|---:|---:|\n");
 		for (int i = 0; i < n; i++)
 			fprintf(f, "| %s | %.2f%% | %.2f%% | %d | %.0f |\n", runs[i].name,
@@ -289,12 +289,18 @@ static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
 	if (!lines || !bars || !xy)
 		abort();
 	double *p = xy;
+	/* only the evaluated epochs (--eval-every), so each run is one joined line */
 	for (int i = 0; i < n; i++) {
-		int m = runs[i].n < 1024 ? runs[i].n : 1024;
+		int m = 0;
+		for (int e = 0; e < runs[i].n && m < 1024; e++)
+			m += isfinite(runs[i].history[e].test_acc);
 		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL};
-		for (int e = 0; e < m; e++)
-			p[e] = runs[i].history[e].epoch,
-			p[m + e] = 100 * runs[i].history[e].test_acc;
+		for (int e = 0, j = 0; e < runs[i].n && j < m; e++)
+			if (isfinite(runs[i].history[e].test_acc)) {
+				p[j] = runs[i].history[e].epoch;
+				p[m + j] = 100 * runs[i].history[e].test_acc;
+				j++;
+			}
 		p += 2 * m;
 	}
 	for (int c = 0; c < nconf; c++) {

@@ -56,7 +56,7 @@ int main(void)
 	if (f)
 		fclose(f);
 	tu_check(strstr(md, "no amplification") && strstr(md, "bn x4 ratio 0.3") &&
-		     strstr(md, "epochs to 50.0%"),
+		     strstr(md, "epochs to reach 50.0%"),
 		 "results.md", "%zu bytes", len);
 	struct stat sb;
 	snprintf(path, sizeof(path), "%s/study/accuracy.png", dir);
