@@ -194,8 +194,11 @@ ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const struct ampcl_train
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-				  const char *out, ampcl_trainer_t **result)
+/* A trainer rebuilt from a checkpoint: its configuration (with the given overrides: epochs > 0,
+ * out and data non-NULL), weights, optimizer state and amplification selection. */
+static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				    const char *out, const char *data,
+				    struct ampcl_trainer **result)
 {
 	*result = NULL;
 	struct ampcl_trainer *t = calloc(1, sizeof(*t));
@@ -204,13 +207,27 @@ ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, 
 	t->ctx = ctx;
 	struct ampcl_checkpoint *ck = NULL;
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
+	/* what the net was built for, before setup() records the data it loads now */
+	int channels = t->st.in_channels, classes = t->st.classes;
 	if (!st) {
 		if (epochs > 0)
 			t->st.cfg.epochs = epochs;
 		if (out)
 			snprintf(t->st.cfg.out, sizeof(t->st.cfg.out), "%s", out);
+		if (data && *data) {
+			snprintf(t->st.cfg.data, sizeof(t->st.cfg.data), "%s", data);
+			t->st.cfg.dataset[0] = 0; /* detect the format of the new path */
+			t->st.cfg.subset = 0;
+		}
 		st = setup(t, 0);
 	}
+	if (!st && (channels != t->train->channels || classes != t->train->classes))
+		st = ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "checkpoint '%s' was trained on %d-channel images of %d classes; "
+		    "'%s' has %d channels and %d classes",
+		    checkpoint, channels, classes, t->st.cfg.data, t->train->channels,
+		    t->train->classes);
 	if (!st)
 		st = ampcl_checkpoint_apply(ck, t->net);
 	ampcl_checkpoint_free(ck);
@@ -221,6 +238,12 @@ ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, 
 	ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected);
 	*result = t;
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				  const char *out, ampcl_trainer_t **result)
+{
+	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, result);
 }
 
 void ampcl_trainer_free(ampcl_trainer_t *t)
@@ -432,33 +455,13 @@ ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpo
 				       const char *data, double *loss, double *accuracy,
 				       int *images)
 {
-	struct ampcl_trainer *t = calloc(1, sizeof(*t));
-	if (!t)
-		abort();
-	t->ctx = ctx;
-	struct ampcl_checkpoint *ck = NULL;
-	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
-	if (!st && data && *data) {
-		snprintf(t->st.cfg.data, sizeof(t->st.cfg.data), "%s", data);
-		t->st.cfg.dataset[0] = 0; /* detect the format of the new path */
-	}
-	t->st.cfg.subset = 0;
-	if (!st)
-		st = setup(t, 0);
-	if (!st && (t->st.in_channels != t->train->channels || t->st.classes != t->train->classes))
-		st = ampcl_error_set(
-		    AMPCL_ERR_INVALID_ARG,
-		    "checkpoint '%s' was trained on %d-channel images of %d classes; "
-		    "'%s' has %d channels and %d classes",
-		    checkpoint, t->st.in_channels, t->st.classes, t->st.cfg.data,
-		    t->train->channels, t->train->classes);
-	if (!st)
-		st = ampcl_checkpoint_apply(ck, t->net);
-	if (!st)
-		st = evaluate(t, loss, accuracy);
+	struct ampcl_trainer *t;
+	ampcl_status st = from_checkpoint(ctx, checkpoint, 0, NULL, data, &t);
+	if (st)
+		return st;
+	st = evaluate(t, loss, accuracy);
 	if (!st)
 		*images = t->test->count;
-	ampcl_checkpoint_free(ck);
 	ampcl_trainer_free(t);
 	return st;
 }
