@@ -263,6 +263,22 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Everything but the thread: what create's failure path and free share. */
+static void release(struct ampcl_loader *l)
+{
+	pthread_cond_destroy(&l->ready);
+	pthread_cond_destroy(&l->work);
+	pthread_mutex_destroy(&l->mu);
+	for (int i = 0; i < NSLOT; i++) {
+		free(l->slots[i].x);
+		free(l->slots[i].labels);
+	}
+	free(l->err_msg);
+	free(l->order);
+	free(l->img);
+	free(l);
+}
+
 ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
 				 const struct ampcl_loader_config *cfg, struct ampcl_loader **out)
 {
@@ -314,16 +330,7 @@ ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
 	pthread_cond_init(&l->ready, NULL);
 	int e = pthread_create(&l->thread, NULL, worker_main, l);
 	if (e) {
-		pthread_cond_destroy(&l->ready);
-		pthread_cond_destroy(&l->work);
-		pthread_mutex_destroy(&l->mu);
-		for (int i = 0; i < NSLOT; i++) {
-			free(l->slots[i].x);
-			free(l->slots[i].labels);
-		}
-		free(l->order);
-		free(l->img);
-		free(l);
+		release(l);
 		return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
 				       "cannot start the data loader thread: %s", strerror(e));
 	}
@@ -340,17 +347,7 @@ void ampcl_loader_free(struct ampcl_loader *l)
 	pthread_cond_signal(&l->work);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
-	pthread_cond_destroy(&l->ready);
-	pthread_cond_destroy(&l->work);
-	pthread_mutex_destroy(&l->mu);
-	for (int i = 0; i < NSLOT; i++) {
-		free(l->slots[i].x);
-		free(l->slots[i].labels);
-	}
-	free(l->err_msg);
-	free(l->order);
-	free(l->img);
-	free(l);
+	release(l);
 }
 
 ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch)
