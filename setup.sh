@@ -17,6 +17,8 @@ esac
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
 	libclblast-dev libpng-dev zlib1g-dev clinfo libjpeg-dev dataset-fashion-mnist)
+# the test suite checks training steps against PyTorch (tests/torch)
+[ "$mode" = test ] && packages+=(python3-torch python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,7 +34,8 @@ fi
 jobs=$(nproc)
 werror=OFF
 [ "$mode" = test ] && werror=ON
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPCL_WERROR=$werror >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPCL_WERROR=$werror \
+	-DAMPCL_REQUIRE_TORCH=$werror >/dev/null
 cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then

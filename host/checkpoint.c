@@ -45,6 +45,8 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 	fprintf(
 	    f, "state next_epoch %d\nstate steps %lld\nstate best_acc %.17g\nstate best_epoch %d\n",
 	    st->next_epoch, st->steps, st->best_acc, st->best_epoch);
+	if (st->tracked_base)
+		fprintf(f, "state tracked_base %lld\n", st->tracked_base);
 	fprintf(f,
 		"state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
 		st->in_channels, st->in_height, st->in_width, st->classes);
@@ -151,6 +153,8 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->next_epoch = (int)v;
 			else if (!strcmp(key, "steps"))
 				st->steps = (long long)v;
+			else if (!strcmp(key, "tracked_base"))
+				st->tracked_base = (long long)v;
 			else if (!strcmp(key, "best_acc"))
 				st->best_acc = v;
 			else if (!strcmp(key, "best_epoch"))

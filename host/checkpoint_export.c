@@ -44,7 +44,7 @@ ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoin
 			char name[160];
 			snprintf(name, sizeof(name), "%.*s.num_batches_tracked", (int)(nl - sl),
 				 info.name);
-			long long tracked = st.steps;
+			long long tracked = st.tracked_base + st.steps;
 			s = ampcl_st_writer_add(w, name, "I64", 0, NULL, &tracked, sizeof(tracked));
 		}
 	}

@@ -49,6 +49,7 @@ struct ampcl_net {
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
 	struct ampcl_tensor norms;        /* one float per layer: gradient statistics */
 	int last_batch;                   /* images in the last training step */
+	int last_forward;                 /* images in the last forward pass */
 	cl_mem labels;                    /* max_batch ints */
 	struct ampcl_sgd_config sgd;
 	float amp_factor;

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "linear.h"
 #include "loss.h"
+#include "ampcl_cl.h"
 #include "net.h"
 #include "pool.h"
 #include "relu.h"
@@ -90,6 +91,7 @@ ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
 		if (st)
 			return ampcl_error_wrap(st, "forward of layer '%s': ", L->name);
 	}
+	net->last_forward = n;
 	return AMPCL_OK;
 }
 
@@ -321,4 +323,45 @@ ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *la
 	    (st = softmax_loss(net, n)))
 		return st;
 	return read_stats(net, n, res);
+}
+
+ampcl_status ampcl_net_logits(ampcl_net_t *net, float *logits, int n)
+{
+	if (!net->finalized || n < 1 || n > net->last_forward)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "logits of %d images: the last forward pass had %d", n,
+				       net->finalized ? net->last_forward : 0);
+	struct ampcl_tensor y = ampcl_net_batch_view(&net->layers[net->nlayers - 1].y, n);
+	return ampcl_tensor_read(net->ctx, &y, logits);
+}
+
+ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n, float *logits)
+{
+	if (!net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "finalize the net before predicting");
+	if (n < 1 || n > net->max_batch)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "a batch of %d images: the net was finalized for 1..%d", n,
+				       net->max_batch);
+	struct ampcl_tensor in = ampcl_net_batch_view(&net->layers[0].y, n);
+	ampcl_status st;
+	if ((st = ampcl_tensor_write(net->ctx, &in, x)) || (st = ampcl_net_forward(net, n, 0)))
+		return st;
+	return ampcl_net_logits(net, logits, n);
+}
+
+ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem,
+				 size_t *offset)
+{
+	if (i < 0 || i >= net->ntensors || !net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "tensor %d of %d (finalize the net first)", i, net->ntensors);
+	const struct ampcl_net_tensor *t = &net->tensors[i];
+	if (gradient && !t->trainable)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "tensor '%s' is a statistic and has no gradient", t->name);
+	const struct ampcl_tensor *v = gradient ? &t->grad : &t->value;
+	*mem = ampcl_tensor_mem(v);
+	*offset = ampcl_tensor_off(v);
+	return AMPCL_OK;
 }

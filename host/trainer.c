@@ -8,7 +8,7 @@
 #include "files.h"
 #include "loader.h"
 #include "net.h"
-#include "safetensors.h"
+#include "net_weights.h"
 #include "schedule.h"
 #include "train_config.h"
 #include "train_output.h"
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ampcl_trainer {
 	struct ampcl_context *ctx;
@@ -28,6 +29,7 @@ struct ampcl_trainer {
 	struct ampcl_net *net;
 	struct ampcl_lr_schedule schedule;
 	struct ampcl_amp_plan *amp;
+	int eval_only; /* evaluation alone: the training split only lends its statistics */
 };
 
 static double now(void)
@@ -67,8 +69,8 @@ static ampcl_status check_config(const struct ampcl_train_config *c)
 }
 
 /* Loads both splits; image folders normalise their test split with the training statistics. */
-static ampcl_status load_data(const struct ampcl_train_config *c, struct ampcl_dataset **train,
-			      struct ampcl_dataset **test)
+static ampcl_status load_data(const struct ampcl_train_config *c, int eval_only,
+			      struct ampcl_dataset **train, struct ampcl_dataset **test)
 {
 	const char *kind = c->dataset[0] ? c->dataset : NULL;
 	ampcl_status st = ampcl_dataset_load(c->data, kind, 1, c->subset, train);
@@ -78,47 +80,13 @@ static ampcl_status load_data(const struct ampcl_train_config *c, struct ampcl_d
 		return st;
 	memcpy((*test)->mean, (*train)->mean, sizeof((*train)->mean));
 	memcpy((*test)->std, (*train)->std, sizeof((*train)->std));
-	if ((*train)->count < c->batch)
+	if (!eval_only && (*train)->count < c->batch)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
 		    "--batch %d is larger than the %d training images: training "
 		    "drops incomplete batches, so no step would run; lower --batch",
 		    c->batch, (*train)->count);
 	return AMPCL_OK;
-}
-
-/* Copies weights named as in PyTorch's state_dict from a safetensors file into the net. */
-static ampcl_status load_init(struct ampcl_net *net, const char *path)
-{
-	struct ampcl_st_file *f;
-	ampcl_status st = ampcl_st_open(path, &f);
-	if (st)
-		return st;
-	for (int i = 0; i < ampcl_net_tensor_count(net) && !st; i++) {
-		struct ampcl_tensor_info info;
-		ampcl_net_tensor_info(net, i, &info);
-		const struct ampcl_st_tensor *t = ampcl_st_find(f, info.name);
-		long long count = 1;
-		if (t)
-			for (int d = 0; d < t->ndim; d++)
-				count *= t->shape[d];
-		if (!t)
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--init '%s' has no tensor '%s' (the %s needs every "
-					     "parameter and BN statistic under PyTorch's names)",
-					     path, info.name, "network");
-		else if (strcmp(t->dtype, "F32") || count != (long long)info.count)
-			st = ampcl_error_set(
-			    AMPCL_ERR_BAD_FILE,
-			    "--init '%s': tensor '%s' is %s with %lld elements; the "
-			    "network needs F32 with %zu (is it the same model and "
-			    "width?)",
-			    path, info.name, t->dtype, count, info.count);
-		else
-			st = ampcl_net_tensor_write(net, i, ampcl_st_data(f, t));
-	}
-	ampcl_st_free(f);
-	return st;
 }
 
 ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
@@ -153,11 +121,11 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 		return st;
 	if ((st = ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs,
 				       &t->schedule)) ||
-	    (st = load_data(c, &t->train, &t->test)))
+	    (st = load_data(c, t->eval_only, &t->train, &t->test)))
 		return st;
 	struct ampcl_loader_config lc = {c->batch, 1, c->augment, 1, c->seed};
 	struct ampcl_loader_config ec = {c->batch, 0, 0, 0, c->seed};
-	if ((st = ampcl_loader_create(t->train, &lc, &t->train_loader)) ||
+	if ((!t->eval_only && (st = ampcl_loader_create(t->train, &lc, &t->train_loader))) ||
 	    (st = ampcl_loader_create(t->test, &ec, &t->test_loader)) ||
 	    (st = ampcl_net_create(t->ctx, t->train->channels, t->train->height, t->train->width,
 				   &t->net)) ||
@@ -170,7 +138,8 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
 	    (st = ampcl_amp_plan_create(c, t->net, &t->amp)))
 		return st;
-	if (random_init && c->init[0] && (st = load_init(t->net, c->init)))
+	if (random_init && c->init[0] &&
+	    (st = ampcl_net_load_weights(t->net, c->init, "--init", &t->st.tracked_base)))
 		return st;
 	return AMPCL_OK;
 }
@@ -197,7 +166,7 @@ ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const struct ampcl_train
 /* A trainer rebuilt from a checkpoint: its configuration (with the given overrides: epochs > 0,
  * out and data non-NULL), weights, optimizer state and amplification selection. */
 static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-				    const char *out, const char *data,
+				    const char *out, const char *data, int eval_only,
 				    struct ampcl_trainer **result)
 {
 	*result = NULL;
@@ -205,6 +174,7 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	if (!t)
 		abort();
 	t->ctx = ctx;
+	t->eval_only = eval_only;
 	struct ampcl_checkpoint *ck = NULL;
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
@@ -243,7 +213,7 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
 				  const char *out, ampcl_trainer_t **result)
 {
-	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, result);
+	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, 0, result);
 }
 
 void ampcl_trainer_free(ampcl_trainer_t *t)
@@ -287,24 +257,60 @@ static double lr_at(const struct ampcl_trainer *t, int epoch, int iter, int iter
 	return phase > 0 ? phase : ampcl_schedule_lr(&t->schedule, epoch, iter, iters);
 }
 
-/* Loss and accuracy over the whole test split, in evaluation mode. */
-static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc)
+/* One CSV row per image of a batch: its index in the test split, label, predicted class, the
+ * softmax probabilities and the logits. */
+static void write_predictions(FILE *f, long first, const int *labels, const float *logits, int n,
+			      int classes)
+{
+	for (int i = 0; i < n; i++) {
+		const float *z = logits + (size_t)i * classes;
+		int best = 0;
+		double top = z[0], sum = 0;
+		for (int k = 1; k < classes; k++)
+			if (z[k] > z[best])
+				best = k;
+		top = z[best];
+		for (int k = 0; k < classes; k++)
+			sum += exp((double)z[k] - top);
+		fprintf(f, "%ld,%d,%d", first + i, labels[i], best);
+		for (int k = 0; k < classes; k++)
+			fprintf(f, ",%.6g", exp((double)z[k] - top) / sum);
+		for (int k = 0; k < classes; k++)
+			fprintf(f, ",%.9g", (double)z[k]);
+		fputc('\n', f);
+	}
+}
+
+/* Loss and accuracy over the whole test split, in evaluation mode; with predictions non-NULL,
+ * each image's row is written there too. */
+static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc, FILE *predictions)
 {
 	ampcl_status st = ampcl_loader_start_epoch(t->test_loader, 0);
 	double sum = 0;
 	long correct = 0, count = 0;
 	const float *x;
 	const int *labels;
-	int n, got;
+	int n, got = 0, classes = t->train->classes;
+	float *logits = predictions ? malloc((size_t)t->st.cfg.batch * classes * sizeof(float))
+				    : NULL;
+	if (predictions && !logits)
+		abort();
 	while (!st && (got = ampcl_loader_next(t->test_loader, &x, &labels, &n)) > 0) {
 		struct ampcl_step_result r;
-		st = ampcl_net_eval_step(t->net, x, labels, n, &r);
+		if ((st = ampcl_net_eval_step(t->net, x, labels, n, &r)))
+			break;
+		if (predictions) {
+			if ((st = ampcl_net_logits(t->net, logits, n)))
+				break;
+			write_predictions(predictions, count, labels, logits, n, classes);
+		}
 		sum += r.loss * n, correct += r.correct, count += n;
 	}
+	free(logits);
 	if (!st && got < 0)
 		st = got;
-	*loss = count ? sum / (double)count : NAN;
-	*acc = count ? (double)correct / (double)count : NAN;
+	*loss = count && !st ? sum / (double)count : NAN;
+	*acc = count && !st ? (double)correct / (double)count : NAN;
 	return st;
 }
 
@@ -427,7 +433,7 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
 		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs))
-			st = evaluate(t, &rec.test_loss, &rec.test_acc);
+			st = evaluate(t, &rec.test_loss, &rec.test_acc, NULL);
 		if (st)
 			return st;
 		int is_best = isfinite(rec.test_acc) && rec.test_acc > t->st.best_acc;
@@ -451,17 +457,100 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 	return AMPCL_OK;
 }
 
+/* A trainer for safetensors weights: the model and width given, the data's test split. */
+static ampcl_status from_weights(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
+				 struct ampcl_trainer **result)
+{
+	*result = NULL;
+	if (!req->model || !req->width || !req->data || !*req->data)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "evaluating weights '%s' needs the model, its width and the "
+				       "data (--model, --width, --data)",
+				       req->weights);
+	struct ampcl_trainer *t = calloc(1, sizeof(*t));
+	if (!t)
+		abort();
+	t->ctx = ctx;
+	struct ampcl_train_config *c = &t->st.cfg;
+	ampcl_train_config_defaults(c);
+	snprintf(c->model, sizeof(c->model), "%s", req->model);
+	c->width = req->width;
+	snprintf(c->data, sizeof(c->data), "%s", req->data);
+	snprintf(c->dataset, sizeof(c->dataset), "%s", req->dataset ? req->dataset : "");
+	snprintf(c->init, sizeof(c->init), "%s", req->weights);
+	c->batch = req->batch > 0 ? req->batch : 128;
+	c->out[0] = 0;
+	if (strlen(req->model) >= sizeof(c->model) || strlen(req->weights) >= sizeof(c->init) ||
+	    strlen(req->data) >= sizeof(c->data)) {
+		free(t);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "evaluate: a model name, weights or data path is too long");
+	}
+	t->eval_only = 1;
+	ampcl_status st = setup(t, 1);
+	if (st) {
+		ampcl_trainer_free(t);
+		return st;
+	}
+	*result = t;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
+			    struct ampcl_eval_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->loss = res->accuracy = NAN;
+	if (!req || !!req->checkpoint == !!req->weights)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "evaluate: give a checkpoint or weights, not both");
+	struct ampcl_trainer *t;
+	ampcl_status st = req->checkpoint
+			      ? from_checkpoint(ctx, req->checkpoint, 0, NULL, req->data, 1, &t)
+			      : from_weights(ctx, req, &t);
+	if (st)
+		return st;
+	FILE *f = NULL;
+	char tmp[4200];
+	if (req->predictions) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", req->predictions, (long)getpid());
+		if (!(f = fopen(tmp, "w"))) {
+			st = ampcl_error_set(AMPCL_ERR_IO,
+					     "cannot write --predictions '%s': %s; check the "
+					     "folder exists and is writable",
+					     req->predictions, strerror(errno));
+			ampcl_trainer_free(t);
+			return st;
+		}
+		fprintf(f, "index,label,predicted");
+		for (int k = 0; k < t->train->classes; k++)
+			fprintf(f, ",p%d", k);
+		for (int k = 0; k < t->train->classes; k++)
+			fprintf(f, ",logit%d", k);
+		fputc('\n', f);
+	}
+	st = evaluate(t, &res->loss, &res->accuracy, f);
+	if (!st)
+		res->images = t->test->count;
+	if (f) {
+		int bad = ferror(f) | (fclose(f) != 0);
+		if (!st && (bad || rename(tmp, req->predictions) != 0))
+			st = ampcl_error_set(AMPCL_ERR_IO, "cannot write --predictions '%s': %s",
+					     req->predictions, strerror(errno));
+		if (st)
+			unlink(tmp);
+	}
+	ampcl_trainer_free(t);
+	return st;
+}
+
 ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
 				       const char *data, double *loss, double *accuracy,
 				       int *images)
 {
-	struct ampcl_trainer *t;
-	ampcl_status st = from_checkpoint(ctx, checkpoint, 0, NULL, data, &t);
-	if (st)
-		return st;
-	st = evaluate(t, loss, accuracy);
-	if (!st)
-		*images = t->test->count;
-	ampcl_trainer_free(t);
+	struct ampcl_eval_request req = {.checkpoint = checkpoint, .data = data};
+	struct ampcl_eval_result r;
+	ampcl_status st = ampcl_evaluate(ctx, &req, &r);
+	*loss = r.loss, *accuracy = r.accuracy, *images = r.images;
 	return st;
 }

@@ -169,6 +169,12 @@ AMPCL_API ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, co
 AMPCL_API ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *labels,
 					   int n, struct ampcl_step_result *res);
 
+/* The logits (n x classes floats, row per image) of the last forward pass, train or eval, for
+ * its first n images. */
+AMPCL_API ampcl_status ampcl_net_logits(ampcl_net_t *net, float *logits, int n);
+/* Forward pass in evaluation mode without labels: logits (n x classes) of images x. */
+AMPCL_API ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n, float *logits);
+
 /* ---- models (models/) ----
  * "resnet18", "resnet34" (CIFAR form) or "vgg19" (with BN), base width `width` (64 = the
  * standard), for images of the net's input size. */
@@ -252,6 +258,25 @@ AMPCL_API void ampcl_trainer_free(ampcl_trainer_t *t);
 AMPCL_API ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
 						 const char *data, double *loss, double *accuracy,
 						 int *images);
+/* What ampcl_evaluate evaluates: a .ampcl checkpoint, or safetensors weights under PyTorch's
+ * names (ampcl export's or PyTorch's) with the model and width they belong to. */
+struct ampcl_eval_request {
+	const char *checkpoint;  /* or NULL, and then: */
+	const char *weights;     /* loaded as strictly as load_state_dict(strict=True) */
+	const char *model;       /* resnet18 | resnet34 | vgg19 (with weights) */
+	int width;               /* (with weights) */
+	const char *data;        /* NULL: the checkpoint's data set; required with weights */
+	const char *dataset;     /* cifar10 | mnist | fashion-mnist | folder; NULL detects */
+	int batch;               /* images per step; 0: the checkpoint's, or 128 */
+	const char *predictions; /* CSV, one row per test image: index, label, predicted,
+				  * p0.. (softmax), logit0..; NULL writes none */
+};
+struct ampcl_eval_result {
+	double loss, accuracy; /* mean cross-entropy and accuracy over the test split */
+	int images;
+};
+AMPCL_API ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
+				      struct ampcl_eval_result *res);
 /* Weights and BN statistics of a checkpoint as safetensors with PyTorch's names. */
 AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint,
 					       const char *path);

@@ -18,6 +18,11 @@ AMPCL_API cl_context ampcl_context_cl_context(const ampcl_context_t *ctx);
 AMPCL_API cl_command_queue ampcl_context_cl_queue(const ampcl_context_t *ctx);
 AMPCL_API cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx);
 
+/* The buffer and byte offset of net tensor i (ampcl_net_tensor_info's numbering): its value, or
+ * with gradient != 0 its gradient (parameters only). Valid until the net is freed. */
+AMPCL_API ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem,
+					   size_t *offset);
+
 #ifdef __cplusplus
 }
 #endif

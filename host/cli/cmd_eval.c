@@ -7,40 +7,83 @@
 
 int cmd_eval(int argc, char **argv)
 {
-	const char *ckpt = NULL, *data = NULL, *device = NULL;
+	const char *device = NULL;
+	struct ampcl_eval_request req = {0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (cli_is_help(a)) {
-			printf("usage: ampcl eval --checkpoint FILE [--data PATH] [--device "
-			       "N|SUBSTRING]\n\n"
-			       "Test-split loss and accuracy of a checkpoint's weights (BN in "
-			       "evaluation\n"
-			       "mode). --data defaults to the data set the run was trained on.\n");
+			printf("usage: ampcl eval --checkpoint FILE [--data PATH] [options]\n"
+			       "       ampcl eval --weights W.safetensors --model M --width N "
+			       "--data PATH [options]\n\n"
+			       "Test-split loss and accuracy (BN in evaluation mode) of a "
+			       "checkpoint, or of\n"
+			       "safetensors weights under PyTorch's names (ampcl export's or "
+			       "PyTorch's own),\n"
+			       "loaded as strictly as load_state_dict(strict=True).\n\n"
+			       "  --data PATH           data set (default for a checkpoint: the one "
+			       "it trained on)\n"
+			       "  --dataset KIND        cifar10|mnist|fashion-mnist|folder "
+			       "(default: detected)\n"
+			       "  --batch B             images per step (default: the checkpoint's, "
+			       "or 128)\n"
+			       "  --predictions F.csv   one row per test image: index, label, "
+			       "predicted,\n"
+			       "                        softmax probabilities p0.., logits "
+			       "logit0..\n"
+			       "  --device N|SUBSTRING  OpenCL device\n");
 			return EXIT_OK;
 		}
 		if (!v)
 			return cli_usage_error("eval", "unknown option or missing value: '%s'", a);
 		i++;
 		if (!strcmp(a, "--checkpoint"))
-			ckpt = v;
-		else if (!strcmp(a, "--data"))
-			data = v;
+			req.checkpoint = v;
+		else if (!strcmp(a, "--weights"))
+			req.weights = v;
+		else if (!strcmp(a, "--model")) {
+			if (strcmp(v, "resnet18") && strcmp(v, "resnet34") && strcmp(v, "vgg19"))
+				return cli_usage_error(
+				    "eval", "--model '%s': choose resnet18, resnet34 or vgg19", v);
+			req.model = v;
+		} else if (!strcmp(a, "--width")) {
+			if (cli_parse_int("eval", a, v, 1, 1024, &req.width))
+				return EXIT_USAGE;
+		} else if (!strcmp(a, "--batch")) {
+			if (cli_parse_int("eval", a, v, 1, 65536, &req.batch))
+				return EXIT_USAGE;
+		} else if (!strcmp(a, "--data"))
+			req.data = v;
+		else if (!strcmp(a, "--dataset"))
+			req.dataset = v;
+		else if (!strcmp(a, "--predictions"))
+			req.predictions = v;
 		else if (!strcmp(a, "--device"))
 			device = v;
 		else
 			return cli_usage_error("eval", "unknown option '%s'", a);
 	}
-	if (!ckpt)
-		return cli_usage_error("eval", "give --checkpoint FILE (e.g. OUT/best.ampcl)");
+	if (!req.checkpoint == !req.weights)
+		return cli_usage_error("eval", "give --checkpoint FILE (e.g. OUT/best.ampcl) or "
+					       "--weights FILE.safetensors, one of them");
+	if (req.weights && (!req.model || !req.width || !req.data))
+		return cli_usage_error("eval", "--weights needs --model, --width and --data "
+					       "(safetensors files do not say what network they "
+					       "are)");
+	if (req.checkpoint && (req.model || req.width))
+		return cli_usage_error("eval", "--model and --width go with --weights; a "
+					       "checkpoint knows its network");
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
 	if (st)
 		return cli_fail("eval", st);
-	double loss, acc;
-	int images;
-	st = ampcl_checkpoint_evaluate(ctx, ckpt, data, &loss, &acc, &images);
-	if (!st)
-		printf("test accuracy %.2f%%  loss %.4f  (%d images)\n", 100 * acc, loss, images);
+	struct ampcl_eval_result r;
+	st = ampcl_evaluate(ctx, &req, &r);
+	if (!st) {
+		printf("test accuracy %.2f%%  loss %.4f  (%d images)\n", 100 * r.accuracy, r.loss,
+		       r.images);
+		if (req.predictions)
+			printf("wrote %s\n", req.predictions);
+	}
 	int code = st ? cli_fail("eval", st) : EXIT_OK;
 	ampcl_context_free(ctx);
 	return code;
