@@ -43,10 +43,10 @@ bad:
 
 static ampcl_status parse_types(const char *text, int *mask)
 {
-	char buf[64];
+	char buf[64], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", text);
 	*mask = 0;
-	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "relu"))
 			*mask |= 1 << AMPCL_LAYER_RELU;
 		else if (!strcmp(t, "bn"))
@@ -57,8 +57,8 @@ static ampcl_status parse_types(const char *text, int *mask)
 			*mask |= 1 << AMPCL_LAYER_LINEAR;
 		else
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					       "--amp-types '%s': '%s' is not a layer type; use a "
-					       "comma list of relu, bn, conv, linear",
+					       "--amp-types '%s': '%s' is not a layer type; the valid "
+					       "values are relu, bn, conv and linear, as a comma list",
 					       text, t);
 	}
 	if (!*mask)
@@ -68,6 +68,8 @@ static ampcl_status parse_types(const char *text, int *mask)
 	return AMPCL_OK;
 }
 
+/* Every line of a --schedule file is a phase 'EPOCHS LR AMP', a comment (# ...) or blank; anything
+ * else is an error naming its line. Phases and epochs are bounded, so no file can overflow. */
 static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
 {
 	FILE *f = fopen(path, "r");
@@ -75,34 +77,72 @@ static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,
 				       strerror(errno));
 	char line[512];
-	int lineno = 0;
+	int lineno = 0, total = 0;
 	ampcl_status st = AMPCL_OK;
-	while (!st && fgets(line, sizeof(line), f)) {
+	for (;;) {
+		/* one line, at most sizeof(line) - 1 bytes, no NULs: /dev/zero or a binary file
+		 * is an error at its first line, never an endless read */
+		size_t len = 0;
+		int ch;
+		while ((ch = getc(f)) != EOF && ch != '\n' && ch != 0 && len + 1 < sizeof(line))
+			line[len++] = (char)ch;
+		if (ch == EOF && len == 0)
+			break;
 		lineno++;
+		line[len] = 0;
+		if (ch == 0) {
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s' line %d holds a NUL byte: it is not a "
+					     "text file of 'EPOCHS LR AMP' lines",
+					     path, lineno);
+			break;
+		}
+		if (ch != EOF && ch != '\n') {
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s' line %d is longer than %zu bytes: is "
+					     "it a schedule file ('EPOCHS LR AMP' per line)?",
+					     path, lineno, sizeof(line) - 1);
+			break;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		char amp[16], extra[2];
-		int epochs;
-		double lr;
-		int got = sscanf(line, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
-		if (got <= 0)
+		char *q = line;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (!*q)
 			continue; /* blank or comment */
-		int on = !strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes");
-		int off = !strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no");
-		if (got != 3 || epochs < 1 || !(lr > 0) || !isfinite(lr) || !(on || off))
+		char amp[16] = "", extra[2];
+		int epochs = 0;
+		double lr = 0;
+		int got = sscanf(q, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
+		int on = got == 3 && (!strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes"));
+		int off =
+		    got == 3 && (!strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no"));
+		if (got != 3 || epochs < 1 || epochs > 100000 || !(lr > 0) || !isfinite(lr) ||
+		    !(on || off))
 			st = ampcl_error_set(
 			    AMPCL_ERR_BAD_FILE,
 			    "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
-			    "EPOCHS >= 1, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
+			    "EPOCHS 1..100000, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
 			    path, lineno);
 		else if (p->nphases >= AMPCL_AMP_MAX_PHASES)
 			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
 					     "--schedule '%s': more than %d phases", path,
 					     AMPCL_AMP_MAX_PHASES);
+		else if ((total += epochs) > 100000)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s': the phases add up to more than "
+					     "100000 epochs (line %d)",
+					     path, lineno);
 		else
 			p->phases[p->nphases++] = (struct ampcl_amp_phase){epochs, lr, on};
+		if (st)
+			break;
 	}
+	if (!st && ferror(f))
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "--schedule '%s': read error: %s", path,
+				     strerror(errno));
 	fclose(f);
 	if (!st && p->nphases == 0)
 		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
@@ -138,7 +178,8 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 			p->redraw = AMPCL_REDRAW_ONCE;
 		else
 			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					     "--amp-redraw '%s': use epoch, iter or once",
+					     "--amp-redraw '%s': the valid values are epoch, iter "
+					     "and once",
 					     cfg->amp_redraw);
 	}
 	if (!st) {
@@ -150,11 +191,13 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 			p->target = AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS;
 		else
 			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					     "--amp-target '%s': use input, params or both",
+					     "--amp-target '%s': the valid values are input, params "
+					     "and both",
 					     cfg->amp_target);
 	}
 	if (!st && strcmp(cfg->amp_select, "random") && strcmp(cfg->amp_select, "auto"))
-		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--amp-select '%s': use random or auto",
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "--amp-select '%s': the valid values are random and auto",
 				     cfg->amp_select);
 	if (!st && cfg->schedule_file[0])
 		st = read_schedule(cfg->schedule_file, p);
@@ -262,70 +305,64 @@ static void draw(struct ampcl_amp_plan *p, int epoch, int iter)
 
 int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, int iter)
 {
+	ampcl_status st;
 	if (!ampcl_amp_active(plan, epoch)) {
 		if (iter >= 0 || plan->nselected == 0) {
-			if (iter < 0)
-				ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+			if (iter < 0 &&
+			    (st = ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT)))
+				return st;
 			return 0;
 		}
 		plan->nselected = 0;
-		ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
-		return 1;
+		st = ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
+		return st ? st : 1;
 	}
-	int redraw = plan->redraw == AMPCL_REDRAW_ITER    ? iter >= 0
-		     : plan->redraw == AMPCL_REDRAW_EPOCH ? iter < 0
-							  : iter < 0;
+	int redraw = plan->redraw == AMPCL_REDRAW_ITER ? iter >= 0 : iter < 0;
 	if (!redraw)
 		return 0;
 	/* "once" draws from epoch 0's stream every time: the same layers for the whole run */
 	draw(plan, plan->redraw == AMPCL_REDRAW_ONCE ? 0 : epoch,
 	     plan->redraw == AMPCL_REDRAW_ITER ? iter : -1);
-	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
-				    plan->target);
-	return 1;
+	st = ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
+					 plan->target);
+	return st ? st : 1;
 }
 
-/* rank by faded gradient; stable, so equal ratios keep network order */
-static const double *rank_key;
-static int cmp_rank(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	if (rank_key[x] != rank_key[y])
-		return rank_key[x] < rank_key[y] ? -1 : 1;
-	return x - y;
-}
-
-void ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net, const double *rms)
+ampcl_status ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net,
+				   const double *rms)
 {
 	int layers = ampcl_net_layer_count(net),
 	    k = (int)floor(plan->ratio * plan->neligible + 0.5);
-	double *ratio = calloc((size_t)layers, sizeof(double));
-	int *order = malloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
-	if (!ratio || !order)
-		abort();
 	double out = rms[layers - 1] > 0 ? rms[layers - 1] : 1.0;
-	for (int i = 0; i < layers; i++)
-		ratio[i] = rms[i] / out;
-	memcpy(order, plan->eligible, (size_t)plan->neligible * sizeof(int));
-	rank_key = ratio;
-	qsort(order, (size_t)plan->neligible, sizeof(int), cmp_rank);
+	int *order = malloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
+	if (!order)
+		abort();
+	/* rank by faded gradient, rms / rms(logits), smallest first; an insertion sort (at most
+	 * a few hundred layers) keeps equal ratios in network order and needs no shared key */
+	for (int i = 0; i < plan->neligible; i++) {
+		int id = plan->eligible[i], j = i;
+		double r = rms[id] / out;
+		while (j > 0 && rms[order[j - 1]] / out > r)
+			order[j] = order[j - 1], j--;
+		order[j] = id;
+	}
 	memcpy(plan->selected, order, (size_t)k * sizeof(int));
 	plan->nselected = k;
 	qsort(plan->selected, (size_t)k, sizeof(int), cmp_int);
-	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
-				    plan->target);
-	free(ratio);
 	free(order);
+	return ampcl_net_set_amplification(net, plan->selected, plan->nselected,
+					   (float)plan->factor, plan->target);
 }
 
-void ampcl_amp_restore(struct ampcl_amp_plan *plan, ampcl_net_t *net, const int *layers, int n)
+ampcl_status ampcl_amp_restore(struct ampcl_amp_plan *plan, ampcl_net_t *net, const int *layers,
+			       int n)
 {
 	plan->nselected = 0;
 	for (int i = 0; i < n; i++)
 		if (layers[i] > 0 && layers[i] < ampcl_net_layer_count(net))
 			plan->selected[plan->nselected++] = layers[i];
-	ampcl_net_set_amplification(net, plan->selected, plan->nselected, (float)plan->factor,
-				    plan->target);
+	return ampcl_net_set_amplification(net, plan->selected, plan->nselected,
+					   (float)plan->factor, plan->target);
 }
 
 void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *net, char *buf,

@@ -42,15 +42,17 @@ int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch);
 /* Draws the selection for epoch (or iteration iter; iter -1 at the epoch's start) when the
  * redraw policy says so, and sets it on the net; off epochs clear it. The draw is a function of
  * (seed, epoch[, iter]) alone, so a resumed run draws what an uninterrupted one did. Returns 1
- * if the selection changed. */
+ * if the selection changed, 0 if not, a negative status if the net refused it. */
 int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, int iter);
 /* --amp-select auto: ranks the eligible layers by how far the gradient has faded on its way
  * back to them, rms(dL/d output of the layer) / rms(dL/d logits) from the last training step,
  * and selects the round(ratio x eligible) smallest (ties: network order); sets them on the net.
  * rms: one value per layer (ampcl_net_grad_rms). */
-void ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net, const double *rms);
+ampcl_status ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net,
+				   const double *rms);
 /* Takes a selection saved in a checkpoint (layer ids), for "once" runs that resume. */
-void ampcl_amp_restore(struct ampcl_amp_plan *plan, ampcl_net_t *net, const int *layers, int n);
+ampcl_status ampcl_amp_restore(struct ampcl_amp_plan *plan, ampcl_net_t *net, const int *layers,
+			       int n);
 /* "3 of 20 bn layers x2: layer1.0.bn1 layer3.1.bn2 ..." for the log. */
 void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *net, char *buf,
 			size_t size);

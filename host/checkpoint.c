@@ -139,7 +139,8 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 {
 	ampcl_train_config_defaults(&st->cfg);
 	st->best_acc = -1;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		const char *value = sp ? sp + 1 : "";
 		if (sp)

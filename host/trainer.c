@@ -30,6 +30,8 @@ struct ampcl_trainer {
 	struct ampcl_lr_schedule schedule;
 	struct ampcl_amp_plan *amp;
 	int eval_only; /* evaluation alone: the training split only lends its statistics */
+	double eval_s; /* how long the last test evaluation took; 0 before the first */
+	double eta_s;  /* the last estimate of the time left, shown during evaluations */
 };
 
 static double now(void)
@@ -205,7 +207,10 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 		ampcl_trainer_free(t);
 		return st;
 	}
-	ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected);
+	if ((st = ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected))) {
+		ampcl_trainer_free(t);
+		return st;
+	}
 	*result = t;
 	return AMPCL_OK;
 }
@@ -283,9 +288,12 @@ static void write_predictions(FILE *f, long first, const int *labels, const floa
 
 /* Loss and accuracy over the whole test split, in evaluation mode; with predictions non-NULL,
  * each image's row is written there too. */
-static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc, FILE *predictions)
+static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc, FILE *predictions,
+			     const struct ampcl_train_callbacks *cb, struct ampcl_progress *p)
 {
+	double t0 = now();
 	ampcl_status st = ampcl_loader_start_epoch(t->test_loader, 0);
+	int steps = ampcl_loader_batches(t->test_loader), step = 0;
 	double sum = 0;
 	long correct = 0, count = 0;
 	const float *x;
@@ -305,7 +313,16 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 			write_predictions(predictions, count, labels, logits, n, classes);
 		}
 		sum += r.loss * n, correct += r.correct, count += n;
+		if (cb && cb->step && p) {
+			double el = now() - t0;
+			p->evaluating = 1, p->step = ++step, p->steps = steps;
+			p->loss = sum / (double)count, p->acc = (double)correct / (double)count;
+			p->images_per_s = (double)count / (el > 0 ? el : 1e-9);
+			p->eta_s = t->eta_s - el > 0 ? t->eta_s - el : 0; /* the epoch's estimate */
+			cb->step(cb->user, p);
+		}
 	}
+	t->eval_s = now() - t0;
 	free(logits);
 	if (!st && got < 0)
 		st = got;
@@ -316,10 +333,10 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 
 /* The epoch's amplified layers, to the caller and to OUT/amp.log ("epoch N: names"). */
 static void log_selection(struct ampcl_trainer *t, int epoch,
-			  const struct ampcl_train_callbacks *cb)
+			  const struct ampcl_train_callbacks *cb, const char *how)
 {
 	char line[8192];
-	int len = snprintf(line, sizeof(line), "epoch %d amplification: ", epoch);
+	int len = snprintf(line, sizeof(line), "epoch %d amplification: %s", epoch, how);
 	ampcl_amp_describe(t->amp, t->net, line + len, sizeof(line) - (size_t)len);
 	if (cb && cb->message)
 		cb->message(cb->user, line);
@@ -349,15 +366,18 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	 * ("once": only the first amplified epoch chooses) */
 	int auto_pending =
 	    amp->select_auto && active && (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
-	if (auto_pending)
-		ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
-	else if (amp->select_auto && active)
-		ampcl_amp_restore(amp, t->net, amp->selected, amp->nselected);
+	if (auto_pending || (amp->select_auto && !active))
+		st = ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
 	else if (amp->select_auto)
-		ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
-	else if (ampcl_amp_apply(amp, t->net, epoch, -1) && amp->nselected)
-		log_selection(t, epoch, cb);
-	rec->amp_layers = active ? amp->nselected : 0;
+		st = ampcl_amp_restore(amp, t->net, amp->selected, amp->nselected);
+	else if ((st = ampcl_amp_apply(amp, t->net, epoch, -1)) > 0)
+		st = AMPCL_OK;
+	if (st)
+		return st;
+	/* every amplified epoch says what it amplified: a drawn or restored selection now, an
+	 * automatic one after its first step, a per-step one with its first draw */
+	if (active && !auto_pending && amp->redraw != AMPCL_REDRAW_ITER)
+		log_selection(t, epoch, cb, "");
 	double t0 = now(), sum = 0;
 	long correct = 0, count = 0;
 	const float *x;
@@ -365,8 +385,10 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	int n, got, step = 0;
 	while ((got = ampcl_loader_next(t->train_loader, &x, &labels, &n)) > 0) {
 		double lr = lr_at(t, epoch, step, steps);
-		if (!amp->select_auto)
-			ampcl_amp_apply(amp, t->net, epoch, step);
+		if (!amp->select_auto && (st = ampcl_amp_apply(amp, t->net, epoch, step)) < 0)
+			return st;
+		if (active && amp->redraw == AMPCL_REDRAW_ITER && !amp->select_auto && step == 0)
+			log_selection(t, epoch, cb, "redrawn every step, step 0: ");
 		struct ampcl_step_result r;
 		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
 			return st;
@@ -385,12 +407,12 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 				abort();
 			st = ampcl_net_grad_rms(t->net, rms);
 			if (!st)
-				ampcl_amp_select_auto(amp, t->net, rms);
+				st = ampcl_amp_select_auto(amp, t->net, rms);
 			free(rms);
 			if (st)
 				return st;
 			auto_pending = 0;
-			log_selection(t, epoch, cb);
+			log_selection(t, epoch, cb, "chosen by the first step: ");
 		}
 		step++;
 		rec->lr = lr;
@@ -398,6 +420,13 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 			double el = now() - t0, ips = (double)count / (el > 0 ? el : 1e-9);
 			double left = (double)(steps - step) * c->batch +
 				      (double)(c->epochs - epoch - 1) * steps * c->batch;
+			/* evaluations still to come, this epoch's included; before the first one
+			 * has been timed, a test image costs about a third of a training image */
+			int evals = 0;
+			for (int e = epoch; e < c->epochs; e++)
+				evals += (e + 1) % c->eval_every == 0 || e + 1 == c->epochs;
+			double eval_s = t->eval_s > 0 ? t->eval_s : t->test->count / (3 * ips);
+			t->eta_s = left / ips + evals * eval_s;
 			struct ampcl_progress p = {epoch,
 						   c->epochs,
 						   step,
@@ -406,12 +435,14 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 						   (double)correct / (double)count,
 						   lr,
 						   ips,
-						   left / ips};
+						   t->eta_s,
+						   0};
 			cb->step(cb->user, &p);
 		}
 	}
 	if (got < 0)
 		return got;
+	rec->amp_layers = active ? amp->nselected : 0; /* after an automatic choice */
 	rec->seconds = now() - t0;
 	rec->images_per_s = (double)count / (rec->seconds > 0 ? rec->seconds : 1e-9);
 	rec->train_loss = count ? sum / (double)count : NAN;
@@ -433,7 +464,10 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
 		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs))
-			st = evaluate(t, &rec.test_loss, &rec.test_acc, NULL);
+			{
+			struct ampcl_progress p = {.epoch = epoch, .epochs = c->epochs, .eta_s = t->eta_s};
+			st = evaluate(t, &rec.test_loss, &rec.test_acc, NULL, cb, &p);
+		}
 		if (st)
 			return st;
 		int is_best = isfinite(rec.test_acc) && rec.test_acc > t->st.best_acc;
@@ -529,7 +563,7 @@ ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_reques
 			fprintf(f, ",logit%d", k);
 		fputc('\n', f);
 	}
-	st = evaluate(t, &res->loss, &res->accuracy, f);
+	st = evaluate(t, &res->loss, &res->accuracy, f, NULL, NULL);
 	if (!st)
 		res->images = t->test->count;
 	if (f) {

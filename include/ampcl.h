@@ -220,9 +220,11 @@ struct ampcl_epoch_record {
 };
 
 struct ampcl_progress {
-	int epoch, epochs, step, steps;
-	double loss, acc; /* running means over the epoch so far */
-	double lr, images_per_s, eta_s;
+	int epoch, epochs, step, steps; /* epoch counts from 0, as log.csv and --amp-epochs */
+	double loss, acc;               /* running means over the epoch (or evaluation) so far */
+	double lr, images_per_s;
+	double eta_s;   /* the rest of the run, test evaluations included */
+	int evaluating; /* 1: step/steps count test batches of the evaluation after epoch */
 };
 
 /* The trainer reports through these; ampcl itself never prints. Any may be NULL. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { N = 3, C0 = 2, H = 6 };
 
@@ -231,6 +232,52 @@ int main(void)
 	for (int i = 0; i < 6; i++)
 		refused += ampcl_amp_parse_ranges(bad[i], ranges, 8, &nr) == AMPCL_ERR_INVALID_ARG;
 	tu_check(refused == 6, "malformed ranges refused", "%d of 6", refused);
+
+	/* --schedule: every line a phase, a comment or an error that names its line */
+	struct {
+		const char *text, *expect;
+	} sched[] = {
+	    {"# warm\n\n2 0.1 on  # two\n1 0.01 off\n", NULL},
+	    {"2 0.1 on\n5O 0.1 on\n", "line 2"},
+	    {"2 0.1 on\nphase 1 0.1 on\n", "line 2"},
+	    {"50\n", "line 1"},
+	    {"2 0.1 maybe\n", "line 1"},
+	    {"99999 0.1 on\n99999 0.1 off\n", "more than 100000 epochs (line 2)"},
+	    {"# nothing\n", "has no phases"},
+	};
+	char sp[] = "/tmp/ampcl-schedule-XXXXXX";
+	int fd = mkstemp(sp);
+	close(fd);
+	for (size_t i = 0; i < sizeof(sched) / sizeof(sched[0]); i++) {
+		FILE *f = fopen(sp, "w");
+		fputs(sched[i].text, f);
+		fclose(f);
+		ampcl_train_config_defaults(&c);
+		snprintf(c.schedule_file, sizeof(c.schedule_file), "%s", sp);
+		struct ampcl_amp_plan *p = NULL;
+		int st = ampcl_amp_plan_create(&c, NULL, &p);
+		if (!sched[i].expect)
+			tu_check(st == 0 && p->nphases == 2 && ampcl_amp_schedule_epochs(p) == 3,
+				 "schedule with comments and blank lines", "%d phases",
+				 p ? p->nphases : -1);
+		else
+			tu_check(st == AMPCL_ERR_BAD_FILE &&
+				     strstr(ampcl_last_error(), sched[i].expect),
+				 "bad schedule line refused", "%s", ampcl_last_error());
+		ampcl_amp_plan_free(p);
+	}
+	unlink(sp);
+	snprintf(c.schedule_file, sizeof(c.schedule_file), "/dev/zero");
+	struct ampcl_amp_plan *pz = NULL;
+	tu_check(ampcl_amp_plan_create(&c, NULL, &pz) == AMPCL_ERR_BAD_FILE,
+		 "a schedule of /dev/zero ends with an error", "%s", ampcl_last_error());
+	ampcl_amp_plan_free(pz);
+	/* out-of-range words list every valid value */
+	ampcl_train_config_defaults(&c);
+	snprintf(c.amp_target, sizeof(c.amp_target), "paramx");
+	tu_check(ampcl_amp_plan_create(&c, NULL, &pz) == AMPCL_ERR_INVALID_ARG &&
+		     strstr(ampcl_last_error(), "input, params and both"),
+		 "--amp-target lists its values", "%s", ampcl_last_error());
 	ampcl_net_free(net);
 	ampcl_context_free(ctx);
 	return tu_finish();

@@ -163,6 +163,31 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/amp2/amp.log", dir);
 	tu_check(file_size(path) > 0, "the selection is logged", "%s", path);
 	ampcl_trainer_free(amp);
+	/* every mode logs what it amplified, and log.csv counts it: per-step draws, and the
+	 * automatic choice made after the first step of an amplified epoch */
+	const char *modes[][3] = {{"iter", "random", "redrawn every step, step 0: 6 of 20"},
+				  {"epoch", "auto", "chosen by the first step: 6 of 20"}};
+	for (int i = 0; i < 2; i++) {
+		base_config(&c, modes[i][1], 1);
+		snprintf(c.amp_redraw, sizeof(c.amp_redraw), "%s", modes[i][0]);
+		snprintf(c.amp_select, sizeof(c.amp_select), "%s", modes[i][1]);
+		snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+		snprintf(c.out, sizeof(c.out), "%s/mode-%s", dir, modes[i][0]);
+		tu_ok(run(ctx, &c, &amp), "amplified run");
+		r = ampcl_trainer_history(amp, &m);
+		char text[4096] = "";
+		snprintf(path, sizeof(path), "%s/mode-%s/amp.log", dir, modes[i][0]);
+		f = fopen(path, "r");
+		size_t len = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+		text[len] = 0;
+		if (f)
+			fclose(f);
+		tu_check(m == 1 && r[0].amp_layers == 6 && strstr(text, modes[i][2]),
+			 "amplification is reported", "--amp-redraw %s --amp-select %s: %d layers in "
+			 "log.csv, amp.log '%s'",
+			 modes[i][0], modes[i][1], m ? r[0].amp_layers : -1, text);
+		ampcl_trainer_free(amp);
+	}
 
 	/* eval of best.ampcl reproduces the run's best test accuracy */
 	double loss, accuracy;

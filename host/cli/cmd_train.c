@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static void help(void)
@@ -50,6 +51,7 @@ static void help(void)
 struct progress {
 	int tty;
 	int line_open;
+	int epochs;
 };
 
 static void fmt_time(double s, char *buf, size_t size)
@@ -62,18 +64,47 @@ static void fmt_time(double s, char *buf, size_t size)
 		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
+/* Columns of the terminal on stderr: the live line must fit it, or every update leaves a
+ * wrapped stale line behind. */
+static int term_columns(void)
+{
+	struct winsize ws;
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	const char *env = getenv("COLUMNS");
+	int c = env ? atoi(env) : 0;
+	return c > 0 ? c : 80;
+}
+
+/* Appends " field" to line if it still fits in width columns. */
+static void add_field(char *line, size_t size, int width, const char *field)
+{
+	size_t len = strlen(line), add = strlen(field) + (len ? 2 : 0);
+	if ((int)(len + add) < width && len + add < size)
+		snprintf(line + len, size - len, "%s%s", len ? "  " : "", field);
+}
+
 static void on_step(void *user, const struct ampcl_progress *p)
 {
 	struct progress *pr = user;
 	if (!pr->tty)
 		return;
-	char eta[32];
+	char eta[32], f[7][64], line[512] = "";
 	fmt_time(p->eta_s, eta, sizeof(eta));
-	fprintf(
-	    stderr,
-	    "\r\033[Kepoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  lr %.4g  %.0f img/s  ETA %s",
-	    p->epoch + 1, p->epochs, p->step, p->steps, p->loss, 100 * p->acc, p->lr,
-	    p->images_per_s, eta);
+	/* most important first: what is left out on a narrow terminal is the tail */
+	snprintf(f[0], sizeof(f[0]), "epoch %d (%d/%d)", p->epoch, p->epoch + 1, p->epochs);
+	snprintf(f[1], sizeof(f[1]), "%s %d/%d", p->evaluating ? "testing" : "step", p->step,
+		 p->steps);
+	snprintf(f[2], sizeof(f[2]), "loss %.4f", p->loss);
+	snprintf(f[3], sizeof(f[3]), "acc %.1f%%", 100 * p->acc);
+	snprintf(f[4], sizeof(f[4]), "ETA %s", eta);
+	snprintf(f[5], sizeof(f[5]), "%.0f img/s", p->images_per_s);
+	snprintf(f[6], sizeof(f[6]), "lr %.4g", p->lr);
+	int width = term_columns();
+	for (int i = 0; i < 7; i++)
+		if (!(p->evaluating && i == 6))
+			add_field(line, sizeof(line), width, f[i]);
+	fprintf(stderr, "\r\033[K%s", line);
 	pr->line_open = 1;
 }
 
@@ -88,8 +119,8 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 {
 	struct progress *pr = user;
 	end_line(pr);
-	printf("epoch %d: lr %.4g  train loss %.4f acc %.2f%%", r->epoch, r->lr, r->train_loss,
-	       100 * r->train_acc);
+	printf("epoch %d (%d/%d): lr %.4g  train loss %.4f acc %.2f%%", r->epoch, r->epoch + 1,
+	       pr->epochs, r->lr, r->train_loss, 100 * r->train_acc);
 	if (isfinite(r->test_acc))
 		printf("  test loss %.4f acc %.2f%%%s", r->test_loss, 100 * r->test_acc,
 		       is_best ? " (best)" : "");
@@ -166,7 +197,7 @@ int cmd_train(int argc, char **argv)
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
-	struct progress pr = {isatty(2), 0};
+	struct progress pr = {isatty(2), 0, cfg->epochs};
 	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message};
 	st = ampcl_trainer_run(t, &cb);
 	end_line(&pr);
