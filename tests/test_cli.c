@@ -37,6 +37,31 @@ int main(void)
 	expect("train --resume x.ampcl --lr 0.5", 2, "--resume");
 	expect("train --resume /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("train --bogus 1", 2, "--bogus");
+	/* words out of range list every valid value, whatever their length */
+	expect("train --data /tmp --amp-target parameters", 2,
+	       "--amp-target 'parameters': the valid values are input, params and both");
+	expect("train --data /tmp --amp-select automatic", 2,
+	       "the valid values are random and auto");
+	expect("train --data /tmp --amp-redraw every-step", 2,
+	       "the valid values are epoch, iter and once");
+	expect("train --data /tmp --model resnet18-with-a-long-name", 2,
+	       "the valid values are resnet18, resnet34 and vgg19");
+	expect("train --data /tmp --dataset cifar100", 2,
+	       "the valid values are cifar10, mnist, fashion-mnist and folder");
+	expect("train --data /tmp --augment heavy", 2, "the valid values are standard and none");
+	expect("bench --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");
+	/* bench with no mode: the kernels and a model step; --json alone writes them */
+	expect("bench --json /tmp/ampcl-test-bench.json --width 2 --batch 2 --reps 1 --steps 1", 0,
+	       "resnet18 w=2 batch=2");
+	FILE *jf = fopen("/tmp/ampcl-test-bench.json", "r");
+	char json[1 << 16] = "";
+	size_t jn = jf ? fread(json, 1, sizeof(json) - 1, jf) : 0;
+	json[jn] = 0;
+	if (jf)
+		fclose(jf);
+	tu_check(strstr(json, "\"conv2d\"") && strstr(json, "\"train-step\""),
+		 "bench --json holds kernels and the model step", "%zu bytes", jn);
+	remove("/tmp/ampcl-test-bench.json");
 	expect("eval", 2, "--checkpoint");
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,

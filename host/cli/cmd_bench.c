@@ -11,7 +11,7 @@
 static void help(void)
 {
 	printf(
-	    "usage: ampcl bench --kernels|--gemm-sweep|--model NAME [--width W] [--steps S]\n"
+	    "usage: ampcl bench [--kernels] [--gemm-sweep] [--model NAME] [--width W] [--steps S]\n"
 	    "                   [--device N|SUBSTRING] [--batch B[,B...]]\n"
 	    "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
 	    "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
@@ -28,7 +28,8 @@ static void help(void)
 	    "               --width (default 64), --steps (default 5), first --batch value\n"
 	    "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
 	    "               with both back ends (or the one --gemm names)\n"
-	    "Exit status 1 if any reference check fails.\n");
+	    "With none of --kernels, --gemm-sweep and --model: the kernels and ResNet-18's\n"
+	    "training step (at --width, default 64). Exit status 1 if any reference check fails.\n");
 }
 
 static int parse_batches(const char *s, int *out, int max)
@@ -99,8 +100,12 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 	if (!kernels && !sweep && !model)
-		return cli_usage_error("bench", "say what to benchmark: --kernels, --gemm-sweep or "
-						"--model NAME");
+		kernels = 1, model = "resnet18"; /* DESIGN.md: per-kernel and per-model timings */
+	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") && strcmp(model, "vgg19"))
+		return cli_usage_error("bench",
+				       "--model '%s': the valid values are resnet18, resnet34 and "
+				       "vgg19",
+				       model);
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);
@@ -112,44 +117,41 @@ int cmd_bench(int argc, char **argv)
 		return EXIT_USAGE; /* a --gemm value that is not a back end */
 	}
 	struct bench b = {.ctx = ctx, .reps = reps, .verbose = verbose, .seed = 12345};
-	if (model) {
+	int code = EXIT_OK;
+	if (kernels || sweep) {
+		fprintf(stderr, "ampcl bench: measuring peaks on %s ...\n", ctx->caps.desc.name);
+		st = bench_peaks(&b);
+		if (!st && sweep)
+			st = bench_gemm(&b, gemm ? gemm : "own,clblast");
+		if (!st && kernels) {
+			fprintf(stderr, "ampcl bench: layers at batch");
+			for (int i = 0; i < nb; i++)
+				fprintf(stderr, " %d", batches[i]);
+			fprintf(stderr, " ...\n");
+			bench_layers(&b, batches, nb);
+		}
+		if (!st)
+			bench_print_table(&b, stdout);
+		if (!st && b.failed) {
+			fprintf(stderr,
+				"ampcl bench: %d result(s) failed their reference check (marked "
+				"FAIL)\n",
+				b.failed);
+			code = EXIT_RUNTIME;
+		}
+	}
+	if (!st && model) {
 		double ips = 0;
+		fprintf(stderr, "ampcl bench: %s width %d, %d training steps of batch %d ...\n", model,
+			width, steps, batches[0]);
 		if (!(st = bench_model(&b, model, width, batches[0], steps, &ips)))
 			printf("ampcl %s on %s: %s w=%d batch=%d: %.1f img/s (%.0f ms/step)\n",
 			       ampcl_version(), ctx->caps.desc.name, model, width, batches[0], ips,
 			       1e3 * batches[0] / ips);
-		int code = st ? cli_fail("bench", st) : EXIT_OK;
-		if (!st && json && (st = bench_write_json(&b, json)))
-			code = cli_fail("bench", st);
-		free(b.records);
-		ampcl_context_free(ctx);
-		return code;
 	}
-	fprintf(stderr, "ampcl bench: measuring peaks on %s ...\n", ctx->caps.desc.name);
-	if ((st = bench_peaks(&b))) {
-		int code = cli_fail("bench", st);
-		ampcl_context_free(ctx);
-		return code;
-	}
-	if (sweep && (st = bench_gemm(&b, gemm ? gemm : "own,clblast"))) {
-		int code = cli_fail("bench", st);
-		ampcl_context_free(ctx);
-		return code;
-	}
-	if (kernels) {
-		fprintf(stderr, "ampcl bench: layers at batch");
-		for (int i = 0; i < nb; i++)
-			fprintf(stderr, " %d", batches[i]);
-		fprintf(stderr, " ...\n");
-		bench_layers(&b, batches, nb);
-	}
-	bench_print_table(&b, stdout);
-	int code = b.failed ? EXIT_RUNTIME : EXIT_OK;
-	if (b.failed)
-		fprintf(stderr,
-			"ampcl bench: %d result(s) failed their reference check (marked FAIL)\n",
-			b.failed);
-	if (json && (st = bench_write_json(&b, json)))
+	if (st)
+		code = cli_fail("bench", st);
+	else if (json && (st = bench_write_json(&b, json)))
 		code = cli_fail("bench", st);
 	free(b.records);
 	ampcl_context_free(ctx);

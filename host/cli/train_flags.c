@@ -37,18 +37,48 @@ int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_
 	return 0;
 }
 
+/* A flag whose value is one of a few words ("input|params|both"): anything else is a usage
+ * error that lists them all. */
+static int word(const char *verb, const char *flag, const char *v, const char *words, char *dst,
+		size_t size)
+{
+	char list[256] = "", buf[128];
+	snprintf(buf, sizeof(buf), "%s", words);
+	int n = 0, found = 0;
+	for (const char *w = buf; *w; n++) {
+		const char *bar = strchr(w, '|');
+		size_t len = bar ? (size_t)(bar - w) : strlen(w);
+		found |= strlen(v) == len && !strncmp(v, w, len);
+		w += len + (bar != NULL);
+	}
+	if (found)
+		return cli_copy(verb, flag, v, dst, size);
+	/* "a, b and c" */
+	int i = 0;
+	for (char *w = buf, *bar; w; w = bar, i++) {
+		bar = strchr(w, '|');
+		if (bar)
+			*bar++ = 0;
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+			 w);
+	}
+	return cli_usage_error(verb, "%s '%s': the valid values are %s", flag, v, list);
+}
+
 int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a, const char *v,
 		   int *rc)
 {
 	*rc = 0;
 	if (!strcmp(a, "--model"))
-		*rc = cli_copy(verb, a, v, c->model, sizeof(c->model));
+		*rc = word(verb, a, v, "resnet18|resnet34|vgg19", c->model, sizeof(c->model));
 	else if (!strcmp(a, "--width"))
 		*rc = cli_parse_int(verb, a, v, 1, 1024, &c->width);
 	else if (!strcmp(a, "--data"))
 		*rc = cli_copy(verb, a, v, c->data, sizeof(c->data));
 	else if (!strcmp(a, "--dataset"))
-		*rc = cli_copy(verb, a, v, c->dataset, sizeof(c->dataset));
+		*rc = word(verb, a, v, "cifar10|mnist|fashion-mnist|folder", c->dataset,
+			   sizeof(c->dataset));
 	else if (!strcmp(a, "--batch"))
 		*rc = cli_parse_int(verb, a, v, 1, 65536, &c->batch);
 	else if (!strcmp(a, "--lr"))
@@ -71,13 +101,19 @@ int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a
 	else if (!strcmp(a, "--subset"))
 		*rc = cli_parse_int(verb, a, v, 1, 1000000000, &c->subset);
 	else if (!strcmp(a, "--augment")) {
-		if (strcmp(v, "standard") && strcmp(v, "none"))
-			*rc = cli_usage_error(verb, "--augment '%s': standard or none", v);
+		char buf[16];
+		*rc = word(verb, a, v, "standard|none", buf, sizeof(buf));
 		c->augment = !strcmp(v, "standard");
 	} else if (!strcmp(a, "--init"))
 		*rc = cli_copy(verb, a, v, c->init, sizeof(c->init));
-	else if (!strcmp(a, "--amp-types"))
-		*rc = cli_copy(verb, a, v, c->amp_types, sizeof(c->amp_types));
+	else if (!strcmp(a, "--amp-types")) {
+		if (strlen(v) >= sizeof(c->amp_types))
+			*rc = cli_usage_error(verb, "--amp-types '%.80s': give a comma list of relu, "
+						    "bn, conv and linear",
+					      v);
+		else
+			*rc = cli_copy(verb, a, v, c->amp_types, sizeof(c->amp_types));
+	}
 	else if (!strcmp(a, "--amp-ratio"))
 		*rc = cli_parse_double(verb, a, v, &c->amp_ratio);
 	else if (!strcmp(a, "--amp-factor"))
@@ -85,11 +121,11 @@ int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a
 	else if (!strcmp(a, "--amp-epochs"))
 		*rc = cli_copy(verb, a, v, c->amp_epochs, sizeof(c->amp_epochs));
 	else if (!strcmp(a, "--amp-redraw"))
-		*rc = cli_copy(verb, a, v, c->amp_redraw, sizeof(c->amp_redraw));
+		*rc = word(verb, a, v, "epoch|iter|once", c->amp_redraw, sizeof(c->amp_redraw));
 	else if (!strcmp(a, "--amp-target"))
-		*rc = cli_copy(verb, a, v, c->amp_target, sizeof(c->amp_target));
+		*rc = word(verb, a, v, "input|params|both", c->amp_target, sizeof(c->amp_target));
 	else if (!strcmp(a, "--amp-select"))
-		*rc = cli_copy(verb, a, v, c->amp_select, sizeof(c->amp_select));
+		*rc = word(verb, a, v, "random|auto", c->amp_select, sizeof(c->amp_select));
 	else if (!strcmp(a, "--schedule"))
 		*rc = cli_copy(verb, a, v, c->schedule_file, sizeof(c->schedule_file));
 	else
