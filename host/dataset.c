@@ -392,3 +392,40 @@ void ampcl_dataset_place(const unsigned char *src, int w, int h, int src_channel
 	free(ax.w);
 	free(ay.w);
 }
+
+void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampcl_dataset *test,
+			    char *buf, size_t size)
+{
+	static const struct {
+		const char *kind, *name, *source;
+	} kinds[] = {{"cifar10", "CIFAR-10", "CIFAR-10's constants"},
+		     {"mnist", "MNIST", "MNIST's constants"},
+		     {"fashion-mnist", "Fashion-MNIST", "Fashion-MNIST's constants"},
+		     {"folder", "image folder", "its training images' own statistics"}};
+	const char *name = train->kind, *source = "";
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(train->kind, kinds[i].kind))
+			name = kinds[i].name, source = kinds[i].source;
+	size_t n = (size_t)snprintf(buf, size,
+				    "%s, %d training / %d test images, %d classes, normalised "
+				    "with mean",
+				    name, train->count, test ? test->count : 0, train->classes);
+	for (int c = 0; c < train->channels && n < size; c++)
+		n += (size_t)snprintf(buf + n, size - n, " %.4f", (double)train->mean[c]);
+	n += n < size ? (size_t)snprintf(buf + n, size - n, " std") : 0;
+	for (int c = 0; c < train->channels && n < size; c++)
+		n += (size_t)snprintf(buf + n, size - n, " %.4f", (double)train->std[c]);
+	n += n < size ? (size_t)snprintf(buf + n, size - n, " (%s)", source) : 0;
+	/* padded to 32x32, MNIST's mean pixel is 0.100 and Fashion-MNIST's 0.219: when only
+	 * the folder's name decided, say which the pixels look like */
+	if (!strcmp(train->kind, "mnist") && n < size) {
+		double mean[3], sd[3];
+		ampcl_dataset_pixel_stats(train, mean, sd);
+		if (mean[0] > 0.16)
+			snprintf(buf + n, size - n,
+				 "; but its mean pixel is %.3f, near Fashion-MNIST's 0.219 and far "
+				 "from MNIST's 0.100 (32x32): if it is Fashion-MNIST, pass --dataset "
+				 "fashion-mnist",
+				 mean[0]);
+	}
+}

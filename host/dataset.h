@@ -25,12 +25,19 @@ struct ampcl_dataset {
 	char **class_names;    /* classes strings (image folders: the sub-folder names) */
 };
 
+/* One line for people: the kind, the image and class counts, and the normalisation used with
+ * where its constants come from; a hint when MNIST-format data looks like Fashion-MNIST. */
+void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampcl_dataset *test,
+			    char *buf, size_t size);
+
 /* Reads the train (train = 1) or test (train = 0) split of the data set at path. kind is
  * "cifar10", "mnist", "fashion-mnist" or "folder", or NULL to detect it from the files: a folder
  * with data_batch_1.bin (or a cifar-10-batches-bin/ sub-folder) is CIFAR-10, one with
  * train-images-idx3-ubyte[.gz] is MNIST (Fashion-MNIST when the path contains "fashion"), one
- * with train/ and test/ sub-folders is an image folder. subset > 0 keeps the first subset images
- * of the training split (ignored for the test split). Missing, truncated or inconsistent files
+ * with train/ and test/ sub-folders is an image folder. subset > 0 keeps subset images of the
+ * training split (ignored for the test split): the first ones of CIFAR-10 and MNIST files, whose
+ * order is already random; a class-balanced sample drawn with a fixed seed of an image folder,
+ * whose files come class by class. Missing, truncated or inconsistent files
  * fail with AMPCL_ERR_BAD_FILE and a message naming the file. */
 ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, int subset,
 				struct ampcl_dataset **out);

@@ -307,6 +307,61 @@ static ampcl_status check_same_classes(const char *root, char **train, int ntrai
 	return AMPCL_OK;
 }
 
+static unsigned long long mix64(unsigned long long x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* keep of count images, class-balanced (the classes' counts differ by at most one until a
+ * class runs out) and drawn with a fixed seed, so every run and every --seed trains on the same
+ * images; index[] gets them in file order. The files are listed class by class, so the first
+ * keep would be the first classes alone. */
+static void balanced_subset(const int *labels, int count, int classes, int keep, int *index)
+{
+	int *order = malloc((size_t)count * sizeof(int)), *start = calloc((size_t)classes + 1, sizeof(int));
+	int *taken = calloc((size_t)classes, sizeof(int));
+	char *chosen = calloc((size_t)count, 1);
+	if (!order || !start || !taken || !chosen)
+		abort();
+	for (int i = 0; i < count; i++)
+		start[labels[i] + 1]++;
+	for (int k = 0; k < classes; k++)
+		start[k + 1] += start[k];
+	int *fill = calloc((size_t)classes, sizeof(int));
+	if (!fill)
+		abort();
+	for (int i = 0; i < count; i++)
+		order[start[labels[i]] + fill[labels[i]]++] = i;
+	free(fill);
+	/* a seeded Fisher-Yates shuffle within each class */
+	unsigned long long state = 0x5ab5e7ULL;
+	for (int k = 0; k < classes; k++) {
+		int n = start[k + 1] - start[k], *o = order + start[k];
+		for (int i = n - 1; i > 0; i--) {
+			state = mix64(state);
+			int j = (int)(state % (unsigned long long)(i + 1)), t = o[i];
+			o[i] = o[j], o[j] = t;
+		}
+	}
+	/* round robin over the classes */
+	for (int got = 0; got < keep;)
+		for (int k = 0; k < classes && got < keep; k++)
+			if (taken[k] < start[k + 1] - start[k]) {
+				chosen[order[start[k] + taken[k]++]] = 1;
+				got++;
+			}
+	for (int i = 0, n = 0; i < count; i++)
+		if (chosen[i])
+			index[n++] = i;
+	free(order);
+	free(start);
+	free(taken);
+	free(chosen);
+}
+
 ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int subset)
 {
 	char dir[4200];
@@ -379,14 +434,27 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 	size_t image = (size_t)channels * SIDE * SIDE;
 	if (train) {
 		int keep = subset > 0 && subset < tr.count ? subset : tr.count;
+		ds->labels = malloc((size_t)keep * sizeof(int));
+		if (!ds->labels)
+			abort();
+		if (keep < tr.count) {
+			int *index = malloc((size_t)keep * sizeof(int));
+			if (!index)
+				abort();
+			balanced_subset(tr.labels, tr.count, nclasses, keep, index);
+			for (int i = 0; i < keep; i++) {
+				memmove(train_pixels + (size_t)i * image,
+					train_pixels + (size_t)index[i] * image, image);
+				ds->labels[i] = tr.labels[index[i]];
+			}
+			free(index);
+		} else {
+			memcpy(ds->labels, tr.labels, (size_t)keep * sizeof(int));
+		}
 		ds->pixels = realloc(train_pixels, (size_t)keep * image);
 		train_pixels = NULL;
 		if (!ds->pixels)
 			abort();
-		ds->labels = malloc((size_t)keep * sizeof(int));
-		if (!ds->labels)
-			abort();
-		memcpy(ds->labels, tr.labels, (size_t)keep * sizeof(int));
 		ds->count = keep;
 	} else {
 		free(train_pixels);

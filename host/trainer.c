@@ -235,6 +235,11 @@ void ampcl_trainer_free(ampcl_trainer_t *t)
 	free(t);
 }
 
+void ampcl_trainer_data_summary(const ampcl_trainer_t *t, char *buf, size_t size)
+{
+	ampcl_dataset_describe(t->train, t->test, buf, size);
+}
+
 const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t)
 {
 	return &t->st.cfg;

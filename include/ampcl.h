@@ -249,6 +249,9 @@ AMPCL_API ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *ch
 AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t,
 					 const struct ampcl_train_callbacks *cb);
 AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t);
+/* One line for people: the data's kind, image and class counts and the normalisation used, with
+ * where its constants come from. */
+AMPCL_API void ampcl_trainer_data_summary(const ampcl_trainer_t *t, char *buf, size_t size);
 AMPCL_API ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t);
 AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);
 /* The epochs trained so far (n records). */

@@ -30,7 +30,8 @@ static void help(void)
 	    "  --warmup-epochs N       linear warm-up over the first N epochs\n"
 	    "  --seed S                initialisation, shuffling, augmentation, amplification\n"
 	    "  --eval-every K          test every K epochs and after the last (default 1)\n"
-	    "  --subset N              train on the first N training images only\n"
+	    "  --subset N              train on N training images only (an image folder: a\n"
+	    "                          class-balanced sample; CIFAR-10, MNIST: the first N)\n"
 	    "  --augment standard|none random crop (pad 4) + horizontal flip, or none\n"
 	    "  --init W.safetensors    start from these weights (PyTorch names)\n"
 	    "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move "
@@ -194,6 +195,9 @@ int cmd_train(int argc, char **argv)
 	       ampcl_version(), d->name, d->type, cfg->model, cfg->width,
 	       ampcl_net_param_count(ampcl_trainer_net(t)), cfg->batch, cfg->epochs,
 	       resume ? " (resumed)" : "", cfg->data);
+	char summary[1024];
+	ampcl_trainer_data_summary(t, summary, sizeof(summary));
+	printf("data: %s\n", summary);
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
