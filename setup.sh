@@ -18,7 +18,7 @@ esac
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
 	libclblast-dev libpng-dev zlib1g-dev clinfo libjpeg-dev dataset-fashion-mnist)
 # the test suite checks training steps against PyTorch (tests/torch)
-[ "$mode" = test ] && packages+=(python3-torch python3-numpy)
+[ "$mode" = test ] && packages+=(python3-torch python3-numpy locales)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,12 +17,14 @@ __kernel void softmax_ce_forward(__global float *dlogits, uint dl_off, __global 
 				 __global const int *labels, uint lb_off, uint n, uint k,
 				 __local float *loss_part, __local uint *hit_part)
 {
-	if (get_group_id(0) != 0)
-		return; /* the whole group returns together: no barrier is left waiting */
+	/* one group does the work; any other group (the host launches one) still reaches every
+	 * barrier with nothing to do: no work-item returns early (PoCL 3.1 corrupts memory when
+	 * one returns before a barrier) */
+	uint active = get_group_id(0) == 0;
 	uint lid = get_local_id(0), g = get_local_size(0);
 	float loss = 0.0f;
 	uint hits = 0;
-	for (uint i = lid; i < n; i += g) {
+	for (uint i = lid; active && i < n; i += g) {
 		__global const float *row = logits + lg_off + i * k;
 		__global float *drow = dlogits + dl_off + i * k;
 		int raw = labels[lb_off + i];
@@ -57,7 +59,7 @@ __kernel void softmax_ce_forward(__global float *dlogits, uint dl_off, __global 
 		}
 		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-	if (lid == 0) {
+	if (active && lid == 0) {
 		stats[stats_off] = loss_part[0] / (float)n;
 		stats[stats_off + 1] = (float)hit_part[0];
 	}

@@ -2,13 +2,14 @@
  * under PyTorch's state_dict names, loadable by load_state_dict of the same network. */
 #include "checkpoint.h"
 #include "error.h"
+#include "locale_c.h"
 #include "safetensors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint, const char *path)
+static ampcl_status export_weights(ampcl_context_t *ctx, const char *checkpoint, const char *path)
 {
 	struct ampcl_checkpoint_state st;
 	struct ampcl_checkpoint *ck = NULL;
@@ -64,4 +65,13 @@ out:
 	ampcl_checkpoint_free(ck);
 	free(st.history);
 	return s;
+}
+
+/* Text in the C locale, whatever the host program set. */
+ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint, const char *path)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = export_weights(ctx, checkpoint, path);
+	ampcl_locale_c_end(previous);
+	return st;
 }

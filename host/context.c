@@ -35,6 +35,8 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 		goto fail;
 	ctx->caps = caps[index];
 	ctx->caps.extensions = strdup(caps[index].extensions);
+	if (!ctx->caps.extensions)
+		abort(); /* out of host memory */
 
 	cl_int err;
 	cl_context_properties props[] = {CL_CONTEXT_PLATFORM,

@@ -87,6 +87,8 @@ static ampcl_status load_one(const struct ampcl_env *env, const char *name, char
 		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
 				       "no kernel file '%s' is built into this ampcl", name);
 	*out = strdup(src);
+	if (!*out)
+		abort(); /* out of host memory */
 	return AMPCL_OK;
 }
 

@@ -242,6 +242,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&l->mu);
 		int st = fill_batch(l, s, b, epoch);
 		char *msg = st ? strdup(ampcl_last_error()) : NULL;
+		if (st && !msg)
+			abort(); /* out of host memory */
 		pthread_mutex_lock(&l->mu);
 		if (gen != l->gen) { /* the epoch was restarted while this batch was made */
 			s->state = SLOT_FREE;

@@ -229,7 +229,8 @@ static int tensor_shape(const struct ampcl_net *net, const struct ampcl_net_tens
 {
 	const struct ampcl_layer *L = &net->layers[t->layer];
 	const struct ampcl_layer *in = &net->layers[L->in[0]];
-	int is_weight = !strcmp(t->name + strlen(t->name) - 7, ".weight");
+	size_t len = strlen(t->name);
+	int is_weight = len >= 7 && !strcmp(t->name + len - 7, ".weight");
 	if (L->type == AMPCL_LAYER_CONV && is_weight) {
 		shape[0] = L->c, shape[1] = in->c, shape[2] = shape[3] = L->kernel;
 		return 4;
@@ -370,6 +371,27 @@ static ampcl_status plan(struct ampcl_net *net)
 	return AMPCL_OK;
 }
 
+/* Releases what a failed finalize allocated: arenas, labels, the planned views. */
+static void unfinalize(struct ampcl_net *net)
+{
+	if (net->labels)
+		clReleaseMemObject(net->labels);
+	net->labels = NULL;
+	struct ampcl_arena **all[] = {&net->params,  &net->grads, &net->momentum,
+				      &net->running, &net->acts,  &net->scratch};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		ampcl_arena_free(*all[i]);
+		*all[i] = NULL;
+	}
+	for (int i = 0; i < net->nlayers; i++) {
+		struct ampcl_layer *L = &net->layers[i];
+		L->inplace = 0;
+		memset(&L->y, 0, sizeof(L->y));
+		memset(&L->dy, 0, sizeof(L->dy));
+	}
+	net->max_batch = 0;
+}
+
 ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed)
 {
 	if (net->finalized)
@@ -385,6 +407,9 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 				       "the last layer '%s' gives %dx%dx%d per image; the logits "
 				       "must be one vector (end with linear or avgpool)",
 				       last->name, last->c, last->h, last->w);
+	for (int i = 0; i < net->nlayers; i++)
+		net->layers[i].consumers =
+		    0; /* counted afresh: a retry after a failure counts once */
 	for (int i = 1; i < net->nlayers; i++)
 		for (int k = 0; k < net->layers[i].nin; k++)
 			net->layers[net->layers[i].in[k]].consumers++;
@@ -402,17 +427,22 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 				     net->running, net->acts,  net->scratch};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !st; i++)
 		st = ampcl_arena_commit(net->ctx, all[i]);
-	if (st)
+	cl_int err = CL_SUCCESS;
+	if (!st) {
+		net->labels = clCreateBuffer(net->ctx->cl, CL_MEM_READ_ONLY,
+					     (size_t)max_batch * sizeof(cl_int), NULL, &err);
+		if (err != CL_SUCCESS)
+			st = ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+					     "cannot allocate the labels of a batch of %d: %s",
+					     max_batch, ampcl_cl_error_name(err));
+	}
+	if (!st)
+		st = init_params(net, seed);
+	if (st) {
+		/* back to the state before the call, so a smaller batch can be tried */
+		unfinalize(net);
 		return st;
-	cl_int err;
-	net->labels = clCreateBuffer(net->ctx->cl, CL_MEM_READ_ONLY,
-				     (size_t)max_batch * sizeof(cl_int), NULL, &err);
-	if (err != CL_SUCCESS)
-		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
-				       "cannot allocate the labels of a batch of %d: %s", max_batch,
-				       ampcl_cl_error_name(err));
-	if ((st = init_params(net, seed)))
-		return st;
+	}
 	net->finalized = 1;
 	return AMPCL_OK;
 }

@@ -119,6 +119,8 @@ static ampcl_status get_entry(struct ampcl_context *ctx, const char *file, const
 	memset(e, 0, sizeof(*e));
 	e->file = strdup(file);
 	e->options = strdup(options);
+	if (!e->file || !e->options)
+		abort(); /* out of host memory */
 	e->program = program;
 	*out = e;
 	return AMPCL_OK;
@@ -156,6 +158,8 @@ ampcl_status ampcl_kernel_get(struct ampcl_context *ctx, const char *file, const
 	if (!e->kernels)
 		abort();
 	e->kernels[e->nkernels].name = strdup(name);
+	if (!e->kernels[e->nkernels].name)
+		abort(); /* out of host memory */
 	e->kernels[e->nkernels].kernel = k;
 	e->nkernels++;
 	*kernel = k;

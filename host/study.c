@@ -3,6 +3,7 @@
  * writes results.csv, results.md and two plots. */
 #include "checkpoint.h"
 #include "error.h"
+#include "locale_c.h"
 #include "files.h"
 #include "plot.h"
 #include "train_config.h"
@@ -266,7 +267,8 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 			}
 			fprintf(f, "\n");
 		}
-		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to reach the target (-1: never) | seconds |\n"
+		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to reach the target (-1: "
+			   "never) | seconds |\n"
 			   "|---|---:|---:|---:|---:|\n");
 		for (int i = 0; i < n; i++)
 			fprintf(f, "| %s | %.2f%% | %.2f%% | %d | %.0f |\n", runs[i].name,
@@ -333,8 +335,8 @@ static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
 	return s;
 }
 
-ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
-			     const struct ampcl_study_callbacks *cb)
+static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+			      const struct ampcl_study_callbacks *cb)
 {
 	const char *dir = sc->base.out;
 	if (!dir[0])
@@ -367,4 +369,14 @@ ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_conf
 		free(runs[i].history);
 	free(runs);
 	return s;
+}
+
+/* Text in the C locale, whatever the host program set. */
+ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+			     const struct ampcl_study_callbacks *cb)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = study_run(ctx, sc, cb);
+	ampcl_locale_c_end(previous);
+	return st;
 }

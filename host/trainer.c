@@ -7,6 +7,7 @@
 #include "error.h"
 #include "files.h"
 #include "loader.h"
+#include "locale_c.h"
 #include "net.h"
 #include "net_weights.h"
 #include "schedule.h"
@@ -57,9 +58,9 @@ static ampcl_status check_config(const struct ampcl_train_config *c)
 				       c->subset);
 	if (strcmp(c->model, "resnet18") && strcmp(c->model, "resnet34") &&
 	    strcmp(c->model, "vgg19"))
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "--model '%s': choose resnet18, resnet34 or vgg19",
-				       c->model);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "--model '%s': the valid values are resnet18, resnet34 and vgg19", c->model);
 	if (c->width < 1 || c->width > 1024)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024",
 				       c->width);
@@ -146,8 +147,8 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const struct ampcl_train_config *cfg,
-				  ampcl_trainer_t **out)
+static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_train_config *cfg,
+				   ampcl_trainer_t **out)
 {
 	*out = NULL;
 	struct ampcl_trainer *t = calloc(1, sizeof(*t));
@@ -215,8 +216,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-				  const char *out, ampcl_trainer_t **result)
+static ampcl_status trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				   const char *out, ampcl_trainer_t **result)
 {
 	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, 0, result);
 }
@@ -304,8 +305,8 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 	const float *x;
 	const int *labels;
 	int n, got = 0, classes = t->train->classes;
-	float *logits = predictions ? malloc((size_t)t->st.cfg.batch * classes * sizeof(float))
-				    : NULL;
+	float *logits =
+	    predictions ? malloc((size_t)t->st.cfg.batch * classes * sizeof(float)) : NULL;
 	if (predictions && !logits)
 		abort();
 	while (!st && (got = ampcl_loader_next(t->test_loader, &x, &labels, &n)) > 0) {
@@ -456,7 +457,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
+static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
 	if (c->out[0] && ampcl_make_dirs(c->out) != 0)
@@ -468,9 +469,9 @@ ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_call
 	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
-		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs))
-			{
-			struct ampcl_progress p = {.epoch = epoch, .epochs = c->epochs, .eta_s = t->eta_s};
+		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs)) {
+			struct ampcl_progress p = {
+			    .epoch = epoch, .epochs = c->epochs, .eta_s = t->eta_s};
 			st = evaluate(t, &rec.test_loss, &rec.test_acc, NULL, cb, &p);
 		}
 		if (st)
@@ -535,8 +536,8 @@ static ampcl_status from_weights(ampcl_context_t *ctx, const struct ampcl_eval_r
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
-			    struct ampcl_eval_result *res)
+static ampcl_status evaluate_request(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
+				     struct ampcl_eval_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->loss = res->accuracy = NAN;
@@ -580,6 +581,42 @@ ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_reques
 			unlink(tmp);
 	}
 	ampcl_trainer_free(t);
+	return st;
+}
+
+/* The public entry points read and write text in the C locale, whatever the host set. */
+ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const struct ampcl_train_config *cfg,
+				  ampcl_trainer_t **out)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = trainer_create(ctx, cfg, out);
+	ampcl_locale_c_end(previous);
+	return st;
+}
+
+ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				  const char *out, ampcl_trainer_t **result)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = trainer_resume(ctx, checkpoint, epochs, out, result);
+	ampcl_locale_c_end(previous);
+	return st;
+}
+
+ampcl_status ampcl_trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = trainer_run(t, cb);
+	ampcl_locale_c_end(previous);
+	return st;
+}
+
+ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
+			    struct ampcl_eval_result *res)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = evaluate_request(ctx, req, res);
+	ampcl_locale_c_end(previous);
 	return st;
 }
 

@@ -27,7 +27,8 @@ ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, i
 	else if (!strcmp(model, "vgg19"))
 		last = ampcl_model_vgg19(net, width, classes);
 	else
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "--model '%s': choose resnet18, resnet34 or vgg19", model);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "--model '%s': the valid values are resnet18, resnet34 and vgg19", model);
 	return last < 0 ? last : AMPCL_OK;
 }

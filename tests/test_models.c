@@ -1,5 +1,6 @@
 /* test_models.c: the three models at width 64 have PyTorch's parameter counts and layer names,
  * and bad model settings are refused with a message. */
+#include "net.h"
 #include "testutil.h"
 
 #include <string.h>
@@ -53,7 +54,42 @@ int main(void)
 	ampcl_net_t *net;
 	tu_ok(ampcl_net_create(ctx, 1, 32, 32, &net), "net create");
 	tu_ok(ampcl_model_build(net, "resnet18", 4, 10), "resnet18 width 4");
+	/* a batch too large for the device fails with a message, and leaves the net as it was:
+	 * a smaller batch then finalizes it with the same in-place ReLUs as a fresh net */
+	int st = ampcl_net_finalize(net, 2000000, 1);
+	tu_check(st == AMPCL_ERR_OUT_OF_DEVICE_MEMORY && strstr(ampcl_last_error(), "--batch"),
+		 "a batch too large for the device", "status %d: %s", st, ampcl_last_error());
 	tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+	int inplace = 0, fresh_inplace = 0;
+	for (int i = 0; i < net->nlayers; i++)
+		inplace += net->layers[i].inplace;
+	ampcl_net_t *fresh;
+	tu_ok(ampcl_net_create(ctx, 1, 32, 32, &fresh), "net create");
+	tu_ok(ampcl_model_build(fresh, "resnet18", 4, 10), "resnet18 width 4");
+	tu_ok(ampcl_net_finalize(fresh, 2, 1), "finalize");
+	for (int i = 0; i < fresh->nlayers; i++)
+		fresh_inplace += fresh->layers[i].inplace;
+	tu_check(inplace == fresh_inplace && inplace == 17 && net->acts->size == fresh->acts->size,
+		 "finalize after a failed one plans as a fresh net",
+		 "%d in-place ReLUs (fresh %d), activations %zu bytes (fresh %zu)", inplace,
+		 fresh_inplace, net->acts->size, fresh->acts->size);
+	ampcl_net_free(fresh);
+	/* one-letter layer names: "c.bias" is shorter than ".weight" */
+	tu_ok(ampcl_net_create(ctx, 3, 8, 8, &fresh), "net create");
+	int c1 = ampcl_net_conv2d(fresh, "c", 0, 5, 3, 1, 1, 1);
+	int a1 = ampcl_net_avgpool(fresh, "a", c1);
+	tu_check(c1 > 0 && a1 > 0 && ampcl_net_linear(fresh, "l", a1, 4, 1) > 0, "short names",
+		 "%s", ampcl_last_error());
+	tu_ok(ampcl_net_finalize(fresh, 1, 1), "finalize");
+	struct ampcl_tensor_info ti[4];
+	for (int i = 0; i < 4; i++)
+		ampcl_net_tensor_info(fresh, i, &ti[i]);
+	tu_check(ti[0].ndim == 4 && ti[1].ndim == 1 && ti[1].shape[0] == 5 && ti[2].ndim == 2 &&
+		     ti[2].shape[1] == 5 && ti[3].ndim == 1 && ti[3].shape[0] == 4,
+		 "shapes of tensors with short names", "%s %d-D, %s %d-D [%d], %s %d-D, %s %d-D",
+		 ti[0].name, ti[0].ndim, ti[1].name, ti[1].ndim, ti[1].shape[0], ti[2].name,
+		 ti[2].ndim, ti[3].name, ti[3].ndim);
+	ampcl_net_free(fresh);
 	const char *want[] = {"conv1.weight",
 			      "bn1.weight",
 			      "bn1.bias",
@@ -80,7 +116,7 @@ int main(void)
 	ampcl_net_free(net);
 
 	tu_ok(ampcl_net_create(ctx, 3, 32, 32, &net), "net create");
-	int st = ampcl_model_build(net, "resnet50", 64, 10);
+	st = ampcl_model_build(net, "resnet50", 64, 10);
 	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "resnet50"),
 		 "unknown model refused", "%s", ampcl_last_error());
 	st = ampcl_model_build(net, "resnet18", 0, 10);

@@ -12,25 +12,26 @@ int cmd_eval(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (cli_is_help(a)) {
-			printf("usage: ampcl eval --checkpoint FILE [--data PATH] [options]\n"
-			       "       ampcl eval --weights W.safetensors --model M --width N "
-			       "--data PATH [options]\n\n"
-			       "Test-split loss and accuracy (BN in evaluation mode) of a "
-			       "checkpoint, or of\n"
-			       "safetensors weights under PyTorch's names (ampcl export's or "
-			       "PyTorch's own),\n"
-			       "loaded as strictly as load_state_dict(strict=True).\n\n"
-			       "  --data PATH           data set (default for a checkpoint: the one "
-			       "it trained on)\n"
-			       "  --dataset KIND        cifar10|mnist|fashion-mnist|folder "
-			       "(default: detected)\n"
-			       "  --batch B             images per step (default: the checkpoint's, "
-			       "or 128)\n"
-			       "  --predictions F.csv   one row per test image: index, label, "
-			       "predicted,\n"
-			       "                        softmax probabilities p0.., logits "
-			       "logit0..\n"
-			       "  --device N|SUBSTRING  OpenCL device\n");
+			printf(
+			    "usage: ampcl eval --checkpoint FILE [--data PATH] [options]\n"
+			    "       ampcl eval --weights W.safetensors --model M --width N "
+			    "--data PATH [options]\n\n"
+			    "Test-split loss and accuracy (BN in evaluation mode) of a "
+			    "checkpoint, or of\n"
+			    "safetensors weights under PyTorch's names (ampcl export's or "
+			    "PyTorch's own),\n"
+			    "loaded as strictly as load_state_dict(strict=True).\n\n"
+			    "  --data PATH           data set (default for a checkpoint: the one "
+			    "it trained on)\n"
+			    "  --dataset KIND        cifar10|mnist|fashion-mnist|folder "
+			    "(default: detected)\n"
+			    "  --batch B             images per step (default: the checkpoint's, "
+			    "or 128)\n"
+			    "  --predictions F.csv   one row per test image: index, label, "
+			    "predicted,\n"
+			    "                        softmax probabilities p0.., logits "
+			    "logit0..\n"
+			    "  --device N|SUBSTRING  OpenCL device\n");
 			return EXIT_OK;
 		}
 		if (!v)
@@ -42,8 +43,10 @@ int cmd_eval(int argc, char **argv)
 			req.weights = v;
 		else if (!strcmp(a, "--model")) {
 			if (strcmp(v, "resnet18") && strcmp(v, "resnet34") && strcmp(v, "vgg19"))
-				return cli_usage_error(
-				    "eval", "--model '%s': choose resnet18, resnet34 or vgg19", v);
+				return cli_usage_error("eval",
+						       "--model '%s': the valid values are "
+						       "resnet18, resnet34 and vgg19",
+						       v);
 			req.model = v;
 		} else if (!strcmp(a, "--width")) {
 			if (cli_parse_int("eval", a, v, 1, 1024, &req.width))
