@@ -56,10 +56,11 @@ static ampcl_status parse_types(const char *text, int *mask)
 		else if (!strcmp(t, "linear"))
 			*mask |= 1 << AMPCL_LAYER_LINEAR;
 		else
-			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					       "--amp-types '%s': '%s' is not a layer type; the valid "
-					       "values are relu, bn, conv and linear, as a comma list",
-					       text, t);
+			return ampcl_error_set(
+			    AMPCL_ERR_INVALID_ARG,
+			    "--amp-types '%s': '%s' is not a layer type; the valid "
+			    "values are relu, bn, conv and linear, as a comma list",
+			    text, t);
 	}
 	if (!*mask)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -91,10 +92,11 @@ static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
 		lineno++;
 		line[len] = 0;
 		if (ch == 0) {
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--schedule '%s' line %d holds a NUL byte: it is not a "
-					     "text file of 'EPOCHS LR AMP' lines",
-					     path, lineno);
+			st =
+			    ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					    "--schedule '%s' line %d holds a NUL byte: it is not a "
+					    "text file of 'EPOCHS LR AMP' lines",
+					    path, lineno);
 			break;
 		}
 		if (ch != EOF && ch != '\n') {
@@ -116,7 +118,8 @@ static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
 		int epochs = 0;
 		double lr = 0;
 		int got = sscanf(q, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
-		int on = got == 3 && (!strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes"));
+		int on =
+		    got == 3 && (!strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes"));
 		int off =
 		    got == 3 && (!strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no"));
 		if (got != 3 || epochs < 1 || epochs > 100000 || !(lr > 0) || !isfinite(lr) ||
@@ -190,10 +193,11 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 		else if (!strcmp(cfg->amp_target, "both"))
 			p->target = AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS;
 		else
-			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-					     "--amp-target '%s': the valid values are input, params "
-					     "and both",
-					     cfg->amp_target);
+			st =
+			    ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					    "--amp-target '%s': the valid values are input, params "
+					    "and both",
+					    cfg->amp_target);
 	}
 	if (!st && strcmp(cfg->amp_select, "random") && strcmp(cfg->amp_select, "auto"))
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -328,8 +332,7 @@ int ampcl_amp_apply(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch, in
 	return st ? st : 1;
 }
 
-ampcl_status ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net,
-				   const double *rms)
+ampcl_status ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net, const double *rms)
 {
 	int layers = ampcl_net_layer_count(net),
 	    k = (int)floor(plan->ratio * plan->neligible + 0.5);

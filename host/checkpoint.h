@@ -8,10 +8,10 @@
 
 struct ampcl_checkpoint_state {
 	struct ampcl_train_config cfg;
-	int next_epoch;  /* the first epoch a resumed run trains */
-	long long steps; /* SGD steps taken */
+	int next_epoch;         /* the first epoch a resumed run trains */
+	long long steps;        /* SGD steps taken */
 	long long tracked_base; /* BN num_batches_tracked of the --init weights */
-	double best_acc; /* best test accuracy so far, -1 before any evaluation */
+	double best_acc;        /* best test accuracy so far, -1 before any evaluation */
 	int best_epoch;
 	int in_channels, in_height, in_width, classes; /* the data the net was built for */
 	int amp_selected[AMPCL_NET_MAX_LAYERS];        /* the current amplification selection */

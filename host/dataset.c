@@ -422,10 +422,11 @@ void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampc
 		double mean[3], sd[3];
 		ampcl_dataset_pixel_stats(train, mean, sd);
 		if (mean[0] > 0.16)
-			snprintf(buf + n, size - n,
-				 "; but its mean pixel is %.3f, near Fashion-MNIST's 0.219 and far "
-				 "from MNIST's 0.100 (32x32): if it is Fashion-MNIST, pass --dataset "
-				 "fashion-mnist",
-				 mean[0]);
+			snprintf(
+			    buf + n, size - n,
+			    "; but its mean pixel is %.3f, near Fashion-MNIST's 0.219 and far "
+			    "from MNIST's 0.100 (32x32): if it is Fashion-MNIST, pass --dataset "
+			    "fashion-mnist",
+			    mean[0]);
 	}
 }

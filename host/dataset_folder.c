@@ -321,7 +321,8 @@ static unsigned long long mix64(unsigned long long x)
  * keep would be the first classes alone. */
 static void balanced_subset(const int *labels, int count, int classes, int keep, int *index)
 {
-	int *order = malloc((size_t)count * sizeof(int)), *start = calloc((size_t)classes + 1, sizeof(int));
+	int *order = malloc((size_t)count * sizeof(int)),
+	    *start = calloc((size_t)classes + 1, sizeof(int));
 	int *taken = calloc((size_t)classes, sizeof(int));
 	char *chosen = calloc((size_t)count, 1);
 	if (!order || !start || !taken || !chosen)

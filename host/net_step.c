@@ -350,12 +350,12 @@ ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n, float *l
 	return ampcl_net_logits(net, logits, n);
 }
 
-ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem,
-				 size_t *offset)
+ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem, size_t *offset)
 {
 	if (i < 0 || i >= net->ntensors || !net->finalized)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "tensor %d of %d (finalize the net first)", i, net->ntensors);
+				       "tensor %d of %d (finalize the net first)", i,
+				       net->ntensors);
 	const struct ampcl_net_tensor *t = &net->tensors[i];
 	if (gradient && !t->trainable)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,

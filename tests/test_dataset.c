@@ -630,7 +630,8 @@ static void test_folder(void)
 		tu_ok(ampcl_dataset_image(ds, i, img), "subset image");
 		int match = 0; /* one of its class's two images, unchanged */
 		for (int j = 0; j < 4; j++)
-			match |= train_labels[j] == ds->labels[i] && !memcmp(img, want + j * 3072, 3072);
+			match |=
+			    train_labels[j] == ds->labels[i] && !memcmp(img, want + j * 3072, 3072);
 		balanced &= match;
 	}
 	tu_check(balanced, "folder subset 2: one image of each class", "%d images, labels %d %d",
@@ -829,8 +830,14 @@ static void test_describe(void)
 {
 	unsigned char *px = tu_malloc(4 * 1024);
 	int labels[4] = {0, 1, 2, 3};
-	struct ampcl_dataset d = {.kind = "mnist", .count = 4, .channels = 1, .classes = 10,
-				  .labels = labels, .pixels = px, .mean = {0.1307f}, .std = {0.3081f}};
+	struct ampcl_dataset d = {.kind = "mnist",
+				  .count = 4,
+				  .channels = 1,
+				  .classes = 10,
+				  .labels = labels,
+				  .pixels = px,
+				  .mean = {0.1307f},
+				  .std = {0.3081f}};
 	char line[1024];
 	memset(px, 28, 4 * 1024); /* mean 0.11: MNIST-like */
 	ampcl_dataset_describe(&d, &d, line, sizeof(line));

@@ -183,7 +183,8 @@ int main(void)
 		if (f)
 			fclose(f);
 		tu_check(m == 1 && r[0].amp_layers == 6 && strstr(text, modes[i][2]),
-			 "amplification is reported", "--amp-redraw %s --amp-select %s: %d layers in "
+			 "amplification is reported",
+			 "--amp-redraw %s --amp-select %s: %d layers in "
 			 "log.csv, amp.log '%s'",
 			 modes[i][0], modes[i][1], m ? r[0].amp_layers : -1, text);
 		ampcl_trainer_free(amp);

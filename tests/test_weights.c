@@ -48,7 +48,8 @@ static void rewrite(const char *src, const char *dst, const char *skip, const ch
 		memcpy(data, ampcl_st_data(f, t), t->bytes);
 		if (strstr(t->name, "num_batches_tracked"))
 			memcpy(data, &tracked, sizeof(tracked));
-		tu_ok(ampcl_st_writer_add(w, t->name, t->dtype, ndim, shape, data, t->bytes), "add");
+		tu_ok(ampcl_st_writer_add(w, t->name, t->dtype, ndim, shape, data, t->bytes),
+		      "add");
 		free(data);
 	}
 	if (extra) {
@@ -93,8 +94,7 @@ int main(void)
 	snprintf(w, sizeof(w), "%s/w.safetensors", dir);
 	tu_ok(ampcl_checkpoint_export(ctx, ckpt, w), "export");
 	/* 5 training files x 8 images, batch 8: 5 steps */
-	tu_check(tracked_of(w) == 5, "num_batches_tracked counts the steps", "%lld",
-		 tracked_of(w));
+	tu_check(tracked_of(w) == 5, "num_batches_tracked counts the steps", "%lld", tracked_of(w));
 
 	/* --init carries num_batches_tracked on: 100 in the file, 5 more steps */
 	snprintf(bad, sizeof(bad), "%s/tracked.safetensors", dir);
@@ -124,12 +124,13 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(bad, sizeof(bad), "%s/bad%zu.safetensors", dir, i);
 		rewrite(w, bad, cases[i].skip, cases[i].reshape, cases[i].extra, 5);
-		snprintf(args, sizeof(args),
-			 "train --data %s --model resnet18 --width 2 --batch 8 --init %s --out %s/x",
-			 data, bad, dir);
+		snprintf(
+		    args, sizeof(args),
+		    "train --data %s --model resnet18 --width 2 --batch 8 --init %s --out %s/x",
+		    data, bad, dir);
 		int rc = tu_run_cli(args, out, sizeof(out));
-		tu_check(rc == 2 && strstr(out, cases[i].expect), "--init refuses", "%s: exit %d, %s",
-			 cases[i].what, rc, out);
+		tu_check(rc == 2 && strstr(out, cases[i].expect), "--init refuses",
+			 "%s: exit %d, %s", cases[i].what, rc, out);
 	}
 	/* a ResNet-34 file into a ResNet-18: ResNet-34's extra blocks are unexpected */
 	config(&c, "resnet34", "r34");
@@ -200,7 +201,8 @@ int main(void)
 	}
 	ampcl_st_free(sf);
 	/* the test images, normalised as the loader does: CIFAR-10's constants */
-	static const float mean[3] = {0.4914f, 0.4822f, 0.4465f}, sd[3] = {0.2470f, 0.2435f, 0.2616f};
+	static const float mean[3] = {0.4914f, 0.4822f, 0.4465f},
+			   sd[3] = {0.2470f, 0.2435f, 0.2616f};
 	snprintf(line, sizeof(line), "%s/test_batch.bin", data);
 	FILE *tb = fopen(line, "rb");
 	float *x = tu_malloc(11 * 3072 * 4), logits[11 * K];
@@ -210,8 +212,9 @@ int main(void)
 		ok &= fread(rec, 1, sizeof(rec), tb) == sizeof(rec);
 		labels[i] = rec[0];
 		for (int k = 0; k < 3072; k++)
-			x[i * 3072 + k] = (float)(((double)rec[1 + k] / 255.0 - (double)mean[k / 1024]) /
-						  (double)sd[k / 1024]);
+			x[i * 3072 + k] =
+			    (float)(((double)rec[1 + k] / 255.0 - (double)mean[k / 1024]) /
+				    (double)sd[k / 1024]);
 	}
 	if (tb)
 		fclose(tb);

@@ -29,7 +29,8 @@ static void help(void)
 	    "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
 	    "               with both back ends (or the one --gemm names)\n"
 	    "With none of --kernels, --gemm-sweep and --model: the kernels and ResNet-18's\n"
-	    "training step (at --width, default 64). Exit status 1 if any reference check fails.\n");
+	    "training step (at --width, default 64). Exit status 1 if any reference check "
+	    "fails.\n");
 }
 
 static int parse_batches(const char *s, int *out, int max)
@@ -101,7 +102,8 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!kernels && !sweep && !model)
 		kernels = 1, model = "resnet18"; /* DESIGN.md: per-kernel and per-model timings */
-	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") && strcmp(model, "vgg19"))
+	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") &&
+	    strcmp(model, "vgg19"))
 		return cli_usage_error("bench",
 				       "--model '%s': the valid values are resnet18, resnet34 and "
 				       "vgg19",
@@ -142,8 +144,8 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (!st && model) {
 		double ips = 0;
-		fprintf(stderr, "ampcl bench: %s width %d, %d training steps of batch %d ...\n", model,
-			width, steps, batches[0]);
+		fprintf(stderr, "ampcl bench: %s width %d, %d training steps of batch %d ...\n",
+			model, width, steps, batches[0]);
 		if (!(st = bench_model(&b, model, width, batches[0], steps, &ips)))
 			printf("ampcl %s on %s: %s w=%d batch=%d: %.1f img/s (%.0f ms/step)\n",
 			       ampcl_version(), ctx->caps.desc.name, model, width, batches[0], ips,

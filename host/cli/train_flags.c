@@ -60,7 +60,10 @@ static int word(const char *verb, const char *flag, const char *v, const char *w
 		if (bar)
 			*bar++ = 0;
 		size_t len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+		snprintf(list + len, sizeof(list) - len, "%s%s",
+			 i == 0       ? ""
+			 : i == n - 1 ? " and "
+				      : ", ",
 			 w);
 	}
 	return cli_usage_error(verb, "%s '%s': the valid values are %s", flag, v, list);
@@ -108,13 +111,13 @@ int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a
 		*rc = cli_copy(verb, a, v, c->init, sizeof(c->init));
 	else if (!strcmp(a, "--amp-types")) {
 		if (strlen(v) >= sizeof(c->amp_types))
-			*rc = cli_usage_error(verb, "--amp-types '%.80s': give a comma list of relu, "
-						    "bn, conv and linear",
+			*rc = cli_usage_error(verb,
+					      "--amp-types '%.80s': give a comma list of relu, "
+					      "bn, conv and linear",
 					      v);
 		else
 			*rc = cli_copy(verb, a, v, c->amp_types, sizeof(c->amp_types));
-	}
-	else if (!strcmp(a, "--amp-ratio"))
+	} else if (!strcmp(a, "--amp-ratio"))
 		*rc = cli_parse_double(verb, a, v, &c->amp_ratio);
 	else if (!strcmp(a, "--amp-factor"))
 		*rc = cli_parse_double(verb, a, v, &c->amp_factor);
