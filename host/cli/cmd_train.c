@@ -97,8 +97,8 @@ static void on_step(void *user, const struct ampcl_progress *p)
 	snprintf(f[1], sizeof(f[1]), "%s %d/%d", p->evaluating ? "testing" : "step", p->step,
 		 p->steps);
 	snprintf(f[2], sizeof(f[2]), "loss %.4f", p->loss);
-	snprintf(f[3], sizeof(f[3]), "acc %.1f%%", 100 * p->acc);
-	snprintf(f[4], sizeof(f[4]), "ETA %s", eta);
+	snprintf(f[3], sizeof(f[3]), "ETA %s", eta);
+	snprintf(f[4], sizeof(f[4]), "acc %.1f%%", 100 * p->acc);
 	snprintf(f[5], sizeof(f[5]), "%.0f img/s", p->images_per_s);
 	snprintf(f[6], sizeof(f[6]), "lr %.4g", p->lr);
 	int width = term_columns();

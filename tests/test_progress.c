@@ -1,0 +1,83 @@
+/* test_progress.c: `ampcl train` on a 60-column terminal (a pseudo-terminal the test opens): the
+ * live line never outgrows it, shows the test evaluation, and numbers epochs as the summary. */
+#include "testutil.h"
+
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/ampcl-progress-XXXXXX";
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	char data[512], out[512], log[600];
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(out, sizeof(out), "%s/run", dir);
+	snprintf(log, sizeof(log), "%s/stdout.txt", dir);
+	tu_write_tiny_cifar(data, 16, 40);
+	const char *bin = getenv("AMPCL_BIN");
+	int master, slave;
+	struct winsize ws = {.ws_row = 24, .ws_col = 60};
+	if (openpty(&master, &slave, NULL, NULL, &ws) != 0) {
+		tu_check(0, "openpty", "no pseudo-terminal");
+		return tu_finish();
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(slave, 2);
+		FILE *f = freopen(log, "w", stdout);
+		(void)f;
+		close(master);
+		unsetenv("COLUMNS");
+		execl(bin ? bin : "ampcl", "ampcl", "train", "--data", data, "--model", "resnet18",
+		      "--width", "2", "--batch", "8", "--epochs", "2", "--out", out, (char *)NULL);
+		_exit(127);
+	}
+	close(slave);
+	static char screen[1 << 20];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(master, screen + n, sizeof(screen) - 1 - n);
+		if (r <= 0)
+			break; /* EIO once the child has closed its side */
+		n += (size_t)r;
+	}
+	screen[n] = 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(master);
+	tu_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "train on a terminal",
+		 "status %d", status);
+
+	/* every state of the line: the text between carriage returns, without "ESC[K" */
+	int widest = 0, testing = 0, epoch_live = 0, lines = 0;
+	for (char *seg = strtok(screen, "\r\n"); seg; seg = strtok(NULL, "\r\n")) {
+		char *k;
+		while ((k = strstr(seg, "\033[K")))
+			memmove(k, k + 3, strlen(k + 3) + 1);
+		int w = (int)strlen(seg);
+		widest = w > widest ? w : widest;
+		testing |= strstr(seg, "testing ") != NULL;
+		epoch_live |= strstr(seg, "epoch 1 (2/2)") != NULL;
+		lines += w > 0;
+	}
+	tu_check(lines > 4 && widest < 60, "the live line fits 60 columns",
+		 "%d states, widest %d characters", lines, widest);
+	tu_check(testing, "the test evaluation shows on the live line", "%d states", lines);
+	FILE *f = fopen(log, "r");
+	char text[8192] = "";
+	size_t got = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	text[got] = 0;
+	if (f)
+		fclose(f);
+	tu_check(epoch_live && strstr(text, "epoch 1 (2/2): lr"),
+		 "one epoch numbering, live and in the summary", "%s", text);
+	tu_remove_tree(dir);
+	return tu_finish();
+}
