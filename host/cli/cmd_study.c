@@ -34,10 +34,10 @@ static void help(void)
 
 static int parse_numbers(const char *flag, const char *s, double *out, int *n)
 {
-	char buf[1024];
+	char buf[1024], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", s);
 	*n = 0;
-	for (char *t = strtok(buf, ", "); t; t = strtok(NULL, ", ")) {
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
 		char *end;
 		double v = strtod(t, &end);
 		if (*end || end == t || !isfinite(v) || *n >= AMPCL_STUDY_MAX_VALUES)
@@ -52,10 +52,10 @@ static int parse_numbers(const char *flag, const char *s, double *out, int *n)
 
 static int parse_strings(const char *flag, const char *s, char (*out)[256], size_t size, int *n)
 {
-	char buf[2048];
+	char buf[2048], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", s);
 	*n = 0;
-	for (char *t = strtok(buf, "; "); t; t = strtok(NULL, "; ")) {
+	for (char *t = strtok_r(buf, "; ", &save); t; t = strtok_r(NULL, "; ", &save)) {
 		if (*n >= AMPCL_STUDY_MAX_VALUES || strlen(t) >= size)
 			return cli_usage_error("study",
 					       "%s '%s': give up to %d values separated by ';'",
