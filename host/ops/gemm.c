@@ -27,7 +27,11 @@ static int backend_resolve(const struct ampcl_context *ctx)
 		return AMPCL_GEMM_OWN;
 	if (*env && strcasecmp(env, "auto"))
 		return -1;
+#ifdef AMPCL_HAVE_CLBLAST
 	return (ctx->caps.type & CL_DEVICE_TYPE_GPU) ? AMPCL_GEMM_CLBLAST : AMPCL_GEMM_OWN;
+#else
+	return AMPCL_GEMM_OWN;
+#endif
 }
 
 ampcl_status ampcl_gemm_set_backend(struct ampcl_context *ctx, const char *name)
@@ -161,6 +165,11 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 	if (backend == AMPCL_GEMM_OWN || k == 0)
 		return ampcl_gemm_own_run(ctx, &g);
 
+#ifndef AMPCL_HAVE_CLBLAST
+	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
+			       "this ampcl was built without CLBlast (libclblast-dev was not found "
+			       "at build time): use the own GEMM (AMPCL_GEMM=own or --gemm own)");
+#else
 	st = ampcl_gemm_clblast_run(ctx, &g);
 	int automatic = ctx->gemm_backend == AMPCL_GEMM_AUTO &&
 			(!ctx->env.gemm[0] || !strcasecmp(ctx->env.gemm, "auto"));
@@ -171,6 +180,7 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 		return ampcl_gemm_own_run(ctx, &g);
 	}
 	return st;
+#endif
 }
 
 ampcl_status ampcl_gemm(struct ampcl_context *ctx, int trans_a, int trans_b, int m, int n, int k,
