@@ -52,8 +52,8 @@ int main(void)
 	int status = 0;
 	waitpid(pid, &status, 0);
 	close(master);
-	tu_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "train on a terminal",
-		 "status %d", status);
+	tu_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "train on a terminal", "status %d",
+		 status);
 
 	/* every state of the line: the text between carriage returns, without "ESC[K" */
 	int widest = 0, testing = 0, epoch_live = 0, lines = 0;

@@ -1,10 +1,13 @@
 /* net.c: building a network layer by layer, planning its arenas, PyTorch-default initialisation,
  * and access to its named tensors (for weight files and checkpoints). */
 #include "net.h"
+#include "bn.h"
 #include "conv.h"
+#include "linear.h"
 #include "error.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,13 +363,40 @@ static ampcl_status plan(struct ampcl_net *net)
 			scratch = need > scratch ? need : scratch;
 		}
 	}
+	/* the op workspace: the largest any layer's call takes (BN partial sums, split-k
+	 * products), planned here so that a step creates no buffer */
+	size_t work = 1;
+	for (int i = 1; i < net->nlayers; i++) {
+		const struct ampcl_layer *L = &net->layers[i];
+		const struct ampcl_layer *in = &net->layers[L->in[0]];
+		size_t need = 0;
+		if (L->type == AMPCL_LAYER_BN) {
+			struct ampcl_bn_shape bs = {net->max_batch, L->c, L->h * L->w};
+			if ((st = ampcl_bn_workspace_floats(net->ctx, &bs, &need)))
+				return st;
+		} else if (L->type == AMPCL_LAYER_CONV) {
+			struct ampcl_conv2d_shape cs = {net->max_batch, in->c,     in->h,
+							in->w,          L->c,      L->kernel,
+							L->kernel,      L->stride, L->pad};
+			need = ampcl_conv2d_workspace_floats(net->ctx, &cs, scratch);
+		} else if (L->type == AMPCL_LAYER_LINEAR) {
+			need = ampcl_linear_workspace_floats(net->ctx, net->max_batch,
+							     in->c * in->h * in->w, L->c);
+		}
+		work = need > work ? need : work;
+	}
+	if (work > INT32_MAX)
+		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+				       "the op workspace needs %zu floats; use a smaller --batch",
+				       work);
 	int s1[1] = {(int)(scratch ? scratch : 1)}, s2[1] = {(int)largest}, s3[1] = {2};
-	int s4[1] = {net->nlayers};
+	int s4[1] = {net->nlayers}, s5[1] = {(int)work};
 	if ((st = ampcl_arena_reserve(net->scratch, "convolution scratch", 1, s1,
 				      &net->conv_scratch)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "amplified gradient", 1, s2, &net->amp_tmp)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "gradient norms", 1, s4, &net->norms)))
+	    (st = ampcl_arena_reserve(net->scratch, "gradient norms", 1, s4, &net->norms)) ||
+	    (st = ampcl_arena_reserve(net->scratch, "op workspace", 1, s5, &net->workspace)))
 		return st;
 	return AMPCL_OK;
 }

@@ -48,6 +48,7 @@ struct ampcl_net {
 	struct ampcl_tensor amp_tmp;      /* an amplified input gradient that must be added */
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
 	struct ampcl_tensor norms;        /* one float per layer: gradient statistics */
+	struct ampcl_tensor workspace;    /* lent to the ops during passes (workspace.h) */
 	int last_batch;                   /* images in the last training step */
 	int last_forward;                 /* images in the last forward pass */
 	cl_mem labels;                    /* max_batch ints */

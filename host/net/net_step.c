@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "relu.h"
 #include "sgd.h"
+#include "workspace.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,7 +35,33 @@ static const struct ampcl_tensor *grad(const struct ampcl_net *net, int id)
 	return id >= 0 ? &net->tensors[id].grad : NULL;
 }
 
+/* The net's planned op workspace, lent to the ops for one pass. */
+static void lend_workspace(struct ampcl_net *net)
+{
+	ampcl_workspace_lend(net->ctx, ampcl_tensor_mem(&net->workspace), net->workspace.offset,
+			     ampcl_tensor_count(&net->workspace));
+}
+
+static ampcl_status forward(struct ampcl_net *net, int n, int train);
+static ampcl_status backward(struct ampcl_net *net, int n);
+
 ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train)
+{
+	lend_workspace(net);
+	ampcl_status st = forward(net, n, train);
+	ampcl_workspace_lend(net->ctx, NULL, 0, 0);
+	return st;
+}
+
+ampcl_status ampcl_net_backward(struct ampcl_net *net, int n)
+{
+	lend_workspace(net);
+	ampcl_status st = backward(net, n);
+	ampcl_workspace_lend(net->ctx, NULL, 0, 0);
+	return st;
+}
+
+static ampcl_status forward(struct ampcl_net *net, int n, int train)
 {
 	struct ampcl_context *ctx = net->ctx;
 	for (int i = 1; i < net->nlayers; i++) {
@@ -209,7 +236,7 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	return st;
 }
 
-ampcl_status ampcl_net_backward(struct ampcl_net *net, int n)
+static ampcl_status backward(struct ampcl_net *net, int n)
 {
 	for (int i = 0; i < net->nlayers; i++)
 		net->layers[i].dy_written = 0;
@@ -237,13 +264,24 @@ static ampcl_status upload(struct ampcl_net *net, const float *x, const int *lab
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "label %d of image %d is outside 0..%d", labels[i],
 					       i, classes - 1);
+	/* not waited for: the step's one blocking read, of the loss, comes after them in the
+	 * queue, and a step that fails on the way finishes the queue (see finish_on_error) */
 	struct ampcl_tensor in = ampcl_net_batch_view(&net->layers[0].y, n);
-	ampcl_status st = ampcl_tensor_write(net->ctx, &in, x);
+	ampcl_status st = ampcl_tensor_write_async(net->ctx, &in, x);
 	if (st)
 		return st;
-	cl_int err = clEnqueueWriteBuffer(net->ctx->queue, net->labels, CL_TRUE, 0,
+	cl_int err = clEnqueueWriteBuffer(net->ctx->queue, net->labels, CL_FALSE, 0,
 					  (size_t)n * sizeof(cl_int), labels, 0, NULL, NULL);
 	return err ? ampcl_error_set(err, "uploading labels: %s", ampcl_cl_error_name(err)) : 0;
+}
+
+/* A step that fails after its uploads were queued waits for the queue before returning, so the
+ * caller's images and labels are never read after the call. */
+static ampcl_status finish_on_error(struct ampcl_net *net, ampcl_status st)
+{
+	if (st)
+		clFinish(net->ctx->queue);
+	return st;
 }
 
 /* Enqueues the loss: the logits' gradient into the last layer's dy and {loss, correct}. */
@@ -282,9 +320,9 @@ ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *l
 	    (st = ampcl_net_backward(net, n)) ||
 	    (st = ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
 				 net->sgd.momentum, net->sgd.weight_decay, net->sgd.nesterov)))
-		return st;
+		return finish_on_error(net, st);
 	net->last_batch = n;
-	return read_stats(net, n, res);
+	return finish_on_error(net, read_stats(net, n, res));
 }
 
 ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
@@ -321,8 +359,8 @@ ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *la
 	ampcl_status st;
 	if ((st = upload(net, x, labels, n)) || (st = ampcl_net_forward(net, n, 0)) ||
 	    (st = softmax_loss(net, n)))
-		return st;
-	return read_stats(net, n, res);
+		return finish_on_error(net, st);
+	return finish_on_error(net, read_stats(net, n, res));
 }
 
 ampcl_status ampcl_net_logits(ampcl_net_t *net, float *logits, int n)

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "launch.h"
 #include "program.h"
+#include "workspace.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -129,21 +130,28 @@ static struct bn_split bn_split_for(struct ampcl_context *ctx, const struct ampc
 	return sp;
 }
 
-/* A scratch buffer of `floats` floats for one call's partials. It is released right after the
- * last enqueue that uses it: OpenCL keeps it alive until those commands finish. */
-static ampcl_status bn_scratch(struct ampcl_context *ctx, const char *fn, size_t floats,
-			       cl_mem *mem)
+/* Floats of workspace a forward (backward 0) or backward (1) call of shape s takes: the
+ * partials (c, nparts, 2), and for the backward the per-channel terms of dx (c, 2). */
+static size_t bn_floats(const struct ampcl_bn_shape *s, const struct bn_split *sp, int backward)
 {
-	cl_int err;
-	*mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
-	if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
-	    err == CL_OUT_OF_HOST_MEMORY)
-		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
-				       "%s: %zu bytes of scratch for the partial sums: %s", fn,
-				       floats * sizeof(float), ampcl_cl_error_name(err));
-	if (err != CL_SUCCESS)
-		return ampcl_error_set(err, "%s: creating %zu bytes of scratch failed: %s", fn,
-				       floats * sizeof(float), ampcl_cl_error_name(err));
+	return (size_t)s->c * sp->nparts * 2 + (backward ? (size_t)s->c * 2 : 0);
+}
+
+ampcl_status ampcl_bn_workspace_floats(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
+				       size_t *floats)
+{
+	cl_kernel k;
+	size_t wg;
+	ampcl_status st =
+	    bn_kernel(ctx, "ampcl_bn_workspace_floats", "bn_backward_partial", &k, &wg);
+	if (st)
+		return st;
+	struct bn_split sp = bn_split_for(ctx, s, wg);
+	size_t f = bn_floats(s, &sp, 1);
+	if ((st = bn_kernel(ctx, "ampcl_bn_workspace_floats", "bn_forward_partial", &k, &wg)))
+		return st;
+	sp = bn_split_for(ctx, s, wg);
+	*floats = f > bn_floats(s, &sp, 0) ? f : bn_floats(s, &sp, 0);
 	return AMPCL_OK;
 }
 
@@ -154,9 +162,7 @@ static void bn_eltwise_range(struct ampcl_context *ctx, const struct ampcl_bn_sh
 			     size_t global[3], size_t local[3])
 {
 	size_t wg = ampcl_launch_group_size(ctx, NULL, BN_WG_DEFAULT);
-	size_t dim_max[3] = {wg, wg, 1};
-	clGetDeviceInfo(ctx->caps.device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(dim_max), dim_max,
-			NULL);
+	const size_t *dim_max = ctx->caps.max_work_item_sizes;
 	global[0] = ampcl_div_up((size_t)s->hw, BN_VEC);
 	global[1] = (size_t)s->c;
 	global[2] = (size_t)s->n;
@@ -201,23 +207,28 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 		return st;
 	struct bn_split sp = bn_split_for(ctx, s, wg);
 	cl_mem part;
-	if ((st = bn_scratch(ctx, fn, (size_t)s->c * sp.nparts * 2, &part)))
+	size_t part_off;
+	if ((st = ampcl_workspace_get(ctx, bn_floats(s, &sp, 0), fn, &part, &part_off)))
 		return st;
 
 	/* 1: a (mean, M2) per chunk of each channel: part (c, nparts, 2) */
 	size_t g1[2] = {sp.nparts * sp.local, (size_t)s->c}, l1[2] = {sp.local, 1};
 	struct ampcl_karg a1[] = {
-	    AMPCL_KARG_MEM(part),    AMPCL_KARG_UINT(0),         AMPCL_KARG_VIEW(x),
-	    AMPCL_KARG_UINT(s->n),   AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),
-	    AMPCL_KARG_UINT(sp.ipc), AMPCL_KARG_UINT(sp.nparts), AMPCL_KARG_UINT(sp.contig),
+	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(part_off / sizeof(float)),
+	    AMPCL_KARG_VIEW(x),         AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_UINT(sp.ipc),    AMPCL_KARG_UINT(sp.nparts),
+	    AMPCL_KARG_UINT(sp.contig),
 	};
 	/* 2: the partials folded per channel into the saved and running statistics */
 	size_t g2 = (size_t)s->c;
 	struct ampcl_karg a2[] = {
-	    AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(run_mean),
-	    AMPCL_KARG_VIEW(run_var),   AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(0),
-	    AMPCL_KARG_FLOAT(momentum), AMPCL_KARG_FLOAT(eps),        AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),       AMPCL_KARG_UINT(sp.ipc),
+	    AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_VIEW(save_invstd),
+	    AMPCL_KARG_VIEW(run_mean),  AMPCL_KARG_VIEW(run_var),
+	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(part_off / sizeof(float)),
+	    AMPCL_KARG_FLOAT(momentum), AMPCL_KARG_FLOAT(eps),
+	    AMPCL_KARG_UINT(s->n),      AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->hw),     AMPCL_KARG_UINT(sp.ipc),
 	    AMPCL_KARG_UINT(sp.nparts),
 	};
 	/* 3: element-wise normalisation */
@@ -231,7 +242,6 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
 	    !(st = ampcl_launch_1d(ctx, k_stats, g2, AMPCL_NARGS(a2), a2)))
 		st = ampcl_launch(ctx, k_norm, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
-	clReleaseMemObject(part);
 	return st;
 }
 
@@ -305,16 +315,18 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	    (st = bn_eltwise_kernel(ctx, fn, "bn_backward", &k_dx)))
 		return st;
 	struct bn_split sp = bn_split_for(ctx, s, wg);
-	/* scratch: the partials (c, nparts, 2), then the per-channel terms of dx (c, 2) */
-	size_t coef_off = (size_t)s->c * sp.nparts * 2;
+	/* workspace: the partials (c, nparts, 2), then the per-channel terms of dx (c, 2) */
 	cl_mem part;
-	if ((st = bn_scratch(ctx, fn, coef_off + (size_t)s->c * 2, &part)))
+	size_t part_off;
+	if ((st = ampcl_workspace_get(ctx, bn_floats(s, &sp, 1), fn, &part, &part_off)))
 		return st;
+	size_t coef_off = part_off / sizeof(float) + (size_t)s->c * sp.nparts * 2;
+	cl_uint base = (cl_uint)(part_off / sizeof(float));
 
 	/* 1: sums of dy and dy * (x - mean) per chunk of each channel */
 	size_t g1[2] = {sp.nparts * sp.local, (size_t)s->c}, l1[2] = {sp.local, 1};
 	struct ampcl_karg a1[] = {
-	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(0),         AMPCL_KARG_VIEW(dy),
+	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(base),      AMPCL_KARG_VIEW(dy),
 	    AMPCL_KARG_VIEW(x),         AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_UINT(s->n),
 	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),     AMPCL_KARG_UINT(sp.ipc),
 	    AMPCL_KARG_UINT(sp.nparts), AMPCL_KARG_UINT(sp.contig),
@@ -323,7 +335,7 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	size_t g2 = (size_t)s->c;
 	struct ampcl_karg a2[] = {
 	    AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(coef_off),  AMPCL_KARG_VIEW(dgamma),
-	    AMPCL_KARG_VIEW(dbeta),       AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(0),
+	    AMPCL_KARG_VIEW(dbeta),       AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(base),
 	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_UINT(s->n),      AMPCL_KARG_UINT(s->c),
 	    AMPCL_KARG_UINT(s->hw),       AMPCL_KARG_UINT(sp.nparts),
 	};
@@ -339,6 +351,5 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
 	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)))
 		st = ampcl_launch(ctx, k_dx, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
-	clReleaseMemObject(part);
 	return st;
 }

@@ -48,4 +48,9 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 			       const struct ampcl_tensor *save_invstd,
 			       const struct ampcl_tensor *gamma, float beta);
 
+/* Floats of op workspace (workspace.h) a forward or backward call of shape s uses, for
+ * planning it; builds the reduction kernels to learn their group size. */
+ampcl_status ampcl_bn_workspace_floats(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
+				       size_t *floats);
+
 #endif

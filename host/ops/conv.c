@@ -41,6 +41,23 @@ size_t ampcl_conv2d_scratch_floats(const struct ampcl_conv2d_shape *s, int image
 	return (size_t)(images > 0 ? images : 0) * pq * (crs + (size_t)s->k);
 }
 
+size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
+				     const struct ampcl_conv2d_shape *s, size_t scratch_floats)
+{
+	size_t one = ampcl_conv2d_scratch_floats(s, 1);
+	if (one == 0 || scratch_floats < one)
+		return 0;
+	size_t fit = scratch_floats / one;
+	int chunk = fit < (size_t)s->n ? (int)fit : s->n;
+	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	/* the weight gradient's product, dW (k, crs) += t (k, nb*pq) x col^T, is the one that
+	 * can split k: a full chunk of images and the last, shorter one */
+	size_t a = ampcl_gemm_workspace_floats(ctx, 0, 1, s->k, crs, chunk * pq, 1);
+	int last = s->n % chunk;
+	size_t b = last ? ampcl_gemm_workspace_floats(ctx, 0, 1, s->k, crs, last * pq, 1) : 0;
+	return a > b ? a : b;
+}
+
 /* 1x1, stride 1, no padding: x itself is the im2col matrix of each image. */
 static int is_pointwise(const struct ampcl_conv2d_shape *s)
 {

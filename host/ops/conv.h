@@ -47,4 +47,9 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 				   const struct ampcl_tensor *x, const struct ampcl_tensor *w,
 				   float beta, const struct ampcl_tensor *scratch);
 
+/* Floats of op workspace (workspace.h) a forward or backward call of shape s takes with
+ * scratch_floats of im2col scratch, for planning it. */
+size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
+				     const struct ampcl_conv2d_shape *s, size_t scratch_floats);
+
 #endif

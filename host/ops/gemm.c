@@ -34,6 +34,16 @@ static int backend_resolve(const struct ampcl_context *ctx)
 #endif
 }
 
+size_t ampcl_gemm_workspace_floats(const struct ampcl_context *ctx, int trans_a, int trans_b, int m,
+				   int n, int k, int batch)
+{
+	if (backend_resolve(ctx) != AMPCL_GEMM_OWN && k > 0)
+		return 0;
+	struct ampcl_gemm_args g = {
+	    .trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .batch = batch};
+	return ampcl_gemm_own_workspace_floats(ctx, &g);
+}
+
 ampcl_status ampcl_gemm_set_backend(struct ampcl_context *ctx, const char *name)
 {
 	for (int i = 0; name && i < (int)(sizeof(backend_names) / sizeof(backend_names[0])); i++) {

@@ -9,6 +9,11 @@
 
 enum ampcl_gemm_backend { AMPCL_GEMM_AUTO = 0, AMPCL_GEMM_CLBLAST = 1, AMPCL_GEMM_OWN = 2 };
 
+/* Floats of op workspace (workspace.h) a product of this shape takes on the back end in effect,
+ * for planning it (0: none). */
+size_t ampcl_gemm_workspace_floats(const struct ampcl_context *ctx, int trans_a, int trans_b, int m,
+				   int n, int k, int batch);
+
 /* Selects the back end by name: "auto", "clblast" or "own" (any case). Anything else fails
  * with AMPCL_ERR_INVALID_ARG naming the value and the choices, and changes nothing.
  * "auto" honours the AMPCL_GEMM environment variable (ctx->env.gemm); without it, it takes
@@ -62,6 +67,9 @@ struct ampcl_gemm_args {
  * long k) where the shape calls for them, else the tiled kernel with tiles chosen for the device.
  */
 ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
+/* gemm_own.c: floats of op workspace (workspace.h) ampcl_gemm_own_run takes for g (0: none). */
+size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
+				       const struct ampcl_gemm_args *g);
 /* gemm_own.c: C = 0 over the (batch, m, n) region, for back ends that read C when beta == 0. */
 ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* gemm_clblast.c: CLBlast's Sgemm / SgemmStridedBatched; k must be >= 1. Returns

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "launch.h"
 #include "program.h"
+#include "workspace.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -204,16 +205,31 @@ static ampcl_status run_panel(struct ampcl_context *ctx, const struct ampcl_gemm
 	return ampcl_launch(ctx, kernel, 3, global, NULL, AMPCL_NARGS(args), args, NULL);
 }
 
-/* Split k: the chunks' products into a buffer of its own, then their fixed-order sum into C.
- * The buffer is created per call and released at once: OpenCL keeps it until the two kernels
- * that use it have run, and no context state is needed (on a CPU it is one malloc). */
-static ampcl_status run_splitk(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
+/* Split k's chunk length and count for k. */
+static size_t splitk_chunk(size_t k, size_t *chunks)
 {
 	size_t kc = SPLITK_KC;
-	if (((size_t)g->k + kc - 1) / kc > SPLITK_MAX_CHUNKS)
-		kc =
-		    (((size_t)g->k + SPLITK_MAX_CHUNKS - 1) / SPLITK_MAX_CHUNKS + 15) & ~(size_t)15;
-	size_t chunks = ((size_t)g->k + kc - 1) / kc;
+	if ((k + kc - 1) / kc > SPLITK_MAX_CHUNKS)
+		kc = ((k + SPLITK_MAX_CHUNKS - 1) / SPLITK_MAX_CHUNKS + 15) & ~(size_t)15;
+	*chunks = (k + kc - 1) / kc;
+	return kc;
+}
+
+size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
+				       const struct ampcl_gemm_args *g)
+{
+	if (!use_splitk(ctx, g))
+		return 0;
+	size_t chunks;
+	splitk_chunk((size_t)g->k, &chunks);
+	size_t floats = chunks * (size_t)g->m * (size_t)g->n;
+	return floats > UINT32_MAX ? 0 : floats;
+}
+
+/* Split k: the chunks' products into the op workspace, then their fixed-order sum into C. */
+static ampcl_status run_splitk(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
+{
+	size_t chunks, kc = splitk_chunk((size_t)g->k, &chunks);
 	size_t floats = chunks * (size_t)g->m * (size_t)g->n;
 	if (floats > UINT32_MAX)
 		return own_tiled(ctx, g);
@@ -225,31 +241,29 @@ static ampcl_status run_splitk(struct ampcl_context *ctx, const struct ampcl_gem
 	if ((st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_splitk_forward", &part_kernel)) ||
 	    (st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_sum_forward", &sum_kernel)))
 		return st;
-	cl_int err;
-	cl_mem part =
-	    clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
-	if (err != CL_SUCCESS)
-		return ampcl_error_set(err, "gemm: the split-k buffer of %zu floats failed: %s",
-				       floats, ampcl_cl_error_name(err));
+	cl_mem part;
+	size_t part_bytes;
+	if ((st = ampcl_workspace_get(ctx, floats, "gemm (split k)", &part, &part_bytes)))
+		return st;
+	cl_uint part_off = (cl_uint)(part_bytes / sizeof(float));
 
 	size_t g1[3] = {((size_t)g->n + 3) / 4, ((size_t)g->m + 3) / 4, chunks};
 	struct ampcl_karg a1[] = {
-	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(0),      AMPCL_KARG_MEM(g->a),
-	    AMPCL_KARG_UINT(g->a_off), AMPCL_KARG_UINT(g->lda), AMPCL_KARG_MEM(g->b),
-	    AMPCL_KARG_UINT(g->b_off), AMPCL_KARG_UINT(g->ldb), AMPCL_KARG_UINT(g->m),
-	    AMPCL_KARG_UINT(g->n),     AMPCL_KARG_UINT(g->k),   AMPCL_KARG_UINT(kc),
+	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(part_off), AMPCL_KARG_MEM(g->a),
+	    AMPCL_KARG_UINT(g->a_off), AMPCL_KARG_UINT(g->lda),   AMPCL_KARG_MEM(g->b),
+	    AMPCL_KARG_UINT(g->b_off), AMPCL_KARG_UINT(g->ldb),   AMPCL_KARG_UINT(g->m),
+	    AMPCL_KARG_UINT(g->n),     AMPCL_KARG_UINT(g->k),     AMPCL_KARG_UINT(kc),
 	};
 	size_t g2[2] = {(size_t)g->n, (size_t)g->m};
 	struct ampcl_karg a2[] = {
 	    AMPCL_KARG_MEM(g->c),      AMPCL_KARG_UINT(g->c_off), AMPCL_KARG_UINT(g->ldc),
-	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(0),        AMPCL_KARG_UINT(g->m),
+	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(part_off), AMPCL_KARG_UINT(g->m),
 	    AMPCL_KARG_UINT(g->n),     AMPCL_KARG_UINT(chunks),   AMPCL_KARG_FLOAT(g->alpha),
 	    AMPCL_KARG_FLOAT(g->beta),
 	};
 	st = ampcl_launch(ctx, part_kernel, 3, g1, NULL, AMPCL_NARGS(a1), a1, NULL);
 	if (!st)
 		st = ampcl_launch(ctx, sum_kernel, 2, g2, NULL, AMPCL_NARGS(a2), a2, NULL);
-	clReleaseMemObject(part);
 	return st;
 }
 

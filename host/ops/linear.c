@@ -97,3 +97,9 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 			  out, ampcl_tensor_mem(w), ampcl_tensor_off(w), in, beta,
 			  ampcl_tensor_mem(dx), ampcl_tensor_off(dx), in);
 }
+
+size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out)
+{
+	/* y = x W^T is the product that can split k; the backward ones are NN and TN */
+	return ampcl_gemm_workspace_floats(ctx, 0, 1, n, out, in, 1);
+}

@@ -22,4 +22,7 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 				   const struct ampcl_tensor *w, int n, int in, int out,
 				   float beta);
 
+/* Floats of op workspace (workspace.h) a call for a batch of n takes, for planning it. */
+size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out);
+
 #endif

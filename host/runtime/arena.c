@@ -258,20 +258,32 @@ ampcl_status ampcl_tensor_check_same(const char *op, const char *name, const str
 	return ampcl_tensor_check(op, name, t, ampcl_tensor_count(like), desc);
 }
 
-ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
-				const float *src)
+static ampcl_status tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				 const float *src, cl_bool blocking)
 {
 	ampcl_status st = check_committed("tensor write", "t", t);
 	if (st)
 		return st;
 	cl_int err =
-	    clEnqueueWriteBuffer(ctx->queue, ampcl_tensor_mem(t), CL_TRUE, t->offset,
+	    clEnqueueWriteBuffer(ctx->queue, ampcl_tensor_mem(t), blocking, t->offset,
 				 ampcl_tensor_count(t) * sizeof(float), src, 0, NULL, NULL);
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "writing %zu floats to the %s arena failed: %s",
 				       ampcl_tensor_count(t), t->arena->role,
 				       ampcl_cl_error_name(err));
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				const float *src)
+{
+	return tensor_write(ctx, t, src, CL_TRUE);
+}
+
+ampcl_status ampcl_tensor_write_async(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				      const float *src)
+{
+	return tensor_write(ctx, t, src, CL_FALSE);
 }
 
 ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t, float *dst)

@@ -81,6 +81,10 @@ ampcl_status ampcl_tensor_check_same(const char *op, const char *name, const str
 const char *ampcl_tensor_shape_str(const struct ampcl_tensor *t, char *buf, size_t size);
 ampcl_status ampcl_tensor_write(struct ampcl_context *ctx, const struct ampcl_tensor *t,
 				const float *src);
+/* The same without waiting: src must stay unchanged until a later blocking call on the queue
+ * (in order) has returned, or clFinish. */
+ampcl_status ampcl_tensor_write_async(struct ampcl_context *ctx, const struct ampcl_tensor *t,
+				      const float *src);
 ampcl_status ampcl_tensor_read(struct ampcl_context *ctx, const struct ampcl_tensor *t, float *dst);
 ampcl_status ampcl_tensor_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t,
 			       float value);

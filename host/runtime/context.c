@@ -4,6 +4,7 @@
 #include "ampcl_cl.h"
 #include "error.h"
 #include "program.h"
+#include "workspace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ void ampcl_context_free(ampcl_context_t *ctx)
 	if (ctx->queue)
 		clFinish(ctx->queue);
 	ampcl_program_release_all(ctx);
+	ampcl_workspace_free(ctx);
 	if (ctx->owns_cl) {
 		if (ctx->queue)
 			clReleaseCommandQueue(ctx->queue);

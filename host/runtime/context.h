@@ -31,6 +31,9 @@ struct ampcl_context {
 	int nprograms;
 	struct ampcl_build_stats stats;
 	int gemm_backend; /* enum ampcl_gemm_backend (host/gemm.h); 0 = automatic */
+	/* op workspace (workspace.h): a net's planned view while lent, else the context's own */
+	cl_mem ws_lent, ws_own;
+	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
 };
 
 #endif

@@ -71,6 +71,9 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 	if (clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(sz), &sz, NULL) ==
 	    CL_SUCCESS)
 		d->max_work_group_size = sz;
+	size_t items[3] = {sz, sz, sz};
+	clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(items), items, NULL);
+	memcpy(caps->max_work_item_sizes, items, sizeof(items));
 
 	size_t ext_size = 0;
 	clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size);

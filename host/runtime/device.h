@@ -18,7 +18,8 @@ struct ampcl_device_caps {
 	cl_device_id device;
 	cl_device_type type;
 	int opencl_c_major, opencl_c_minor;
-	char *extensions; /* malloc'ed */
+	size_t max_work_item_sizes[3]; /* per dimension of a work-group */
+	char *extensions;              /* malloc'ed */
 };
 
 /* Fills caps for every device of every platform; free with ampcl_device_caps_free. */
