@@ -162,6 +162,18 @@ struct ampcl_step_result {
 	int correct; /* predictions equal to the label */
 	int count;
 };
+/* The step in two seams, for what goes between the gradients and the update (accumulation,
+ * clipping, an all-reduce across ranks): forward in training mode, the loss and backward of a
+ * batch, which leaves every parameter's gradient (zeroed first, amplified as set) in the
+ * gradient arena and res with the batch's loss and accuracy; then the SGD update from that arena.
+ * ampcl_net_train_step is their composition, bit for bit. */
+AMPCL_API ampcl_status ampcl_net_forward_backward(ampcl_net_t *net, const float *x,
+						  const int *labels, int n,
+						  struct ampcl_step_result *res);
+AMPCL_API ampcl_status ampcl_net_update(ampcl_net_t *net, float lr);
+/* Parameter i's gradient (ampcl_net_tensor_info's numbering, trainable tensors only). */
+AMPCL_API ampcl_status ampcl_net_grad_read(ampcl_net_t *net, int i, float *dst);
+AMPCL_API ampcl_status ampcl_net_grad_write(ampcl_net_t *net, int i, const float *src);
 /* One SGD step on a batch: x is n x C x H x W normalised floats, labels n class indices. */
 AMPCL_API ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *labels,
 					    int n, float lr, struct ampcl_step_result *res);

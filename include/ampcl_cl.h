@@ -23,6 +23,11 @@ AMPCL_API cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx);
 AMPCL_API ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem,
 					   size_t *offset);
 
+/* The whole gradient arena, every parameter's gradient at its tensor's offset (with alignment
+ * gaps, zero after forward_backward): one buffer to all-reduce between the step's seams. */
+AMPCL_API ampcl_status ampcl_net_gradients_cl(ampcl_net_t *net, cl_mem *mem, size_t *offset,
+					      size_t *bytes);
+
 #ifdef __cplusplus
 }
 #endif

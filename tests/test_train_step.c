@@ -150,6 +150,72 @@ int main(void)
 	st = ampcl_net_train_step(net, xf, labels, N + 3, 0.1f, &r);
 	tu_check(st == AMPCL_ERR_INVALID_ARG, "a batch larger than planned is refused", "%s",
 		 ampcl_last_error());
+
+	/* the seams: forward_backward then update is train_step bit for bit; and between them
+	 * the gradients can be read and rewritten (doubling them with momentum and weight decay
+	 * off equals doubling the learning rate, exactly: both scale by a power of two) */
+	ampcl_net_t *pair[2];
+	float *snap = tu_malloc(64 * 64 * sizeof(float) * 2);
+	for (int k = 0; k < 2; k++) {
+		tu_ok(ampcl_net_create(ctx, C0, H, H, &pair[k]), "create");
+		int y = ampcl_net_conv2d(pair[k], "conv1", 0, C, 3, 1, 1, 1);
+		y = ampcl_net_batchnorm(pair[k], "bn1", y);
+		y = ampcl_net_relu(pair[k], "relu1", y);
+		y = ampcl_net_avgpool(pair[k], "avgpool", y);
+		y = ampcl_net_linear(pair[k], "linear", y, K, 1);
+		tu_ok(ampcl_net_finalize(pair[k], N, 11), "finalize");
+		tu_ok(ampcl_net_set_sgd(pair[k], &sgd), "sgd");
+	}
+	struct ampcl_step_result ra, rb;
+	for (int step = 0; step < 3; step++) {
+		tu_fill_uniform_f(xf, N * C0 * HW, &seed, -2.0f, 2.0f);
+		tu_ok(ampcl_net_train_step(pair[0], xf, labels, N, 0.1f, &ra), "train step");
+		tu_ok(ampcl_net_forward_backward(pair[1], xf, labels, N, &rb), "forward_backward");
+		tu_ok(ampcl_net_update(pair[1], 0.1f), "update");
+	}
+	int same = ra.loss == rb.loss && ra.correct == rb.correct;
+	for (int i = 0; i < ampcl_net_tensor_count(pair[0]); i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(pair[0], i, &info);
+		tu_ok(ampcl_net_tensor_read(pair[0], i, snap), "read");
+		tu_ok(ampcl_net_tensor_read(pair[1], i, snap + info.count), "read");
+		same &= !memcmp(snap, snap + info.count, info.count * sizeof(float));
+	}
+	tu_check(same, "forward_backward + update = train_step, bit for bit", "loss %.9g / %.9g",
+		 ra.loss, rb.loss);
+	struct ampcl_sgd_config plain = {0.0f, 0.0f, 0};
+	tu_ok(ampcl_net_set_sgd(pair[0], &plain), "sgd");
+	tu_ok(ampcl_net_set_sgd(pair[1], &plain), "sgd");
+	tu_fill_uniform_f(xf, N * C0 * HW, &seed, -2.0f, 2.0f);
+	tu_ok(ampcl_net_forward_backward(pair[0], xf, labels, N, &ra), "forward_backward");
+	tu_ok(ampcl_net_update(pair[0], 0.2f), "update at 2 lr");
+	tu_ok(ampcl_net_forward_backward(pair[1], xf, labels, N, &rb), "forward_backward");
+	for (int i = 0; i < ampcl_net_tensor_count(pair[1]); i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(pair[1], i, &info);
+		if (!info.trainable)
+			continue;
+		tu_ok(ampcl_net_grad_read(pair[1], i, snap), "grad read");
+		for (size_t j = 0; j < info.count; j++)
+			snap[j] *= 2;
+		tu_ok(ampcl_net_grad_write(pair[1], i, snap), "grad write");
+	}
+	tu_ok(ampcl_net_update(pair[1], 0.1f), "update of doubled gradients");
+	same = 1;
+	for (int i = 0; i < ampcl_net_tensor_count(pair[0]); i++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(pair[0], i, &info);
+		tu_ok(ampcl_net_tensor_read(pair[0], i, snap), "read");
+		tu_ok(ampcl_net_tensor_read(pair[1], i, snap + info.count), "read");
+		same &= !memcmp(snap, snap + info.count, info.count * sizeof(float));
+	}
+	tu_check(same, "gradients rewritten between the seams reach the update", "all tensors");
+	/* tensors: conv1.weight, conv1.bias, bn1.weight, bn1.bias, bn1.running_mean, ... */
+	tu_check(ampcl_net_grad_read(pair[1], 4, snap) == AMPCL_ERR_INVALID_ARG,
+		 "a BN statistic has no gradient", "%s", ampcl_last_error());
+	free(snap);
+	ampcl_net_free(pair[0]);
+	ampcl_net_free(pair[1]);
 	for (int i = 0; i < NT; i++) {
 		free(h.t[i]);
 		free(h.mom[i]);

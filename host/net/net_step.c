@@ -307,22 +307,88 @@ static ampcl_status read_stats(struct ampcl_net *net, int n, struct ampcl_step_r
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *labels, int n,
-				  float lr, struct ampcl_step_result *res)
+/* Enqueues the upload, zeroed gradients, forward, loss and backward of a batch. */
+static ampcl_status enqueue_forward_backward(struct ampcl_net *net, const float *x,
+					     const int *labels, int n)
 {
-	struct ampcl_tensor p = ampcl_net_arena_view(net->params);   /* every parameter */
-	struct ampcl_tensor g = ampcl_net_arena_view(net->grads);    /* same layout */
-	struct ampcl_tensor m = ampcl_net_arena_view(net->momentum); /* same layout */
 	ampcl_status st;
 	if ((st = upload(net, x, labels, n)) ||
 	    (st = ampcl_arena_fill(net->ctx, net->grads, 0.0f)) ||
 	    (st = ampcl_net_forward(net, n, 1)) || (st = softmax_loss(net, n)) ||
-	    (st = ampcl_net_backward(net, n)) ||
-	    (st = ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
-				 net->sgd.momentum, net->sgd.weight_decay, net->sgd.nesterov)))
-		return finish_on_error(net, st);
+	    (st = ampcl_net_backward(net, n)))
+		return st;
 	net->last_batch = n;
+	return AMPCL_OK;
+}
+
+/* Enqueues the SGD update of every parameter from the gradient arena: one launch. */
+static ampcl_status enqueue_update(struct ampcl_net *net, float lr)
+{
+	struct ampcl_tensor p = ampcl_net_arena_view(net->params);   /* every parameter */
+	struct ampcl_tensor g = ampcl_net_arena_view(net->grads);    /* same layout */
+	struct ampcl_tensor m = ampcl_net_arena_view(net->momentum); /* same layout */
+	return ampcl_sgd_step(net->ctx, &p, net->sgd.momentum > 0 ? &m : NULL, &g, lr,
+			      net->sgd.momentum, net->sgd.weight_decay, net->sgd.nesterov);
+}
+
+ampcl_status ampcl_net_forward_backward(ampcl_net_t *net, const float *x, const int *labels, int n,
+					struct ampcl_step_result *res)
+{
+	ampcl_status st = enqueue_forward_backward(net, x, labels, n);
+	return finish_on_error(net, st ? st : read_stats(net, n, res));
+}
+
+ampcl_status ampcl_net_update(ampcl_net_t *net, float lr)
+{
+	if (!net->finalized || net->last_batch < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "an update needs gradients: call ampcl_net_forward_backward "
+				       "first");
+	return enqueue_update(net, lr);
+}
+
+/* The composition of the two, with the step's one wait at its end. */
+ampcl_status ampcl_net_train_step(ampcl_net_t *net, const float *x, const int *labels, int n,
+				  float lr, struct ampcl_step_result *res)
+{
+	ampcl_status st;
+	if ((st = enqueue_forward_backward(net, x, labels, n)) || (st = enqueue_update(net, lr)))
+		return finish_on_error(net, st);
 	return finish_on_error(net, read_stats(net, n, res));
+}
+
+static ampcl_status check_grad(const ampcl_net_t *net, int i)
+{
+	if (!net->finalized || i < 0 || i >= net->ntensors || !net->tensors[i].trainable)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "gradient of tensor %d: not a parameter of the finalized net "
+		    "(0..%d, trainable ones)",
+		    i, net->ntensors - 1);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_grad_read(ampcl_net_t *net, int i, float *dst)
+{
+	ampcl_status st = check_grad(net, i);
+	return st ? st : ampcl_tensor_read(net->ctx, &net->tensors[i].grad, dst);
+}
+
+ampcl_status ampcl_net_grad_write(ampcl_net_t *net, int i, const float *src)
+{
+	ampcl_status st = check_grad(net, i);
+	return st ? st : ampcl_tensor_write(net->ctx, &net->tensors[i].grad, src);
+}
+
+ampcl_status ampcl_net_gradients_cl(ampcl_net_t *net, cl_mem *mem, size_t *offset, size_t *bytes)
+{
+	if (!net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "finalize the net first");
+	struct ampcl_tensor g = ampcl_net_arena_view(net->grads);
+	*mem = ampcl_tensor_mem(&g);
+	*offset = g.offset;
+	*bytes = net->grads->size;
+	return AMPCL_OK;
 }
 
 ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)

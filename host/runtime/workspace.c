@@ -18,13 +18,13 @@ ampcl_status ampcl_workspace_get(struct ampcl_context *ctx, size_t floats, const
 		cl_mem m =
 		    clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
 		if (err != CL_SUCCESS)
-			return ampcl_error_set(
-			    err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
-				    err == CL_OUT_OF_HOST_MEMORY
-				? AMPCL_ERR_OUT_OF_DEVICE_MEMORY
-				: err,
-			    "%s: %zu bytes of workspace: %s", who, floats * sizeof(float),
-			    ampcl_cl_error_name(err));
+			return ampcl_error_set(err == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
+						       err == CL_OUT_OF_RESOURCES ||
+						       err == CL_OUT_OF_HOST_MEMORY
+						   ? AMPCL_ERR_OUT_OF_DEVICE_MEMORY
+						   : err,
+					       "%s: %zu bytes of workspace: %s", who,
+					       floats * sizeof(float), ampcl_cl_error_name(err));
 		/* the old buffer stays alive until the commands already queued on it have run */
 		if (ctx->ws_own)
 			clReleaseMemObject(ctx->ws_own);
