@@ -1,6 +1,7 @@
 /* test_trainer.c: the trainer end to end on a small CIFAR-format data set the test writes: outputs,
  * checkpoint round trip, resume bit-identity, damaged checkpoints, export/--init, eval, bad input.
  */
+#define _GNU_SOURCE /* memmem */
 #include "json.h"
 #include "testutil.h"
 
@@ -226,6 +227,31 @@ int main(void)
 	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "damaged.ampcl") &&
 		     strstr(ampcl_last_error(), "checksum"),
 		 "a damaged checkpoint is refused", "%s", ampcl_last_error());
+	/* the training state in the metadata is covered by the checksum too */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, path2);
+	tu_check(system(cmd) == 0, "copy checkpoint", "%s", cmd);
+	{
+		FILE *cf = fopen(path2, "r+b");
+		char head[4096];
+		size_t hn = fread(head, 1, sizeof(head) - 1, cf);
+		head[hn] = 0;
+		char *lr = memmem(head, hn, "lr 0.050", 8);
+		if (lr) {
+			fseek(cf, (long)(lr - head) + 4, SEEK_SET);
+			fputc('9', cf); /* lr 0.05 -> lr 0.95 */
+		}
+		fclose(cf);
+		st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
+		tu_check(lr && st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "checksum"),
+			 "an edited training state is refused", "%s", ampcl_last_error());
+	}
+	/* ampcl 0.1's raw-arena checkpoints are refused by name */
+	f = fopen(path2, "wb");
+	fputs("AMPCLCKP and the rest of an old file", f);
+	fclose(f);
+	st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
+	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "ampcl 0.1's format"),
+		 "an old checkpoint is refused", "%s", ampcl_last_error());
 	tu_check(truncate(path, file_size(path) - 100) == 0, "truncate", "%s", path);
 	st = ampcl_trainer_resume(ctx, path, 0, NULL, &resumed);
 	tu_check(st == AMPCL_ERR_BAD_FILE, "a truncated checkpoint is refused", "%s",

@@ -253,6 +253,13 @@ struct ampcl_tensor ampcl_net_batch_view(const struct ampcl_tensor *t, int n)
 	return v;
 }
 
+struct ampcl_tensor ampcl_net_momentum_view(const struct ampcl_net *net, int i)
+{
+	struct ampcl_tensor v = net->tensors[i].value;
+	v.arena = net->momentum;
+	return v;
+}
+
 /* Only for unchunked arenas (parameters, gradients, optimizer state, statistics). */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena)
 {

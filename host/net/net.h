@@ -59,6 +59,9 @@ struct ampcl_net {
 
 /* A view of t with its first dimension set to n (a smaller last batch). */
 struct ampcl_tensor ampcl_net_batch_view(const struct ampcl_tensor *t, int n);
+/* Tensor i's momentum buffer: the same offset in the optimizer-state arena (params, grads and
+ * momentum share one layout). */
+struct ampcl_tensor ampcl_net_momentum_view(const struct ampcl_net *net, int i);
 /* Views spanning a whole arena, for one-launch SGD and checkpoint reads. */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 

@@ -1,8 +1,9 @@
-/* checkpoint.c: writes and reads .ampcl checkpoints: "AMPCLCKP", format, the text block, the
- * params/momentum/running-statistics arenas as they lie on the device, and a checksum. */
+/* checkpoint.c: writes and reads checkpoints as safetensors: every parameter, BN statistic and
+ * momentum buffer by name, the training state as text in __metadata__, and a checksum of both. */
 #include "checkpoint.h"
 #include "error.h"
 #include "hash.h"
+#include "safetensors.h"
 #include "train_config.h"
 
 #include <errno.h>
@@ -14,25 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAGIC "AMPCLCKP"
-#define FORMAT 1u
-#define MAX_FILE ((uint64_t)16 << 30)
+#define OLD_MAGIC "AMPCLCKP" /* ampcl 0.1's raw-arena checkpoints */
+#define FORMAT "2"
+#define MOMENTUM_PREFIX "optimizer.momentum."
 
 struct ampcl_checkpoint {
 	char path[4096];
-	unsigned char *data;
-	size_t size;
-	const unsigned char *arena[3];
-	uint64_t arena_bytes[3];
+	struct ampcl_st_file *file;
 };
-
-static struct ampcl_arena **arenas(struct ampcl_net *net, struct ampcl_arena *out[3])
-{
-	out[0] = net->params, out[1] = net->momentum, out[2] = net->running;
-	return out;
-}
-
-static const char *arena_names[3] = {"parameters", "optimizer state", "BN running statistics"};
 
 /* the text block: the configuration, then the progress, then one line per epoch trained */
 static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
@@ -62,67 +52,89 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 	return buf;
 }
 
+/* One tensor's part of the checksum: its name, dtype, shape and bytes. */
+static void hash_tensor(struct ampcl_hash *h, const char *name, const char *dtype, int ndim,
+			const long long *shape, const void *data, size_t bytes)
+{
+	ampcl_hash_string(h, name);
+	ampcl_hash_string(h, dtype);
+	ampcl_hash_update(h, &ndim, sizeof(ndim));
+	ampcl_hash_update(h, shape, (size_t)ndim * sizeof(shape[0]));
+	ampcl_hash_update(h, data, bytes);
+}
+
+static void hash_start(struct ampcl_hash *h, const char *text)
+{
+	ampcl_hash_init(h);
+	ampcl_hash_string(h, "ampcl checkpoint " FORMAT);
+	ampcl_hash_string(h, text);
+}
+
+/* A tensor of the file: net tensor i's value, or its momentum buffer. */
+struct entry {
+	char name[200];
+	int tensor, momentum;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
 ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
 				   const struct ampcl_checkpoint_state *st)
 {
-	struct ampcl_arena *a[3];
-	arenas(net, a);
+	/* tensors in name order, and the checksum over them in that order: the reader sorts
+	 * them the same way, so the sum does not depend on a writer's order */
+	struct entry *e = calloc((size_t)(2 * net->ntensors + 1), sizeof(*e));
+	if (!e)
+		abort();
+	int n = 0;
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < net->ntensors; i++)
+			if (!k || net->tensors[i].trainable) {
+				snprintf(e[n].name, sizeof(e[n].name), "%s%s",
+					 k ? MOMENTUM_PREFIX : "", net->tensors[i].name);
+				e[n].tensor = i, e[n].momentum = k, n++;
+			}
+	qsort(e, (size_t)n, sizeof(*e), by_name);
 	size_t text_len;
 	char *text = state_text(st, &text_len);
-	size_t total = 16 + text_len + 8;
-	for (int i = 0; i < 3; i++)
-		total += 8 + a[i]->size;
-	unsigned char *buf = malloc(total), *p = buf;
-	if (!buf)
-		abort();
-	uint32_t format = FORMAT, tl = (uint32_t)text_len;
-	memcpy(p, MAGIC, 8), p += 8;
-	memcpy(p, &format, 4), p += 4;
-	memcpy(p, &tl, 4), p += 4;
-	memcpy(p, text, text_len), p += text_len;
-	free(text);
-	ampcl_status s = AMPCL_OK;
-	for (int i = 0; i < 3 && !s; i++) {
-		uint64_t bytes = a[i]->size;
-		memcpy(p, &bytes, 8), p += 8;
-		struct ampcl_tensor all = ampcl_net_arena_view(a[i]);
-		all.shape[0] = (int)(a[i]->size / sizeof(float));
-		if (bytes)
-			s = ampcl_tensor_read(net->ctx, &all, (float *)p);
-		p += bytes;
+	struct ampcl_hash h;
+	hash_start(&h, text);
+	struct ampcl_st_writer *w;
+	ampcl_status s = ampcl_st_writer_create(&w);
+	float *buf = NULL;
+	for (int j = 0; j < n && !s; j++) {
+		struct ampcl_tensor_info info;
+		ampcl_net_tensor_info(net, e[j].tensor, &info);
+		buf = realloc(buf, info.count * sizeof(float) + 1);
+		if (!buf)
+			abort();
+		struct ampcl_tensor v = e[j].momentum ? ampcl_net_momentum_view(net, e[j].tensor)
+						      : net->tensors[e[j].tensor].value;
+		long long shape[4];
+		for (int d = 0; d < info.ndim; d++)
+			shape[d] = info.shape[d];
+		if (!(s = ampcl_tensor_read(net->ctx, &v, buf))) {
+			hash_tensor(&h, e[j].name, "F32", info.ndim, shape, buf,
+				    info.count * sizeof(float));
+			s = ampcl_st_writer_add(w, e[j].name, "F32", info.ndim, shape, buf,
+						info.count * sizeof(float));
+		}
 	}
-	if (s) {
-		free(buf);
-		return ampcl_error_wrap(s, "saving checkpoint '%s': ", path);
-	}
-	uint64_t sum = ampcl_hash64(buf, (size_t)(p - buf));
-	memcpy(p, &sum, 8), p += 8;
-
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	int ok = fd >= 0;
-	for (size_t done = 0; ok && done < total;) {
-		ssize_t w = write(fd, buf + done, total - done);
-		ok = w > 0;
-		done += ok ? (size_t)w : 0;
-	}
-	int err = errno;
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = 0;
 	free(buf);
-	if (!ok || rename(tmp, path) != 0) {
-		if (!ok)
-			errno = err;
-		s = ampcl_error_set(
-		    AMPCL_ERR_IO,
-		    "cannot write checkpoint '%s': %s; check that the folder exists, "
-		    "is writable and has space",
-		    path, strerror(errno));
-		unlink(tmp);
-		return s;
-	}
+	free(e);
+	char hex[33];
+	ampcl_hash_hex(&h, hex);
+	if (!s && !(s = ampcl_st_writer_metadata(w, "ampcl_checkpoint", FORMAT)) &&
+	    !(s = ampcl_st_writer_metadata(w, "ampcl_state", text)) &&
+	    !(s = ampcl_st_writer_metadata(w, "ampcl_checksum", hex)))
+		s = ampcl_st_writer_save(w, path);
+	ampcl_st_writer_free(w);
+	free(text);
+	if (s)
+		return ampcl_error_wrap(s, "saving checkpoint '%s': ", path);
 	return AMPCL_OK;
 }
 
@@ -191,84 +203,79 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 	return AMPCL_OK;
 }
 
+static int by_tensor_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct ampcl_st_tensor *const *)a)->name,
+		      (*(const struct ampcl_st_tensor *const *)b)->name);
+}
+
 ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **out,
 				   struct ampcl_checkpoint_state *st)
 {
 	*out = NULL;
 	memset(st, 0, sizeof(*st));
+	/* ampcl 0.1 wrote raw arenas behind an AMPCLCKP header */
+	char head[8] = {0};
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot open checkpoint '%s': %s", path,
 				       strerror(errno));
+	size_t got = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (got == sizeof(head) && !memcmp(head, OLD_MAGIC, 8))
+		return ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "checkpoint '%s' is in ampcl 0.1's format (raw arenas), which "
+		    "this ampcl no longer reads: its checkpoints are safetensors "
+		    "files; train again, or finish the run with ampcl 0.1",
+		    path);
 	struct ampcl_checkpoint *ck = calloc(1, sizeof(*ck));
 	if (!ck)
 		abort();
 	snprintf(ck->path, sizeof(ck->path), "%s", path);
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	ampcl_status s = AMPCL_OK;
-	if (size < 24 || (uint64_t)size > MAX_FILE) {
-		fclose(f);
-		s = bad(path, "is too short or too large to be a checkpoint");
+	ampcl_status s = ampcl_st_open(path, &ck->file);
+	if (s) {
+		s = ampcl_error_wrap(AMPCL_ERR_BAD_FILE, "checkpoint '%s' is damaged: ", path);
 		goto fail;
 	}
-	ck->size = (size_t)size;
-	ck->data = malloc(ck->size + 1);
-	if (!ck->data)
+	const char *format = ampcl_st_metadata(ck->file, "ampcl_checkpoint");
+	const char *state = ampcl_st_metadata(ck->file, "ampcl_state");
+	const char *sum = ampcl_st_metadata(ck->file, "ampcl_checksum");
+	if (!format || !state || !sum) {
+		s = bad(path, "is a safetensors file but not an ampcl checkpoint (no ampcl_state "
+			      "in its metadata)");
+		goto fail;
+	}
+	if (strcmp(format, FORMAT)) {
+		s = bad(path, "has a checkpoint format this ampcl does not read");
+		goto fail;
+	}
+	int n = ampcl_st_count(ck->file);
+	const struct ampcl_st_tensor **order = malloc((size_t)(n ? n : 1) * sizeof(*order));
+	if (!order)
 		abort();
-	size_t got = fread(ck->data, 1, ck->size, f);
-	fclose(f);
-	if (got != ck->size || memcmp(ck->data, MAGIC, 8)) {
-		s = bad(path, "is not an ampcl checkpoint (no AMPCLCKP header)");
+	for (int i = 0; i < n; i++)
+		order[i] = ampcl_st_get(ck->file, i);
+	qsort(order, (size_t)n, sizeof(*order), by_tensor_name);
+	struct ampcl_hash h;
+	hash_start(&h, state);
+	for (int i = 0; i < n; i++)
+		hash_tensor(&h, order[i]->name, order[i]->dtype, order[i]->ndim, order[i]->shape,
+			    ampcl_st_data(ck->file, order[i]), order[i]->bytes);
+	free(order);
+	char hex[33];
+	ampcl_hash_hex(&h, hex);
+	if (strcmp(hex, sum)) {
+		s = bad(path, "fails its checksum: it is damaged or was changed");
 		goto fail;
 	}
-	uint64_t sum;
-	memcpy(&sum, ck->data + ck->size - 8, 8);
-	if (ampcl_hash64(ck->data, ck->size - 8) != sum) {
-		s = bad(path, "fails its checksum: it is damaged or was cut short");
-		goto fail;
-	}
-	uint32_t format, tl;
-	memcpy(&format, ck->data + 8, 4);
-	memcpy(&tl, ck->data + 12, 4);
-	if (format != FORMAT) {
-		s = bad(path, "has a format this ampcl does not read");
-		goto fail;
-	}
-	size_t pos = 16;
-	if ((size_t)tl > ck->size - pos - 8) {
-		s = bad(path, "has a text block longer than the file");
-		goto fail;
-	}
-	char *text = malloc((size_t)tl + 1);
+	char *text = strdup(state);
 	if (!text)
 		abort();
-	memcpy(text, ck->data + pos, tl);
-	text[tl] = 0;
-	pos += tl;
 	s = parse_text(path, text, st);
 	free(text);
 	if (s)
 		goto fail;
-	for (int i = 0; i < 3; i++) {
-		if (pos + 8 > ck->size - 8) {
-			s = bad(path, "ends before its arenas");
-			goto fail;
-		}
-		memcpy(&ck->arena_bytes[i], ck->data + pos, 8);
-		pos += 8;
-		if (ck->arena_bytes[i] > ck->size - 8 - pos) {
-			s = bad(path, "has an arena longer than the file");
-			goto fail;
-		}
-		ck->arena[i] = ck->data + pos;
-		pos += ck->arena_bytes[i];
-	}
-	if (pos != ck->size - 8) {
-		s = bad(path, "has bytes after its arenas");
-		goto fail;
-	}
 	*out = ck;
 	return AMPCL_OK;
 fail:
@@ -280,40 +287,46 @@ fail:
 
 ampcl_status ampcl_checkpoint_apply(struct ampcl_checkpoint *ck, struct ampcl_net *net)
 {
-	struct ampcl_arena *a[3];
-	arenas(net, a);
-	for (int i = 0; i < 3; i++)
-		if (ck->arena_bytes[i] != a[i]->size)
-			return ampcl_error_set(
-			    AMPCL_ERR_BAD_FILE,
-			    "checkpoint '%s' holds %llu bytes of %s but the network "
-			    "built from its settings needs %zu: it was written by an "
-			    "incompatible ampcl",
-			    ck->path, (unsigned long long)ck->arena_bytes[i], arena_names[i],
-			    a[i]->size);
-	for (int i = 0; i < 3; i++) {
-		if (!a[i]->size)
-			continue;
-		struct ampcl_tensor all = ampcl_net_arena_view(a[i]);
-		all.shape[0] = (int)(a[i]->size / sizeof(float));
-		/* the bytes are in the file buffer, aligned only to 4: copy through a float array
-		 */
-		float *tmp = malloc(a[i]->size);
-		if (!tmp)
-			abort();
-		memcpy(tmp, ck->arena[i], a[i]->size);
-		ampcl_status s = ampcl_tensor_write(net->ctx, &all, tmp);
-		free(tmp);
-		if (s)
-			return s;
-	}
-	return AMPCL_OK;
+	ampcl_status s = AMPCL_OK;
+	float *buf = NULL;
+	for (int k = 0; k < 2 && !s; k++)
+		for (int i = 0; i < net->ntensors && !s; i++) {
+			if (k && !net->tensors[i].trainable)
+				continue;
+			struct ampcl_tensor_info info;
+			ampcl_net_tensor_info(net, i, &info);
+			char name[200];
+			snprintf(name, sizeof(name), "%s%s", k ? MOMENTUM_PREFIX : "", info.name);
+			const struct ampcl_st_tensor *t = ampcl_st_find(ck->file, name);
+			int same = t && t->ndim == info.ndim && !strcmp(t->dtype, "F32");
+			for (int d = 0; same && d < info.ndim; d++)
+				same = t->shape[d] == info.shape[d];
+			if (!same) {
+				s = ampcl_error_set(
+				    AMPCL_ERR_BAD_FILE,
+				    "checkpoint '%s' %s tensor '%s' of the network "
+				    "built from its settings: it was written by an "
+				    "incompatible ampcl",
+				    ck->path, t ? "has another shape for the" : "lacks the", name);
+				break;
+			}
+			/* the file's bytes are aligned only as the format packs them: copy */
+			buf = realloc(buf, info.count * sizeof(float) + 1);
+			if (!buf)
+				abort();
+			memcpy(buf, ampcl_st_data(ck->file, t), info.count * sizeof(float));
+			struct ampcl_tensor v =
+			    k ? ampcl_net_momentum_view(net, i) : net->tensors[i].value;
+			s = ampcl_tensor_write(net->ctx, &v, buf);
+		}
+	free(buf);
+	return s;
 }
 
 void ampcl_checkpoint_free(struct ampcl_checkpoint *ck)
 {
 	if (!ck)
 		return;
-	free(ck->data);
+	ampcl_st_free(ck->file);
 	free(ck);
 }

@@ -1,5 +1,5 @@
-/* checkpoint.h: .ampcl checkpoint files: the training configuration, progress and history as
- * text, then the parameter, optimizer-state and BN-statistics arenas, then a checksum. */
+/* checkpoint.h: checkpoints (last.ampcl, best.ampcl) as safetensors files: parameters, BN
+ * statistics and momentum buffers by name; configuration, progress and history in __metadata__. */
 #ifndef AMPCL_CHECKPOINT_H
 #define AMPCL_CHECKPOINT_H
 
