@@ -16,7 +16,8 @@ run | test) ;;
 esac
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
-	libclblast-dev libpng-dev zlib1g-dev clinfo libjpeg-dev dataset-fashion-mnist)
+	libclblast-dev libpng-dev zlib1g-dev libjansson-dev libxxhash-dev clinfo libjpeg-dev
+	dataset-fashion-mnist)
 # the test suite checks training steps against PyTorch (tests/torch)
 [ "$mode" = test ] && packages+=(python3-torch python3-numpy locales)
 missing=()
