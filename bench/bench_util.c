@@ -5,6 +5,7 @@
 #include "error.h"
 #include "gemm.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,64 +280,52 @@ void bench_print_table(const struct bench *b, FILE *out)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
+/* A string member, or null for bytes that are not UTF-8 (JSON strings must be). */
+static json_t *str(const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	fputc('"', f);
+	json_t *v = json_string(s);
+	return v ? v : json_null();
 }
 
 int bench_write_json(const struct bench *b, const char *path)
 {
+	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
+	json_t *o = json_object();
+	json_object_set_new(o, "device", str(d->name));
+	json_object_set_new(o, "platform", str(d->platform));
+	json_object_set_new(o, "driver_version", str(d->driver_version));
+	json_object_set_new(o, "gemm_backend", str(ampcl_gemm_backend_name(b->ctx)));
+	json_object_set_new(o, "ampcl_version", str(ampcl_version()));
+	json_object_set_new(o, "reps", json_integer(b->reps));
+	json_object_set_new(o, "peak_gflops", json_real(b->peak_gflops));
+	json_object_set_new(o, "peak_gbytes_s", json_real(b->peak_gbytes_s));
+	json_t *records = json_array();
+	for (int i = 0; i < b->nrecords; i++) {
+		const struct bench_record *r = &b->records[i];
+		json_t *e = json_object();
+		json_object_set_new(e, "op", str(r->op));
+		json_object_set_new(e, "pass", str(r->pass));
+		json_object_set_new(e, "shape", str(r->shape));
+		json_object_set_new(e, "batch", json_integer(r->batch));
+		json_object_set_new(e, "ms", json_real(r->ms));
+		json_object_set_new(e, "gflops", json_real(r->gflops));
+		json_object_set_new(e, "gbytes_s", json_real(r->gbytes_s));
+		json_object_set_new(e, "check_err",
+				    isfinite(r->check_err) ? json_real(r->check_err) : json_null());
+		json_object_set_new(e, "check_ok", json_boolean(r->check_err < 1));
+		json_array_append_new(records, e);
+	}
+	json_object_set_new(o, "records", records);
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	int bad = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(7)) != 0;
+	json_decref(o);
+	if (bad || rename(tmp, path)) {
+		remove(tmp);
 		return ampcl_error_set(AMPCL_ERR_IO,
 				       "cannot write '%s': check the folder exists and is "
 				       "writable",
-				       tmp);
-	const struct ampcl_device_desc *d = &b->ctx->caps.desc;
-	fprintf(f, "{\n  \"device\": ");
-	json_str(f, d->name);
-	fprintf(f, ",\n  \"platform\": ");
-	json_str(f, d->platform);
-	fprintf(f, ",\n  \"driver_version\": ");
-	json_str(f, d->driver_version);
-	fprintf(f, ",\n  \"gemm_backend\": ");
-	json_str(f, ampcl_gemm_backend_name(b->ctx));
-	fprintf(f, ",\n  \"ampcl_version\": ");
-	json_str(f, ampcl_version());
-	fprintf(f,
-		",\n  \"reps\": %d,\n  \"peak_gflops\": %.3f,\n  \"peak_gbytes_s\": %.3f,\n"
-		"  \"records\": [",
-		b->reps, b->peak_gflops, b->peak_gbytes_s);
-	for (int i = 0; i < b->nrecords; i++) {
-		const struct bench_record *r = &b->records[i];
-		fprintf(f, "%s\n    {\"op\": ", i ? "," : "");
-		json_str(f, r->op);
-		fprintf(f, ", \"pass\": ");
-		json_str(f, r->pass);
-		fprintf(f, ", \"shape\": ");
-		json_str(f, r->shape);
-		fprintf(f,
-			", \"batch\": %d, \"ms\": %.6f, \"gflops\": %.3f, \"gbytes_s\": %.3f, "
-			"\"check_err\": %.4g, \"check_ok\": %s}",
-			r->batch, r->ms, r->gflops, r->gbytes_s, r->check_err,
-			r->check_err < 1 ? "true" : "false");
-	}
-	fprintf(f, "\n  ]\n}\n");
-	int bad = ferror(f);
-	bad |= fclose(f);
-	if (bad || rename(tmp, path)) {
-		remove(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO, "writing '%s' failed", path);
+				       path);
 	}
 	return AMPCL_OK;
 }

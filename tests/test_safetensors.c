@@ -1,6 +1,5 @@
 /* test_safetensors.c: the JSON reader on good and malformed input, safetensors round trips, a
  * byte-exact file built by hand, every corruption the reader must refuse, and Python's view. */
-#include "json.h"
 #include "safetensors.h"
 #include "testutil.h"
 
@@ -35,187 +34,6 @@ static int count_dir_entries(void)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-/* ---- JSON ---- */
-
-static void test_json_good(void)
-{
-	const char *doc = " {\"a\": [1, -2, 3.5e2, 0, -0.25, true, false, null],\n"
-			  "  \"s\": \"q\\\"b\\\\s\\/n\\n\\u00e9\\ud83d\\ude00\",\n"
-			  "  \"big\": 9223372036854775807, \"neg\": -9223372036854775808,\n"
-			  "  \"huge\": 123456789012345678901234567890, \"e\": {}, \"z\": []} ";
-	struct ampcl_json *v = NULL;
-	int st = ampcl_json_parse(doc, strlen(doc), &v);
-	tu_check(st == AMPCL_OK && v && v->type == AMPCL_JSON_OBJECT && v->count == 7,
-		 "json parses an object", "status %d, %d members (want 7): %s", st,
-		 v ? v->count : -1, st ? ampcl_last_error() : "");
-	if (st)
-		return;
-	const struct ampcl_json *a = ampcl_json_member(v, "a");
-	int ok = a && a->type == AMPCL_JSON_ARRAY && a->count == 8;
-	const struct ampcl_json *x = ok ? a->child : NULL;
-	ok = ok && x->is_integer && x->integer == 1;
-	x = ok ? x->next : NULL;
-	ok = ok && x->is_integer && x->integer == -2;
-	x = ok ? x->next : NULL;
-	ok = ok && !x->is_integer && x->number == 350.0;
-	x = ok ? x->next : NULL;
-	ok = ok && x->is_integer && x->integer == 0;
-	x = ok ? x->next : NULL;
-	ok = ok && x->number == -0.25;
-	x = ok ? x->next : NULL;
-	ok = ok && x->type == AMPCL_JSON_BOOL && x->boolean == 1;
-	x = ok ? x->next : NULL;
-	ok = ok && x->type == AMPCL_JSON_BOOL && x->boolean == 0;
-	x = ok ? x->next : NULL;
-	ok = ok && x->type == AMPCL_JSON_NULL && !x->next;
-	tu_check(ok, "json array values", "[1, -2, 3.5e2, 0, -0.25, true, false, null]");
-
-	const struct ampcl_json *s = ampcl_json_member(v, "s");
-	const char *want = "q\"b\\s/n\n\xc3\xa9\xf0\x9f\x98\x80";
-	tu_check(s && s->type == AMPCL_JSON_STRING && !strcmp(s->string, want),
-		 "json string escapes",
-		 "got '%s' want '%s' (\\u00e9 and a surrogate pair to UTF-8)",
-		 s ? s->string : "(missing)", want);
-
-	const struct ampcl_json *big = ampcl_json_member(v, "big");
-	const struct ampcl_json *neg = ampcl_json_member(v, "neg");
-	const struct ampcl_json *huge = ampcl_json_member(v, "huge");
-	tu_check(big && big->is_integer && big->integer == 9223372036854775807LL && neg &&
-		     neg->is_integer && neg->integer == (-9223372036854775807LL - 1),
-		 "json exact 64-bit integers", "big %lld, neg %lld", big ? big->integer : 0,
-		 neg ? neg->integer : 0);
-	tu_check(huge && !huge->is_integer && huge->number > 1.2e29 && huge->number < 1.3e29,
-		 "json integer beyond 64 bits stays a double", "is_integer %d, value %.6g",
-		 huge ? huge->is_integer : -1, huge ? huge->number : 0);
-	tu_check(ampcl_json_member(v, "missing") == NULL && ampcl_json_member(a, "x") == NULL,
-		 "json member lookup misses", "absent key and non-object give NULL");
-	ampcl_json_free(v);
-	ampcl_json_free(NULL);
-}
-
-static void test_json_bad(void)
-{
-	static const char *bad[] = {
-	    "",
-	    "   ",
-	    "{",
-	    "{\"a\":1",
-	    "[1,2",
-	    "{\"a\":[1,2}",
-	    "[1,2]]",
-	    "{\"a\" 1}",
-	    "{\"a\":1,}",
-	    "[1,]",
-	    "[,1]",
-	    "{1:2}",
-	    "\"abc",
-	    "\"a\\x\"",
-	    "\"\\u12G4\"",
-	    "\"\\u12\"",
-	    "\"\\ud800\"",
-	    "\"\\udc00\"",
-	    "\"\\ud800\\u0041\"",
-	    "\"\\u0000\"",
-	    "\"a\nb\"",
-	    "01",
-	    "1.",
-	    ".5",
-	    "-",
-	    "1e",
-	    "1e+",
-	    "+1",
-	    "1e400",
-	    "-1e99999",
-	    "tru",
-	    "nul",
-	    "True",
-	    "[] []",
-	    "{\"a\":1}x",
-	    "\"\\",
-	    "NaN",
-	    "Infinity",
-	};
-	int n = (int)(sizeof(bad) / sizeof(bad[0]));
-	int rejected = 0;
-	for (int i = 0; i < n; i++) {
-		struct ampcl_json *v = (struct ampcl_json *)1;
-		int st = ampcl_json_parse(bad[i], strlen(bad[i]), &v);
-		int ok = st == AMPCL_ERR_BAD_FILE && v == NULL &&
-			 strstr(ampcl_last_error(), "invalid JSON at byte");
-		rejected += ok;
-		if (!ok)
-			printf("     not rejected properly: '%s' -> status %d, '%s'\n", bad[i], st,
-			       ampcl_last_error());
-		ampcl_json_free(st ? NULL : v);
-	}
-	tu_check(rejected == n, "json rejects malformed input", "%d of %d rejected with a message",
-		 rejected, n);
-
-	/* a NUL byte inside the given length is not JSON */
-	struct ampcl_json *v = NULL;
-	int st = ampcl_json_parse("[1,\0 2]", 7, &v);
-	tu_check(st == AMPCL_ERR_BAD_FILE, "json rejects an embedded NUL", "status %d: %s", st,
-		 ampcl_last_error());
-
-	/* hostile nesting must be refused, not recursed into until the stack runs out */
-	size_t depth = 100000;
-	char *deep = tu_malloc(2 * depth);
-	memset(deep, '[', depth);
-	memset(deep + depth, ']', depth);
-	st = ampcl_json_parse(deep, 2 * depth, &v);
-	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "deeper"),
-		 "json refuses deep nesting", "100000 levels: status %d: %s", st,
-		 ampcl_last_error());
-	memset(deep, '[', 64);
-	memset(deep + 64, ']', 64);
-	st = ampcl_json_parse(deep, 128, &v);
-	tu_check(st == AMPCL_OK, "json accepts nesting to the limit", "64 levels: status %d", st);
-	ampcl_json_free(v);
-	free(deep);
-
-	char longnum[700];
-	memset(longnum, '1', sizeof(longnum));
-	st = ampcl_json_parse(longnum, sizeof(longnum), &v);
-	tu_check(st == AMPCL_ERR_BAD_FILE, "json refuses a 700-digit number", "status %d: %s", st,
-		 ampcl_last_error());
-}
-
-static void test_json_quote(void)
-{
-	const char *src = "a\"b\\c\n\t\x01\x1f/\xc3\xa9 end";
-	char buf[128];
-	size_t n = ampcl_json_quote(buf, sizeof(buf), src);
-	const char *want = "\"a\\\"b\\\\c\\n\\t\\u0001\\u001f/\xc3\xa9 end\"";
-	tu_check(n == strlen(want) && !strcmp(buf, want), "json quote escapes",
-		 "got %s (%zu) want %s (%zu)", buf, n, want, strlen(want));
-
-	char small[6];
-	size_t m = ampcl_json_quote(small, sizeof(small), src);
-	tu_check(m == n && strlen(small) == 5 && !memcmp(small, want, 5),
-		 "json quote truncates like snprintf", "returned %zu, wrote '%s'", m, small);
-
-	struct ampcl_json *v = NULL;
-	int st = ampcl_json_parse(buf, n, &v);
-	tu_check(st == AMPCL_OK && v->type == AMPCL_JSON_STRING && !strcmp(v->string, src),
-		 "json quote round trips through the parser", "status %d", st);
-	ampcl_json_free(v);
-
-	char fpath[128];
-	path_in_dir(fpath, sizeof(fpath), "quote.json");
-	FILE *f = fopen(fpath, "w");
-	int wst = f ? ampcl_json_write_string(f, src) : -1;
-	if (f)
-		fclose(f);
-	char got[128] = {0};
-	f = fopen(fpath, "r");
-	size_t gl = f ? fread(got, 1, sizeof(got) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	unlink(fpath);
-	tu_check(wst == 0 && gl == n && !strcmp(got, want), "json write_string matches quote",
-		 "wrote '%s'", got);
 }
 
 /* ---- safetensors ---- */
@@ -415,8 +233,8 @@ static void test_corrupt(void)
 		 ampcl_last_error());
 
 	static const struct corrupt_case cases[] = {
-	    {"not JSON", "{not json}", 0, "invalid JSON"},
-	    {"truncated JSON", "{\"a\":{\"dtype\":", 0, "invalid JSON"},
+	    {"not JSON", "{not json}", 0, "not valid JSON"},
+	    {"truncated JSON", "{\"a\":{\"dtype\":", 0, "not valid JSON"},
 	    {"JSON array", "[1,2]", 0, "not an object"},
 	    {"JSON string", "\"x\"", 0, "not an object"},
 	    {"tensor not an object", "{\"a\":3}", 0, "not an object"},
@@ -435,7 +253,7 @@ static void test_corrupt(void)
 	     "fit in 64 bits"},
 	    {"end before begin", "{" T("a", "F32", "[0]", 8, 4) "}", 8, "end before"},
 	    {"offset beyond 2^63", "{" T("a", "F32", "[2]", 0, 99999999999999999999) "}", 8,
-	     "non-negative integers"},
+	     "too big integer"},
 	    {"offsets past the buffer", "{" T("a", "F32", "[4]", 0, 16) "}", 8, "run past"},
 	    {"overlapping tensors",
 	     "{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 4, 12) "}", 12, "overlap"},
@@ -446,10 +264,13 @@ static void test_corrupt(void)
 	     "belong to no tensor"},
 	    {"trailing bytes", "{" T("a", "F32", "[1]", 0, 4) "}", 8, "trailing bytes"},
 	    {"duplicate names", "{" T("a", "F32", "[1]", 0, 4) "," T("a", "F32", "[1]", 4, 8) "}",
-	     8, "more than once"},
+	     8, "duplicate object key"},
 	    {"metadata not strings", "{\"__metadata__\":{\"epoch\":3}}", 0, "only strings"},
+	    {"a NUL escape in a name", "{\"a\\u0000b\":{}}", 0, "not valid JSON"},
+	    {"a name that is not UTF-8", "{\"a\xff\":{}}", 0, "not valid JSON"},
 	    {"metadata not an object", "{\"__metadata__\":[]}", 0, "not an object"},
-	    {"metadata twice", "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "more than once"},
+	    {"metadata twice", "{\"__metadata__\":{},\"__metadata__\":{}}", 0,
+	     "duplicate object key"},
 	    {"name too long",
 	     "{\""
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -626,9 +447,6 @@ int main(void)
 		printf("FAIL cannot create a temporary folder\n");
 		return 1;
 	}
-	test_json_good();
-	test_json_bad();
-	test_json_quote();
 	test_roundtrip();
 	test_byte_exact();
 	test_corrupt();

@@ -2,6 +2,7 @@
  * device a --device spec (or AMPCL_DEVICE, or the default rule) selects. */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,11 @@ static void help(void)
 	    "  --device SPEC  show which device SPEC selects (exit 2 if none)\n");
 }
 
-static void json_string(const char *s)
+/* A string member, or null for bytes that are not UTF-8 (JSON strings must be). */
+static json_t *str(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	json_t *v = json_string(s);
+	return v ? v : json_null();
 }
 
 static double gib(unsigned long long bytes)
@@ -63,29 +57,37 @@ int cmd_devices(int argc, char **argv)
 		return cli_fail("devices", st);
 	}
 	if (json) {
-		printf("{\"selected\": %d, \"devices\": [", selected);
+		json_t *list = json_array();
 		for (int i = 0; i < count; i++) {
 			const struct ampcl_device_desc *d = &devs[i];
-			printf("%s\n  {\"index\": %d, \"name\": ", i ? "," : "", d->index);
-			json_string(d->name);
-			printf(", \"vendor\": ");
-			json_string(d->vendor);
-			printf(", \"vendor_id\": %u, \"platform\": ", d->vendor_id);
-			json_string(d->platform);
-			printf(", \"type\": \"%s\", \"compute_units\": %u, \"global_mem_bytes\": "
-			       "%llu, "
-			       "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, "
-			       "\"max_work_group_size\": %zu, \"fp16\": %s, \"fp64\": %s, "
-			       "\"opencl_c_version\": ",
-			       d->type, d->compute_units, d->global_mem_bytes, d->max_alloc_bytes,
-			       d->local_mem_bytes, d->max_work_group_size,
-			       d->has_fp16 ? "true" : "false", d->has_fp64 ? "true" : "false");
-			json_string(d->opencl_c_version);
-			printf(", \"driver_version\": ");
-			json_string(d->driver_version);
-			printf("}");
+			json_t *e = json_object();
+			json_object_set_new(e, "index", json_integer(d->index));
+			json_object_set_new(e, "name", str(d->name));
+			json_object_set_new(e, "vendor", str(d->vendor));
+			json_object_set_new(e, "vendor_id", json_integer(d->vendor_id));
+			json_object_set_new(e, "platform", str(d->platform));
+			json_object_set_new(e, "type", str(d->type));
+			json_object_set_new(e, "compute_units", json_integer(d->compute_units));
+			json_object_set_new(e, "global_mem_bytes",
+					    json_integer((json_int_t)d->global_mem_bytes));
+			json_object_set_new(e, "max_alloc_bytes",
+					    json_integer((json_int_t)d->max_alloc_bytes));
+			json_object_set_new(e, "local_mem_bytes",
+					    json_integer((json_int_t)d->local_mem_bytes));
+			json_object_set_new(e, "max_work_group_size",
+					    json_integer((json_int_t)d->max_work_group_size));
+			json_object_set_new(e, "fp16", json_boolean(d->has_fp16));
+			json_object_set_new(e, "fp64", json_boolean(d->has_fp64));
+			json_object_set_new(e, "opencl_c_version", str(d->opencl_c_version));
+			json_object_set_new(e, "driver_version", str(d->driver_version));
+			json_array_append_new(list, e);
 		}
-		printf("\n]}\n");
+		json_t *o = json_object();
+		json_object_set_new(o, "selected", json_integer(selected));
+		json_object_set_new(o, "devices", list);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
 	} else {
 		printf("  %-3s %-36s %-16s %-5s %4s %10s %10s  %s\n", "#", "name", "vendor", "type",
 		       "CUs", "global", "max alloc", "OpenCL C");

@@ -3,7 +3,8 @@
 #include "safetensors.h"
 
 #include "error.h"
-#include "json.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -89,58 +90,83 @@ static size_t shape_bytes(const long long *shape, int ndim, size_t elem, int *ov
 
 /* ---- reading ---- */
 
-/* A non-negative JSON integer that fits in 64 bits (the format's u64/usize fields). */
-static int as_count(const struct ampcl_json *v, long long *out)
+static const char *json_kind(const json_t *v)
 {
-	if (!v || v->type != AMPCL_JSON_NUMBER || !v->is_integer || v->integer < 0)
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	default:
+		return "null";
+	}
+}
+
+/* A non-negative JSON integer (jansson reads 64 bits exactly: the format's u64 fields). */
+static int as_count(const json_t *v, long long *out)
+{
+	if (!v || !json_is_integer(v) || json_integer_value(v) < 0)
 		return 0;
-	*out = v->integer;
+	*out = (long long)json_integer_value(v);
 	return 1;
 }
 
-static int parse_tensor(const char *path, const struct ampcl_json *m, struct ampcl_st_tensor *t)
+static int parse_tensor(const char *path, const char *key, const json_t *m,
+			struct ampcl_st_tensor *t)
 {
-	if (strlen(m->key) > AMPCL_ST_MAX_NAME)
+	if (strlen(key) > AMPCL_ST_MAX_NAME)
 		return ampcl_error_set(
 		    AMPCL_ERR_BAD_FILE,
 		    "safetensors file '%s': tensor name '%.40s...' is %zu bytes, "
 		    "over ampcl's limit of %d",
-		    path, m->key, strlen(m->key), AMPCL_ST_MAX_NAME);
-	strcpy(t->name, m->key);
-	if (m->type != AMPCL_JSON_OBJECT)
+		    path, key, strlen(key), AMPCL_ST_MAX_NAME);
+	strcpy(t->name, key);
+	if (!json_is_object(m))
 		return ampcl_error_set(
 		    AMPCL_ERR_BAD_FILE,
 		    "safetensors file '%s': tensor '%s' is a JSON %s, not an object "
 		    "with dtype, shape and data_offsets",
-		    path, t->name, ampcl_json_type_name(m->type));
+		    path, t->name, json_kind(m));
 
-	const struct ampcl_json *dtype = ampcl_json_member(m, "dtype");
-	const struct ampcl_json *shape = ampcl_json_member(m, "shape");
-	const struct ampcl_json *offs = ampcl_json_member(m, "data_offsets");
-	if (!dtype || dtype->type != AMPCL_JSON_STRING)
+	const json_t *dtype = json_object_get(m, "dtype");
+	const json_t *shape = json_object_get(m, "shape");
+	const json_t *offs = json_object_get(m, "data_offsets");
+	if (!json_is_string(dtype))
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "safetensors file '%s': tensor '%s' has no \"dtype\" string",
 				       path, t->name);
-	size_t elem = ampcl_st_dtype_size(dtype->string);
+	size_t elem = ampcl_st_dtype_size(json_string_value(dtype));
 	if (!elem)
 		return ampcl_error_set(
 		    AMPCL_ERR_BAD_FILE,
 		    "safetensors file '%s': tensor '%s' has unknown dtype '%.32s' "
 		    "(known: " DTYPE_LIST ")",
-		    path, t->name, dtype->string);
-	strcpy(t->dtype, dtype->string);
+		    path, t->name, json_string_value(dtype));
+	strcpy(t->dtype, json_string_value(dtype));
 
-	if (!shape || shape->type != AMPCL_JSON_ARRAY)
+	if (!json_is_array(shape))
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "safetensors file '%s': tensor '%s' has no \"shape\" array",
 				       path, t->name);
-	if (shape->count > AMPCL_ST_MAX_DIMS)
+	if (json_array_size(shape) > AMPCL_ST_MAX_DIMS)
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "safetensors file '%s': tensor '%s' has %d dimensions, more "
 				       "than the %d ampcl supports",
-				       path, t->name, shape->count, AMPCL_ST_MAX_DIMS);
+				       path, t->name, (int)json_array_size(shape),
+				       AMPCL_ST_MAX_DIMS);
 	t->ndim = 0;
-	for (const struct ampcl_json *d = shape->child; d; d = d->next) {
+	size_t di;
+	const json_t *d;
+	json_array_foreach(shape, di, d)
+	{
 		if (!as_count(d, &t->shape[t->ndim]))
 			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 					       "safetensors file '%s': tensor '%s': shape entry %d "
@@ -150,8 +176,8 @@ static int parse_tensor(const char *path, const struct ampcl_json *m, struct amp
 	}
 
 	long long b, e;
-	if (!offs || offs->type != AMPCL_JSON_ARRAY || offs->count != 2 ||
-	    !as_count(offs->child, &b) || !as_count(offs->child->next, &e))
+	if (!json_is_array(offs) || json_array_size(offs) != 2 ||
+	    !as_count(json_array_get(offs, 0), &b) || !as_count(json_array_get(offs, 1), &e))
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "safetensors file '%s': tensor '%s' needs \"data_offsets\": "
 				       "[begin, end] with two non-negative integers",
@@ -180,24 +206,27 @@ static int parse_tensor(const char *path, const struct ampcl_json *m, struct amp
 	return AMPCL_OK;
 }
 
-static int parse_metadata(const char *path, const struct ampcl_json *m, struct ampcl_st_file *f)
+static int parse_metadata(const char *path, const json_t *m, struct ampcl_st_file *f)
 {
-	if (m->type != AMPCL_JSON_OBJECT)
+	if (!json_is_object(m))
 		return ampcl_error_set(
 		    AMPCL_ERR_BAD_FILE,
 		    "safetensors file '%s': \"__metadata__\" is a JSON %s, not an "
 		    "object of strings",
-		    path, ampcl_json_type_name(m->type));
-	f->meta_keys = xmalloc((size_t)m->count * sizeof(char *));
-	f->meta_values = xmalloc((size_t)m->count * sizeof(char *));
-	for (const struct ampcl_json *kv = m->child; kv; kv = kv->next) {
-		if (kv->type != AMPCL_JSON_STRING)
+		    path, json_kind(m));
+	f->meta_keys = xmalloc(json_object_size(m) * sizeof(char *));
+	f->meta_values = xmalloc(json_object_size(m) * sizeof(char *));
+	const char *key;
+	json_t *kv;
+	json_object_foreach((json_t *)m, key, kv)
+	{
+		if (!json_is_string(kv))
 			return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 					       "safetensors file '%s': metadata '%s' is a JSON %s; "
 					       "the format allows only strings",
-					       path, kv->key, ampcl_json_type_name(kv->type));
-		f->meta_keys[f->nmeta] = xstrdup(kv->key);
-		f->meta_values[f->nmeta] = xstrdup(kv->string);
+					       path, key, json_kind(kv));
+		f->meta_keys[f->nmeta] = xstrdup(key);
+		f->meta_values[f->nmeta] = xstrdup(json_string_value(kv));
 		f->nmeta++;
 	}
 	return AMPCL_OK;
@@ -291,7 +320,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 
 	int st = AMPCL_OK;
 	char *header = NULL;
-	struct ampcl_json *root = NULL;
+	json_t *root = NULL;
 	struct ampcl_st_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		abort();
@@ -335,30 +364,32 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 				     ferror(fp) ? strerror(errno) : "file shrank while reading");
 		goto out;
 	}
-	st = ampcl_json_parse(header, (size_t)n, &root);
-	if (st) {
-		ampcl_error_wrap(st, "safetensors file '%s': header: ", path);
+	/* length-bounded, strict: duplicate keys, NUL bytes and trailing garbage are errors */
+	json_error_t jerr;
+	root = json_loadb(header, (size_t)n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!root) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "safetensors file '%s': the header is not valid JSON at byte "
+				     "%d: %s",
+				     path, jerr.position, jerr.text);
 		goto out;
 	}
-	if (root->type != AMPCL_JSON_OBJECT) {
+	if (!json_is_object(root)) {
 		st =
 		    ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				    "safetensors file '%s': the header is a JSON %s, not an object",
-				    path, ampcl_json_type_name(root->type));
+				    path, json_kind(root));
 		goto out;
 	}
 
 	f->data_bytes = (size_t)(size - 8 - n);
-	f->tensors = xmalloc((size_t)root->count * sizeof(*f->tensors));
-	for (const struct ampcl_json *m = root->child; m; m = m->next) {
-		if (!strcmp(m->key, "__metadata__")) {
-			if (f->meta_keys) {
-				st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-						     "safetensors file '%s': \"__metadata__\" "
-						     "appears more than once",
-						     path);
-				goto out;
-			}
+	f->tensors = xmalloc(json_object_size(root) * sizeof(*f->tensors));
+	const char *key;
+	json_t *m;
+	/* jansson keeps an object's keys in document order */
+	json_object_foreach(root, key, m)
+	{
+		if (!strcmp(key, "__metadata__")) {
 			st = parse_metadata(path, m, f);
 			if (st)
 				goto out;
@@ -366,7 +397,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 		}
 		struct ampcl_st_tensor *t = &f->tensors[f->count];
 		memset(t, 0, sizeof(*t));
-		st = parse_tensor(path, m, t);
+		st = parse_tensor(path, key, m, t);
 		if (st)
 			goto out;
 		f->count++;
@@ -385,7 +416,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 out:
 	fclose(fp);
 	free(header);
-	ampcl_json_free(root);
+	json_decref(root);
 	if (st)
 		ampcl_st_free(f);
 	else
@@ -554,75 +585,49 @@ ampcl_status ampcl_st_writer_metadata(struct ampcl_st_writer *w, const char *key
 	return AMPCL_OK;
 }
 
-/* A growing string for the header. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_reserve(struct sbuf *b, size_t more)
+/* The header as the reference writer (serde_json) prints it: compact, "__metadata__" first,
+ * keys in the order dtype, shape, data_offsets; then spaces up to a multiple of 8 bytes.
+ * NULL when a name or value is not valid UTF-8 (JSON strings must be). */
+static char *build_header(const struct ampcl_st_writer *w, size_t *len, const char **bad)
 {
-	if (b->len + more + 1 <= b->cap)
-		return;
-	while (b->len + more + 1 > b->cap)
-		b->cap = b->cap ? 2 * b->cap : 256;
-	b->s = realloc(b->s, b->cap);
-	if (!b->s)
-		abort();
-}
-
-static void sb_add(struct sbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-	sb_reserve(b, n);
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
-static void sb_quote(struct sbuf *b, const char *s)
-{
-	size_t n = ampcl_json_quote(NULL, 0, s);
-	sb_reserve(b, n);
-	ampcl_json_quote(b->s + b->len, n + 1, s);
-	b->len += n;
-}
-
-/* The same compact form as the reference writer (serde_json): no spaces, keys in the order
- * dtype, shape, data_offsets; then spaces up to a multiple of 8 bytes. */
-static void build_header(const struct ampcl_st_writer *w, struct sbuf *b)
-{
-	char num[64];
-	sb_add(b, "{");
+	json_t *root = json_object();
+	*bad = NULL;
 	if (w->nmeta) {
-		sb_add(b, "\"__metadata__\":{");
-		for (int i = 0; i < w->nmeta; i++) {
-			if (i)
-				sb_add(b, ",");
-			sb_quote(b, w->meta_keys[i]);
-			sb_add(b, ":");
-			sb_quote(b, w->meta_values[i]);
+		json_t *meta = json_object();
+		for (int i = 0; i < w->nmeta && !*bad; i++) {
+			json_t *v = json_string(w->meta_values[i]);
+			if (!v || json_object_set_new(meta, w->meta_keys[i], v))
+				*bad = w->meta_keys[i];
 		}
-		sb_add(b, "}");
+		json_object_set_new(root, "__metadata__", meta);
 	}
-	for (int i = 0; i < w->count; i++) {
+	for (int i = 0; i < w->count && !*bad; i++) {
 		const struct ampcl_st_tensor *t = &w->entries[i].t;
-		if (i || w->nmeta)
-			sb_add(b, ",");
-		sb_quote(b, t->name);
-		sb_add(b, ":{\"dtype\":");
-		sb_quote(b, t->dtype);
-		sb_add(b, ",\"shape\":[");
-		for (int d = 0; d < t->ndim; d++) {
-			snprintf(num, sizeof(num), "%s%lld", d ? "," : "", t->shape[d]);
-			sb_add(b, num);
-		}
-		snprintf(num, sizeof(num), "],\"data_offsets\":[%zu,%zu]}", t->offset,
-			 t->offset + t->bytes);
-		sb_add(b, num);
+		json_t *shape = json_array();
+		for (int d = 0; d < t->ndim; d++)
+			json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
+		json_t *offs = json_array();
+		json_array_append_new(offs, json_integer((json_int_t)t->offset));
+		json_array_append_new(offs, json_integer((json_int_t)(t->offset + t->bytes)));
+		json_t *e = json_object();
+		json_object_set_new(e, "dtype", json_string(t->dtype));
+		json_object_set_new(e, "shape", shape);
+		json_object_set_new(e, "data_offsets", offs);
+		if (json_object_set_new(root, t->name, e))
+			*bad = t->name;
 	}
-	sb_add(b, "}");
-	while (b->len % 8)
-		sb_add(b, " ");
+	char *text = *bad ? NULL : json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!text)
+		return NULL;
+	size_t n = strlen(text), padded = (n + 7) & ~(size_t)7;
+	char *out = xmalloc(padded + 1);
+	memcpy(out, text, n);
+	memset(out + n, ' ', padded - n);
+	out[padded] = 0;
+	free(text);
+	*len = padded;
+	return out;
 }
 
 ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
@@ -630,8 +635,14 @@ ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
 	if (!w || !path || !*path)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_st_writer_save: NULL writer or empty path");
-	struct sbuf hdr = {0};
-	build_header(w, &hdr);
+	size_t hlen = 0;
+	const char *bad = NULL;
+	char *hdr = build_header(w, &hlen, &bad);
+	if (!hdr)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "safetensors file '%s': the name or metadata '%.60s' is not "
+				       "valid UTF-8, which JSON requires",
+				       path, bad ? bad : "?");
 
 	size_t tlen = strlen(path) + 32;
 	char *tmp = xmalloc(tlen);
@@ -646,10 +657,10 @@ ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
 		goto out;
 	}
 	unsigned char lenbuf[8];
-	unsigned long long n = hdr.len;
+	unsigned long long n = hlen;
 	for (int i = 0; i < 8; i++)
 		lenbuf[i] = (unsigned char)(n >> (8 * i));
-	int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(hdr.s, 1, hdr.len, fp) == hdr.len;
+	int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(hdr, 1, hlen, fp) == hlen;
 	for (int i = 0; ok && i < w->count; i++) {
 		const struct writer_entry *e = &w->entries[i];
 		ok = fwrite(e->data, 1, e->t.bytes, fp) == e->t.bytes;
@@ -672,7 +683,7 @@ ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
 	}
 out:
 	free(tmp);
-	free(hdr.s);
+	free(hdr);
 	return st;
 }
 

@@ -2,7 +2,6 @@
  * text form (checkpoints), its parsing back, and its JSON form (summary.json). */
 #include "train_config.h"
 #include "error.h"
-#include "json.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -144,26 +143,30 @@ ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *
 	return ampcl_error_set(AMPCL_ERR_BAD_FILE, "unknown setting '%s'", key);
 }
 
-void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f,
-				   const char *indent)
+json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg)
 {
+	json_t *o = json_object();
 	const char *base = (const char *)cfg;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const void *p = base + fields[i].offset;
-		fprintf(f, "%s%s\"%s\": ", i ? ",\n" : "", indent, fields[i].key);
+		json_t *v = NULL;
 		switch (fields[i].kind) {
 		case F_STR:
-			ampcl_json_write_string(f, (const char *)p);
+			v = json_string((const char *)p);
 			break;
 		case F_INT:
-			fprintf(f, "%d", *(const int *)p);
+			v = json_integer(*(const int *)p);
 			break;
 		case F_DOUBLE:
-			fprintf(f, "%.17g", *(const double *)p);
+			v = json_real(*(const double *)p);
 			break;
 		case F_U64:
-			fprintf(f, "%llu", *(const unsigned long long *)p);
+			v = json_integer((json_int_t) * (const unsigned long long *)p);
 			break;
 		}
+		/* a path that is not UTF-8 cannot be a JSON string: null rather than a broken file
+		 */
+		json_object_set_new(o, fields[i].key, v ? v : json_null());
 	}
+	return o;
 }

@@ -5,6 +5,8 @@
 
 #include "ampcl.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 
 /* Writes every field as "key value\n". */
@@ -13,9 +15,8 @@ void ampcl_train_config_write_text(const struct ampcl_train_config *cfg, FILE *f
  * names the file). */
 ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *key,
 				    const char *value);
-/* Writes the fields as the members of a JSON object (no braces), indented by indent. */
-void ampcl_train_config_write_json(const struct ampcl_train_config *cfg, FILE *f,
-				   const char *indent);
+/* The configuration as a JSON object (jansson), one member per setting; the caller owns it. */
+json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg);
 
 /* Every check that needs no data or device: ranges of the numbers, the model, the schedule, the
  * amplification settings and --schedule file (trainer.c). Fills epochs 0 from the schedule. */

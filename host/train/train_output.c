@@ -3,9 +3,10 @@
 #include "train_output.h"
 #include "context.h"
 #include "error.h"
-#include "json.h"
 #include "plot.h"
 #include "train_config.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <math.h>
@@ -69,23 +70,19 @@ static ampcl_status write_log(const char *dir, const struct ampcl_checkpoint_sta
 	return finish(f, path, tmp);
 }
 
-static void json_number(FILE *f, double v)
+/* A finite number, or null (JSON has no NaN). */
+static json_t *number(double v)
 {
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fprintf(f, "null");
+	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void json_series(FILE *f, const char *key, const struct ampcl_checkpoint_state *st,
-			size_t offset)
+static json_t *series(const struct ampcl_checkpoint_state *st, size_t offset)
 {
-	fprintf(f, "  \"%s\": [", key);
-	for (int i = 0; i < st->nhistory; i++) {
-		fprintf(f, "%s", i ? ", " : "");
-		json_number(f, *(const double *)((const char *)&st->history[i] + offset));
-	}
-	fprintf(f, "]");
+	json_t *a = json_array();
+	for (int i = 0; i < st->nhistory; i++)
+		json_array_append_new(
+		    a, number(*(const double *)((const char *)&st->history[i] + offset)));
+	return a;
 }
 
 static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
@@ -99,35 +96,39 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 		double seconds = 0;
 		for (int i = 0; i < st->nhistory; i++)
 			seconds += st->history[i].seconds;
-		fprintf(f, "{\n  \"ampcl_version\": ");
-		ampcl_json_write_string(f, ampcl_version());
-		fprintf(f, ",\n  \"device\": ");
-		ampcl_json_write_string(f, ctx->caps.desc.name);
-		fprintf(f, ",\n  \"epochs_done\": %d,\n  \"steps\": %lld,\n  \"final_test_acc\": ",
-			st->nhistory, st->steps);
-		json_number(f, last ? last->test_acc : NAN);
-		fprintf(f, ",\n  \"final_test_loss\": ");
-		json_number(f, last ? last->test_loss : NAN);
-		fprintf(f, ",\n  \"best_test_acc\": ");
-		json_number(f, st->best_acc >= 0 ? st->best_acc : NAN);
-		fprintf(f,
-			",\n  \"best_epoch\": %d,\n  \"train_seconds\": %.3f,\n  \"config\": {\n",
-			st->best_acc >= 0 ? st->best_epoch : -1, seconds);
-		ampcl_train_config_write_json(&st->cfg, f, "    ");
-		fprintf(f, "\n  },\n");
-		json_series(f, "lr", st, offsetof(struct ampcl_epoch_record, lr));
-		fprintf(f, ",\n");
-		json_series(f, "train_loss", st, offsetof(struct ampcl_epoch_record, train_loss));
-		fprintf(f, ",\n");
-		json_series(f, "train_acc", st, offsetof(struct ampcl_epoch_record, train_acc));
-		fprintf(f, ",\n");
-		json_series(f, "test_loss", st, offsetof(struct ampcl_epoch_record, test_loss));
-		fprintf(f, ",\n");
-		json_series(f, "test_acc", st, offsetof(struct ampcl_epoch_record, test_acc));
-		fprintf(f, ",\n");
-		json_series(f, "images_per_s", st,
-			    offsetof(struct ampcl_epoch_record, images_per_s));
-		fprintf(f, "\n}\n");
+		json_t *o = json_object();
+		json_object_set_new(o, "ampcl_version", json_string(ampcl_version()));
+		json_object_set_new(o, "device", json_string(ctx->caps.desc.name));
+		json_object_set_new(o, "epochs_done", json_integer(st->nhistory));
+		json_object_set_new(o, "steps", json_integer(st->steps));
+		json_object_set_new(o, "final_test_acc", number(last ? last->test_acc : NAN));
+		json_object_set_new(o, "final_test_loss", number(last ? last->test_loss : NAN));
+		json_object_set_new(o, "best_test_acc",
+				    number(st->best_acc >= 0 ? st->best_acc : NAN));
+		json_object_set_new(o, "best_epoch",
+				    json_integer(st->best_acc >= 0 ? st->best_epoch : -1));
+		json_object_set_new(o, "train_seconds", json_real(seconds));
+		json_object_set_new(o, "config", ampcl_train_config_json(&st->cfg));
+		static const struct {
+			const char *key;
+			size_t offset;
+		} s[] = {{"lr", offsetof(struct ampcl_epoch_record, lr)},
+			 {"train_loss", offsetof(struct ampcl_epoch_record, train_loss)},
+			 {"train_acc", offsetof(struct ampcl_epoch_record, train_acc)},
+			 {"test_loss", offsetof(struct ampcl_epoch_record, test_loss)},
+			 {"test_acc", offsetof(struct ampcl_epoch_record, test_acc)},
+			 {"images_per_s", offsetof(struct ampcl_epoch_record, images_per_s)}};
+		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+			json_object_set_new(o, s[i].key, series(st, s[i].offset));
+		int bad = json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0 ||
+			  fputc('\n', f) == EOF;
+		json_decref(o);
+		if (bad) {
+			fclose(f);
+			unlink(tmp);
+			return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': %s", path,
+					       strerror(errno));
+		}
 	}
 	return finish(f, path, tmp);
 }
