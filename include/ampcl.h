@@ -245,6 +245,10 @@ struct ampcl_train_callbacks {
 	void (*step)(void *user, const struct ampcl_progress *p);
 	void (*epoch)(void *user, const struct ampcl_epoch_record *r, int is_best);
 	void (*message)(void *user, const char *line);
+	/* after each epoch's outputs are written: the run's configuration (its --out) and whole
+	 * history, for what the program draws from them (curves.png) */
+	void (*outputs)(void *user, const struct ampcl_train_config *cfg,
+			const struct ampcl_epoch_record *history, int epochs);
 };
 
 typedef struct ampcl_trainer ampcl_trainer_t;
@@ -256,8 +260,8 @@ AMPCL_API ampcl_status ampcl_trainer_create(ampcl_context_t *ctx,
  * epochs > 0 changes the total epoch count, out non-NULL the output folder. */
 AMPCL_API ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint,
 					    int epochs, const char *out, ampcl_trainer_t **result);
-/* Runs the remaining epochs, writing log.csv, summary.json, curves.png, last.ampcl and
- * best.ampcl into the output folder after every epoch. */
+/* Runs the remaining epochs, writing log.csv, summary.json, last.ampcl and best.ampcl into the
+ * output folder after every epoch. */
 AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t,
 					 const struct ampcl_train_callbacks *cb);
 AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t);
@@ -319,15 +323,29 @@ struct ampcl_study_config {
 	int nseeds;
 	double target_acc; /* for "epochs to reach" (e.g. 0.8); 0: not reported */
 };
+/* One finished run of a study, for the program's report. */
+struct ampcl_study_result {
+	const char *name;  /* its folder under OUT/runs */
+	const char *label; /* its configuration without the seed */
+	int config;        /* index of that configuration: runs that differ only in seed share it */
+	const struct ampcl_train_config *cfg;
+	const struct ampcl_epoch_record *history; /* epochs records */
+	int epochs;
+	double best, final, seconds; /* test accuracy: best and last evaluated; training time */
+	int reach; /* epochs trained when the test accuracy first reached the target; -1: never */
+};
 struct ampcl_study_callbacks {
 	void *user;
 	/* before each run: its index, the total, its folder name, whether it is skipped as done */
 	void (*run)(void *user, int index, int total, const char *name, int done);
 	const struct ampcl_train_callbacks *train; /* passed to each run's trainer */
+	/* after each run: the first done of total runs, finished; a non-zero status stops the
+	 * study with it (the program writes its report here) */
+	ampcl_status (*results)(void *user, const struct ampcl_study_result *runs, int done,
+				int total);
 };
-/* Runs the study and writes OUT/results.csv, OUT/results.md, OUT/accuracy.png (test accuracy
- * against epoch, every run) and OUT/final.png (final accuracy per configuration, mean and
- * spread over seeds). */
+/* Runs the study and writes OUT/results.csv (every finished run's configuration, best and final
+ * test accuracy, epochs to reach the target, time), handing the results to cb->results. */
 AMPCL_API ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
 				       const struct ampcl_study_callbacks *cb);
 

@@ -1,5 +1,5 @@
-/* test_progress.c: `ampcl train` on a 60-column terminal (a pseudo-terminal the test opens): the
- * live line never outgrows it, shows the test evaluation, and numbers epochs as the summary. */
+/* test_progress.c: `ampcl train` on a 60-column pseudo-terminal: the live line fits, shows the test
+ * evaluation and the summary's epoch numbering; the program, not the library, draws curves.png. */
 #include "testutil.h"
 
 #include <pty.h>
@@ -78,6 +78,15 @@ int main(void)
 		fclose(f);
 	tu_check(epoch_live && strstr(text, "epoch 1 (2/2): lr"),
 		 "one epoch numbering, live and in the summary", "%s", text);
+	/* the program draws curves.png from the run's history after every epoch */
+	snprintf(log, sizeof(log), "%s/curves.png", out);
+	f = fopen(log, "rb");
+	unsigned char sig[8] = {0};
+	size_t sn = f ? fread(sig, 1, 8, f) : 0;
+	if (f)
+		fclose(f);
+	tu_check(sn == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "the program draws curves.png",
+		 "%s", log);
 	tu_remove_tree(dir);
 	return tu_finish();
 }

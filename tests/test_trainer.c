@@ -81,13 +81,16 @@ int main(void)
 		 "multistep schedule", "lr %g then %g", h[0].lr, h[2].lr);
 
 	/* outputs */
-	const char *files[] = {"log.csv", "summary.json", "curves.png", "last.ampcl", "best.ampcl"};
+	/* the library writes data; curves.png is the program's (test_progress) */
+	const char *files[] = {"log.csv", "summary.json", "last.ampcl", "best.ampcl"};
 	int present = 0;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/full/%s", dir, files[i]);
 		present += file_size(path) > 0;
 	}
-	tu_check(present == 5, "outputs written", "%d of 5 files in %s/full", present, dir);
+	snprintf(path, sizeof(path), "%s/full/curves.png", dir);
+	tu_check(present == 4 && file_size(path) < 0, "outputs written",
+		 "%d of 4 files in %s/full, and no picture", present, dir);
 	snprintf(path, sizeof(path), "%s/full/log.csv", dir);
 	FILE *f = fopen(path, "r");
 	char line[512];

@@ -21,6 +21,11 @@ int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, lo
 int cli_parse_double(const char *verb, const char *flag, const char *s, double *out);
 int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size);
 
+/* The trainer's outputs callback: draws OUT/curves.png (a failure is reported, training goes on).
+ */
+void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
+		     const struct ampcl_epoch_record *history, int epochs);
+
 int cmd_devices(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

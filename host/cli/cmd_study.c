@@ -1,6 +1,7 @@
 /* cmd_study.c: `ampcl study`: a sweep of amplification settings, learning rates and seeds on one
  * device, from lists on the command line or a grid file; results as Markdown, CSV and plots. */
 #include "cli.h"
+#include "report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -162,6 +163,13 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 	fflush(stdout);
 }
 
+/* results.md and the plots after every run (report.h) */
+static ampcl_status on_results(void *user, const struct ampcl_study_result *runs, int done,
+			       int total)
+{
+	return report_study(user, runs, done, total);
+}
+
 int cmd_study(int argc, char **argv)
 {
 	struct ampcl_study_config sc;
@@ -225,8 +233,8 @@ int cmd_study(int argc, char **argv)
 	int st = ampcl_context_create(device, &ctx);
 	if (st)
 		return cli_fail("study", st);
-	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL};
-	struct ampcl_study_callbacks cb = {NULL, on_run, &tcb};
+	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves};
+	struct ampcl_study_callbacks cb = {&sc, on_run, &tcb, on_results};
 	st = ampcl_study_run(ctx, &sc, &cb);
 	int code = st ? cli_fail("study", st) : EXIT_OK;
 	if (!st)

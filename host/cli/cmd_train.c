@@ -1,6 +1,7 @@
 /* cmd_train.c: `ampcl train`: parses the flags into a training configuration, runs the trainer
  * and shows its progress (a live line on a terminal, one plain line per epoch in a pipe). */
 #include "cli.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +131,15 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 	fflush(stdout);
 }
 
+void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
+		     const struct ampcl_epoch_record *history, int epochs)
+{
+	(void)user;
+	int st = report_curves(cfg->out, cfg, history, epochs);
+	if (st)
+		fprintf(stderr, "ampcl: curves.png not drawn: %s\n", ampcl_last_error());
+}
+
 static void on_message(void *user, const char *line)
 {
 	end_line(user);
@@ -202,7 +212,7 @@ int cmd_train(int argc, char **argv)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
 	struct progress pr = {isatty(2), 0, cfg->epochs};
-	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message};
+	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message, cli_draw_curves};
 	st = ampcl_trainer_run(t, &cb);
 	end_line(&pr);
 	int code = EXIT_OK;

@@ -1,11 +1,10 @@
-/* study.c: `ampcl study`: runs the product of amplification factors, ratios, layer types,
- * amplified epochs, learning rates and seeds one after another, skipping finished runs, and
- * writes results.csv, results.md and two plots. */
+/* study.c: `ampcl study`'s engine: runs the product of amplification factors, ratios, layer
+ * types, amplified epochs, learning rates and seeds one after another, skipping finished runs,
+ * and writes results.csv; the program's report reads the results through a callback. */
 #include "checkpoint.h"
 #include "error.h"
 #include "locale_c.h"
 #include "files.h"
-#include "plot.h"
 #include "train_config.h"
 
 #include <errno.h>
@@ -193,27 +192,7 @@ static ampcl_status close_tmp(FILE *f, const char *path, const char *tmp)
 	return AMPCL_OK;
 }
 
-static void mean_std(const struct study_run *runs, int n, int config, double *mean, double *sd,
-		     double *best, double *reach, int *count)
-{
-	double s = 0, s2 = 0, b = 0, r = 0;
-	int k = 0, kr = 0;
-	for (int i = 0; i < n; i++)
-		if (runs[i].config == config && isfinite(runs[i].final)) {
-			s += runs[i].final, s2 += runs[i].final * runs[i].final, b += runs[i].best,
-			    k++;
-			if (runs[i].reach >= 0)
-				r += runs[i].reach, kr++;
-		}
-	*count = k;
-	*mean = k ? s / k : NAN;
-	*sd = k > 1 ? sqrt(fmax(0, (s2 - s * s / k) / (k - 1))) : 0;
-	*best = k ? b / k : NAN;
-	*reach = kr ? r / kr : NAN;
-}
-
-static ampcl_status write_results(const struct ampcl_study_config *sc, struct study_run *runs,
-				  int n, const char *dir)
+static ampcl_status write_results(struct study_run *runs, int n, const char *dir)
 {
 	char path[4400], tmp[4400];
 	FILE *f = open_tmp(dir, "results.csv", path, tmp, sizeof(path));
@@ -229,109 +208,24 @@ static ampcl_status write_results(const struct ampcl_study_config *sc, struct st
 				x->n, x->best, x->final, x->reach, x->seconds);
 		}
 	}
-	ampcl_status s = close_tmp(f, path, tmp);
-	if (s)
-		return s;
-	f = open_tmp(dir, "results.md", path, tmp, sizeof(path));
-	if (f) {
-		const struct ampcl_train_config *b = &sc->base;
-		fprintf(f,
-			"# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, "
-			"data %s%s%s\n\n",
-			b->model, b->width, b->batch, b->epochs, b->lr_schedule, b->data,
-			b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
-		fprintf(
-		    f,
-		    "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
-		if (sc->target_acc > 0)
-			fprintf(f, " epochs to reach %.1f%% (mean of the runs that do) |",
-				100 * sc->target_acc);
-		fprintf(f, "\n|---|---:|---:|---:|%s\n", sc->target_acc > 0 ? "---:|" : "");
-		for (int c = 0; c < n; c++) {
-			int first = -1;
-			for (int i = 0; i < n && first < 0; i++)
-				if (runs[i].config == c)
-					first = i;
-			if (first < 0)
-				break;
-			double mean, sd, best, reach;
-			int k;
-			mean_std(runs, n, c, &mean, &sd, &best, &reach, &k);
-			fprintf(f, "| %s | %d | %.2f%% ± %.2f | %.2f%% |", runs[first].label, k,
-				100 * mean, 100 * sd, 100 * best);
-			if (sc->target_acc > 0) {
-				if (isfinite(reach))
-					fprintf(f, " %.1f |", reach);
-				else
-					fprintf(f, " never |");
-			}
-			fprintf(f, "\n");
-		}
-		fprintf(f, "\n## Runs\n\n| run | best | final | epochs to reach the target (-1: "
-			   "never) | seconds |\n"
-			   "|---|---:|---:|---:|---:|\n");
-		for (int i = 0; i < n; i++)
-			fprintf(f, "| %s | %.2f%% | %.2f%% | %d | %.0f |\n", runs[i].name,
-				100 * runs[i].best, 100 * runs[i].final, runs[i].reach,
-				runs[i].seconds);
-		fprintf(f, "\n![test accuracy against epoch](accuracy.png)\n\n"
-			   "![final accuracy per configuration](final.png)\n");
-	}
 	return close_tmp(f, path, tmp);
 }
 
-static ampcl_status write_plots(struct study_run *runs, int n, const char *dir)
+/* The finished runs as the public callback sees them. */
+static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_run *runs, int done,
+			   int total)
 {
-	int nconf = 0;
-	for (int i = 0; i < n; i++)
-		nconf = runs[i].config + 1 > nconf ? runs[i].config + 1 : nconf;
-	struct ampcl_plot_line *lines = calloc((size_t)n, sizeof(*lines));
-	struct ampcl_plot_line *bars = calloc((size_t)nconf, sizeof(*bars));
-	double *xy = calloc((size_t)n * 2 * 1024 + (size_t)nconf * 3, sizeof(double));
-	if (!lines || !bars || !xy)
+	if (!cb || !cb->results)
+		return AMPCL_OK;
+	struct ampcl_study_result *r = calloc((size_t)(done ? done : 1), sizeof(*r));
+	if (!r)
 		abort();
-	double *p = xy;
-	/* only the evaluated epochs (--eval-every), so each run is one joined line */
-	for (int i = 0; i < n; i++) {
-		int m = 0;
-		for (int e = 0; e < runs[i].n && m < 1024; e++)
-			m += isfinite(runs[i].history[e].test_acc);
-		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL};
-		for (int e = 0, j = 0; e < runs[i].n && j < m; e++)
-			if (isfinite(runs[i].history[e].test_acc)) {
-				p[j] = runs[i].history[e].epoch;
-				p[m + j] = 100 * runs[i].history[e].test_acc;
-				j++;
-			}
-		p += 2 * m;
-	}
-	for (int c = 0; c < nconf; c++) {
-		double mean, sd, best, reach;
-		int k;
-		mean_std(runs, n, c, &mean, &sd, &best, &reach, &k);
-		const char *label = "";
-		for (int i = 0; i < n; i++)
-			if (runs[i].config == c)
-				label = runs[i].label;
-		p[0] = c + 1, p[1] = 100 * mean, p[2] = 100 * sd;
-		bars[c] = (struct ampcl_plot_line){label, p, p + 1, 1, p + 2};
-		p += 3;
-	}
-	struct ampcl_plot_panel curves = {
-	    "test accuracy, every run", "epoch", "test accuracy (%)", lines, n, 0};
-	struct ampcl_plot_panel final = {"final test accuracy: mean and sd over seeds",
-					 "configuration",
-					 "test accuracy (%)",
-					 bars,
-					 nconf,
-					 1};
-	char path[4400];
-	snprintf(path, sizeof(path), "%.3900s/accuracy.png", dir);
-	ampcl_status s = ampcl_plot_write_png(path, &curves, 1, 1100, 620);
-	snprintf(path, sizeof(path), "%.3900s/final.png", dir);
-	if (!s)
-		s = ampcl_plot_write_png(path, &final, 1, 1100, 620);
-	free(lines), free(bars), free(xy);
+	for (int i = 0; i < done; i++)
+		r[i] = (struct ampcl_study_result){
+		    runs[i].name, runs[i].label, runs[i].config, &runs[i].cfg,    runs[i].history,
+		    runs[i].n,    runs[i].best,  runs[i].final,  runs[i].seconds, runs[i].reach};
+	ampcl_status s = cb->results(cb->user, r, done, total);
+	free(r);
 	return s;
 }
 
@@ -361,10 +255,10 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 			summarise(&runs[i], sc->target_acc);
 		/* results after every run: a long study can be read while it goes on */
 		if (!s)
-			s = write_results(sc, runs, i + 1, dir);
+			s = write_results(runs, i + 1, dir);
+		if (!s)
+			s = report(cb, runs, i + 1, n);
 	}
-	if (!s)
-		s = write_plots(runs, n, dir);
 	for (int i = 0; i < n; i++)
 		free(runs[i].history);
 	free(runs);

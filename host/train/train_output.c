@@ -1,9 +1,8 @@
-/* train_output.c: rewrites a run's log.csv, summary.json and curves.png from its whole history
- * (so a resumed run's files are complete) and saves its checkpoints; each file atomically. */
+/* train_output.c: rewrites a run's log.csv and summary.json from its whole history and writes
+ * last.ampcl (and best.ampcl) after every epoch; the program draws curves.png from the same. */
 #include "train_output.h"
 #include "context.h"
 #include "error.h"
-#include "plot.h"
 #include "train_config.h"
 
 #include <jansson.h>
@@ -133,42 +132,13 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 	return finish(f, path, tmp);
 }
 
-static ampcl_status write_curves(const char *dir, const struct ampcl_checkpoint_state *st)
-{
-	int n = st->nhistory;
-	double *x = malloc(sizeof(double) * 5 * (size_t)(n ? n : 1));
-	if (!x)
-		abort();
-	double *trl = x + n, *tel = x + 2 * n, *tra = x + 3 * n, *tea = x + 4 * n;
-	for (int i = 0; i < n; i++) {
-		const struct ampcl_epoch_record *r = &st->history[i];
-		x[i] = r->epoch;
-		trl[i] = r->train_loss, tel[i] = r->test_loss;
-		tra[i] = 100 * r->train_acc, tea[i] = 100 * r->test_acc;
-	}
-	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL}, {"test", x, tel, n, NULL}};
-	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL}, {"test", x, tea, n, NULL}};
-	char title[160];
-	snprintf(title, sizeof(title), "%s width %d: accuracy", st->cfg.model, st->cfg.width);
-	struct ampcl_plot_panel panels[2] = {
-	    {"loss", "epoch", "cross-entropy", loss, 2, 0},
-	    {title, "epoch", "accuracy (%)", acc, 2, 0},
-	};
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/curves.png", dir);
-	ampcl_status s = ampcl_plot_write_png(path, panels, 2, 1200, 480);
-	free(x);
-	return s;
-}
-
 ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_net *net,
 				      const struct ampcl_checkpoint_state *st, int is_best)
 {
 	const char *dir = st->cfg.out;
 	char path[4200];
 	ampcl_status s;
-	if ((s = write_log(dir, st)) || (s = write_summary(ctx, dir, st)) ||
-	    (s = write_curves(dir, st)))
+	if ((s = write_log(dir, st)) || (s = write_summary(ctx, dir, st)))
 		return s;
 	snprintf(path, sizeof(path), "%s/last.ampcl", dir);
 	if ((s = ampcl_checkpoint_save(path, net, st)))

@@ -1,5 +1,5 @@
 /* train_output.h: what a training run leaves in --out after every epoch: log.csv, summary.json,
- * curves.png, last.ampcl and (when the test accuracy improved) best.ampcl. */
+ * last.ampcl and (when the test accuracy improved) best.ampcl. */
 #ifndef AMPCL_TRAIN_OUTPUT_H
 #define AMPCL_TRAIN_OUTPUT_H
 

@@ -493,6 +493,8 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 			return st;
 		if (cb && cb->epoch)
 			cb->epoch(cb->user, &rec, is_best);
+		if (cb && cb->outputs && c->out[0])
+			cb->outputs(cb->user, c, t->st.history, t->st.nhistory);
 	}
 	return AMPCL_OK;
 }

@@ -1,0 +1,17 @@
+/* report.h: what the program draws and writes for people from the library's data: a run's
+ * curves.png, and a study's results.md, accuracy.png and final.png. */
+#ifndef AMPCL_REPORT_H
+#define AMPCL_REPORT_H
+
+#include "ampcl.h"
+
+/* OUT/curves.png: loss and accuracy against epoch, train and test, from a run's history. */
+ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
+			   const struct ampcl_epoch_record *history, int n);
+
+/* OUT/results.md (per configuration mean ± sd over seeds, and every run) and the two plots,
+ * from the first done of total runs of study sc. */
+ampcl_status report_study(const struct ampcl_study_config *sc, const struct ampcl_study_result *runs,
+			  int done, int total);
+
+#endif
