@@ -36,7 +36,14 @@ int main(void)
 	expect("train --data /tmp --schedule /nonexistent.txt", 2, "/nonexistent.txt");
 	expect("train --resume x.ampcl --lr 0.5", 2, "--resume");
 	expect("train --resume /nonexistent.ampcl", 2, "/nonexistent.ampcl");
-	expect("train --bogus 1", 2, "--bogus");
+	expect("train --bogus 1", 2, "unknown option '--bogus'");
+	/* getopt_long: a missing value and a stray argument are named; --flag=value works */
+	expect("train --data", 2, "--data needs a value");
+	expect("train --data /tmp stray", 2, "unexpected argument 'stray'");
+	expect("train --data=/nonexistent/folder", 2, "/nonexistent/folder");
+	expect("eval --checkpoint=/nonexistent.ampcl", 2, "/nonexistent.ampcl");
+	expect("devices --bogus", 2, "unknown option '--bogus'");
+	expect("selftest --device", 2, "--device needs a value");
 	/* words out of range list every valid value, whatever their length */
 	expect("train --data /tmp --amp-target parameters", 2,
 	       "--amp-target 'parameters': the valid values are input, params and both");

@@ -13,6 +13,22 @@ int cli_fail(const char *verb, int status);
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_is_help(const char *arg);
 
+/* One option of a verb, without its leading "--". */
+struct cli_option {
+	const char *name;
+	int has_value;
+};
+/* What cli_parse returns when the user asked for --help (the verb prints it and exits 0). */
+#define CLI_HELP (-1)
+/* Parses argv with getopt_long over opts (a table ended by {NULL}; --help and -h are added):
+ * handle(user, name, value) for each option given, value NULL for a flag; returns 0, CLI_HELP,
+ * or an exit code: handle's, or EXIT_USAGE for an unknown option, a missing value or an
+ * argument that is not an option (each named in the message). */
+int cli_parse(const char *verb, int argc, char **argv, const struct cli_option *opts,
+	      int (*handle)(void *user, const char *name, const char *value), void *user);
+/* The options cli_train_flag takes, for the verbs' tables. */
+extern const struct cli_option cli_train_options[];
+
 /* train_flags.c: one option of the training configuration; returns 1 if it was one (with *rc
  * an exit code if its value was bad), 0 if the flag is not a training option. */
 int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *flag,

@@ -49,57 +49,63 @@ static int parse_batches(const char *s, int *out, int max)
 	return *s ? -1 : n;
 }
 
+struct bench_args {
+	const char *spec, *json, *gemm, *model;
+	int width, steps, batches[8], nb, reps, kernels, sweep, verbose;
+};
+
+static int bench_option(void *user, const char *name, const char *v)
+{
+	struct bench_args *a = user;
+	if (!strcmp(name, "kernels"))
+		a->kernels = 1;
+	else if (!strcmp(name, "gemm-sweep"))
+		a->sweep = 1;
+	else if (!strcmp(name, "verbose"))
+		a->verbose = 1;
+	else if (!strcmp(name, "model"))
+		a->model = v;
+	else if (!strcmp(name, "width"))
+		return cli_parse_int("bench", "--width", v, 1, 1024, &a->width);
+	else if (!strcmp(name, "steps"))
+		return cli_parse_int("bench", "--steps", v, 1, 100000, &a->steps);
+	else if (!strcmp(name, "reps"))
+		return cli_parse_int("bench", "--reps", v, 1, 1000, &a->reps);
+	else if (!strcmp(name, "device"))
+		a->spec = v;
+	else if (!strcmp(name, "json"))
+		a->json = v;
+	else if (!strcmp(name, "gemm"))
+		a->gemm = v;
+	else if (!strcmp(name, "batch")) {
+		a->nb = parse_batches(v, a->batches, 8);
+		if (a->nb < 1)
+			return cli_usage_error("bench",
+					       "--batch '%s': give up to 8 sizes from 1 to 4096, "
+					       "separated by commas",
+					       v);
+	}
+	return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-	const char *spec = NULL, *json = NULL, *gemm = NULL, *model = NULL;
-	int width = 64, steps = 5;
-	int batches[8] = {32, 64}, nb = 2, reps = 5, kernels = 0, sweep = 0, verbose = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int more = i + 1 < argc;
-		if (cli_is_help(a)) {
-			help();
-			return EXIT_OK;
-		} else if (!strcmp(a, "--kernels")) {
-			kernels = 1;
-		} else if (!strcmp(a, "--model") && more) {
-			model = argv[++i];
-		} else if (!strcmp(a, "--width") && more) {
-			if (cli_parse_int("bench", a, argv[++i], 1, 1024, &width))
-				return EXIT_USAGE;
-		} else if (!strcmp(a, "--steps") && more) {
-			if (cli_parse_int("bench", a, argv[++i], 1, 100000, &steps))
-				return EXIT_USAGE;
-		} else if (!strcmp(a, "--gemm-sweep")) {
-			sweep = 1;
-		} else if (!strcmp(a, "--verbose")) {
-			verbose = 1;
-		} else if (!strcmp(a, "--device") && more) {
-			spec = argv[++i];
-		} else if (!strcmp(a, "--json") && more) {
-			json = argv[++i];
-		} else if (!strcmp(a, "--gemm") && more) {
-			gemm = argv[++i];
-		} else if (!strcmp(a, "--batch") && more) {
-			nb = parse_batches(argv[++i], batches, 8);
-			if (nb < 1)
-				return cli_usage_error("bench",
-						       "--batch '%s': give up to 8 sizes from 1 "
-						       "to 4096, separated by commas",
-						       argv[i]);
-		} else if (!strcmp(a, "--reps") && more) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > 1000)
-				return cli_usage_error("bench",
-						       "--reps '%s': give a count from 1 to "
-						       "1000",
-						       argv[i]);
-			reps = (int)v;
-		} else {
-			return cli_usage_error("bench", "unknown option or missing value: '%s'", a);
-		}
+	static const struct cli_option opts[] = {{"kernels", 0}, {"gemm-sweep", 0}, {"verbose", 0},
+						 {"model", 1},   {"width", 1},      {"steps", 1},
+						 {"reps", 1},    {"device", 1},     {"json", 1},
+						 {"gemm", 1},    {"batch", 1},      {NULL, 0}};
+	struct bench_args a = {.width = 64, .steps = 5, .batches = {32, 64}, .nb = 2, .reps = 5};
+	int rc = cli_parse("bench", argc, argv, opts, bench_option, &a);
+	if (rc == CLI_HELP) {
+		help();
+		return EXIT_OK;
 	}
+	if (rc)
+		return rc;
+	const char *spec = a.spec, *json = a.json, *gemm = a.gemm, *model = a.model;
+	int width = a.width, steps = a.steps, nb = a.nb, reps = a.reps, kernels = a.kernels,
+	    sweep = a.sweep, verbose = a.verbose;
+	int *batches = a.batches;
 	if (!kernels && !sweep && !model)
 		kernels = 1, model = "resnet18"; /* DESIGN.md: per-kernel and per-model timings */
 	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") &&

@@ -30,22 +30,34 @@ static double gib(unsigned long long bytes)
 	return (double)bytes / (1024.0 * 1024.0 * 1024.0);
 }
 
+struct devices_args {
+	int json;
+	const char *spec;
+};
+
+static int devices_option(void *user, const char *name, const char *v)
+{
+	struct devices_args *a = user;
+	if (!strcmp(name, "json"))
+		a->json = 1;
+	else
+		a->spec = v;
+	return 0;
+}
+
 int cmd_devices(int argc, char **argv)
 {
-	int json = 0;
-	const char *spec = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			help();
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-			spec = argv[++i];
-		} else {
-			return cli_usage_error("devices", "unknown option '%s'", argv[i]);
-		}
+	static const struct cli_option opts[] = {{"json", 0}, {"device", 1}, {NULL, 0}};
+	struct devices_args a = {0, NULL};
+	int rc = cli_parse("devices", argc, argv, opts, devices_option, &a);
+	if (rc == CLI_HELP) {
+		help();
+		return EXIT_OK;
 	}
+	if (rc)
+		return rc;
+	int json = a.json;
+	const char *spec = a.spec;
 	struct ampcl_device_desc *devs = NULL;
 	int count = 0, selected = -1;
 	int st = ampcl_devices_list(&devs, &count);

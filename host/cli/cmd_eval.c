@@ -5,66 +5,79 @@
 #include <stdio.h>
 #include <string.h>
 
+static void eval_help(void)
+{
+	printf("usage: ampcl eval --checkpoint FILE [--data PATH] [options]\n"
+	       "       ampcl eval --weights W.safetensors --model M --width N "
+	       "--data PATH [options]\n\n"
+	       "Test-split loss and accuracy (BN in evaluation mode) of a "
+	       "checkpoint, or of\n"
+	       "safetensors weights under PyTorch's names (ampcl export's or "
+	       "PyTorch's own),\n"
+	       "loaded as strictly as load_state_dict(strict=True).\n\n"
+	       "  --data PATH           data set (default for a checkpoint: the one "
+	       "it trained on)\n"
+	       "  --dataset KIND        cifar10|mnist|fashion-mnist|folder "
+	       "(default: detected)\n"
+	       "  --batch B             images per step (default: the checkpoint's, "
+	       "or 128)\n"
+	       "  --predictions F.csv   one row per test image: index, label, "
+	       "predicted,\n"
+	       "                        softmax probabilities p0.., logits "
+	       "logit0..\n"
+	       "  --device N|SUBSTRING  OpenCL device\n");
+}
+
+struct eval_args {
+	struct ampcl_eval_request req;
+	const char *device;
+};
+
+static int eval_option(void *user, const char *name, const char *v)
+{
+	struct eval_args *e = user;
+	struct ampcl_eval_request *req = &e->req;
+	if (!strcmp(name, "checkpoint"))
+		req->checkpoint = v;
+	else if (!strcmp(name, "weights"))
+		req->weights = v;
+	else if (!strcmp(name, "model")) {
+		if (strcmp(v, "resnet18") && strcmp(v, "resnet34") && strcmp(v, "vgg19"))
+			return cli_usage_error("eval",
+					       "--model '%s': the valid values are resnet18, "
+					       "resnet34 and vgg19",
+					       v);
+		req->model = v;
+	} else if (!strcmp(name, "width"))
+		return cli_parse_int("eval", "--width", v, 1, 1024, &req->width);
+	else if (!strcmp(name, "batch"))
+		return cli_parse_int("eval", "--batch", v, 1, 65536, &req->batch);
+	else if (!strcmp(name, "data"))
+		req->data = v;
+	else if (!strcmp(name, "dataset"))
+		req->dataset = v;
+	else if (!strcmp(name, "predictions"))
+		req->predictions = v;
+	else if (!strcmp(name, "device"))
+		e->device = v;
+	return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
-	const char *device = NULL;
-	struct ampcl_eval_request req = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cli_is_help(a)) {
-			printf(
-			    "usage: ampcl eval --checkpoint FILE [--data PATH] [options]\n"
-			    "       ampcl eval --weights W.safetensors --model M --width N "
-			    "--data PATH [options]\n\n"
-			    "Test-split loss and accuracy (BN in evaluation mode) of a "
-			    "checkpoint, or of\n"
-			    "safetensors weights under PyTorch's names (ampcl export's or "
-			    "PyTorch's own),\n"
-			    "loaded as strictly as load_state_dict(strict=True).\n\n"
-			    "  --data PATH           data set (default for a checkpoint: the one "
-			    "it trained on)\n"
-			    "  --dataset KIND        cifar10|mnist|fashion-mnist|folder "
-			    "(default: detected)\n"
-			    "  --batch B             images per step (default: the checkpoint's, "
-			    "or 128)\n"
-			    "  --predictions F.csv   one row per test image: index, label, "
-			    "predicted,\n"
-			    "                        softmax probabilities p0.., logits "
-			    "logit0..\n"
-			    "  --device N|SUBSTRING  OpenCL device\n");
-			return EXIT_OK;
-		}
-		if (!v)
-			return cli_usage_error("eval", "unknown option or missing value: '%s'", a);
-		i++;
-		if (!strcmp(a, "--checkpoint"))
-			req.checkpoint = v;
-		else if (!strcmp(a, "--weights"))
-			req.weights = v;
-		else if (!strcmp(a, "--model")) {
-			if (strcmp(v, "resnet18") && strcmp(v, "resnet34") && strcmp(v, "vgg19"))
-				return cli_usage_error("eval",
-						       "--model '%s': the valid values are "
-						       "resnet18, resnet34 and vgg19",
-						       v);
-			req.model = v;
-		} else if (!strcmp(a, "--width")) {
-			if (cli_parse_int("eval", a, v, 1, 1024, &req.width))
-				return EXIT_USAGE;
-		} else if (!strcmp(a, "--batch")) {
-			if (cli_parse_int("eval", a, v, 1, 65536, &req.batch))
-				return EXIT_USAGE;
-		} else if (!strcmp(a, "--data"))
-			req.data = v;
-		else if (!strcmp(a, "--dataset"))
-			req.dataset = v;
-		else if (!strcmp(a, "--predictions"))
-			req.predictions = v;
-		else if (!strcmp(a, "--device"))
-			device = v;
-		else
-			return cli_usage_error("eval", "unknown option '%s'", a);
+	static const struct cli_option opts[] = {
+	    {"checkpoint", 1}, {"weights", 1}, {"model", 1},       {"width", 1},  {"batch", 1},
+	    {"data", 1},       {"dataset", 1}, {"predictions", 1}, {"device", 1}, {NULL, 0}};
+	struct eval_args e = {0};
+	int rc = cli_parse("eval", argc, argv, opts, eval_option, &e);
+	if (rc == CLI_HELP) {
+		eval_help();
+		return EXIT_OK;
 	}
+	if (rc)
+		return rc;
+	struct ampcl_eval_request req = e.req;
+	const char *device = e.device;
 	if (!req.checkpoint == !req.weights)
 		return cli_usage_error("eval", "give --checkpoint FILE (e.g. OUT/best.ampcl) or "
 					       "--weights FILE.safetensors, one of them");
@@ -92,33 +105,38 @@ int cmd_eval(int argc, char **argv)
 	return code;
 }
 
+struct export_args {
+	const char *ckpt, *out, *device;
+};
+
+static int export_option(void *user, const char *name, const char *v)
+{
+	struct export_args *e = user;
+	if (!strcmp(name, "checkpoint"))
+		e->ckpt = v;
+	else if (!strcmp(name, "out"))
+		e->out = v;
+	else if (!strcmp(name, "device"))
+		e->device = v;
+	return 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
-	const char *ckpt = NULL, *out = NULL, *device = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cli_is_help(a)) {
-			printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n\n"
-			       "Writes the weights and BN statistics under PyTorch's state_dict "
-			       "names\n"
-			       "(num_batches_tracked included), loadable with load_state_dict into "
-			       "the\n"
-			       "same network of ../shared/tools/torch-bench.py.\n");
-			return EXIT_OK;
-		}
-		if (!v)
-			return cli_usage_error("export", "unknown option or missing value: '%s'",
-					       a);
-		i++;
-		if (!strcmp(a, "--checkpoint"))
-			ckpt = v;
-		else if (!strcmp(a, "--out"))
-			out = v;
-		else if (!strcmp(a, "--device"))
-			device = v;
-		else
-			return cli_usage_error("export", "unknown option '%s'", a);
+	static const struct cli_option opts[] = {
+	    {"checkpoint", 1}, {"out", 1}, {"device", 1}, {NULL, 0}};
+	struct export_args e = {0};
+	int rc = cli_parse("export", argc, argv, opts, export_option, &e);
+	if (rc == CLI_HELP) {
+		printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n\n"
+		       "Writes the weights and BN statistics under PyTorch's state_dict names\n"
+		       "(num_batches_tracked included), loadable with load_state_dict into the\n"
+		       "same network of ../shared/tools/torch-bench.py.\n");
+		return EXIT_OK;
 	}
+	if (rc)
+		return rc;
+	const char *ckpt = e.ckpt, *out = e.out, *device = e.device;
 	if (!ckpt || !out)
 		return cli_usage_error("export",
 				       "give --checkpoint FILE and --out FILE.safetensors");

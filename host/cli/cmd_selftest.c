@@ -12,19 +12,24 @@ static void help(void)
 	       "run fast) and checks results against a host reference. Exit 0 if all match.\n");
 }
 
+static int selftest_option(void *user, const char *name, const char *v)
+{
+	(void)name; /* --device, the only option */
+	*(const char **)user = v;
+	return 0;
+}
+
 int cmd_selftest(int argc, char **argv)
 {
+	static const struct cli_option opts[] = {{"device", 1}, {NULL, 0}};
 	const char *spec = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			help();
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-			spec = argv[++i];
-		} else {
-			return cli_usage_error("selftest", "unknown option '%s'", argv[i]);
-		}
+	int rc = cli_parse("selftest", argc, argv, opts, selftest_option, &spec);
+	if (rc == CLI_HELP) {
+		help();
+		return EXIT_OK;
 	}
+	if (rc)
+		return rc;
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);
 	if (st)

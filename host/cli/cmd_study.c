@@ -170,6 +170,37 @@ static ampcl_status on_results(void *user, const struct ampcl_study_result *runs
 	return report_study(user, runs, done, total);
 }
 
+struct study_args {
+	struct ampcl_study_config *sc;
+	const char *device;
+};
+
+static int study_option(void *user, const char *name, const char *v)
+{
+	struct study_args *a = user;
+	struct ampcl_study_config *sc = a->sc;
+	char flag[64];
+	snprintf(flag, sizeof(flag), "--%s", name);
+	int rc = 0;
+	if (!strcmp(name, "nesterov"))
+		sc->base.nesterov = 1;
+	else if (!strcmp(name, "device"))
+		a->device = v;
+	else if (!strcmp(name, "grid"))
+		rc = read_grid(sc, v);
+	else if (!strcmp(name, "target"))
+		rc = cli_parse_double("study", flag, v, &sc->target_acc);
+	else if (!strcmp(name, "epochs"))
+		rc = cli_parse_int("study", flag, v, 1, 100000, &sc->base.epochs);
+	else if (!strcmp(name, "out"))
+		rc = cli_copy("study", flag, v, sc->base.out, sizeof(sc->base.out));
+	else if ((rc = sweep(sc, flag, v)) >= 0)
+		;
+	else
+		cli_train_flag("study", &sc->base, flag, v, &rc);
+	return rc;
+}
+
 int cmd_study(int argc, char **argv)
 {
 	struct ampcl_study_config sc;
@@ -177,36 +208,19 @@ int cmd_study(int argc, char **argv)
 	ampcl_train_config_defaults(&sc.base);
 	const char *device = NULL;
 	int rc = 0;
-	for (int i = 1; i < argc && !rc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cli_is_help(a)) {
-			help();
-			return EXIT_OK;
-		}
-		if (!strcmp(a, "--nesterov")) {
-			sc.base.nesterov = 1;
-			continue;
-		}
-		if (!v)
-			return cli_usage_error("study", "unknown option or missing value: '%s'", a);
-		i++;
-		if (!strcmp(a, "--device"))
-			device = v;
-		else if (!strcmp(a, "--grid"))
-			rc = read_grid(&sc, v);
-		else if (!strcmp(a, "--target"))
-			rc = cli_parse_double("study", a, v, &sc.target_acc);
-		else if (!strcmp(a, "--epochs"))
-			rc = cli_parse_int("study", a, v, 1, 100000, &sc.base.epochs);
-		else if (!strcmp(a, "--out"))
-			rc = cli_copy("study", a, v, sc.base.out, sizeof(sc.base.out));
-		else if ((rc = sweep(&sc, a, v)) >= 0)
-			;
-		else if (cli_train_flag("study", &sc.base, a, v, &rc))
-			;
-		else
-			return cli_usage_error("study", "unknown option '%s'", a);
+	struct study_args sa = {&sc, NULL};
+	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1}, {"target", 1},
+					     {"epochs", 1}, {"out", 1},  {"nesterov", 0},
+					     {"seeds", 1}};
+	if (!opts[7].name)
+		for (int i = 0, n = 7; cli_train_options[i].name; i++)
+			opts[n++] = cli_train_options[i];
+	rc = cli_parse("study", argc, argv, opts, study_option, &sa);
+	if (rc == CLI_HELP) {
+		help();
+		return EXIT_OK;
 	}
+	device = sa.device;
 	if (rc)
 		return rc;
 	if (!sc.base.out[0])

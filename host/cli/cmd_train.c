@@ -147,41 +147,53 @@ static void on_message(void *user, const char *line)
 	fflush(stdout);
 }
 
+struct train_args {
+	struct ampcl_train_config c;
+	const char *device, *resume;
+	int explicit_epochs, explicit_out, others;
+};
+
+static int train_option(void *user, const char *name, const char *v)
+{
+	struct train_args *t = user;
+	char flag[64];
+	snprintf(flag, sizeof(flag), "--%s", name);
+	int rc = 0;
+	if (!strcmp(name, "nesterov"))
+		t->c.nesterov = 1, t->others++;
+	else if (!strcmp(name, "device"))
+		t->device = v;
+	else if (!strcmp(name, "resume"))
+		t->resume = v;
+	else if (!strcmp(name, "epochs"))
+		rc = cli_parse_int("train", flag, v, 1, 100000, &t->c.epochs),
+		t->explicit_epochs = 1;
+	else if (!strcmp(name, "out"))
+		rc = cli_copy("train", flag, v, t->c.out, sizeof(t->c.out)), t->explicit_out = 1;
+	else if (cli_train_flag("train", &t->c, flag, v, &rc))
+		t->others++;
+	return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
-	struct ampcl_train_config c;
-	ampcl_train_config_defaults(&c);
-	const char *device = NULL, *resume = NULL;
-	int explicit_epochs = 0, explicit_out = 0, others = 0, rc = 0;
-	for (int i = 1; i < argc && !rc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cli_is_help(a)) {
-			help();
-			return EXIT_OK;
-		}
-		if (!strcmp(a, "--nesterov")) {
-			c.nesterov = 1, others++;
-			continue;
-		}
-		if (!v || strncmp(a, "--", 2))
-			return cli_usage_error("train", "unknown option or missing value: '%s'", a);
-		i++;
-		if (!strcmp(a, "--device"))
-			device = v;
-		else if (!strcmp(a, "--resume"))
-			resume = v;
-		else if (!strcmp(a, "--epochs"))
-			rc = cli_parse_int("train", a, v, 1, 100000, &c.epochs),
-			explicit_epochs = 1;
-		else if (!strcmp(a, "--out"))
-			rc = cli_copy("train", a, v, c.out, sizeof(c.out)), explicit_out = 1;
-		else if (cli_train_flag("train", &c, a, v, &rc))
-			others++;
-		else
-			return cli_usage_error("train", "unknown option '%s'", a);
+	static struct cli_option opts[64] = {
+	    {"device", 1}, {"resume", 1}, {"epochs", 1}, {"out", 1}, {"nesterov", 0}};
+	if (!opts[5].name)
+		for (int i = 0, n = 5; cli_train_options[i].name; i++)
+			opts[n++] = cli_train_options[i];
+	struct train_args a = {0};
+	ampcl_train_config_defaults(&a.c);
+	int rc = cli_parse("train", argc, argv, opts, train_option, &a);
+	if (rc == CLI_HELP) {
+		help();
+		return EXIT_OK;
 	}
 	if (rc)
 		return rc;
+	struct ampcl_train_config c = a.c;
+	const char *device = a.device, *resume = a.resume;
+	int explicit_epochs = a.explicit_epochs, explicit_out = a.explicit_out, others = a.others;
 	if (resume && others)
 		return cli_usage_error("train", "--resume continues a run with its own settings: "
 						"only --epochs, --out and --device may go with it");

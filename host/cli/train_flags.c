@@ -135,3 +135,14 @@ int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a
 		return 0;
 	return 1;
 }
+
+const struct cli_option cli_train_options[] = {
+    {"model", 1},         {"width", 1},        {"data", 1},
+    {"dataset", 1},       {"batch", 1},        {"lr", 1},
+    {"momentum", 1},      {"weight-decay", 1}, {"lr-schedule", 1},
+    {"warmup-epochs", 1}, {"seed", 1},         {"eval-every", 1},
+    {"subset", 1},        {"augment", 1},      {"init", 1},
+    {"amp-types", 1},     {"amp-ratio", 1},    {"amp-factor", 1},
+    {"amp-epochs", 1},    {"amp-redraw", 1},   {"amp-target", 1},
+    {"amp-select", 1},    {"schedule", 1},     {NULL, 0},
+};

@@ -11,7 +11,7 @@ ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg
 
 /* OUT/results.md (per configuration mean ± sd over seeds, and every run) and the two plots,
  * from the first done of total runs of study sc. */
-ampcl_status report_study(const struct ampcl_study_config *sc, const struct ampcl_study_result *runs,
-			  int done, int total);
+ampcl_status report_study(const struct ampcl_study_config *sc,
+			  const struct ampcl_study_result *runs, int done, int total);
 
 #endif

@@ -50,10 +50,10 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
 	const struct ampcl_train_config *b = &sc->base;
-	fprintf(f,
-		"# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, data %s%s%s\n\n",
-		b->model, b->width, b->batch, b->epochs, b->lr_schedule, b->data,
-		b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
+	fprintf(
+	    f, "# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, data %s%s%s\n\n",
+	    b->model, b->width, b->batch, b->epochs, b->lr_schedule, b->data,
+	    b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
 	fprintf(f, "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
 	if (sc->target_acc > 0)
 		fprintf(f, " epochs to reach %.1f%% (mean of the runs that do) |",
@@ -152,8 +152,8 @@ static ampcl_status write_plots(const char *dir, const struct ampcl_study_result
 	return s;
 }
 
-ampcl_status report_study(const struct ampcl_study_config *sc, const struct ampcl_study_result *runs,
-			  int done, int total)
+ampcl_status report_study(const struct ampcl_study_config *sc,
+			  const struct ampcl_study_result *runs, int done, int total)
 {
 	ampcl_status s = write_markdown(sc, runs, done);
 	/* the plots once every run is in: a long study's table can be read while it goes on */

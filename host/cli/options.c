@@ -1,0 +1,43 @@
+/* options.c: every verb's command line through getopt_long: the verb's options, --help, and
+ * errors (an unknown option, a missing value, a stray argument) that name what was wrong. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_parse(const char *verb, int argc, char **argv, const struct cli_option *opts,
+	      int (*handle)(void *user, const char *name, const char *value), void *user)
+{
+	int n = 0;
+	while (opts[n].name)
+		n++;
+	/* getopt_long's table: the verb's options, then --help; val is the index */
+	struct option *lo = calloc((size_t)n + 2, sizeof(*lo));
+	if (!lo)
+		abort();
+	for (int i = 0; i < n; i++)
+		lo[i] = (struct option){opts[i].name, opts[i].has_value ? required_argument : no_argument,
+					NULL, i};
+	lo[n] = (struct option){"help", no_argument, NULL, n};
+	optind = 1;
+	opterr = 0; /* our messages, not getopt's */
+	int rc = 0, c, index;
+	while (!rc && (c = getopt_long(argc, argv, ":h", lo, &index)) != -1) {
+		const char *arg = argv[optind - 1];
+		if (c == 'h' || c == n)
+			rc = CLI_HELP;
+		else if (c == ':')
+			rc = cli_usage_error(verb, "%s needs a value", arg);
+		else if (c == '?')
+			rc = cli_usage_error(verb, "unknown option '%s'", arg);
+		else
+			rc = handle(user, opts[c].name, optarg);
+	}
+	if (!rc && optind < argc)
+		rc = cli_usage_error(verb, "unexpected argument '%s': options start with --",
+				     argv[optind]);
+	free(lo);
+	return rc;
+}
