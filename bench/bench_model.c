@@ -1,18 +1,12 @@
 /* bench_model.c: `ampcl bench --model`: training-step throughput of a whole model on random
  * CIFAR-shaped data, the same measurement as ../shared/tools/torch-bench.py makes for PyTorch. */
 #include "bench.h"
+#include "clock.h"
 #include "net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
 			 double *images_per_s)
@@ -39,10 +33,10 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 		goto out;
 	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch-bench.py does */
 		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
-	double t0 = now();
+	double t0 = ampcl_now();
 	for (int i = 0; i < steps && !st; i++)
 		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
-	double dt = now() - t0;
+	double dt = ampcl_now() - t0;
 	*images_per_s = (double)batch * steps / dt;
 	if (!st) {
 		char shape[72];

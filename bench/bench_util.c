@@ -1,6 +1,9 @@
 /* bench_util.c: the shared machinery of `ampcl bench`: random tensors with host copies, reference
  * checks, timing between profiling markers after a warm-up, the device's measured peaks, output. */
 #include "bench.h"
+#include "files.h"
+#include "rng.h"
+#include "clock.h"
 #include "eltwise.h"
 #include "error.h"
 #include "gemm.h"
@@ -28,13 +31,10 @@ int bench_set_add(struct bench_set *s, const char *name, int ndim, int d0, int d
 
 static void fill_uniform(float *x, size_t n, unsigned long long *state)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long z = (*state += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-		x[i] = (float)((double)(z >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-	}
+	uint64_t st = *state;
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)(ampcl_uniform01(&st) * 2.0 - 1.0);
+	*state = st;
 }
 
 ampcl_status bench_set_commit(struct bench *b, struct bench_set *s)
@@ -90,13 +90,6 @@ double bench_check(struct bench *b, struct bench_set *s, int i, const double *wa
 	return worst;
 }
 
-static double wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -126,7 +119,7 @@ double bench_time(struct bench *b, bench_fn fn, void *arg)
 		abort();
 	for (int r = 0; r < b->reps; r++) {
 		cl_event before = NULL, after = NULL;
-		double w0 = wall_ms();
+		double w0 = (1e3 * ampcl_now());
 		clEnqueueMarkerWithWaitList(b->ctx->queue, 0, NULL, &before);
 		if (fn(b, arg)) {
 			if (before)
@@ -136,7 +129,7 @@ double bench_time(struct bench *b, bench_fn fn, void *arg)
 		}
 		clEnqueueMarkerWithWaitList(b->ctx->queue, 0, NULL, &after);
 		clFinish(b->ctx->queue);
-		double wall = wall_ms() - w0;
+		double wall = (1e3 * ampcl_now()) - w0;
 		cl_ulong t0 = before ? marker_end(before) : 0, t1 = after ? marker_end(after) : 0;
 		/* device time between the markers; the host's clock where markers carry no times */
 		ms[r] = t0 && t1 > t0 ? 1e-6 * (double)(t1 - t0) : wall;
@@ -316,16 +309,15 @@ int bench_write_json(const struct bench *b, const char *path)
 		json_array_append_new(records, e);
 	}
 	json_object_set_new(o, "records", records);
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int bad = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(7)) != 0;
-	json_decref(o);
-	if (bad || rename(tmp, path)) {
-		remove(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO,
-				       "cannot write '%s': check the folder exists and is "
-				       "writable",
-				       path);
+	struct ampcl_atomic a;
+	ampcl_status st = ampcl_atomic_open(&a, path);
+	if (!st && json_dumpf(o, a.f, JSON_INDENT(2) | JSON_REAL_PRECISION(7)) != 0) {
+		ampcl_atomic_abort(&a);
+		st = ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
+	} else if (!st) {
+		fputc('\n', a.f);
+		st = ampcl_atomic_commit(&a);
 	}
-	return AMPCL_OK;
+	json_decref(o);
+	return st;
 }

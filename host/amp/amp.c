@@ -1,6 +1,8 @@
 /* amp.c: validates amplification settings, reads --schedule phase files, and draws the seeded
  * random selection of layers to amplify per epoch, per iteration or once. */
 #include "amp.h"
+#include "rng.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <ctype.h>
@@ -158,9 +160,7 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 				   struct ampcl_amp_plan **out)
 {
 	*out = NULL;
-	struct ampcl_amp_plan *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct ampcl_amp_plan *p = ampcl_xcalloc(1, sizeof(*p));
 	ampcl_status st = parse_types(cfg->amp_types, &p->types);
 	if (!st && !(cfg->amp_ratio >= 0 && cfg->amp_ratio <= 1))
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -215,10 +215,8 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 	p->seed = cfg->seed;
 	if (net) {
 		int n = ampcl_net_layer_count(net);
-		p->eligible = calloc((size_t)n, sizeof(int));
-		p->selected = calloc((size_t)n, sizeof(int));
-		if (!p->eligible || !p->selected)
-			abort();
+		p->eligible = ampcl_xcalloc((size_t)n, sizeof(int));
+		p->selected = ampcl_xcalloc((size_t)n, sizeof(int));
 		for (int i = 1; i < n; i++)
 			if (p->types & (1 << ampcl_net_layer_type(net, i)))
 				p->eligible[p->neligible++] = i;
@@ -271,12 +269,10 @@ int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch)
 	return 0;
 }
 
+/* splitmix64 of x: the stream's step, then its finaliser */
 static unsigned long long mix(unsigned long long x)
 {
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return ampcl_mix64(x + AMPCL_GOLDEN);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -289,9 +285,7 @@ static int cmp_int(const void *a, const void *b)
 static void draw(struct ampcl_amp_plan *p, int epoch, int iter)
 {
 	int n = p->neligible, k = (int)floor(p->ratio * n + 0.5);
-	int *pool = malloc((size_t)(n ? n : 1) * sizeof(int));
-	if (!pool)
-		abort();
+	int *pool = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(int));
 	memcpy(pool, p->eligible, (size_t)n * sizeof(int));
 	unsigned long long state = mix(mix(p->seed ^ 0xa3f1ULL) ^ (unsigned long long)(epoch + 1)) ^
 				   mix((unsigned long long)(iter + 2));
@@ -337,9 +331,7 @@ ampcl_status ampcl_amp_select_auto(struct ampcl_amp_plan *plan, ampcl_net_t *net
 	int layers = ampcl_net_layer_count(net),
 	    k = (int)floor(plan->ratio * plan->neligible + 0.5);
 	double out = rms[layers - 1] > 0 ? rms[layers - 1] : 1.0;
-	int *order = malloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
-	if (!order)
-		abort();
+	int *order = ampcl_xmalloc((size_t)(plan->neligible ? plan->neligible : 1) * sizeof(int));
 	/* rank by faded gradient, rms / rms(logits), smallest first; an insertion sort (at most
 	 * a few hundred layers) keeps equal ratios in network order and needs no shared key */
 	for (int i = 0; i < plan->neligible; i++) {

@@ -1,6 +1,7 @@
 /* dataset.c: what every data set shares: format detection, the normalisation constants, the
  * 32x32 placement (padding and area resize), image access and statistics. */
 #include "dataset.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <ctype.h>
@@ -159,9 +160,7 @@ ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, i
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "subset %d is negative: pass 0 for the whole set or a count",
 				       subset);
-	struct ampcl_dataset *ds = calloc(1, sizeof(*ds));
-	if (!ds)
-		abort();
+	struct ampcl_dataset *ds = ampcl_xcalloc(1, sizeof(*ds));
 	int st;
 	size_t len = strlen(path);
 	while (len > 1 && path[len - 1] == '/')
@@ -307,9 +306,7 @@ struct area_axis {
 static void area_axis_init(struct area_axis *a, int n, int m)
 {
 	a->max_taps = n / m + 2;
-	a->w = calloc((size_t)m * a->max_taps, sizeof(double));
-	if (!a->w)
-		abort();
+	a->w = ampcl_xcalloc((size_t)m * a->max_taps, sizeof(double));
 	double scale = (double)n / m;
 	for (int o = 0; o < m; o++) {
 		double lo = o * scale, hi = (o + 1) * scale;
@@ -349,9 +346,7 @@ void ampcl_dataset_place(const unsigned char *src, int w, int h, int src_channel
 		area_axis_init(&ax, w, SIDE);
 	if (ry)
 		area_axis_init(&ay, h, SIDE);
-	double *tmp = malloc((size_t)h * mw * sizeof(double));
-	if (!tmp)
-		abort();
+	double *tmp = ampcl_xmalloc((size_t)h * mw * sizeof(double));
 	double sx = rx ? (double)w / SIDE : 1.0, sy = ry ? (double)h / SIDE : 1.0;
 	for (int c = 0; c < src_channels; c++) {
 		for (int y = 0; y < h; y++) {

@@ -1,6 +1,7 @@
 /* dataset_cifar.c: CIFAR-10 in its binary form: data_batch_1..5.bin (train) and test_batch.bin,
  * 3073-byte records (label byte, then the 32x32 R, G and B planes), exactly as downloaded. */
 #include "dataset.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <errno.h>
@@ -90,10 +91,8 @@ ampcl_status ampcl_dataset_read_cifar(struct ampcl_dataset *ds, int train, int s
 				       "indexes (%d)",
 				       dir, total, INT_MAX);
 	long keep = subset > 0 && subset < total ? subset : total;
-	ds->labels = malloc((size_t)keep * sizeof(int));
-	ds->pixels = malloc((size_t)keep * IMAGE);
-	if (!ds->labels || !ds->pixels)
-		abort();
+	ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
+	ds->pixels = ampcl_xmalloc((size_t)keep * IMAGE);
 	long done = 0;
 	for (int i = 0; i < nfiles && done < keep; i++) {
 		long n = records[i] < keep - done ? records[i] : keep - done;

@@ -1,6 +1,8 @@
 /* dataset_folder.c: image folders ROOT/{train,test}/<class>/<name>.png decoded with libpng to
  * 8-bit grey or RGB, placed at 32x32, and normalised with the training images' own statistics. */
 #include "dataset.h"
+#include "rng.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <dirent.h>
@@ -70,13 +72,9 @@ static ampcl_status list_dir(const char *dir, int want_dirs, char ***out, int *c
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			names = realloc(names, (size_t)cap * sizeof(*names));
-			if (!names)
-				abort();
+			names = ampcl_xrealloc(names, (size_t)cap * sizeof(*names));
 		}
-		names[n] = strdup(e->d_name);
-		if (!names[n])
-			abort();
+		names[n] = ampcl_xstrdup(e->d_name);
 		n++;
 	}
 	closedir(d);
@@ -112,15 +110,12 @@ static ampcl_status list_split(const char *root, const char *name, char **classe
 		for (int i = 0; i < nf; i++) {
 			if (s->count == s->cap) {
 				s->cap = s->cap ? s->cap * 2 : 1024;
-				s->files = realloc(s->files, (size_t)s->cap * sizeof(char *));
-				s->labels = realloc(s->labels, (size_t)s->cap * sizeof(int));
-				if (!s->files || !s->labels)
-					abort();
+				s->files =
+				    ampcl_xrealloc(s->files, (size_t)s->cap * sizeof(char *));
+				s->labels = ampcl_xrealloc(s->labels, (size_t)s->cap * sizeof(int));
 			}
 			size_t len = strlen(cdir) + strlen(files[i]) + 2;
-			s->files[s->count] = malloc(len);
-			if (!s->files[s->count])
-				abort();
+			s->files[s->count] = ampcl_xmalloc(len);
 			snprintf(s->files[s->count], len, "%s/%s", cdir, files[i]);
 			s->labels[s->count] = k;
 			s->count++;
@@ -237,10 +232,8 @@ static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w,
 	size_t rowbytes = png_get_rowbytes(png, info);
 	if ((ch != 1 && ch != 3) || rowbytes != (size_t)width * ch)
 		png_error(png, "unexpected layout after conversion to 8-bit grey/RGB");
-	data = malloc((size_t)height * rowbytes);
-	rows = malloc((size_t)height * sizeof(png_bytep));
-	if (!data || !rows)
-		abort();
+	data = ampcl_xmalloc((size_t)height * rowbytes);
+	rows = ampcl_xmalloc((size_t)height * sizeof(png_bytep));
 	for (png_uint_32 y = 0; y < height; y++)
 		rows[y] = data + (size_t)y * rowbytes;
 	png_read_image(png, rows);
@@ -259,9 +252,7 @@ static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w,
 static ampcl_status decode_split(const struct split *s, int n, int channels, unsigned char **out)
 {
 	size_t image = (size_t)channels * SIDE * SIDE;
-	unsigned char *all = malloc((size_t)n * image);
-	if (!all)
-		abort();
+	unsigned char *all = ampcl_xmalloc((size_t)n * image);
 	for (int i = 0; i < n; i++) {
 		unsigned char *px;
 		int w, h, ch;
@@ -309,10 +300,7 @@ static ampcl_status check_same_classes(const char *root, char **train, int ntrai
 
 static unsigned long long mix64(unsigned long long x)
 {
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return ampcl_mix64(x + AMPCL_GOLDEN);
 }
 
 /* keep of count images, class-balanced (the classes' counts differ by at most one until a
@@ -321,19 +309,15 @@ static unsigned long long mix64(unsigned long long x)
  * keep would be the first classes alone. */
 static void balanced_subset(const int *labels, int count, int classes, int keep, int *index)
 {
-	int *order = malloc((size_t)count * sizeof(int)),
-	    *start = calloc((size_t)classes + 1, sizeof(int));
-	int *taken = calloc((size_t)classes, sizeof(int));
-	char *chosen = calloc((size_t)count, 1);
-	if (!order || !start || !taken || !chosen)
-		abort();
+	int *order = ampcl_xmalloc((size_t)count * sizeof(int)),
+	    *start = ampcl_xcalloc((size_t)classes + 1, sizeof(int));
+	int *taken = ampcl_xcalloc((size_t)classes, sizeof(int));
+	char *chosen = ampcl_xcalloc((size_t)count, 1);
 	for (int i = 0; i < count; i++)
 		start[labels[i] + 1]++;
 	for (int k = 0; k < classes; k++)
 		start[k + 1] += start[k];
-	int *fill = calloc((size_t)classes, sizeof(int));
-	if (!fill)
-		abort();
+	int *fill = ampcl_xcalloc((size_t)classes, sizeof(int));
 	for (int i = 0; i < count; i++)
 		order[start[labels[i]] + fill[labels[i]]++] = i;
 	free(fill);
@@ -435,13 +419,9 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 	size_t image = (size_t)channels * SIDE * SIDE;
 	if (train) {
 		int keep = subset > 0 && subset < tr.count ? subset : tr.count;
-		ds->labels = malloc((size_t)keep * sizeof(int));
-		if (!ds->labels)
-			abort();
+		ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
 		if (keep < tr.count) {
-			int *index = malloc((size_t)keep * sizeof(int));
-			if (!index)
-				abort();
+			int *index = ampcl_xmalloc((size_t)keep * sizeof(int));
 			balanced_subset(tr.labels, tr.count, nclasses, keep, index);
 			for (int i = 0; i < keep; i++) {
 				memmove(train_pixels + (size_t)i * image,
@@ -452,10 +432,8 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 		} else {
 			memcpy(ds->labels, tr.labels, (size_t)keep * sizeof(int));
 		}
-		ds->pixels = realloc(train_pixels, (size_t)keep * image);
+		ds->pixels = ampcl_xrealloc(train_pixels, (size_t)keep * image);
 		train_pixels = NULL;
-		if (!ds->pixels)
-			abort();
 		ds->count = keep;
 	} else {
 		free(train_pixels);
@@ -463,9 +441,7 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 		st = decode_split(&te, te.count, channels, &ds->pixels);
 		if (st)
 			goto out;
-		ds->labels = malloc((size_t)te.count * sizeof(int));
-		if (!ds->labels)
-			abort();
+		ds->labels = ampcl_xmalloc((size_t)te.count * sizeof(int));
 		memcpy(ds->labels, te.labels, (size_t)te.count * sizeof(int));
 		ds->count = te.count;
 	}

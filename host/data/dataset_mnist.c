@@ -1,6 +1,7 @@
 /* dataset_mnist.c: MNIST and Fashion-MNIST idx files, plain or gzipped (zlib reads both): the
  * header is checked against the data, and the 28x28 images are zero-padded to 32x32. */
 #include "dataset.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <errno.h>
@@ -112,9 +113,7 @@ static ampcl_status read_labels(const char *dir, const char *which, unsigned cha
 		size_t chunk = n - done < (1u << 16) ? n - done : (1u << 16);
 		if (done + chunk > cap) {
 			cap = cap ? cap * 2 : (1u << 16);
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
+			buf = ampcl_xrealloc(buf, cap);
 		}
 		st = read_exact(f, file, buf + done, chunk, "the labels");
 		if (st)
@@ -183,13 +182,11 @@ ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int s
 	}
 	unsigned keep = subset > 0 && (unsigned)subset < n ? (unsigned)subset : n;
 	size_t image = (size_t)h * w;
-	ds->labels = malloc((size_t)keep * sizeof(int));
-	ds->pixels = malloc((size_t)keep * SIDE * SIDE);
+	ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
+	ds->pixels = ampcl_xmalloc((size_t)keep * SIDE * SIDE);
 	/* read a block of images at a time; the ones past a subset are read to check the size */
 	enum { BLOCK = 1024 };
-	rows = malloc(BLOCK * image);
-	if (!ds->labels || !ds->pixels || !rows)
-		abort();
+	rows = ampcl_xmalloc(BLOCK * image);
 	for (unsigned i = 0; i < n; i += BLOCK) {
 		unsigned m = n - i < BLOCK ? n - i : BLOCK;
 		char what[96];

@@ -1,6 +1,9 @@
 /* loader.c: one pthread that shuffles, augments and normalises batches into a ring of three
  * slots, so batches i+1 and i+2 are being prepared while the caller works on batch i. */
 #include "loader.h"
+#include "clock.h"
+#include "rng.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <errno.h>
@@ -17,20 +20,12 @@
  * output of splitmix64 started at seed. The shuffle runs xoshiro256** seeded from the key by
  * splitmix64; the augmentation of image i is one splitmix64 hash of (key, i), so it does not
  * depend on the order, the batch size or the thread's timing. */
-#define GOLDEN 0x9e3779b97f4a7c15ull
 #define TAG_SHUFFLE 0x53485546464c4531ull /* "SHUFFLE1" */
 #define TAG_AUGMENT 0x4155474d454e5431ull /* "AUGMENT1" */
 
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint64_t epoch_key(unsigned long long seed, int epoch)
 {
-	return mix64((uint64_t)seed + GOLDEN * ((uint64_t)epoch + 1));
+	return ampcl_mix64((uint64_t)seed + AMPCL_GOLDEN * ((uint64_t)epoch + 1));
 }
 
 struct xoshiro {
@@ -40,8 +35,8 @@ struct xoshiro {
 static void xoshiro_seed(struct xoshiro *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++) {
-		seed += GOLDEN;
-		r->s[i] = mix64(seed);
+		seed += AMPCL_GOLDEN;
+		r->s[i] = ampcl_mix64(seed);
 	}
 }
 
@@ -91,8 +86,8 @@ void ampcl_loader_permutation(unsigned long long seed, int epoch, int count, int
 void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int *dx, int *dy,
 			       int *flip)
 {
-	uint64_t r =
-	    mix64(mix64(epoch_key(seed, epoch) ^ TAG_AUGMENT) + GOLDEN * ((uint64_t)index + 1));
+	uint64_t r = ampcl_mix64(ampcl_mix64(epoch_key(seed, epoch) ^ TAG_AUGMENT) +
+				 AMPCL_GOLDEN * ((uint64_t)index + 1));
 	/* 64 random bits split by division: the bias of r % 9 is below 2^-59 */
 	*dx = (int)(r % (2 * PAD + 1));
 	r /= 2 * PAD + 1;
@@ -241,9 +236,7 @@ static void *worker_main(void *arg)
 		s->state = SLOT_WRITING;
 		pthread_mutex_unlock(&l->mu);
 		int st = fill_batch(l, s, b, epoch);
-		char *msg = st ? strdup(ampcl_last_error()) : NULL;
-		if (st && !msg)
-			abort(); /* out of host memory */
+		char *msg = st ? ampcl_xstrdup(ampcl_last_error()) : NULL;
 		pthread_mutex_lock(&l->mu);
 		if (gen != l->gen) { /* the epoch was restarted while this batch was made */
 			s->state = SLOT_FREE;
@@ -303,9 +296,7 @@ ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
 		    "dropping the incomplete batch leaves none: lower --batch or "
 		    "raise --subset",
 		    cfg->batch, ds->count, ds->path);
-	struct ampcl_loader *l = calloc(1, sizeof(*l));
-	if (!l)
-		abort();
+	struct ampcl_loader *l = ampcl_xcalloc(1, sizeof(*l));
 	l->ds = ds;
 	l->cfg = *cfg;
 	l->batches =
@@ -318,15 +309,11 @@ ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
 			l->lut[c][v] =
 			    (float)(((double)v / 255.0 - (double)ds->mean[c]) / (double)ds->std[c]);
 	for (int i = 0; i < NSLOT; i++) {
-		l->slots[i].x = malloc((size_t)l->capacity * l->image * sizeof(float));
-		l->slots[i].labels = malloc((size_t)l->capacity * sizeof(int));
-		if (!l->slots[i].x || !l->slots[i].labels)
-			abort();
+		l->slots[i].x = ampcl_xmalloc((size_t)l->capacity * l->image * sizeof(float));
+		l->slots[i].labels = ampcl_xmalloc((size_t)l->capacity * sizeof(int));
 	}
-	l->order = malloc((size_t)ds->count * sizeof(int));
-	l->img = malloc(l->image);
-	if (!l->order || !l->img)
-		abort();
+	l->order = ampcl_xmalloc((size_t)ds->count * sizeof(int));
+	l->img = ampcl_xmalloc(l->image);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->work, NULL);
 	pthread_cond_init(&l->ready, NULL);
@@ -380,13 +367,6 @@ ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch)
 	return AMPCL_OK;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int ampcl_loader_next(struct ampcl_loader *l, const float **x, const int **labels, int *count)
 {
 	if (!l || !x || !labels || !count)
@@ -409,7 +389,7 @@ int ampcl_loader_next(struct ampcl_loader *l, const float **x, const int **label
 		pthread_mutex_unlock(&l->mu);
 		return 0;
 	}
-	double t0 = now_seconds();
+	double t0 = ampcl_now();
 	int si = -1;
 	for (;;) {
 		for (int i = 0; i < NSLOT; i++)
@@ -419,7 +399,7 @@ int ampcl_loader_next(struct ampcl_loader *l, const float **x, const int **label
 			break;
 		pthread_cond_wait(&l->ready, &l->mu);
 	}
-	l->wait_s += now_seconds() - t0;
+	l->wait_s += ampcl_now() - t0;
 	if (si < 0) {
 		int st = l->err;
 		ampcl_error_set(st, "data loader: %s", l->err_msg ? l->err_msg : "failed");

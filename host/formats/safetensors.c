@@ -1,8 +1,10 @@
 /* safetensors.c: the safetensors reader (every structural rule of the format checked before any
  * byte is handed out) and writer (temporary file, fsync, rename) declared in safetensors.h. */
 #include "safetensors.h"
+#include "alloc.h"
 
 #include "error.h"
+#include "files.h"
 
 #include <jansson.h>
 
@@ -56,20 +58,6 @@ size_t ampcl_st_dtype_size(const char *dtype)
 		if (!strcmp(dtype, dtypes[i].name))
 			return dtypes[i].size;
 	return 0;
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort(); /* host memory exhaustion aborts, as everywhere in ampcl */
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
 }
 
 /* product(shape) * elem, or 0 with *overflow set when it does not fit in size_t */
@@ -214,8 +202,8 @@ static int parse_metadata(const char *path, const json_t *m, struct ampcl_st_fil
 		    "safetensors file '%s': \"__metadata__\" is a JSON %s, not an "
 		    "object of strings",
 		    path, json_kind(m));
-	f->meta_keys = xmalloc(json_object_size(m) * sizeof(char *));
-	f->meta_values = xmalloc(json_object_size(m) * sizeof(char *));
+	f->meta_keys = ampcl_xmalloc(json_object_size(m) * sizeof(char *));
+	f->meta_values = ampcl_xmalloc(json_object_size(m) * sizeof(char *));
 	const char *key;
 	json_t *kv;
 	json_object_foreach((json_t *)m, key, kv)
@@ -225,8 +213,8 @@ static int parse_metadata(const char *path, const json_t *m, struct ampcl_st_fil
 					       "safetensors file '%s': metadata '%s' is a JSON %s; "
 					       "the format allows only strings",
 					       path, key, json_kind(kv));
-		f->meta_keys[f->nmeta] = xstrdup(key);
-		f->meta_values[f->nmeta] = xstrdup(json_string_value(kv));
+		f->meta_keys[f->nmeta] = ampcl_xstrdup(key);
+		f->meta_values[f->nmeta] = ampcl_xstrdup(json_string_value(kv));
 		f->nmeta++;
 	}
 	return AMPCL_OK;
@@ -252,7 +240,7 @@ static int by_range(const void *a, const void *b)
 static int check_layout(const char *path, struct ampcl_st_file *f)
 {
 	int st = AMPCL_OK;
-	const struct ampcl_st_tensor **order = xmalloc((size_t)f->count * sizeof(*order));
+	const struct ampcl_st_tensor **order = ampcl_xmalloc((size_t)f->count * sizeof(*order));
 	for (int i = 0; i < f->count; i++)
 		order[i] = &f->tensors[i];
 
@@ -321,9 +309,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 	int st = AMPCL_OK;
 	char *header = NULL;
 	json_t *root = NULL;
-	struct ampcl_st_file *f = calloc(1, sizeof(*f));
-	if (!f)
-		abort();
+	struct ampcl_st_file *f = ampcl_xcalloc(1, sizeof(*f));
 
 	struct stat sb;
 	if (fstat(fileno(fp), &sb) || !S_ISREG(sb.st_mode)) {
@@ -358,7 +344,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 		    path, n, size - 8);
 		goto out;
 	}
-	header = xmalloc((size_t)n);
+	header = ampcl_xmalloc((size_t)n);
 	if (fread(header, 1, (size_t)n, fp) != n) {
 		st = ampcl_error_set(AMPCL_ERR_IO, "cannot read the header of '%s': %s", path,
 				     ferror(fp) ? strerror(errno) : "file shrank while reading");
@@ -383,7 +369,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 	}
 
 	f->data_bytes = (size_t)(size - 8 - n);
-	f->tensors = xmalloc(json_object_size(root) * sizeof(*f->tensors));
+	f->tensors = ampcl_xmalloc(json_object_size(root) * sizeof(*f->tensors));
 	const char *key;
 	json_t *m;
 	/* jansson keeps an object's keys in document order */
@@ -407,7 +393,7 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 		goto out;
 
 	/* malloc's alignment (16 on the hosts we build for) is the buffer's, whatever N was */
-	f->data = xmalloc(f->data_bytes);
+	f->data = ampcl_xmalloc(f->data_bytes);
 	if (fread(f->data, 1, f->data_bytes, fp) != f->data_bytes) {
 		st = ampcl_error_set(AMPCL_ERR_IO, "cannot read the tensor data of '%s': %s", path,
 				     ferror(fp) ? strerror(errno) : "file shrank while reading");
@@ -478,9 +464,7 @@ ampcl_status ampcl_st_writer_create(struct ampcl_st_writer **out)
 {
 	if (!out)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_writer_create: NULL out");
-	*out = calloc(1, sizeof(**out));
-	if (!*out)
-		abort();
+	*out = ampcl_xcalloc(1, sizeof(**out));
 	return AMPCL_OK;
 }
 
@@ -540,9 +524,7 @@ ampcl_status ampcl_st_writer_add(struct ampcl_st_writer *w, const char *name, co
 
 	if (w->count == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 16;
-		w->entries = realloc(w->entries, (size_t)w->cap * sizeof(*w->entries));
-		if (!w->entries)
-			abort();
+		w->entries = ampcl_xrealloc(w->entries, (size_t)w->cap * sizeof(*w->entries));
 	}
 	struct writer_entry *e = &w->entries[w->count++];
 	memset(e, 0, sizeof(*e));
@@ -553,7 +535,7 @@ ampcl_status ampcl_st_writer_add(struct ampcl_st_writer *w, const char *name, co
 		e->t.shape[i] = shape[i];
 	e->t.offset = w->total;
 	e->t.bytes = bytes;
-	e->data = xmalloc(bytes);
+	e->data = ampcl_xmalloc(bytes);
 	if (bytes)
 		memcpy(e->data, data, bytes);
 	w->total += bytes;
@@ -568,19 +550,18 @@ ampcl_status ampcl_st_writer_metadata(struct ampcl_st_writer *w, const char *key
 	for (int i = 0; i < w->nmeta; i++) {
 		if (!strcmp(w->meta_keys[i], key)) {
 			free(w->meta_values[i]);
-			w->meta_values[i] = xstrdup(value);
+			w->meta_values[i] = ampcl_xstrdup(value);
 			return AMPCL_OK;
 		}
 	}
 	if (w->nmeta == w->meta_cap) {
 		w->meta_cap = w->meta_cap ? 2 * w->meta_cap : 8;
-		w->meta_keys = realloc(w->meta_keys, (size_t)w->meta_cap * sizeof(char *));
-		w->meta_values = realloc(w->meta_values, (size_t)w->meta_cap * sizeof(char *));
-		if (!w->meta_keys || !w->meta_values)
-			abort();
+		w->meta_keys = ampcl_xrealloc(w->meta_keys, (size_t)w->meta_cap * sizeof(char *));
+		w->meta_values =
+		    ampcl_xrealloc(w->meta_values, (size_t)w->meta_cap * sizeof(char *));
 	}
-	w->meta_keys[w->nmeta] = xstrdup(key);
-	w->meta_values[w->nmeta] = xstrdup(value);
+	w->meta_keys[w->nmeta] = ampcl_xstrdup(key);
+	w->meta_values[w->nmeta] = ampcl_xstrdup(value);
 	w->nmeta++;
 	return AMPCL_OK;
 }
@@ -621,7 +602,7 @@ static char *build_header(const struct ampcl_st_writer *w, size_t *len, const ch
 	if (!text)
 		return NULL;
 	size_t n = strlen(text), padded = (n + 7) & ~(size_t)7;
-	char *out = xmalloc(padded + 1);
+	char *out = ampcl_xmalloc(padded + 1);
 	memcpy(out, text, n);
 	memset(out + n, ' ', padded - n);
 	out[padded] = 0;
@@ -644,45 +625,21 @@ ampcl_status ampcl_st_writer_save(struct ampcl_st_writer *w, const char *path)
 				       "valid UTF-8, which JSON requires",
 				       path, bad ? bad : "?");
 
-	size_t tlen = strlen(path) + 32;
-	char *tmp = xmalloc(tlen);
-	snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-	int st = AMPCL_OK;
-	FILE *fp = fopen(tmp, "wb");
-	if (!fp) {
-		st = ampcl_error_set(AMPCL_ERR_IO,
-				     "cannot write safetensors file '%s': cannot create '%s': %s "
-				     "(does the folder exist and is it writable?)",
-				     path, tmp, strerror(errno));
+	struct ampcl_atomic a;
+	int st = ampcl_atomic_open(&a, path);
+	if (st)
 		goto out;
-	}
 	unsigned char lenbuf[8];
 	unsigned long long n = hlen;
 	for (int i = 0; i < 8; i++)
 		lenbuf[i] = (unsigned char)(n >> (8 * i));
-	int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(hdr, 1, hlen, fp) == hlen;
-	for (int i = 0; ok && i < w->count; i++) {
-		const struct writer_entry *e = &w->entries[i];
-		ok = fwrite(e->data, 1, e->t.bytes, fp) == e->t.bytes;
-	}
-	/* fsync before rename: after a crash the name shows the old file or the whole new one */
-	ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-	int err = ok ? 0 : errno;
-	if (fclose(fp) && ok) {
-		ok = 0;
-		err = errno;
-	}
-	if (ok && rename(tmp, path)) {
-		ok = 0;
-		err = errno;
-	}
-	if (!ok) {
-		unlink(tmp);
-		st = ampcl_error_set(AMPCL_ERR_IO, "cannot write safetensors file '%s': %s", path,
-				     strerror(err));
-	}
+	fwrite(lenbuf, 1, 8, a.f);
+	fwrite(hdr, 1, hlen, a.f);
+	for (int i = 0; i < w->count; i++)
+		fwrite(w->entries[i].data, 1, w->entries[i].t.bytes, a.f);
+	/* a short write sets the stream's error, and the commit refuses it */
+	st = ampcl_atomic_commit(&a);
 out:
-	free(tmp);
 	free(hdr);
 	return st;
 }

@@ -1,6 +1,8 @@
 /* net.c: building a network layer by layer, planning its arenas, PyTorch-default initialisation,
  * and access to its named tensors (for weight files and checkpoints). */
 #include "net.h"
+#include "rng.h"
+#include "alloc.h"
 #include "bn.h"
 #include "conv.h"
 #include "linear.h"
@@ -31,13 +33,9 @@ ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, in
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "net input %dx%dx%d: every extent must be >= 1", channels,
 				       height, width);
-	struct ampcl_net *net = calloc(1, sizeof(*net));
-	if (!net)
-		abort();
+	struct ampcl_net *net = ampcl_xcalloc(1, sizeof(*net));
 	net->ctx = ctx;
-	net->layers = calloc(AMPCL_NET_MAX_LAYERS, sizeof(*net->layers));
-	if (!net->layers)
-		abort();
+	net->layers = ampcl_xcalloc(AMPCL_NET_MAX_LAYERS, sizeof(*net->layers));
 	struct ampcl_layer *in = &net->layers[net->nlayers++];
 	in->type = AMPCL_LAYER_INPUT;
 	snprintf(in->name, sizeof(in->name), "input");
@@ -108,9 +106,8 @@ static int new_layer(struct ampcl_net *net, enum ampcl_layer_type type, const ch
 
 static int add_tensor(struct ampcl_net *net, int layer, const char *suffix, int trainable)
 {
-	net->tensors = realloc(net->tensors, (size_t)(net->ntensors + 1) * sizeof(*net->tensors));
-	if (!net->tensors)
-		abort();
+	net->tensors =
+	    ampcl_xrealloc(net->tensors, (size_t)(net->ntensors + 1) * sizeof(*net->tensors));
 	struct ampcl_net_tensor *t = &net->tensors[net->ntensors];
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s.%s", net->layers[layer].name, suffix);
@@ -268,28 +265,18 @@ struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena)
 	return v;
 }
 
-static unsigned long long splitmix(unsigned long long *s)
-{
-	unsigned long long z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* PyTorch's defaults: kaiming_uniform_(a=sqrt(5)) for conv/linear weights, i.e.
  * U(+-1/sqrt(fan_in)), biases U(+-1/sqrt(fan_in)); BN weight 1, bias 0, running mean 0, running
  * variance 1. */
 static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 {
-	unsigned long long state = seed * 0x2545f4914f6cdd1dULL + 1;
+	uint64_t state = seed * 0x2545f4914f6cdd1dULL + 1;
 	for (int i = 0; i < net->ntensors; i++) {
 		struct ampcl_net_tensor *t = &net->tensors[i];
 		const struct ampcl_layer *L = &net->layers[t->layer];
 		const struct ampcl_layer *in = &net->layers[L->in[0]];
 		size_t n = ampcl_tensor_count(&t->value);
-		float *v = malloc(n * sizeof(float));
-		if (!v)
-			abort();
+		float *v = ampcl_xmalloc(n * sizeof(float));
 		const char *suffix = strrchr(t->name, '.') + 1;
 		if (L->type == AMPCL_LAYER_BN) {
 			float value = !strcmp(suffix, "weight") || !strcmp(suffix, "running_var");
@@ -301,7 +288,7 @@ static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 					    : (double)in->c * in->h * in->w;
 			double bound = 1.0 / sqrt(fan_in);
 			for (size_t k = 0; k < n; k++) {
-				double u = (double)(splitmix(&state) >> 11) / 9007199254740992.0;
+				double u = ampcl_uniform01(&state);
 				v[k] = (float)((2.0 * u - 1.0) * bound);
 			}
 		}

@@ -1,6 +1,7 @@
 /* net_step.c: one training step read top to bottom: input upload, forward in network order, the
  * loss, backward in reverse order with amplification after selected layers, the SGD update. */
 #include "bn.h"
+#include "alloc.h"
 #include "conv.h"
 #include "eltwise.h"
 #include "error.h"
@@ -404,9 +405,7 @@ ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
 		out.offset += (size_t)i * sizeof(float);
 		st = ampcl_sumsq(net->ctx, &out, &dy);
 	}
-	float *sums = malloc((size_t)net->nlayers * sizeof(float));
-	if (!sums)
-		abort();
+	float *sums = ampcl_xmalloc((size_t)net->nlayers * sizeof(float));
 	if (!st)
 		st = ampcl_tensor_read(net->ctx, &net->norms, sums);
 	for (int i = 0; i < net->nlayers && !st; i++) {

@@ -1,6 +1,7 @@
 /* arena.c: plans tensors into one buffer per role, allocates it with a message that names the
  * tensor and the device limits when it does not fit, checks views and moves data through them. */
 #include "arena.h"
+#include "alloc.h"
 #include "error.h"
 #include "launch.h"
 
@@ -13,9 +14,7 @@
 
 struct ampcl_arena *ampcl_arena_create(const char *role)
 {
-	struct ampcl_arena *a = calloc(1, sizeof(*a));
-	if (!a)
-		abort();
+	struct ampcl_arena *a = ampcl_xcalloc(1, sizeof(*a));
 	snprintf(a->role, sizeof(a->role), "%s", role);
 	return a;
 }
@@ -86,9 +85,7 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 	arena->chunk_size[c] = offset + bytes;
 
 	arena->entries =
-	    realloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
-	if (!arena->entries)
-		abort();
+	    ampcl_xrealloc(arena->entries, (size_t)(arena->nentries + 1) * sizeof(*arena->entries));
 	struct ampcl_arena_entry *e = &arena->entries[arena->nentries++];
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->chunk = out->chunk;

@@ -1,6 +1,7 @@
 /* context.c: creates and frees an ampcl context: picks the device, makes one OpenCL context and
  * one in-order queue with profiling, and owns the built programs. */
 #include "context.h"
+#include "alloc.h"
 #include "ampcl_cl.h"
 #include "error.h"
 #include "program.h"
@@ -20,9 +21,7 @@ static void CL_CALLBACK report_context_error(const char *info, const void *p, si
 ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out)
 {
 	*out = NULL;
-	struct ampcl_context *ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		abort();
+	struct ampcl_context *ctx = ampcl_xcalloc(1, sizeof(*ctx));
 	ampcl_env_read(&ctx->env);
 
 	struct ampcl_device_caps *caps = NULL;
@@ -35,9 +34,7 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 	if (st)
 		goto fail;
 	ctx->caps = caps[index];
-	ctx->caps.extensions = strdup(caps[index].extensions);
-	if (!ctx->caps.extensions)
-		abort(); /* out of host memory */
+	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
 
 	cl_int err;
 	cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
@@ -72,9 +69,7 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 	if (!context || !device || !queue)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_context_wrap needs a context, a device and a queue");
-	struct ampcl_context *ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		abort();
+	struct ampcl_context *ctx = ampcl_xcalloc(1, sizeof(*ctx));
 	ampcl_env_read(&ctx->env);
 	cl_platform_id platform;
 	cl_int err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof(platform), &platform, NULL);

@@ -1,6 +1,7 @@
 /* device.c: finds every OpenCL device, reads its capabilities into struct ampcl_device_caps,
  * and resolves --device / AMPCL_DEVICE specs (index or name substring). */
 #include "device.h"
+#include "alloc.h"
 #include "env.h"
 #include "error.h"
 
@@ -77,9 +78,7 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 
 	size_t ext_size = 0;
 	clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size);
-	caps->extensions = calloc(ext_size + 1, 1);
-	if (!caps->extensions)
-		abort();
+	caps->extensions = ampcl_xcalloc(ext_size + 1, 1);
 	if (ext_size)
 		clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_size, caps->extensions, NULL);
 	d->has_fp16 = ampcl_device_has_extension(caps, "cl_khr_fp16");
@@ -117,9 +116,7 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 	if (err != CL_SUCCESS)
 		return ampcl_error_set(err, "clGetPlatformIDs failed: %s",
 				       ampcl_cl_error_name(err));
-	cl_platform_id *plats = calloc(nplat, sizeof(*plats));
-	if (!plats)
-		abort();
+	cl_platform_id *plats = ampcl_xcalloc(nplat, sizeof(*plats));
 	clGetPlatformIDs(nplat, plats, NULL);
 
 	struct ampcl_device_caps *caps = NULL;
@@ -129,13 +126,9 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 		if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS ||
 		    ndev == 0)
 			continue;
-		cl_device_id *devs = calloc(ndev, sizeof(*devs));
-		if (!devs)
-			abort();
+		cl_device_id *devs = ampcl_xcalloc(ndev, sizeof(*devs));
 		clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);
-		caps = realloc(caps, (size_t)(n + (int)ndev) * sizeof(*caps));
-		if (!caps)
-			abort();
+		caps = ampcl_xrealloc(caps, (size_t)(n + (int)ndev) * sizeof(*caps));
 		for (cl_uint d = 0; d < ndev; d++, n++)
 			ampcl_device_read_caps(plats[p], devs[d], n, &caps[n]);
 		free(devs);
@@ -225,9 +218,7 @@ ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *count)
 	ampcl_status st = ampcl_device_discover(&caps, &n);
 	if (st)
 		return st;
-	*out = calloc((size_t)n, sizeof(**out));
-	if (!*out)
-		abort();
+	*out = ampcl_xcalloc((size_t)n, sizeof(**out));
 	for (int i = 0; i < n; i++)
 		(*out)[i] = caps[i].desc;
 	*count = n;

@@ -1,6 +1,7 @@
 /* kernel_source.c: looks kernel files up in the table cmake/embed_kernels.cmake generates, or
  * reads them from AMPCL_KERNEL_DIR, and prepends common.cl so each program compiles alone. */
 #include "kernel_source.h"
+#include "alloc.h"
 #include "env.h"
 #include "error.h"
 
@@ -54,17 +55,13 @@ static ampcl_status read_file(const char *dir, const char *name, char **out)
 				       "unset AMPCL_KERNEL_DIR to use the embedded kernels",
 				       path, dir, strerror(errno));
 	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		abort();
+	char *buf = ampcl_xmalloc(cap);
 	size_t got;
 	while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
 		len += got;
 		if (len + 1 == cap) {
 			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
+			buf = ampcl_xrealloc(buf, cap);
 		}
 	}
 	int bad = ferror(f);
@@ -86,9 +83,7 @@ static ampcl_status load_one(const struct ampcl_env *env, const char *name, char
 	if (!src)
 		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
 				       "no kernel file '%s' is built into this ampcl", name);
-	*out = strdup(src);
-	if (!*out)
-		abort(); /* out of host memory */
+	*out = ampcl_xstrdup(src);
 	return AMPCL_OK;
 }
 
@@ -105,9 +100,7 @@ ampcl_status ampcl_kernel_source_load(const struct ampcl_env *env, const char *f
 		return st;
 	}
 	size_t len = strlen(common) + strlen(body) + 64;
-	*source = malloc(len);
-	if (!*source)
-		abort();
+	*source = ampcl_xmalloc(len);
 	/* #line keeps the build log's line numbers those of FILE.cl */
 	snprintf(*source, len, "%s\n#line 1\n%s", common, body);
 	free(common);

@@ -1,6 +1,8 @@
 /* program.c: turns (kernel file, -D options) into a built cl_program, through the binary cache,
  * keeps them in the context, and looks kernels up by name. */
 #include "program.h"
+#include "clock.h"
+#include "alloc.h"
 #include "error.h"
 #include "kernel_source.h"
 
@@ -9,20 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static char *build_log(struct ampcl_context *ctx, cl_program p)
 {
 	size_t size = 0;
 	clGetProgramBuildInfo(p, ctx->caps.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size);
-	char *log = calloc(size + 1, 1);
-	if (!log)
-		abort();
+	char *log = ampcl_xcalloc(size + 1, 1);
 	if (size)
 		clGetProgramBuildInfo(p, ctx->caps.device, CL_PROGRAM_BUILD_LOG, size, log, NULL);
 	return log;
@@ -32,11 +25,9 @@ ampcl_status ampcl_program_build_source(struct ampcl_context *ctx, const char *l
 					const char *source, const char *options,
 					cl_program *program)
 {
-	double t0 = now_seconds();
+	double t0 = ampcl_now();
 	size_t olen = strlen(options) + 32;
-	char *full = malloc(olen);
-	if (!full)
-		abort();
+	char *full = ampcl_xmalloc(olen);
 	/* OpenCL C 1.2 everywhere (STYLE.md §7) */
 	snprintf(full, olen, "-cl-std=CL1.2 %s", options);
 
@@ -76,7 +67,7 @@ ampcl_status ampcl_program_build_source(struct ampcl_context *ctx, const char *l
 	*program = p;
 done:
 	free(full);
-	ctx->stats.build_seconds += now_seconds() - t0;
+	ctx->stats.build_seconds += ampcl_now() - t0;
 	return st;
 }
 
@@ -112,15 +103,11 @@ static ampcl_status get_entry(struct ampcl_context *ctx, const char *file, const
 	if (st)
 		return st;
 	ctx->programs =
-	    realloc(ctx->programs, (size_t)(ctx->nprograms + 1) * sizeof(*ctx->programs));
-	if (!ctx->programs)
-		abort();
+	    ampcl_xrealloc(ctx->programs, (size_t)(ctx->nprograms + 1) * sizeof(*ctx->programs));
 	e = &ctx->programs[ctx->nprograms++];
 	memset(e, 0, sizeof(*e));
-	e->file = strdup(file);
-	e->options = strdup(options);
-	if (!e->file || !e->options)
-		abort(); /* out of host memory */
+	e->file = ampcl_xstrdup(file);
+	e->options = ampcl_xstrdup(options);
 	e->program = program;
 	*out = e;
 	return AMPCL_OK;
@@ -154,12 +141,8 @@ ampcl_status ampcl_kernel_get(struct ampcl_context *ctx, const char *file, const
 		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
 				       "no kernel '%s' in cl/%s.cl (options '%s'): %s", name, file,
 				       e->options, ampcl_cl_error_name(err));
-	e->kernels = realloc(e->kernels, (size_t)(e->nkernels + 1) * sizeof(*e->kernels));
-	if (!e->kernels)
-		abort();
-	e->kernels[e->nkernels].name = strdup(name);
-	if (!e->kernels[e->nkernels].name)
-		abort(); /* out of host memory */
+	e->kernels = ampcl_xrealloc(e->kernels, (size_t)(e->nkernels + 1) * sizeof(*e->kernels));
+	e->kernels[e->nkernels].name = ampcl_xstrdup(name);
 	e->kernels[e->nkernels].kernel = k;
 	e->nkernels++;
 	*kernel = k;

@@ -2,6 +2,7 @@
  * "AMPCLBIN" | format | key | size | checksum | binary; anything that does not check out is a miss.
  */
 #include "error.h"
+#include "alloc.h"
 #include "files.h"
 #include "hash.h"
 #include "program.h"
@@ -60,9 +61,7 @@ int ampcl_program_cache_load(struct ampcl_context *ctx, const char *key, const c
 	    hdr.format != CACHE_FORMAT || memcmp(hdr.key, key, 32) || hdr.size == 0 ||
 	    hdr.size > ((uint64_t)1 << 31))
 		goto out;
-	bin = malloc(hdr.size);
-	if (!bin)
-		abort();
+	bin = ampcl_xmalloc(hdr.size);
 	if (fread(bin, 1, hdr.size, f) != hdr.size || fgetc(f) != EOF ||
 	    ampcl_hash64(bin, hdr.size) != hdr.checksum)
 		goto out;
@@ -96,9 +95,7 @@ int ampcl_program_cache_store(struct ampcl_context *ctx, const char *key, cl_pro
 		CL_SUCCESS ||
 	    size == 0)
 		return 0;
-	unsigned char *bin = malloc(size);
-	if (!bin)
-		abort();
+	unsigned char *bin = ampcl_xmalloc(size);
 	unsigned char *bins[1] = {bin};
 	int written = 0;
 	if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof(bins), bins, NULL) != CL_SUCCESS)
@@ -113,25 +110,15 @@ int ampcl_program_cache_store(struct ampcl_context *ctx, const char *key, cl_pro
 	hdr.size = size;
 	hdr.checksum = ampcl_hash64(bin, size);
 
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 96];
+	char path[PATH_MAX + 64];
 	entry_path(ctx, key, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
+	struct ampcl_atomic a;
+	if (ampcl_atomic_open(&a, path))
+		goto out; /* an unwritable cache only means no caching */
+	fwrite(&hdr, sizeof(hdr), 1, a.f);
+	fwrite(bin, 1, size, a.f);
+	if (ampcl_atomic_commit(&a))
 		goto out;
-	FILE *f = fdopen(fd, "wb");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	int ok = fwrite(&hdr, sizeof(hdr), 1, f) == 1 && fwrite(bin, 1, size, f) == size &&
-		 fflush(f) == 0 && fsync(fd) == 0;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || rename(tmp, path)) {
-		unlink(tmp);
-		goto out;
-	}
 	written = 1;
 out:
 	free(bin);

@@ -1,6 +1,7 @@
 /* selftest.c: `ampcl selftest` and the README's first command: builds every shipped kernel and
  * checks element-wise kernels through arena views with non-zero offsets against the host. */
 #include "arena.h"
+#include "alloc.h"
 #include "error.h"
 #include "launch.h"
 #include "program.h"
@@ -31,10 +32,8 @@ static ampcl_status check_add_scale(struct ampcl_context *ctx, char *report, siz
 	struct ampcl_arena *arena = ampcl_arena_create("selftest");
 	struct ampcl_tensor pad, a, b, y;
 	int shape[1] = {N}, pad_shape[1] = {3};
-	float *ha = malloc(N * sizeof(float)), *hb = malloc(N * sizeof(float));
-	float *hy = malloc(N * sizeof(float));
-	if (!ha || !hb || !hy)
-		abort();
+	float *ha = ampcl_xmalloc(N * sizeof(float)), *hb = ampcl_xmalloc(N * sizeof(float));
+	float *hy = ampcl_xmalloc(N * sizeof(float));
 	for (int i = 0; i < N; i++) {
 		ha[i] = (float)(i % 17) * 0.25f - 1.0f;
 		hb[i] = (float)(i % 5) * -0.5f + 0.125f;

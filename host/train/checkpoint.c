@@ -1,6 +1,7 @@
 /* checkpoint.c: writes and reads checkpoints as safetensors: every parameter, BN statistic and
  * momentum buffer by name, the training state as text in __metadata__, and a checksum of both. */
 #include "checkpoint.h"
+#include "alloc.h"
 #include "error.h"
 #include "hash.h"
 #include "safetensors.h"
@@ -86,9 +87,7 @@ ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
 {
 	/* tensors in name order, and the checksum over them in that order: the reader sorts
 	 * them the same way, so the sum does not depend on a writer's order */
-	struct entry *e = calloc((size_t)(2 * net->ntensors + 1), sizeof(*e));
-	if (!e)
-		abort();
+	struct entry *e = ampcl_xcalloc((size_t)(2 * net->ntensors + 1), sizeof(*e));
 	int n = 0;
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < net->ntensors; i++)
@@ -108,9 +107,7 @@ ampcl_status ampcl_checkpoint_save(const char *path, struct ampcl_net *net,
 	for (int j = 0; j < n && !s; j++) {
 		struct ampcl_tensor_info info;
 		ampcl_net_tensor_info(net, e[j].tensor, &info);
-		buf = realloc(buf, info.count * sizeof(float) + 1);
-		if (!buf)
-			abort();
+		buf = ampcl_xrealloc(buf, info.count * sizeof(float) + 1);
 		struct ampcl_tensor v = e[j].momentum ? ampcl_net_momentum_view(net, e[j].tensor)
 						      : net->tensors[e[j].tensor].value;
 		long long shape[4];
@@ -190,9 +187,8 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				   &r.seconds, &r.images_per_s, &r.data_wait_s,
 				   &r.amp_layers) != 10)
 				return bad(path, "has a damaged history line");
-			st->history = realloc(st->history, (size_t)(st->nhistory + 1) * sizeof(r));
-			if (!st->history)
-				abort();
+			st->history =
+			    ampcl_xrealloc(st->history, (size_t)(st->nhistory + 1) * sizeof(r));
 			st->history[st->nhistory++] = r;
 		} else {
 			ampcl_status s = ampcl_train_config_set(&st->cfg, line, value);
@@ -229,9 +225,7 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 		    "this ampcl no longer reads: its checkpoints are safetensors "
 		    "files; train again, or finish the run with ampcl 0.1",
 		    path);
-	struct ampcl_checkpoint *ck = calloc(1, sizeof(*ck));
-	if (!ck)
-		abort();
+	struct ampcl_checkpoint *ck = ampcl_xcalloc(1, sizeof(*ck));
 	snprintf(ck->path, sizeof(ck->path), "%s", path);
 	ampcl_status s = ampcl_st_open(path, &ck->file);
 	if (s) {
@@ -251,9 +245,7 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 		goto fail;
 	}
 	int n = ampcl_st_count(ck->file);
-	const struct ampcl_st_tensor **order = malloc((size_t)(n ? n : 1) * sizeof(*order));
-	if (!order)
-		abort();
+	const struct ampcl_st_tensor **order = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(*order));
 	for (int i = 0; i < n; i++)
 		order[i] = ampcl_st_get(ck->file, i);
 	qsort(order, (size_t)n, sizeof(*order), by_tensor_name);
@@ -269,9 +261,7 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 		s = bad(path, "fails its checksum: it is damaged or was changed");
 		goto fail;
 	}
-	char *text = strdup(state);
-	if (!text)
-		abort();
+	char *text = ampcl_xstrdup(state);
 	s = parse_text(path, text, st);
 	free(text);
 	if (s)
@@ -311,9 +301,7 @@ ampcl_status ampcl_checkpoint_apply(struct ampcl_checkpoint *ck, struct ampcl_ne
 				break;
 			}
 			/* the file's bytes are aligned only as the format packs them: copy */
-			buf = realloc(buf, info.count * sizeof(float) + 1);
-			if (!buf)
-				abort();
+			buf = ampcl_xrealloc(buf, info.count * sizeof(float) + 1);
 			memcpy(buf, ampcl_st_data(ck->file, t), info.count * sizeof(float));
 			struct ampcl_tensor v =
 			    k ? ampcl_net_momentum_view(net, i) : net->tensors[i].value;

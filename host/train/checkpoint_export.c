@@ -1,6 +1,7 @@
 /* checkpoint_export.c: `ampcl export`: a checkpoint's weights and BN statistics as safetensors
  * under PyTorch's state_dict names, loadable by load_state_dict of the same network. */
 #include "checkpoint.h"
+#include "alloc.h"
 #include "error.h"
 #include "locale_c.h"
 #include "safetensors.h"
@@ -28,9 +29,7 @@ static ampcl_status export_weights(ampcl_context_t *ctx, const char *checkpoint,
 	for (int i = 0; i < ampcl_net_tensor_count(net) && !s; i++) {
 		struct ampcl_tensor_info info;
 		ampcl_net_tensor_info(net, i, &info);
-		buf = realloc(buf, info.count * sizeof(float));
-		if (!buf)
-			abort();
+		buf = ampcl_xrealloc(buf, info.count * sizeof(float));
 		long long shape[4];
 		for (int d = 0; d < info.ndim; d++)
 			shape[d] = info.shape[d];

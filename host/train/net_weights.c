@@ -1,6 +1,7 @@
 /* net_weights.c: loads PyTorch-named safetensors weights into a finalized net as strictly as
  * load_state_dict(strict=True): every tensor present with its exact shape, nothing unexpected. */
 #include "net_weights.h"
+#include "alloc.h"
 #include "error.h"
 #include "safetensors.h"
 
@@ -112,9 +113,7 @@ ampcl_status ampcl_net_load_weights(ampcl_net_t *net, const char *path, const ch
 					     what, path, info.name, t->dtype, have, want);
 			break;
 		}
-		buf = realloc(buf, info.count * sizeof(float) + 1);
-		if (!buf)
-			abort();
+		buf = ampcl_xrealloc(buf, info.count * sizeof(float) + 1);
 		memcpy(buf, ampcl_st_data(f, t), info.count * sizeof(float));
 		st = ampcl_net_tensor_write(net, i, buf);
 		/* PyTorch's BN counts its training batches; every layer of a model trained as a

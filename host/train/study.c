@@ -2,6 +2,7 @@
  * types, amplified epochs, learning rates and seeds one after another, skipping finished runs,
  * and writes results.csv; the program's report reads the results through a callback. */
 #include "checkpoint.h"
+#include "alloc.h"
 #include "error.h"
 #include "locale_c.h"
 #include "files.h"
@@ -42,9 +43,7 @@ static void plus_list(const char *in, char *out, size_t size)
 static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 {
 	int cap = 16, n = 0, configs = 0;
-	struct study_run *runs = malloc((size_t)cap * sizeof(*runs));
-	if (!runs)
-		abort();
+	struct study_run *runs = ampcl_xmalloc((size_t)cap * sizeof(*runs));
 	for (int l = 0; l < sc->nlrs; l++)
 		for (int e = 0; e < sc->namp_epochs; e++)
 			for (int t = 0; t < sc->ntypes; t++)
@@ -57,11 +56,9 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 						for (int s = 0; s < sc->nseeds; s++) {
 							if (n == cap) {
 								cap *= 2;
-								runs = realloc(runs,
-									       (size_t)cap *
-										   sizeof(*runs));
-								if (!runs)
-									abort();
+								runs = ampcl_xrealloc(
+								    runs,
+								    (size_t)cap * sizeof(*runs));
 							}
 							struct study_run *x = &runs[n++];
 							memset(x, 0, sizeof(*x));
@@ -147,9 +144,7 @@ static ampcl_status do_run(ampcl_context_t *ctx, struct study_run *x, const char
 	if (!s) {
 		int n;
 		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
-		x->history = malloc((size_t)(n ? n : 1) * sizeof(*h));
-		if (!x->history)
-			abort();
+		x->history = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(*h));
 		memcpy(x->history, h, (size_t)n * sizeof(*h));
 		x->n = n;
 	}
@@ -173,42 +168,24 @@ static void summarise(struct study_run *x, double target)
 	}
 }
 
-static FILE *open_tmp(const char *dir, const char *name, char *path, char *tmp, size_t size)
-{
-	snprintf(path, size, "%.3900s/%s", dir, name);
-	snprintf(tmp, size, "%.3900s/%s.tmp.%ld", dir, name, (long)getpid());
-	return fopen(tmp, "w");
-}
-
-static ampcl_status close_tmp(FILE *f, const char *path, const char *tmp)
-{
-	int bad = !f || ferror(f);
-	if (f && fclose(f))
-		bad = 1;
-	if (bad || rename(tmp, path)) {
-		unlink(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
-	}
-	return AMPCL_OK;
-}
-
 static ampcl_status write_results(struct study_run *runs, int n, const char *dir)
 {
-	char path[4400], tmp[4400];
-	FILE *f = open_tmp(dir, "results.csv", path, tmp, sizeof(path));
-	if (f) {
-		fprintf(f, "name,lr,amp_types,amp_factor,amp_ratio,amp_epochs,seed,epochs,best_acc,"
-			   "final_acc,epochs_to_target,seconds\n");
-		for (int i = 0; i < n; i++) {
-			const struct study_run *x = &runs[i];
-			fprintf(f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name,
-				x->cfg.lr, x->cfg.amp_epochs[0] ? x->cfg.amp_types : "",
-				x->cfg.amp_factor, x->cfg.amp_ratio,
-				x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none", x->cfg.seed,
-				x->n, x->best, x->final, x->reach, x->seconds);
-		}
+	char path[4400];
+	snprintf(path, sizeof(path), "%.3900s/results.csv", dir);
+	struct ampcl_atomic a;
+	ampcl_status s = ampcl_atomic_open(&a, path);
+	if (s)
+		return s;
+	fprintf(a.f, "name,lr,amp_types,amp_factor,amp_ratio,amp_epochs,seed,epochs,best_acc,"
+		     "final_acc,epochs_to_target,seconds\n");
+	for (int i = 0; i < n; i++) {
+		const struct study_run *x = &runs[i];
+		fprintf(a.f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name, x->cfg.lr,
+			x->cfg.amp_epochs[0] ? x->cfg.amp_types : "", x->cfg.amp_factor,
+			x->cfg.amp_ratio, x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none",
+			x->cfg.seed, x->n, x->best, x->final, x->reach, x->seconds);
 	}
-	return close_tmp(f, path, tmp);
+	return ampcl_atomic_commit(&a);
 }
 
 /* The finished runs as the public callback sees them. */
@@ -217,9 +194,7 @@ static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_
 {
 	if (!cb || !cb->results)
 		return AMPCL_OK;
-	struct ampcl_study_result *r = calloc((size_t)(done ? done : 1), sizeof(*r));
-	if (!r)
-		abort();
+	struct ampcl_study_result *r = ampcl_xcalloc((size_t)(done ? done : 1), sizeof(*r));
 	for (int i = 0; i < done; i++)
 		r[i] = (struct ampcl_study_result){
 		    runs[i].name, runs[i].label, runs[i].config, &runs[i].cfg,    runs[i].history,

@@ -3,6 +3,7 @@
 #include "train_output.h"
 #include "context.h"
 #include "error.h"
+#include "files.h"
 #include "train_config.h"
 
 #include <jansson.h>
@@ -14,31 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* fopen on PATH.tmp; finish() closes, checks and renames it over PATH */
-#define PATH_SIZE 4200
-#define TMP_SIZE (PATH_SIZE + 32)
-
-static FILE *start(const char *dir, const char *name, char path[PATH_SIZE], char tmp[TMP_SIZE])
+/* DIR/name opened for an atomic write (files.h) */
+static ampcl_status start(struct ampcl_atomic *a, const char *dir, const char *name)
 {
-	snprintf(path, PATH_SIZE, "%.4096s/%s", dir, name);
-	snprintf(tmp, TMP_SIZE, "%s.tmp.%ld", path, (long)getpid());
-	return fopen(tmp, "w");
-}
-
-static ampcl_status finish(FILE *f, const char *path, const char *tmp)
-{
-	int bad = !f || ferror(f);
-	if (f && fclose(f) != 0)
-		bad = 1;
-	if (bad || rename(tmp, path) != 0) {
-		int err = errno;
-		unlink(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO,
-				       "cannot write '%s': %s; check the output "
-				       "folder's permissions and free space",
-				       path, strerror(err));
-	}
-	return AMPCL_OK;
+	char path[4200];
+	snprintf(path, sizeof(path), "%.4096s/%s", dir, name);
+	return ampcl_atomic_open(a, path);
 }
 
 static void csv_number(FILE *f, double v)
@@ -51,9 +33,12 @@ static void csv_number(FILE *f, double v)
 
 static ampcl_status write_log(const char *dir, const struct ampcl_checkpoint_state *st)
 {
-	char path[PATH_SIZE], tmp[TMP_SIZE];
-	FILE *f = start(dir, "log.csv", path, tmp);
-	if (f) {
+	struct ampcl_atomic a;
+	ampcl_status s = start(&a, dir, "log.csv");
+	if (s)
+		return s;
+	FILE *f = a.f;
+	{
 		fprintf(f, "epoch,lr,train_loss,train_acc,test_loss,test_acc,seconds,images_per_s,"
 			   "data_wait_s,amp_layers\n");
 		for (int i = 0; i < st->nhistory; i++) {
@@ -66,7 +51,7 @@ static ampcl_status write_log(const char *dir, const struct ampcl_checkpoint_sta
 			fprintf(f, ",%d\n", r->amp_layers);
 		}
 	}
-	return finish(f, path, tmp);
+	return ampcl_atomic_commit(&a);
 }
 
 /* A finite number, or null (JSON has no NaN). */
@@ -87,9 +72,12 @@ static json_t *series(const struct ampcl_checkpoint_state *st, size_t offset)
 static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 				  const struct ampcl_checkpoint_state *st)
 {
-	char path[PATH_SIZE], tmp[TMP_SIZE];
-	FILE *f = start(dir, "summary.json", path, tmp);
-	if (f) {
+	struct ampcl_atomic a;
+	ampcl_status st_ = start(&a, dir, "summary.json");
+	if (st_)
+		return st_;
+	FILE *f = a.f;
+	{
 		const struct ampcl_epoch_record *last =
 		    st->nhistory ? &st->history[st->nhistory - 1] : NULL;
 		double seconds = 0;
@@ -119,17 +107,16 @@ static ampcl_status write_summary(struct ampcl_context *ctx, const char *dir,
 			 {"images_per_s", offsetof(struct ampcl_epoch_record, images_per_s)}};
 		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 			json_object_set_new(o, s[i].key, series(st, s[i].offset));
-		int bad = json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0 ||
-			  fputc('\n', f) == EOF;
+		int bad = json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0;
+		fputc('\n', f);
 		json_decref(o);
 		if (bad) {
-			fclose(f);
-			unlink(tmp);
-			return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': %s", path,
+			ampcl_atomic_abort(&a);
+			return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s': %s", a.path,
 					       strerror(errno));
 		}
 	}
-	return finish(f, path, tmp);
+	return ampcl_atomic_commit(&a);
 }
 
 ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_net *net,

@@ -1,6 +1,8 @@
 /* trainer.c: `ampcl train`'s engine: data, net and optimizer set up from a configuration (or a
  * checkpoint), then epochs of training steps and evaluation, outputs written after each. */
 #include "amp.h"
+#include "clock.h"
+#include "alloc.h"
 #include "checkpoint.h"
 #include "context.h"
 #include "dataset.h"
@@ -34,13 +36,6 @@ struct ampcl_trainer {
 	double eval_s; /* how long the last test evaluation took; 0 before the first */
 	double eta_s;  /* the last estimate of the time left, shown during evaluations */
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static ampcl_status check_config(const struct ampcl_train_config *c)
 {
@@ -151,9 +146,7 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 				   ampcl_trainer_t **out)
 {
 	*out = NULL;
-	struct ampcl_trainer *t = calloc(1, sizeof(*t));
-	if (!t)
-		abort();
+	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
 	t->st.cfg = *cfg;
 	t->st.best_acc = -1;
@@ -173,9 +166,7 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 				    struct ampcl_trainer **result)
 {
 	*result = NULL;
-	struct ampcl_trainer *t = calloc(1, sizeof(*t));
-	if (!t)
-		abort();
+	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
 	t->eval_only = eval_only;
 	struct ampcl_checkpoint *ck = NULL;
@@ -297,7 +288,7 @@ static void write_predictions(FILE *f, long first, const int *labels, const floa
 static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc, FILE *predictions,
 			     const struct ampcl_train_callbacks *cb, struct ampcl_progress *p)
 {
-	double t0 = now();
+	double t0 = ampcl_now();
 	ampcl_status st = ampcl_loader_start_epoch(t->test_loader, 0);
 	int steps = ampcl_loader_batches(t->test_loader), step = 0;
 	double sum = 0;
@@ -306,9 +297,7 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 	const int *labels;
 	int n, got = 0, classes = t->train->classes;
 	float *logits =
-	    predictions ? malloc((size_t)t->st.cfg.batch * classes * sizeof(float)) : NULL;
-	if (predictions && !logits)
-		abort();
+	    predictions ? ampcl_xmalloc((size_t)t->st.cfg.batch * classes * sizeof(float)) : NULL;
 	while (!st && (got = ampcl_loader_next(t->test_loader, &x, &labels, &n)) > 0) {
 		struct ampcl_step_result r;
 		if ((st = ampcl_net_eval_step(t->net, x, labels, n, &r)))
@@ -320,7 +309,7 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 		}
 		sum += r.loss * n, correct += r.correct, count += n;
 		if (cb && cb->step && p) {
-			double el = now() - t0;
+			double el = ampcl_now() - t0;
 			p->evaluating = 1, p->step = ++step, p->steps = steps;
 			p->loss = sum / (double)count, p->acc = (double)correct / (double)count;
 			p->images_per_s = (double)count / (el > 0 ? el : 1e-9);
@@ -328,7 +317,7 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 			cb->step(cb->user, p);
 		}
 	}
-	t->eval_s = now() - t0;
+	t->eval_s = ampcl_now() - t0;
 	free(logits);
 	if (!st && got < 0)
 		st = got;
@@ -384,7 +373,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	 * automatic one after its first step, a per-step one with its first draw */
 	if (active && !auto_pending && amp->redraw != AMPCL_REDRAW_ITER)
 		log_selection(t, epoch, cb, "");
-	double t0 = now(), sum = 0;
+	double t0 = ampcl_now(), sum = 0;
 	long correct = 0, count = 0;
 	const float *x;
 	const int *labels;
@@ -408,9 +397,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 		t->st.steps++;
 		if (auto_pending) {
 			double *rms =
-			    malloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
-			if (!rms)
-				abort();
+			    ampcl_xmalloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
 			st = ampcl_net_grad_rms(t->net, rms);
 			if (!st)
 				st = ampcl_amp_select_auto(amp, t->net, rms);
@@ -423,7 +410,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 		step++;
 		rec->lr = lr;
 		if (cb && cb->step) {
-			double el = now() - t0, ips = (double)count / (el > 0 ? el : 1e-9);
+			double el = ampcl_now() - t0, ips = (double)count / (el > 0 ? el : 1e-9);
 			double left = (double)(steps - step) * c->batch +
 				      (double)(c->epochs - epoch - 1) * steps * c->batch;
 			/* evaluations still to come, this epoch's included; before the first one
@@ -449,7 +436,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	if (got < 0)
 		return got;
 	rec->amp_layers = active ? amp->nselected : 0; /* after an automatic choice */
-	rec->seconds = now() - t0;
+	rec->seconds = ampcl_now() - t0;
 	rec->images_per_s = (double)count / (rec->seconds > 0 ? rec->seconds : 1e-9);
 	rec->train_loss = count ? sum / (double)count : NAN;
 	rec->train_acc = count ? (double)correct / (double)count : NAN;
@@ -481,9 +468,8 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 			t->st.best_acc = rec.test_acc;
 			t->st.best_epoch = epoch;
 		}
-		t->st.history = realloc(t->st.history, (size_t)(t->st.nhistory + 1) * sizeof(rec));
-		if (!t->st.history)
-			abort();
+		t->st.history =
+		    ampcl_xrealloc(t->st.history, (size_t)(t->st.nhistory + 1) * sizeof(rec));
 		t->st.history[t->st.nhistory++] = rec;
 		t->st.next_epoch = epoch + 1;
 		t->st.amp_nselected = t->amp->nselected;
@@ -509,9 +495,7 @@ static ampcl_status from_weights(ampcl_context_t *ctx, const struct ampcl_eval_r
 				       "evaluating weights '%s' needs the model, its width and the "
 				       "data (--model, --width, --data)",
 				       req->weights);
-	struct ampcl_trainer *t = calloc(1, sizeof(*t));
-	if (!t)
-		abort();
+	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
 	struct ampcl_train_config *c = &t->st.cfg;
 	ampcl_train_config_defaults(c);
@@ -552,18 +536,14 @@ static ampcl_status evaluate_request(ampcl_context_t *ctx, const struct ampcl_ev
 			      : from_weights(ctx, req, &t);
 	if (st)
 		return st;
+	struct ampcl_atomic out = {0};
 	FILE *f = NULL;
-	char tmp[4200];
 	if (req->predictions) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", req->predictions, (long)getpid());
-		if (!(f = fopen(tmp, "w"))) {
-			st = ampcl_error_set(AMPCL_ERR_IO,
-					     "cannot write --predictions '%s': %s; check the "
-					     "folder exists and is writable",
-					     req->predictions, strerror(errno));
+		if ((st = ampcl_atomic_open(&out, req->predictions))) {
 			ampcl_trainer_free(t);
-			return st;
+			return ampcl_error_wrap(st, "--predictions: ");
 		}
+		f = out.f;
 		fprintf(f, "index,label,predicted");
 		for (int k = 0; k < t->train->classes; k++)
 			fprintf(f, ",p%d", k);
@@ -574,14 +554,10 @@ static ampcl_status evaluate_request(ampcl_context_t *ctx, const struct ampcl_ev
 	st = evaluate(t, &res->loss, &res->accuracy, f, NULL, NULL);
 	if (!st)
 		res->images = t->test->count;
-	if (f) {
-		int bad = ferror(f) | (fclose(f) != 0);
-		if (!st && (bad || rename(tmp, req->predictions) != 0))
-			st = ampcl_error_set(AMPCL_ERR_IO, "cannot write --predictions '%s': %s",
-					     req->predictions, strerror(errno));
-		if (st)
-			unlink(tmp);
-	}
+	if (f && st)
+		ampcl_atomic_abort(&out);
+	else if (f)
+		st = ampcl_atomic_commit(&out);
 	ampcl_trainer_free(t);
 	return st;
 }

@@ -1,6 +1,7 @@
 /* error.c: keeps the last failure's message per thread (any length: build logs are long)
  * and names OpenCL's error codes. */
 #include "error.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,9 +18,7 @@ static char *format_message(const char *fmt, va_list ap)
 	va_end(copy);
 	if (len < 0)
 		len = 0;
-	char *msg = malloc((size_t)len + 1);
-	if (!msg)
-		abort();
+	char *msg = ampcl_xmalloc((size_t)len + 1);
 	vsnprintf(msg, (size_t)len + 1, fmt, ap);
 	return msg;
 }
@@ -43,9 +42,7 @@ int ampcl_error_wrap(int status, const char *fmt, ...)
 	va_end(ap);
 	const char *old = last_message ? last_message : "";
 	size_t len = strlen(prefix) + strlen(old) + 1;
-	char *msg = malloc(len);
-	if (!msg)
-		abort();
+	char *msg = ampcl_xmalloc(len);
 	snprintf(msg, len, "%s%s", prefix, old);
 	free(prefix);
 	free(last_message);

@@ -1,8 +1,12 @@
-/* files.c: creates a folder and its missing parents, for the program cache, run outputs and
- * study folders. */
+/* files.c: creates a folder and its missing parents, and writes files atomically (temporary,
+ * fsync, rename, fsync of the folder) for every output ampcl writes. */
 #include "files.h"
+#include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -30,4 +34,68 @@ int ampcl_make_dirs(const char *dir)
 		return -1;
 	}
 	return 0;
+}
+
+ampcl_status ampcl_atomic_open(struct ampcl_atomic *a, const char *path)
+{
+	memset(a, 0, sizeof(*a));
+	if ((size_t)snprintf(a->path, sizeof(a->path), "%s", path) >= sizeof(a->path))
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot write '%.100s...': the path is too long", path);
+	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", path, (long)getpid());
+	a->f = fopen(a->tmp, "wb");
+	if (!a->f)
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot write '%s': %s; check that the folder exists and is "
+				       "writable",
+				       path, strerror(errno));
+	return AMPCL_OK;
+}
+
+/* fsync of the folder holding path, so the rename itself survives a crash */
+static int sync_folder(const char *path)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+ampcl_status ampcl_atomic_commit(struct ampcl_atomic *a)
+{
+	int ok = a->f && !ferror(a->f) && fflush(a->f) == 0 && fsync(fileno(a->f)) == 0;
+	int err = ok ? 0 : errno;
+	if (a->f && fclose(a->f) != 0 && ok)
+		ok = 0, err = errno;
+	a->f = NULL;
+	if (ok && rename(a->tmp, a->path) != 0)
+		ok = 0, err = errno;
+	if (!ok) {
+		unlink(a->tmp);
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "cannot write '%s': %s; check the folder's permissions and "
+				       "free space",
+				       a->path, strerror(err ? err : EIO));
+	}
+	sync_folder(a->path); /* best effort: some file systems refuse fsync on a folder */
+	return AMPCL_OK;
+}
+
+void ampcl_atomic_abort(struct ampcl_atomic *a)
+{
+	if (a->f)
+		fclose(a->f);
+	a->f = NULL;
+	unlink(a->tmp);
 }

@@ -1,6 +1,7 @@
 /* curves.c: a run's curves.png, loss and accuracy against epoch side by side, drawn by the
  * program after every epoch from the trainer's history. */
 #include "plot.h"
+#include "alloc.h"
 #include "report.h"
 
 #include <stdio.h>
@@ -9,9 +10,7 @@
 ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
 			   const struct ampcl_epoch_record *history, int n)
 {
-	double *x = malloc(sizeof(double) * 5 * (size_t)(n ? n : 1));
-	if (!x)
-		abort();
+	double *x = ampcl_xmalloc(sizeof(double) * 5 * (size_t)(n ? n : 1));
 	double *trl = x + n, *tel = x + 2 * n, *tra = x + 3 * n, *tea = x + 4 * n;
 	for (int i = 0; i < n; i++) {
 		const struct ampcl_epoch_record *r = &history[i];

@@ -1,8 +1,10 @@
 /* plot.c: the chart renderer behind plot.h (axes, nice ticks, antialiased lines and markers,
  * bitmap text, legend) and its PNG output through libpng, via a temporary name and a rename. */
 #include "plot.h"
+#include "alloc.h"
 
 #include "error.h"
+#include "files.h"
 #include "font.h"
 
 #include <errno.h>
@@ -813,9 +815,7 @@ ampcl_status ampcl_plot_render(const struct ampcl_plot_panel *panels, int npanel
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_plot_render: NULL pixel buffer");
 	struct canvas c = {.w = width, .h = height, .rgb = rgb};
-	c.mask = calloc((size_t)width * height, sizeof(float));
-	if (!c.mask)
-		abort(); /* host memory exhaustion aborts, as everywhere in ampcl */
+	c.mask = ampcl_xcalloc((size_t)width * height, sizeof(float));
 	c.mx0 = width;
 	c.my0 = height;
 	clip_all(&c);
@@ -883,50 +883,24 @@ ampcl_status ampcl_plot_write_png(const char *path, const struct ampcl_plot_pane
 	int st = check_args(panels, npanels, width, height);
 	if (st)
 		return st;
-	unsigned char *rgb = malloc((size_t)width * height * 3);
-	if (!rgb)
-		abort();
+	unsigned char *rgb = ampcl_xmalloc((size_t)width * height * 3);
 	st = ampcl_plot_render(panels, npanels, width, height, rgb, NULL);
 	if (st)
 		goto out_pixels;
 
-	size_t tlen = strlen(path) + 32;
-	char *tmp = malloc(tlen);
-	if (!tmp)
-		abort();
-	snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-	FILE *fp = fopen(tmp, "wb");
-	if (!fp) {
-		st = ampcl_error_set(AMPCL_ERR_IO,
-				     "cannot write plot '%s': cannot create '%s': %s (does the "
-				     "folder exist and is it writable?)",
-				     path, tmp, strerror(errno));
-		goto out_tmp;
+	struct ampcl_atomic a;
+	if ((st = ampcl_atomic_open(&a, path))) {
+		ampcl_error_wrap(st, "plot: ");
+		goto out_pixels;
 	}
 	struct png_failure failure = {{0}};
-	int bad = encode_png(fp, rgb, width, height, &failure);
-	int err = errno;
-	if (fflush(fp) && !bad) {
-		bad = 1;
-		err = errno;
-		snprintf(failure.message, sizeof(failure.message), "%s", strerror(err));
-	}
-	if (fclose(fp) && !bad) {
-		bad = 1;
-		snprintf(failure.message, sizeof(failure.message), "%s", strerror(errno));
-	}
-	if (!bad && rename(tmp, path)) {
-		bad = 1;
-		snprintf(failure.message, sizeof(failure.message), "renaming '%s' failed: %s", tmp,
-			 strerror(errno));
-	}
-	if (bad) {
-		unlink(tmp);
+	if (encode_png(a.f, rgb, width, height, &failure)) {
+		ampcl_atomic_abort(&a);
 		st = ampcl_error_set(AMPCL_ERR_IO, "cannot write plot '%s': %s", path,
-				     failure.message[0] ? failure.message : strerror(err));
+				     failure.message[0] ? failure.message : strerror(errno));
+		goto out_pixels;
 	}
-out_tmp:
-	free(tmp);
+	st = ampcl_atomic_commit(&a);
 out_pixels:
 	free(rgb);
 	return st;

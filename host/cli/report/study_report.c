@@ -2,6 +2,8 @@
  * its plots: accuracy.png (test accuracy against epoch, every run) and final.png (final accuracy
  * per configuration with the spread over seeds). */
 #include "error.h"
+#include "files.h"
+#include "alloc.h"
 #include "plot.h"
 #include "report.h"
 
@@ -43,12 +45,13 @@ static int configs(const struct ampcl_study_result *runs, int n)
 static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 				   const struct ampcl_study_result *runs, int n)
 {
-	char path[4400], tmp[4500];
+	char path[4400];
 	snprintf(path, sizeof(path), "%.4096s/results.md", sc->base.out);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
+	struct ampcl_atomic a;
+	ampcl_status st = ampcl_atomic_open(&a, path);
+	if (st)
+		return st;
+	FILE *f = a.f;
 	const struct ampcl_train_config *b = &sc->base;
 	fprintf(
 	    f, "# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, data %s%s%s\n\n",
@@ -86,27 +89,19 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 			100 * runs[i].best, 100 * runs[i].final, runs[i].reach, runs[i].seconds);
 	fprintf(f, "\n![test accuracy against epoch](accuracy.png)\n\n"
 		   "![final accuracy per configuration](final.png)\n");
-	int bad = ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path)) {
-		unlink(tmp);
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot write '%s'", path);
-	}
-	return AMPCL_OK;
+	return ampcl_atomic_commit(&a);
 }
 
 static ampcl_status write_plots(const char *dir, const struct ampcl_study_result *runs, int n)
 {
 	int nconf = configs(runs, n);
 	size_t nl = n > 0 ? (size_t)n : 1, nb = nconf > 0 ? (size_t)nconf : 1;
-	struct ampcl_plot_line *lines = calloc(nl, sizeof(*lines));
-	struct ampcl_plot_line *bars = calloc(nb, sizeof(*bars));
+	struct ampcl_plot_line *lines = ampcl_xcalloc(nl, sizeof(*lines));
+	struct ampcl_plot_line *bars = ampcl_xcalloc(nb, sizeof(*bars));
 	size_t points = 0;
 	for (int i = 0; i < n; i++)
 		points += runs[i].epochs > 0 ? (size_t)runs[i].epochs : 0;
-	double *xy = calloc(2 * points + nb * 3 + 1, sizeof(double));
-	if (!lines || !bars || !xy)
-		abort();
+	double *xy = ampcl_xcalloc(2 * points + nb * 3 + 1, sizeof(double));
 	double *p = xy;
 	/* only the evaluated epochs (--eval-every), so each run is one joined line */
 	for (int i = 0; i < n; i++) {
