@@ -197,7 +197,7 @@ static ampcl_status run_peak_copy(struct bench *b, void *arg)
 ampcl_status bench_peaks(struct bench *b)
 {
 	/* a GEMM large enough to fill a GPU, small enough for a 2-core CPU to finish in a second */
-	int n = b->ctx->caps.type & CL_DEVICE_TYPE_GPU ? 4096 : 1024;
+	int n = b->ctx->profile.bench_gemm_n;
 	struct bench_set s;
 	bench_set_init(&s);
 	for (int i = 0; i < 3; i++)
@@ -218,7 +218,7 @@ ampcl_status bench_peaks(struct bench *b)
 	snprintf(shape, sizeof(shape), "%dx%dx%d (%s)", n, n, n, b->peak_gemm_backend);
 	bench_add(b, "peak-gemm", "-", shape, 0, ms, 2.0 * n * (double)n * n, 0, 0);
 
-	size_t bytes = b->ctx->caps.type & CL_DEVICE_TYPE_GPU ? (size_t)1 << 30 : (size_t)1 << 27;
+	size_t bytes = b->ctx->profile.bench_copy_bytes;
 	if (bytes > b->ctx->caps.desc.max_alloc_bytes / 2)
 		bytes = (size_t)(b->ctx->caps.desc.max_alloc_bytes / 2);
 	bench_set_init(&s);
@@ -288,6 +288,7 @@ int bench_write_json(const struct bench *b, const char *path)
 	json_object_set_new(o, "platform", str(d->platform));
 	json_object_set_new(o, "driver_version", str(d->driver_version));
 	json_object_set_new(o, "gemm_backend", str(ampcl_gemm_backend_name(b->ctx)));
+	json_object_set_new(o, "profile", str(b->ctx->profile.row));
 	json_object_set_new(o, "ampcl_version", str(ampcl_version()));
 	json_object_set_new(o, "reps", json_integer(b->reps));
 	json_object_set_new(o, "peak_gflops", json_real(b->peak_gflops));

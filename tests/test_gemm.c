@@ -284,9 +284,10 @@ static void test_bad_input(void)
 	tu_check(!strcmp(ampcl_gemm_backend_name(ctx), "clblast"), "auto honours AMPCL_GEMM",
 		 "AMPCL_GEMM=clblast gives %s", ampcl_gemm_backend_name(ctx));
 	snprintf(ctx->env.gemm, sizeof(ctx->env.gemm), "%s", "");
-	const char *dflt = (ctx->caps.type & CL_DEVICE_TYPE_GPU) ? "clblast" : "own";
+	const char *dflt = ctx->profile.gemm_clblast ? "clblast" : "own";
 	tu_check(!strcmp(ampcl_gemm_backend_name(ctx), dflt), "auto default",
-		 "device type gives %s (want %s)", ampcl_gemm_backend_name(ctx), dflt);
+		 "the %s profile gives %s (want %s)", ctx->profile.row,
+		 ampcl_gemm_backend_name(ctx), dflt);
 
 	struct tu_arena ar;
 	tu_arena_init(&ar, "bad");

@@ -16,10 +16,6 @@
 #define BN_WG_DEFAULT 256
 /* BN_VEC's default in cl/bn.cl: floats per vector unit of every kernel there */
 #define BN_VEC 16
-/* Work-items per reduction group on a CPU, where PoCL runs a group's work-items one after
- * another on one core: a few long contiguous runs each, fewer than a GPU's 256, because every
- * barrier and every idle work-item costs a pass; measured best among 1..256 on PoCL */
-#define BN_CPU_LOCAL 4
 
 static ampcl_status check_shape(const char *fn, const struct ampcl_bn_shape *s)
 {
@@ -117,16 +113,17 @@ struct bn_split {
 static struct bn_split bn_split_for(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
 				    size_t wg)
 {
-	int cpu = (ctx->caps.type & CL_DEVICE_TYPE_CPU) != 0;
+	const struct ampcl_device_profile *pr = &ctx->profile;
 	/* elements per group: a GPU wants many groups in flight (c = 64 alone fills few of its
 	 * cores), each work-item still looping over several vectors; a CPU runs one group per
 	 * core at a time, so bigger chunks there only save partials */
-	size_t target = cpu ? 65536 : wg * 64;
+	size_t target = pr->bn_group_elems ? pr->bn_group_elems : wg * 64;
 	size_t ipc = ampcl_div_up(target, (size_t)s->hw);
 	if (ipc > (size_t)s->n)
 		ipc = (size_t)s->n;
-	struct bn_split sp = {(unsigned)ipc, (unsigned)ampcl_div_up((size_t)s->n, ipc), cpu,
-			      cpu ? (wg < BN_CPU_LOCAL ? wg : BN_CPU_LOCAL) : wg};
+	struct bn_split sp = {(unsigned)ipc, (unsigned)ampcl_div_up((size_t)s->n, ipc),
+			      (unsigned)pr->bn_contiguous,
+			      wg < pr->bn_local_max ? wg : pr->bn_local_max};
 	return sp;
 }
 

@@ -143,7 +143,7 @@ static ampcl_status im2col(struct ampcl_context *ctx, const struct ampcl_conv2d_
 	    CONV_GEOMETRY_KARGS(s, p, q),
 	    AMPCL_KARG_UINT(images),
 	};
-	if (ctx->caps.type & CL_DEVICE_TYPE_CPU)
+	if (ctx->profile.conv_rows)
 		return launch_named(ctx, "im2col_rows_forward", 3, (size_t[3]){p, images, crs},
 				    AMPCL_NARGS(args), args);
 	return ampcl_launch_1d_named(ctx, "conv", "im2col_forward", crs * images * p * q,
@@ -158,9 +158,8 @@ static ampcl_status im2col(struct ampcl_context *ctx, const struct ampcl_conv2d_
  * im2col + split-k GEMM (89 against 65 ms) and was dropped. */
 static int use_direct(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s)
 {
-	return (ctx->caps.type & CL_DEVICE_TYPE_CPU) && s->stride == 1 && s->r == s->s &&
-	       s->s > 1 && s->s <= 7 && s->pad <= s->r - 1 && s->w >= 16 &&
-	       ampcl_conv2d_out_w(s) >= 16;
+	return ctx->profile.conv_direct && s->stride == 1 && s->r == s->s && s->s > 1 &&
+	       s->s <= 7 && s->pad <= s->r - 1 && s->w >= 16 && ampcl_conv2d_out_w(s) >= 16;
 }
 
 /* out (images, ko, p, q) = beta*out + the stride-1 correlation of in (images, ci, h, wd) with
@@ -477,7 +476,7 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		    AMPCL_KARG_UINT(nb),
 		    AMPCL_KARG_FLOAT(beta),
 		};
-		if (ctx->caps.type & CL_DEVICE_TYPE_CPU)
+		if (ctx->profile.conv_rows)
 			st = launch_named(ctx, "col2im_rows_backward", 2,
 					  (size_t[2]){(size_t)s->h, (size_t)nb * s->c},
 					  AMPCL_NARGS(args), args);

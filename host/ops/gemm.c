@@ -28,7 +28,7 @@ static int backend_resolve(const struct ampcl_context *ctx)
 	if (*env && strcasecmp(env, "auto"))
 		return -1;
 #ifdef AMPCL_HAVE_CLBLAST
-	return (ctx->caps.type & CL_DEVICE_TYPE_GPU) ? AMPCL_GEMM_CLBLAST : AMPCL_GEMM_OWN;
+	return ctx->profile.gemm_clblast ? AMPCL_GEMM_CLBLAST : AMPCL_GEMM_OWN;
 #else
 	return AMPCL_GEMM_OWN;
 #endif

@@ -51,7 +51,7 @@ static size_t tiles_group_size(const struct gemm_tiles *t)
 static const struct gemm_tiles *pick_tiles(const struct ampcl_context *ctx,
 					   const struct ampcl_gemm_args *g)
 {
-	if (!(ctx->caps.type & CL_DEVICE_TYPE_CPU))
+	if (!ctx->profile.gemm_cpu_tiles)
 		return &tiles_gpu;
 	if (!g)
 		return &tiles_cpu;
@@ -157,15 +157,14 @@ static ampcl_status own_tiled(struct ampcl_context *ctx, const struct ampcl_gemm
 /* Row panel (cl/gemm.cl's gemm_panel_forward): CPUs, B not transposed, TN or a small m. */
 static int use_panel(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
-	return (ctx->caps.type & CL_DEVICE_TYPE_CPU) && !g->trans_b &&
-	       (g->trans_a || g->m <= PANEL_MAX_M);
+	return ctx->profile.gemm_panel && !g->trans_b && (g->trans_a || g->m <= PANEL_MAX_M);
 }
 
 /* Split k: CPUs, NT, one product, a k long enough to fill the chunks, and an (m, n) the thin
  * tiles would cut into too few groups to keep every core busy. */
 static int use_splitk(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
-	if (!(ctx->caps.type & CL_DEVICE_TYPE_CPU) || g->trans_a || !g->trans_b || g->batch != 1 ||
+	if (!ctx->profile.gemm_splitk || g->trans_a || !g->trans_b || g->batch != 1 ||
 	    g->k < SPLITK_MIN_K)
 		return 0;
 	size_t groups = (size_t)((g->m + 63) / 64) * (size_t)((g->n + 127) / 128);

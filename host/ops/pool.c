@@ -15,7 +15,7 @@
  * its row in order. */
 static size_t pool_span(struct ampcl_context *ctx, size_t cols)
 {
-	return (ctx->caps.type & CL_DEVICE_TYPE_CPU) ? ampcl_div_up(cols, POOL_VEC) : 1;
+	return ctx->profile.pool_rows ? ampcl_div_up(cols, POOL_VEC) : 1;
 }
 
 /* Enqueues `name` over the 3-D range items[] (block, row, plane), in groups that fill dimension
@@ -162,7 +162,7 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 	size_t hw = (size_t)x->shape[2] * x->shape[3];
 	/* A CPU core streams a plane fastest alone; a GPU needs many items per plane. Either way
 	 * the order depends only on hw and the device, so a net's means repeat bit for bit. */
-	if (ctx->caps.type & CL_DEVICE_TYPE_CPU) {
+	if (ctx->profile.pool_rows) {
 		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
 					    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw)};
 		return ampcl_launch_1d_named(ctx, "pool", "avgpool_plane_forward", planes,

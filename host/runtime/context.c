@@ -35,6 +35,8 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 		goto fail;
 	ctx->caps = caps[index];
 	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
+	if ((st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)))
+		goto fail;
 
 	cl_int err;
 	cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
@@ -79,6 +81,12 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 				       ampcl_cl_error_name(err));
 	}
 	ampcl_device_read_caps(platform, device, 0, &ctx->caps);
+	ampcl_status st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
+	if (st) {
+		free(ctx->caps.extensions);
+		free(ctx);
+		return st;
+	}
 	ctx->cl = context;
 	ctx->queue = queue;
 	*out = ctx;

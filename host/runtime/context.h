@@ -6,6 +6,7 @@
 #include "ampcl.h"
 #include "device.h"
 #include "env.h"
+#include "profile.h"
 
 struct ampcl_kernel_entry {
 	char *name;
@@ -23,6 +24,7 @@ struct ampcl_program_entry {
 
 struct ampcl_context {
 	struct ampcl_device_caps caps;
+	struct ampcl_device_profile profile; /* every device-dependent choice of the ops */
 	cl_context cl;
 	cl_command_queue queue;
 	int owns_cl; /* 0 for a wrapped caller context */

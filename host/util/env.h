@@ -13,6 +13,7 @@ struct ampcl_env {
 				      ~/.cache/ampcl */
 	int cache_enabled;         /* AMPCL_CACHE=0 (or off/no/false) turns the binary cache off */
 	char gemm[32];             /* AMPCL_GEMM: GEMM back end, "" = automatic */
+	char profile[32];          /* AMPCL_PROFILE: force a device profile row, "" = by device */
 };
 
 /* Reads the environment now; contexts call it once at creation. */

@@ -1,0 +1,83 @@
+/* profile.c: the table of device profiles (a row per class of device, CPUs and GPUs today;
+ * vendor rows go before the type's default) and the lookup that fills a context's profile. */
+#include "profile.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct row {
+	const char *name;
+	cl_device_type type; /* matched with & ; 0 matches any */
+	const char *vendor;  /* a case-insensitive part of the vendor name, or NULL for any */
+	struct ampcl_device_profile p;
+};
+
+/* CPUs (PoCL, rusticl's llvmpipe): few, large groups; kernels shaped for the vectoriser, as
+ * measured on PoCL 3.1 (README "Kernels"). GPUs: many groups, interleaved reductions, CLBlast. */
+static const struct row rows[] = {
+    {"cpu",
+     CL_DEVICE_TYPE_CPU,
+     NULL,
+     {.conv_direct = 1,
+      .conv_rows = 1,
+      .gemm_clblast = 0,
+      .gemm_cpu_tiles = 1,
+      .gemm_panel = 1,
+      .gemm_splitk = 1,
+      .bn_group_elems = 65536,
+      .bn_contiguous = 1,
+      .bn_local_max = 4,
+      .pool_rows = 1,
+      .bench_gemm_n = 1024,
+      .bench_copy_bytes = (size_t)1 << 27}},
+    {"gpu",
+     0,
+     NULL,
+     {.conv_direct = 0,
+      .conv_rows = 0,
+      .gemm_clblast = 1,
+      .gemm_cpu_tiles = 0,
+      .gemm_panel = 0,
+      .gemm_splitk = 0,
+      .bn_group_elems = 0,
+      .bn_contiguous = 0,
+      .bn_local_max = 256,
+      .pool_rows = 0,
+      .bench_gemm_n = 4096,
+      .bench_copy_bytes = (size_t)1 << 30}},
+};
+
+static int icontains(const char *s, const char *part)
+{
+	size_t n = strlen(part);
+	for (; *s; s++)
+		if (!strncasecmp(s, part, n))
+			return 1;
+	return 0;
+}
+
+ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
+				struct ampcl_device_profile *p)
+{
+	const struct row *hit = NULL;
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+	for (size_t i = 0; i < n && !hit; i++) {
+		const struct row *r = &rows[i];
+		if (force && *force)
+			hit = !strcasecmp(force, r->name) ? r : NULL;
+		else if ((!r->type || (caps->type & r->type)) &&
+			 (!r->vendor || icontains(caps->desc.vendor, r->vendor)))
+			hit = r;
+	}
+	if (!hit)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "AMPCL_PROFILE='%s' is not a device profile; the valid values "
+		    "are cpu and gpu (or unset it)",
+		    force);
+	*p = hit->p;
+	snprintf(p->row, sizeof(p->row), "%s", hit->name);
+	return AMPCL_OK;
+}

@@ -1,0 +1,35 @@
+/* profile.h: the device profile: every choice an op makes that depends on the device, filled once
+ * per context from a table by device type, vendor and name. No op asks "is this a CPU?" itself. */
+#ifndef AMPCL_PROFILE_H
+#define AMPCL_PROFILE_H
+
+#include "device.h"
+
+struct ampcl_device_profile {
+	char row[32]; /* the table row in use: "cpu", "gpu" (AMPCL_PROFILE forces one) */
+	/* convolution */
+	int conv_direct; /* the direct kernel for stride-1 3x3..7x7 forward and input gradient */
+	int conv_rows;   /* im2col/col2im a row per work-item (CPU vectorisers), else an element */
+	/* GEMM */
+	int gemm_clblast;   /* AMPCL_GEMM=auto takes CLBlast (when built with it) */
+	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
+	int gemm_panel;     /* a row-panel kernel for products with few rows */
+	int gemm_splitk;    /* a fixed-order split-k for long, thin products */
+	/* batch-norm reductions */
+	size_t bn_group_elems; /* elements one reduction group takes; 0: 64 per work-item */
+	int bn_contiguous;     /* each work-item walks a contiguous run (else interleaved) */
+	size_t bn_local_max;   /* work-items per reduction group at most */
+	/* pooling */
+	int pool_rows; /* row-wise vectorised max-pool and per-plane average pool */
+	/* the benchmark's peak measurements */
+	int bench_gemm_n;
+	size_t bench_copy_bytes;
+};
+
+/* Fills p for the device: the row that matches its type, vendor and name, or with force (a row
+ * name, from AMPCL_PROFILE) that row whatever the device. An unknown force is
+ * AMPCL_ERR_INVALID_ARG naming the rows. */
+ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
+				struct ampcl_device_profile *p);
+
+#endif
