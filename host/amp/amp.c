@@ -1,5 +1,5 @@
-/* amp.c: validates amplification settings, reads --schedule phase files, and draws the seeded
- * random selection of layers to amplify per epoch, per iteration or once. */
+/* amp.c: validates amplification settings and draws the seeded random selection of layers to
+ * amplify per epoch, per iteration or once, in the epochs its ranges say. */
 #include "amp.h"
 #include "rng.h"
 #include "alloc.h"
@@ -71,91 +71,6 @@ static ampcl_status parse_types(const char *text, int *mask)
 	return AMPCL_OK;
 }
 
-/* Every line of a --schedule file is a phase 'EPOCHS LR AMP', a comment (# ...) or blank; anything
- * else is an error naming its line. Phases and epochs are bounded, so no file can overflow. */
-static ampcl_status read_schedule(const char *path, struct ampcl_amp_plan *p)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,
-				       strerror(errno));
-	char line[512];
-	int lineno = 0, total = 0;
-	ampcl_status st = AMPCL_OK;
-	for (;;) {
-		/* one line, at most sizeof(line) - 1 bytes, no NULs: /dev/zero or a binary file
-		 * is an error at its first line, never an endless read */
-		size_t len = 0;
-		int ch;
-		while ((ch = getc(f)) != EOF && ch != '\n' && ch != 0 && len + 1 < sizeof(line))
-			line[len++] = (char)ch;
-		if (ch == EOF && len == 0)
-			break;
-		lineno++;
-		line[len] = 0;
-		if (ch == 0) {
-			st =
-			    ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					    "--schedule '%s' line %d holds a NUL byte: it is not a "
-					    "text file of 'EPOCHS LR AMP' lines",
-					    path, lineno);
-			break;
-		}
-		if (ch != EOF && ch != '\n') {
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--schedule '%s' line %d is longer than %zu bytes: is "
-					     "it a schedule file ('EPOCHS LR AMP' per line)?",
-					     path, lineno, sizeof(line) - 1);
-			break;
-		}
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		char *q = line;
-		while (isspace((unsigned char)*q))
-			q++;
-		if (!*q)
-			continue; /* blank or comment */
-		char amp[16] = "", extra[2];
-		int epochs = 0;
-		double lr = 0;
-		int got = sscanf(q, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
-		int on =
-		    got == 3 && (!strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes"));
-		int off =
-		    got == 3 && (!strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no"));
-		if (got != 3 || epochs < 1 || epochs > 100000 || !(lr > 0) || !isfinite(lr) ||
-		    !(on || off))
-			st = ampcl_error_set(
-			    AMPCL_ERR_BAD_FILE,
-			    "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
-			    "EPOCHS 1..100000, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
-			    path, lineno);
-		else if (p->nphases >= AMPCL_AMP_MAX_PHASES)
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--schedule '%s': more than %d phases", path,
-					     AMPCL_AMP_MAX_PHASES);
-		else if ((total += epochs) > 100000)
-			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-					     "--schedule '%s': the phases add up to more than "
-					     "100000 epochs (line %d)",
-					     path, lineno);
-		else
-			p->phases[p->nphases++] = (struct ampcl_amp_phase){epochs, lr, on};
-		if (st)
-			break;
-	}
-	if (!st && ferror(f))
-		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "--schedule '%s': read error: %s", path,
-				     strerror(errno));
-	fclose(f);
-	if (!st && p->nphases == 0)
-		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-				     "--schedule '%s' has no phases: write lines 'EPOCHS LR AMP'",
-				     path);
-	return st;
-}
-
 ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
 				   struct ampcl_amp_plan **out)
 {
@@ -203,8 +118,6 @@ ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_n
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				     "--amp-select '%s': the valid values are random and auto",
 				     cfg->amp_select);
-	if (!st && cfg->schedule_file[0])
-		st = read_schedule(cfg->schedule_file, p);
 	if (st) {
 		ampcl_amp_plan_free(p);
 		return st;
@@ -234,35 +147,15 @@ void ampcl_amp_plan_free(struct ampcl_amp_plan *plan)
 	free(plan);
 }
 
-int ampcl_amp_schedule_epochs(const struct ampcl_amp_plan *plan)
+void ampcl_amp_plan_set_ranges(struct ampcl_amp_plan *plan, const int (*ranges)[2], int n)
 {
-	int n = 0;
-	for (int i = 0; i < plan->nphases; i++)
-		n += plan->phases[i].epochs;
-	return n;
-}
-
-static const struct ampcl_amp_phase *phase_of(const struct ampcl_amp_plan *plan, int epoch)
-{
-	for (int i = 0; i < plan->nphases; i++) {
-		if (epoch < plan->phases[i].epochs)
-			return &plan->phases[i];
-		epoch -= plan->phases[i].epochs;
-	}
-	return plan->nphases ? &plan->phases[plan->nphases - 1] : NULL;
-}
-
-double ampcl_amp_phase_lr(const struct ampcl_amp_plan *plan, int epoch)
-{
-	const struct ampcl_amp_phase *ph = phase_of(plan, epoch);
-	return ph ? ph->lr : -1.0;
+	plan->nranges = n < AMPCL_AMP_MAX_RANGES ? n : AMPCL_AMP_MAX_RANGES;
+	for (int i = 0; i < plan->nranges; i++)
+		plan->ranges[i][0] = ranges[i][0], plan->ranges[i][1] = ranges[i][1];
 }
 
 int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch)
 {
-	const struct ampcl_amp_phase *ph = phase_of(plan, epoch);
-	if (ph)
-		return ph->amp;
 	for (int i = 0; i < plan->nranges; i++)
 		if (epoch >= plan->ranges[i][0] && epoch <= plan->ranges[i][1])
 			return 1;

@@ -1,18 +1,11 @@
 /* amp.h: the gradient-amplification plan of a training run (DESIGN.md): which layer types are
- * eligible, how many are drawn and when, in which epochs it is on, and --schedule phase files. */
+ * eligible, how many are drawn and when, and in which epochs it is on. */
 #ifndef AMPCL_AMP_H
 #define AMPCL_AMP_H
 
 #include "ampcl.h"
 
 #define AMPCL_AMP_MAX_RANGES 64
-#define AMPCL_AMP_MAX_PHASES 64
-
-struct ampcl_amp_phase {
-	int epochs;
-	double lr;
-	int amp;
-};
 
 struct ampcl_amp_plan {
 	int types; /* bit (1 << enum ampcl_layer_type) per eligible type */
@@ -22,22 +15,18 @@ struct ampcl_amp_plan {
 	int select_auto;
 	int ranges[AMPCL_AMP_MAX_RANGES][2]; /* inclusive epoch ranges with amplification on */
 	int nranges;
-	struct ampcl_amp_phase phases[AMPCL_AMP_MAX_PHASES]; /* from --schedule; 0 = none */
-	int nphases;
 	unsigned long long seed;
 	int *eligible, neligible; /* layer ids in network order */
 	int *selected, nselected; /* the current selection, network order */
 };
 
 /* Checks the configuration's amplification settings (exit 2 material: each message names the
- * flag and value) and reads the --schedule file. The net may be NULL (validation only). */
+ * flag and value); the ranges come from --amp-epochs. The net may be NULL (validation only). */
 ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
 				   struct ampcl_amp_plan **out);
 void ampcl_amp_plan_free(struct ampcl_amp_plan *plan);
-/* Total epochs of the --schedule phases, 0 without a schedule file. */
-int ampcl_amp_schedule_epochs(const struct ampcl_amp_plan *plan);
-/* The phase's learning rate for epoch, or a negative value without a schedule file. */
-double ampcl_amp_phase_lr(const struct ampcl_amp_plan *plan, int epoch);
+/* Replaces the epochs with amplification on (a --schedule file's phases decide them). */
+void ampcl_amp_plan_set_ranges(struct ampcl_amp_plan *plan, const int (*ranges)[2], int n);
 int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch);
 /* Draws the selection for epoch (or iteration iter; iter -1 at the epoch's start) when the
  * redraw policy says so, and sets it on the net; off epochs clear it. The draw is a function of

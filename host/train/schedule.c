@@ -3,6 +3,8 @@
 #include "schedule.h"
 #include "error.h"
 
+#include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,4 +102,127 @@ double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter,
 		lr *= (double)done / (double)total;
 	}
 	return lr;
+}
+
+/* Every line of a --schedule file is a phase 'EPOCHS LR AMP', a comment (# ...) or blank; anything
+ * else is an error naming its line. Phases and epochs are bounded, so no file can overflow. */
+ampcl_status ampcl_phases_read(const char *path, struct ampcl_phases *p)
+{
+	memset(p, 0, sizeof(*p));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,
+				       strerror(errno));
+	char line[512];
+	int lineno = 0, total = 0;
+	ampcl_status st = AMPCL_OK;
+	for (;;) {
+		/* one line, at most sizeof(line) - 1 bytes, no NULs: /dev/zero or a binary file
+		 * is an error at its first line, never an endless read */
+		size_t len = 0;
+		int ch;
+		while ((ch = getc(f)) != EOF && ch != '\n' && ch != 0 && len + 1 < sizeof(line))
+			line[len++] = (char)ch;
+		if (ch == EOF && len == 0)
+			break;
+		lineno++;
+		line[len] = 0;
+		if (ch == 0) {
+			st =
+			    ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					    "--schedule '%s' line %d holds a NUL byte: it is not a "
+					    "text file of 'EPOCHS LR AMP' lines",
+					    path, lineno);
+			break;
+		}
+		if (ch != EOF && ch != '\n') {
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s' line %d is longer than %zu bytes: is "
+					     "it a schedule file ('EPOCHS LR AMP' per line)?",
+					     path, lineno, sizeof(line) - 1);
+			break;
+		}
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *q = line;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (!*q)
+			continue; /* blank or comment */
+		char amp[16] = "", extra[2];
+		int epochs = 0;
+		double lr = 0;
+		int got = sscanf(q, "%d %lf %15s %1s", &epochs, &lr, amp, extra);
+		int on =
+		    got == 3 && (!strcmp(amp, "on") || !strcmp(amp, "1") || !strcmp(amp, "yes"));
+		int off =
+		    got == 3 && (!strcmp(amp, "off") || !strcmp(amp, "0") || !strcmp(amp, "no"));
+		if (got != 3 || epochs < 1 || epochs > 100000 || !(lr > 0) || !isfinite(lr) ||
+		    !(on || off))
+			st = ampcl_error_set(
+			    AMPCL_ERR_BAD_FILE,
+			    "--schedule '%s' line %d: expected 'EPOCHS LR AMP' with "
+			    "EPOCHS 1..100000, LR > 0 and AMP on or off, e.g. '50 0.1 on'",
+			    path, lineno);
+		else if (p->n >= AMPCL_MAX_PHASES)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s': more than %d phases", path,
+					     AMPCL_MAX_PHASES);
+		else if ((total += epochs) > 100000)
+			st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+					     "--schedule '%s': the phases add up to more than "
+					     "100000 epochs (line %d)",
+					     path, lineno);
+		else
+			p->p[p->n++] = (struct ampcl_phase){epochs, lr, on};
+		if (st)
+			break;
+	}
+	if (!st && ferror(f))
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "--schedule '%s': read error: %s", path,
+				     strerror(errno));
+	fclose(f);
+	if (!st && p->n == 0)
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "--schedule '%s' has no phases: write lines 'EPOCHS LR AMP'",
+				     path);
+	return st;
+}
+
+int ampcl_phases_epochs(const struct ampcl_phases *ph)
+{
+	int n = 0;
+	for (int i = 0; i < ph->n; i++)
+		n += ph->p[i].epochs;
+	return n;
+}
+
+/* The phase of epoch; past the last phase, the last one. */
+static const struct ampcl_phase *phase_of(const struct ampcl_phases *ph, int epoch)
+{
+	for (int i = 0; i < ph->n; i++) {
+		if (epoch < ph->p[i].epochs)
+			return &ph->p[i];
+		epoch -= ph->p[i].epochs;
+	}
+	return ph->n ? &ph->p[ph->n - 1] : NULL;
+}
+
+double ampcl_phases_lr(const struct ampcl_phases *ph, int epoch)
+{
+	const struct ampcl_phase *p = phase_of(ph, epoch);
+	return p ? p->lr : -1.0;
+}
+
+int ampcl_phases_amp_ranges(const struct ampcl_phases *ph, int ranges[][2], int max)
+{
+	int n = 0, start = 0;
+	for (int i = 0; i < ph->n && n < max; i++) {
+		int end = i + 1 == ph->n ? 1000000 : start + ph->p[i].epochs - 1;
+		if (ph->p[i].amp)
+			ranges[n][0] = start, ranges[n][1] = end, n++;
+		start += ph->p[i].epochs;
+	}
+	return n;
 }

@@ -1,5 +1,5 @@
-/* schedule.h: learning-rate schedules (constant, step, multi-step, cosine) with optional linear
- * warm-up, parsed from the --lr-schedule text and evaluated per iteration. */
+/* schedule.h: learning-rate schedules (constant, step, multi-step, cosine, warm-up) from the
+ * --lr-schedule text, and --schedule files of phases 'EPOCHS LR AMP', evaluated per epoch. */
 #ifndef AMPCL_SCHEDULE_H
 #define AMPCL_SCHEDULE_H
 
@@ -25,5 +25,27 @@ ampcl_status ampcl_schedule_parse(const char *text, double base_lr, int epochs, 
  * schedule's epoch value (as PyTorch's schedulers stepped once an epoch), times a linear
  * warm-up factor (iteration+1)/(warm-up iterations) during the first warmup_epochs. */
 double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter, int iters);
+
+#define AMPCL_MAX_PHASES 64
+
+/* A --schedule file: phases of epochs with their learning rate and amplification on or off. */
+struct ampcl_phase {
+	int epochs;
+	double lr;
+	int amp;
+};
+struct ampcl_phases {
+	struct ampcl_phase p[AMPCL_MAX_PHASES];
+	int n;
+};
+/* Every line is a phase, a comment (#) or blank; anything else is AMPCL_ERR_BAD_FILE naming
+ * the line. At most AMPCL_MAX_PHASES phases and 100000 epochs in all. */
+ampcl_status ampcl_phases_read(const char *path, struct ampcl_phases *out);
+int ampcl_phases_epochs(const struct ampcl_phases *ph);
+/* The learning rate of epoch's phase (past the last phase, the last one's); -1 without phases. */
+double ampcl_phases_lr(const struct ampcl_phases *ph, int epoch);
+/* The epochs with amplification on as inclusive ranges (the last phase runs on past its end);
+ * returns how many of max were filled. */
+int ampcl_phases_amp_ranges(const struct ampcl_phases *ph, int ranges[][2], int max);
 
 #endif

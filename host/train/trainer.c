@@ -32,6 +32,7 @@ struct ampcl_trainer {
 	struct ampcl_net *net;
 	struct ampcl_lr_schedule schedule;
 	struct ampcl_amp_plan *amp;
+	struct ampcl_phases phases; /* a --schedule file's, n = 0 without one */
 	int eval_only; /* evaluation alone: the training split only lends its statistics */
 	double eval_s; /* how long the last test evaluation took; 0 before the first */
 	double eta_s;  /* the last estimate of the time left, shown during evaluations */
@@ -93,9 +94,12 @@ ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 	ampcl_status st = ampcl_amp_plan_create(c, NULL, &amp);
 	if (st)
 		return st;
-	/* epochs 0 means "not given": the --schedule phases' total, else 1 */
-	int sched = ampcl_amp_schedule_epochs(amp);
 	ampcl_amp_plan_free(amp);
+	/* epochs 0 means "not given": the --schedule phases' total, else 1 */
+	struct ampcl_phases phases = {0};
+	if (c->schedule_file[0] && (st = ampcl_phases_read(c->schedule_file, &phases)))
+		return st;
+	int sched = ampcl_phases_epochs(&phases);
 	if (c->epochs == 0)
 		c->epochs = sched ? sched : 1;
 	if ((st = check_config(c)))
@@ -136,6 +140,14 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
 	    (st = ampcl_amp_plan_create(c, t->net, &t->amp)))
 		return st;
+	/* a --schedule file's phases decide the learning rate and the amplified epochs */
+	if (c->schedule_file[0]) {
+		if ((st = ampcl_phases_read(c->schedule_file, &t->phases)))
+			return st;
+		int ranges[AMPCL_MAX_PHASES][2];
+		int n = ampcl_phases_amp_ranges(&t->phases, ranges, AMPCL_MAX_PHASES);
+		ampcl_amp_plan_set_ranges(t->amp, (const int(*)[2])ranges, n);
+	}
 	if (random_init && c->init[0] &&
 	    (st = ampcl_net_load_weights(t->net, c->init, "--init", &t->st.tracked_base)))
 		return st;
@@ -255,7 +267,7 @@ const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t,
 
 static double lr_at(const struct ampcl_trainer *t, int epoch, int iter, int iters)
 {
-	double phase = ampcl_amp_phase_lr(t->amp, epoch);
+	double phase = ampcl_phases_lr(&t->phases, epoch);
 	return phase > 0 ? phase : ampcl_schedule_lr(&t->schedule, epoch, iter, iters);
 }
 
