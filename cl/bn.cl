@@ -25,11 +25,9 @@
  * The reduction kernels never return before a barrier: PoCL 3.1 corrupts memory when a kernel
  * returns ahead of a barrier, even when its whole group returns together. */
 
-#ifndef BN_VEC
-/* floats per load, 4, 8 or 16: 16 fills an AVX-512 register and gives Welford's serial chain
+/* floats per load (constants.h): 16 fills an AVX-512 register and gives Welford's serial chain
  * 16 elements a step on CPUs; host/bn.c sizes the element-wise launches by the same number */
-#define BN_VEC 16
-#endif
+#define BN_VEC AMPCL_BN_VEC
 
 #ifndef BN_CONTIG_MIN
 #define BN_CONTIG_MIN 64 /* contig = 1: fewest vector units per busy work-item */

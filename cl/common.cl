@@ -8,8 +8,8 @@
 #define AMPCL_REDUCE_WG 256
 #endif
 
-/* Element-wise kernels let each work-item own ELT_VEC consecutive elements. */
-#define ELT_VEC 4
+/* Element-wise kernels let each work-item own ELT_VEC consecutive elements (constants.h). */
+#define ELT_VEC AMPCL_ELT_VEC
 
 /* Elements i.. of p (n in all) as a float4; lanes past the end read as 0 */
 float4 elt_load4(__global const float *p, uint i, uint n)

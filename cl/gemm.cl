@@ -200,12 +200,8 @@ gemm_forward(__global float *c, uint c_off, uint ldc, uint stride_c, __global co
  * GEMM_PV vectors and A as broadcast scalars. No local tiles: when m is small (a conv's 8..64
  * output channels) the 64- and 128-row tiles waste most of their work, while this block costs
  * one B load per GEMM_PM vector FMAs whatever m is. */
-#ifndef GEMM_PM
-#define GEMM_PM 16
-#endif
-#ifndef GEMM_PV
-#define GEMM_PV 1
-#endif
+#define GEMM_PM AMPCL_GEMM_PM /* constants.h: host/ops/gemm_own.c sizes the launch by them */
+#define GEMM_PV AMPCL_GEMM_PV
 #define GEMM_PN (16 * GEMM_PV) /* columns per work-item */
 
 /* Columns j0 .. j0+15 of row `row` of B, zero past n. */

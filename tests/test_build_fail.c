@@ -22,8 +22,10 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	char path[256];
+	snprintf(path, sizeof(path), "%s/constants.h", dir);
+	write_file(path, "#define AMPCL_TWO 2.0f\n");
 	snprintf(path, sizeof(path), "%s/common.cl", dir);
-	write_file(path, "#define TWICE(x) (2.0f * (x))\n");
+	write_file(path, "#define TWICE(x) (AMPCL_TWO * (x))\n");
 	snprintf(path, sizeof(path), "%s/good.cl", dir);
 	write_file(path,
 		   "#ifndef SCALE\n#define SCALE 1.0f\n#endif\n"

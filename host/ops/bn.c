@@ -1,6 +1,7 @@
 /* bn.c: host side of batch normalisation 2-D: checks the views against the shape, splits each
  * channel into chunks for the two-stage reductions and launches the kernels of cl/bn.cl. */
 #include "bn.h"
+#include "constants.h"
 #include "error.h"
 #include "launch.h"
 #include "program.h"
@@ -14,8 +15,7 @@
  * in cl/common.cl, so the usual case builds the program with no options, the same one
  * ampcl_kernels_build_all warms. */
 #define BN_WG_DEFAULT 256
-/* BN_VEC's default in cl/bn.cl: floats per vector unit of every kernel there */
-#define BN_VEC 16
+#define BN_VEC AMPCL_BN_VEC /* floats per vector unit of every kernel in cl/bn.cl */
 
 static ampcl_status check_shape(const char *fn, const struct ampcl_bn_shape *s)
 {

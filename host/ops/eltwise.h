@@ -4,11 +4,12 @@
 #define AMPCL_ELTWISE_H
 
 #include "arena.h"
+#include "constants.h"
 #include "context.h"
 
 /* Elements per work-item in the vectorised element-wise kernels (ELT_VEC in the .cl files):
  * they launch over ampcl_div_up(count, AMPCL_ELTWISE_VEC) work-items. */
-#define AMPCL_ELTWISE_VEC 4
+#define AMPCL_ELTWISE_VEC AMPCL_ELT_VEC
 
 /* y = a + b, the residual join; y may be the same view as a or b.
  * y, a, b: any shape, the same element count */

@@ -1,6 +1,7 @@
 /* gemm_own.c: the back end built on ampcl's own kernels (cl/gemm.cl): picks the kernel (tiled,
  * row panel or split k) and its tile sizes for the device and shape, and launches it. */
 #include "gemm.h"
+#include "constants.h"
 #include "error.h"
 #include "launch.h"
 #include "program.h"
@@ -144,8 +145,8 @@ static ampcl_status own_tiled(struct ampcl_context *ctx, const struct ampcl_gemm
  * 144x131072x16 12 -> 29, TN 576x32768x64 21 -> 37, TN 512^3 27 -> 39; NN with m > 64 and a
  * long k is ~10% better tiled (128x4096x1152 32 vs 29). 8x32 and 4x64 blocks ran at ~5: the
  * compiler keeps arrays of vector pairs in memory. */
-#define PANEL_M 16 /* = cl/gemm.cl's default GEMM_PM */
-#define PANEL_N 16 /* = 16 * its default GEMM_PV */
+#define PANEL_M AMPCL_GEMM_PM        /* rows per work-item of gemm_panel_forward */
+#define PANEL_N (16 * AMPCL_GEMM_PV) /* its columns */
 #define PANEL_MAX_M 64
 /* Split k from this k on, in chunks of SPLITK_KC floats of k (at most SPLITK_MAX_CHUNKS of them;
  * kc depends on the shape alone). PoCL as above, NT, GFLOP/s of CPU time for kc 128 / 512 /

@@ -1,11 +1,12 @@
 /* pool.c: host side of cl/pool.cl: checks the shapes of the pooling views and sizes the
  * launches (blocks of 4 windows or elements per item; a plane per item or lanes for the mean). */
 #include "pool.h"
+#include "constants.h"
 #include "error.h"
 #include "program.h"
 
 /* windows or elements per work-item, fixed at 4 in cl/pool.cl */
-#define POOL_VEC 4
+#define POOL_VEC AMPCL_POOL_VEC
 /* work-items per group to aim for: enough to fill a GPU core, and on a CPU enough rows per
  * group that the runtime's per-group overhead is small */
 #define POOL_WG 256

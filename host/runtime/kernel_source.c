@@ -1,5 +1,5 @@
 /* kernel_source.c: looks kernel files up in the table cmake/embed_kernels.cmake generates, or
- * reads them from AMPCL_KERNEL_DIR, and prepends common.cl so each program compiles alone. */
+ * reads them from AMPCL_KERNEL_DIR, and prepends constants.h and common.cl to each program. */
 #include "kernel_source.h"
 #include "alloc.h"
 #include "env.h"
@@ -17,18 +17,24 @@ struct ampcl_embedded_kernel {
 extern const struct ampcl_embedded_kernel ampcl_embedded_kernels[];
 extern const int ampcl_embedded_kernel_count;
 
+/* constants.h and common.cl open every program; they are no kernel file of their own */
+static int prelude(const char *name)
+{
+	return !strcmp(name, "common") || !strcmp(name, "constants");
+}
+
 int ampcl_kernel_source_count(void)
 {
 	int n = 0;
 	for (int i = 0; i < ampcl_embedded_kernel_count; i++)
-		n += strcmp(ampcl_embedded_kernels[i].name, "common") != 0;
+		n += !prelude(ampcl_embedded_kernels[i].name);
 	return n;
 }
 
 const char *ampcl_kernel_source_name(int i)
 {
 	for (int k = 0; k < ampcl_embedded_kernel_count; k++) {
-		if (!strcmp(ampcl_embedded_kernels[k].name, "common"))
+		if (prelude(ampcl_embedded_kernels[k].name))
 			continue;
 		if (i-- == 0)
 			return ampcl_embedded_kernels[k].name;
@@ -47,7 +53,8 @@ static const char *embedded(const char *name)
 static ampcl_status read_file(const char *dir, const char *name, char **out)
 {
 	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%s.cl", dir, name);
+	snprintf(path, sizeof(path), "%s/%s%s", dir, name,
+		 strcmp(name, "constants") ? ".cl" : ".h");
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
@@ -90,20 +97,22 @@ static ampcl_status load_one(const struct ampcl_env *env, const char *name, char
 ampcl_status ampcl_kernel_source_load(const struct ampcl_env *env, const char *file, char **source)
 {
 	*source = NULL;
-	char *common = NULL, *body = NULL;
-	ampcl_status st = load_one(env, "common", &common);
-	if (st)
-		return st;
-	st = load_one(env, file, &body);
-	if (st) {
-		free(common);
-		return st;
+	char *constants = NULL, *common = NULL, *body = NULL;
+	ampcl_status st = load_one(env, "constants", &constants);
+	if (!st)
+		st = load_one(env, "common", &common);
+	if (!st)
+		st = load_one(env, file, &body);
+	if (!st) {
+		size_t len = strlen(constants) + strlen(common) + strlen(body) + 64;
+		*source = ampcl_xmalloc(len);
+		/* #line keeps the build log's line numbers those of FILE.cl */
+		snprintf(*source, len, "%s\n%s\n#line 1\n%s", constants, common, body);
 	}
-	size_t len = strlen(common) + strlen(body) + 64;
-	*source = ampcl_xmalloc(len);
-	/* #line keeps the build log's line numbers those of FILE.cl */
-	snprintf(*source, len, "%s\n#line 1\n%s", common, body);
+	free(constants);
 	free(common);
 	free(body);
+	if (st)
+		return st;
 	return AMPCL_OK;
 }
