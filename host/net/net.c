@@ -51,8 +51,10 @@ void ampcl_net_free(ampcl_net_t *net)
 {
 	if (!net)
 		return;
-	if (net->labels)
+	if (net->labels) {
+		ampcl_context_forget_buffer(net->ctx, net->labels);
 		clReleaseMemObject(net->labels);
+	}
 	ampcl_arena_free(net->params);
 	ampcl_arena_free(net->grads);
 	ampcl_arena_free(net->momentum);
@@ -398,8 +400,10 @@ static ampcl_status plan(struct ampcl_net *net)
 /* Releases what a failed finalize allocated: arenas, labels, the planned views. */
 static void unfinalize(struct ampcl_net *net)
 {
-	if (net->labels)
+	if (net->labels) {
+		ampcl_context_forget_buffer(net->ctx, net->labels);
 		clReleaseMemObject(net->labels);
+	}
 	net->labels = NULL;
 	struct ampcl_arena **all[] = {&net->params,  &net->grads, &net->momentum,
 				      &net->running, &net->acts,  &net->scratch};
@@ -459,6 +463,9 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 			st = ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 					     "cannot allocate the labels of a batch of %d: %s",
 					     max_batch, ampcl_cl_error_name(err));
+		else
+			ampcl_context_know_buffer(net->ctx, net->labels,
+						  (size_t)max_batch * sizeof(cl_int));
 	}
 	if (!st)
 		st = init_params(net, seed);

@@ -64,19 +64,10 @@ const char *ampcl_gemm_backend_name(const struct ampcl_context *ctx)
 	return b < 0 ? "invalid" : backend_names[b];
 }
 
-/* Floats of buffer mem; 0 if it cannot be queried (the range check then fails loudly). */
-static size_t buffer_floats(cl_mem mem)
-{
-	size_t bytes = 0;
-	if (clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof(bytes), &bytes, NULL) != CL_SUCCESS)
-		return 0;
-	return bytes / sizeof(float);
-}
-
 /* Checks that a stored (rows, cols) matrix with row stride ld, repeated batch times at stride,
  * lies inside its buffer and within the 2^32 floats the kernels index. */
-static ampcl_status check_matrix(char name, cl_mem mem, size_t off, int rows, int cols, int ld,
-				 size_t stride, int batch)
+static ampcl_status check_matrix(const struct ampcl_context *ctx, char name, cl_mem mem, size_t off,
+				 int rows, int cols, int ld, size_t stride, int batch)
 {
 	if (ld < cols || ld < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -89,7 +80,7 @@ static ampcl_status check_matrix(char name, cl_mem mem, size_t off, int rows, in
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "gemm: buffer of %c is NULL", name);
 	size_t last = off + (size_t)(batch - 1) * stride + (size_t)(rows - 1) * (size_t)ld +
 		      (size_t)cols; /* one past the last element */
-	size_t have = buffer_floats(mem);
+	size_t have = ampcl_context_buffer_bytes(ctx, mem) / sizeof(float);
 	if (last > have)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
@@ -104,7 +95,7 @@ static ampcl_status check_matrix(char name, cl_mem mem, size_t off, int rows, in
 	return AMPCL_OK;
 }
 
-static ampcl_status check_args(const struct ampcl_gemm_args *g)
+static ampcl_status check_args(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
 	if (g->m < 0 || g->n < 0 || g->k < 0 || g->batch < 0)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -116,11 +107,12 @@ static ampcl_status check_args(const struct ampcl_gemm_args *g)
 	int a_rows = g->trans_a ? g->k : g->m, a_cols = g->trans_a ? g->m : g->k;
 	int b_rows = g->trans_b ? g->n : g->k, b_cols = g->trans_b ? g->k : g->n;
 	ampcl_status st;
-	if ((st = check_matrix('A', g->a, g->a_off, a_rows, a_cols, g->lda, g->stride_a,
+	if ((st = check_matrix(ctx, 'A', g->a, g->a_off, a_rows, a_cols, g->lda, g->stride_a,
 			       g->batch)) ||
-	    (st = check_matrix('B', g->b, g->b_off, b_rows, b_cols, g->ldb, g->stride_b,
+	    (st = check_matrix(ctx, 'B', g->b, g->b_off, b_rows, b_cols, g->ldb, g->stride_b,
 			       g->batch)) ||
-	    (st = check_matrix('C', g->c, g->c_off, g->m, g->n, g->ldc, g->stride_c, g->batch)))
+	    (st =
+		 check_matrix(ctx, 'C', g->c, g->c_off, g->m, g->n, g->ldc, g->stride_c, g->batch)))
 		return st;
 	if (g->batch > 1 && g->stride_c < (size_t)(g->m - 1) * (size_t)g->ldc + (size_t)g->n)
 		return ampcl_error_set(
@@ -159,7 +151,7 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 	    .stride_c = stride_c,
 	    .batch = batch,
 	};
-	ampcl_status st = check_args(&g);
+	ampcl_status st = check_args(ctx, &g);
 	if (st || m == 0 || n == 0 || batch == 0)
 		return st;
 	if (batch == 1)

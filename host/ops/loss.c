@@ -23,14 +23,10 @@ ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tens
 	    (st = ampcl_tensor_check_same(op, "dlogits", dlogits, "logits", logits)) ||
 	    (st = ampcl_tensor_check(op, "stats", stats, 2, "mean loss, correct count")))
 		return st;
-	size_t label_bytes = 0;
-	cl_int err = labels ? clGetMemObjectInfo(labels, CL_MEM_SIZE, sizeof(label_bytes),
-						 &label_bytes, NULL)
-			    : CL_INVALID_MEM_OBJECT;
-	if (err != CL_SUCCESS)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "%s: the labels buffer is not valid: %s", op,
-				       ampcl_cl_error_name(err));
+	size_t label_bytes = labels ? ampcl_context_buffer_bytes(ctx, labels) : 0;
+	if (!label_bytes)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s: the labels buffer is not valid",
+				       op);
 	if (labels_off > UINT_MAX - (size_t)n ||
 	    (labels_off + (size_t)n) * sizeof(cl_int) > label_bytes)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,

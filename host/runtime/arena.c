@@ -29,8 +29,11 @@ void ampcl_arena_free(struct ampcl_arena *arena)
 	if (!arena)
 		return;
 	for (int i = 0; i < arena->nchunks; i++)
-		if (arena->bufs[i])
+		if (arena->bufs[i]) {
+			if (arena->ctx)
+				ampcl_context_forget_buffer(arena->ctx, arena->bufs[i]);
 			clReleaseMemObject(arena->bufs[i]);
+		}
 	free(arena->entries);
 	free(arena);
 }
@@ -158,6 +161,11 @@ ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *a
 		arena->buf = NULL;
 		return too_big(ctx, arena, c - 1, 0, "the device could not back it", st);
 	}
+	arena->ctx = ctx;
+	for (int i = 0; i < arena->nchunks; i++)
+		ampcl_context_know_buffer(ctx, arena->bufs[i],
+					  arena->chunk_size[i] ? arena->chunk_size[i]
+							       : AMPCL_ARENA_ALIGN);
 	return AMPCL_OK;
 }
 

@@ -28,6 +28,7 @@ struct ampcl_arena {
 	size_t chunk_limit; /* 0: one buffer; else a view that would cross it starts a new chunk */
 	struct ampcl_arena_entry *entries;
 	int nentries;
+	struct ampcl_context *ctx; /* the context its buffers are known to, once committed */
 };
 
 /* A view: float32 elements at arena->bufs[chunk] + offset, NCHW shape. */

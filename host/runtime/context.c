@@ -93,6 +93,32 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 	return AMPCL_OK;
 }
 
+void ampcl_context_know_buffer(struct ampcl_context *ctx, cl_mem mem, size_t bytes)
+{
+	ctx->known = ampcl_xrealloc(ctx->known, (size_t)(ctx->nknown + 1) * sizeof(*ctx->known));
+	ctx->known[ctx->nknown++] = (struct ampcl_known_buffer){mem, bytes};
+}
+
+void ampcl_context_forget_buffer(struct ampcl_context *ctx, cl_mem mem)
+{
+	for (int i = 0; i < ctx->nknown; i++)
+		if (ctx->known[i].mem == mem) {
+			ctx->known[i] = ctx->known[--ctx->nknown];
+			return;
+		}
+}
+
+size_t ampcl_context_buffer_bytes(const struct ampcl_context *ctx, cl_mem mem)
+{
+	for (int i = 0; i < ctx->nknown; i++)
+		if (ctx->known[i].mem == mem)
+			return ctx->known[i].bytes;
+	size_t bytes = 0;
+	if (!mem || clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof(bytes), &bytes, NULL) != CL_SUCCESS)
+		return 0;
+	return bytes;
+}
+
 void ampcl_context_free(ampcl_context_t *ctx)
 {
 	if (!ctx)
@@ -108,6 +134,7 @@ void ampcl_context_free(ampcl_context_t *ctx)
 			clReleaseContext(ctx->cl);
 	}
 	free(ctx->caps.extensions);
+	free(ctx->known);
 	free(ctx);
 }
 

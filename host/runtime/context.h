@@ -33,9 +33,23 @@ struct ampcl_context {
 	int nprograms;
 	struct ampcl_build_stats stats;
 	int gemm_backend; /* enum ampcl_gemm_backend (host/gemm.h); 0 = automatic */
+	/* the buffers ampcl allocated, with their sizes: range checks read them here instead of
+	 * asking the driver on every call */
+	struct ampcl_known_buffer {
+		cl_mem mem;
+		size_t bytes;
+	} * known;
+	int nknown;
 	/* op workspace (workspace.h): a net's planned view while lent, else the context's own */
 	cl_mem ws_lent, ws_own;
 	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
 };
+
+/* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */
+void ampcl_context_know_buffer(struct ampcl_context *ctx, cl_mem mem, size_t bytes);
+void ampcl_context_forget_buffer(struct ampcl_context *ctx, cl_mem mem);
+/* The size of mem: from the record when ampcl allocated it, else from the driver; 0 when the
+ * driver cannot say (a range check then fails loudly). */
+size_t ampcl_context_buffer_bytes(const struct ampcl_context *ctx, cl_mem mem);
 
 #endif

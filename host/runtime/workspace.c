@@ -26,10 +26,13 @@ ampcl_status ampcl_workspace_get(struct ampcl_context *ctx, size_t floats, const
 					       "%s: %zu bytes of workspace: %s", who,
 					       floats * sizeof(float), ampcl_cl_error_name(err));
 		/* the old buffer stays alive until the commands already queued on it have run */
-		if (ctx->ws_own)
+		if (ctx->ws_own) {
+			ampcl_context_forget_buffer(ctx, ctx->ws_own);
 			clReleaseMemObject(ctx->ws_own);
+		}
 		ctx->ws_own = m;
 		ctx->ws_own_floats = floats;
+		ampcl_context_know_buffer(ctx, m, floats * sizeof(float));
 	}
 	*mem = ctx->ws_own;
 	*offset = 0;
@@ -45,8 +48,10 @@ void ampcl_workspace_lend(struct ampcl_context *ctx, cl_mem mem, size_t offset, 
 
 void ampcl_workspace_free(struct ampcl_context *ctx)
 {
-	if (ctx->ws_own)
+	if (ctx->ws_own) {
+		ampcl_context_forget_buffer(ctx, ctx->ws_own);
 		clReleaseMemObject(ctx->ws_own);
+	}
 	ctx->ws_own = NULL;
 	ctx->ws_own_floats = 0;
 }
