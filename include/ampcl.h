@@ -194,32 +194,23 @@ AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, in
 					 int classes);
 
 /* ---- training (the trainer behind `ampcl train`) ---- */
-struct ampcl_train_config {
-	char model[16];   /* resnet18 | resnet34 | vgg19 */
-	int width;        /* base channels, 64 */
-	char data[4096];  /* data set folder */
-	char dataset[16]; /* cifar10 | mnist | fashion-mnist | folder; "" detects */
-	int epochs, batch;
-	double lr, momentum, weight_decay;
-	int nesterov;
-	char lr_schedule[256]; /* constant | step:E:G | multistep:E1,E2:G | cosine */
-	int warmup_epochs;
-	unsigned long long seed;
-	int eval_every;  /* evaluate on the test split every K epochs (and after the last) */
-	int subset;      /* train on the first N training images; 0 = all */
-	int augment;     /* random crop + flip */
-	char out[4096];  /* output folder; "" writes nothing */
-	char init[4096]; /* start from these safetensors weights; "" = random init */
-	/* gradient amplification (DESIGN.md) */
-	char amp_types[64]; /* comma list of relu, bn, conv, linear */
-	double amp_ratio, amp_factor;
-	char amp_epochs[256];     /* "" = never, e.g. "0-49,60-69" */
-	char amp_redraw[8];       /* epoch | iter | once */
-	char amp_target[8];       /* input | params | both */
-	char amp_select[8];       /* random | auto */
-	char schedule_file[4096]; /* phases "epochs lr amp" per line; "" = none */
-};
-AMPCL_API void ampcl_train_config_defaults(struct ampcl_train_config *cfg);
+/* A training configuration: opaque, so settings can be added without breaking callers. Every
+ * setting is a key (the names `ampcl train --help` lists, with '_' for '-': model, width, data,
+ * dataset, epochs, batch, lr, momentum, weight_decay, nesterov, lr_schedule, warmup_epochs,
+ * seed, eval_every, subset, augment, out, init, amp_types, amp_ratio, amp_factor, amp_epochs,
+ * amp_redraw, amp_target, amp_select, schedule_file) with a text value. */
+typedef struct ampcl_train_config ampcl_train_config_t;
+/* A configuration with `ampcl train`'s defaults (ResNet-18 width 64, batch 128, lr 0.1, ...). */
+AMPCL_API ampcl_train_config_t *ampcl_train_config_create(void);
+AMPCL_API ampcl_train_config_t *ampcl_train_config_copy(const ampcl_train_config_t *cfg);
+AMPCL_API void ampcl_train_config_free(ampcl_train_config_t *cfg);
+/* Sets key to value ("lr", "0.05"); an unknown key, a value of the wrong type or one too long
+ * is AMPCL_ERR_INVALID_ARG naming it. Ranges are checked when a trainer is created. */
+AMPCL_API ampcl_status ampcl_train_config_set(ampcl_train_config_t *cfg, const char *key,
+					      const char *value);
+/* key's value as text ("0.050000000000000003" for lr 0.05: exact), into buf[size]. */
+AMPCL_API ampcl_status ampcl_train_config_get(const ampcl_train_config_t *cfg, const char *key,
+					      char *buf, size_t size);
 
 /* One row of log.csv. Test values are NaN in epochs that were not evaluated. */
 struct ampcl_epoch_record {
@@ -308,7 +299,7 @@ AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char 
  * epochs done is not trained again; a run cut short resumes from its last.ampcl. */
 #define AMPCL_STUDY_MAX_VALUES 16
 struct ampcl_study_config {
-	struct ampcl_train_config base; /* out = the study folder */
+	const ampcl_train_config_t *base; /* every run's settings; its out is the study folder */
 	double factors[AMPCL_STUDY_MAX_VALUES];
 	int nfactors;
 	double ratios[AMPCL_STUDY_MAX_VALUES];

@@ -138,14 +138,12 @@ int main(void)
 	free(base);
 
 	/* selection: size round(ratio x eligible), reproducible from the seed, redrawn per epoch */
-	struct ampcl_train_config c;
-	ampcl_train_config_defaults(&c);
-	snprintf(c.amp_types, sizeof(c.amp_types), "bn,relu,conv");
-	snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0-9");
+	struct ampcl_amp_settings c = {"bn,relu,conv", 0.3,     2.0,      "0-9",
+				       "epoch",        "input", "random", 1};
 	const double ratios[] = {0, 0.1, 0.3, 0.5, 0.99, 1};
 	int all_ok = 1;
 	for (int r = 0; r < 6; r++) {
-		c.amp_ratio = ratios[r];
+		c.ratio = ratios[r];
 		struct ampcl_amp_plan *p, *q;
 		tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
 		tu_ok(ampcl_amp_plan_create(&c, net, &q), "plan");
@@ -166,7 +164,7 @@ int main(void)
 		ampcl_amp_plan_free(p);
 		ampcl_amp_plan_free(q);
 	}
-	c.amp_ratio = 0.5;
+	c.ratio = 0.5;
 	struct ampcl_amp_plan *p;
 	tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
 	int changed = 0, prev[8] = {0};
@@ -181,7 +179,7 @@ int main(void)
 	tu_check(p->nselected == 0 && !ampcl_amp_active(p, 12), "off outside --amp-epochs",
 		 "%d selected at epoch 12", p->nselected);
 	ampcl_amp_plan_free(p);
-	snprintf(c.amp_redraw, sizeof(c.amp_redraw), "once");
+	c.redraw = "once";
 	tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
 	ampcl_amp_apply(p, net, 0, -1);
 	memcpy(prev, p->selected, (size_t)p->nselected * sizeof(int));
@@ -191,9 +189,9 @@ int main(void)
 	ampcl_amp_plan_free(p);
 
 	/* auto: the k eligible layers whose gradient faded most relative to the logits' */
-	snprintf(c.amp_select, sizeof(c.amp_select), "auto");
-	snprintf(c.amp_redraw, sizeof(c.amp_redraw), "epoch");
-	c.amp_ratio = 0.5;
+	c.select = "auto";
+	c.redraw = "epoch";
+	c.ratio = 0.5;
 	tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
 	tu_ok(ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT), "off");
 	size_t cnt;
@@ -273,8 +271,7 @@ int main(void)
 		 "a schedule of /dev/zero ends with an error", "%s", ampcl_last_error());
 	struct ampcl_amp_plan *pz = NULL;
 	/* out-of-range words list every valid value */
-	ampcl_train_config_defaults(&c);
-	snprintf(c.amp_target, sizeof(c.amp_target), "paramx");
+	c.target = "paramx";
 	tu_check(ampcl_amp_plan_create(&c, NULL, &pz) == AMPCL_ERR_INVALID_ARG &&
 		     strstr(ampcl_last_error(), "input, params and both"),
 		 "--amp-target lists its values", "%s", ampcl_last_error());

@@ -1,6 +1,7 @@
 /* test_cifar_smoke.c: a real-data smoke run: a few hundred CIFAR-10 images (the JPEG-75 copy in
  * ../shared/data, made binary by ../shared/tools/cifar10-bin) train and the loss falls. */
 #include "testutil.h"
+#include "train_config.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * localedef from Debian's `locales`): checkpoints, log.csv and summary.json still use '.', and a
  * run written under it resumes with the same learning rate. */
 #include "testutil.h"
+#include "train_config.h"
 
 #include <jansson.h>
 #include <locale.h>

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "testutil.h"
+#include "train_config.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -260,6 +261,23 @@ int main(void)
 	st = ampcl_trainer_resume(ctx, path, 0, NULL, &resumed);
 	tu_check(st == AMPCL_ERR_BAD_FILE, "a truncated checkpoint is refused", "%s",
 		 ampcl_last_error());
+
+	/* the opaque configuration of the public API: set, get, copy, refusals */
+	ampcl_train_config_t *pc = ampcl_train_config_create();
+	char got[64];
+	int ok = !ampcl_train_config_set(pc, "lr", "0.05") &&
+		 !ampcl_train_config_get(pc, "lr", got, sizeof(got)) && atof(got) == 0.05 &&
+		 !ampcl_train_config_get(pc, "batch", got, sizeof(got)) && !strcmp(got, "128");
+	ampcl_train_config_t *pc2 = ampcl_train_config_copy(pc);
+	ok &= !ampcl_train_config_set(pc, "model", "vgg19") &&
+	      !ampcl_train_config_get(pc2, "model", got, sizeof(got)) && !strcmp(got, "resnet18");
+	int bad_key = ampcl_train_config_set(pc, "learning_rate", "1");
+	int bad_value = ampcl_train_config_set(pc, "width", "wide");
+	tu_check(ok && bad_key == AMPCL_ERR_INVALID_ARG && bad_value == AMPCL_ERR_INVALID_ARG,
+		 "ampcl_train_config_set/get", "lr %s, unknown key %d, bad value %d", got, bad_key,
+		 bad_value);
+	ampcl_train_config_free(pc);
+	ampcl_train_config_free(pc2);
 
 	/* bad settings */
 	base_config(&c, "bad", 1);

@@ -4,6 +4,7 @@
 #include "ampcl_cl.h"
 #include "safetensors.h"
 #include "testutil.h"
+#include "train_config.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -71,60 +71,60 @@ static ampcl_status parse_types(const char *text, int *mask)
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
+ampcl_status ampcl_amp_plan_create(const struct ampcl_amp_settings *cfg, ampcl_net_t *net,
 				   struct ampcl_amp_plan **out)
 {
 	*out = NULL;
 	struct ampcl_amp_plan *p = ampcl_xcalloc(1, sizeof(*p));
-	ampcl_status st = parse_types(cfg->amp_types, &p->types);
-	if (!st && !(cfg->amp_ratio >= 0 && cfg->amp_ratio <= 1))
+	ampcl_status st = parse_types(cfg->types, &p->types);
+	if (!st && !(cfg->ratio >= 0 && cfg->ratio <= 1))
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				     "--amp-ratio %g: must be between 0 and 1", cfg->amp_ratio);
-	if (!st && !(cfg->amp_factor > 0 && isfinite(cfg->amp_factor)))
+				     "--amp-ratio %g: must be between 0 and 1", cfg->ratio);
+	if (!st && !(cfg->factor > 0 && isfinite(cfg->factor)))
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				     "--amp-factor %g: must be a number > 0 (1 is a no-op)",
-				     cfg->amp_factor);
+				     cfg->factor);
 	if (!st)
-		st = ampcl_amp_parse_ranges(cfg->amp_epochs, p->ranges, AMPCL_AMP_MAX_RANGES,
+		st = ampcl_amp_parse_ranges(cfg->epochs, p->ranges, AMPCL_AMP_MAX_RANGES,
 					    &p->nranges);
 	if (!st) {
-		if (!strcmp(cfg->amp_redraw, "epoch"))
+		if (!strcmp(cfg->redraw, "epoch"))
 			p->redraw = AMPCL_REDRAW_EPOCH;
-		else if (!strcmp(cfg->amp_redraw, "iter"))
+		else if (!strcmp(cfg->redraw, "iter"))
 			p->redraw = AMPCL_REDRAW_ITER;
-		else if (!strcmp(cfg->amp_redraw, "once"))
+		else if (!strcmp(cfg->redraw, "once"))
 			p->redraw = AMPCL_REDRAW_ONCE;
 		else
 			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					     "--amp-redraw '%s': the valid values are epoch, iter "
 					     "and once",
-					     cfg->amp_redraw);
+					     cfg->redraw);
 	}
 	if (!st) {
-		if (!strcmp(cfg->amp_target, "input"))
+		if (!strcmp(cfg->target, "input"))
 			p->target = AMPCL_AMP_INPUT;
-		else if (!strcmp(cfg->amp_target, "params"))
+		else if (!strcmp(cfg->target, "params"))
 			p->target = AMPCL_AMP_PARAMS;
-		else if (!strcmp(cfg->amp_target, "both"))
+		else if (!strcmp(cfg->target, "both"))
 			p->target = AMPCL_AMP_INPUT | AMPCL_AMP_PARAMS;
 		else
 			st =
 			    ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					    "--amp-target '%s': the valid values are input, params "
 					    "and both",
-					    cfg->amp_target);
+					    cfg->target);
 	}
-	if (!st && strcmp(cfg->amp_select, "random") && strcmp(cfg->amp_select, "auto"))
+	if (!st && strcmp(cfg->select, "random") && strcmp(cfg->select, "auto"))
 		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				     "--amp-select '%s': the valid values are random and auto",
-				     cfg->amp_select);
+				     cfg->select);
 	if (st) {
 		ampcl_amp_plan_free(p);
 		return st;
 	}
-	p->ratio = cfg->amp_ratio;
-	p->factor = cfg->amp_factor;
-	p->select_auto = !strcmp(cfg->amp_select, "auto");
+	p->ratio = cfg->ratio;
+	p->factor = cfg->factor;
+	p->select_auto = !strcmp(cfg->select, "auto");
 	p->seed = cfg->seed;
 	if (net) {
 		int n = ampcl_net_layer_count(net);

@@ -20,9 +20,20 @@ struct ampcl_amp_plan {
 	int *selected, nselected; /* the current selection, network order */
 };
 
+/* A run's amplification settings, as the command line gives them (DESIGN.md). */
+struct ampcl_amp_settings {
+	const char *types; /* comma list of relu, bn, conv, linear */
+	double ratio, factor;
+	const char *epochs; /* "0-49,60-69"; "" = never */
+	const char *redraw; /* epoch | iter | once */
+	const char *target; /* input | params | both */
+	const char *select; /* random | auto */
+	unsigned long long seed;
+};
+
 /* Checks the configuration's amplification settings (exit 2 material: each message names the
  * flag and value); the ranges come from --amp-epochs. The net may be NULL (validation only). */
-ampcl_status ampcl_amp_plan_create(const struct ampcl_train_config *cfg, ampcl_net_t *net,
+ampcl_status ampcl_amp_plan_create(const struct ampcl_amp_settings *cfg, ampcl_net_t *net,
 				   struct ampcl_amp_plan **out);
 void ampcl_amp_plan_free(struct ampcl_amp_plan *plan);
 /* Replaces the epochs with amplification on (a --schedule file's phases decide them). */

@@ -31,8 +31,8 @@ extern const struct cli_option cli_train_options[];
 
 /* train_flags.c: one option of the training configuration; returns 1 if it was one (with *rc
  * an exit code if its value was bad), 0 if the flag is not a training option. */
-int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *flag,
-		   const char *value, int *rc);
+int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *flag, const char *value,
+		   int *rc);
 int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, long hi, int *out);
 int cli_parse_double(const char *verb, const char *flag, const char *s, double *out);
 int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size);

@@ -172,6 +172,7 @@ static ampcl_status on_results(void *user, const struct ampcl_study_result *runs
 
 struct study_args {
 	struct ampcl_study_config *sc;
+	ampcl_train_config_t *base; /* the configuration sc->base points at */
 	const char *device;
 };
 
@@ -183,21 +184,23 @@ static int study_option(void *user, const char *name, const char *v)
 	snprintf(flag, sizeof(flag), "--%s", name);
 	int rc = 0;
 	if (!strcmp(name, "nesterov"))
-		sc->base.nesterov = 1;
+		cli_train_flag("study", a->base, flag, "1", &rc);
 	else if (!strcmp(name, "device"))
 		a->device = v;
 	else if (!strcmp(name, "grid"))
 		rc = read_grid(sc, v);
 	else if (!strcmp(name, "target"))
 		rc = cli_parse_double("study", flag, v, &sc->target_acc);
-	else if (!strcmp(name, "epochs"))
-		rc = cli_parse_int("study", flag, v, 1, 100000, &sc->base.epochs);
-	else if (!strcmp(name, "out"))
-		rc = cli_copy("study", flag, v, sc->base.out, sizeof(sc->base.out));
+	else if (!strcmp(name, "epochs")) {
+		int n;
+		if (!(rc = cli_parse_int("study", flag, v, 1, 100000, &n)))
+			cli_train_flag("study", a->base, flag, v, &rc);
+	} else if (!strcmp(name, "out"))
+		cli_train_flag("study", a->base, flag, v, &rc);
 	else if ((rc = sweep(sc, flag, v)) >= 0)
 		;
 	else
-		cli_train_flag("study", &sc->base, flag, v, &rc);
+		cli_train_flag("study", a->base, flag, v, &rc);
 	return rc;
 }
 
@@ -205,10 +208,11 @@ int cmd_study(int argc, char **argv)
 {
 	struct ampcl_study_config sc;
 	memset(&sc, 0, sizeof(sc));
-	ampcl_train_config_defaults(&sc.base);
+	ampcl_train_config_t *base = ampcl_train_config_create();
+	sc.base = base;
 	const char *device = NULL;
 	int rc = 0;
-	struct study_args sa = {&sc, NULL};
+	struct study_args sa = {&sc, base, NULL};
 	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1}, {"target", 1},
 					     {"epochs", 1}, {"out", 1},  {"nesterov", 0},
 					     {"seeds", 1}};
@@ -216,44 +220,60 @@ int cmd_study(int argc, char **argv)
 		for (int i = 0, n = 7; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
 	rc = cli_parse("study", argc, argv, opts, study_option, &sa);
-	if (rc == CLI_HELP) {
-		help();
-		return EXIT_OK;
-	}
 	device = sa.device;
-	if (rc)
-		return rc;
-	if (!sc.base.out[0])
-		return cli_usage_error("study", "give --out DIR for the runs and results");
-	if (!(sc.target_acc >= 0 && sc.target_acc < 1))
-		return cli_usage_error("study", "--target %g: give an accuracy between 0 and 1",
-				       sc.target_acc);
+	char out[4200], value[300];
+	ampcl_train_config_get(base, "out", out, sizeof(out));
+	if (!rc && !out[0])
+		rc = cli_usage_error("study", "give --out DIR for the runs and results");
+	if (!rc && !(sc.target_acc >= 0 && sc.target_acc < 1))
+		rc = cli_usage_error("study", "--target %g: give an accuracy between 0 and 1",
+				     sc.target_acc);
+	if (rc) {
+		ampcl_train_config_free(base);
+		if (rc == CLI_HELP)
+			help();
+		return rc == CLI_HELP ? EXIT_OK : rc;
+	}
 	/* lists left out sweep nothing: the base configuration's value */
-	if (!sc.nfactors)
-		sc.factors[0] = sc.base.amp_factor, sc.nfactors = 1;
-	if (!sc.nratios)
-		sc.ratios[0] = sc.base.amp_ratio, sc.nratios = 1;
-	if (!sc.ntypes)
-		snprintf(sc.types[0], sizeof(sc.types[0]), "%s", sc.base.amp_types), sc.ntypes = 1;
-	if (!sc.namp_epochs)
-		snprintf(sc.amp_epochs[0], sizeof(sc.amp_epochs[0]), "%s", sc.base.amp_epochs),
-		    sc.namp_epochs = 1;
-	if (!sc.nlrs)
-		sc.lrs[0] = sc.base.lr, sc.nlrs = 1;
-	if (!sc.nseeds)
-		sc.seeds[0] = sc.base.seed, sc.nseeds = 1;
+	struct {
+		const char *key;
+		int *n;
+	} lists[] = {
+	    {"amp_factor", &sc.nfactors},    {"amp_ratio", &sc.nratios}, {"amp_types", &sc.ntypes},
+	    {"amp_epochs", &sc.namp_epochs}, {"lr", &sc.nlrs},           {"seed", &sc.nseeds}};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (*lists[i].n)
+			continue;
+		ampcl_train_config_get(base, lists[i].key, value, sizeof(value));
+		if (!strcmp(lists[i].key, "amp_factor"))
+			sc.factors[0] = atof(value);
+		else if (!strcmp(lists[i].key, "amp_ratio"))
+			sc.ratios[0] = atof(value);
+		else if (!strcmp(lists[i].key, "amp_types"))
+			snprintf(sc.types[0], sizeof(sc.types[0]), "%.63s", value);
+		else if (!strcmp(lists[i].key, "amp_epochs"))
+			snprintf(sc.amp_epochs[0], sizeof(sc.amp_epochs[0]), "%.255s", value);
+		else if (!strcmp(lists[i].key, "lr"))
+			sc.lrs[0] = atof(value);
+		else
+			sc.seeds[0] = strtoull(value, NULL, 10);
+		*lists[i].n = 1;
+	}
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
-	if (st)
+	if (st) {
+		ampcl_train_config_free(base);
 		return cli_fail("study", st);
+	}
 	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves};
 	struct ampcl_study_callbacks cb = {&sc, on_run, &tcb, on_results};
 	st = ampcl_study_run(ctx, &sc, &cb);
 	int code = st ? cli_fail("study", st) : EXIT_OK;
 	if (!st)
 		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png\n",
-		       sc.base.out, sc.base.out, sc.base.out, sc.base.out);
+		       out, out, out, out);
 	ampcl_context_free(ctx);
+	ampcl_train_config_free(base);
 	return code;
 }

@@ -135,7 +135,7 @@ void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
 		     const struct ampcl_epoch_record *history, int epochs)
 {
 	(void)user;
-	int st = report_curves(cfg->out, cfg, history, epochs);
+	int st = report_curves(report_setting(cfg, "out"), cfg, history, epochs);
 	if (st)
 		fprintf(stderr, "ampcl: curves.png not drawn: %s\n", ampcl_last_error());
 }
@@ -148,9 +148,9 @@ static void on_message(void *user, const char *line)
 }
 
 struct train_args {
-	struct ampcl_train_config c;
-	const char *device, *resume;
-	int explicit_epochs, explicit_out, others;
+	ampcl_train_config_t *c;
+	const char *device, *resume, *epochs, *out;
+	int others;
 };
 
 static int train_option(void *user, const char *name, const char *v)
@@ -159,18 +159,19 @@ static int train_option(void *user, const char *name, const char *v)
 	char flag[64];
 	snprintf(flag, sizeof(flag), "--%s", name);
 	int rc = 0;
+	int n;
 	if (!strcmp(name, "nesterov"))
-		t->c.nesterov = 1, t->others++;
+		cli_train_flag("train", t->c, flag, "1", &rc), t->others++;
 	else if (!strcmp(name, "device"))
 		t->device = v;
 	else if (!strcmp(name, "resume"))
 		t->resume = v;
-	else if (!strcmp(name, "epochs"))
-		rc = cli_parse_int("train", flag, v, 1, 100000, &t->c.epochs),
-		t->explicit_epochs = 1;
-	else if (!strcmp(name, "out"))
-		rc = cli_copy("train", flag, v, t->c.out, sizeof(t->c.out)), t->explicit_out = 1;
-	else if (cli_train_flag("train", &t->c, flag, v, &rc))
+	else if (!strcmp(name, "epochs")) {
+		if (!(rc = cli_parse_int("train", flag, v, 1, 100000, &n)))
+			cli_train_flag("train", t->c, flag, v, &rc), t->epochs = v;
+	} else if (!strcmp(name, "out"))
+		cli_train_flag("train", t->c, flag, v, &rc), t->out = v;
+	else if (cli_train_flag("train", t->c, flag, v, &rc))
 		t->others++;
 	return rc;
 }
@@ -182,48 +183,48 @@ int cmd_train(int argc, char **argv)
 	if (!opts[5].name)
 		for (int i = 0, n = 5; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
-	struct train_args a = {0};
-	ampcl_train_config_defaults(&a.c);
+	struct train_args a = {.c = ampcl_train_config_create()};
 	int rc = cli_parse("train", argc, argv, opts, train_option, &a);
-	if (rc == CLI_HELP) {
-		help();
-		return EXIT_OK;
+	if (!rc && a.resume && a.others)
+		rc = cli_usage_error("train", "--resume continues a run with its own settings: "
+					      "only --epochs, --out and --device may go with it");
+	if (rc) {
+		ampcl_train_config_free(a.c);
+		if (rc == CLI_HELP)
+			help();
+		return rc == CLI_HELP ? EXIT_OK : rc;
 	}
-	if (rc)
-		return rc;
-	struct ampcl_train_config c = a.c;
 	const char *device = a.device, *resume = a.resume;
-	int explicit_epochs = a.explicit_epochs, explicit_out = a.explicit_out, others = a.others;
-	if (resume && others)
-		return cli_usage_error("train", "--resume continues a run with its own settings: "
-						"only --epochs, --out and --device may go with it");
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
-	if (st)
+	if (st) {
+		ampcl_train_config_free(a.c);
 		return cli_fail("train", st);
+	}
 	ampcl_trainer_t *t;
-	st = resume ? ampcl_trainer_resume(ctx, resume, explicit_epochs ? c.epochs : 0,
-					   explicit_out ? c.out : NULL, &t)
-		    : ampcl_trainer_create(ctx, &c, &t);
+	st = resume ? ampcl_trainer_resume(ctx, resume, a.epochs ? atoi(a.epochs) : 0, a.out, &t)
+		    : ampcl_trainer_create(ctx, a.c, &t);
+	ampcl_train_config_free(a.c);
 	if (st) {
 		int code = cli_fail("train", st);
 		ampcl_context_free(ctx);
 		return code;
 	}
-	const struct ampcl_train_config *cfg = ampcl_trainer_config(t);
+	const ampcl_train_config_t *cfg = ampcl_trainer_config(t);
 	const struct ampcl_device_desc *d = ampcl_context_device(ctx);
-	printf("ampcl %s on %s (%s): %s width %d, %zu parameters, batch %d, %d epochs%s, data %s\n",
-	       ampcl_version(), d->name, d->type, cfg->model, cfg->width,
-	       ampcl_net_param_count(ampcl_trainer_net(t)), cfg->batch, cfg->epochs,
-	       resume ? " (resumed)" : "", cfg->data);
+	printf("ampcl %s on %s (%s): %s width %s, %zu parameters, batch %s, %s epochs%s, data %s\n",
+	       ampcl_version(), d->name, d->type, report_setting(cfg, "model"),
+	       report_setting(cfg, "width"), ampcl_net_param_count(ampcl_trainer_net(t)),
+	       report_setting(cfg, "batch"), report_setting(cfg, "epochs"),
+	       resume ? " (resumed)" : "", report_setting(cfg, "data"));
 	char summary[1024];
 	ampcl_trainer_data_summary(t, summary, sizeof(summary));
 	printf("data: %s\n", summary);
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
-	struct progress pr = {isatty(2), 0, cfg->epochs};
+	struct progress pr = {isatty(2), 0, atoi(report_setting(cfg, "epochs"))};
 	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message, cli_draw_curves};
 	st = ampcl_trainer_run(t, &cb);
 	end_line(&pr);
@@ -233,10 +234,12 @@ int cmd_train(int argc, char **argv)
 	} else {
 		int n;
 		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
-		if (n > 0 && isfinite(h[n - 1].test_acc))
+		if (n > 0 && isfinite(h[n - 1].test_acc)) {
+			const char *out = report_setting(cfg, "out");
 			printf("final test accuracy %.2f%% (loss %.4f)%s%s\n",
 			       100 * h[n - 1].test_acc, h[n - 1].test_loss,
-			       cfg->out[0] ? ", outputs in " : "", cfg->out);
+			       out[0] ? ", outputs in " : "", out);
+		}
 	}
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);

@@ -69,68 +69,76 @@ static int word(const char *verb, const char *flag, const char *v, const char *w
 	return cli_usage_error(verb, "%s '%s': the valid values are %s", flag, v, list);
 }
 
-int cli_train_flag(const char *verb, struct ampcl_train_config *c, const char *a, const char *v,
-		   int *rc)
+/* Sets key to v after the flag's own check passed (rc 0); a value the configuration refuses
+ * (too long) is a usage error too. */
+static int set(const char *verb, ampcl_train_config_t *c, const char *key, const char *v, int rc)
 {
+	if (rc)
+		return rc;
+	if (ampcl_train_config_set(c, key, v))
+		return cli_usage_error(verb, "%s", ampcl_last_error());
+	return 0;
+}
+
+int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, const char *v, int *rc)
+{
+	/* the setting's key: the flag without "--", '-' as '_' (--schedule sets schedule_file) */
+	char key[64];
+	snprintf(key, sizeof(key), "%s", a + 2);
+	for (char *p = key; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (!strcmp(key, "schedule"))
+		snprintf(key, sizeof(key), "schedule_file");
+	char buf[16];
+	int n;
+	double d;
 	*rc = 0;
 	if (!strcmp(a, "--model"))
-		*rc = word(verb, a, v, "resnet18|resnet34|vgg19", c->model, sizeof(c->model));
+		*rc = set(verb, c, key, v,
+			  word(verb, a, v, "resnet18|resnet34|vgg19", buf, sizeof(buf)));
 	else if (!strcmp(a, "--width"))
-		*rc = cli_parse_int(verb, a, v, 1, 1024, &c->width);
-	else if (!strcmp(a, "--data"))
-		*rc = cli_copy(verb, a, v, c->data, sizeof(c->data));
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 1024, &n));
 	else if (!strcmp(a, "--dataset"))
-		*rc = word(verb, a, v, "cifar10|mnist|fashion-mnist|folder", c->dataset,
-			   sizeof(c->dataset));
+		*rc = set(verb, c, key, v,
+			  word(verb, a, v, "cifar10|mnist|fashion-mnist|folder", buf, sizeof(buf)));
 	else if (!strcmp(a, "--batch"))
-		*rc = cli_parse_int(verb, a, v, 1, 65536, &c->batch);
-	else if (!strcmp(a, "--lr"))
-		*rc = cli_parse_double(verb, a, v, &c->lr);
-	else if (!strcmp(a, "--momentum"))
-		*rc = cli_parse_double(verb, a, v, &c->momentum);
-	else if (!strcmp(a, "--weight-decay"))
-		*rc = cli_parse_double(verb, a, v, &c->weight_decay);
-	else if (!strcmp(a, "--lr-schedule"))
-		*rc = cli_copy(verb, a, v, c->lr_schedule, sizeof(c->lr_schedule));
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 65536, &n));
+	else if (!strcmp(a, "--lr") || !strcmp(a, "--momentum") || !strcmp(a, "--weight-decay") ||
+		 !strcmp(a, "--amp-ratio") || !strcmp(a, "--amp-factor"))
+		*rc = set(verb, c, key, v, cli_parse_double(verb, a, v, &d));
 	else if (!strcmp(a, "--warmup-epochs"))
-		*rc = cli_parse_int(verb, a, v, 0, 100000, &c->warmup_epochs);
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 0, 100000, &n));
 	else if (!strcmp(a, "--seed")) {
 		char *end;
-		c->seed = strtoull(v, &end, 10);
-		if (end == v || *end)
-			*rc = cli_usage_error(verb, "--seed '%s': give a whole number", v);
+		strtoull(v, &end, 10);
+		*rc = set(verb, c, key, v,
+			  end == v || *end || *v == '-'
+			      ? cli_usage_error(verb, "--seed '%s': give a whole number", v)
+			      : 0);
 	} else if (!strcmp(a, "--eval-every"))
-		*rc = cli_parse_int(verb, a, v, 1, 100000, &c->eval_every);
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 100000, &n));
 	else if (!strcmp(a, "--subset"))
-		*rc = cli_parse_int(verb, a, v, 1, 1000000000, &c->subset);
-	else if (!strcmp(a, "--augment")) {
-		char buf[16];
-		*rc = word(verb, a, v, "standard|none", buf, sizeof(buf));
-		c->augment = !strcmp(v, "standard");
-	} else if (!strcmp(a, "--init"))
-		*rc = cli_copy(verb, a, v, c->init, sizeof(c->init));
-	else if (!strcmp(a, "--amp-types")) {
-		if (strlen(v) >= sizeof(c->amp_types))
-			*rc = cli_usage_error(verb,
-					      "--amp-types '%.80s': give a comma list of relu, "
-					      "bn, conv and linear",
-					      v);
-		else
-			*rc = cli_copy(verb, a, v, c->amp_types, sizeof(c->amp_types));
-	} else if (!strcmp(a, "--amp-ratio"))
-		*rc = cli_parse_double(verb, a, v, &c->amp_ratio);
-	else if (!strcmp(a, "--amp-factor"))
-		*rc = cli_parse_double(verb, a, v, &c->amp_factor);
-	else if (!strcmp(a, "--amp-epochs"))
-		*rc = cli_copy(verb, a, v, c->amp_epochs, sizeof(c->amp_epochs));
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 1000000000, &n));
+	else if (!strcmp(a, "--augment"))
+		*rc = set(verb, c, key, !strcmp(v, "standard") ? "1" : "0",
+			  word(verb, a, v, "standard|none", buf, sizeof(buf)));
 	else if (!strcmp(a, "--amp-redraw"))
-		*rc = word(verb, a, v, "epoch|iter|once", c->amp_redraw, sizeof(c->amp_redraw));
+		*rc = set(verb, c, key, v, word(verb, a, v, "epoch|iter|once", buf, sizeof(buf)));
 	else if (!strcmp(a, "--amp-target"))
-		*rc = word(verb, a, v, "input|params|both", c->amp_target, sizeof(c->amp_target));
+		*rc = set(verb, c, key, v, word(verb, a, v, "input|params|both", buf, sizeof(buf)));
 	else if (!strcmp(a, "--amp-select"))
-		*rc = word(verb, a, v, "random|auto", c->amp_select, sizeof(c->amp_select));
-	else if (!strcmp(a, "--schedule"))
-		*rc = cli_copy(verb, a, v, c->schedule_file, sizeof(c->schedule_file));
+		*rc = set(verb, c, key, v, word(verb, a, v, "random|auto", buf, sizeof(buf)));
+	else if (!strcmp(a, "--amp-types") && strlen(v) >= 64)
+		*rc = cli_usage_error(verb,
+				      "--amp-types '%.80s': give a comma list of relu, bn, "
+				      "conv and linear",
+				      v);
+	else if (!strcmp(a, "--data") || !strcmp(a, "--lr-schedule") || !strcmp(a, "--init") ||
+		 !strcmp(a, "--amp-types") || !strcmp(a, "--amp-epochs") ||
+		 !strcmp(a, "--schedule") || !strcmp(a, "--out") || !strcmp(a, "--epochs") ||
+		 !strcmp(a, "--nesterov"))
+		*rc = set(verb, c, key, v, 0);
 	else
 		return 0;
 	return 1;

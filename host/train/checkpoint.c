@@ -191,9 +191,9 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 			    ampcl_xrealloc(st->history, (size_t)(st->nhistory + 1) * sizeof(r));
 			st->history[st->nhistory++] = r;
 		} else {
-			ampcl_status s = ampcl_train_config_set(&st->cfg, line, value);
-			if (s)
-				return ampcl_error_wrap(s, "checkpoint '%s': ", path);
+			if (ampcl_train_config_set(&st->cfg, line, value))
+				return ampcl_error_wrap(AMPCL_ERR_BAD_FILE,
+							"checkpoint '%s': ", path);
 		}
 	}
 	return AMPCL_OK;

@@ -5,6 +5,7 @@
 
 #include "ampcl.h"
 #include "net.h"
+#include "train_config.h"
 
 struct ampcl_checkpoint_state {
 	struct ampcl_train_config cfg;

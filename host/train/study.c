@@ -62,7 +62,7 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 							}
 							struct study_run *x = &runs[n++];
 							memset(x, 0, sizeof(*x));
-							x->cfg = sc->base;
+							x->cfg = *sc->base;
 							x->cfg.lr = sc->lrs[l];
 							x->cfg.seed = sc->seeds[s];
 							x->config = configs;
@@ -207,7 +207,7 @@ static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_
 static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
 			      const struct ampcl_study_callbacks *cb)
 {
-	const char *dir = sc->base.out;
+	const char *dir = sc->base->out;
 	if (!dir[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs --out DIR");
 	if (!sc->nlrs || !sc->nseeds || !sc->nfactors || !sc->nratios || !sc->ntypes ||

@@ -1,10 +1,12 @@
 /* train_config.c: one table of the training configuration's fields drives its defaults-free
  * text form (checkpoints), its parsing back, and its JSON form (summary.json). */
 #include "train_config.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +115,8 @@ ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *
 		switch (fields[i].kind) {
 		case F_STR:
 			if (strlen(value) >= fields[i].size)
-				return ampcl_error_set(AMPCL_ERR_BAD_FILE,
-						       "'%s' is longer than %zu "
+				return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+						       "setting '%s' is longer than %zu "
 						       "characters",
 						       key, fields[i].size - 1);
 			memcpy(p, value, strlen(value) + 1);
@@ -137,10 +139,10 @@ ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *
 				break;
 			return AMPCL_OK;
 		}
-		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "'%s' has the bad value '%s'", key,
-				       value);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "setting '%s': the bad value '%s'",
+				       key, value);
 	}
-	return ampcl_error_set(AMPCL_ERR_BAD_FILE, "unknown setting '%s'", key);
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "unknown setting '%s'", key);
 }
 
 json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg)
@@ -169,4 +171,50 @@ json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg)
 		json_object_set_new(o, fields[i].key, v ? v : json_null());
 	}
 	return o;
+}
+
+ampcl_train_config_t *ampcl_train_config_create(void)
+{
+	struct ampcl_train_config *c = ampcl_xcalloc(1, sizeof(*c));
+	ampcl_train_config_defaults(c);
+	return c;
+}
+
+ampcl_train_config_t *ampcl_train_config_copy(const ampcl_train_config_t *cfg)
+{
+	struct ampcl_train_config *c = ampcl_xmalloc(sizeof(*c));
+	*c = *cfg;
+	return c;
+}
+
+void ampcl_train_config_free(ampcl_train_config_t *cfg)
+{
+	free(cfg);
+}
+
+ampcl_status ampcl_train_config_get(const ampcl_train_config_t *cfg, const char *key, char *buf,
+				    size_t size)
+{
+	const char *base = (const char *)cfg;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (strcmp(fields[i].key, key))
+			continue;
+		const void *p = base + fields[i].offset;
+		switch (fields[i].kind) {
+		case F_STR:
+			snprintf(buf, size, "%s", (const char *)p);
+			break;
+		case F_INT:
+			snprintf(buf, size, "%d", *(const int *)p);
+			break;
+		case F_DOUBLE:
+			snprintf(buf, size, "%.17g", *(const double *)p);
+			break;
+		case F_U64:
+			snprintf(buf, size, "%llu", *(const unsigned long long *)p);
+			break;
+		}
+		return AMPCL_OK;
+	}
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "unknown setting '%s'", key);
 }

@@ -9,12 +9,38 @@
 
 #include <stdio.h>
 
+/* The configuration behind ampcl_train_config_t (opaque in ampcl.h): the library's code and the
+ * tests read its fields; programs go through ampcl_train_config_set/get. */
+struct ampcl_train_config {
+	char model[16];   /* resnet18 | resnet34 | vgg19 */
+	int width;        /* base channels, 64 */
+	char data[4096];  /* data set folder */
+	char dataset[16]; /* cifar10 | mnist | fashion-mnist | folder; "" detects */
+	int epochs, batch;
+	double lr, momentum, weight_decay;
+	int nesterov;
+	char lr_schedule[256]; /* constant | step:E:G | multistep:E1,E2:G | cosine */
+	int warmup_epochs;
+	unsigned long long seed;
+	int eval_every;  /* evaluate on the test split every K epochs (and after the last) */
+	int subset;      /* train on the first N training images; 0 = all */
+	int augment;     /* random crop + flip */
+	char out[4096];  /* output folder; "" writes nothing */
+	char init[4096]; /* start from these safetensors weights; "" = random init */
+	/* gradient amplification (DESIGN.md) */
+	char amp_types[64]; /* comma list of relu, bn, conv, linear */
+	double amp_ratio, amp_factor;
+	char amp_epochs[256];     /* "" = never, e.g. "0-49,60-69" */
+	char amp_redraw[8];       /* epoch | iter | once */
+	char amp_target[8];       /* input | params | both */
+	char amp_select[8];       /* random | auto */
+	char schedule_file[4096]; /* phases "epochs lr amp" per line; "" = none */
+};
+/* `ampcl train`'s defaults. */
+void ampcl_train_config_defaults(struct ampcl_train_config *cfg);
+
 /* Writes every field as "key value\n". */
 void ampcl_train_config_write_text(const struct ampcl_train_config *cfg, FILE *f);
-/* Applies one "key value" line; an unknown key or bad value is AMPCL_ERR_BAD_FILE (the caller
- * names the file). */
-ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *key,
-				    const char *value);
 /* The configuration as a JSON object (jansson), one member per setting; the caller owns it. */
 json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg);
 

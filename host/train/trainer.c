@@ -88,10 +88,19 @@ static ampcl_status load_data(const struct ampcl_train_config *c, int eval_only,
 	return AMPCL_OK;
 }
 
+/* The configuration's amplification settings, for the amplification layer. */
+static struct ampcl_amp_settings amp_settings(const struct ampcl_train_config *c)
+{
+	return (struct ampcl_amp_settings){c->amp_types,  c->amp_ratio,  c->amp_factor,
+					   c->amp_epochs, c->amp_redraw, c->amp_target,
+					   c->amp_select, c->seed};
+}
+
 ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 {
 	struct ampcl_amp_plan *amp;
-	ampcl_status st = ampcl_amp_plan_create(c, NULL, &amp);
+	struct ampcl_amp_settings as = amp_settings(c);
+	ampcl_status st = ampcl_amp_plan_create(&as, NULL, &amp);
 	if (st)
 		return st;
 	ampcl_amp_plan_free(amp);
@@ -137,8 +146,9 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	t->st.in_channels = t->train->channels, t->st.in_height = t->train->height;
 	t->st.in_width = t->train->width, t->st.classes = t->train->classes;
 	struct ampcl_sgd_config sgd = {(float)c->momentum, (float)c->weight_decay, c->nesterov};
+	struct ampcl_amp_settings as = amp_settings(c);
 	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
-	    (st = ampcl_amp_plan_create(c, t->net, &t->amp)))
+	    (st = ampcl_amp_plan_create(&as, t->net, &t->amp)))
 		return st;
 	/* a --schedule file's phases decide the learning rate and the amplified epochs */
 	if (c->schedule_file[0]) {

@@ -7,6 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+const char *report_setting(const ampcl_train_config_t *cfg, const char *key)
+{
+	static char ring[4][4200];
+	static int next;
+	char *buf = ring[next++ % 4];
+	if (ampcl_train_config_get(cfg, key, buf, sizeof(ring[0])))
+		buf[0] = 0;
+	return buf;
+}
+
 ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
 			   const struct ampcl_epoch_record *history, int n)
 {
@@ -21,7 +31,8 @@ ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg
 	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL}, {"test", x, tel, n, NULL}};
 	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL}, {"test", x, tea, n, NULL}};
 	char title[160];
-	snprintf(title, sizeof(title), "%s width %d: accuracy", cfg->model, cfg->width);
+	snprintf(title, sizeof(title), "%s width %s: accuracy", report_setting(cfg, "model"),
+		 report_setting(cfg, "width"));
 	struct ampcl_plot_panel panels[2] = {
 	    {"loss", "epoch", "cross-entropy", loss, 2, 0},
 	    {title, "epoch", "accuracy (%)", acc, 2, 0},

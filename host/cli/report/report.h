@@ -5,6 +5,10 @@
 
 #include "ampcl.h"
 
+/* A setting of cfg as text (ampcl_train_config_get), in one of a few rotating buffers: valid
+ * until the fourth call after. */
+const char *report_setting(const ampcl_train_config_t *cfg, const char *key);
+
 /* OUT/curves.png: loss and accuracy against epoch, train and test, from a run's history. */
 ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
 			   const struct ampcl_epoch_record *history, int n);

@@ -46,17 +46,20 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 				   const struct ampcl_study_result *runs, int n)
 {
 	char path[4400];
-	snprintf(path, sizeof(path), "%.4096s/results.md", sc->base.out);
+	snprintf(path, sizeof(path), "%.4096s/results.md", report_setting(sc->base, "out"));
 	struct ampcl_atomic a;
 	ampcl_status st = ampcl_atomic_open(&a, path);
 	if (st)
 		return st;
 	FILE *f = a.f;
-	const struct ampcl_train_config *b = &sc->base;
-	fprintf(
-	    f, "# ampcl study\n\n%s width %d, batch %d, %d epochs, lr schedule %s, data %s%s%s\n\n",
-	    b->model, b->width, b->batch, b->epochs, b->lr_schedule, b->data,
-	    b->subset ? ", subset " : "", b->subset ? "(first images only)" : "");
+	const ampcl_train_config_t *b = sc->base;
+	const char *subset = report_setting(b, "subset");
+	fprintf(f, "# ampcl study\n\n%s width %s, batch %s, %s epochs, ",
+		report_setting(b, "model"), report_setting(b, "width"), report_setting(b, "batch"),
+		report_setting(b, "epochs"));
+	fprintf(f, "lr schedule %s, data %s%s%s\n\n", report_setting(b, "lr_schedule"),
+		report_setting(b, "data"), strcmp(subset, "0") ? ", subset " : "",
+		strcmp(subset, "0") ? subset : "");
 	fprintf(f, "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
 	if (sc->target_acc > 0)
 		fprintf(f, " epochs to reach %.1f%% (mean of the runs that do) |",
@@ -153,6 +156,6 @@ ampcl_status report_study(const struct ampcl_study_config *sc,
 	ampcl_status s = write_markdown(sc, runs, done);
 	/* the plots once every run is in: a long study's table can be read while it goes on */
 	if (!s && done == total)
-		s = write_plots(sc->base.out, runs, done);
+		s = write_plots(report_setting(sc->base, "out"), runs, done);
 	return s;
 }
