@@ -4,6 +4,7 @@
 #define AMPCL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,23 @@ typedef enum ampcl_status {
 AMPCL_API const char *ampcl_last_error(void);
 AMPCL_API const char *ampcl_status_name(int status);
 AMPCL_API const char *ampcl_version(void);
+/* Records a message for ampcl_last_error and returns status, so code built on ampcl (models,
+ * callbacks, a program's report) fails the way the library does: `return ampcl_error_set(..)`.
+ * ampcl_error_wrap prefixes the message already recorded. */
+AMPCL_API int ampcl_error_set(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+AMPCL_API int ampcl_error_wrap(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes a file the way ampcl writes its outputs: readers see the old file or the whole new one,
+ * even after a crash (a temporary file, fsync, rename, fsync of the folder). Open gives the
+ * stream to write to; commit puts it in place (AMPCL_ERR_IO naming the path if anything failed,
+ * an earlier write included); abort drops it. */
+typedef struct ampcl_atomic_file ampcl_atomic_file_t;
+AMPCL_API ampcl_status ampcl_atomic_file_open(const char *path, ampcl_atomic_file_t **out,
+					      FILE **stream);
+AMPCL_API ampcl_status ampcl_atomic_file_commit(ampcl_atomic_file_t *f);
+AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f);
 
 /* One OpenCL device as discovered, in platform order then device order. */
 struct ampcl_device_desc {

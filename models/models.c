@@ -5,9 +5,6 @@
 
 #include <string.h>
 
-/* the library's error reporting is internal; models go through this one entry point */
-int ampcl_error_set(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, int classes)
 {
 	static const int r18[4] = {2, 2, 2, 2}, r34[4] = {3, 4, 6, 3};

@@ -22,36 +22,6 @@ static const struct verb verbs[] = {
     {"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
 };
 
-int cli_is_help(const char *arg)
-{
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
-}
-
-int cli_fail(const char *verb, int status)
-{
-	fprintf(stderr, "ampcl %s: %s\n", verb, ampcl_last_error());
-	switch (status) {
-	case AMPCL_ERR_INVALID_ARG:
-	case AMPCL_ERR_DEVICE_NOT_FOUND:
-	case AMPCL_ERR_BAD_FILE:
-	case AMPCL_ERR_IO:
-		return EXIT_USAGE;
-	default:
-		return EXIT_RUNTIME;
-	}
-}
-
-int cli_usage_error(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "ampcl %s: ", verb);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(see 'ampcl %s --help')\n", verb);
-	return EXIT_USAGE;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: ampcl [--version] [--help] VERB [options]\n\n"

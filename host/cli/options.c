@@ -1,7 +1,6 @@
 /* options.c: every verb's command line through getopt_long: the verb's options, --help, and
  * errors (an unknown option, a missing value, a stray argument) that name what was wrong. */
 #include "cli.h"
-#include "alloc.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +14,9 @@ int cli_parse(const char *verb, int argc, char **argv, const struct cli_option *
 	while (opts[n].name)
 		n++;
 	/* getopt_long's table: the verb's options, then --help; val is the index */
-	struct option *lo = ampcl_xcalloc((size_t)n + 2, sizeof(*lo));
+	struct option *lo = calloc((size_t)n + 2, sizeof(*lo));
+	if (!lo)
+		abort(); /* out of host memory */
 	for (int i = 0; i < n; i++)
 		lo[i] = (struct option){
 		    opts[i].name, opts[i].has_value ? required_argument : no_argument, NULL, i};

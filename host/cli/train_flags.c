@@ -7,36 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, long hi, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || v < lo || v > hi)
-		return cli_usage_error(verb, "%s '%s': give a whole number from %ld to %ld", flag,
-				       s, lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-int cli_parse_double(const char *verb, const char *flag, const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !isfinite(v))
-		return cli_usage_error(verb, "%s '%s': give a number", flag, s);
-	*out = v;
-	return 0;
-}
-
-int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size)
-{
-	if (strlen(s) >= size)
-		return cli_usage_error(verb, "%s: the value is longer than %zu characters", flag,
-				       size - 1);
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
-}
-
 /* A flag whose value is one of a few words ("input|params|both"): anything else is a usage
  * error that lists them all. */
 static int word(const char *verb, const char *flag, const char *v, const char *words, char *dst,

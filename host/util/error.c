@@ -23,7 +23,7 @@ static char *format_message(const char *fmt, va_list ap)
 	return msg;
 }
 
-int ampcl_error_set(int status, const char *fmt, ...)
+AMPCL_API int ampcl_error_set(int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -34,7 +34,7 @@ int ampcl_error_set(int status, const char *fmt, ...)
 	return status;
 }
 
-int ampcl_error_wrap(int status, const char *fmt, ...)
+AMPCL_API int ampcl_error_wrap(int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -6,10 +6,9 @@
 #include "ampcl.h"
 #include <CL/cl.h>
 
-/* Records the message and returns status, so a failure path reads `return ampcl_error_set(...)`. */
-int ampcl_error_set(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prepends context ("loading 'x': ") to the current message and returns status unchanged. */
-int ampcl_error_wrap(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ampcl_error_set and ampcl_error_wrap are declared in ampcl.h (public: models and programs use
+ * them too). */
+
 const char *ampcl_cl_error_name(cl_int err);
 
 #endif

@@ -1,10 +1,12 @@
 /* files.c: creates a folder and its missing parents, and writes files atomically (temporary,
  * fsync, rename, fsync of the folder) for every output ampcl writes. */
 #include "files.h"
+#include "alloc.h"
 #include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <limits.h>
@@ -98,4 +100,38 @@ void ampcl_atomic_abort(struct ampcl_atomic *a)
 		fclose(a->f);
 	a->f = NULL;
 	unlink(a->tmp);
+}
+
+struct ampcl_atomic_file {
+	struct ampcl_atomic a;
+};
+
+AMPCL_API ampcl_status ampcl_atomic_file_open(const char *path, ampcl_atomic_file_t **out,
+					      FILE **stream)
+{
+	struct ampcl_atomic_file *f = ampcl_xcalloc(1, sizeof(*f));
+	ampcl_status st = ampcl_atomic_open(&f->a, path);
+	if (st) {
+		free(f);
+		*out = NULL, *stream = NULL;
+		return st;
+	}
+	*out = f;
+	*stream = f->a.f;
+	return AMPCL_OK;
+}
+
+AMPCL_API ampcl_status ampcl_atomic_file_commit(ampcl_atomic_file_t *f)
+{
+	ampcl_status st = ampcl_atomic_commit(&f->a);
+	free(f);
+	return st;
+}
+
+AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f)
+{
+	if (!f)
+		return;
+	ampcl_atomic_abort(&f->a);
+	free(f);
 }

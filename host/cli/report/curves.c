@@ -1,7 +1,6 @@
 /* curves.c: a run's curves.png, loss and accuracy against epoch side by side, drawn by the
  * program after every epoch from the trainer's history. */
 #include "plot.h"
-#include "alloc.h"
 #include "report.h"
 
 #include <stdio.h>
@@ -20,7 +19,7 @@ const char *report_setting(const ampcl_train_config_t *cfg, const char *key)
 ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
 			   const struct ampcl_epoch_record *history, int n)
 {
-	double *x = ampcl_xmalloc(sizeof(double) * 5 * (size_t)(n ? n : 1));
+	double *x = report_alloc(1, sizeof(double) * 5 * (size_t)(n ? n : 1));
 	double *trl = x + n, *tel = x + 2 * n, *tra = x + 3 * n, *tea = x + 4 * n;
 	for (int i = 0; i < n; i++) {
 		const struct ampcl_epoch_record *r = &history[i];

@@ -1,10 +1,8 @@
 /* plot.c: the chart renderer behind plot.h (axes, nice ticks, antialiased lines and markers,
  * bitmap text, legend) and its PNG output through libpng, via a temporary name and a rename. */
 #include "plot.h"
-#include "alloc.h"
+#include "report.h"
 
-#include "error.h"
-#include "files.h"
 #include "font.h"
 
 #include <errno.h>
@@ -815,7 +813,7 @@ ampcl_status ampcl_plot_render(const struct ampcl_plot_panel *panels, int npanel
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_plot_render: NULL pixel buffer");
 	struct canvas c = {.w = width, .h = height, .rgb = rgb};
-	c.mask = ampcl_xcalloc((size_t)width * height, sizeof(float));
+	c.mask = report_alloc((size_t)width * height, sizeof(float));
 	c.mx0 = width;
 	c.my0 = height;
 	clip_all(&c);
@@ -883,24 +881,25 @@ ampcl_status ampcl_plot_write_png(const char *path, const struct ampcl_plot_pane
 	int st = check_args(panels, npanels, width, height);
 	if (st)
 		return st;
-	unsigned char *rgb = ampcl_xmalloc((size_t)width * height * 3);
+	unsigned char *rgb = report_alloc(1, (size_t)width * height * 3);
 	st = ampcl_plot_render(panels, npanels, width, height, rgb, NULL);
 	if (st)
 		goto out_pixels;
 
-	struct ampcl_atomic a;
-	if ((st = ampcl_atomic_open(&a, path))) {
+	ampcl_atomic_file_t *a;
+	FILE *fp;
+	if ((st = ampcl_atomic_file_open(path, &a, &fp))) {
 		ampcl_error_wrap(st, "plot: ");
 		goto out_pixels;
 	}
 	struct png_failure failure = {{0}};
-	if (encode_png(a.f, rgb, width, height, &failure)) {
-		ampcl_atomic_abort(&a);
+	if (encode_png(fp, rgb, width, height, &failure)) {
+		ampcl_atomic_file_abort(a);
 		st = ampcl_error_set(AMPCL_ERR_IO, "cannot write plot '%s': %s", path,
 				     failure.message[0] ? failure.message : strerror(errno));
 		goto out_pixels;
 	}
-	st = ampcl_atomic_commit(&a);
+	st = ampcl_atomic_file_commit(a);
 out_pixels:
 	free(rgb);
 	return st;

@@ -5,6 +5,17 @@
 
 #include "ampcl.h"
 
+#include <stdlib.h>
+
+/* The report links the public library alone: its allocation aborts on exhaustion as ampcl's. */
+static inline void *report_alloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
 /* A setting of cfg as text (ampcl_train_config_get), in one of a few rotating buffers: valid
  * until the fourth call after. */
 const char *report_setting(const ampcl_train_config_t *cfg, const char *key);

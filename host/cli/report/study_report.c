@@ -1,9 +1,6 @@
 /* study_report.c: a study's results.md (per configuration mean ± sd over seeds, every run) and
  * its plots: accuracy.png (test accuracy against epoch, every run) and final.png (final accuracy
  * per configuration with the spread over seeds). */
-#include "error.h"
-#include "files.h"
-#include "alloc.h"
 #include "plot.h"
 #include "report.h"
 
@@ -47,11 +44,11 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 {
 	char path[4400];
 	snprintf(path, sizeof(path), "%.4096s/results.md", report_setting(sc->base, "out"));
-	struct ampcl_atomic a;
-	ampcl_status st = ampcl_atomic_open(&a, path);
+	ampcl_atomic_file_t *a;
+	FILE *f;
+	ampcl_status st = ampcl_atomic_file_open(path, &a, &f);
 	if (st)
 		return st;
-	FILE *f = a.f;
 	const ampcl_train_config_t *b = sc->base;
 	const char *subset = report_setting(b, "subset");
 	fprintf(f, "# ampcl study\n\n%s width %s, batch %s, %s epochs, ",
@@ -92,19 +89,19 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 			100 * runs[i].best, 100 * runs[i].final, runs[i].reach, runs[i].seconds);
 	fprintf(f, "\n![test accuracy against epoch](accuracy.png)\n\n"
 		   "![final accuracy per configuration](final.png)\n");
-	return ampcl_atomic_commit(&a);
+	return ampcl_atomic_file_commit(a);
 }
 
 static ampcl_status write_plots(const char *dir, const struct ampcl_study_result *runs, int n)
 {
 	int nconf = configs(runs, n);
 	size_t nl = n > 0 ? (size_t)n : 1, nb = nconf > 0 ? (size_t)nconf : 1;
-	struct ampcl_plot_line *lines = ampcl_xcalloc(nl, sizeof(*lines));
-	struct ampcl_plot_line *bars = ampcl_xcalloc(nb, sizeof(*bars));
+	struct ampcl_plot_line *lines = report_alloc(nl, sizeof(*lines));
+	struct ampcl_plot_line *bars = report_alloc(nb, sizeof(*bars));
 	size_t points = 0;
 	for (int i = 0; i < n; i++)
 		points += runs[i].epochs > 0 ? (size_t)runs[i].epochs : 0;
-	double *xy = ampcl_xcalloc(2 * points + nb * 3 + 1, sizeof(double));
+	double *xy = report_alloc(2 * points + nb * 3 + 1, sizeof(double));
 	double *p = xy;
 	/* only the evaluated epochs (--eval-every), so each run is one joined line */
 	for (int i = 0; i < n; i++) {
