@@ -315,23 +315,22 @@ AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char 
  * The cartesian product of the value lists, each combination trained once per seed on the base
  * configuration, one run after another, each in OUT/runs/NAME. A run whose last.ampcl shows all
  * epochs done is not trained again; a run cut short resumes from its last.ampcl. */
+/* A study's configuration: opaque. The base configuration is copied; each sweep replaces one
+ * list of values, and a list left out sweeps only the base's value. Keys and their values:
+ * amp_factor, amp_ratio, lr: numbers; seed: whole numbers (comma-separated); amp_types,
+ * amp_epochs: ';'-separated ("bn;relu;bn,relu", "none;0-9", none = a baseline without
+ * amplification). At most AMPCL_STUDY_MAX_VALUES values a list. */
 #define AMPCL_STUDY_MAX_VALUES 16
-struct ampcl_study_config {
-	const ampcl_train_config_t *base; /* every run's settings; its out is the study folder */
-	double factors[AMPCL_STUDY_MAX_VALUES];
-	int nfactors;
-	double ratios[AMPCL_STUDY_MAX_VALUES];
-	int nratios;
-	char types[AMPCL_STUDY_MAX_VALUES][64];
-	int ntypes;
-	char amp_epochs[AMPCL_STUDY_MAX_VALUES][256]; /* "" or "none": amplification off */
-	int namp_epochs;
-	double lrs[AMPCL_STUDY_MAX_VALUES];
-	int nlrs;
-	unsigned long long seeds[AMPCL_STUDY_MAX_VALUES];
-	int nseeds;
-	double target_acc; /* for "epochs to reach" (e.g. 0.8); 0: not reported */
-};
+typedef struct ampcl_study_config ampcl_study_config_t;
+AMPCL_API ampcl_study_config_t *ampcl_study_config_create(const ampcl_train_config_t *base);
+AMPCL_API void ampcl_study_config_free(ampcl_study_config_t *sc);
+/* AMPCL_ERR_INVALID_ARG naming the key and the value for an unknown key or a malformed list. */
+AMPCL_API ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key,
+						const char *values);
+/* The test accuracy whose first epoch the results report (0: none); must lie in [0, 1). */
+AMPCL_API ampcl_status ampcl_study_config_set_target(ampcl_study_config_t *sc, double target);
+AMPCL_API double ampcl_study_config_target(const ampcl_study_config_t *sc);
+AMPCL_API const ampcl_train_config_t *ampcl_study_config_base(const ampcl_study_config_t *sc);
 /* One finished run of a study, for the program's report. */
 struct ampcl_study_result {
 	const char *name;  /* its folder under OUT/runs */
@@ -355,7 +354,7 @@ struct ampcl_study_callbacks {
 };
 /* Runs the study and writes OUT/results.csv (every finished run's configuration, best and final
  * test accuracy, epochs to reach the target, time), handing the results to cb->results. */
-AMPCL_API ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+AMPCL_API ampcl_status ampcl_study_run(ampcl_context_t *ctx, const ampcl_study_config_t *sc,
 				       const struct ampcl_study_callbacks *cb);
 
 #ifdef __cplusplus

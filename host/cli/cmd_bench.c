@@ -31,8 +31,9 @@ int cmd_bench(int argc, char **argv)
 {
 	char path[PATH_MAX + 64];
 	if (!find_bench(path, sizeof(path))) {
-		fprintf(stderr, "ampcl bench: the benchmark program ampcl-bench is not beside ampcl nor "
-				"in ../libexec/ampcl; build or install it with ampcl\n");
+		fprintf(stderr,
+			"ampcl bench: the benchmark program ampcl-bench is not beside ampcl nor "
+			"in ../libexec/ampcl; build or install it with ampcl\n");
 		return EXIT_RUNTIME;
 	}
 	(void)argc;

@@ -33,81 +33,48 @@ static void help(void)
 	    "--help).\n");
 }
 
-static int parse_numbers(const char *flag, const char *s, double *out, int *n)
+/* A sweep list from the command line or a grid line, applied once the base is complete. */
+struct sweep {
+	char key[16], flag[24]; /* the library's key, and the flag or grid name it came as */
+	char values[2048];
+};
+
+struct study_args {
+	ampcl_train_config_t *base;
+	struct sweep sweeps[32];
+	int nsweeps;
+	double target;
+	const char *device;
+};
+
+/* The list a flag or grid name sweeps ("amp-factor", "seeds"), or NULL if it is none. */
+static const char *sweep_key(const char *name)
 {
-	char buf[1024], *save = NULL;
-	snprintf(buf, sizeof(buf), "%s", s);
-	*n = 0;
-	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		char *end;
-		double v = strtod(t, &end);
-		if (*end || end == t || !isfinite(v) || *n >= AMPCL_STUDY_MAX_VALUES)
-			return cli_usage_error("study",
-					       "%s '%s': give up to %d numbers separated by "
-					       "commas",
-					       flag, s, AMPCL_STUDY_MAX_VALUES);
-		out[(*n)++] = v;
-	}
-	return *n ? 0 : cli_usage_error("study", "%s is empty", flag);
+	static const char *const names[][2] = {{"amp-factor", "amp_factor"},
+					       {"amp-ratio", "amp_ratio"},
+					       {"amp-types", "amp_types"},
+					       {"amp-epochs", "amp_epochs"},
+					       {"lr", "lr"},
+					       {"seeds", "seed"}};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i][0]))
+			return names[i][1];
+	return NULL;
 }
 
-static int parse_strings(const char *flag, const char *s, char (*out)[256], size_t size, int *n)
+static int add_sweep(struct study_args *a, const char *name, const char *key, const char *values)
 {
-	char buf[2048], *save = NULL;
-	snprintf(buf, sizeof(buf), "%s", s);
-	*n = 0;
-	for (char *t = strtok_r(buf, "; ", &save); t; t = strtok_r(NULL, "; ", &save)) {
-		if (*n >= AMPCL_STUDY_MAX_VALUES || strlen(t) >= size)
-			return cli_usage_error("study",
-					       "%s '%s': give up to %d values separated by ';'",
-					       flag, s, AMPCL_STUDY_MAX_VALUES);
-		snprintf(out[(*n)++], size, "%s", t);
-	}
-	return *n ? 0 : cli_usage_error("study", "%s is empty", flag);
+	if (a->nsweeps == (int)(sizeof(a->sweeps) / sizeof(a->sweeps[0])))
+		return cli_usage_error("study", "more than %d sweep lists",
+				       (int)(sizeof(a->sweeps) / sizeof(a->sweeps[0])));
+	struct sweep *w = &a->sweeps[a->nsweeps++];
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	snprintf(w->flag, sizeof(w->flag), "--%s", name);
+	snprintf(w->values, sizeof(w->values), "%s", values);
+	return 0;
 }
 
-/* One sweep list, from the command line or a grid line. Returns -1 if name is not a list. */
-static int sweep(struct ampcl_study_config *sc, const char *name, const char *value)
-{
-	char tmp[AMPCL_STUDY_MAX_VALUES][256];
-	double nums[AMPCL_STUDY_MAX_VALUES];
-	int rc, n;
-	if (!strcmp(name, "--amp-factor"))
-		return parse_numbers(name, value, sc->factors, &sc->nfactors);
-	if (!strcmp(name, "--amp-ratio"))
-		return parse_numbers(name, value, sc->ratios, &sc->nratios);
-	if (!strcmp(name, "--lr"))
-		return parse_numbers(name, value, sc->lrs, &sc->nlrs);
-	if (!strcmp(name, "--seeds")) {
-		if ((rc = parse_numbers(name, value, nums, &n)))
-			return rc;
-		for (int i = 0; i < n; i++) {
-			if (nums[i] < 0 || nums[i] != floor(nums[i]))
-				return cli_usage_error("study", "--seeds: %g is not a whole number",
-						       nums[i]);
-			sc->seeds[i] = (unsigned long long)nums[i];
-		}
-		sc->nseeds = n;
-		return 0;
-	}
-	if (!strcmp(name, "--amp-types") || !strcmp(name, "--amp-epochs")) {
-		int types = !strcmp(name, "--amp-types");
-		if ((rc = parse_strings(name, value, tmp, types ? 64 : 256, &n)))
-			return rc;
-		for (int i = 0; i < n; i++) {
-			if (types)
-				snprintf(sc->types[i], sizeof(sc->types[i]), "%.63s", tmp[i]);
-			else
-				snprintf(sc->amp_epochs[i], sizeof(sc->amp_epochs[i]), "%.255s",
-					 tmp[i]);
-		}
-		*(types ? &sc->ntypes : &sc->namp_epochs) = n;
-		return 0;
-	}
-	return -1;
-}
-
-static int read_grid(struct ampcl_study_config *sc, const char *path)
+static int read_grid(struct study_args *a, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -120,7 +87,7 @@ static int read_grid(struct ampcl_study_config *sc, const char *path)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		char name[64], flag[70];
+		char name[64];
 		int used = 0;
 		if (sscanf(line, "%63s %n", name, &used) != 1)
 			continue;
@@ -131,14 +98,13 @@ static int read_grid(struct ampcl_study_config *sc, const char *path)
 			if (*p == ' ')
 				*p = strcmp(name, "amp-types") && strcmp(name, "amp-epochs") ? ','
 											     : ';';
-		snprintf(flag, sizeof(flag), "--%s", name);
-		rc = sweep(sc, flag, values);
-		if (rc < 0)
-			rc = cli_usage_error(
-			    "study",
-			    "--grid '%s' line %d: '%s' is not a sweep list "
-			    "(amp-factor, amp-ratio, amp-types, amp-epochs, lr, seeds)",
-			    path, lineno, name);
+		const char *key = sweep_key(name);
+		rc = key ? add_sweep(a, name, key, values)
+			 : cli_usage_error(
+			       "study",
+			       "--grid '%s' line %d: '%s' is not a sweep list "
+			       "(amp-factor, amp-ratio, amp-types, amp-epochs, lr, seeds)",
+			       path, lineno, name);
 	}
 	fclose(f);
 	return rc;
@@ -170,35 +136,27 @@ static ampcl_status on_results(void *user, const struct ampcl_study_result *runs
 	return report_study(user, runs, done, total);
 }
 
-struct study_args {
-	struct ampcl_study_config *sc;
-	ampcl_train_config_t *base; /* the configuration sc->base points at */
-	const char *device;
-};
-
 static int study_option(void *user, const char *name, const char *v)
 {
 	struct study_args *a = user;
-	struct ampcl_study_config *sc = a->sc;
 	char flag[64];
 	snprintf(flag, sizeof(flag), "--%s", name);
+	const char *key = sweep_key(name);
 	int rc = 0;
 	if (!strcmp(name, "nesterov"))
 		cli_train_flag("study", a->base, flag, "1", &rc);
 	else if (!strcmp(name, "device"))
 		a->device = v;
 	else if (!strcmp(name, "grid"))
-		rc = read_grid(sc, v);
+		rc = read_grid(a, v);
 	else if (!strcmp(name, "target"))
-		rc = cli_parse_double("study", flag, v, &sc->target_acc);
+		rc = cli_parse_double("study", flag, v, &a->target);
 	else if (!strcmp(name, "epochs")) {
 		int n;
 		if (!(rc = cli_parse_int("study", flag, v, 1, 100000, &n)))
 			cli_train_flag("study", a->base, flag, v, &rc);
-	} else if (!strcmp(name, "out"))
-		cli_train_flag("study", a->base, flag, v, &rc);
-	else if ((rc = sweep(sc, flag, v)) >= 0)
-		;
+	} else if (key)
+		rc = add_sweep(a, name, key, v);
 	else
 		cli_train_flag("study", a->base, flag, v, &rc);
 	return rc;
@@ -206,74 +164,55 @@ static int study_option(void *user, const char *name, const char *v)
 
 int cmd_study(int argc, char **argv)
 {
-	struct ampcl_study_config sc;
-	memset(&sc, 0, sizeof(sc));
-	ampcl_train_config_t *base = ampcl_train_config_create();
-	sc.base = base;
-	const char *device = NULL;
-	int rc = 0;
-	struct study_args sa = {&sc, base, NULL};
 	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1}, {"target", 1},
 					     {"epochs", 1}, {"out", 1},  {"nesterov", 0},
 					     {"seeds", 1}};
 	if (!opts[7].name)
 		for (int i = 0, n = 7; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
-	rc = cli_parse("study", argc, argv, opts, study_option, &sa);
-	device = sa.device;
-	char out[4200], value[300];
-	ampcl_train_config_get(base, "out", out, sizeof(out));
+	struct study_args a = {.base = ampcl_train_config_create()};
+	ampcl_study_config_t *sc = NULL;
+	int rc = cli_parse("study", argc, argv, opts, study_option, &a);
+	char out[4200];
+	ampcl_train_config_get(a.base, "out", out, sizeof(out));
 	if (!rc && !out[0])
 		rc = cli_usage_error("study", "give --out DIR for the runs and results");
-	if (!rc && !(sc.target_acc >= 0 && sc.target_acc < 1))
-		rc = cli_usage_error("study", "--target %g: give an accuracy between 0 and 1",
-				     sc.target_acc);
+	if (!rc) {
+		sc = ampcl_study_config_create(a.base);
+		if (ampcl_study_config_set_target(sc, a.target))
+			rc = cli_usage_error("study", "--%s", ampcl_last_error());
+		for (int i = 0; i < a.nsweeps && !rc; i++)
+			if (ampcl_study_config_sweep(sc, a.sweeps[i].key, a.sweeps[i].values)) {
+				/* the message names the list by its key: say the flag instead */
+				const char *msg = ampcl_last_error();
+				size_t k = strlen(a.sweeps[i].key);
+				rc = cli_usage_error("study", "%s%s", a.sweeps[i].flag,
+						     strncmp(msg, a.sweeps[i].key, k) ? msg
+										      : msg + k);
+			}
+	}
+	ampcl_train_config_free(a.base);
 	if (rc) {
-		ampcl_train_config_free(base);
+		ampcl_study_config_free(sc);
 		if (rc == CLI_HELP)
 			help();
 		return rc == CLI_HELP ? EXIT_OK : rc;
 	}
-	/* lists left out sweep nothing: the base configuration's value */
-	struct {
-		const char *key;
-		int *n;
-	} lists[] = {
-	    {"amp_factor", &sc.nfactors},    {"amp_ratio", &sc.nratios}, {"amp_types", &sc.ntypes},
-	    {"amp_epochs", &sc.namp_epochs}, {"lr", &sc.nlrs},           {"seed", &sc.nseeds}};
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		if (*lists[i].n)
-			continue;
-		ampcl_train_config_get(base, lists[i].key, value, sizeof(value));
-		if (!strcmp(lists[i].key, "amp_factor"))
-			sc.factors[0] = atof(value);
-		else if (!strcmp(lists[i].key, "amp_ratio"))
-			sc.ratios[0] = atof(value);
-		else if (!strcmp(lists[i].key, "amp_types"))
-			snprintf(sc.types[0], sizeof(sc.types[0]), "%.63s", value);
-		else if (!strcmp(lists[i].key, "amp_epochs"))
-			snprintf(sc.amp_epochs[0], sizeof(sc.amp_epochs[0]), "%.255s", value);
-		else if (!strcmp(lists[i].key, "lr"))
-			sc.lrs[0] = atof(value);
-		else
-			sc.seeds[0] = strtoull(value, NULL, 10);
-		*lists[i].n = 1;
-	}
 
 	ampcl_context_t *ctx;
-	int st = ampcl_context_create(device, &ctx);
+	int st = ampcl_context_create(a.device, &ctx);
 	if (st) {
-		ampcl_train_config_free(base);
+		ampcl_study_config_free(sc);
 		return cli_fail("study", st);
 	}
 	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves};
-	struct ampcl_study_callbacks cb = {&sc, on_run, &tcb, on_results};
-	st = ampcl_study_run(ctx, &sc, &cb);
+	struct ampcl_study_callbacks cb = {sc, on_run, &tcb, on_results};
+	st = ampcl_study_run(ctx, sc, &cb);
 	int code = st ? cli_fail("study", st) : EXIT_OK;
 	if (!st)
 		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png\n",
 		       out, out, out, out);
 	ampcl_context_free(ctx);
-	ampcl_train_config_free(base);
+	ampcl_study_config_free(sc);
 	return code;
 }

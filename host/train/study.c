@@ -6,7 +6,7 @@
 #include "error.h"
 #include "locale_c.h"
 #include "files.h"
-#include "train_config.h"
+#include "study_config.h"
 
 #include <errno.h>
 #include <math.h>
@@ -62,7 +62,7 @@ static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 							}
 							struct study_run *x = &runs[n++];
 							memset(x, 0, sizeof(*x));
-							x->cfg = *sc->base;
+							x->cfg = sc->base;
 							x->cfg.lr = sc->lrs[l];
 							x->cfg.seed = sc->seeds[s];
 							x->config = configs;
@@ -204,10 +204,13 @@ static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_
 	return s;
 }
 
-static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_config *given,
 			      const struct ampcl_study_callbacks *cb)
 {
-	const char *dir = sc->base->out;
+	struct ampcl_study_config filled = *given;
+	ampcl_study_config_fill(&filled);
+	const struct ampcl_study_config *sc = &filled;
+	const char *dir = sc->base.out;
 	if (!dir[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs --out DIR");
 	if (!sc->nlrs || !sc->nseeds || !sc->nfactors || !sc->nratios || !sc->ntypes ||
@@ -241,7 +244,7 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 }
 
 /* Text in the C locale, whatever the host program set. */
-ampcl_status ampcl_study_run(ampcl_context_t *ctx, const struct ampcl_study_config *sc,
+ampcl_status ampcl_study_run(ampcl_context_t *ctx, const ampcl_study_config_t *sc,
 			     const struct ampcl_study_callbacks *cb)
 {
 	locale_t previous = ampcl_locale_c_begin();

@@ -39,17 +39,18 @@ static int configs(const struct ampcl_study_result *runs, int n)
 	return nconf;
 }
 
-static ampcl_status write_markdown(const struct ampcl_study_config *sc,
+static ampcl_status write_markdown(const ampcl_study_config_t *sc,
 				   const struct ampcl_study_result *runs, int n)
 {
 	char path[4400];
-	snprintf(path, sizeof(path), "%.4096s/results.md", report_setting(sc->base, "out"));
+	snprintf(path, sizeof(path), "%.4096s/results.md",
+		 report_setting(ampcl_study_config_base(sc), "out"));
 	ampcl_atomic_file_t *a;
 	FILE *f;
 	ampcl_status st = ampcl_atomic_file_open(path, &a, &f);
 	if (st)
 		return st;
-	const ampcl_train_config_t *b = sc->base;
+	const ampcl_train_config_t *b = ampcl_study_config_base(sc);
 	const char *subset = report_setting(b, "subset");
 	fprintf(f, "# ampcl study\n\n%s width %s, batch %s, %s epochs, ",
 		report_setting(b, "model"), report_setting(b, "width"), report_setting(b, "batch"),
@@ -58,10 +59,10 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 		report_setting(b, "data"), strcmp(subset, "0") ? ", subset " : "",
 		strcmp(subset, "0") ? subset : "");
 	fprintf(f, "| configuration | runs | final test acc (mean ± sd) | best test acc (mean) |");
-	if (sc->target_acc > 0)
+	if (ampcl_study_config_target(sc) > 0)
 		fprintf(f, " epochs to reach %.1f%% (mean of the runs that do) |",
-			100 * sc->target_acc);
-	fprintf(f, "\n|---|---:|---:|---:|%s\n", sc->target_acc > 0 ? "---:|" : "");
+			100 * ampcl_study_config_target(sc));
+	fprintf(f, "\n|---|---:|---:|---:|%s\n", ampcl_study_config_target(sc) > 0 ? "---:|" : "");
 	for (int c = 0; c < configs(runs, n); c++) {
 		int first = -1;
 		for (int i = 0; i < n && first < 0; i++)
@@ -74,7 +75,7 @@ static ampcl_status write_markdown(const struct ampcl_study_config *sc,
 		mean_std(runs, n, c, &mean, &sd, &best, &reach, &k);
 		fprintf(f, "| %s | %d | %.2f%% ± %.2f | %.2f%% |", runs[first].label, k, 100 * mean,
 			100 * sd, 100 * best);
-		if (sc->target_acc > 0) {
+		if (ampcl_study_config_target(sc) > 0) {
 			if (isfinite(reach))
 				fprintf(f, " %.1f |", reach);
 			else
@@ -147,12 +148,12 @@ static ampcl_status write_plots(const char *dir, const struct ampcl_study_result
 	return s;
 }
 
-ampcl_status report_study(const struct ampcl_study_config *sc,
-			  const struct ampcl_study_result *runs, int done, int total)
+ampcl_status report_study(const ampcl_study_config_t *sc, const struct ampcl_study_result *runs,
+			  int done, int total)
 {
 	ampcl_status s = write_markdown(sc, runs, done);
 	/* the plots once every run is in: a long study's table can be read while it goes on */
 	if (!s && done == total)
-		s = write_plots(report_setting(sc->base, "out"), runs, done);
+		s = write_plots(report_setting(ampcl_study_config_base(sc), "out"), runs, done);
 	return s;
 }

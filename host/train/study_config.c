@@ -1,0 +1,126 @@
+/* study_config.c: creating a study configuration, parsing its sweep lists ("0.1,0.2",
+ * "bn;relu") with errors that name them, and the base's values for lists left out. */
+#include "study_config.h"
+#include "alloc.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ampcl_study_config_t *ampcl_study_config_create(const ampcl_train_config_t *base)
+{
+	struct ampcl_study_config *sc = ampcl_xcalloc(1, sizeof(*sc));
+	sc->base = *base;
+	return sc;
+}
+
+void ampcl_study_config_free(ampcl_study_config_t *sc)
+{
+	free(sc);
+}
+
+static ampcl_status numbers(const char *key, const char *s, double *out, int *n)
+{
+	char buf[1024], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	*n = 0;
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		char *end;
+		double v = strtod(t, &end);
+		if (*end || end == t || !isfinite(v) || *n >= AMPCL_STUDY_MAX_VALUES)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "%s '%s': give up to %d numbers separated by commas",
+					       key, s, AMPCL_STUDY_MAX_VALUES);
+		out[(*n)++] = v;
+	}
+	return *n ? AMPCL_OK : ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s is empty", key);
+}
+
+static ampcl_status strings(const char *key, const char *s, char *out, size_t size, int *n)
+{
+	char buf[2048], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	*n = 0;
+	for (char *t = strtok_r(buf, "; ", &save); t; t = strtok_r(NULL, "; ", &save)) {
+		if (*n >= AMPCL_STUDY_MAX_VALUES || strlen(t) >= size)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "%s '%s': give up to %d values separated by ';'",
+					       key, s, AMPCL_STUDY_MAX_VALUES);
+		snprintf(out + (size_t)(*n)++ * size, size, "%s", t);
+	}
+	return *n ? AMPCL_OK : ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s is empty", key);
+}
+
+ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key, const char *values)
+{
+	double nums[AMPCL_STUDY_MAX_VALUES];
+	int n;
+	ampcl_status st;
+	if (!strcmp(key, "amp_factor"))
+		return numbers(key, values, sc->factors, &sc->nfactors);
+	if (!strcmp(key, "amp_ratio"))
+		return numbers(key, values, sc->ratios, &sc->nratios);
+	if (!strcmp(key, "lr"))
+		return numbers(key, values, sc->lrs, &sc->nlrs);
+	if (!strcmp(key, "seed")) {
+		if ((st = numbers(key, values, nums, &n)))
+			return st;
+		for (int i = 0; i < n; i++) {
+			if (nums[i] < 0 || nums[i] != floor(nums[i]))
+				return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+						       "seed: %g is not a whole number", nums[i]);
+			sc->seeds[i] = (unsigned long long)nums[i];
+		}
+		sc->nseeds = n;
+		return AMPCL_OK;
+	}
+	if (!strcmp(key, "amp_types"))
+		return strings(key, values, &sc->types[0][0], sizeof(sc->types[0]), &sc->ntypes);
+	if (!strcmp(key, "amp_epochs"))
+		return strings(key, values, &sc->amp_epochs[0][0], sizeof(sc->amp_epochs[0]),
+			       &sc->namp_epochs);
+	return ampcl_error_set(
+	    AMPCL_ERR_INVALID_ARG,
+	    "'%s' is not a sweep list; the valid keys are amp_factor, amp_ratio, "
+	    "amp_types, amp_epochs, lr and seed",
+	    key);
+}
+
+ampcl_status ampcl_study_config_set_target(ampcl_study_config_t *sc, double target)
+{
+	if (!(target >= 0 && target < 1))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "target %g: give an accuracy between 0 and 1", target);
+	sc->target_acc = target;
+	return AMPCL_OK;
+}
+
+double ampcl_study_config_target(const ampcl_study_config_t *sc)
+{
+	return sc->target_acc;
+}
+
+const ampcl_train_config_t *ampcl_study_config_base(const ampcl_study_config_t *sc)
+{
+	return &sc->base;
+}
+
+void ampcl_study_config_fill(struct ampcl_study_config *sc)
+{
+	const struct ampcl_train_config *b = &sc->base;
+	if (!sc->nfactors)
+		sc->factors[0] = b->amp_factor, sc->nfactors = 1;
+	if (!sc->nratios)
+		sc->ratios[0] = b->amp_ratio, sc->nratios = 1;
+	if (!sc->ntypes)
+		snprintf(sc->types[0], sizeof(sc->types[0]), "%.63s", b->amp_types), sc->ntypes = 1;
+	if (!sc->namp_epochs)
+		snprintf(sc->amp_epochs[0], sizeof(sc->amp_epochs[0]), "%.255s", b->amp_epochs),
+		    sc->namp_epochs = 1;
+	if (!sc->nlrs)
+		sc->lrs[0] = b->lr, sc->nlrs = 1;
+	if (!sc->nseeds)
+		sc->seeds[0] = b->seed, sc->nseeds = 1;
+}
