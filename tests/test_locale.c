@@ -1,6 +1,5 @@
-/* test_locale.c: a host program under a locale whose decimal point is ',' (de_DE, built here with
- * localedef from Debian's `locales`): checkpoints, log.csv and summary.json still use '.', and a
- * run written under it resumes with the same learning rate. */
+/* test_locale.c: a program under de_DE (decimal comma, built with localedef): log.csv, JSON and
+ * checkpoints still use '.', and a run written under it resumes with the same learning rate. */
 #include "testutil.h"
 #include "train_config.h"
 

@@ -1,6 +1,5 @@
-/* test_weights.c: PyTorch-named weights in and out: --init as strict as load_state_dict (missing,
- * unexpected and reshaped tensors refused by name, num_batches_tracked carried on), `ampcl eval
- * --weights` equal to a checkpoint's evaluation, --predictions rows equal to ampcl_net_predict. */
+/* test_weights.c: PyTorch-named weights in and out: strict --init (names, shapes, BN counts),
+ * `ampcl eval --weights` equal to a checkpoint's eval, --predictions equal to ampcl_net_predict. */
 #include "ampcl_cl.h"
 #include "safetensors.h"
 #include "testutil.h"

@@ -1,6 +1,5 @@
-/* workspace.h: the space ops use inside one call (BN partial sums, split-k partial products).
- * A net plans it with its arenas and lends it for its passes; outside a net a grow-only buffer of
- * the context serves, so after the first use of each size no call creates a buffer. */
+/* workspace.h: the space ops use inside one call (BN partial sums, split-k products): a net's
+ * planned view while lent for its passes, else a grow-only buffer of the context. */
 #ifndef AMPCL_WORKSPACE_H
 #define AMPCL_WORKSPACE_H
 

@@ -1,6 +1,5 @@
-/* study.c: `ampcl study`'s engine: runs the product of amplification factors, ratios, layer
- * types, amplified epochs, learning rates and seeds one after another, skipping finished runs,
- * and writes results.csv; the program's report reads the results through a callback. */
+/* study.c: `ampcl study`'s engine: runs every combination of the sweep lists one after another,
+ * skipping finished runs, writes results.csv, and hands the results to the program's report. */
 #include "checkpoint.h"
 #include "alloc.h"
 #include "error.h"

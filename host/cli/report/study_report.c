@@ -1,6 +1,5 @@
 /* study_report.c: a study's results.md (per configuration mean ± sd over seeds, every run) and
- * its plots: accuracy.png (test accuracy against epoch, every run) and final.png (final accuracy
- * per configuration with the spread over seeds). */
+ * its plots: accuracy.png (every run's test accuracy), final.png (final accuracy per config). */
 #include "plot.h"
 #include "report.h"
 
