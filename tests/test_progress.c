@@ -78,6 +78,11 @@ int main(void)
 		fclose(f);
 	tu_check(epoch_live && strstr(text, "epoch 1 (2/2): lr"),
 		 "one epoch numbering, live and in the summary", "%s", text);
+	char first[700];
+	snprintf(first, sizeof(first),
+		 "resnet18 width 2, 11420 parameters, batch 8, 2 epochs, data %s\n", data);
+	tu_check(strstr(text, first) != NULL, "the first line names the run's settings", "%s",
+		 text);
 	/* the program draws curves.png from the run's history after every epoch */
 	snprintf(log, sizeof(log), "%s/curves.png", out);
 	f = fopen(log, "rb");

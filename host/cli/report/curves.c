@@ -8,9 +8,9 @@
 
 const char *report_setting(const ampcl_train_config_t *cfg, const char *key)
 {
-	static char ring[4][4200];
+	static char ring[8][4200];
 	static int next;
-	char *buf = ring[next++ % 4];
+	char *buf = ring[next++ % 8];
 	if (ampcl_train_config_get(cfg, key, buf, sizeof(ring[0])))
 		buf[0] = 0;
 	return buf;

@@ -16,8 +16,8 @@ static inline void *report_alloc(size_t count, size_t size)
 	return p;
 }
 
-/* A setting of cfg as text (ampcl_train_config_get), in one of a few rotating buffers: valid
- * until the fourth call after. */
+/* A setting of cfg as text (ampcl_train_config_get), in one of 8 rotating buffers: valid until
+ * the eighth call after (so one printf may take up to 8 of them). */
 const char *report_setting(const ampcl_train_config_t *cfg, const char *key);
 
 /* OUT/curves.png: loss and accuracy against epoch, train and test, from a run's history. */
