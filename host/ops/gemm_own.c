@@ -20,8 +20,11 @@ struct gemm_tiles {
  * shape that keeps loads per FMA low, coalesces and fits every GPU's local memory (8.5 KB).
  * Not yet timed on a GPU (AUTO uses CLBlast there). */
 static const struct gemm_tiles tiles_gpu = {64, 64, 16, 4, 4, 1};
-/* Devices whose kernels take fewer than 256 work-items per group: 64 work-items. */
+/* Smaller groups for devices or kernels that take fewer work-items: 64, 16 and, last, one
+ * work-item, which every device runs (Mesa's llvmpipe takes 32 at most). */
 static const struct gemm_tiles tiles_gpu_small = {32, 32, 16, 4, 4, 1};
+static const struct gemm_tiles tiles_tiny = {16, 16, 16, 4, 4, 1};
+static const struct gemm_tiles tiles_unit = {4, 4, 4, 4, 4, 1};
 /* CPUs (PoCL 3.1, 2 cores of an AVX-512 EPYC): each work-item holds rows of float16 that the
  * compiler keeps in SIMD registers; scalar blocks stay scalar code there (the GPU tiling gives
  * ~11 GFLOP/s at m = n = k = 512, this one ~57). The 128x128 tile of 16x16 per work-item was
@@ -29,6 +32,8 @@ static const struct gemm_tiles tiles_gpu_small = {32, 32, 16, 4, 4, 1};
  * ~26 NN, ~32 against ~23 NT with k = 8192), so pick_tiles switches by shape. */
 static const struct gemm_tiles tiles_cpu = {128, 128, 16, 16, 16, 16};
 static const struct gemm_tiles tiles_cpu_thin = {64, 128, 16, 8, 16, 16};
+/* 16 work-items of float16 rows, for CPU devices whose kernels take fewer than 64 */
+static const struct gemm_tiles tiles_cpu_small = {32, 64, 16, 8, 16, 16};
 
 /* The -D options of a tiling; the defaults of cl/gemm.cl give "", so the program that
  * ampcl_kernels_build_all builds is the one used on GPUs. */
@@ -71,8 +76,19 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 				cl_kernel *kernel, struct gemm_tiles *tiles, char *opts,
 				size_t opts_size)
 {
-	const struct gemm_tiles *t = pick_tiles(ctx, g);
-	for (;;) {
+	/* from the preferred tiling down to one work-item a group: the first that the compiled
+	 * kernel and the device's per-dimension limits take */
+	const struct gemm_tiles *chain[] = {pick_tiles(ctx, g), &tiles_cpu_thin, &tiles_cpu_small,
+					    &tiles_gpu_small,   &tiles_tiny,     &tiles_unit};
+	const size_t *dim = ctx->caps.max_work_item_sizes;
+	size_t first = tiles_group_size(chain[0]);
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+		const struct gemm_tiles *t = chain[i];
+		/* never a larger group than the preferred one, nor a CPU tiling on a GPU */
+		if (i && (tiles_group_size(t) > first || (t->vw > 1 && chain[0]->vw == 1)))
+			continue;
+		if ((size_t)(t->tn / t->wn) > dim[0] || (size_t)(t->tm / t->wm) > dim[1])
+			continue;
 		size_t max_wg = 0;
 		tiles_options(t, opts, opts_size);
 		ampcl_status st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_forward", kernel);
@@ -88,15 +104,11 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 			*tiles = *t;
 			return AMPCL_OK;
 		}
-		if (t == &tiles_gpu_small)
-			return ampcl_error_set(
-			    AMPCL_ERR_UNSUPPORTED,
-			    "gemm: device %s runs at most %zu work-items per group "
-			    "for gemm_forward, fewer than the %zu the smallest tiling "
-			    "needs; use AMPCL_GEMM=clblast",
-			    ctx->caps.desc.name, max_wg, tiles_group_size(t));
-		t = &tiles_gpu_small;
 	}
+	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
+			       "gemm: device %s runs no tiling of gemm_forward, not even one "
+			       "work-item a group",
+			       ctx->caps.desc.name);
 }
 
 /* The tiled kernel, whatever the shape. */

@@ -1,5 +1,5 @@
-/* profile.c: the table of device profiles (a row per class of device, CPUs and GPUs today;
- * vendor rows go before the type's default) and the lookup that fills a context's profile. */
+/* profile.c: the table of device profiles (a row per class of device: Mesa's llvmpipe, CPUs,
+ * GPUs; vendor rows go before their type's default) and the lookup that fills a context's. */
 #include "profile.h"
 #include "error.h"
 
@@ -17,6 +17,24 @@ struct row {
 /* CPUs (PoCL, rusticl's llvmpipe): few, large groups; kernels shaped for the vectoriser, as
  * measured on PoCL 3.1 (README "Kernels"). GPUs: many groups, interleaved reductions, CLBlast. */
 static const struct row rows[] = {
+    /* Mesa's rusticl on llvmpipe: a CPU that runs work-items as SIMD lanes, as a GPU does, at
+     * most 32 to a group; the CPU row's one-item groups with float16 rows run 10-15x slower
+     * there than the GPU kernels (ampcl bench --kernels, batch 8) */
+    {"llvmpipe",
+     CL_DEVICE_TYPE_CPU,
+     "Mesa",
+     {.conv_direct = 0,
+      .conv_rows = 0,
+      .gemm_clblast = 0,
+      .gemm_cpu_tiles = 0,
+      .gemm_panel = 0,
+      .gemm_splitk = 0,
+      .bn_group_elems = 0,
+      .bn_contiguous = 0,
+      .bn_local_max = 256,
+      .pool_rows = 0,
+      .bench_gemm_n = 512,
+      .bench_copy_bytes = (size_t)1 << 26}},
     {"cpu",
      CL_DEVICE_TYPE_CPU,
      NULL,

@@ -6,7 +6,8 @@
 #include "device.h"
 
 struct ampcl_device_profile {
-	char row[32]; /* the table row in use: "cpu", "gpu" (AMPCL_PROFILE forces one) */
+	char
+	    row[32]; /* the table row in use: "llvmpipe", "cpu", "gpu" (AMPCL_PROFILE forces one) */
 	/* convolution */
 	int conv_direct; /* the direct kernel for stride-1 3x3..7x7 forward and input gradient */
 	int conv_rows;   /* im2col/col2im a row per work-item (CPU vectorisers), else an element */
