@@ -3,7 +3,8 @@
 # are missing (with sudo when not root), builds, then runs the main job or the whole test suite.
 #   ./setup.sh          build, list the devices, run the kernel self-test, then the main job:
 #                       ResNet-18 (width 16) on Fashion-MNIST for one epoch, with amplification
-#   ./setup.sh test     build with warnings as errors and run every ctest suite (what CI runs)
+#   ./setup.sh test     build with warnings as errors and run every ctest suite on PoCL, then
+#                       again on Mesa rusticl's llvmpipe (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-run}
@@ -19,7 +20,8 @@ packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers poc
 	libclblast-dev libpng-dev zlib1g-dev libjansson-dev libxxhash-dev clinfo libjpeg-dev
 	dataset-fashion-mnist)
 # the test suite checks training steps against PyTorch (tests/torch)
-[ "$mode" = test ] && packages+=(python3-torch python3-numpy locales)
+# and runs it a second time on Mesa's rusticl (llvmpipe), an independent OpenCL implementation
+[ "$mode" = test ] && packages+=(python3-torch python3-numpy locales mesa-opencl-icd)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,7 +43,11 @@ cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then
 	cd build
-	exec ctest --output-on-failure -j"$jobs"
+	ctest --output-on-failure -j"$jobs"
+	# the device-independent suites (layering, install) and the forced-profile ones once is enough
+	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
+	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
+		-E '^(layering_|install$|gpu_profile_|llvmpipe_profile_)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest

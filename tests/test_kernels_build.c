@@ -1,5 +1,5 @@
 /* test_kernels_build.c: every kernel file ampcl embeds builds on the test device with its
- * default options, and the self-test (element-wise kernels against the host) passes. */
+ * default options, and the self-test (element-wise kernels, a long loop) passes. */
 #include "kernel_source.h"
 #include "testutil.h"
 

@@ -125,30 +125,44 @@ static ampcl_status own_tiled(struct ampcl_context *ctx, const struct ampcl_gemm
 	size_t global[3] = {((size_t)g->n + t.tn - 1) / t.tn * rtn,
 			    ((size_t)g->m + t.tm - 1) / t.tm * rtm, (size_t)g->batch};
 	size_t local[3] = {rtn, rtm, 1};
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(g->c),
-	    AMPCL_KARG_UINT(g->c_off),
-	    AMPCL_KARG_UINT(g->ldc),
-	    AMPCL_KARG_UINT(g->stride_c),
-	    AMPCL_KARG_MEM(g->a),
-	    AMPCL_KARG_UINT(g->a_off),
-	    AMPCL_KARG_UINT(g->lda),
-	    AMPCL_KARG_UINT(g->stride_a),
-	    AMPCL_KARG_MEM(g->b),
-	    AMPCL_KARG_UINT(g->b_off),
-	    AMPCL_KARG_UINT(g->ldb),
-	    AMPCL_KARG_UINT(g->stride_b),
-	    AMPCL_KARG_UINT(g->m),
-	    AMPCL_KARG_UINT(g->n),
-	    AMPCL_KARG_UINT(g->k),
-	    AMPCL_KARG_FLOAT(g->alpha),
-	    AMPCL_KARG_FLOAT(g->beta),
-	    AMPCL_KARG_UINT(g->trans_a != 0),
-	    AMPCL_KARG_UINT(g->trans_b != 0),
-	    AMPCL_KARG_UINT(g->batch),
-	};
-	return ampcl_launch(ctx, kernel, 3, global, local, (int)(sizeof(args) / sizeof(args[0])),
-			    args, NULL);
+	/* A device that ends long loops early (profile loop_k_max) gets k in launches of at most
+	 * that depth, each adding its part to C in order: the sums stay deterministic. */
+	int kc = g->k;
+	if (ctx->profile.loop_k_max && (size_t)g->k > ctx->profile.loop_k_max)
+		kc = (int)ctx->profile.loop_k_max;
+	int k0 = 0;
+	do {
+		int kn = g->k - k0 < kc ? g->k - k0 : kc;
+		cl_uint a_off =
+		    (cl_uint)(g->a_off + (size_t)k0 * (g->trans_a ? (size_t)g->lda : 1));
+		cl_uint b_off =
+		    (cl_uint)(g->b_off + (size_t)k0 * (g->trans_b ? 1 : (size_t)g->ldb));
+		struct ampcl_karg args[] = {
+		    AMPCL_KARG_MEM(g->c),
+		    AMPCL_KARG_UINT(g->c_off),
+		    AMPCL_KARG_UINT(g->ldc),
+		    AMPCL_KARG_UINT(g->stride_c),
+		    AMPCL_KARG_MEM(g->a),
+		    AMPCL_KARG_UINT(a_off),
+		    AMPCL_KARG_UINT(g->lda),
+		    AMPCL_KARG_UINT(g->stride_a),
+		    AMPCL_KARG_MEM(g->b),
+		    AMPCL_KARG_UINT(b_off),
+		    AMPCL_KARG_UINT(g->ldb),
+		    AMPCL_KARG_UINT(g->stride_b),
+		    AMPCL_KARG_UINT(g->m),
+		    AMPCL_KARG_UINT(g->n),
+		    AMPCL_KARG_UINT(kn),
+		    AMPCL_KARG_FLOAT(g->alpha),
+		    AMPCL_KARG_FLOAT(k0 ? 1.0f : g->beta),
+		    AMPCL_KARG_UINT(g->trans_a != 0),
+		    AMPCL_KARG_UINT(g->trans_b != 0),
+		    AMPCL_KARG_UINT(g->batch),
+		};
+		st = ampcl_launch(ctx, kernel, 3, global, local, AMPCL_NARGS(args), args, NULL);
+		k0 += kn;
+	} while (!st && k0 < g->k);
+	return st;
 }
 
 /* Row panel on CPUs: its block, PANEL_M rows by PANEL_N columns (cl/gemm.cl's GEMM_PM and

@@ -1,5 +1,5 @@
-/* profile.c: the table of device profiles (a row per class of device: Mesa's llvmpipe, CPUs,
- * GPUs; vendor rows go before their type's default) and the lookup that fills a context's. */
+/* profile.c: the table of device profiles (a row per class of device, CPUs and GPUs; vendor
+ * rows go before their type's default) and the lookup that fills a context's. */
 #include "profile.h"
 #include "error.h"
 
@@ -18,8 +18,10 @@ struct row {
  * measured on PoCL 3.1 (README "Kernels"). GPUs: many groups, interleaved reductions, CLBlast. */
 static const struct row rows[] = {
     /* Mesa's rusticl on llvmpipe: a CPU that runs work-items as SIMD lanes, as a GPU does, at
-     * most 32 to a group; the CPU row's one-item groups with float16 rows run 10-15x slower
-     * there than the GPU kernels (ampcl bench --kernels, batch 8) */
+     * most 32 to a group; the GPU kernels ran 10-15x faster there than the CPU row's. llvmpipe
+     * ends every loop of an invocation once their iterations together pass 65535 (Mesa's
+     * LP_MAX_TGSI_LOOP_ITERATIONS), silently: the tiled GEMM takes k 1024 at a time, ~30000
+     * iterations with its tile loops (test_gemm's k >= 65536 cases fail without it). */
     {"llvmpipe",
      CL_DEVICE_TYPE_CPU,
      "Mesa",
@@ -29,9 +31,10 @@ static const struct row rows[] = {
       .gemm_cpu_tiles = 0,
       .gemm_panel = 0,
       .gemm_splitk = 0,
+      .loop_k_max = 1024,
       .bn_group_elems = 0,
       .bn_contiguous = 0,
-      .bn_local_max = 256,
+      .bn_local_max = 32,
       .pool_rows = 0,
       .bench_gemm_n = 512,
       .bench_copy_bytes = (size_t)1 << 26}},
