@@ -159,15 +159,10 @@ static void bn_eltwise_range(struct ampcl_context *ctx, const struct ampcl_bn_sh
 			     size_t global[3], size_t local[3])
 {
 	size_t wg = ampcl_launch_group_size(ctx, NULL, BN_WG_DEFAULT);
-	const size_t *dim_max = ctx->caps.max_work_item_sizes;
 	global[0] = ampcl_div_up((size_t)s->hw, BN_VEC);
 	global[1] = (size_t)s->c;
 	global[2] = (size_t)s->n;
-	local[0] = local[1] = local[2] = 1;
-	while (local[0] < global[0] && local[0] * 2 <= wg && local[0] * 2 <= dim_max[0])
-		local[0] *= 2;
-	while (local[1] < global[1] && local[0] * local[1] * 2 <= wg && local[1] * 2 <= dim_max[1])
-		local[1] *= 2;
+	ampcl_launch_local_fit(ctx, wg, global, 2, local);
 }
 
 ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,

@@ -30,12 +30,8 @@ static ampcl_status pool_launch_3d(struct ampcl_context *ctx, const char *name,
 	if (st)
 		return st;
 	size_t wg = ampcl_launch_group_size(ctx, k, POOL_WG);
-	const size_t *dim_max = ctx->caps.max_work_item_sizes;
-	size_t local[3] = {1, 1, 1};
-	for (int d = 0; d < 3; d++)
-		while (local[d] < items[d] && local[0] * local[1] * local[2] * 2 <= wg &&
-		       local[d] * 2 <= dim_max[d])
-			local[d] *= 2;
+	size_t local[3];
+	ampcl_launch_local_fit(ctx, wg, items, 3, local);
 	return ampcl_launch(ctx, k, 3, items, local, nargs, args, NULL);
 }
 

@@ -65,6 +65,17 @@ size_t ampcl_launch_group_size(struct ampcl_context *ctx, cl_kernel kernel, size
 	return p;
 }
 
+void ampcl_launch_local_fit(const struct ampcl_context *ctx, size_t wg, const size_t items[3],
+			    int dims, size_t local[3])
+{
+	const size_t *dim_max = ctx->caps.max_work_item_sizes;
+	local[0] = local[1] = local[2] = 1;
+	for (int d = 0; d < dims; d++)
+		while (local[d] < items[d] && local[0] * local[1] * local[2] * 2 <= wg &&
+		       local[d] * 2 <= dim_max[d])
+			local[d] *= 2;
+}
+
 ampcl_status ampcl_launch_1d(struct ampcl_context *ctx, cl_kernel kernel, size_t items, int nargs,
 			     const struct ampcl_karg *args)
 {

@@ -34,6 +34,12 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
  * summation order does not vary from run to run. */
 size_t ampcl_launch_group_size(struct ampcl_context *ctx, cl_kernel kernel, size_t want);
 
+/* The local size for a launch over items: dimension 0, then 1, ... up to dims doubles from 1
+ * while it stays under its item count, the group within wg work-items and the dimension within
+ * the device's per-dimension maximum (Mesa's llvmpipe takes 32); the rest stay 1. */
+void ampcl_launch_local_fit(const struct ampcl_context *ctx, size_t wg, const size_t items[3],
+			    int dims, size_t local[3]);
+
 /* Enqueues kernel over items work-items, one dimension, in groups of
  * ampcl_launch_group_size(ctx, kernel, 256); the global size is rounded up to the group. */
 ampcl_status ampcl_launch_1d(struct ampcl_context *ctx, cl_kernel kernel, size_t items, int nargs,
