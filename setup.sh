@@ -43,11 +43,13 @@ cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then
 	cd build
-	ctest --output-on-failure -j"$jobs"
-	# the device-independent suites (layering, install) and the forced-profile ones once is enough
+	# agree (PoCL against llvmpipe) must find both devices here, not skip
+	AMPCL_REQUIRE_RUSTICL=1 ctest --output-on-failure -j"$jobs"
+	# the device-independent suites (layering, install, agree) and the forced-profile ones once
+	# is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|gpu_profile_|llvmpipe_profile_)'
+		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest
