@@ -29,6 +29,8 @@ struct bench {
 	double peak_gflops, peak_gbytes_s;
 	const char *peak_gemm_backend;
 	int failed; /* reference checks that failed */
+	/* --model: ampcl's device buffers at their largest, the process's peak RSS (0: not run) */
+	double device_peak_mib, rss_peak_mib;
 	unsigned long long seed;
 };
 
@@ -61,9 +63,10 @@ void bench_add(struct bench *b, const char *op, const char *pass, const char *sh
 
 ampcl_status bench_peaks(struct bench *b);
 ampcl_status bench_layers(struct bench *b, const int *batches, int nbatches);
-/* Whole-model training steps on random 3x32x32 data (after 2 warm-up steps). */
+/* Whole-model training steps on random 3x32x32 data (after 2 warm-up steps), with the peak
+ * device memory and RSS; profile: then one step's device time per kernel. */
 ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
-			 double *images_per_s);
+			 int profile, double *images_per_s);
 /* backends: a comma-separated list of GEMM back ends ("own,clblast") */
 ampcl_status bench_gemm(struct bench *b, const char *backends);
 void bench_print_table(const struct bench *b, FILE *out);

@@ -11,8 +11,9 @@
 static void help(void)
 {
 	printf(
-	    "usage: ampcl bench [--kernels] [--gemm-sweep] [--model NAME] [--width W] [--steps S]\n"
-	    "                   [--device N|SUBSTRING] [--batch B[,B...]]\n"
+	    "usage: ampcl bench [--kernels] [--gemm-sweep] [--model NAME [--profile]] [--width W]\n"
+	    "                   [--steps S]"
+	    " [--device N|SUBSTRING] [--batch B[,B...]]\n"
 	    "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
 	    "Times each layer operation (convolution, batch norm, ReLU, pooling, residual add,\n"
 	    "amplify, linear + softmax cross-entropy, SGD) at the shapes of ResNet-18 on CIFAR-10\n"
@@ -25,7 +26,9 @@ static void help(void)
 	    "  --json FILE  also write the results as JSON\n"
 	    "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
 	    "               3x32x32 data, as ../shared/tools/torch-bench.py measures PyTorch;\n"
-	    "               --width (default 64), --steps (default 5), first --batch value\n"
+	    "               --width (default 64), --steps (default 5), first --batch value;\n"
+	    "               prints ampcl's peak device memory and the process's peak RSS\n"
+	    "  --profile    with --model: one more step's device time per kernel (table, JSON)\n"
 	    "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
 	    "               with both back ends (or the one --gemm names)\n"
 	    "With none of --kernels, --gemm-sweep and --model: the kernels and ResNet-18's\n"
@@ -51,7 +54,7 @@ static int parse_batches(const char *s, int *out, int max)
 
 struct bench_args {
 	const char *spec, *json, *gemm, *model;
-	int width, steps, batches[8], nb, reps, kernels, sweep, verbose;
+	int width, steps, batches[8], nb, reps, kernels, sweep, verbose, profile;
 };
 
 static int bench_option(void *user, const char *name, const char *v)
@@ -63,6 +66,8 @@ static int bench_option(void *user, const char *name, const char *v)
 		a->sweep = 1;
 	else if (!strcmp(name, "verbose"))
 		a->verbose = 1;
+	else if (!strcmp(name, "profile"))
+		a->profile = 1;
 	else if (!strcmp(name, "model"))
 		a->model = v;
 	else if (!strcmp(name, "width"))
@@ -90,10 +95,10 @@ static int bench_option(void *user, const char *name, const char *v)
 
 static int bench_main(int argc, char **argv)
 {
-	static const struct cli_option opts[] = {{"kernels", 0}, {"gemm-sweep", 0}, {"verbose", 0},
-						 {"model", 1},   {"width", 1},      {"steps", 1},
-						 {"reps", 1},    {"device", 1},     {"json", 1},
-						 {"gemm", 1},    {"batch", 1},      {NULL, 0}};
+	static const struct cli_option opts[] = {
+	    {"kernels", 0}, {"gemm-sweep", 0}, {"verbose", 0}, {"profile", 0}, {"model", 1},
+	    {"width", 1},   {"steps", 1},      {"reps", 1},    {"device", 1},  {"json", 1},
+	    {"gemm", 1},    {"batch", 1},      {NULL, 0}};
 	struct bench_args a = {.width = 64, .steps = 5, .batches = {32, 64}, .nb = 2, .reps = 5};
 	int rc = cli_parse("bench", argc, argv, opts, bench_option, &a);
 	if (rc == CLI_HELP) {
@@ -152,7 +157,7 @@ static int bench_main(int argc, char **argv)
 		double ips = 0;
 		fprintf(stderr, "ampcl bench: %s width %d, %d training steps of batch %d ...\n",
 			model, width, steps, batches[0]);
-		if (!(st = bench_model(&b, model, width, batches[0], steps, &ips)))
+		if (!(st = bench_model(&b, model, width, batches[0], steps, a.profile, &ips)))
 			printf("ampcl %s on %s: %s w=%d batch=%d: %.1f img/s (%.0f ms/step)\n",
 			       ampcl_version(), ctx->caps.desc.name, model, width, batches[0], ips,
 			       1e3 * batches[0] / ips);

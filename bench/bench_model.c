@@ -2,14 +2,47 @@
  * CIFAR-shaped data, the same measurement as ../shared/tools/torch-bench.py makes for PyTorch. */
 #include "bench.h"
 #include "clock.h"
+#include "kprof.h"
 #include "net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
+/* One more step with every launch recorded: a row per kernel, the most device time first, into
+ * the table (and JSON) and printed. */
+static ampcl_status profile_step(struct bench *b, ampcl_net_t *net, const float *x,
+				 const int *labels, int batch, double step_ms)
+{
+	struct ampcl_step_result r;
+	struct ampcl_kprof_row *rows;
+	int n;
+	double total;
+	ampcl_kprof_start(b->ctx);
+	ampcl_status st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
+	if (st) {
+		ampcl_kprof_discard(b->ctx);
+		return st;
+	}
+	if ((st = ampcl_kprof_stop(b->ctx, &rows, &n, &total)))
+		return st;
+	printf("device time per kernel in one training step (%.1f ms of kernels; a step took "
+	       "%.1f ms):\n  %-32s %6s %10s %6s\n",
+	       1e3 * total, step_ms, "kernel", "calls", "ms", "%");
+	for (int i = 0; i < n; i++) {
+		char calls[32];
+		snprintf(calls, sizeof(calls), "%d calls", rows[i].calls);
+		printf("  %-32s %6d %10.2f %5.1f%%\n", rows[i].name, rows[i].calls,
+		       1e3 * rows[i].seconds, total > 0 ? 100 * rows[i].seconds / total : 0);
+		bench_add(b, rows[i].name, "profile", calls, batch, 1e3 * rows[i].seconds, 0, 0, 0);
+	}
+	free(rows);
+	return AMPCL_OK;
+}
+
 ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
-			 double *images_per_s)
+			 int profile, double *images_per_s)
 {
 	ampcl_net_t *net = NULL;
 	float *x = malloc((size_t)batch * 3 * 32 * 32 * sizeof(float));
@@ -43,6 +76,16 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 		snprintf(shape, sizeof(shape), "%s width %d, %zu parameters", model, width,
 			 ampcl_net_param_count(net));
 		bench_add(b, "train-step", "step", shape, batch, 1e3 * dt / steps, 0, 0, 0);
+		/* memory: ampcl's device buffers at their peak, and the process's peak RSS */
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		b->device_peak_mib = (double)b->ctx->known_peak / (1 << 20);
+		b->rss_peak_mib = (double)ru.ru_maxrss / 1024;
+		printf(
+		    "memory: ampcl's device buffers at most %.1f MiB, process peak RSS %.1f MiB\n",
+		    b->device_peak_mib, b->rss_peak_mib);
+		if (profile)
+			st = profile_step(b, net, x, labels, batch, 1e3 * dt / steps);
 	}
 out:
 	ampcl_net_free(net);

@@ -293,6 +293,10 @@ int bench_write_json(const struct bench *b, const char *path)
 	json_object_set_new(o, "reps", json_integer(b->reps));
 	json_object_set_new(o, "peak_gflops", json_real(b->peak_gflops));
 	json_object_set_new(o, "peak_gbytes_s", json_real(b->peak_gbytes_s));
+	if (b->rss_peak_mib > 0) {
+		json_object_set_new(o, "device_buffers_peak_mib", json_real(b->device_peak_mib));
+		json_object_set_new(o, "process_peak_rss_mib", json_real(b->rss_peak_mib));
+	}
 	json_t *records = json_array();
 	for (int i = 0; i < b->nrecords; i++) {
 		const struct bench_record *r = &b->records[i];

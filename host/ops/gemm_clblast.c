@@ -2,6 +2,7 @@
  * SgemmStridedBatched on the context's queue, and CLBlast's status codes mapped to ampcl's. */
 #include "gemm.h"
 #include "error.h"
+#include "kprof.h"
 
 #include <clblast_c.h>
 
@@ -98,17 +99,21 @@ ampcl_status ampcl_gemm_clblast_run(struct ampcl_context *ctx, const struct ampc
 		if (st)
 			return st;
 	}
+	cl_event ev = NULL, *evp = ctx->kprof ? &ev : NULL; /* bench --profile */
 	if (g->batch == 1)
 		code = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)g->m, (size_t)g->n,
 				    (size_t)g->k, g->alpha, g->a, g->a_off, (size_t)g->lda, g->b,
 				    g->b_off, (size_t)g->ldb, g->beta, g->c, g->c_off,
-				    (size_t)g->ldc, &ctx->queue, NULL);
+				    (size_t)g->ldc, &ctx->queue, evp);
 	else
 		code = CLBlastSgemmStridedBatched(
 		    CLBlastLayoutRowMajor, ta, tb, (size_t)g->m, (size_t)g->n, (size_t)g->k,
 		    g->alpha, g->a, g->a_off, (size_t)g->lda, g->stride_a, g->b, g->b_off,
 		    (size_t)g->ldb, g->stride_b, g->beta, g->c, g->c_off, (size_t)g->ldc,
-		    g->stride_c, (size_t)g->batch, &ctx->queue, NULL);
+		    g->stride_c, (size_t)g->batch, &ctx->queue, evp);
+	if (code == CLBlastSuccess && ev)
+		ampcl_kprof_record(
+		    ctx, g->batch == 1 ? "CLBlast Sgemm" : "CLBlast SgemmStridedBatched", ev);
 	if (code == CLBlastSuccess)
 		return AMPCL_OK;
 	return ampcl_error_set(clblast_status(code),

@@ -1,6 +1,7 @@
 /* context.c: creates and frees an ampcl context: picks the device, makes one OpenCL context and
  * one in-order queue with profiling, and owns the built programs. */
 #include "context.h"
+#include "kprof.h"
 #include "alloc.h"
 #include "ampcl_cl.h"
 #include "error.h"
@@ -97,12 +98,16 @@ void ampcl_context_know_buffer(struct ampcl_context *ctx, cl_mem mem, size_t byt
 {
 	ctx->known = ampcl_xrealloc(ctx->known, (size_t)(ctx->nknown + 1) * sizeof(*ctx->known));
 	ctx->known[ctx->nknown++] = (struct ampcl_known_buffer){mem, bytes};
+	ctx->known_bytes += bytes;
+	if (ctx->known_bytes > ctx->known_peak)
+		ctx->known_peak = ctx->known_bytes;
 }
 
 void ampcl_context_forget_buffer(struct ampcl_context *ctx, cl_mem mem)
 {
 	for (int i = 0; i < ctx->nknown; i++)
 		if (ctx->known[i].mem == mem) {
+			ctx->known_bytes -= ctx->known[i].bytes;
 			ctx->known[i] = ctx->known[--ctx->nknown];
 			return;
 		}
@@ -127,6 +132,7 @@ void ampcl_context_free(ampcl_context_t *ctx)
 		clFinish(ctx->queue);
 	ampcl_program_release_all(ctx);
 	ampcl_workspace_free(ctx);
+	ampcl_kprof_discard(ctx);
 	if (ctx->owns_cl) {
 		if (ctx->queue)
 			clReleaseCommandQueue(ctx->queue);

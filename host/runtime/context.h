@@ -40,9 +40,11 @@ struct ampcl_context {
 		size_t bytes;
 	} * known;
 	int nknown;
+	size_t known_bytes, known_peak; /* their total now and at most so far (bench --model) */
 	/* op workspace (workspace.h): a net's planned view while lent, else the context's own */
 	cl_mem ws_lent, ws_own;
 	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
+	struct ampcl_kprof *kprof; /* kprof.h: the launches being recorded, NULL when off */
 };
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */

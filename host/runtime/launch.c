@@ -2,6 +2,7 @@
  * the same way everywhere, with the kernel's name, and one rule for the work-group size. */
 #include "launch.h"
 #include "error.h"
+#include "kprof.h"
 #include "program.h"
 
 #include <stdio.h>
@@ -32,8 +33,16 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
 		if (g[d] == 0)
 			return AMPCL_OK; /* an empty launch is a no-op, not an error */
 	}
-	cl_int err =
-	    clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, local, 0, NULL, event);
+	cl_event recorded = NULL;
+	cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, g, local, 0, NULL,
+					    event        ? event
+					    : ctx->kprof ? &recorded
+							 : NULL);
+	if (err == CL_SUCCESS && ctx->kprof) {
+		if (event)
+			clRetainEvent(recorded = *event);
+		ampcl_kprof_record(ctx, kernel_name(kernel, name, sizeof(name)), recorded);
+	}
 	if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES)
 		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 				       "kernel %s: device %s ran out of resources (%s); try a "
