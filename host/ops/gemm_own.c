@@ -1,6 +1,7 @@
 /* gemm_own.c: the back end built on ampcl's own kernels (cl/gemm.cl): picks the kernel (tiled,
  * row panel or split k) and its tile sizes for the device and shape, and launches it. */
 #include "gemm.h"
+#include "gemm_packed.h"
 #include "constants.h"
 #include "error.h"
 #include "launch.h"
@@ -244,6 +245,8 @@ static size_t splitk_chunk(size_t k, size_t *chunks)
 size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
 				       const struct ampcl_gemm_args *g)
 {
+	if (ampcl_gemm_packed_takes(ctx, g))
+		return ampcl_gemm_packed_workspace_floats(ctx, g);
 	if (!use_splitk(ctx, g))
 		return 0;
 	size_t chunks;
@@ -295,6 +298,8 @@ static ampcl_status run_splitk(struct ampcl_context *ctx, const struct ampcl_gem
 
 ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
+	if (ampcl_gemm_packed_takes(ctx, g))
+		return ampcl_gemm_packed_run(ctx, g);
 	if (use_splitk(ctx, g))
 		return run_splitk(ctx, g);
 	if (use_panel(ctx, g))

@@ -75,6 +75,9 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 	size_t items[3] = {sz, sz, sz};
 	clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof(items), items, NULL);
 	memcpy(caps->max_work_item_sizes, items, sizeof(items));
+	if (clGetDeviceInfo(device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof(u), &u, NULL) ==
+	    CL_SUCCESS)
+		caps->native_vector_width_float = u;
 
 	size_t ext_size = 0;
 	clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size);

@@ -19,6 +19,8 @@ struct ampcl_device_caps {
 	cl_device_type type;
 	int opencl_c_major, opencl_c_minor;
 	size_t max_work_item_sizes[3]; /* per dimension of a work-group */
+	cl_uint
+	    native_vector_width_float; /* floats one SIMD register holds (CPU kernels' blocks) */
 	char *extensions;              /* malloc'ed */
 };
 

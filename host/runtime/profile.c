@@ -47,6 +47,7 @@ static const struct row rows[] = {
       .gemm_cpu_tiles = 1,
       .gemm_panel = 1,
       .gemm_splitk = 1,
+      .gemm_packed = 1,
       .bn_group_elems = 65536,
       .bn_contiguous = 1,
       .bn_local_max = 4,

@@ -16,6 +16,7 @@ struct ampcl_device_profile {
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
 	int gemm_panel;     /* a row-panel kernel for products with few rows */
 	int gemm_splitk;    /* a fixed-order split-k for long, thin products */
+	int gemm_packed;    /* packed panels and a register-blocked micro-kernel (gemm_packed.c) */
 	size_t loop_k_max;  /* the most k one tiled launch loops over; 0: any (see gemm_own.c) */
 	/* batch-norm reductions */
 	size_t bn_group_elems; /* elements one reduction group takes; 0: 64 per work-item */
