@@ -89,12 +89,15 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
 #define PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #endif
 
-/* Row r of the block into C (alpha, beta; C unread when beta == 0), cut at m and n. */
+/* Row r of the block into C (alpha, beta; C unread when beta == 0), cut at m and n. C's
+ * columns lie in runs of c_seg, c_seg_stride apart (an NCHW tensor's images; a plain matrix has
+ * one run): the block's columns go as two vectors when they share a run, else one by one. */
 #define PK_STORE_C(r)                                                                              \
 	if (row0 + r < m) {                                                                        \
-		__global float *cr = cz + (size_t)(row0 + r) * ldc + col0;                         \
 		pk_vec va = alpha * c##r##a, vb = alpha * c##r##b;                                 \
-		if (col0 + PK_NR <= n) {                                                           \
+		if (whole) {                                                                       \
+			__global float *cr = cz + (size_t)(row0 + r) * ldc + (size_t)seg0 * c_seg_stride + \
+					     off0;                                                 \
 			if (beta != 0.0f) {                                                        \
 				va += beta * pk_vload(0, cr);                                      \
 				vb += beta * pk_vload(1, cr);                                      \
@@ -105,8 +108,14 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
 			float t[PK_NR];                                                            \
 			pk_vstore(va, 0, t);                                                       \
 			pk_vstore(vb, 1, t);                                                       \
-			for (uint c = 0; c < PK_NR && col0 + c < n; c++)                           \
-				cr[c] = beta != 0.0f ? t[c] + beta * cr[c] : t[c];                 \
+			__global float *crow = cz + (size_t)(row0 + r) * ldc;                      \
+			uint seg = seg0, off = off0;                                               \
+			for (uint c = 0; c < PK_NR && col0 + c < n; c++) {                         \
+				__global float *e = crow + (size_t)seg * c_seg_stride + off;               \
+				*e = beta != 0.0f ? t[c] + beta * *e : t[c];                       \
+				if (++off == c_seg)                                                \
+					off = 0, seg++;                                            \
+			}                                                                          \
 		}                                                                                  \
 	}
 /* Row r of the block, whole, into this chunk's slot of the split-k workspace. */
@@ -121,7 +130,8 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
  * Panels of A are shared by every product when a_batches is 1 (likewise B).
  */
 __kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint stride_c,
-				__global const float *ap, uint ap_off, uint a_batches,
+				uint c_seg, uint c_seg_stride, __global const float *ap, uint ap_off,
+				uint a_batches,
 				__global const float *bp, uint bp_off, uint b_batches, uint m,
 				uint n, uint k, uint mp, uint np, uint kc, uint chunks, float alpha,
 				float beta, __global float *part, uint part_off)
@@ -142,6 +152,8 @@ __kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint st
 	}
 	if (chunks == 1) {
 		const uint row0 = i * PK_MR, col0 = j * PK_NR;
+		const uint seg0 = col0 / c_seg, off0 = col0 % c_seg;
+		const int whole = col0 + PK_NR <= n && off0 + PK_NR <= c_seg;
 		__global float *cz = c + c_off + (size_t)z * stride_c;
 		PK_ROWS(PK_STORE_C)
 	} else {
@@ -153,7 +165,7 @@ __kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint st
 
 /* global (n, m, batches): C = alpha * (the chunks' blocks summed in chunk order) + beta*C */
 __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stride_c,
-			      __global const float *part, uint part_off, uint m, uint n, uint mp,
+			      uint c_seg, uint c_seg_stride, __global const float *part, uint part_off, uint m, uint n, uint mp,
 			      uint np, uint chunks, float alpha, float beta)
 {
 	const uint col = get_global_id(0), row = get_global_id(1), z = get_global_id(2);
@@ -166,6 +178,125 @@ __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stri
 	float s = 0.0f;
 	for (uint ch = 0; ch < chunks; ch++)
 		s += p[(size_t)ch * block];
-	__global float *cp = c + c_off + (size_t)z * stride_c + (size_t)row * ldc + col;
+	__global float *cp = c + c_off + (size_t)z * stride_c + (size_t)row * ldc +
+			     (size_t)(col / c_seg) * c_seg_stride + col % c_seg;
 	*cp = beta != 0.0f ? alpha * s + beta * *cp : alpha * s;
+}
+
+/* ---- packing straight from convolution tensors (no im2col matrix, no reshuffle) ---- */
+
+/* A (rows, k) from an NCHW tensor whose channels are the rows: op(A)[row][kk] with kk = b*pq +
+ * pixel is t[b*rows*pq + row*pq + pixel] (a convolution's dy as its (k, images*pq) matrix).
+ * global (k, mp). */
+__kernel void conv_pack_a_nchw(__global float *ap, uint ap_off, __global const float *t,
+			       uint t_off, uint rows, uint pq, uint k, uint mp)
+{
+	const uint kk = get_global_id(0), i = get_global_id(1);
+	if (kk >= k)
+		return;
+	__global float *dst = ap + ap_off + ((size_t)i * k + kk) * PK_MR;
+	const uint b = kk / pq, pix = kk % pq;
+	__global const float *src = t + t_off + (size_t)b * rows * pq + pix;
+	for (uint r = 0; r < PK_MR; r++) {
+		const uint row = i * PK_MR + r;
+		dst[r] = row < rows ? src[(size_t)row * pq] : 0.0f;
+	}
+}
+
+/* B (k, n) from an NCHW tensor whose channels are k: op(B)[kk][col] with col = b*pq + pixel is
+ * t[b*k*pq + kk*pq + pixel]. global (k, np). */
+__kernel void conv_pack_b_nchw(__global float *bp, uint bp_off, __global const float *t,
+			       uint t_off, uint pq, uint n, uint k, uint np)
+{
+	const uint kk = get_global_id(0), j = get_global_id(1);
+	if (kk >= k)
+		return;
+	__global float *dst = bp + bp_off + ((size_t)j * k + kk) * PK_NR;
+	const uint col0 = j * PK_NR;
+	uint b = col0 / pq, pix = col0 % pq;
+	if (col0 + PK_NR <= n && pix + PK_NR <= pq) {
+		__global const float *src = t + t_off + ((size_t)b * k + kk) * pq + pix;
+		pk_vstore(pk_vload(0, src), 0, dst);
+		pk_vstore(pk_vload(1, src), 1, dst);
+		return;
+	}
+	for (uint c = 0; c < PK_NR; c++) {
+		dst[c] = col0 + c < n ? t[t_off + ((size_t)b * k + kk) * pq + pix] : 0.0f;
+		if (++pix == pq)
+			pix = 0, b++;
+	}
+}
+
+/* B (c*r*s, images*p*q), x's im2col matrix, packed straight from x (NCHW, images from x_off):
+ * op(B)[(ch, kr, ks)][(b, op, oq)] = x[b][ch][op*stride + kr - pad][oq*stride + ks - pad], 0
+ * outside. global (c*r*s, np). */
+__kernel void conv_pack_b_im2col(__global float *bp, uint bp_off, __global const float *x,
+				 uint x_off, uint c, uint h, uint w, uint r, uint s, uint stride,
+				 uint pad, uint p, uint q, uint n)
+{
+	const uint kk = get_global_id(0), j = get_global_id(1);
+	const uint k = c * r * s;
+	if (kk >= k)
+		return;
+	__global float *dst = bp + bp_off + ((size_t)j * k + kk) * PK_NR;
+	const uint ch = kk / (r * s), kr = (kk / s) % r, ks = kk % s;
+	const uint col0 = j * PK_NR, pq = p * q;
+	uint b = col0 / pq, op = col0 % pq / q, oq = col0 % q;
+	for (uint cc = 0; cc < PK_NR; cc++) {
+		const int ih = (int)(op * stride + kr) - (int)pad;
+		const int iw = (int)(oq * stride + ks) - (int)pad;
+		dst[cc] = col0 + cc < n && ih >= 0 && ih < (int)h && iw >= 0 && iw < (int)w
+			      ? x[x_off + (((size_t)b * c + ch) * h + (uint)ih) * w + (uint)iw]
+			      : 0.0f;
+		if (++oq == q) {
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
+		}
+	}
+}
+
+/* B (images*p*q, c*r*s), the im2col matrix transposed, packed straight from x:
+ * op(B)[(b, op, oq)][(ch, kr, ks)] as above. One work-item packs one output row (b, op) of one
+ * panel: per column (ch, kr, ks) it reads a run of x's row (contiguous at stride 1) and writes
+ * it down the panel, q rows of PK_NR floats that stay in L1. global (p, images, np). */
+__kernel void conv_pack_b_im2col_t(__global float *bp, uint bp_off, __global const float *x,
+				   uint x_off, uint c, uint h, uint w, uint r, uint s, uint stride,
+				   uint pad, uint p, uint q, uint k)
+{
+	const uint op = get_global_id(0), b = get_global_id(1), j = get_global_id(2);
+	const uint n = c * r * s;
+	if (op >= p || (b * p + op) * q >= k)
+		return;
+	const uint kk0 = (b * p + op) * q;
+	__global float *dst = bp + bp_off + ((size_t)j * k + kk0) * PK_NR;
+	const uint col0 = j * PK_NR;
+	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
+	for (uint cc = 0; cc < PK_NR; cc++) {
+		const int ih = (int)(op * stride + kr) - (int)pad;
+		if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
+			for (uint oq = 0; oq < q; oq++)
+				dst[oq * PK_NR + cc] = 0.0f;
+		} else {
+			__global const float *in = x + x_off + (((size_t)b * c + ch) * h + (uint)ih) * w;
+			/* iw = oq*stride + ks - pad lies inside [0, w) for oq in [lo, hi) */
+			const int first = (int)ks - (int)pad;
+			uint lo = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
+			uint hi = (int)w - first <= 0 ? 0
+						       : ((uint)((int)w - first) + stride - 1) / stride;
+			lo = min(lo, q);
+			hi = max(min(hi, q), lo);
+			for (uint oq = 0; oq < lo; oq++)
+				dst[oq * PK_NR + cc] = 0.0f;
+			for (uint oq = lo; oq < hi; oq++)
+				dst[oq * PK_NR + cc] = in[(int)(oq * stride) + first];
+			for (uint oq = hi; oq < q; oq++)
+				dst[oq * PK_NR + cc] = 0.0f;
+		}
+		if (++ks == s) {
+			ks = 0;
+			if (++kr == r)
+				kr = 0, ch++;
+		}
+	}
 }

@@ -1,6 +1,7 @@
 /* conv.c: the host side of 2-D convolution: shape and view checks, chunking the batch to fit
  * the scratch, and the kernel and GEMM sequence of forward and backward (see conv.h). */
 #include "conv.h"
+#include "conv_packed.h"
 #include "error.h"
 #include "gemm.h"
 #include "launch.h"
@@ -49,6 +50,8 @@ size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
 		return 0;
 	size_t fit = scratch_floats / one;
 	int chunk = fit < (size_t)s->n ? (int)fit : s->n;
+	if (ampcl_conv2d_packed_on(ctx))
+		return ampcl_conv2d_packed_workspace_floats(ctx, s, chunk);
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	/* the weight gradient's product, dW (k, crs) += t (k, nb*pq) x col^T, is the one that
 	 * can split k: a full chunk of images and the last, shorter one */
@@ -276,6 +279,16 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 		};
 		return direct(ctx, &d);
 	}
+	if (ampcl_conv2d_packed_on(ctx)) {
+		/* the packed GEMM gathers im2col's values itself and writes y in NCHW */
+		for (int b0 = 0; b0 < s->n; b0 += chunk) {
+			int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
+			if ((st = ampcl_conv2d_packed_forward(ctx, s, y, x, w, b0, nb)) ||
+			    (bias && (st = bias_add(ctx, s, y, bias, b0, nb))))
+				return st;
+		}
+		return AMPCL_OK;
+	}
 	cl_mem ym = ampcl_tensor_mem(y), xm = ampcl_tensor_mem(x), wm = ampcl_tensor_mem(w);
 	size_t y_off = ampcl_tensor_off(y), x_off = ampcl_tensor_off(x),
 	       w_off = ampcl_tensor_off(w);
@@ -330,6 +343,30 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 			return st;
 	}
 	return AMPCL_OK;
+}
+
+/* dx[b0 .. b0+nb) = beta*dx + dcol (c*r*s, nb*p*q) at (col, col_off) summed onto the pixels. */
+static ampcl_status col2im(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+			   const struct ampcl_tensor *dx, float beta, cl_mem col, size_t col_off,
+			   int b0, int nb)
+{
+	int p = ampcl_conv2d_out_h(s), q = ampcl_conv2d_out_w(s);
+	size_t chw = (size_t)s->c * s->h * s->w;
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_MEM(ampcl_tensor_mem(dx)),
+	    AMPCL_KARG_UINT(ampcl_tensor_off(dx) + (size_t)b0 * chw),
+	    AMPCL_KARG_MEM(col),
+	    AMPCL_KARG_UINT(col_off),
+	    CONV_GEOMETRY_KARGS(s, p, q),
+	    AMPCL_KARG_UINT(nb),
+	    AMPCL_KARG_FLOAT(beta),
+	};
+	if (ctx->profile.conv_rows)
+		return launch_named(ctx, "col2im_rows_backward", 2,
+				    (size_t[2]){(size_t)s->h, (size_t)nb * s->c}, AMPCL_NARGS(args),
+				    args);
+	return ampcl_launch_1d_named(ctx, "conv", "col2im_backward", (size_t)nb * chw,
+				     AMPCL_NARGS(args), args);
 }
 
 /* db += per-channel sums of dy over the whole batch, one work-group per channel. */
@@ -403,7 +440,6 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 	const size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	const size_t crs = (size_t)s->c * s->r * s->s, chw = (size_t)s->c * s->h * s->w;
 	const int ccrs = (int)crs;
-	const int p = ampcl_conv2d_out_h(s), q = ampcl_conv2d_out_w(s);
 	cl_mem sm = ampcl_tensor_mem(scratch);
 	size_t col_off = ampcl_tensor_off(scratch);
 	size_t t_off = col_off + crs * (size_t)chunk * pq;
@@ -415,6 +451,17 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
 		int cols = (int)((size_t)nb * pq);
 		size_t dyb_off = dy_off + (size_t)b0 * s->k * pq;
+		if (ampcl_conv2d_packed_on(ctx)) {
+			/* dW from dy and x in place; dx through dcol (in the scratch) and col2im,
+			 * or straight into dx when pointwise */
+			if ((st = ampcl_conv2d_packed_dw(ctx, s, dw, dy, x, b0, nb)) ||
+			    (dx && (st = ampcl_conv2d_packed_dx(ctx, s, dx, beta, sm, col_off, dy,
+								w, b0, nb))) ||
+			    (dx && !is_pointwise(s) &&
+			     (st = col2im(ctx, s, dx, beta, sm, col_off, b0, nb))))
+				return st;
+			continue;
+		}
 
 		/* col (crs, nb*pq): one image of a pointwise conv is x_b itself */
 		cl_mem colm = sm;
@@ -467,23 +514,7 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 				cols, 0.0f, sm, col_off, cols);
 		if (st)
 			return st;
-		struct ampcl_karg args[] = {
-		    AMPCL_KARG_MEM(ampcl_tensor_mem(dx)),
-		    AMPCL_KARG_UINT(dxb_off),
-		    AMPCL_KARG_MEM(sm),
-		    AMPCL_KARG_UINT(col_off),
-		    CONV_GEOMETRY_KARGS(s, p, q),
-		    AMPCL_KARG_UINT(nb),
-		    AMPCL_KARG_FLOAT(beta),
-		};
-		if (ctx->profile.conv_rows)
-			st = launch_named(ctx, "col2im_rows_backward", 2,
-					  (size_t[2]){(size_t)s->h, (size_t)nb * s->c},
-					  AMPCL_NARGS(args), args);
-		else
-			st = ampcl_launch_1d_named(ctx, "conv", "col2im_backward", (size_t)nb * chw,
-						   AMPCL_NARGS(args), args);
-		if (st)
+		if ((st = col2im(ctx, s, dx, beta, sm, col_off, b0, nb)))
 			return st;
 	}
 	return AMPCL_OK;

@@ -1,0 +1,123 @@
+/* conv_packed.c: forward, weight-gradient and input-gradient products of a convolution on the
+ * packed GEMM, whose panels are gathered from x and dy in place (conv_packed.h). */
+#include "conv_packed.h"
+#include "gemm_packed.h"
+
+static int pointwise(const struct ampcl_conv2d_shape *s)
+{
+	return s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
+}
+
+int ampcl_conv2d_packed_on(const struct ampcl_context *ctx)
+{
+	return ampcl_gemm_packed_on(ctx);
+}
+
+size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
+					    const struct ampcl_conv2d_shape *s, int images)
+{
+	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	int cols = images * pq;
+	size_t fwd = ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0, 0);
+	size_t dw = ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0, 0);
+	size_t dx = ampcl_gemm_packed_workspace_floats(ctx, crs, cols, s->k, 1, 0, 0);
+	size_t most = fwd > dw ? fwd : dw;
+	return most > dx ? most : dx;
+}
+
+ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
+					 const struct ampcl_conv2d_shape *s,
+					 const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+					 const struct ampcl_tensor *w, int b0, int nb)
+{
+	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	size_t chw = (size_t)s->c * s->h * s->w;
+	struct ampcl_packed_product pr = {
+	    .m = s->k,
+	    .n = nb * pq,
+	    .k = crs,
+	    .batch = 1,
+	    .alpha = 1.0f,
+	    .beta = 0.0f,
+	    .a = {.kind = AMPCL_PACK_MATRIX,
+		  .mem = ampcl_tensor_mem(w),
+		  .off = ampcl_tensor_off(w),
+		  .ld = crs},
+	    .b = {.kind = AMPCL_PACK_IM2COL,
+		  .mem = ampcl_tensor_mem(x),
+		  .off = ampcl_tensor_off(x) + (size_t)b0 * chw,
+		  .conv = s},
+	    .c = ampcl_tensor_mem(y),
+	    .c_off = ampcl_tensor_off(y) + (size_t)b0 * s->k * pq,
+	    .ldc = pq,
+	    .c_seg = pq,
+	    .c_seg_stride = (size_t)s->k * pq,
+	};
+	return ampcl_gemm_packed_product(ctx, &pr);
+}
+
+ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				    const struct ampcl_tensor *dw, const struct ampcl_tensor *dy,
+				    const struct ampcl_tensor *x, int b0, int nb)
+{
+	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	size_t chw = (size_t)s->c * s->h * s->w;
+	struct ampcl_packed_product pr = {
+	    .m = s->k,
+	    .n = crs,
+	    .k = nb * pq,
+	    .batch = 1,
+	    .alpha = 1.0f,
+	    .beta = 1.0f,
+	    .a = {.kind = AMPCL_PACK_NCHW,
+		  .mem = ampcl_tensor_mem(dy),
+		  .off = ampcl_tensor_off(dy) + (size_t)b0 * s->k * pq,
+		  .pq = pq},
+	    .b = {.kind = AMPCL_PACK_IM2COL_T,
+		  .mem = ampcl_tensor_mem(x),
+		  .off = ampcl_tensor_off(x) + (size_t)b0 * chw,
+		  .conv = s},
+	    .c = ampcl_tensor_mem(dw),
+	    .c_off = ampcl_tensor_off(dw),
+	    .ldc = crs,
+	};
+	return ampcl_gemm_packed_product(ctx, &pr);
+}
+
+ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				    const struct ampcl_tensor *dx, float beta, cl_mem col,
+				    size_t col_off, const struct ampcl_tensor *dy,
+				    const struct ampcl_tensor *w, int b0, int nb)
+{
+	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	struct ampcl_packed_product pr = {
+	    .m = crs,
+	    .n = nb * pq,
+	    .k = s->k,
+	    .batch = 1,
+	    .alpha = 1.0f,
+	    .beta = 0.0f,
+	    .a = {.kind = AMPCL_PACK_MATRIX,
+		  .mem = ampcl_tensor_mem(w),
+		  .off = ampcl_tensor_off(w),
+		  .ld = crs,
+		  .trans = 1},
+	    .b = {.kind = AMPCL_PACK_NCHW,
+		  .mem = ampcl_tensor_mem(dy),
+		  .off = ampcl_tensor_off(dy) + (size_t)b0 * s->k * pq,
+		  .pq = pq},
+	    .c = col,
+	    .c_off = col_off,
+	    .ldc = nb * pq,
+	};
+	if (pointwise(s)) {
+		/* dx's images are the product's (c, nb*pq) columns in runs of h*w = pq */
+		pr.beta = beta;
+		pr.c = ampcl_tensor_mem(dx);
+		pr.c_off = ampcl_tensor_off(dx) + (size_t)b0 * s->c * pq;
+		pr.ldc = pq;
+		pr.c_seg = pq;
+		pr.c_seg_stride = (size_t)s->c * pq;
+	}
+	return ampcl_gemm_packed_product(ctx, &pr);
+}

@@ -1,0 +1,34 @@
+/* conv_packed.h: a convolution's products on the packed GEMM (gemm_packed.h), packed straight
+ * from its NCHW tensors: no im2col matrix for forward and dW, no reshuffle of y or dy. */
+#ifndef AMPCL_CONV_PACKED_H
+#define AMPCL_CONV_PACKED_H
+
+#include "conv.h"
+
+/* Whether conv.c takes these paths: the packed GEMM serves products on this device. */
+int ampcl_conv2d_packed_on(const struct ampcl_context *ctx);
+
+/* Floats of op workspace the three products of a chunk of `images` images take. */
+size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
+					    const struct ampcl_conv2d_shape *s, int images);
+
+/* y[b0 .. b0+nb) = W x im2col(x[b0 .. b0+nb)), written in NCHW (no bias). */
+ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
+					 const struct ampcl_conv2d_shape *s,
+					 const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+					 const struct ampcl_tensor *w, int b0, int nb);
+
+/* dW += dy[b0 .. b0+nb) (k, nb*pq) x im2col(x[b0 .. b0+nb))^T. */
+ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				    const struct ampcl_tensor *dw, const struct ampcl_tensor *dy,
+				    const struct ampcl_tensor *x, int b0, int nb);
+
+/* The input gradient's product W^T (c*r*s, k) x dy[b0 .. b0+nb) (k, nb*pq): for a pointwise
+ * convolution straight into dx's images (dx = beta*dx + it), else into dcol at (col, col_off),
+ * (c*r*s, nb*pq), for col2im. */
+ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				    const struct ampcl_tensor *dx, float beta, cl_mem col,
+				    size_t col_off, const struct ampcl_tensor *dy,
+				    const struct ampcl_tensor *w, int b0, int nb);
+
+#endif
