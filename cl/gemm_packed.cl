@@ -1,6 +1,8 @@
-/* gemm_packed.cl: GEMM for CPU devices in the BLIS shape: op(A) and op(B) are packed into panels,
- * then each work-item multiplies one A panel by one B panel over a run of k, keeping its
- * PK_MR x PK_NR block of C in named vector registers (no private arrays, no shuffles). */
+/* gemm_packed.cl: GEMM for CPU devices in the BLIS shape. op(A) is packed into panels of PK_MR
+ * rows; each work-item gathers a strip of op(B), PK_NR columns by a run of k, into local memory
+ * (which stays in its core's cache; from a matrix or straight from a convolution's tensors) and
+ * multiplies every A panel by it, keeping a PK_MR x PK_NR block of C in named vector registers
+ * (no private arrays, no shuffles). */
 
 /* PK_VW: floats per SIMD register (the device's native float vector width, 8 or 16); a B panel
  * is two of them wide. PK_MR: rows of an A panel, so that 2*PK_MR accumulators + 3 fit in the
@@ -26,7 +28,7 @@
 /*
  * Packed layouts (for each of `batches` products):
  *   ap: (mp panels, k, PK_MR): ap[((z*mp + i)*k + kk)*PK_MR + r] = op(A)[i*PK_MR + r][kk]
- *   bp: (np panels, k, PK_NR): bp[((z*np + j)*k + kk)*PK_NR + c] = op(B)[kk][j*PK_NR + c]
+ *   a strip of B (local): strip[(kk - k0)*PK_NR + c] = op(B)[kk][j*PK_NR + c], kk in [k0, k1)
  * rows and columns past m and n are packed as 0, so the micro-kernel has no edges.
  * a: op(A) (m, k), stored (m, k) or, when trans_a, (k, m), row stride lda, batch stride stride_a.
  * b: op(B) (k, n), stored (k, n) or, when trans_b, (n, k), row stride ldb, batch stride stride_b.
@@ -43,31 +45,156 @@ __kernel void gemm_pack_a(__global float *ap, uint ap_off, __global const float 
 	__global const float *src = a + a_off + (size_t)z * stride_a;
 	for (uint r = 0; r < PK_MR; r++) {
 		const uint row = i * PK_MR + r;
-		dst[r] = row < m ? (trans_a ? src[(size_t)kk * lda + row] : src[(size_t)row * lda + kk])
-				 : 0.0f;
+		dst[r] = row < m
+			     ? (trans_a ? src[(size_t)kk * lda + row] : src[(size_t)row * lda + kk])
+			     : 0.0f;
 	}
 }
 
-/* global (k, np, batches): one k of one B panel */
-__kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float *b, uint b_off,
-			  uint ldb, uint stride_b, uint n, uint k, uint np, uint trans_b)
+/* ---- strips of op(B): PK_NR columns from col0, k in [k0, k1), into local memory ---- */
+
+/* the kinds of B (host: enum ampcl_pack_kind) */
+#define PK_B_MATRIX 0
+#define PK_B_NCHW 1
+#define PK_B_IM2COL 2
+#define PK_B_IM2COL_T 3
+
+/* A stored matrix: (k, n) at b with row stride ldb, or (n, k) when trans. */
+static void strip_matrix(__local float *st, __global const float *b, uint ldb, uint trans, uint n,
+			 uint k0, uint k1, uint col0)
 {
-	const uint kk = get_global_id(0), j = get_global_id(1), z = get_global_id(2);
-	if (kk >= k)
-		return;
-	__global float *dst = bp + bp_off + ((size_t)(z * np + j) * k + kk) * PK_NR;
-	__global const float *src = b + b_off + (size_t)z * stride_b;
-	const uint col0 = j * PK_NR;
-	if (!trans_b && col0 + PK_NR <= n) {
-		__global const float *row = src + (size_t)kk * ldb + col0;
-		pk_vstore(pk_vload(0, row), 0, dst);
-		pk_vstore(pk_vload(1, row), 1, dst);
+	if (!trans && col0 + PK_NR <= n) {
+		for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+			__global const float *row = b + (size_t)kk * ldb + col0;
+			pk_vstore(pk_vload(0, row), 0, st);
+			pk_vstore(pk_vload(1, row), 1, st);
+		}
 		return;
 	}
-	for (uint c = 0; c < PK_NR; c++) {
-		const uint col = col0 + c;
-		dst[c] = col < n ? (trans_b ? src[(size_t)col * ldb + kk] : src[(size_t)kk * ldb + col])
-				 : 0.0f;
+	for (uint cc = 0; cc < PK_NR; cc++) {
+		const uint col = col0 + cc;
+		for (uint kk = k0; kk < k1; kk++)
+			st[(kk - k0) * PK_NR + cc] = col >= n ? 0.0f
+						     : trans  ? b[(size_t)col * ldb + kk]
+							      : b[(size_t)kk * ldb + col];
+	}
+}
+
+/* An NCHW tensor of k channels as its (k, images*pq) matrix: [kk][b*pq + pix] = t[b][kk][pix]. */
+static void strip_nchw(__local float *st, __global const float *t, uint k, uint pq, uint n, uint k0,
+		       uint k1, uint col0)
+{
+	const uint b0 = col0 / pq, pix0 = col0 % pq;
+	if (col0 + PK_NR <= n && pix0 + PK_NR <= pq) {
+		for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+			__global const float *src = t + ((size_t)b0 * k + kk) * pq + pix0;
+			pk_vstore(pk_vload(0, src), 0, st);
+			pk_vstore(pk_vload(1, src), 1, st);
+		}
+		return;
+	}
+	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+		uint b = b0, pix = pix0;
+		for (uint cc = 0; cc < PK_NR; cc++) {
+			st[cc] = col0 + cc < n ? t[((size_t)b * k + kk) * pq + pix] : 0.0f;
+			if (++pix == pq)
+				pix = 0, b++;
+		}
+	}
+}
+
+/* The outputs oq in [0, q) whose input column oq*stride + first lies in [0, w): [*lo, *hi). */
+static void in_range(int first, uint stride, uint w, uint q, uint *lo, uint *hi)
+{
+	uint l = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
+	uint h = (int)w - first <= 0 ? 0 : ((uint)((int)w - first) + stride - 1) / stride;
+	*lo = min(l, q);
+	*hi = max(min(h, q), *lo);
+}
+
+/* x's im2col matrix (c*r*s, images*p*q): [(ch, kr, ks)][(b, op, oq)] =
+ * x[b][ch][op*stride + kr - pad][oq*stride + ks - pad], 0 outside; each k a run of whole or
+ * partial output rows. */
+static void strip_im2col(__local float *st, __global const float *x, uint c, uint h, uint w, uint r,
+			 uint s, uint stride, uint pad, uint p, uint q, uint n, uint k0, uint k1,
+			 uint col0)
+{
+	const uint pq = p * q, bs = col0 / pq, ops = col0 % pq / q, oqs = col0 % q;
+	uint ch = k0 / (r * s), kr = (k0 / s) % r, ks = k0 % s;
+	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+		uint b = bs, op = ops, oq = oqs, cc = 0;
+		const int first = (int)ks - (int)pad;
+		uint lo, hi;
+		in_range(first, stride, w, q, &lo, &hi);
+		while (cc < PK_NR) {
+			/* the rest of output row (b, op) from oq, or what the strip has left */
+			const uint len = min(q - oq, PK_NR - cc);
+			const int ih = (int)(op * stride + kr) - (int)pad;
+			if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
+				for (uint t = 0; t < len; t++)
+					st[cc + t] = 0.0f;
+			} else {
+				__global const float *in =
+				    x + (((size_t)b * c + ch) * h + (uint)ih) * w;
+				for (uint t = 0; t < len; t++) {
+					const uint o = oq + t;
+					st[cc + t] = o >= lo && o < hi && col0 + cc + t < n
+							 ? in[(int)(o * stride) + first]
+							 : 0.0f;
+				}
+			}
+			cc += len;
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
+		}
+		if (++ks == s) {
+			ks = 0;
+			if (++kr == r)
+				kr = 0, ch++;
+		}
+	}
+}
+
+/* Its transpose (images*p*q, c*r*s): per column (ch, kr, ks), the run of k as output rows. */
+static void strip_im2col_t(__local float *st, __global const float *x, uint c, uint h, uint w,
+			   uint r, uint s, uint stride, uint pad, uint p, uint q, uint n, uint k0,
+			   uint k1, uint col0)
+{
+	const uint pq = p * q;
+	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
+	for (uint cc = 0; cc < PK_NR; cc++) {
+		const int first = (int)ks - (int)pad;
+		uint lo, hi;
+		in_range(first, stride, w, q, &lo, &hi);
+		uint b = k0 / pq, op = k0 % pq / q, oq = k0 % q, kk = k0;
+		while (kk < k1) {
+			const uint len = min(q - oq, k1 - kk);
+			__local float *dst = st + (kk - k0) * PK_NR + cc;
+			const int ih = (int)(op * stride + kr) - (int)pad;
+			if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
+				for (uint t = 0; t < len; t++)
+					dst[t * PK_NR] = 0.0f;
+			} else {
+				__global const float *in =
+				    x + (((size_t)b * c + ch) * h + (uint)ih) * w;
+				for (uint t = 0; t < len; t++) {
+					const uint o = oq + t;
+					dst[t * PK_NR] = o >= lo && o < hi
+							     ? in[(int)(o * stride) + first]
+							     : 0.0f;
+				}
+			}
+			kk += len;
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
+		}
+		if (++ks == s) {
+			ks = 0;
+			if (++kr == r)
+				kr = 0, ch++;
+		}
 	}
 }
 
@@ -96,8 +223,8 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
 	if (row0 + r < m) {                                                                        \
 		pk_vec va = alpha * c##r##a, vb = alpha * c##r##b;                                 \
 		if (whole) {                                                                       \
-			__global float *cr = cz + (size_t)(row0 + r) * ldc + (size_t)seg0 * c_seg_stride + \
-					     off0;                                                 \
+			__global float *cr =                                                       \
+			    cz + (size_t)(row0 + r) * ldc + (size_t)seg0 * c_seg_stride + off0;    \
 			if (beta != 0.0f) {                                                        \
 				va += beta * pk_vload(0, cr);                                      \
 				vb += beta * pk_vload(1, cr);                                      \
@@ -111,7 +238,7 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
 			__global float *crow = cz + (size_t)(row0 + r) * ldc;                      \
 			uint seg = seg0, off = off0;                                               \
 			for (uint c = 0; c < PK_NR && col0 + c < n; c++) {                         \
-				__global float *e = crow + (size_t)seg * c_seg_stride + off;               \
+				__global float *e = crow + (size_t)seg * c_seg_stride + off;       \
 				*e = beta != 0.0f ? t[c] + beta * *e : t[c];                       \
 				if (++off == c_seg)                                                \
 					off = 0, seg++;                                            \
@@ -124,49 +251,72 @@ __kernel void gemm_pack_b(__global float *bp, uint bp_off, __global const float 
 	pk_vstore(c##r##b, 1, pp + r * PK_NR);
 
 /*
- * global (mp, np, batches*chunks), local size 1: the block (i, j) of product z over the k run
- * [ch*kc, min(k, (ch+1)*kc)). One chunk: C = alpha*block + beta*C. Several: the block goes to
- * part[((z*chunks + ch)*mp + i)*np + j] (PK_MR x PK_NR floats), gemm_packed_sum adds them.
- * Panels of A are shared by every product when a_batches is 1 (likewise B).
+ * global (ceil(np / jpw), chunks, batches), local size 1. For each of its jpw panels j of C's
+ * columns, a work-item gathers op(B)'s strip over the k run [ch*kc, min(k, (ch+1)*kc)) into
+ * `strip` (kc*PK_NR floats of local memory), then computes every block (i, j) over that run.
+ * One chunk: C = alpha*block + beta*C. Several: the block goes to
+ * part[((z*chunks + ch)*mp + i)*np + j] (PK_MR x PK_NR floats); gemm_packed_sum adds them.
+ * B's source: b_kind (PK_B_*) with ldb, stride_b (between products), trans_b for a matrix,
+ * pq for NCHW, the geometry (gc .. gq) for the im2col kinds. A's panels are shared by every
+ * product when a_batches is 1.
  */
-__kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint stride_c,
-				uint c_seg, uint c_seg_stride, __global const float *ap, uint ap_off,
-				uint a_batches,
-				__global const float *bp, uint bp_off, uint b_batches, uint m,
-				uint n, uint k, uint mp, uint np, uint kc, uint chunks, float alpha,
-				float beta, __global float *part, uint part_off)
+__kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
+				uint c_seg_stride, __global const float *ap, uint ap_off,
+				uint a_batches, __global const float *b, uint b_off, uint b_kind,
+				uint ldb, uint stride_b, uint trans_b, uint pq, uint gc, uint gh,
+				uint gw, uint gr, uint gs, uint gstride, uint gpad, uint gp,
+				uint gq, uint m, uint n, uint k, uint mp, uint np, uint kc,
+				uint chunks, uint jpw, float alpha, float beta,
+				__global float *part, uint part_off, __local float *strip)
 {
-	const uint i = get_global_id(0), j = get_global_id(1), zc = get_global_id(2);
-	const uint z = zc / chunks, ch = zc % chunks;
+	const uint jg = get_global_id(0), ch = get_global_id(1), z = get_global_id(2);
 	const uint k0 = ch * kc, k1 = min(k, k0 + kc);
-	__global const float *pa =
-	    ap + ap_off + ((size_t)((a_batches > 1 ? z : 0) * mp + i) * k + k0) * PK_MR;
-	__global const float *pb =
-	    bp + bp_off + ((size_t)((b_batches > 1 ? z : 0) * np + j) * k + k0) * PK_NR;
-	PK_ROWS(PK_DECL)
-	for (uint kk = k0; kk < k1; kk++) {
-		const pk_vec b0 = pk_vload(0, pb), b1 = pk_vload(1, pb);
-		PK_ROWS(PK_FMA)
-		pa += PK_MR;
-		pb += PK_NR;
-	}
-	if (chunks == 1) {
-		const uint row0 = i * PK_MR, col0 = j * PK_NR;
-		const uint seg0 = col0 / c_seg, off0 = col0 % c_seg;
-		const int whole = col0 + PK_NR <= n && off0 + PK_NR <= c_seg;
-		__global float *cz = c + c_off + (size_t)z * stride_c;
-		PK_ROWS(PK_STORE_C)
-	} else {
-		__global float *pp =
-		    part + part_off + ((size_t)(zc * mp + i) * np + j) * (PK_MR * PK_NR);
-		PK_ROWS(PK_STORE_PART)
+	__global const float *bz = b + b_off + (size_t)z * stride_b;
+	for (uint j = jg * jpw; j < min(np, (jg + 1) * jpw); j++) {
+		const uint col0 = j * PK_NR;
+		if (b_kind == PK_B_MATRIX)
+			strip_matrix(strip, bz, ldb, trans_b, n, k0, k1, col0);
+		else if (b_kind == PK_B_NCHW)
+			strip_nchw(strip, bz, k, pq, n, k0, k1, col0);
+		else if (b_kind == PK_B_IM2COL)
+			strip_im2col(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0,
+				     k1, col0);
+		else
+			strip_im2col_t(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0,
+				       k1, col0);
+		for (uint i = 0; i < mp; i++) {
+			__global const float *pa =
+			    ap + ap_off +
+			    ((size_t)((a_batches > 1 ? z : 0) * mp + i) * k + k0) * PK_MR;
+			__local const float *pb = strip;
+			PK_ROWS(PK_DECL)
+			for (uint kk = k0; kk < k1; kk++) {
+				const pk_vec b0 = pk_vload(0, pb), b1 = pk_vload(1, pb);
+				PK_ROWS(PK_FMA)
+				pa += PK_MR;
+				pb += PK_NR;
+			}
+			if (chunks == 1) {
+				const uint row0 = i * PK_MR;
+				const uint seg0 = col0 / c_seg, off0 = col0 % c_seg;
+				const int whole = col0 + PK_NR <= n && off0 + PK_NR <= c_seg;
+				__global float *cz = c + c_off + (size_t)z * stride_c;
+				PK_ROWS(PK_STORE_C)
+			} else {
+				__global float *pp =
+				    part + part_off +
+				    ((size_t)((z * chunks + ch) * mp + i) * np + j) *
+					(PK_MR * PK_NR);
+				PK_ROWS(PK_STORE_PART)
+			}
+		}
 	}
 }
 
 /* global (n, m, batches): C = alpha * (the chunks' blocks summed in chunk order) + beta*C */
-__kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stride_c,
-			      uint c_seg, uint c_seg_stride, __global const float *part, uint part_off, uint m, uint n, uint mp,
-			      uint np, uint chunks, float alpha, float beta)
+__kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
+			      uint c_seg_stride, __global const float *part, uint part_off, uint m,
+			      uint n, uint mp, uint np, uint chunks, float alpha, float beta)
 {
 	const uint col = get_global_id(0), row = get_global_id(1), z = get_global_id(2);
 	if (col >= n || row >= m)
@@ -183,13 +333,13 @@ __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stri
 	*cp = beta != 0.0f ? alpha * s + beta * *cp : alpha * s;
 }
 
-/* ---- packing straight from convolution tensors (no im2col matrix, no reshuffle) ---- */
+/* ---- packing A straight from a convolution's dy ---- */
 
 /* A (rows, k) from an NCHW tensor whose channels are the rows: op(A)[row][kk] with kk = b*pq +
  * pixel is t[b*rows*pq + row*pq + pixel] (a convolution's dy as its (k, images*pq) matrix).
  * global (k, mp). */
-__kernel void conv_pack_a_nchw(__global float *ap, uint ap_off, __global const float *t,
-			       uint t_off, uint rows, uint pq, uint k, uint mp)
+__kernel void conv_pack_a_nchw(__global float *ap, uint ap_off, __global const float *t, uint t_off,
+			       uint rows, uint pq, uint k, uint mp)
 {
 	const uint kk = get_global_id(0), i = get_global_id(1);
 	if (kk >= k)
@@ -203,100 +353,21 @@ __kernel void conv_pack_a_nchw(__global float *ap, uint ap_off, __global const f
 	}
 }
 
-/* B (k, n) from an NCHW tensor whose channels are k: op(B)[kk][col] with col = b*pq + pixel is
- * t[b*k*pq + kk*pq + pixel]. global (k, np). */
-__kernel void conv_pack_b_nchw(__global float *bp, uint bp_off, __global const float *t,
-			       uint t_off, uint pq, uint n, uint k, uint np)
+/* A (c, k*r*s) of a stride-1 input gradient computed as a convolution of dy: the weights
+ * (k, c, r, s) transposed and flipped, op(A)[ch][(ko, kr, ks)] = w[ko][ch][r-1-kr][s-1-ks].
+ * global (k*r*s, mp). */
+__kernel void conv_pack_a_wflip(__global float *ap, uint ap_off, __global const float *wt,
+				uint w_off, uint c, uint k, uint r, uint s, uint mp)
 {
-	const uint kk = get_global_id(0), j = get_global_id(1);
-	if (kk >= k)
+	const uint kk = get_global_id(0), i = get_global_id(1);
+	if (kk >= k * r * s)
 		return;
-	__global float *dst = bp + bp_off + ((size_t)j * k + kk) * PK_NR;
-	const uint col0 = j * PK_NR;
-	uint b = col0 / pq, pix = col0 % pq;
-	if (col0 + PK_NR <= n && pix + PK_NR <= pq) {
-		__global const float *src = t + t_off + ((size_t)b * k + kk) * pq + pix;
-		pk_vstore(pk_vload(0, src), 0, dst);
-		pk_vstore(pk_vload(1, src), 1, dst);
-		return;
-	}
-	for (uint c = 0; c < PK_NR; c++) {
-		dst[c] = col0 + c < n ? t[t_off + ((size_t)b * k + kk) * pq + pix] : 0.0f;
-		if (++pix == pq)
-			pix = 0, b++;
-	}
-}
-
-/* B (c*r*s, images*p*q), x's im2col matrix, packed straight from x (NCHW, images from x_off):
- * op(B)[(ch, kr, ks)][(b, op, oq)] = x[b][ch][op*stride + kr - pad][oq*stride + ks - pad], 0
- * outside. global (c*r*s, np). */
-__kernel void conv_pack_b_im2col(__global float *bp, uint bp_off, __global const float *x,
-				 uint x_off, uint c, uint h, uint w, uint r, uint s, uint stride,
-				 uint pad, uint p, uint q, uint n)
-{
-	const uint kk = get_global_id(0), j = get_global_id(1);
-	const uint k = c * r * s;
-	if (kk >= k)
-		return;
-	__global float *dst = bp + bp_off + ((size_t)j * k + kk) * PK_NR;
-	const uint ch = kk / (r * s), kr = (kk / s) % r, ks = kk % s;
-	const uint col0 = j * PK_NR, pq = p * q;
-	uint b = col0 / pq, op = col0 % pq / q, oq = col0 % q;
-	for (uint cc = 0; cc < PK_NR; cc++) {
-		const int ih = (int)(op * stride + kr) - (int)pad;
-		const int iw = (int)(oq * stride + ks) - (int)pad;
-		dst[cc] = col0 + cc < n && ih >= 0 && ih < (int)h && iw >= 0 && iw < (int)w
-			      ? x[x_off + (((size_t)b * c + ch) * h + (uint)ih) * w + (uint)iw]
-			      : 0.0f;
-		if (++oq == q) {
-			oq = 0;
-			if (++op == p)
-				op = 0, b++;
-		}
-	}
-}
-
-/* B (images*p*q, c*r*s), the im2col matrix transposed, packed straight from x:
- * op(B)[(b, op, oq)][(ch, kr, ks)] as above. One work-item packs one output row (b, op) of one
- * panel: per column (ch, kr, ks) it reads a run of x's row (contiguous at stride 1) and writes
- * it down the panel, q rows of PK_NR floats that stay in L1. global (p, images, np). */
-__kernel void conv_pack_b_im2col_t(__global float *bp, uint bp_off, __global const float *x,
-				   uint x_off, uint c, uint h, uint w, uint r, uint s, uint stride,
-				   uint pad, uint p, uint q, uint k)
-{
-	const uint op = get_global_id(0), b = get_global_id(1), j = get_global_id(2);
-	const uint n = c * r * s;
-	if (op >= p || (b * p + op) * q >= k)
-		return;
-	const uint kk0 = (b * p + op) * q;
-	__global float *dst = bp + bp_off + ((size_t)j * k + kk0) * PK_NR;
-	const uint col0 = j * PK_NR;
-	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
-	for (uint cc = 0; cc < PK_NR; cc++) {
-		const int ih = (int)(op * stride + kr) - (int)pad;
-		if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
-			for (uint oq = 0; oq < q; oq++)
-				dst[oq * PK_NR + cc] = 0.0f;
-		} else {
-			__global const float *in = x + x_off + (((size_t)b * c + ch) * h + (uint)ih) * w;
-			/* iw = oq*stride + ks - pad lies inside [0, w) for oq in [lo, hi) */
-			const int first = (int)ks - (int)pad;
-			uint lo = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
-			uint hi = (int)w - first <= 0 ? 0
-						       : ((uint)((int)w - first) + stride - 1) / stride;
-			lo = min(lo, q);
-			hi = max(min(hi, q), lo);
-			for (uint oq = 0; oq < lo; oq++)
-				dst[oq * PK_NR + cc] = 0.0f;
-			for (uint oq = lo; oq < hi; oq++)
-				dst[oq * PK_NR + cc] = in[(int)(oq * stride) + first];
-			for (uint oq = hi; oq < q; oq++)
-				dst[oq * PK_NR + cc] = 0.0f;
-		}
-		if (++ks == s) {
-			ks = 0;
-			if (++kr == r)
-				kr = 0, ch++;
-		}
+	__global float *dst = ap + ap_off + ((size_t)i * (k * r * s) + kk) * PK_MR;
+	const uint ko = kk / (r * s), kr = (kk / s) % r, ks = kk % s;
+	__global const float *src =
+	    wt + w_off + ((size_t)ko * c * r + (r - 1 - kr)) * s + (s - 1 - ks);
+	for (uint rr = 0; rr < PK_MR; rr++) {
+		const uint ch = i * PK_MR + rr;
+		dst[rr] = ch < c ? src[(size_t)ch * r * s] : 0.0f;
 	}
 }

@@ -457,7 +457,7 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 			if ((st = ampcl_conv2d_packed_dw(ctx, s, dw, dy, x, b0, nb)) ||
 			    (dx && (st = ampcl_conv2d_packed_dx(ctx, s, dx, beta, sm, col_off, dy,
 								w, b0, nb))) ||
-			    (dx && !is_pointwise(s) &&
+			    (dx && ampcl_conv2d_packed_dx_needs_col(s) &&
 			     (st = col2im(ctx, s, dx, beta, sm, col_off, b0, nb))))
 				return st;
 			continue;

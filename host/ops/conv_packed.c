@@ -8,6 +8,26 @@ static int pointwise(const struct ampcl_conv2d_shape *s)
 	return s->r == 1 && s->s == 1 && s->stride == 1 && s->pad == 0;
 }
 
+/* A stride-1 input gradient is the convolution of dy (k channels, p x q) with the weights
+ * transposed and flipped, padded by r-1-pad: it then needs no dcol and no col2im. */
+static int dx_as_conv(const struct ampcl_conv2d_shape *s)
+{
+	return s->stride == 1 && s->r == s->s && s->pad <= s->r - 1 && !pointwise(s);
+}
+
+static struct ampcl_conv2d_shape dx_shape(const struct ampcl_conv2d_shape *s, int nb)
+{
+	return (struct ampcl_conv2d_shape){.n = nb,
+					   .c = s->k,
+					   .h = ampcl_conv2d_out_h(s),
+					   .w = ampcl_conv2d_out_w(s),
+					   .k = s->c,
+					   .r = s->r,
+					   .s = s->s,
+					   .stride = 1,
+					   .pad = s->r - 1 - s->pad};
+}
+
 int ampcl_conv2d_packed_on(const struct ampcl_context *ctx)
 {
 	return ampcl_gemm_packed_on(ctx);
@@ -18,9 +38,11 @@ size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
 {
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	int cols = images * pq;
-	size_t fwd = ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0, 0);
-	size_t dw = ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0, 0);
-	size_t dx = ampcl_gemm_packed_workspace_floats(ctx, crs, cols, s->k, 1, 0, 0);
+	size_t fwd = ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0);
+	size_t dw = ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0);
+	size_t dx = dx_as_conv(s) ? ampcl_gemm_packed_workspace_floats(
+					ctx, s->c, images * s->h * s->w, crs / s->c * s->k, 1, 0)
+				  : ampcl_gemm_packed_workspace_floats(ctx, crs, cols, s->k, 1, 0);
 	size_t most = fwd > dw ? fwd : dw;
 	return most > dx ? most : dx;
 }
@@ -84,6 +106,11 @@ ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampc
 	return ampcl_gemm_packed_product(ctx, &pr);
 }
 
+int ampcl_conv2d_packed_dx_needs_col(const struct ampcl_conv2d_shape *s)
+{
+	return !pointwise(s) && !dx_as_conv(s);
+}
+
 ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
 				    const struct ampcl_tensor *dx, float beta, cl_mem col,
 				    size_t col_off, const struct ampcl_tensor *dy,
@@ -110,7 +137,25 @@ ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampc
 	    .c_off = col_off,
 	    .ldc = nb * pq,
 	};
-	if (pointwise(s)) {
+	struct ampcl_conv2d_shape t = dx_shape(s, nb);
+	if (dx_as_conv(s)) {
+		int hw = s->h * s->w;
+		pr.m = s->c;
+		pr.k = s->k * s->r * s->s;
+		pr.a = (struct ampcl_pack_operand){.kind = AMPCL_PACK_WFLIP,
+						   .mem = ampcl_tensor_mem(w),
+						   .off = ampcl_tensor_off(w),
+						   .conv = s};
+		pr.b.kind = AMPCL_PACK_IM2COL;
+		pr.b.conv = &t;
+		pr.n = nb * hw;
+		pr.beta = beta;
+		pr.c = ampcl_tensor_mem(dx);
+		pr.c_off = ampcl_tensor_off(dx) + (size_t)b0 * s->c * hw;
+		pr.ldc = hw;
+		pr.c_seg = hw;
+		pr.c_seg_stride = (size_t)s->c * hw;
+	} else if (pointwise(s)) {
 		/* dx's images are the product's (c, nb*pq) columns in runs of h*w = pq */
 		pr.beta = beta;
 		pr.c = ampcl_tensor_mem(dx);

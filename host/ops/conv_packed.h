@@ -23,9 +23,13 @@ ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampc
 				    const struct ampcl_tensor *dw, const struct ampcl_tensor *dy,
 				    const struct ampcl_tensor *x, int b0, int nb);
 
-/* The input gradient's product W^T (c*r*s, k) x dy[b0 .. b0+nb) (k, nb*pq): for a pointwise
- * convolution straight into dx's images (dx = beta*dx + it), else into dcol at (col, col_off),
- * (c*r*s, nb*pq), for col2im. */
+/* Whether the input gradient goes through dcol and col2im (a strided convolution): else
+ * ampcl_conv2d_packed_dx writes dx itself. */
+int ampcl_conv2d_packed_dx_needs_col(const struct ampcl_conv2d_shape *s);
+
+/* The input gradient of images [b0, b0+nb): at stride 1, dx = beta*dx + the convolution of dy
+ * with W transposed and flipped (pointwise: W^T x dy), written into dx; else the product
+ * W^T (c*r*s, k) x dy (k, nb*pq) into dcol at (col, col_off), (c*r*s, nb*pq), for col2im. */
 ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
 				    const struct ampcl_tensor *dx, float beta, cl_mem col,
 				    size_t col_off, const struct ampcl_tensor *dy,

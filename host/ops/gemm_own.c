@@ -247,8 +247,7 @@ size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
 {
 	if (ampcl_gemm_packed_takes(ctx, g))
 		return ampcl_gemm_packed_workspace_floats(ctx, g->m, g->n, g->k, g->batch,
-							  g->batch > 1 && g->stride_a == 0,
-							  g->batch > 1 && g->stride_b == 0);
+							  g->batch > 1 && g->stride_a == 0);
 	if (!use_splitk(ctx, g))
 		return 0;
 	size_t chunks;

@@ -12,26 +12,32 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Chunks of k are at least this long (each then amortises its block's store), and the blocks
- * times the chunks aim at this many work-groups per compute unit (PoCL hands groups to its
- * threads as they finish: several per core even out their lengths). */
+/* Runs of k are at least KC_MIN long (each then amortises its blocks' stores) and at most
+ * KC_MAX; the work-groups aim at GROUPS_PER_CU per compute unit (PoCL hands groups to its
+ * threads as they finish: several per core even out their lengths), each with about
+ * ITEM_FLOPS of work. */
 #define PACKED_KC_MIN 256
+#define PACKED_KC_MAX 4096
 #define PACKED_GROUPS_PER_CU 8
-#define PACKED_MAX_CHUNKS 64
+#define PACKED_ITEM_FLOPS ((size_t)1 << 21)
 
 struct packed_plan {
 	int vw, mr, nr;
-	size_t mp, np;               /* A and B panels per product */
-	size_t a_batches, b_batches; /* 1 when every product shares the matrix */
-	size_t chunks, kc;
-	size_t ap_floats, bp_floats, part_floats;
+	size_t mp, np;          /* A panels and B strips per product */
+	size_t a_batches;       /* 1 when every product shares A */
+	size_t chunks, kc, jpw; /* k runs, their length, B strips per work-item */
+	size_t ap_floats, part_floats;
 };
 
 /* The vector width and panel height for this device and m: C's rows are two vectors wide, and
  * 2*MR accumulators + 3 must fit the registers (AVX2 and SSE have 16: MR 6; AVX-512 has 32:
- * MR 12, or 8 where that pads m less, as for m = 16, 32, 64). */
+ * MR 12, or 8 where that pads m less, as for m = 16, 32, 64). k is cut into runs whose strip
+ * fits half the local memory (PoCL keeps a thread's local memory in its cache), and more when
+ * the strips are too few to give every compute unit several work-groups; a work-item takes
+ * several strips when one is little work. All of it depends on the shape and the device alone,
+ * so a product sums in the same order every time. */
 static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch, int a_shared,
-		 int b_shared, struct packed_plan *p)
+		 struct packed_plan *p)
 {
 	int w = (int)ctx->caps.native_vector_width_float;
 	p->vw = w >= 16 ? 16 : w >= 8 ? 8 : 4;
@@ -42,23 +48,37 @@ static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch
 	p->mp = ((size_t)m + p->mr - 1) / p->mr;
 	p->np = ((size_t)n + p->nr - 1) / p->nr;
 	p->a_batches = a_shared ? 1 : (size_t)batch;
-	p->b_batches = b_shared ? 1 : (size_t)batch;
-	size_t kk = (size_t)k, blocks = p->mp * p->np * (size_t)batch;
+	size_t kk = k > 0 ? (size_t)k : 1, units = p->np * (size_t)batch;
 	size_t cus = ctx->caps.desc.compute_units ? ctx->caps.desc.compute_units : 1;
 	size_t want = PACKED_GROUPS_PER_CU * cus;
-	p->chunks = 1;
-	p->kc = kk ? kk : 1;
-	if (blocks < want && kk >= 2 * PACKED_KC_MIN) {
-		size_t chunks = (want + blocks - 1) / blocks;
-		if (chunks > kk / PACKED_KC_MIN)
-			chunks = kk / PACKED_KC_MIN;
-		if (chunks > PACKED_MAX_CHUNKS)
-			chunks = PACKED_MAX_CHUNKS;
-		p->kc = ((kk + chunks - 1) / chunks + 15) & ~(size_t)15;
-		p->chunks = (kk + p->kc - 1) / p->kc;
+	size_t local = (size_t)ctx->caps.desc.local_mem_bytes;
+	size_t kc_max = (local / 2 / ((size_t)p->nr * sizeof(float))) & ~(size_t)15;
+	if (kc_max < 16)
+		kc_max = 16;
+	if (kc_max > PACKED_KC_MAX)
+		kc_max = PACKED_KC_MAX;
+	size_t chunks = (kk + kc_max - 1) / kc_max;
+	if (units * chunks < want && kk >= 2 * PACKED_KC_MIN) {
+		size_t more = (want + units - 1) / units;
+		if (more > kk / PACKED_KC_MIN)
+			more = kk / PACKED_KC_MIN;
+		if (more > chunks)
+			chunks = more;
 	}
+	p->kc = ((kk + chunks - 1) / chunks + 15) & ~(size_t)15;
+	if (p->kc > kc_max)
+		p->kc = kc_max;
+	p->chunks = (kk + p->kc - 1) / p->kc;
+	/* strips per work-item: about PACKED_ITEM_FLOPS of work each, groups enough for `want` */
+	size_t flops = 2 * (size_t)m * p->kc * (size_t)p->nr;
+	p->jpw = flops ? PACKED_ITEM_FLOPS / flops : 1;
+	size_t most = units * p->chunks / want;
+	if (p->jpw > most)
+		p->jpw = most;
+	if (p->jpw < 1)
+		p->jpw = 1;
 	p->ap_floats = p->a_batches * p->mp * (size_t)p->mr * kk;
-	p->bp_floats = p->b_batches * p->np * (size_t)p->nr * kk;
+	size_t blocks = p->mp * p->np * (size_t)batch;
 	p->part_floats = p->chunks > 1 ? blocks * p->chunks * (size_t)p->mr * (size_t)p->nr : 0;
 }
 
@@ -68,11 +88,11 @@ int ampcl_gemm_packed_on(const struct ampcl_context *ctx)
 }
 
 size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
-					  int batch, int a_shared, int b_shared)
+					  int batch, int a_shared)
 {
 	struct packed_plan p;
-	plan(ctx, m, n, k, batch, a_shared, b_shared, &p);
-	return p.ap_floats + p.bp_floats + p.part_floats;
+	plan(ctx, m, n, k, batch, a_shared, &p);
+	return p.ap_floats + p.part_floats;
 }
 
 int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
@@ -80,83 +100,56 @@ int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_
 	if (!ctx->profile.gemm_packed || g->k == 0)
 		return 0;
 	size_t floats = ampcl_gemm_packed_workspace_floats(ctx, g->m, g->n, g->k, g->batch,
-							   g->batch > 1 && g->stride_a == 0,
-							   g->batch > 1 && g->stride_b == 0);
+							   g->batch > 1 && g->stride_a == 0);
 	return floats < UINT32_MAX;
 }
 
-/* The pack of operand o (A when is_a) into the panels at (ws, off): its kernel and launch. */
-static ampcl_status pack(struct ampcl_context *ctx, const char *opts, int is_a,
-			 const struct ampcl_pack_operand *o, const struct ampcl_packed_product *pr,
-			 const struct packed_plan *p, cl_mem ws, cl_uint off)
+/* Packs A (a matrix, or dy's NCHW channels) into its panels at (ws, off). */
+static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
+			   const struct ampcl_packed_product *pr, const struct packed_plan *p,
+			   cl_mem ws, cl_uint off)
 {
-	const char *name = NULL;
-	size_t panels = is_a ? p->mp : p->np, batches = is_a ? p->a_batches : p->b_batches;
-	size_t global[3] = {(size_t)pr->k, panels, batches};
-	/* the arguments after the four buffers: unsigned ints, kept here until the launch */
-	cl_uint v[12];
-	int nv = 0;
-	const struct ampcl_conv2d_shape *s = o->conv;
-	switch (o->kind) {
-	case AMPCL_PACK_MATRIX:
-		name = is_a ? "gemm_pack_a" : "gemm_pack_b";
-		v[nv++] = (cl_uint)o->ld;
-		v[nv++] = (cl_uint)o->stride;
-		v[nv++] = (cl_uint)(is_a ? pr->m : pr->n);
-		v[nv++] = (cl_uint)pr->k;
-		v[nv++] = (cl_uint)panels;
-		v[nv++] = o->trans != 0;
-		break;
-	case AMPCL_PACK_NCHW:
-		name = is_a ? "conv_pack_a_nchw" : "conv_pack_b_nchw";
-		if (is_a)
-			v[nv++] = (cl_uint)pr->m;
-		v[nv++] = (cl_uint)o->pq;
-		if (!is_a)
-			v[nv++] = (cl_uint)pr->n;
-		v[nv++] = (cl_uint)pr->k;
-		v[nv++] = (cl_uint)panels;
-		break;
-	case AMPCL_PACK_IM2COL:
-	case AMPCL_PACK_IM2COL_T:
-		name = o->kind == AMPCL_PACK_IM2COL ? "conv_pack_b_im2col" : "conv_pack_b_im2col_t";
-		v[nv++] = (cl_uint)s->c;
-		v[nv++] = (cl_uint)s->h;
-		v[nv++] = (cl_uint)s->w;
-		v[nv++] = (cl_uint)s->r;
-		v[nv++] = (cl_uint)s->s;
-		v[nv++] = (cl_uint)s->stride;
-		v[nv++] = (cl_uint)s->pad;
-		v[nv++] = (cl_uint)ampcl_conv2d_out_h(s);
-		v[nv++] = (cl_uint)ampcl_conv2d_out_w(s);
-		v[nv++] = (cl_uint)(o->kind == AMPCL_PACK_IM2COL ? pr->n : pr->k);
-		break;
-	}
-	cl_uint off32 = off, src_off = (cl_uint)o->off;
-	struct ampcl_karg args[16] = {
-	    AMPCL_KARG(ws),
-	    AMPCL_KARG(off32),
-	    AMPCL_KARG(o->mem),
-	    AMPCL_KARG(src_off),
-	};
-	for (int i = 0; i < nv; i++)
-		args[4 + i] = AMPCL_KARG(v[i]);
-	if (!name || (o->kind != AMPCL_PACK_MATRIX &&
-		      (batches != 1 || (is_a && o->kind != AMPCL_PACK_NCHW))))
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "gemm (packed): operand %c cannot come from this kind of "
-				       "tensor%s",
-				       is_a ? 'A' : 'B',
-				       batches != 1 ? " in a batched product" : "");
-	if (o->kind == AMPCL_PACK_IM2COL_T) {
-		/* a work-item per output row (b, op) and panel */
-		global[0] = (size_t)ampcl_conv2d_out_h(s);
-		global[1] = (size_t)pr->k / ((size_t)global[0] * (size_t)ampcl_conv2d_out_w(s));
-		global[2] = panels;
-	}
+	const struct ampcl_pack_operand *o = &pr->a;
+	size_t global[3] = {(size_t)pr->k, p->mp, p->a_batches};
+	cl_uint off32 = off, src_off = (cl_uint)o->off, ld = (cl_uint)o->ld,
+		stride = (cl_uint)o->stride, m = (cl_uint)pr->m, k = (cl_uint)pr->k,
+		mp = (cl_uint)p->mp, trans = o->trans != 0, pq = (cl_uint)o->pq;
 	cl_kernel kernel;
-	ampcl_status st = ampcl_kernel_get(ctx, "gemm_packed", opts, name, &kernel);
-	return st ? st : ampcl_launch(ctx, kernel, 3, global, NULL, 4 + nv, args, NULL);
+	ampcl_status st;
+	if (o->kind == AMPCL_PACK_MATRIX) {
+		struct ampcl_karg args[] = {
+		    AMPCL_KARG(ws), AMPCL_KARG(off32),  AMPCL_KARG(o->mem), AMPCL_KARG(src_off),
+		    AMPCL_KARG(ld), AMPCL_KARG(stride), AMPCL_KARG(m),      AMPCL_KARG(k),
+		    AMPCL_KARG(mp), AMPCL_KARG(trans),
+		};
+		if ((st = ampcl_kernel_get(ctx, "gemm_packed", opts, "gemm_pack_a", &kernel)))
+			return st;
+		return ampcl_launch(ctx, kernel, 3, global, NULL, AMPCL_NARGS(args), args, NULL);
+	}
+	if (o->kind == AMPCL_PACK_WFLIP && p->a_batches == 1) {
+		const struct ampcl_conv2d_shape *s = o->conv;
+		cl_uint c = (cl_uint)s->c, kout = (cl_uint)s->k, r = (cl_uint)s->r,
+			sw = (cl_uint)s->s;
+		struct ampcl_karg args[] = {
+		    AMPCL_KARG(ws),      AMPCL_KARG(off32), AMPCL_KARG(o->mem),
+		    AMPCL_KARG(src_off), AMPCL_KARG(c),     AMPCL_KARG(kout),
+		    AMPCL_KARG(r),       AMPCL_KARG(sw),    AMPCL_KARG(mp),
+		};
+		if ((st = ampcl_kernel_get(ctx, "gemm_packed", opts, "conv_pack_a_wflip", &kernel)))
+			return st;
+		return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
+	}
+	if (o->kind != AMPCL_PACK_NCHW || p->a_batches != 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "gemm (packed): A comes from a matrix or, in a single "
+				       "product, an NCHW tensor or flipped weights");
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG(ws), AMPCL_KARG(off32), AMPCL_KARG(o->mem), AMPCL_KARG(src_off),
+	    AMPCL_KARG(m),  AMPCL_KARG(pq),    AMPCL_KARG(k),      AMPCL_KARG(mp),
+	};
+	if ((st = ampcl_kernel_get(ctx, "gemm_packed", opts, "conv_pack_a_nchw", &kernel)))
+		return st;
+	return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
 }
 
 ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
@@ -164,15 +157,19 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 {
 	struct packed_plan p;
 	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
-	int b_shared = pr->batch > 1 && pr->b.kind == AMPCL_PACK_MATRIX && pr->b.stride == 0;
-	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, b_shared, &p);
-	size_t total = p.ap_floats + p.bp_floats + p.part_floats;
+	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, &p);
+	size_t total = p.ap_floats + p.part_floats;
 	if (total >= UINT32_MAX)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
 		    "gemm (packed): %zu floats of panels for m=%d n=%d k=%d "
 		    "batch=%d, past the 2^32 the kernels index; split the product",
 		    total, pr->m, pr->n, pr->k, pr->batch);
+	const struct ampcl_pack_operand *b = &pr->b;
+	if (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "gemm (packed): B comes from a convolution's tensor only in "
+				       "a single product");
 	char opts[64];
 	snprintf(opts, sizeof(opts), "-DPK_VW=%d -DPK_MR=%d", p.vw, p.mr);
 	cl_kernel micro, sum;
@@ -185,29 +182,58 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	if ((st = ampcl_workspace_get(ctx, total, "gemm (packed panels)", &ws, &ws_bytes)))
 		return st;
 	cl_uint ap_off = (cl_uint)(ws_bytes / sizeof(float));
-	cl_uint bp_off = ap_off + (cl_uint)p.ap_floats;
-	cl_uint part_off = bp_off + (cl_uint)p.bp_floats;
-	if ((st = pack(ctx, opts, 1, &pr->a, pr, &p, ws, ap_off)) ||
-	    (st = pack(ctx, opts, 0, &pr->b, pr, &p, ws, bp_off)))
+	cl_uint part_off = ap_off + (cl_uint)p.ap_floats;
+	if ((st = pack_a(ctx, opts, pr, &p, ws, ap_off)))
 		return st;
 
+	/* B's source: the geometry for the im2col kinds, zeros where unused */
+	struct ampcl_conv2d_shape none = {0},
+				  *g = b->conv ? (struct ampcl_conv2d_shape *)b->conv : &none;
+	int gp = b->conv ? ampcl_conv2d_out_h(g) : 0, gq = b->conv ? ampcl_conv2d_out_w(g) : 0;
 	cl_uint c_seg = pr->c_seg ? (cl_uint)pr->c_seg : (cl_uint)pr->n;
 	cl_uint c_seg_stride = pr->c_seg ? (cl_uint)pr->c_seg_stride : 0;
 	/* one work-item a group: PoCL then runs each as straight-line vector code */
-	size_t gm[3] = {p.mp, p.np, (size_t)pr->batch * p.chunks}, one[3] = {1, 1, 1};
+	size_t gm[3] = {(p.np + p.jpw - 1) / p.jpw, p.chunks, (size_t)pr->batch};
+	size_t one[3] = {1, 1, 1};
 	struct ampcl_karg am[] = {
-	    AMPCL_KARG_MEM(pr->c),        AMPCL_KARG_UINT(pr->c_off),
-	    AMPCL_KARG_UINT(pr->ldc),     AMPCL_KARG_UINT(pr->stride_c),
-	    AMPCL_KARG_UINT(c_seg),       AMPCL_KARG_UINT(c_seg_stride),
-	    AMPCL_KARG_MEM(ws),           AMPCL_KARG_UINT(ap_off),
-	    AMPCL_KARG_UINT(p.a_batches), AMPCL_KARG_MEM(ws),
-	    AMPCL_KARG_UINT(bp_off),      AMPCL_KARG_UINT(p.b_batches),
-	    AMPCL_KARG_UINT(pr->m),       AMPCL_KARG_UINT(pr->n),
-	    AMPCL_KARG_UINT(pr->k),       AMPCL_KARG_UINT(p.mp),
-	    AMPCL_KARG_UINT(p.np),        AMPCL_KARG_UINT(p.kc),
-	    AMPCL_KARG_UINT(p.chunks),    AMPCL_KARG_FLOAT(pr->alpha),
-	    AMPCL_KARG_FLOAT(pr->beta),   AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_MEM(pr->c),
+	    AMPCL_KARG_UINT(pr->c_off),
+	    AMPCL_KARG_UINT(pr->ldc),
+	    AMPCL_KARG_UINT(pr->stride_c),
+	    AMPCL_KARG_UINT(c_seg),
+	    AMPCL_KARG_UINT(c_seg_stride),
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(ap_off),
+	    AMPCL_KARG_UINT(p.a_batches),
+	    AMPCL_KARG_MEM(b->mem),
+	    AMPCL_KARG_UINT(b->off),
+	    AMPCL_KARG_UINT(b->kind),
+	    AMPCL_KARG_UINT(b->ld),
+	    AMPCL_KARG_UINT(b->stride),
+	    AMPCL_KARG_UINT(b->trans != 0),
+	    AMPCL_KARG_UINT(b->pq),
+	    AMPCL_KARG_UINT(g->c),
+	    AMPCL_KARG_UINT(g->h),
+	    AMPCL_KARG_UINT(g->w),
+	    AMPCL_KARG_UINT(g->r),
+	    AMPCL_KARG_UINT(g->s),
+	    AMPCL_KARG_UINT(g->stride),
+	    AMPCL_KARG_UINT(g->pad),
+	    AMPCL_KARG_UINT(gp),
+	    AMPCL_KARG_UINT(gq),
+	    AMPCL_KARG_UINT(pr->m),
+	    AMPCL_KARG_UINT(pr->n),
+	    AMPCL_KARG_UINT(pr->k),
+	    AMPCL_KARG_UINT(p.mp),
+	    AMPCL_KARG_UINT(p.np),
+	    AMPCL_KARG_UINT(p.kc),
+	    AMPCL_KARG_UINT(p.chunks),
+	    AMPCL_KARG_UINT(p.jpw),
+	    AMPCL_KARG_FLOAT(pr->alpha),
+	    AMPCL_KARG_FLOAT(pr->beta),
+	    AMPCL_KARG_MEM(ws),
 	    AMPCL_KARG_UINT(part_off),
+	    AMPCL_KARG_LOCAL(p.kc * (size_t)p.nr * sizeof(float)),
 	};
 	if ((st = ampcl_launch(ctx, micro, 3, gm, one, AMPCL_NARGS(am), am, NULL)) || p.chunks == 1)
 		return st;

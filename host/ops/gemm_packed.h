@@ -13,6 +13,8 @@ enum ampcl_pack_kind {
 				matrix: A's rows or B's k are the channels */
 	AMPCL_PACK_IM2COL,   /* B: x's im2col matrix (c*r*s, images*p*q), x NCHW from off */
 	AMPCL_PACK_IM2COL_T, /* B: its transpose (images*p*q, c*r*s) */
+	AMPCL_PACK_WFLIP,    /* A: conv's weights (k, c, r, s) as (c, k*r*s), transposed and
+				flipped: a stride-1 input gradient as a convolution of dy */
 };
 
 struct ampcl_pack_operand {
@@ -45,10 +47,10 @@ struct ampcl_packed_product {
 int ampcl_gemm_packed_on(const struct ampcl_context *ctx);
 /* Whether it takes the matrix product g (on, k >= 1, its panels indexable). */
 int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
-/* Floats of op workspace an (m, n, k) product, batch times, needs: the panels and any split-k
- * partial blocks (a_shared, b_shared: one matrix serves the whole batch). */
+/* Floats of op workspace an (m, n, k) product, batch times, needs: A's panels and any split-k
+ * partial blocks (a_shared: one A serves the whole batch). */
 size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
-					  int batch, int a_shared, int b_shared);
+					  int batch, int a_shared);
 /* Runs g (validated by gemm.c) as a product of two MATRIX operands. */
 ampcl_status ampcl_gemm_packed_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* Runs a product (the caller has checked its operands lie in their buffers): pack A, pack B,

@@ -41,7 +41,7 @@ static const struct row rows[] = {
     {"cpu",
      CL_DEVICE_TYPE_CPU,
      NULL,
-     {.conv_direct = 1,
+     {.conv_direct = 0,
       .conv_rows = 1,
       .gemm_clblast = 0,
       .gemm_cpu_tiles = 1,
