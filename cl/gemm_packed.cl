@@ -256,13 +256,26 @@ static void strip_im2col_t(__local float *st, __global const float *x, uint c, u
  * `strip` (kc*PK_NR floats of local memory), then computes every block (i, j) over that run.
  * One chunk: C = alpha*block + beta*C. Several: the block goes to
  * part[((z*chunks + ch)*mp + i)*np + j] (PK_MR x PK_NR floats); gemm_packed_sum adds them.
- * B's source: b_kind (PK_B_*) with ldb, stride_b (between products), trans_b for a matrix,
- * pq for NCHW, the geometry (gc .. gq) for the im2col kinds. A's panels are shared by every
+ * One kernel per kind of B (PK_BKIND, one of PK_B_*; its name says which), with ldb and
+ * stride_b (between products) and trans_b for a matrix, pq for NCHW, the geometry (gc .. gq)
+ * for the im2col kinds. A's panels are shared by every
  * product when a_batches is 1.
  */
-__kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
+#ifndef PK_BKIND
+#define PK_BKIND PK_B_MATRIX
+#endif
+#if PK_BKIND == PK_B_MATRIX
+#define PK_MICRO gemm_micro_matrix
+#elif PK_BKIND == PK_B_NCHW
+#define PK_MICRO gemm_micro_nchw
+#elif PK_BKIND == PK_B_IM2COL
+#define PK_MICRO gemm_micro_im2col
+#else
+#define PK_MICRO gemm_micro_im2col_t
+#endif
+__kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
 				uint c_seg_stride, __global const float *ap, uint ap_off,
-				uint a_batches, __global const float *b, uint b_off, uint b_kind,
+				uint a_batches, __global const float *b, uint b_off,
 				uint ldb, uint stride_b, uint trans_b, uint pq, uint gc, uint gh,
 				uint gw, uint gr, uint gs, uint gstride, uint gpad, uint gp,
 				uint gq, uint m, uint n, uint k, uint mp, uint np, uint kc,
@@ -274,16 +287,16 @@ __kernel void gemm_packed_micro(__global float *c, uint c_off, uint ldc, uint st
 	__global const float *bz = b + b_off + (size_t)z * stride_b;
 	for (uint j = jg * jpw; j < min(np, (jg + 1) * jpw); j++) {
 		const uint col0 = j * PK_NR;
-		if (b_kind == PK_B_MATRIX)
-			strip_matrix(strip, bz, ldb, trans_b, n, k0, k1, col0);
-		else if (b_kind == PK_B_NCHW)
-			strip_nchw(strip, bz, k, pq, n, k0, k1, col0);
-		else if (b_kind == PK_B_IM2COL)
-			strip_im2col(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0,
-				     k1, col0);
-		else
-			strip_im2col_t(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0,
-				       k1, col0);
+#if PK_BKIND == PK_B_MATRIX
+		strip_matrix(strip, bz, ldb, trans_b, n, k0, k1, col0);
+#elif PK_BKIND == PK_B_NCHW
+		strip_nchw(strip, bz, k, pq, n, k0, k1, col0);
+#elif PK_BKIND == PK_B_IM2COL
+		strip_im2col(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1, col0);
+#else
+		strip_im2col_t(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1,
+			       col0);
+#endif
 		for (uint i = 0; i < mp; i++) {
 			__global const float *pa =
 			    ap + ap_off +

@@ -205,6 +205,7 @@ static void run_backend(const char *backend)
 	    {0, 1, 17, 33, 2085, 1, 3, 0, 1.0f, 0.0f, 0},
 	    {0, 1, 5, 3, 4099, 1, 0, 0, 0.75f, 1.0f, 0},
 	    {0, 1, 3, 5, 524301, 1, 1, 0, 1.0f, 0.0f, 0},
+	    {0, 1, 3, 4, 3, 1, 0, 0, 1.0f, 1.0f, 0},
 	};
 	for (size_t i = 0; i < sizeof(cpu_cases) / sizeof(cpu_cases[0]); i++) {
 		const struct gemm_case *c = &cpu_cases[i];

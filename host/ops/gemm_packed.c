@@ -166,15 +166,21 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 		    "batch=%d, past the 2^32 the kernels index; split the product",
 		    total, pr->m, pr->n, pr->k, pr->batch);
 	const struct ampcl_pack_operand *b = &pr->b;
-	if (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1)
+	if (b->kind > AMPCL_PACK_IM2COL_T || (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1))
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "gemm (packed): B comes from a convolution's tensor only in "
-				       "a single product");
+				       "gemm (packed): B comes from a matrix or, in a single "
+				       "product, a convolution's x or dy");
 	char opts[64];
 	snprintf(opts, sizeof(opts), "-DPK_VW=%d -DPK_MR=%d", p.vw, p.mr);
+	/* the micro-kernel is built once per kind of B, which then is a constant there */
+	char micro_opts[80];
+	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d", opts, (int)pr->b.kind);
+	static const char *const micro_names[] = {"gemm_micro_matrix", "gemm_micro_nchw",
+						  "gemm_micro_im2col", "gemm_micro_im2col_t"};
 	cl_kernel micro, sum;
 	ampcl_status st;
-	if ((st = ampcl_kernel_get(ctx, "gemm_packed", opts, "gemm_packed_micro", &micro)) ||
+	if ((st = ampcl_kernel_get(ctx, "gemm_packed", micro_opts, micro_names[pr->b.kind],
+				   &micro)) ||
 	    (st = ampcl_kernel_get(ctx, "gemm_packed", opts, "gemm_packed_sum", &sum)))
 		return st;
 	cl_mem ws;
@@ -207,7 +213,6 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	    AMPCL_KARG_UINT(p.a_batches),
 	    AMPCL_KARG_MEM(b->mem),
 	    AMPCL_KARG_UINT(b->off),
-	    AMPCL_KARG_UINT(b->kind),
 	    AMPCL_KARG_UINT(b->ld),
 	    AMPCL_KARG_UINT(b->stride),
 	    AMPCL_KARG_UINT(b->trans != 0),
