@@ -6,7 +6,5 @@
 #define AMPCL_ELT_VEC 4  /* elements per work-item of the element-wise kernels (a float4) */
 #define AMPCL_BN_VEC 16  /* floats per load of cl/bn.cl: an AVX-512 register */
 #define AMPCL_POOL_VEC 4 /* windows or elements per block of the row-wise pooling kernels */
-#define AMPCL_GEMM_PM 16 /* rows per work-item of the row-panel GEMM */
-#define AMPCL_GEMM_PV 1  /* float16 column vectors per work-item of the row-panel GEMM */
 
 #endif

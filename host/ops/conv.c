@@ -54,7 +54,7 @@ size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
 		return ampcl_conv2d_packed_workspace_floats(ctx, s, chunk);
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	/* the weight gradient's product, dW (k, crs) += t (k, nb*pq) x col^T, is the one that
-	 * can split k: a full chunk of images and the last, shorter one */
+	 * splits k: a full chunk of images and the last, shorter one */
 	size_t a = ampcl_gemm_workspace_floats(ctx, 0, 1, s->k, crs, chunk * pq, 1);
 	int last = s->n % chunk;
 	size_t b = last ? ampcl_gemm_workspace_floats(ctx, 0, 1, s->k, crs, last * pq, 1) : 0;
@@ -146,73 +146,8 @@ static ampcl_status im2col(struct ampcl_context *ctx, const struct ampcl_conv2d_
 	    CONV_GEOMETRY_KARGS(s, p, q),
 	    AMPCL_KARG_UINT(images),
 	};
-	if (ctx->profile.conv_rows)
-		return launch_named(ctx, "im2col_rows_forward", 3, (size_t[3]){p, images, crs},
-				    AMPCL_NARGS(args), args);
 	return ampcl_launch_1d_named(ctx, "conv", "im2col_forward", crs * images * p * q,
 				     AMPCL_NARGS(args), args);
-}
-
-/* cl/conv.cl's direct kernel (conv2d_direct_forward) takes forward and dx on CPUs for stride 1
- * and square kernels up to 7 whose rows are at least one 16-float vector wide; 1x1 stays a GEMM
- * (x is its own im2col matrix). PoCL, 2 cores of an EPYC, 128x16x32x32, 16 -> 16, 3x3, process
- * CPU time: forward 51 -> 21 ms (im2col + row-panel GEMM + reshuffle -> direct), dx (backward
- * less dW) about 54 -> 10 ms. A direct weight gradient (accumulators per tap) measured slower than
- * im2col + split-k GEMM (89 against 65 ms) and was dropped. */
-static int use_direct(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s)
-{
-	return ctx->profile.conv_direct && s->stride == 1 && s->r == s->s && s->s > 1 &&
-	       s->s <= 7 && s->pad <= s->r - 1 && s->w >= 16 && ampcl_conv2d_out_w(s) >= 16;
-}
-
-/* out (images, ko, p, q) = beta*out + the stride-1 correlation of in (images, ci, h, wd) with
- * w read at w[o*wo + i*wi + tap] (tap flipped when flip), plus bias when not NULL; see
- * conv2d_direct_forward. */
-struct direct_args {
-	cl_mem out, in, w, bias;
-	size_t out_off, in_off, w_off, bias_off;
-	int ci, h, wd, ko, p, q, r, s, pad, wo, wi, flip, images;
-	float beta;
-};
-
-static ampcl_status direct(struct ampcl_context *ctx, const struct direct_args *d)
-{
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(d->out),
-	    AMPCL_KARG_UINT(d->out_off),
-	    AMPCL_KARG_MEM(d->in),
-	    AMPCL_KARG_UINT(d->in_off),
-	    AMPCL_KARG_MEM(d->w),
-	    AMPCL_KARG_UINT(d->w_off),
-	    AMPCL_KARG_MEM(d->bias ? d->bias : d->w),
-	    AMPCL_KARG_UINT(d->bias_off),
-	    AMPCL_KARG_UINT(d->bias != NULL),
-	    AMPCL_KARG_UINT(d->ci),
-	    AMPCL_KARG_UINT(d->h),
-	    AMPCL_KARG_UINT(d->wd),
-	    AMPCL_KARG_UINT(d->ko),
-	    AMPCL_KARG_UINT(d->p),
-	    AMPCL_KARG_UINT(d->q),
-	    AMPCL_KARG_UINT(d->r),
-	    AMPCL_KARG_UINT(d->s),
-	    AMPCL_KARG_UINT(d->pad),
-	    AMPCL_KARG_UINT(d->wo),
-	    AMPCL_KARG_UINT(d->wi),
-	    AMPCL_KARG_UINT(d->flip),
-	    AMPCL_KARG_UINT(d->images),
-	    AMPCL_KARG_FLOAT(d->beta),
-	};
-	size_t global[3] = {ampcl_div_up((size_t)d->q, 16), (size_t)d->images * d->p,
-			    ampcl_div_up((size_t)d->ko, 16)};
-	cl_kernel kernel;
-	ampcl_status st = ampcl_kernel_get(ctx, "conv", "", "conv2d_direct_forward", &kernel);
-	if (st)
-		return st;
-	/* one work-item per group: with the driver's choice of group PoCL 3.1 segfaulted on
-	 * 32x32 images (most likely its work-group loop's copies of these private vectors
-	 * overrunning a thread's stack); each work-item has work enough to pay for its group */
-	size_t local[3] = {1, 1, 1};
-	return ampcl_launch(ctx, kernel, 3, global, local, AMPCL_NARGS(args), args, NULL);
 }
 
 /* y[b0 .. b0+images) += bias, for the paths whose GEMM writes y directly. */
@@ -252,33 +187,6 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 	cl_mem sm = ampcl_tensor_mem(scratch);
 	size_t col_off = ampcl_tensor_off(scratch);
 	size_t t_off = col_off + crs * (size_t)chunk * pq; /* (k, chunk*p*q) after col */
-	if (use_direct(ctx, s)) {
-		struct direct_args d = {
-		    .out = ampcl_tensor_mem(y),
-		    .in = ampcl_tensor_mem(x),
-		    .w = ampcl_tensor_mem(w),
-		    .bias = bias ? ampcl_tensor_mem(bias) : NULL,
-		    .out_off = ampcl_tensor_off(y),
-		    .in_off = ampcl_tensor_off(x),
-		    .w_off = ampcl_tensor_off(w),
-		    .bias_off = bias ? ampcl_tensor_off(bias) : 0,
-		    .ci = s->c,
-		    .h = s->h,
-		    .wd = s->w,
-		    .ko = s->k,
-		    .p = (int)p,
-		    .q = (int)q,
-		    .r = s->r,
-		    .s = s->s,
-		    .pad = s->pad,
-		    .wo = ccrs,
-		    .wi = s->r * s->s,
-		    .flip = 0,
-		    .images = s->n,
-		    .beta = 0.0f,
-		};
-		return direct(ctx, &d);
-	}
 	if (ampcl_conv2d_packed_on(ctx)) {
 		/* the packed GEMM gathers im2col's values itself and writes y in NCHW */
 		for (int b0 = 0; b0 < s->n; b0 += chunk) {
@@ -405,37 +313,6 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 
 	if (db && (st = bias_backward(ctx, s, db, dy)))
 		return st;
-	if (dx && use_direct(ctx, s)) {
-		/* dx = beta*dx + the stride-1 correlation of dy with W transposed and flipped,
-		 * padded by r-1-pad, for the whole batch; the chunks below then do dW alone */
-		struct direct_args d = {
-		    .out = ampcl_tensor_mem(dx),
-		    .in = ampcl_tensor_mem(dy),
-		    .w = ampcl_tensor_mem(w),
-		    .bias = NULL,
-		    .out_off = ampcl_tensor_off(dx),
-		    .in_off = ampcl_tensor_off(dy),
-		    .w_off = ampcl_tensor_off(w),
-		    .bias_off = 0,
-		    .ci = s->k,
-		    .h = ampcl_conv2d_out_h(s),
-		    .wd = ampcl_conv2d_out_w(s),
-		    .ko = s->c,
-		    .p = s->h,
-		    .q = s->w,
-		    .r = s->r,
-		    .s = s->s,
-		    .pad = s->r - 1 - s->pad,
-		    .wo = s->r * s->s,
-		    .wi = s->c * s->r * s->s,
-		    .flip = 1,
-		    .images = s->n,
-		    .beta = beta,
-		};
-		if ((st = direct(ctx, &d)))
-			return st;
-		dx = NULL;
-	}
 
 	const size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	const size_t crs = (size_t)s->c * s->r * s->s, chw = (size_t)s->c * s->h * s->w;

@@ -32,10 +32,10 @@ const char *ampcl_gemm_backend_name(const struct ampcl_context *ctx);
  *   C:     (m, n) with ldc >= n
  * Offsets and strides are in floats. beta == 0 overwrites C without reading it (C may hold
  * NaN); k == 0 gives C = beta*C. Both back ends are deterministic: the same inputs give
- * bit-identical C run after run (no atomics; the own split k adds its chunks, whose count
- * depends on the shape alone, in a fixed order). Every matrix must lie inside its
- * buffer; a bad size, leading dimension or offset is AMPCL_ERR_INVALID_ARG with a message.
- * The work is enqueued on ctx->queue; the call does not wait for it.
+ * bit-identical C run after run (no atomics; the own back end's split k adds its chunks,
+ * whose count depends on the shape and the device alone, in a fixed order). Every matrix must lie
+ * inside its buffer; a bad size, leading dimension or offset is AMPCL_ERR_INVALID_ARG with a
+ * message. The work is enqueued on ctx->queue; the call does not wait for it.
  */
 ampcl_status ampcl_gemm(struct ampcl_context *ctx, int trans_a, int trans_b, int m, int n, int k,
 			float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
@@ -63,9 +63,8 @@ struct ampcl_gemm_args {
 	int batch;
 };
 
-/* gemm_own.c: cl/gemm.cl's kernels; on CPUs the row panel (small m) or split k (tiny m, n and a
- * long k) where the shape calls for them, else the tiled kernel with tiles chosen for the device.
- */
+/* gemm_own.c: the packed GEMM on CPU devices (gemm_packed.h), else cl/gemm.cl's tiled kernel
+ * with tiles chosen for the device. */
 ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* gemm_own.c: floats of op workspace (workspace.h) ampcl_gemm_own_run takes for g (0: none). */
 size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,

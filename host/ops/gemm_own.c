@@ -1,5 +1,5 @@
-/* gemm_own.c: the back end built on ampcl's own kernels (cl/gemm.cl): picks the kernel (tiled,
- * row panel or split k) and its tile sizes for the device and shape, and launches it. */
+/* gemm_own.c: the back end built on ampcl's own kernels: the packed GEMM on CPU devices
+ * (gemm_packed.c), else cl/gemm.cl's tiled kernel with tile sizes for the device and shape. */
 #include "gemm.h"
 #include "gemm_packed.h"
 #include "constants.h"
@@ -166,145 +166,19 @@ static ampcl_status own_tiled(struct ampcl_context *ctx, const struct ampcl_gemm
 	return st;
 }
 
-/* Row panel on CPUs: its block, PANEL_M rows by PANEL_N columns (cl/gemm.cl's GEMM_PM and
- * 16*GEMM_PV), and the largest m it takes for NN. Measured on PoCL 3.1 (2 cores of an AVX-512
- * EPYC, GFLOP/s of process CPU time, tiled -> panel): NN 16x131072x144 6 -> 24, TN
- * 144x131072x16 12 -> 29, TN 576x32768x64 21 -> 37, TN 512^3 27 -> 39; NN with m > 64 and a
- * long k is ~10% better tiled (128x4096x1152 32 vs 29). 8x32 and 4x64 blocks ran at ~5: the
- * compiler keeps arrays of vector pairs in memory. */
-#define PANEL_M AMPCL_GEMM_PM        /* rows per work-item of gemm_panel_forward */
-#define PANEL_N (16 * AMPCL_GEMM_PV) /* its columns */
-#define PANEL_MAX_M 64
-/* Split k from this k on, in chunks of SPLITK_KC floats of k (at most SPLITK_MAX_CHUNKS of them;
- * kc depends on the shape alone). PoCL as above, NT, GFLOP/s of CPU time for kc 128 / 512 /
- * 2048: 16x144x131072 16 / 16 / 17, 64x576x32768 11 / 17 / 20 (thin tiles: 6 at the first). */
-#define SPLITK_MIN_K 2048
-#define SPLITK_KC 2048
-#define SPLITK_MAX_CHUNKS 256
-
-/* Row panel (cl/gemm.cl's gemm_panel_forward): CPUs, B not transposed, TN or a small m. */
-static int use_panel(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
-{
-	return ctx->profile.gemm_panel && !g->trans_b && (g->trans_a || g->m <= PANEL_MAX_M);
-}
-
-/* Split k: CPUs, NT, one product, a k long enough to fill the chunks, and an (m, n) the thin
- * tiles would cut into too few groups to keep every core busy. */
-static int use_splitk(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
-{
-	if (!ctx->profile.gemm_splitk || g->trans_a || !g->trans_b || g->batch != 1 ||
-	    g->k < SPLITK_MIN_K)
-		return 0;
-	size_t groups = (size_t)((g->m + 63) / 64) * (size_t)((g->n + 127) / 128);
-	return groups < 16 * (size_t)ctx->caps.desc.compute_units;
-}
-
-/* The program options the CPU kernels come from: the thin tiling's, so the panel and split-k
- * kernels share the program the tiled path builds anyway (PANEL_M and PANEL_N are cl/gemm.cl's
- * defaults, so they need no option of their own). */
-static void cpu_options(char *buf, size_t size)
-{
-	tiles_options(&tiles_cpu_thin, buf, size);
-}
-
-static ampcl_status run_panel(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
-{
-	cl_kernel kernel;
-	char opts[160];
-	cpu_options(opts, sizeof(opts));
-	ampcl_status st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_panel_forward", &kernel);
-	if (st)
-		return st;
-	size_t global[3] = {((size_t)g->n + PANEL_N - 1) / PANEL_N,
-			    ((size_t)g->m + PANEL_M - 1) / PANEL_M, (size_t)g->batch};
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(g->c),      AMPCL_KARG_UINT(g->c_off),
-	    AMPCL_KARG_UINT(g->ldc),   AMPCL_KARG_UINT(g->stride_c),
-	    AMPCL_KARG_MEM(g->a),      AMPCL_KARG_UINT(g->a_off),
-	    AMPCL_KARG_UINT(g->lda),   AMPCL_KARG_UINT(g->stride_a),
-	    AMPCL_KARG_MEM(g->b),      AMPCL_KARG_UINT(g->b_off),
-	    AMPCL_KARG_UINT(g->ldb),   AMPCL_KARG_UINT(g->stride_b),
-	    AMPCL_KARG_UINT(g->m),     AMPCL_KARG_UINT(g->n),
-	    AMPCL_KARG_UINT(g->k),     AMPCL_KARG_FLOAT(g->alpha),
-	    AMPCL_KARG_FLOAT(g->beta), AMPCL_KARG_UINT(g->trans_a != 0),
-	    AMPCL_KARG_UINT(g->batch),
-	};
-	return ampcl_launch(ctx, kernel, 3, global, NULL, AMPCL_NARGS(args), args, NULL);
-}
-
-/* Split k's chunk length and count for k. */
-static size_t splitk_chunk(size_t k, size_t *chunks)
-{
-	size_t kc = SPLITK_KC;
-	if ((k + kc - 1) / kc > SPLITK_MAX_CHUNKS)
-		kc = ((k + SPLITK_MAX_CHUNKS - 1) / SPLITK_MAX_CHUNKS + 15) & ~(size_t)15;
-	*chunks = (k + kc - 1) / kc;
-	return kc;
-}
-
 size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
 				       const struct ampcl_gemm_args *g)
 {
-	if (ampcl_gemm_packed_takes(ctx, g))
-		return ampcl_gemm_packed_workspace_floats(ctx, g->m, g->n, g->k, g->batch,
-							  g->batch > 1 && g->stride_a == 0);
-	if (!use_splitk(ctx, g))
+	if (!ampcl_gemm_packed_takes(ctx, g))
 		return 0;
-	size_t chunks;
-	splitk_chunk((size_t)g->k, &chunks);
-	size_t floats = chunks * (size_t)g->m * (size_t)g->n;
-	return floats > UINT32_MAX ? 0 : floats;
-}
-
-/* Split k: the chunks' products into the op workspace, then their fixed-order sum into C. */
-static ampcl_status run_splitk(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
-{
-	size_t chunks, kc = splitk_chunk((size_t)g->k, &chunks);
-	size_t floats = chunks * (size_t)g->m * (size_t)g->n;
-	if (floats > UINT32_MAX)
-		return own_tiled(ctx, g);
-
-	cl_kernel part_kernel, sum_kernel;
-	char opts[160];
-	cpu_options(opts, sizeof(opts));
-	ampcl_status st;
-	if ((st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_splitk_forward", &part_kernel)) ||
-	    (st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_sum_forward", &sum_kernel)))
-		return st;
-	cl_mem part;
-	size_t part_bytes;
-	if ((st = ampcl_workspace_get(ctx, floats, "gemm (split k)", &part, &part_bytes)))
-		return st;
-	cl_uint part_off = (cl_uint)(part_bytes / sizeof(float));
-
-	size_t g1[3] = {((size_t)g->n + 3) / 4, ((size_t)g->m + 3) / 4, chunks};
-	struct ampcl_karg a1[] = {
-	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(part_off), AMPCL_KARG_MEM(g->a),
-	    AMPCL_KARG_UINT(g->a_off), AMPCL_KARG_UINT(g->lda),   AMPCL_KARG_MEM(g->b),
-	    AMPCL_KARG_UINT(g->b_off), AMPCL_KARG_UINT(g->ldb),   AMPCL_KARG_UINT(g->m),
-	    AMPCL_KARG_UINT(g->n),     AMPCL_KARG_UINT(g->k),     AMPCL_KARG_UINT(kc),
-	};
-	size_t g2[2] = {(size_t)g->n, (size_t)g->m};
-	struct ampcl_karg a2[] = {
-	    AMPCL_KARG_MEM(g->c),      AMPCL_KARG_UINT(g->c_off), AMPCL_KARG_UINT(g->ldc),
-	    AMPCL_KARG_MEM(part),      AMPCL_KARG_UINT(part_off), AMPCL_KARG_UINT(g->m),
-	    AMPCL_KARG_UINT(g->n),     AMPCL_KARG_UINT(chunks),   AMPCL_KARG_FLOAT(g->alpha),
-	    AMPCL_KARG_FLOAT(g->beta),
-	};
-	st = ampcl_launch(ctx, part_kernel, 3, g1, NULL, AMPCL_NARGS(a1), a1, NULL);
-	if (!st)
-		st = ampcl_launch(ctx, sum_kernel, 2, g2, NULL, AMPCL_NARGS(a2), a2, NULL);
-	return st;
+	return ampcl_gemm_packed_workspace_floats(ctx, g->m, g->n, g->k, g->batch,
+						  g->batch > 1 && g->stride_a == 0);
 }
 
 ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
 	if (ampcl_gemm_packed_takes(ctx, g))
 		return ampcl_gemm_packed_run(ctx, g);
-	if (use_splitk(ctx, g))
-		return run_splitk(ctx, g);
-	if (use_panel(ctx, g))
-		return run_panel(ctx, g);
 	return own_tiled(ctx, g);
 }
 

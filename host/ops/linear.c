@@ -100,6 +100,10 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 
 size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out)
 {
-	/* y = x W^T is the product that can split k; the backward ones are NN and TN */
-	return ampcl_gemm_workspace_floats(ctx, 0, 1, n, out, in, 1);
+	/* the most any of y = x W^T, dW += dy^T x and dx = dy W takes */
+	size_t y = ampcl_gemm_workspace_floats(ctx, 0, 1, n, out, in, 1);
+	size_t dw = ampcl_gemm_workspace_floats(ctx, 1, 0, out, in, n, 1);
+	size_t dx = ampcl_gemm_workspace_floats(ctx, 0, 0, n, in, out, 1);
+	size_t most = y > dw ? y : dw;
+	return most > dx ? most : dx;
 }

@@ -9,13 +9,10 @@ struct ampcl_device_profile {
 	char
 	    row[32]; /* the table row in use: "llvmpipe", "cpu", "gpu" (AMPCL_PROFILE forces one) */
 	/* convolution */
-	int conv_direct; /* the direct kernel for stride-1 3x3..7x7 forward and input gradient */
-	int conv_rows;   /* im2col/col2im a row per work-item (CPU vectorisers), else an element */
+	int conv_rows; /* col2im a row per work-item (CPU vectorisers), else an element */
 	/* GEMM */
 	int gemm_clblast;   /* AMPCL_GEMM=auto takes CLBlast (when built with it) */
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
-	int gemm_panel;     /* a row-panel kernel for products with few rows */
-	int gemm_splitk;    /* a fixed-order split-k for long, thin products */
 	int gemm_packed;    /* packed panels and a register-blocked micro-kernel (gemm_packed.c) */
 	size_t loop_k_max;  /* the most k one tiled launch loops over; 0: any (see gemm_own.c) */
 	/* batch-norm reductions */
