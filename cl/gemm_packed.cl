@@ -106,10 +106,35 @@ static void strip_nchw(__local float *st, __global const float *t, uint k, uint 
 /* The outputs oq in [0, q) whose input column oq*stride + first lies in [0, w): [*lo, *hi). */
 static void in_range(int first, uint stride, uint w, uint q, uint *lo, uint *hi)
 {
-	uint l = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
-	uint h = (int)w - first <= 0 ? 0 : ((uint)((int)w - first) + stride - 1) / stride;
+	uint l, h;
+	if (stride == 1) { /* the common case, without divisions */
+		l = first >= 0 ? 0 : (uint)(-first);
+		h = (int)w - first <= 0 ? 0 : (uint)((int)w - first);
+	} else {
+		l = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
+		h = (int)w - first <= 0 ? 0 : ((uint)((int)w - first) + stride - 1) / stride;
+	}
 	*lo = min(l, q);
 	*hi = max(min(h, q), *lo);
+}
+
+/* dst[0 .. count) = src[0 .. count), in vectors as far as they go (PoCL leaves a plain loop with
+ * a run-time count scalar). */
+static void copy_run(__local float *dst, __global const float *src, uint count)
+{
+	uint t = 0;
+	for (; t + 16 <= count; t += 16)
+		vstore16(vload16(0, src + t), 0, dst + t);
+	if (t + 8 <= count) {
+		vstore8(vload8(0, src + t), 0, dst + t);
+		t += 8;
+	}
+	if (t + 4 <= count) {
+		vstore4(vload4(0, src + t), 0, dst + t);
+		t += 4;
+	}
+	for (; t < count; t++)
+		dst[t] = src[t];
 }
 
 /* x's im2col matrix (c*r*s, images*p*q): [(ch, kr, ks)][(b, op, oq)] =
@@ -134,14 +159,21 @@ static void strip_im2col(__local float *st, __global const float *x, uint c, uin
 				for (uint t = 0; t < len; t++)
 					st[cc + t] = 0.0f;
 			} else {
-				__global const float *in =
-				    x + (((size_t)b * c + ch) * h + (uint)ih) * w;
-				for (uint t = 0; t < len; t++) {
-					const uint o = oq + t;
-					st[cc + t] = o >= lo && o < hi && col0 + cc + t < n
-							 ? in[(int)(o * stride) + first]
-							 : 0.0f;
-				}
+				/* zeros, a run of x's row, zeros */
+				__global const float *in = x + (((size_t)b * c + ch) * h + (uint)ih) * w;
+				__local float *o = st + cc;
+				const uint end = min(len, n - (col0 + cc));
+				const uint a = min(max(lo, oq) - oq, end);
+				const uint z = max(min(hi, oq + end), oq + a) - oq;
+				for (uint t = 0; t < a; t++)
+					o[t] = 0.0f;
+				if (stride == 1)
+					copy_run(o + a, in + (int)(oq + a) + first, z - a);
+				else
+					for (uint t = a; t < z; t++)
+						o[t] = in[(int)((oq + t) * stride) + first];
+				for (uint t = z; t < len; t++)
+					o[t] = 0.0f;
 			}
 			cc += len;
 			oq = 0;
