@@ -69,6 +69,26 @@ int main(void)
 	tu_check(strstr(json, "\"conv2d\"") && strstr(json, "\"train-step\""),
 		 "bench --json holds kernels and the model step", "%zu bytes", jn);
 	remove("/tmp/ampcl-test-bench.json");
+	/* --profile: one step's device time per kernel (the SGD update is one launch a step) and
+	 * the memory peaks, printed and in the JSON */
+	expect("bench --model resnet18 --width 2 --batch 2 --steps 1 --profile --json "
+	       "/tmp/ampcl-test-profile.json",
+	       0, "device time per kernel in one training step");
+	expect("bench --model vgg19 --width 2 --batch 3 --steps 1 --profile", 0,
+	       "memory: ampcl's device buffers at most");
+	jf = fopen("/tmp/ampcl-test-profile.json", "r");
+	jn = jf ? fread(json, 1, sizeof(json) - 1, jf) : 0;
+	json[jn] = 0;
+	if (jf)
+		fclose(jf);
+	tu_check(strstr(json,
+			"\"op\": \"sgd_step\",\n      \"pass\": \"profile\",\n      \"shape\": "
+			"\"1 calls\"") &&
+		     strstr(json, "\"process_peak_rss_mib\"") &&
+		     strstr(json, "\"device_buffers_peak_mib\""),
+		 "bench --profile --json holds the kernels of the step and the memory peaks",
+		 "%zu bytes", jn);
+	remove("/tmp/ampcl-test-profile.json");
 	expect("eval", 2, "--checkpoint");
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,
