@@ -58,6 +58,8 @@ __kernel void gemm_pack_a(__global float *ap, uint ap_off, __global const float 
 #define PK_B_NCHW 1
 #define PK_B_IM2COL 2
 #define PK_B_IM2COL_T 3
+#define PK_B_IM2COL_PADDED 4   /* from a zero-padded copy of x, stride 1: no bounds */
+#define PK_B_IM2COL_T_PADDED 5
 
 /* A stored matrix: (k, n) at b with row stride ldb, or (n, k) when trans. */
 static void strip_matrix(__local float *st, __global const float *b, uint ldb, uint trans, uint n,
@@ -230,6 +232,97 @@ static void strip_im2col_t(__local float *st, __global const float *x, uint c, u
 	}
 }
 
+/* The same two strips at stride 1 from xp, x's planes zero-padded to (h + 2*pad) x (w + 2*pad)
+ * (conv_pad_copy): every run of an output row is one plain copy of a padded input row, with no
+ * bounds to test. */
+static void strip_im2col_padded(__local float *st, __global const float *xp, uint c, uint hp,
+				uint wp, uint r, uint s, uint p, uint q, uint n, uint k0, uint k1,
+				uint col0)
+{
+	const uint pq = p * q, bs = col0 / pq, ops = col0 % pq / q, oqs = col0 % q;
+	uint ch = k0 / (r * s), kr = (k0 / s) % r, ks = k0 % s;
+	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+		uint b = bs, op = ops, oq = oqs, cc = 0;
+		while (cc < PK_NR) {
+			const uint len = min(q - oq, PK_NR - cc);
+			const uint have = col0 + cc < n ? min(len, n - (col0 + cc)) : 0;
+			copy_run(st + cc, xp + (((size_t)b * c + ch) * hp + op + kr) * wp + oq + ks, have);
+			for (uint t = have; t < len; t++)
+				st[cc + t] = 0.0f;
+			cc += len;
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
+		}
+		if (++ks == s) {
+			ks = 0;
+			if (++kr == r)
+				kr = 0, ch++;
+		}
+	}
+}
+
+static void strip_im2col_t_padded(__local float *st, __global const float *xp, uint c, uint hp,
+				  uint wp, uint r, uint s, uint p, uint q, uint n, uint k0, uint k1,
+				  uint col0)
+{
+	const uint pq = p * q;
+	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
+	for (uint cc = 0; cc < PK_NR; cc++) {
+		uint b = k0 / pq, op = k0 % pq / q, oq = k0 % q, kk = k0;
+		while (kk < k1) {
+			const uint len = min(q - oq, k1 - kk);
+			__local float *dst = st + (kk - k0) * PK_NR + cc;
+			if (col0 + cc >= n) {
+				for (uint t = 0; t < len; t++)
+					dst[t * PK_NR] = 0.0f;
+			} else {
+				__global const float *src =
+				    xp + (((size_t)b * c + ch) * hp + op + kr) * wp + oq + ks;
+				for (uint t = 0; t < len; t++)
+					dst[t * PK_NR] = src[t];
+			}
+			kk += len;
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
+		}
+		if (++ks == s) {
+			ks = 0;
+			if (++kr == r)
+				kr = 0, ch++;
+		}
+	}
+}
+
+/* xp = x's planes zero-padded by pad on every side, a padded row per work-item (the middle
+ * copied as vectors). global (h + 2*pad, planes). */
+__kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const float *x, uint x_off,
+			    uint h, uint w, uint pad, uint planes)
+{
+	const uint iy = get_global_id(0), pl = get_global_id(1);
+	const uint hp = h + 2 * pad, wp = w + 2 * pad;
+	if (iy >= hp || pl >= planes)
+		return;
+	__global float *dst = xp + xp_off + ((size_t)pl * hp + iy) * wp;
+	if (iy < pad || iy >= h + pad) {
+		for (uint t = 0; t < wp; t++)
+			dst[t] = 0.0f;
+		return;
+	}
+	__global const float *src = x + x_off + ((size_t)pl * h + (iy - pad)) * w;
+	for (uint t = 0; t < pad; t++)
+		dst[t] = dst[pad + w + t] = 0.0f;
+	dst += pad;
+	uint t = 0;
+	for (; t + 16 <= w; t += 16)
+		vstore16(vload16(0, src + t), 0, dst + t);
+	for (; t + 4 <= w; t += 4)
+		vstore4(vload4(0, src + t), 0, dst + t);
+	for (; t < w; t++)
+		dst[t] = src[t];
+}
+
 /* The accumulators of row r: two vectors, named so the compiler keeps them in registers. */
 #define PK_DECL(r) pk_vec c##r##a = 0.0f, c##r##b = 0.0f;
 #define PK_FMA(r)                                                                                  \
@@ -302,8 +395,12 @@ static void strip_im2col_t(__local float *st, __global const float *x, uint c, u
 #define PK_MICRO gemm_micro_nchw
 #elif PK_BKIND == PK_B_IM2COL
 #define PK_MICRO gemm_micro_im2col
-#else
+#elif PK_BKIND == PK_B_IM2COL_T
 #define PK_MICRO gemm_micro_im2col_t
+#elif PK_BKIND == PK_B_IM2COL_PADDED
+#define PK_MICRO gemm_micro_im2col_padded
+#else
+#define PK_MICRO gemm_micro_im2col_t_padded
 #endif
 __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
 				uint c_seg_stride, __global const float *ap, uint ap_off,
@@ -325,9 +422,15 @@ __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, u
 		strip_nchw(strip, bz, k, pq, n, k0, k1, col0);
 #elif PK_BKIND == PK_B_IM2COL
 		strip_im2col(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1, col0);
-#else
+#elif PK_BKIND == PK_B_IM2COL_T
 		strip_im2col_t(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1,
 			       col0);
+#elif PK_BKIND == PK_B_IM2COL_PADDED
+		strip_im2col_padded(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gp, gq, n,
+				    k0, k1, col0);
+#else
+		strip_im2col_t_padded(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gp, gq,
+				      n, k0, k1, col0);
 #endif
 		for (uint i = 0; i < mp; i++) {
 			__global const float *pa =

@@ -2,6 +2,9 @@
  * packed GEMM, whose panels are gathered from x and dy in place (conv_packed.h). */
 #include "conv_packed.h"
 #include "gemm_packed.h"
+#include "launch.h"
+#include "program.h"
+#include "workspace.h"
 
 static int pointwise(const struct ampcl_conv2d_shape *s)
 {
@@ -28,6 +31,49 @@ static struct ampcl_conv2d_shape dx_shape(const struct ampcl_conv2d_shape *s, in
 					   .pad = s->r - 1 - s->pad};
 }
 
+/* Im2col strips at stride 1 with padding come from a zero-padded copy of the input, which takes
+ * this many floats for nb images of geometry g (0: gathered from the input itself). */
+static size_t padded_floats(const struct ampcl_conv2d_shape *g, int nb)
+{
+	if (g->stride != 1 || g->pad == 0)
+		return 0;
+	return (size_t)nb * g->c * (size_t)(g->h + 2 * g->pad) * (size_t)(g->w + 2 * g->pad);
+}
+
+/* Runs pr, whose B gathers im2col values of nb images of geometry g from (b.mem, b.off): at
+ * stride 1 with padding, from a copy of them zero-padded into the op workspace's first floats
+ * (one pass, then no bounds to test in the strips). */
+static ampcl_status run(struct ampcl_context *ctx, struct ampcl_packed_product *pr,
+			const struct ampcl_conv2d_shape *g, int nb)
+{
+	size_t pad_floats = padded_floats(g, nb);
+	if (!pad_floats)
+		return ampcl_gemm_packed_product(ctx, pr);
+	pr->ws_skip = pad_floats;
+	cl_mem ws;
+	size_t bytes;
+	cl_kernel kernel;
+	ampcl_status st;
+	if ((st = ampcl_workspace_get(ctx, ampcl_gemm_packed_product_floats(ctx, pr),
+				      "convolution (padded input)", &ws, &bytes)) ||
+	    (st = ampcl_kernel_get(ctx, "gemm_packed", "", "conv_pad_copy", &kernel)))
+		return st;
+	size_t global[2] = {(size_t)(g->h + 2 * g->pad), (size_t)nb * g->c};
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_MEM(ws),        AMPCL_KARG_UINT(bytes / sizeof(float)),
+	    AMPCL_KARG_MEM(pr->b.mem), AMPCL_KARG_UINT(pr->b.off),
+	    AMPCL_KARG_UINT(g->h),     AMPCL_KARG_UINT(g->w),
+	    AMPCL_KARG_UINT(g->pad),   AMPCL_KARG_UINT((size_t)nb * g->c),
+	};
+	if ((st = ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL)))
+		return st;
+	pr->b.kind =
+	    pr->b.kind == AMPCL_PACK_IM2COL ? AMPCL_PACK_IM2COL_PADDED : AMPCL_PACK_IM2COL_T_PADDED;
+	pr->b.mem = ws;
+	pr->b.off = bytes / sizeof(float);
+	return ampcl_gemm_packed_product(ctx, pr);
+}
+
 int ampcl_conv2d_packed_on(const struct ampcl_context *ctx)
 {
 	return ampcl_gemm_packed_on(ctx);
@@ -38,11 +84,15 @@ size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
 {
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	int cols = images * pq;
-	size_t fwd = ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0);
-	size_t dw = ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0);
-	size_t dx = dx_as_conv(s) ? ampcl_gemm_packed_workspace_floats(
-					ctx, s->c, images * s->h * s->w, crs / s->c * s->k, 1, 0)
-				  : ampcl_gemm_packed_workspace_floats(ctx, crs, cols, s->k, 1, 0);
+	struct ampcl_conv2d_shape t = dx_shape(s, images);
+	size_t pad = padded_floats(s, images);
+	size_t fwd = pad + ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0);
+	size_t dw = pad + ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0);
+	size_t dx = dx_as_conv(s)
+			? padded_floats(&t, images) +
+			      ampcl_gemm_packed_workspace_floats(ctx, s->c, images * s->h * s->w,
+								 crs / s->c * s->k, 1, 0)
+			: ampcl_gemm_packed_workspace_floats(ctx, crs, cols, s->k, 1, 0);
 	size_t most = fwd > dw ? fwd : dw;
 	return most > dx ? most : dx;
 }
@@ -75,7 +125,7 @@ ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
 	    .c_seg = pq,
 	    .c_seg_stride = (size_t)s->k * pq,
 	};
-	return ampcl_gemm_packed_product(ctx, &pr);
+	return run(ctx, &pr, s, nb);
 }
 
 ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
@@ -103,7 +153,7 @@ ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampc
 	    .c_off = ampcl_tensor_off(dw),
 	    .ldc = crs,
 	};
-	return ampcl_gemm_packed_product(ctx, &pr);
+	return run(ctx, &pr, s, nb);
 }
 
 int ampcl_conv2d_packed_dx_needs_col(const struct ampcl_conv2d_shape *s)
@@ -164,5 +214,5 @@ ampcl_status ampcl_conv2d_packed_dx(struct ampcl_context *ctx, const struct ampc
 		pr.c_seg = pq;
 		pr.c_seg_stride = (size_t)s->c * pq;
 	}
-	return ampcl_gemm_packed_product(ctx, &pr);
+	return dx_as_conv(s) ? run(ctx, &pr, &t, nb) : ampcl_gemm_packed_product(ctx, &pr);
 }

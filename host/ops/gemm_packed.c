@@ -152,13 +152,21 @@ static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
 	return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
 }
 
+size_t ampcl_gemm_packed_product_floats(const struct ampcl_context *ctx,
+					const struct ampcl_packed_product *pr)
+{
+	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
+	return pr->ws_skip +
+	       ampcl_gemm_packed_workspace_floats(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared);
+}
+
 ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 				       const struct ampcl_packed_product *pr)
 {
 	struct packed_plan p;
 	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
 	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, &p);
-	size_t total = p.ap_floats + p.part_floats;
+	size_t total = pr->ws_skip + p.ap_floats + p.part_floats;
 	if (total >= UINT32_MAX)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
@@ -166,7 +174,8 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 		    "batch=%d, past the 2^32 the kernels index; split the product",
 		    total, pr->m, pr->n, pr->k, pr->batch);
 	const struct ampcl_pack_operand *b = &pr->b;
-	if (b->kind > AMPCL_PACK_IM2COL_T || (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1))
+	if (b->kind > AMPCL_PACK_IM2COL_T_PADDED ||
+	    (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1))
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "gemm (packed): B comes from a matrix or, in a single "
 				       "product, a convolution's x or dy");
@@ -175,8 +184,9 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	/* the micro-kernel is built once per kind of B, which then is a constant there */
 	char micro_opts[80];
 	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d", opts, (int)pr->b.kind);
-	static const char *const micro_names[] = {"gemm_micro_matrix", "gemm_micro_nchw",
-						  "gemm_micro_im2col", "gemm_micro_im2col_t"};
+	static const char *const micro_names[] = {
+	    "gemm_micro_matrix",   "gemm_micro_nchw",          "gemm_micro_im2col",
+	    "gemm_micro_im2col_t", "gemm_micro_im2col_padded", "gemm_micro_im2col_t_padded"};
 	cl_kernel micro, sum;
 	ampcl_status st;
 	if ((st = ampcl_kernel_get(ctx, "gemm_packed", micro_opts, micro_names[pr->b.kind],
@@ -187,7 +197,7 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	size_t ws_bytes;
 	if ((st = ampcl_workspace_get(ctx, total, "gemm (packed panels)", &ws, &ws_bytes)))
 		return st;
-	cl_uint ap_off = (cl_uint)(ws_bytes / sizeof(float));
+	cl_uint ap_off = (cl_uint)(ws_bytes / sizeof(float) + pr->ws_skip);
 	cl_uint part_off = ap_off + (cl_uint)p.ap_floats;
 	if ((st = pack_a(ctx, opts, pr, &p, ws, ap_off)))
 		return st;

@@ -8,13 +8,16 @@
 
 /* Where a packed operand's values come from. */
 enum ampcl_pack_kind {
-	AMPCL_PACK_MATRIX,   /* a stored matrix: mem, off, ld, trans, stride (as ampcl_gemm) */
-	AMPCL_PACK_NCHW,     /* an NCHW tensor (images from off) as its (channels, images*pq)
-				matrix: A's rows or B's k are the channels */
-	AMPCL_PACK_IM2COL,   /* B: x's im2col matrix (c*r*s, images*p*q), x NCHW from off */
-	AMPCL_PACK_IM2COL_T, /* B: its transpose (images*p*q, c*r*s) */
-	AMPCL_PACK_WFLIP,    /* A: conv's weights (k, c, r, s) as (c, k*r*s), transposed and
-				flipped: a stride-1 input gradient as a convolution of dy */
+	AMPCL_PACK_MATRIX,        /* a stored matrix: mem, off, ld, trans, stride (as ampcl_gemm) */
+	AMPCL_PACK_NCHW,          /* an NCHW tensor (images from off) as its (channels, images*pq)
+				     matrix: A's rows or B's k are the channels */
+	AMPCL_PACK_IM2COL,        /* B: x's im2col matrix (c*r*s, images*p*q), x NCHW from off */
+	AMPCL_PACK_IM2COL_T,      /* B: its transpose (images*p*q, c*r*s) */
+	AMPCL_PACK_IM2COL_PADDED, /* B: IM2COL at stride 1 from x's planes zero-padded by pad
+				     (conv_pad_copy, (h + 2*pad) x (w + 2*pad) each) */
+	AMPCL_PACK_IM2COL_T_PADDED, /* B: IM2COL_T likewise */
+	AMPCL_PACK_WFLIP,           /* A: conv's weights (k, c, r, s) as (c, k*r*s), transposed and
+				       flipped: a stride-1 input gradient as a convolution of dy */
 };
 
 struct ampcl_pack_operand {
@@ -40,6 +43,7 @@ struct ampcl_packed_product {
 	size_t stride_c;
 	int c_seg;
 	size_t c_seg_stride;
+	size_t ws_skip; /* the op workspace's first floats hold B (a padded input): panels after */
 };
 
 /* Whether the packed path serves products here (the profile asks for it and the own back end
@@ -51,6 +55,9 @@ int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_
  * partial blocks (a_shared: one A serves the whole batch). */
 size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
 					  int batch, int a_shared);
+/* Floats of op workspace the product pr takes, ws_skip included. */
+size_t ampcl_gemm_packed_product_floats(const struct ampcl_context *ctx,
+					const struct ampcl_packed_product *pr);
 /* Runs g (validated by gemm.c) as a product of two MATRIX operands. */
 ampcl_status ampcl_gemm_packed_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* Runs a product (the caller has checked its operands lie in their buffers): pack A, pack B,
