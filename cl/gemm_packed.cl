@@ -58,8 +58,6 @@ __kernel void gemm_pack_a(__global float *ap, uint ap_off, __global const float 
 #define PK_B_NCHW 1
 #define PK_B_IM2COL 2
 #define PK_B_IM2COL_T 3
-#define PK_B_IM2COL_PADDED 4   /* from a zero-padded copy of x, stride 1: no bounds */
-#define PK_B_IM2COL_T_PADDED 5
 
 /* A stored matrix: (k, n) at b with row stride ldb, or (n, k) when trans. */
 static void strip_matrix(__local float *st, __global const float *b, uint ldb, uint trans, uint n,
@@ -105,21 +103,6 @@ static void strip_nchw(__local float *st, __global const float *t, uint k, uint 
 	}
 }
 
-/* The outputs oq in [0, q) whose input column oq*stride + first lies in [0, w): [*lo, *hi). */
-static void in_range(int first, uint stride, uint w, uint q, uint *lo, uint *hi)
-{
-	uint l, h;
-	if (stride == 1) { /* the common case, without divisions */
-		l = first >= 0 ? 0 : (uint)(-first);
-		h = (int)w - first <= 0 ? 0 : (uint)((int)w - first);
-	} else {
-		l = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
-		h = (int)w - first <= 0 ? 0 : ((uint)((int)w - first) + stride - 1) / stride;
-	}
-	*lo = min(l, q);
-	*hi = max(min(h, q), *lo);
-}
-
 /* dst[0 .. count) = src[0 .. count), in vectors as far as they go (PoCL leaves a plain loop with
  * a run-time count scalar). */
 static void copy_run(__local float *dst, __global const float *src, uint count)
@@ -139,105 +122,13 @@ static void copy_run(__local float *dst, __global const float *src, uint count)
 		dst[t] = src[t];
 }
 
-/* x's im2col matrix (c*r*s, images*p*q): [(ch, kr, ks)][(b, op, oq)] =
- * x[b][ch][op*stride + kr - pad][oq*stride + ks - pad], 0 outside; each k a run of whole or
- * partial output rows. */
-static void strip_im2col(__local float *st, __global const float *x, uint c, uint h, uint w, uint r,
-			 uint s, uint stride, uint pad, uint p, uint q, uint n, uint k0, uint k1,
+/* x's im2col matrix (c*r*s, images*p*q), from xp, x's planes zero-padded to (h + 2*pad) x
+ * (w + 2*pad) by conv_pad_copy: op(B)[(ch, kr, ks)][(b, op, oq)] =
+ * xp[b][ch][op*stride + kr][oq*stride + ks]. Each k is a run of whole or partial output rows,
+ * each a plain copy of a padded input row (strided at stride > 1), with no bounds to test. */
+static void strip_im2col(__local float *st, __global const float *xp, uint c, uint hp, uint wp,
+			 uint r, uint s, uint stride, uint p, uint q, uint n, uint k0, uint k1,
 			 uint col0)
-{
-	const uint pq = p * q, bs = col0 / pq, ops = col0 % pq / q, oqs = col0 % q;
-	uint ch = k0 / (r * s), kr = (k0 / s) % r, ks = k0 % s;
-	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
-		uint b = bs, op = ops, oq = oqs, cc = 0;
-		const int first = (int)ks - (int)pad;
-		uint lo, hi;
-		in_range(first, stride, w, q, &lo, &hi);
-		while (cc < PK_NR) {
-			/* the rest of output row (b, op) from oq, or what the strip has left */
-			const uint len = min(q - oq, PK_NR - cc);
-			const int ih = (int)(op * stride + kr) - (int)pad;
-			if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
-				for (uint t = 0; t < len; t++)
-					st[cc + t] = 0.0f;
-			} else {
-				/* zeros, a run of x's row, zeros */
-				__global const float *in = x + (((size_t)b * c + ch) * h + (uint)ih) * w;
-				__local float *o = st + cc;
-				const uint end = min(len, n - (col0 + cc));
-				const uint a = min(max(lo, oq) - oq, end);
-				const uint z = max(min(hi, oq + end), oq + a) - oq;
-				for (uint t = 0; t < a; t++)
-					o[t] = 0.0f;
-				if (stride == 1)
-					copy_run(o + a, in + (int)(oq + a) + first, z - a);
-				else
-					for (uint t = a; t < z; t++)
-						o[t] = in[(int)((oq + t) * stride) + first];
-				for (uint t = z; t < len; t++)
-					o[t] = 0.0f;
-			}
-			cc += len;
-			oq = 0;
-			if (++op == p)
-				op = 0, b++;
-		}
-		if (++ks == s) {
-			ks = 0;
-			if (++kr == r)
-				kr = 0, ch++;
-		}
-	}
-}
-
-/* Its transpose (images*p*q, c*r*s): per column (ch, kr, ks), the run of k as output rows. */
-static void strip_im2col_t(__local float *st, __global const float *x, uint c, uint h, uint w,
-			   uint r, uint s, uint stride, uint pad, uint p, uint q, uint n, uint k0,
-			   uint k1, uint col0)
-{
-	const uint pq = p * q;
-	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
-	for (uint cc = 0; cc < PK_NR; cc++) {
-		const int first = (int)ks - (int)pad;
-		uint lo, hi;
-		in_range(first, stride, w, q, &lo, &hi);
-		uint b = k0 / pq, op = k0 % pq / q, oq = k0 % q, kk = k0;
-		while (kk < k1) {
-			const uint len = min(q - oq, k1 - kk);
-			__local float *dst = st + (kk - k0) * PK_NR + cc;
-			const int ih = (int)(op * stride + kr) - (int)pad;
-			if (col0 + cc >= n || ih < 0 || ih >= (int)h) {
-				for (uint t = 0; t < len; t++)
-					dst[t * PK_NR] = 0.0f;
-			} else {
-				__global const float *in =
-				    x + (((size_t)b * c + ch) * h + (uint)ih) * w;
-				for (uint t = 0; t < len; t++) {
-					const uint o = oq + t;
-					dst[t * PK_NR] = o >= lo && o < hi
-							     ? in[(int)(o * stride) + first]
-							     : 0.0f;
-				}
-			}
-			kk += len;
-			oq = 0;
-			if (++op == p)
-				op = 0, b++;
-		}
-		if (++ks == s) {
-			ks = 0;
-			if (++kr == r)
-				kr = 0, ch++;
-		}
-	}
-}
-
-/* The same two strips at stride 1 from xp, x's planes zero-padded to (h + 2*pad) x (w + 2*pad)
- * (conv_pad_copy): every run of an output row is one plain copy of a padded input row, with no
- * bounds to test. */
-static void strip_im2col_padded(__local float *st, __global const float *xp, uint c, uint hp,
-				uint wp, uint r, uint s, uint p, uint q, uint n, uint k0, uint k1,
-				uint col0)
 {
 	const uint pq = p * q, bs = col0 / pq, ops = col0 % pq / q, oqs = col0 % q;
 	uint ch = k0 / (r * s), kr = (k0 / s) % r, ks = k0 % s;
@@ -246,7 +137,13 @@ static void strip_im2col_padded(__local float *st, __global const float *xp, uin
 		while (cc < PK_NR) {
 			const uint len = min(q - oq, PK_NR - cc);
 			const uint have = col0 + cc < n ? min(len, n - (col0 + cc)) : 0;
-			copy_run(st + cc, xp + (((size_t)b * c + ch) * hp + op + kr) * wp + oq + ks, have);
+			__global const float *src =
+			    xp + (((size_t)b * c + ch) * hp + op * stride + kr) * wp + oq * stride + ks;
+			if (stride == 1)
+				copy_run(st + cc, src, have);
+			else
+				for (uint t = 0; t < have; t++)
+					st[cc + t] = src[t * stride];
 			for (uint t = have; t < len; t++)
 				st[cc + t] = 0.0f;
 			cc += len;
@@ -262,9 +159,10 @@ static void strip_im2col_padded(__local float *st, __global const float *xp, uin
 	}
 }
 
-static void strip_im2col_t_padded(__local float *st, __global const float *xp, uint c, uint hp,
-				  uint wp, uint r, uint s, uint p, uint q, uint n, uint k0, uint k1,
-				  uint col0)
+/* Its transpose (images*p*q, c*r*s): per column (ch, kr, ks), the run of k as output rows. */
+static void strip_im2col_t(__local float *st, __global const float *xp, uint c, uint hp, uint wp,
+			   uint r, uint s, uint stride, uint p, uint q, uint n, uint k0, uint k1,
+			   uint col0)
 {
 	const uint pq = p * q;
 	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
@@ -278,9 +176,10 @@ static void strip_im2col_t_padded(__local float *st, __global const float *xp, u
 					dst[t * PK_NR] = 0.0f;
 			} else {
 				__global const float *src =
-				    xp + (((size_t)b * c + ch) * hp + op + kr) * wp + oq + ks;
+				    xp + (((size_t)b * c + ch) * hp + op * stride + kr) * wp +
+				    oq * stride + ks;
 				for (uint t = 0; t < len; t++)
-					dst[t * PK_NR] = src[t];
+					dst[t * PK_NR] = src[t * stride];
 			}
 			kk += len;
 			oq = 0;
@@ -383,7 +282,7 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
  * part[((z*chunks + ch)*mp + i)*np + j] (PK_MR x PK_NR floats); gemm_packed_sum adds them.
  * One kernel per kind of B (PK_BKIND, one of PK_B_*; its name says which), with ldb and
  * stride_b (between products) and trans_b for a matrix, pq for NCHW, the geometry (gc .. gq)
- * for the im2col kinds. A's panels are shared by every
+ * for the im2col kinds (whose b is x's zero-padded copy). A's panels are shared by every
  * product when a_batches is 1.
  */
 #ifndef PK_BKIND
@@ -395,12 +294,8 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 #define PK_MICRO gemm_micro_nchw
 #elif PK_BKIND == PK_B_IM2COL
 #define PK_MICRO gemm_micro_im2col
-#elif PK_BKIND == PK_B_IM2COL_T
-#define PK_MICRO gemm_micro_im2col_t
-#elif PK_BKIND == PK_B_IM2COL_PADDED
-#define PK_MICRO gemm_micro_im2col_padded
 #else
-#define PK_MICRO gemm_micro_im2col_t_padded
+#define PK_MICRO gemm_micro_im2col_t
 #endif
 __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
 				uint c_seg_stride, __global const float *ap, uint ap_off,
@@ -421,16 +316,11 @@ __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, u
 #elif PK_BKIND == PK_B_NCHW
 		strip_nchw(strip, bz, k, pq, n, k0, k1, col0);
 #elif PK_BKIND == PK_B_IM2COL
-		strip_im2col(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1, col0);
-#elif PK_BKIND == PK_B_IM2COL_T
-		strip_im2col_t(strip, bz, gc, gh, gw, gr, gs, gstride, gpad, gp, gq, n, k0, k1,
-			       col0);
-#elif PK_BKIND == PK_B_IM2COL_PADDED
-		strip_im2col_padded(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gp, gq, n,
-				    k0, k1, col0);
+		strip_im2col(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gstride, gp, gq, n,
+			     k0, k1, col0);
 #else
-		strip_im2col_t_padded(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gp, gq,
-				      n, k0, k1, col0);
+		strip_im2col_t(strip, bz, gc, gh + 2 * gpad, gw + 2 * gpad, gr, gs, gstride, gp, gq,
+			       n, k0, k1, col0);
 #endif
 		for (uint i = 0; i < mp; i++) {
 			__global const float *pa =

@@ -31,25 +31,20 @@ static struct ampcl_conv2d_shape dx_shape(const struct ampcl_conv2d_shape *s, in
 					   .pad = s->r - 1 - s->pad};
 }
 
-/* Im2col strips at stride 1 with padding come from a zero-padded copy of the input, which takes
- * this many floats for nb images of geometry g (0: gathered from the input itself). */
+/* Im2col strips come from a zero-padded copy of the input, which takes this many floats for nb
+ * images of geometry g. */
 static size_t padded_floats(const struct ampcl_conv2d_shape *g, int nb)
 {
-	if (g->stride != 1 || g->pad == 0)
-		return 0;
 	return (size_t)nb * g->c * (size_t)(g->h + 2 * g->pad) * (size_t)(g->w + 2 * g->pad);
 }
 
-/* Runs pr, whose B gathers im2col values of nb images of geometry g from (b.mem, b.off): at
- * stride 1 with padding, from a copy of them zero-padded into the op workspace's first floats
- * (one pass, then no bounds to test in the strips). */
+/* Runs pr, whose B gathers im2col values of nb images of geometry g at (b.mem, b.off): from a
+ * copy of them zero-padded into the op workspace's first floats (one pass, then no bounds to
+ * test in the strips). */
 static ampcl_status run(struct ampcl_context *ctx, struct ampcl_packed_product *pr,
 			const struct ampcl_conv2d_shape *g, int nb)
 {
-	size_t pad_floats = padded_floats(g, nb);
-	if (!pad_floats)
-		return ampcl_gemm_packed_product(ctx, pr);
-	pr->ws_skip = pad_floats;
+	pr->ws_skip = padded_floats(g, nb);
 	cl_mem ws;
 	size_t bytes;
 	cl_kernel kernel;
@@ -67,8 +62,6 @@ static ampcl_status run(struct ampcl_context *ctx, struct ampcl_packed_product *
 	};
 	if ((st = ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL)))
 		return st;
-	pr->b.kind =
-	    pr->b.kind == AMPCL_PACK_IM2COL ? AMPCL_PACK_IM2COL_PADDED : AMPCL_PACK_IM2COL_T_PADDED;
 	pr->b.mem = ws;
 	pr->b.off = bytes / sizeof(float);
 	return ampcl_gemm_packed_product(ctx, pr);

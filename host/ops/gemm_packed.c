@@ -174,8 +174,7 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 		    "batch=%d, past the 2^32 the kernels index; split the product",
 		    total, pr->m, pr->n, pr->k, pr->batch);
 	const struct ampcl_pack_operand *b = &pr->b;
-	if (b->kind > AMPCL_PACK_IM2COL_T_PADDED ||
-	    (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1))
+	if (b->kind > AMPCL_PACK_IM2COL_T || (b->kind != AMPCL_PACK_MATRIX && pr->batch != 1))
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "gemm (packed): B comes from a matrix or, in a single "
 				       "product, a convolution's x or dy");
@@ -184,9 +183,8 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	/* the micro-kernel is built once per kind of B, which then is a constant there */
 	char micro_opts[80];
 	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d", opts, (int)pr->b.kind);
-	static const char *const micro_names[] = {
-	    "gemm_micro_matrix",   "gemm_micro_nchw",          "gemm_micro_im2col",
-	    "gemm_micro_im2col_t", "gemm_micro_im2col_padded", "gemm_micro_im2col_t_padded"};
+	static const char *const micro_names[] = {"gemm_micro_matrix", "gemm_micro_nchw",
+						  "gemm_micro_im2col", "gemm_micro_im2col_t"};
 	cl_kernel micro, sum;
 	ampcl_status st;
 	if ((st = ampcl_kernel_get(ctx, "gemm_packed", micro_opts, micro_names[pr->b.kind],

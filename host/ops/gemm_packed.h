@@ -8,16 +8,15 @@
 
 /* Where a packed operand's values come from. */
 enum ampcl_pack_kind {
-	AMPCL_PACK_MATRIX,        /* a stored matrix: mem, off, ld, trans, stride (as ampcl_gemm) */
-	AMPCL_PACK_NCHW,          /* an NCHW tensor (images from off) as its (channels, images*pq)
-				     matrix: A's rows or B's k are the channels */
-	AMPCL_PACK_IM2COL,        /* B: x's im2col matrix (c*r*s, images*p*q), x NCHW from off */
-	AMPCL_PACK_IM2COL_T,      /* B: its transpose (images*p*q, c*r*s) */
-	AMPCL_PACK_IM2COL_PADDED, /* B: IM2COL at stride 1 from x's planes zero-padded by pad
-				     (conv_pad_copy, (h + 2*pad) x (w + 2*pad) each) */
-	AMPCL_PACK_IM2COL_T_PADDED, /* B: IM2COL_T likewise */
-	AMPCL_PACK_WFLIP,           /* A: conv's weights (k, c, r, s) as (c, k*r*s), transposed and
-				       flipped: a stride-1 input gradient as a convolution of dy */
+	AMPCL_PACK_MATRIX,   /* a stored matrix: mem, off, ld, trans, stride (as ampcl_gemm) */
+	AMPCL_PACK_NCHW,     /* an NCHW tensor (images from off) as its (channels, images*pq)
+				matrix: A's rows or B's k are the channels */
+	AMPCL_PACK_IM2COL,   /* B: x's im2col matrix (c*r*s, images*p*q), gathered from x's planes
+				zero-padded by pad ((h + 2*pad) x (w + 2*pad) each, from off;
+				conv_packed.c makes the copy) */
+	AMPCL_PACK_IM2COL_T, /* B: its transpose (images*p*q, c*r*s), likewise */
+	AMPCL_PACK_WFLIP,    /* A: conv's weights (k, c, r, s) as (c, k*r*s), transposed and
+				flipped: a stride-1 input gradient as a convolution of dy */
 };
 
 struct ampcl_pack_operand {
