@@ -65,6 +65,9 @@ __kernel void col2im_backward(__global float *dx, uint dx_off, __global const fl
 	dx[dx_off + i] = (beta != 0.0f ? beta * dx[dx_off + i] : 0.0f) + sum;
 }
 
+/* the widest input row col2im_rows_backward sums in a private array */
+#define COL2IM_ROW_MAX 64
+
 /* col2im_backward for CPUs, with the same sums in the same order: one work-item per input row
  * (b, c, ih) looping over iw, so the row-level index work is paid once per row. Launch: global
  * (h, images*c). */
@@ -78,6 +81,35 @@ __kernel void col2im_rows_backward(__global float *dx, uint dx_off, __global con
 	const uint ch = bc % c, b = bc / c;
 	const uint cols = images * p * q;
 	__global float *out = dx + dx_off + (bc * h + ih) * w;
+	if (w <= COL2IM_ROW_MAX) {
+		/* the row's sums in a private array, filled tap by tap: each element still adds
+		 * its terms in (kr, ks) order, so the bits are those of the loop below, without
+		 * its divisions per element and tap */
+		float acc[COL2IM_ROW_MAX];
+		for (uint iw = 0; iw < w; iw++)
+			acc[iw] = 0.0f;
+		for (uint kr = 0; kr < r; kr++) {
+			int t = (int)(ih + pad) - (int)kr;
+			if (t < 0 || t % (int)stride)
+				continue;
+			uint op = (uint)t / stride;
+			if (op >= p)
+				continue;
+			__global const float *drow =
+			    dcol + dcol_off + (ch * r + kr) * s * cols + (b * p + op) * q;
+			for (uint ks = 0; ks < s; ks++, drow += cols) {
+				/* iw = oq*stride + first for the outputs oq this tap reaches */
+				const int first = (int)ks - (int)pad;
+				uint oq = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
+				for (int iw = (int)(oq * stride) + first; oq < q && iw < (int)w;
+				     oq++, iw += (int)stride)
+					acc[iw] += drow[oq];
+			}
+		}
+		for (uint iw = 0; iw < w; iw++)
+			out[iw] = (beta != 0.0f ? beta * out[iw] : 0.0f) + acc[iw];
+		return;
+	}
 	for (uint iw = 0; iw < w; iw++) {
 		float sum = 0.0f;
 		for (uint kr = 0; kr < r; kr++) {

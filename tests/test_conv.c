@@ -249,14 +249,15 @@ int main(void)
 	    {{1, 3, 7, 7, 3, 5, 3, 1, 1}, 1, 0.0f, 1, 0, "own", 0},
 	    /* 33x33, stride 2, no padding */
 	    {{1, 3, 33, 33, 8, 3, 3, 2, 0}, 1, 1.0f, 1, 1, "own", 0},
-	    /* On CPUs the dW GEMM of these runs split k (k = images*p*q >= 2048; a partial last
-	     * chunk); the first is direct (below), the second's forward and dx GEMMs the row
-	     * panel, with im2col and col2im rows cut at both edges */
+	    /* On CPUs (the packed GEMM) the dW of these splits k into runs (k = images*p*q is
+	     * long; a partial last run), the strips cut output rows at both edges; the second's
+	     * dx goes through dcol and col2im's row of 63 */
 	    {{3, 3, 33, 31, 5, 3, 3, 1, 1}, 1, 0.0f, 3, 1, "own", 1},
 	    {{2, 5, 65, 63, 3, 5, 5, 2, 2}, 0, 1.0f, 2, 1, "own", 1},
-	    /* On CPUs the direct kernel (stride 1, square kernel, rows >= 16): forward and dx,
-	     * 19 output channels (a partial block of 16), rows of 16, 20, 31 and 33 (a partial
-	     * vector), pad 0, 1, 2 (dx padded by r-1-pad), both beta values */
+	    /* rows wider than col2im's private row of 64 (its plain loop) */
+	    {{1, 2, 9, 67, 3, 3, 3, 2, 1}, 0, 1.0f, 1, 1, "own", 1},
+	    /* stride-1 dx as a convolution of dy with the flipped weights: 19 output channels,
+	     * rows of 16, 20, 31 and 33, pad 0, 1, 2 (dy padded by r-1-pad), both beta values */
 	    {{2, 4, 17, 20, 19, 5, 5, 1, 2}, 1, 1.0f, 2, 1, "own", 1},
 	    {{1, 2, 18, 18, 3, 3, 3, 1, 0}, 0, 0.0f, 1, 1, "own", 0},
 	    {{2, 17, 5, 33, 3, 3, 3, 1, 1}, 0, 1.0f, 1, 1, "own", 0},
