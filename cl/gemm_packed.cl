@@ -164,32 +164,29 @@ static void strip_im2col_t(__local float *st, __global const float *xp, uint c, 
 			   uint r, uint s, uint stride, uint p, uint q, uint n, uint k0, uint k1,
 			   uint col0)
 {
-	const uint pq = p * q;
+	/* each column's offset from its pixel's top-left tap, once per strip; columns past n
+	 * read that tap again (they reach only C's columns past n, which are never stored) */
+	int off[PK_NR];
 	uint ch = col0 / (r * s), kr = (col0 / s) % r, ks = col0 % s;
 	for (uint cc = 0; cc < PK_NR; cc++) {
-		uint b = k0 / pq, op = k0 % pq / q, oq = k0 % q, kk = k0;
-		while (kk < k1) {
-			const uint len = min(q - oq, k1 - kk);
-			__local float *dst = st + (kk - k0) * PK_NR + cc;
-			if (col0 + cc >= n) {
-				for (uint t = 0; t < len; t++)
-					dst[t * PK_NR] = 0.0f;
-			} else {
-				__global const float *src =
-				    xp + (((size_t)b * c + ch) * hp + op * stride + kr) * wp +
-				    oq * stride + ks;
-				for (uint t = 0; t < len; t++)
-					dst[t * PK_NR] = src[t * stride];
-			}
-			kk += len;
-			oq = 0;
-			if (++op == p)
-				op = 0, b++;
-		}
+		off[cc] = col0 + cc < n ? (int)((ch * hp + kr) * wp + ks) : 0;
 		if (++ks == s) {
 			ks = 0;
 			if (++kr == r)
 				kr = 0, ch++;
+		}
+	}
+	/* then a pixel's PK_NR values by that table: a gather, written as one row */
+	const uint pq = p * q;
+	uint b = k0 / pq, op = k0 % pq / q, oq = k0 % q;
+	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+		__global const float *px = xp + ((size_t)b * c * hp + op * stride) * wp + oq * stride;
+		for (uint cc = 0; cc < PK_NR; cc++)
+			st[cc] = px[off[cc]];
+		if (++oq == q) {
+			oq = 0;
+			if (++op == p)
+				op = 0, b++;
 		}
 	}
 }
