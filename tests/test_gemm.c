@@ -1,6 +1,6 @@
 /* test_gemm.c: both GEMM back ends against the double reference: four transposes, odd sizes,
- * padded leading dimensions, offsets, alpha, beta 0 on NaN and 1, batches, the own back end's
- * row-panel and split-k shapes, determinism, and bad input. */
+ * padded leading dimensions, offsets, alpha, beta 0 on NaN and 1, batches, the shapes where the
+ * packed CPU GEMM pads its panels or splits k, determinism, and bad input. */
 #include "testutil.h"
 #include "gemm.h"
 #include "ref.h"
@@ -192,11 +192,10 @@ static void run_backend(const char *backend)
 	snprintf(label, sizeof(label), "%s NN m129 n257 k200", backend);
 	run_case(&big, label, 1);
 
-	/* The CPU paths of the own back end (host/gemm_own.c; GPUs run the same cases tiled).
-	 * Row panel: NN with m <= 64 and TN of any m, edges of its 16x16 block, batched with a
-	 * shared A, both betas. Split k: NT with k >= 2048 and few tiles, a k that leaves a
-	 * partial last chunk and a tail under 16, and a k past 256 chunks of 2048 so the chunk
-	 * grows; each with a bitwise determinism check. */
+	/* The packed CPU GEMM (host/ops/gemm_packed.c; GPUs run the same cases tiled): m that
+	 * leaves partial panels of 8 and 12 rows, batched with a shared A, both betas; long k cut
+	 * into runs whose blocks are summed in order, a partial last run, k past the largest run
+	 * of local memory (524301), runs across a batch; each with a bitwise determinism check. */
 	static const struct gemm_case cpu_cases[] = {
 	    {0, 0, 17, 33, 65, 1, 2, 0, 1.0f, 0.0f, 0},
 	    {0, 0, 64, 47, 9, 3, 1, 3, 0.5f, 1.0f, 1},
@@ -206,11 +205,15 @@ static void run_backend(const char *backend)
 	    {0, 1, 5, 3, 4099, 1, 0, 0, 0.75f, 1.0f, 0},
 	    {0, 1, 3, 5, 524301, 1, 1, 0, 1.0f, 0.0f, 0},
 	    {0, 1, 3, 4, 3, 1, 0, 0, 1.0f, 1.0f, 0},
+	    /* the packed GEMM splits k across a batch: partial blocks of products z > 0, a
+	     * shared A */
+	    {0, 0, 5, 7, 3001, 3, 1, 2, 1.0f, 1.0f, 0},
+	    {1, 1, 9, 3, 2050, 2, 0, 1, 0.5f, 0.0f, 1},
 	};
 	for (size_t i = 0; i < sizeof(cpu_cases) / sizeof(cpu_cases[0]); i++) {
 		const struct gemm_case *c = &cpu_cases[i];
 		snprintf(label, sizeof(label),
-			 "%s %c%c m%d n%d k%d batch %d alpha %.2f beta %.0f ld+%d (panel/split k)",
+			 "%s %c%c m%d n%d k%d batch %d alpha %.2f beta %.0f ld+%d (CPU shapes)",
 			 backend, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', c->m, c->n, c->k, c->batch,
 			 c->alpha, c->beta, c->pad);
 		run_case(c, label, 1);
