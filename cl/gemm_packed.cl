@@ -29,7 +29,9 @@
  * Packed layouts (for each of `batches` products):
  *   ap: (mp panels, k, PK_MR): ap[((z*mp + i)*k + kk)*PK_MR + r] = op(A)[i*PK_MR + r][kk]
  *   a strip of B (local): strip[(kk - k0)*PK_NR + c] = op(B)[kk][j*PK_NR + c], kk in [k0, k1)
- * rows and columns past m and n are packed as 0, so the micro-kernel has no edges.
+ * A's rows past m are packed as 0 and a strip's columns past n hold zeros or, in the im2col_t
+ * strip, any of x's values: they reach only C's columns past n, which are never stored. So the
+ * micro-kernel has no edges.
  * a: op(A) (m, k), stored (m, k) or, when trans_a, (k, m), row stride lda, batch stride stride_a.
  * b: op(B) (k, n), stored (k, n) or, when trans_b, (n, k), row stride ldb, batch stride stride_b.
  */
