@@ -134,6 +134,22 @@ static void strip_im2col(__local float *st, __global const float *xp, uint c, ui
 {
 	const uint pq = p * q, bs = col0 / pq, ops = col0 % pq / q, oqs = col0 % q;
 	uint ch = k0 / (r * s), kr = (k0 / s) % r, ks = k0 % s;
+	if (stride == 1 && col0 + PK_NR <= n && q >= PK_NR && q % PK_NR == 0) {
+		/* the whole strip inside one output row (CIFAR's 32-wide layers): a k is two
+		 * vectors of one padded input row */
+		__global const float *row = xp + ((size_t)bs * c * hp + ops) * wp + oqs;
+		for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+			__global const float *src = row + (ch * hp + kr) * wp + ks;
+			pk_vstore(pk_vload(0, src), 0, st);
+			pk_vstore(pk_vload(1, src), 1, st);
+			if (++ks == s) {
+				ks = 0;
+				if (++kr == r)
+					kr = 0, ch++;
+			}
+		}
+		return;
+	}
 	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
 		uint b = bs, op = ops, oq = oqs, cc = 0;
 		while (cc < PK_NR) {

@@ -254,6 +254,10 @@ int main(void)
 	     * dx goes through dcol and col2im's row of 63 */
 	    {{3, 3, 33, 31, 5, 3, 3, 1, 1}, 1, 0.0f, 3, 1, "own", 1},
 	    {{2, 5, 65, 63, 3, 5, 5, 2, 2}, 0, 1.0f, 2, 1, "own", 1},
+	    /* output rows of 32 and 64: the packed GEMM's strips then lie inside one row (a k is
+	     * two vectors of the padded input) */
+	    {{3, 3, 6, 32, 5, 3, 3, 1, 1}, 1, 0.0f, 3, 1, "own", 1},
+	    {{1, 2, 3, 64, 17, 3, 3, 1, 1}, 0, 1.0f, 1, 1, "own", 1},
 	    /* rows wider than col2im's private row of 64 (its plain loop) */
 	    {{1, 2, 9, 67, 3, 3, 3, 2, 1}, 0, 1.0f, 1, 1, "own", 1},
 	    /* stride-1 dx as a convolution of dy with the flipped weights: 19 output channels,
