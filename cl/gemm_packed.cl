@@ -150,6 +150,29 @@ static void strip_im2col(__local float *st, __global const float *xp, uint c, ui
 		}
 		return;
 	}
+	if (stride == 1 && col0 + PK_NR <= n && q >= 4 && PK_NR % q == 0) {
+		/* the strip is PK_NR / q whole output rows (16, 8, 4 wide): their offsets once,
+		 * then a k is a copy of one padded input row per output row */
+		const uint rows = PK_NR / q;
+		size_t off[PK_NR / 4];
+		uint b = bs, op = ops;
+		for (uint t = 0; t < rows; t++) {
+			off[t] = ((size_t)b * c * hp + op) * wp;
+			if (++op == p)
+				op = 0, b++;
+		}
+		for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
+			const size_t tap = (ch * hp + kr) * wp + ks;
+			for (uint t = 0; t < rows; t++)
+				copy_run(st + t * q, xp + off[t] + tap, q);
+			if (++ks == s) {
+				ks = 0;
+				if (++kr == r)
+					kr = 0, ch++;
+			}
+		}
+		return;
+	}
 	for (uint kk = k0; kk < k1; kk++, st += PK_NR) {
 		uint b = bs, op = ops, oq = oqs, cc = 0;
 		while (cc < PK_NR) {

@@ -258,6 +258,10 @@ int main(void)
 	     * two vectors of the padded input) */
 	    {{3, 3, 6, 32, 5, 3, 3, 1, 1}, 1, 0.0f, 3, 1, "own", 1},
 	    {{1, 2, 3, 64, 17, 3, 3, 1, 1}, 0, 1.0f, 1, 1, "own", 1},
+	    /* rows of 8 and 4: a strip is several whole rows, the last one partial (48 = 32 +
+	     * 16 columns) */
+	    {{2, 3, 8, 8, 4, 3, 3, 1, 1}, 1, 1.0f, 2, 1, "own", 1},
+	    {{3, 2, 4, 4, 3, 3, 3, 1, 1}, 0, 0.0f, 3, 1, "own", 1},
 	    /* rows wider than col2im's private row of 64 (its plain loop) */
 	    {{1, 2, 9, 67, 3, 3, 3, 2, 1}, 0, 1.0f, 1, 1, "own", 1},
 	    /* stride-1 dx as a convolution of dy with the flipped weights: 19 output channels,
