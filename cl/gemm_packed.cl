@@ -268,6 +268,14 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 		c##r##a = fma(av, b0, c##r##a);                                                    \
 		c##r##b = fma(av, b1, c##r##b);                                                    \
 	}
+/* The same with A read in place from an NCHW tensor (PK_ANCHW): row r's value at pa[ro##r]. */
+#define PK_AROW(r) const uint ro##r = min(row0 + r, m - 1) * apq;
+#define PK_FMA_NCHW(r)                                                                             \
+	{                                                                                          \
+		const pk_vec av = (pk_vec)(pa[ro##r]);                                             \
+		c##r##a = fma(av, b0, c##r##a);                                                    \
+		c##r##b = fma(av, b1, c##r##b);                                                    \
+	}
 #if PK_MR == 4
 #define PK_ROWS(X) X(0) X(1) X(2) X(3)
 #elif PK_MR == 6
@@ -320,7 +328,8 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
  * part[((z*chunks + ch)*mp + i)*np + j] (PK_MR x PK_NR floats); gemm_packed_sum adds them.
  * One kernel per kind of B (PK_BKIND, one of PK_B_*; its name says which), with ldb and
  * stride_b (between products) and trans_b for a matrix, pq for NCHW, the geometry (gc .. gq)
- * for the im2col kinds (whose b is x's zero-padded copy). A's panels are shared by every
+ * for the im2col kinds (whose b is x's zero-padded copy). With PK_ANCHW, A is not packed: ap
+ * is an NCHW tensor of m channels of apq pixels, read in place. A's panels are shared by every
  * product when a_batches is 1.
  */
 #ifndef PK_BKIND
@@ -337,7 +346,7 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 #endif
 __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
 				uint c_seg_stride, __global const float *ap, uint ap_off,
-				uint a_batches, __global const float *b, uint b_off,
+				uint a_batches, uint apq, __global const float *b, uint b_off,
 				uint ldb, uint stride_b, uint trans_b, uint pq, uint gc, uint gh,
 				uint gw, uint gr, uint gs, uint gstride, uint gpad, uint gp,
 				uint gq, uint m, uint n, uint k, uint mp, uint np, uint kc,
@@ -361,19 +370,35 @@ __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, u
 			       n, k0, k1, col0);
 #endif
 		for (uint i = 0; i < mp; i++) {
+			const uint row0 = i * PK_MR;
+			__local const float *pb = strip;
+			PK_ROWS(PK_DECL)
+#ifdef PK_ANCHW
+			/* A in place: ap is an NCHW tensor of m channels and apq pixels each, its
+			 * (m, images*apq) matrix; rows past m read row m-1 (they reach only C's rows
+			 * past m, never stored) */
+			PK_ROWS(PK_AROW)
+			for (uint kk = k0; kk < k1;) {
+				const uint img = kk / apq, pix = kk % apq, len = min(apq - pix, k1 - kk);
+				__global const float *pa = ap + ap_off + (size_t)img * m * apq + pix;
+				for (uint t = 0; t < len; t++, pa++, pb += PK_NR) {
+					const pk_vec b0 = pk_vload(0, pb), b1 = pk_vload(1, pb);
+					PK_ROWS(PK_FMA_NCHW)
+				}
+				kk += len;
+			}
+#else
 			__global const float *pa =
 			    ap + ap_off +
 			    ((size_t)((a_batches > 1 ? z : 0) * mp + i) * k + k0) * PK_MR;
-			__local const float *pb = strip;
-			PK_ROWS(PK_DECL)
 			for (uint kk = k0; kk < k1; kk++) {
 				const pk_vec b0 = pk_vload(0, pb), b1 = pk_vload(1, pb);
 				PK_ROWS(PK_FMA)
 				pa += PK_MR;
 				pb += PK_NR;
 			}
+#endif
 			if (chunks == 1) {
-				const uint row0 = i * PK_MR;
 				const uint seg0 = col0 / c_seg, off0 = col0 % c_seg;
 				const int whole = col0 + PK_NR <= n && off0 + PK_NR <= c_seg;
 				__global float *cz = c + c_off + (size_t)z * stride_c;
@@ -409,25 +434,8 @@ __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stri
 	*cp = beta != 0.0f ? alpha * s + beta * *cp : alpha * s;
 }
 
-/* ---- packing A straight from a convolution's dy ---- */
+/* ---- packing A from a convolution's weights ---- */
 
-/* A (rows, k) from an NCHW tensor whose channels are the rows: op(A)[row][kk] with kk = b*pq +
- * pixel is t[b*rows*pq + row*pq + pixel] (a convolution's dy as its (k, images*pq) matrix).
- * global (k, mp). */
-__kernel void conv_pack_a_nchw(__global float *ap, uint ap_off, __global const float *t, uint t_off,
-			       uint rows, uint pq, uint k, uint mp)
-{
-	const uint kk = get_global_id(0), i = get_global_id(1);
-	if (kk >= k)
-		return;
-	__global float *dst = ap + ap_off + ((size_t)i * k + kk) * PK_MR;
-	const uint b = kk / pq, pix = kk % pq;
-	__global const float *src = t + t_off + (size_t)b * rows * pq + pix;
-	for (uint r = 0; r < PK_MR; r++) {
-		const uint row = i * PK_MR + r;
-		dst[r] = row < rows ? src[(size_t)row * pq] : 0.0f;
-	}
-}
 
 /* A (c, k*r*s) of a stride-1 input gradient computed as a convolution of dy: the weights
  * (k, c, r, s) transposed and flipped, op(A)[ch][(ko, kr, ks)] = w[ko][ch][r-1-kr][s-1-ks].

@@ -104,7 +104,7 @@ int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_
 	return floats < UINT32_MAX;
 }
 
-/* Packs A (a matrix, or dy's NCHW channels) into its panels at (ws, off). */
+/* Packs A (a matrix, or a convolution's flipped weights) into its panels at (ws, off). */
 static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
 			   const struct ampcl_packed_product *pr, const struct packed_plan *p,
 			   cl_mem ws, cl_uint off)
@@ -113,7 +113,7 @@ static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
 	size_t global[3] = {(size_t)pr->k, p->mp, p->a_batches};
 	cl_uint off32 = off, src_off = (cl_uint)o->off, ld = (cl_uint)o->ld,
 		stride = (cl_uint)o->stride, m = (cl_uint)pr->m, k = (cl_uint)pr->k,
-		mp = (cl_uint)p->mp, trans = o->trans != 0, pq = (cl_uint)o->pq;
+		mp = (cl_uint)p->mp, trans = o->trans != 0;
 	cl_kernel kernel;
 	ampcl_status st;
 	if (o->kind == AMPCL_PACK_MATRIX) {
@@ -139,33 +139,39 @@ static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
 			return st;
 		return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
 	}
-	if (o->kind != AMPCL_PACK_NCHW || p->a_batches != 1)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "gemm (packed): A comes from a matrix or, in a single "
-				       "product, an NCHW tensor or flipped weights");
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG(ws), AMPCL_KARG(off32), AMPCL_KARG(o->mem), AMPCL_KARG(src_off),
-	    AMPCL_KARG(m),  AMPCL_KARG(pq),    AMPCL_KARG(k),      AMPCL_KARG(mp),
-	};
-	if ((st = ampcl_kernel_get(ctx, "gemm_packed", opts, "conv_pack_a_nchw", &kernel)))
-		return st;
-	return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
+	return ampcl_error_set(
+	    AMPCL_ERR_INVALID_ARG,
+	    "gemm (packed): A comes from a matrix or, in a single product, flipped "
+	    "weights or (read in place) an NCHW tensor");
+}
+
+/* pr's plan: an NCHW A is read in place by the micro-kernel, so it takes no panels. */
+static void product_plan(const struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
+			 struct packed_plan *p)
+{
+	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
+	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, p);
+	if (pr->a.kind == AMPCL_PACK_NCHW)
+		p->ap_floats = 0;
 }
 
 size_t ampcl_gemm_packed_product_floats(const struct ampcl_context *ctx,
 					const struct ampcl_packed_product *pr)
 {
-	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
-	return pr->ws_skip +
-	       ampcl_gemm_packed_workspace_floats(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared);
+	struct packed_plan p;
+	product_plan(ctx, pr, &p);
+	return pr->ws_skip + p.ap_floats + p.part_floats;
 }
 
 ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 				       const struct ampcl_packed_product *pr)
 {
 	struct packed_plan p;
-	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
-	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, &p);
+	product_plan(ctx, pr, &p);
+	const int a_in_place = pr->a.kind == AMPCL_PACK_NCHW;
+	if (a_in_place && pr->batch != 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "gemm (packed): an NCHW A needs a single product");
 	size_t total = pr->ws_skip + p.ap_floats + p.part_floats;
 	if (total >= UINT32_MAX)
 		return ampcl_error_set(
@@ -180,9 +186,11 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 				       "product, a convolution's x or dy");
 	char opts[64];
 	snprintf(opts, sizeof(opts), "-DPK_VW=%d -DPK_MR=%d", p.vw, p.mr);
-	/* the micro-kernel is built once per kind of B, which then is a constant there */
-	char micro_opts[80];
-	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d", opts, (int)pr->b.kind);
+	/* the micro-kernel is built once per kind of B, which then is a constant there, and
+	 * once more where it reads A in place */
+	char micro_opts[96];
+	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d%s", opts, (int)pr->b.kind,
+		 a_in_place ? " -DPK_ANCHW" : "");
 	static const char *const micro_names[] = {"gemm_micro_matrix", "gemm_micro_nchw",
 						  "gemm_micro_im2col", "gemm_micro_im2col_t"};
 	cl_kernel micro, sum;
@@ -197,7 +205,7 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 		return st;
 	cl_uint ap_off = (cl_uint)(ws_bytes / sizeof(float) + pr->ws_skip);
 	cl_uint part_off = ap_off + (cl_uint)p.ap_floats;
-	if ((st = pack_a(ctx, opts, pr, &p, ws, ap_off)))
+	if (!a_in_place && (st = pack_a(ctx, opts, pr, &p, ws, ap_off)))
 		return st;
 
 	/* B's source: the geometry for the im2col kinds, zeros where unused */
@@ -216,9 +224,10 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	    AMPCL_KARG_UINT(pr->stride_c),
 	    AMPCL_KARG_UINT(c_seg),
 	    AMPCL_KARG_UINT(c_seg_stride),
-	    AMPCL_KARG_MEM(ws),
-	    AMPCL_KARG_UINT(ap_off),
+	    AMPCL_KARG_MEM(a_in_place ? pr->a.mem : ws),
+	    AMPCL_KARG_UINT(a_in_place ? (cl_uint)pr->a.off : ap_off),
 	    AMPCL_KARG_UINT(p.a_batches),
+	    AMPCL_KARG_UINT(a_in_place ? pr->a.pq : 0),
 	    AMPCL_KARG_MEM(b->mem),
 	    AMPCL_KARG_UINT(b->off),
 	    AMPCL_KARG_UINT(b->ld),

@@ -10,7 +10,8 @@
 enum ampcl_pack_kind {
 	AMPCL_PACK_MATRIX,   /* a stored matrix: mem, off, ld, trans, stride (as ampcl_gemm) */
 	AMPCL_PACK_NCHW,     /* an NCHW tensor (images from off) as its (channels, images*pq)
-				matrix: A's rows or B's k are the channels */
+				matrix: A's rows (read in place, not packed) or B's k are the
+				channels */
 	AMPCL_PACK_IM2COL,   /* B: x's im2col matrix (c*r*s, images*p*q), gathered from x's planes
 				zero-padded by pad ((h + 2*pad) x (w + 2*pad) each, from off;
 				conv_packed.c makes the copy) */
