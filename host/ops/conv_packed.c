@@ -67,6 +67,93 @@ static ampcl_status run(struct ampcl_context *ctx, struct ampcl_packed_product *
 	return ampcl_gemm_packed_product(ctx, pr);
 }
 
+/* The weight gradient as dot products along output rows (cl/conv_dw.cl): stride 1, rows of a
+ * multiple of 16 and 16-float registers (its 24 float16 accumulators fit AVX-512's 32). A run
+ * is about 2048 pixels of output rows, so its slice of x and dy stays in a core's cache. */
+static int dw_by_rows(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s)
+{
+	return s->stride == 1 && ampcl_conv2d_out_w(s) % 16 == 0 &&
+	       ctx->caps.native_vector_width_float >= 16;
+}
+
+static void dw_runs(const struct ampcl_conv2d_shape *s, int nb, size_t *per_run, size_t *runs)
+{
+	size_t q = (size_t)ampcl_conv2d_out_w(s), rows = (size_t)nb * ampcl_conv2d_out_h(s);
+	*per_run = q >= 2048 ? 1 : 2048 / q;
+	*runs = (rows + *per_run - 1) / *per_run;
+}
+
+static size_t dw_rows_floats(const struct ampcl_conv2d_shape *s, int nb)
+{
+	size_t per_run, runs;
+	dw_runs(s, nb, &per_run, &runs);
+	return padded_floats(s, nb) + runs * (size_t)s->k * s->c * s->r * s->s;
+}
+
+static ampcl_status dw_rows(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+			    const struct ampcl_tensor *dw, const struct ampcl_tensor *dy,
+			    const struct ampcl_tensor *x, int b0, int nb)
+{
+	size_t per_run, runs, pad = padded_floats(s, nb);
+	dw_runs(s, nb, &per_run, &runs);
+	int p = ampcl_conv2d_out_h(s), q = ampcl_conv2d_out_w(s);
+	size_t crs = (size_t)s->c * s->r * s->s, count = (size_t)s->k * crs;
+	cl_mem ws;
+	size_t bytes;
+	cl_kernel pad_k, rows_k, sum_k;
+	ampcl_status st;
+	if ((st = ampcl_workspace_get(ctx, dw_rows_floats(s, nb), "conv2d weight gradient", &ws,
+				      &bytes)) ||
+	    (st = ampcl_kernel_get(ctx, "gemm_packed", "", "conv_pad_copy", &pad_k)) ||
+	    (st = ampcl_kernel_get(ctx, "conv_dw", "", "conv_dw_rows", &rows_k)) ||
+	    (st = ampcl_kernel_get(ctx, "conv_dw", "", "conv_dw_sum", &sum_k)))
+		return st;
+	cl_uint xp_off = (cl_uint)(bytes / sizeof(float)), part_off = xp_off + (cl_uint)pad;
+	size_t gp[2] = {(size_t)(s->h + 2 * s->pad), (size_t)nb * s->c};
+	struct ampcl_karg ap[] = {
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(xp_off),
+	    AMPCL_KARG_MEM(ampcl_tensor_mem(x)),
+	    AMPCL_KARG_UINT(ampcl_tensor_off(x) + (size_t)b0 * s->c * s->h * s->w),
+	    AMPCL_KARG_UINT(s->h),
+	    AMPCL_KARG_UINT(s->w),
+	    AMPCL_KARG_UINT(s->pad),
+	    AMPCL_KARG_UINT((size_t)nb * s->c),
+	};
+	size_t gr[3] = {(crs + 5) / 6, ((size_t)s->k + 3) / 4, runs};
+	struct ampcl_karg ar[] = {
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(part_off),
+	    AMPCL_KARG_MEM(ampcl_tensor_mem(dy)),
+	    AMPCL_KARG_UINT(ampcl_tensor_off(dy) + (size_t)b0 * s->k * p * q),
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(xp_off),
+	    AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->h + 2 * s->pad),
+	    AMPCL_KARG_UINT(s->w + 2 * s->pad),
+	    AMPCL_KARG_UINT(s->r),
+	    AMPCL_KARG_UINT(s->s),
+	    AMPCL_KARG_UINT(s->k),
+	    AMPCL_KARG_UINT(p),
+	    AMPCL_KARG_UINT(q),
+	    AMPCL_KARG_UINT((size_t)nb * p),
+	    AMPCL_KARG_UINT(per_run),
+	};
+	struct ampcl_karg as[] = {
+	    AMPCL_KARG_MEM(ampcl_tensor_mem(dw)),
+	    AMPCL_KARG_UINT(ampcl_tensor_off(dw)),
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(part_off),
+	    AMPCL_KARG_UINT(count),
+	    AMPCL_KARG_UINT(runs),
+	};
+	size_t one[3] = {1, 1, 1};
+	if ((st = ampcl_launch(ctx, pad_k, 2, gp, NULL, AMPCL_NARGS(ap), ap, NULL)) ||
+	    (st = ampcl_launch(ctx, rows_k, 3, gr, one, AMPCL_NARGS(ar), ar, NULL)))
+		return st;
+	return ampcl_launch(ctx, sum_k, 1, &count, NULL, AMPCL_NARGS(as), as, NULL);
+}
+
 int ampcl_conv2d_packed_on(const struct ampcl_context *ctx)
 {
 	return ampcl_gemm_packed_on(ctx);
@@ -80,7 +167,9 @@ size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
 	struct ampcl_conv2d_shape t = dx_shape(s, images);
 	size_t pad = padded_floats(s, images);
 	size_t fwd = pad + ampcl_gemm_packed_workspace_floats(ctx, s->k, cols, crs, 1, 0);
-	size_t dw = pad + ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0);
+	size_t dw = dw_by_rows(ctx, s)
+			? dw_rows_floats(s, images)
+			: pad + ampcl_gemm_packed_workspace_floats(ctx, s->k, crs, cols, 1, 0);
 	size_t dx = dx_as_conv(s)
 			? padded_floats(&t, images) +
 			      ampcl_gemm_packed_workspace_floats(ctx, s->c, images * s->h * s->w,
@@ -125,6 +214,8 @@ ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampc
 				    const struct ampcl_tensor *dw, const struct ampcl_tensor *dy,
 				    const struct ampcl_tensor *x, int b0, int nb)
 {
+	if (dw_by_rows(ctx, s))
+		return dw_rows(ctx, s, dw, dy, x, b0, nb);
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	size_t chw = (size_t)s->c * s->h * s->w;
 	struct ampcl_packed_product pr = {
