@@ -286,7 +286,8 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 #define PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #endif
 
-/* Row r of the block into C (alpha, beta; C unread when beta == 0), cut at m and n. C's
+/* Row r of the block into C (alpha, beta; C unread when beta == 0; then + bias[row] when
+ * has_bias, the same rounding as a separate pass), cut at m and n. C's
  * columns lie in runs of c_seg, c_seg_stride apart (an NCHW tensor's images; a plain matrix has
  * one run): the block's columns go as two vectors when they share a run, else one by one. */
 #define PK_STORE_C(r)                                                                              \
@@ -299,6 +300,10 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 				va += beta * pk_vload(0, cr);                                      \
 				vb += beta * pk_vload(1, cr);                                      \
 			}                                                                          \
+			if (has_bias) {                                                            \
+				va += bias[bias_off + row0 + r];                                   \
+				vb += bias[bias_off + row0 + r];                                   \
+			}                                                                          \
 			pk_vstore(va, 0, cr);                                                      \
 			pk_vstore(vb, 1, cr);                                                      \
 		} else {                                                                           \
@@ -309,7 +314,8 @@ __kernel void conv_pad_copy(__global float *xp, uint xp_off, __global const floa
 			uint seg = seg0, off = off0;                                               \
 			for (uint c = 0; c < PK_NR && col0 + c < n; c++) {                         \
 				__global float *e = crow + (size_t)seg * c_seg_stride + off;       \
-				*e = beta != 0.0f ? t[c] + beta * *e : t[c];                       \
+				float v = beta != 0.0f ? t[c] + beta * *e : t[c];                  \
+				*e = has_bias ? v + bias[bias_off + row0 + r] : v;                 \
 				if (++off == c_seg)                                                \
 					off = 0, seg++;                                            \
 			}                                                                          \
@@ -351,6 +357,7 @@ __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, u
 				uint gw, uint gr, uint gs, uint gstride, uint gpad, uint gp,
 				uint gq, uint m, uint n, uint k, uint mp, uint np, uint kc,
 				uint chunks, uint jpw, float alpha, float beta,
+				__global const float *bias, uint bias_off, uint has_bias,
 				__global float *part, uint part_off, __local float *strip)
 {
 	const uint jg = get_global_id(0), ch = get_global_id(1), z = get_global_id(2);
@@ -417,7 +424,8 @@ __kernel void PK_MICRO(__global float *c, uint c_off, uint ldc, uint stride_c, u
 /* global (n, m, batches): C = alpha * (the chunks' blocks summed in chunk order) + beta*C */
 __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stride_c, uint c_seg,
 			      uint c_seg_stride, __global const float *part, uint part_off, uint m,
-			      uint n, uint mp, uint np, uint chunks, float alpha, float beta)
+			      uint n, uint mp, uint np, uint chunks, float alpha, float beta,
+			      __global const float *bias, uint bias_off, uint has_bias)
 {
 	const uint col = get_global_id(0), row = get_global_id(1), z = get_global_id(2);
 	if (col >= n || row >= m)
@@ -431,7 +439,8 @@ __kernel void gemm_packed_sum(__global float *c, uint c_off, uint ldc, uint stri
 		s += p[(size_t)ch * block];
 	__global float *cp = c + c_off + (size_t)z * stride_c + (size_t)row * ldc +
 			     (size_t)(col / c_seg) * c_seg_stride + col % c_seg;
-	*cp = beta != 0.0f ? alpha * s + beta * *cp : alpha * s;
+	const float v = beta != 0.0f ? alpha * s + beta * *cp : alpha * s;
+	*cp = has_bias ? v + bias[bias_off + row] : v;
 }
 
 /* ---- packing A from a convolution's weights ---- */

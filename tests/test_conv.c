@@ -258,6 +258,9 @@ int main(void)
 	     * two vectors of the padded input) */
 	    {{3, 3, 6, 32, 5, 3, 3, 1, 1}, 1, 0.0f, 3, 1, "own", 1},
 	    {{1, 2, 3, 64, 17, 3, 3, 1, 1}, 0, 1.0f, 1, 1, "own", 1},
+	    /* a 1x1 output with c*r*s = 576: the forward's k is cut into runs, summed with the
+	     * bias by gemm_packed_sum */
+	    {{2, 64, 1, 1, 3, 3, 3, 1, 1}, 1, 0.0f, 2, 1, "own", 1},
 	    /* rows of 8 and 4: a strip is several whole rows, the last one partial (48 = 32 +
 	     * 16 columns) */
 	    {{2, 3, 8, 8, 4, 3, 3, 1, 1}, 1, 1.0f, 2, 1, "own", 1},

@@ -188,11 +188,11 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 	size_t col_off = ampcl_tensor_off(scratch);
 	size_t t_off = col_off + crs * (size_t)chunk * pq; /* (k, chunk*p*q) after col */
 	if (ampcl_conv2d_packed_on(ctx)) {
-		/* the packed GEMM gathers im2col's values itself and writes y in NCHW */
+		/* the packed GEMM gathers im2col's values itself and writes y, bias added, in NCHW
+		 */
 		for (int b0 = 0; b0 < s->n; b0 += chunk) {
 			int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
-			if ((st = ampcl_conv2d_packed_forward(ctx, s, y, x, w, b0, nb)) ||
-			    (bias && (st = bias_add(ctx, s, y, bias, b0, nb))))
+			if ((st = ampcl_conv2d_packed_forward(ctx, s, y, x, w, bias, b0, nb)))
 				return st;
 		}
 		return AMPCL_OK;

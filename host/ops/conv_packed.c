@@ -182,7 +182,8 @@ size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
 ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
 					 const struct ampcl_conv2d_shape *s,
 					 const struct ampcl_tensor *y, const struct ampcl_tensor *x,
-					 const struct ampcl_tensor *w, int b0, int nb)
+					 const struct ampcl_tensor *w,
+					 const struct ampcl_tensor *bias, int b0, int nb)
 {
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
 	size_t chw = (size_t)s->c * s->h * s->w;
@@ -206,6 +207,8 @@ ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
 	    .ldc = pq,
 	    .c_seg = pq,
 	    .c_seg_stride = (size_t)s->k * pq,
+	    .bias = bias ? ampcl_tensor_mem(bias) : NULL,
+	    .bias_off = bias ? ampcl_tensor_off(bias) : 0,
 	};
 	return run(ctx, &pr, s, nb);
 }

@@ -12,11 +12,12 @@ int ampcl_conv2d_packed_on(const struct ampcl_context *ctx);
 size_t ampcl_conv2d_packed_workspace_floats(const struct ampcl_context *ctx,
 					    const struct ampcl_conv2d_shape *s, int images);
 
-/* y[b0 .. b0+nb) = W x im2col(x[b0 .. b0+nb)), written in NCHW (no bias). */
+/* y[b0 .. b0+nb) = W x im2col(x[b0 .. b0+nb)) (+ bias per channel unless NULL), in NCHW. */
 ampcl_status ampcl_conv2d_packed_forward(struct ampcl_context *ctx,
 					 const struct ampcl_conv2d_shape *s,
 					 const struct ampcl_tensor *y, const struct ampcl_tensor *x,
-					 const struct ampcl_tensor *w, int b0, int nb);
+					 const struct ampcl_tensor *w,
+					 const struct ampcl_tensor *bias, int b0, int nb);
 
 /* dW += dy[b0 .. b0+nb) (k, nb*pq) x im2col(x[b0 .. b0+nb))^T. */
 ampcl_status ampcl_conv2d_packed_dw(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,

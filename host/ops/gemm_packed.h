@@ -44,6 +44,8 @@ struct ampcl_packed_product {
 	int c_seg;
 	size_t c_seg_stride;
 	size_t ws_skip; /* the op workspace's first floats hold B (a padded input): panels after */
+	cl_mem bias;    /* NULL, or C's row i gets + bias[bias_off + i] after alpha and beta */
+	size_t bias_off;
 };
 
 /* Whether the packed path serves products here (the profile asks for it and the own back end
