@@ -217,13 +217,15 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	/* one work-item a group: PoCL then runs each as straight-line vector code */
 	size_t gm[3] = {(p.np + p.jpw - 1) / p.jpw, p.chunks, (size_t)pr->batch};
 	size_t one[3] = {1, 1, 1};
+/* The arguments the micro-kernel and the k-run sum share: C, its runs, and the bias. */
+#define PK_C_KARGS                                                                                 \
+	AMPCL_KARG_MEM(pr->c), AMPCL_KARG_UINT(pr->c_off), AMPCL_KARG_UINT(pr->ldc),               \
+	    AMPCL_KARG_UINT(pr->stride_c), AMPCL_KARG_UINT(c_seg), AMPCL_KARG_UINT(c_seg_stride)
+#define PK_BIAS_KARGS                                                                              \
+	AMPCL_KARG_MEM(pr->bias ? pr->bias : ws), AMPCL_KARG_UINT(pr->bias_off),                   \
+	    AMPCL_KARG_UINT(pr->bias != NULL)
 	struct ampcl_karg am[] = {
-	    AMPCL_KARG_MEM(pr->c),
-	    AMPCL_KARG_UINT(pr->c_off),
-	    AMPCL_KARG_UINT(pr->ldc),
-	    AMPCL_KARG_UINT(pr->stride_c),
-	    AMPCL_KARG_UINT(c_seg),
-	    AMPCL_KARG_UINT(c_seg_stride),
+	    PK_C_KARGS,
 	    AMPCL_KARG_MEM(a_in_place ? pr->a.mem : ws),
 	    AMPCL_KARG_UINT(a_in_place ? (cl_uint)pr->a.off : ap_off),
 	    AMPCL_KARG_UINT(p.a_batches),
@@ -253,9 +255,7 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	    AMPCL_KARG_UINT(p.jpw),
 	    AMPCL_KARG_FLOAT(pr->alpha),
 	    AMPCL_KARG_FLOAT(pr->beta),
-	    AMPCL_KARG_MEM(pr->bias ? pr->bias : ws),
-	    AMPCL_KARG_UINT(pr->bias_off),
-	    AMPCL_KARG_UINT(pr->bias != NULL),
+	    PK_BIAS_KARGS,
 	    AMPCL_KARG_MEM(ws),
 	    AMPCL_KARG_UINT(part_off),
 	    AMPCL_KARG_LOCAL(p.kc * (size_t)p.nr * sizeof(float)),
@@ -264,12 +264,7 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 		return st;
 	size_t gs[3] = {(size_t)pr->n, (size_t)pr->m, (size_t)pr->batch};
 	struct ampcl_karg as[] = {
-	    AMPCL_KARG_MEM(pr->c),
-	    AMPCL_KARG_UINT(pr->c_off),
-	    AMPCL_KARG_UINT(pr->ldc),
-	    AMPCL_KARG_UINT(pr->stride_c),
-	    AMPCL_KARG_UINT(c_seg),
-	    AMPCL_KARG_UINT(c_seg_stride),
+	    PK_C_KARGS,
 	    AMPCL_KARG_MEM(ws),
 	    AMPCL_KARG_UINT(part_off),
 	    AMPCL_KARG_UINT(pr->m),
@@ -279,10 +274,9 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	    AMPCL_KARG_UINT(p.chunks),
 	    AMPCL_KARG_FLOAT(pr->alpha),
 	    AMPCL_KARG_FLOAT(pr->beta),
-	    AMPCL_KARG_MEM(pr->bias ? pr->bias : ws),
-	    AMPCL_KARG_UINT(pr->bias_off),
-	    AMPCL_KARG_UINT(pr->bias != NULL),
+	    PK_BIAS_KARGS,
 	};
+
 	return ampcl_launch(ctx, sum, 3, gs, NULL, AMPCL_NARGS(as), as, NULL);
 }
 
