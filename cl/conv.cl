@@ -65,12 +65,13 @@ __kernel void col2im_backward(__global float *dx, uint dx_off, __global const fl
 	dx[dx_off + i] = (beta != 0.0f ? beta * dx[dx_off + i] : 0.0f) + sum;
 }
 
-/* the widest input row col2im_rows_backward sums in a private array */
+/* the columns col2im_rows_backward sums at a time in a private array */
 #define COL2IM_ROW_MAX 64
 
 /* col2im_backward for CPUs, with the same sums in the same order: one work-item per input row
- * (b, c, ih) looping over iw, so the row-level index work is paid once per row. Launch: global
- * (h, images*c). */
+ * (b, c, ih), which it sums COL2IM_ROW_MAX columns at a time in a private array, tap by tap:
+ * each element still adds its terms in (kr, ks) order, and no division is paid per element and
+ * tap. Launch: global (h, images*c). */
 __kernel void col2im_rows_backward(__global float *dx, uint dx_off, __global const float *dcol,
 			      uint dcol_off, uint c, uint h, uint w, uint r, uint s, uint stride,
 			      uint pad, uint p, uint q, uint images, float beta)
@@ -81,37 +82,11 @@ __kernel void col2im_rows_backward(__global float *dx, uint dx_off, __global con
 	const uint ch = bc % c, b = bc / c;
 	const uint cols = images * p * q;
 	__global float *out = dx + dx_off + (bc * h + ih) * w;
-	if (w <= COL2IM_ROW_MAX) {
-		/* the row's sums in a private array, filled tap by tap: each element still adds
-		 * its terms in (kr, ks) order, so the bits are those of the loop below, without
-		 * its divisions per element and tap */
+	for (uint iw0 = 0; iw0 < w; iw0 += COL2IM_ROW_MAX) {
+		const uint iw1 = min(w, iw0 + COL2IM_ROW_MAX);
 		float acc[COL2IM_ROW_MAX];
-		for (uint iw = 0; iw < w; iw++)
-			acc[iw] = 0.0f;
-		for (uint kr = 0; kr < r; kr++) {
-			int t = (int)(ih + pad) - (int)kr;
-			if (t < 0 || t % (int)stride)
-				continue;
-			uint op = (uint)t / stride;
-			if (op >= p)
-				continue;
-			__global const float *drow =
-			    dcol + dcol_off + (ch * r + kr) * s * cols + (b * p + op) * q;
-			for (uint ks = 0; ks < s; ks++, drow += cols) {
-				/* iw = oq*stride + first for the outputs oq this tap reaches */
-				const int first = (int)ks - (int)pad;
-				uint oq = first >= 0 ? 0 : ((uint)(-first) + stride - 1) / stride;
-				for (int iw = (int)(oq * stride) + first; oq < q && iw < (int)w;
-				     oq++, iw += (int)stride)
-					acc[iw] += drow[oq];
-			}
-		}
-		for (uint iw = 0; iw < w; iw++)
-			out[iw] = (beta != 0.0f ? beta * out[iw] : 0.0f) + acc[iw];
-		return;
-	}
-	for (uint iw = 0; iw < w; iw++) {
-		float sum = 0.0f;
+		for (uint iw = iw0; iw < iw1; iw++)
+			acc[iw - iw0] = 0.0f;
 		for (uint kr = 0; kr < r; kr++) {
 			/* output row op reads input row op*stride - pad + kr == ih */
 			int t = (int)(ih + pad) - (int)kr;
@@ -122,21 +97,17 @@ __kernel void col2im_rows_backward(__global float *dx, uint dx_off, __global con
 				continue;
 			__global const float *drow =
 			    dcol + dcol_off + (ch * r + kr) * s * cols + (b * p + op) * q;
-			for (uint ks = 0; ks < s; ks++) {
-				int u = (int)(iw + pad) - (int)ks;
-				if (u < 0)
-					break; /* u only falls as ks grows */
-				uint oq = (uint)u;
-				if (stride != 1) {
-					if (oq % stride)
-						continue;
-					oq /= stride;
-				}
-				if (oq < q)
-					sum += drow[ks * cols + oq];
+			for (uint ks = 0; ks < s; ks++, drow += cols) {
+				/* iw = oq*stride + first for the outputs oq this tap reaches */
+				const int first = (int)ks - (int)pad, need = (int)iw0 - first;
+				uint oq = need <= 0 ? 0 : ((uint)need + stride - 1) / stride;
+				for (int iw = (int)(oq * stride) + first; oq < q && iw < (int)iw1;
+				     oq++, iw += (int)stride)
+					acc[iw - (int)iw0] += drow[oq];
 			}
 		}
-		out[iw] = (beta != 0.0f ? beta * out[iw] : 0.0f) + sum;
+		for (uint iw = iw0; iw < iw1; iw++)
+			out[iw] = (beta != 0.0f ? beta * out[iw] : 0.0f) + acc[iw - iw0];
 	}
 }
 

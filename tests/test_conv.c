@@ -265,7 +265,7 @@ int main(void)
 	     * 16 columns) */
 	    {{2, 3, 8, 8, 4, 3, 3, 1, 1}, 1, 1.0f, 2, 1, "own", 1},
 	    {{3, 2, 4, 4, 3, 3, 3, 1, 1}, 0, 0.0f, 3, 1, "own", 1},
-	    /* rows wider than col2im's private row of 64 (its plain loop) */
+	    /* rows wider than col2im's private row of 64 (summed in two pieces) */
 	    {{1, 2, 9, 67, 3, 3, 3, 2, 1}, 0, 1.0f, 1, 1, "own", 1},
 	    /* stride-1 dx as a convolution of dy with the flipped weights: 19 output channels,
 	     * rows of 16, 20, 31 and 33, pad 0, 1, 2 (dy padded by r-1-pad), both beta values */
