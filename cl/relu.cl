@@ -16,7 +16,8 @@ __kernel void relu_forward(__global float *y, uint y_off, __global const float *
 	elt_store4(y + y_off, i, n, select((float4)(0.0f), v, (v > 0.0f) | isnan(v)));
 }
 
-/* dx = beta*dx + (y > 0 ? dy : 0); beta == 0 never reads dx, which may hold NaN */
+/* dx = beta*dx + (y > 0 ? dy : 0); beta == 0 never reads dx, which may hold NaN. dx may be dy
+ * (the net rewrites an in-place ReLU's gradient in place): each item reads before it writes. */
 __kernel void relu_backward(__global float *dx, uint dx_off, __global const float *dy, uint dy_off,
 			    __global const float *y, uint y_off, float beta, uint n)
 {

@@ -195,8 +195,11 @@ int main(void)
 	tu_ok(ampcl_amp_plan_create(&c, net, &p), "plan");
 	tu_ok(ampcl_net_set_amplification(net, NULL, 0, 1.0f, AMPCL_AMP_INPUT), "off");
 	size_t cnt;
-	free(gradients(net, x, labels, &cnt));
 	double rms[16];
+	tu_check(ampcl_net_grad_rms(net, rms) != AMPCL_OK, "statistics must be requested",
+		 "none were recorded, yet they were returned");
+	ampcl_net_request_grad_rms(net);
+	free(gradients(net, x, labels, &cnt));
 	tu_ok(ampcl_net_grad_rms(net, rms), "gradient statistics");
 	ampcl_amp_select_auto(p, net, rms);
 	int k = p->nselected, ok = k == 3;

@@ -24,6 +24,42 @@ static size_t count_params(struct ampcl_context *ctx, const char *model, int wid
 	return n;
 }
 
+/* Output gradients share slots (grad_slots.c): two that are alive at once in the backward pass
+ * never overlap in memory, except a ReLU's that its input takes over in the ReLU's own backward;
+ * and far fewer bytes are used than one buffer per layer would take. */
+static void check_grad_slots(const struct ampcl_net *net)
+{
+	int n = net->nlayers, birth[AMPCL_NET_MAX_LAYERS], clashes = 0;
+	for (int i = 0; i < n; i++)
+		birth[i] = i == n - 1 ? n : -1;
+	for (int j = 1; j < n; j++)
+		for (int k = 0; k < net->layers[j].nin; k++) {
+			int i = net->layers[j].in[k];
+			birth[i] = j > birth[i] ? j : birth[i];
+		}
+	size_t all = 0, lo = (size_t)-1, hi = 0;
+	for (int i = 1; i < n; i++) {
+		const struct ampcl_tensor *a = &net->layers[i].dy;
+		size_t abytes = ampcl_tensor_count(a) * sizeof(float);
+		all += abytes;
+		lo = a->offset < lo ? a->offset : lo;
+		hi = a->offset + abytes > hi ? a->offset + abytes : hi;
+		for (int j = i + 1; j < n; j++) {
+			const struct ampcl_tensor *b = &net->layers[j].dy;
+			size_t bbytes = ampcl_tensor_count(b) * sizeof(float);
+			int live_together = birth[i] >= j; /* i's interval [i, birth i] reaches j */
+			int handover =
+			    net->layers[j].inplace && net->layers[j].in[0] == i && birth[i] == j;
+			int overlap = a->chunk == b->chunk && a->offset < b->offset + bbytes &&
+				      b->offset < a->offset + abytes;
+			clashes += live_together && !handover && overlap;
+		}
+	}
+	tu_check(clashes == 0 && hi - lo < all / 4, "output gradients share memory safely",
+		 "%d pairs alive together overlap; %zu bytes spanned for %zu of gradients", clashes,
+		 hi - lo, all);
+}
+
 int main(void)
 {
 	struct ampcl_context *ctx = tu_context();
@@ -73,6 +109,7 @@ int main(void)
 		 "finalize after a failed one plans as a fresh net",
 		 "%d in-place ReLUs (fresh %d), activations %zu bytes (fresh %zu)", inplace,
 		 fresh_inplace, net->acts->size, fresh->acts->size);
+	check_grad_slots(fresh);
 	ampcl_net_free(fresh);
 	/* one-letter layer names: "c.bias" is shorter than ".weight" */
 	tu_ok(ampcl_net_create(ctx, 3, 8, 8, &fresh), "net create");

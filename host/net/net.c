@@ -339,9 +339,6 @@ static ampcl_status plan(struct ampcl_net *net)
 			if ((st = ampcl_arena_reserve(net->acts, name, 4, act, &L->y)))
 				return st;
 		}
-		snprintf(name, sizeof(name), "%s (output gradient)", L->name);
-		if ((st = ampcl_arena_reserve(net->acts, name, 4, act, &L->dy)))
-			return st;
 		if (L->type == AMPCL_LAYER_BN &&
 		    ((st = ampcl_arena_reserve(net->acts, "bn mean", 1, &L->c, &L->save_mean)) ||
 		     (st = ampcl_arena_reserve(net->acts, "bn invstd", 1, &L->c, &L->save_invstd))))
@@ -359,6 +356,8 @@ static ampcl_status plan(struct ampcl_net *net)
 			scratch = need > scratch ? need : scratch;
 		}
 	}
+	if ((st = ampcl_net_plan_output_grads(net)))
+		return st;
 	/* the op workspace: the largest any layer's call takes (BN partial sums, split-k
 	 * products), planned here so that a step creates no buffer */
 	size_t work = 1;

@@ -51,6 +51,8 @@ struct ampcl_net {
 	struct ampcl_tensor workspace;    /* lent to the ops during passes (workspace.h) */
 	int last_batch;                   /* images in the last training step */
 	int last_forward;                 /* images in the last forward pass */
+	int rms_requested;                /* record gradient statistics in the next backward */
+	int rms_batch;                    /* images of the backward that recorded them, or 0 */
 	cl_mem labels;                    /* max_batch ints */
 	struct ampcl_sgd_config sgd;
 	float amp_factor;
@@ -65,11 +67,17 @@ struct ampcl_tensor ampcl_net_momentum_view(const struct ampcl_net *net, int i);
 /* Views spanning a whole arena, for one-launch SGD and checkpoint reads. */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 
+/* grad_slots.c: sets every layer's dy to a view of a shared slot in the activation arena. */
+ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net);
+
 /* net_step.c */
 ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train);
 ampcl_status ampcl_net_backward(struct ampcl_net *net, int n);
-/* Root-mean-square of the gradient w.r.t. each layer's output in the last training step
- * (rms[0], the input's, is 0): the statistics --amp-select auto ranks layers by. */
+/* Asks the next backward pass to record the statistics below. Output gradients share memory
+ * (grad_slots.c) and are gone after the pass, so they are summed while each is complete. */
+void ampcl_net_request_grad_rms(struct ampcl_net *net);
+/* Root-mean-square of the gradient w.r.t. each layer's output in the backward pass that recorded
+ * them (rms[0], the input's, is 0): the statistics --amp-select auto ranks layers by. */
 ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms);
 
 #endif

@@ -237,17 +237,34 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	return st;
 }
 
+/* The sum of squares of layer i's output gradient, complete now (its backward comes next), into
+ * norms[i]. */
+static ampcl_status sum_squares(struct ampcl_net *net, int i, int n)
+{
+	struct ampcl_tensor dy = ampcl_net_batch_view(&net->layers[i].dy, n);
+	struct ampcl_tensor out = net->norms;
+	out.shape[0] = 1;
+	out.offset += (size_t)i * sizeof(float);
+	return ampcl_sumsq(net->ctx, &out, &dy);
+}
+
 static ampcl_status backward(struct ampcl_net *net, int n)
 {
 	for (int i = 0; i < net->nlayers; i++)
 		net->layers[i].dy_written = 0;
 	net->layers[net->nlayers - 1].dy_written = 1; /* the loss wrote the logits' gradient */
+	int record = net->rms_requested;
+	net->rms_requested = 0;
+	net->rms_batch = 0;
 	for (int i = net->nlayers - 1; i >= 1; i--) {
-		ampcl_status st = backward_layer(net, &net->layers[i], n);
+		ampcl_status st = record ? sum_squares(net, i, n) : AMPCL_OK;
+		if (!st)
+			st = backward_layer(net, &net->layers[i], n);
 		if (st)
 			return ampcl_error_wrap(st,
 						"backward of layer '%s': ", net->layers[i].name);
 	}
+	net->rms_batch = record ? n : 0;
 	return AMPCL_OK;
 }
 
@@ -392,25 +409,23 @@ ampcl_status ampcl_net_gradients_cl(ampcl_net_t *net, cl_mem *mem, size_t *offse
 	return AMPCL_OK;
 }
 
+void ampcl_net_request_grad_rms(struct ampcl_net *net)
+{
+	net->rms_requested = 1;
+}
+
 ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
 {
-	if (net->last_batch < 1)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "gradient statistics need a training step first");
-	ampcl_status st = AMPCL_OK;
-	for (int i = 1; i < net->nlayers && !st; i++) {
-		struct ampcl_tensor dy = ampcl_net_batch_view(&net->layers[i].dy, net->last_batch);
-		struct ampcl_tensor out = net->norms;
-		out.shape[0] = 1;
-		out.offset += (size_t)i * sizeof(float);
-		st = ampcl_sumsq(net->ctx, &out, &dy);
-	}
+	if (net->rms_batch < 1)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "gradient statistics: request them (ampcl_net_request_grad_rms) "
+		    "before a training step");
 	float *sums = ampcl_xmalloc((size_t)net->nlayers * sizeof(float));
-	if (!st)
-		st = ampcl_tensor_read(net->ctx, &net->norms, sums);
+	ampcl_status st = ampcl_tensor_read(net->ctx, &net->norms, sums);
 	for (int i = 0; i < net->nlayers && !st; i++) {
 		size_t count = i ? ampcl_tensor_count(&net->layers[i].dy) / (size_t)net->max_batch *
-				       (size_t)net->last_batch
+				       (size_t)net->rms_batch
 				 : 1;
 		rms[i] = i ? sqrt((double)sums[i] / (double)count) : 0.0;
 	}

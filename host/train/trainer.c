@@ -407,6 +407,8 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 		if (active && amp->redraw == AMPCL_REDRAW_ITER && !amp->select_auto && step == 0)
 			log_selection(t, epoch, cb, "redrawn every step, step 0: ");
 		struct ampcl_step_result r;
+		if (auto_pending)
+			ampcl_net_request_grad_rms(t->net);
 		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
 			return st;
 		if (!isfinite(r.loss))
