@@ -204,3 +204,21 @@ __kernel void gemm_clear(__global float *c, uint c_off, uint ldc, uint stride_c,
 	if (j < n && i < m && z < batch)
 		c[c_off + z * stride_c + i * ldc + j] = 0.0f;
 }
+
+/* C = beta*C + (W_0 + W_1 + ... + W_{S-1}), the slices summed in that order: the k slices of a
+ * split product (host/ops/gemm_splitk.c), each a dense (m, n) matrix at w_off + s*m*n. beta == 0
+ * never reads C. Launch: global (n, m). */
+__kernel void gemm_splitk_sum(__global float *c, uint c_off, uint ldc, __global const float *w,
+			      uint w_off, uint m, uint n, uint slices, float beta)
+{
+	uint j = get_global_id(0), i = get_global_id(1);
+	if (j >= n || i >= m)
+		return;
+	uint mn = m * n;
+	__global const float *p = w + w_off + i * n + j;
+	float acc = p[0];
+	for (uint s = 1; s < slices; s++)
+		acc += p[s * mn];
+	__global float *q = c + c_off + i * ldc + j;
+	*q = beta == 0.0f ? acc : beta * *q + acc;
+}

@@ -3,6 +3,7 @@
  * packed CPU GEMM pads its panels or splits k, determinism, and bad input. */
 #include "testutil.h"
 #include "gemm.h"
+#include "gemm_splitk.h"
 #include "ref.h"
 
 #include <math.h>
@@ -209,6 +210,10 @@ static void run_backend(const char *backend)
 	     * shared A */
 	    {0, 0, 5, 7, 3001, 3, 1, 2, 1.0f, 1.0f, 0},
 	    {1, 1, 9, 3, 2050, 2, 0, 1, 0.5f, 0.0f, 1},
+	    /* long k in every transpose: the GPU profile cuts these into slices (split-k) */
+	    {0, 0, 3, 17, 777, 1, 1, 0, -0.5f, 1.0f, 0},
+	    {1, 0, 7, 9, 1301, 1, 2, 0, 1.0f, 0.0f, 0},
+	    {1, 1, 5, 6, 1500, 1, 0, 0, 2.0f, 1.0f, 0},
 	};
 	for (size_t i = 0; i < sizeof(cpu_cases) / sizeof(cpu_cases[0]); i++) {
 		const struct gemm_case *c = &cpu_cases[i];
@@ -217,6 +222,18 @@ static void run_backend(const char *backend)
 			 backend, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', c->m, c->n, c->k, c->batch,
 			 c->alpha, c->beta, c->pad);
 		run_case(c, label, 1);
+	}
+
+	/* on the GPU profile the long-k cases above ran as slices, the last one shorter */
+	if (ctx->profile.gemm_splitk) {
+		struct ampcl_gemm_splitk a = ampcl_gemm_splitk_plan(ctx, 5, 3, 4099, 1);
+		struct ampcl_gemm_splitk b = ampcl_gemm_splitk_plan(ctx, 3, 17, 777, 1);
+		struct ampcl_gemm_splitk c = ampcl_gemm_splitk_plan(ctx, 5, 3, 4099, 2);
+		snprintf(label, sizeof(label), "%s split-k plans", backend);
+		tu_check(a.slices > 1 && 4099 - (a.slices - 1) * a.kc < a.kc && b.slices > 1 &&
+			     c.slices == 1,
+			 label, "k 4099: %d slices of %d; k 777: %d of %d; batched: %d", a.slices,
+			 a.kc, b.slices, b.kc, c.slices);
 	}
 
 	/* k = 0: C = beta*C, no product */

@@ -7,6 +7,7 @@
  * routine (Sgemm, SgemmStridedBatched) on PoCL when PoCL's own binary cache is cold.
  * GPUs keep CLBlast, which is tuned per device. */
 #include "gemm.h"
+#include "gemm_splitk.h"
 #include "error.h"
 
 #include <ctype.h>
@@ -37,11 +38,14 @@ static int backend_resolve(const struct ampcl_context *ctx)
 size_t ampcl_gemm_workspace_floats(const struct ampcl_context *ctx, int trans_a, int trans_b, int m,
 				   int n, int k, int batch)
 {
+	/* split-k is off where the own back end takes workspace itself (the packed GEMM) */
+	size_t slices = ampcl_gemm_splitk_workspace_floats(ctx, m, n, k, batch);
 	if (backend_resolve(ctx) != AMPCL_GEMM_OWN && k > 0)
-		return 0;
+		return slices;
 	struct ampcl_gemm_args g = {
 	    .trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .batch = batch};
-	return ampcl_gemm_own_workspace_floats(ctx, &g);
+	size_t own = ampcl_gemm_own_workspace_floats(ctx, &g);
+	return slices > own ? slices : own;
 }
 
 ampcl_status ampcl_gemm_set_backend(struct ampcl_context *ctx, const char *name)
@@ -123,6 +127,8 @@ static ampcl_status check_args(const struct ampcl_context *ctx, const struct amp
 	return AMPCL_OK;
 }
 
+static ampcl_status run_backend(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
+
 ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int trans_b, int m, int n,
 				int k, float alpha, cl_mem a, size_t a_off, int lda,
 				size_t stride_a, cl_mem b, size_t b_off, int ldb, size_t stride_b,
@@ -157,29 +163,38 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 	if (batch == 1)
 		g.stride_a = g.stride_b = g.stride_c = 0;
 
-	int backend = backend_resolve(ctx);
-	if (backend < 0)
+	if (backend_resolve(ctx) < 0)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "AMPCL_GEMM='%s' is not a GEMM back end; set it to auto, "
 				       "clblast or own, or unset it",
 				       ctx->env.gemm);
+	struct ampcl_gemm_splitk cut = ampcl_gemm_splitk_plan(ctx, m, n, k, g.batch);
+	if (cut.slices > 1)
+		return ampcl_gemm_splitk_run(ctx, &g, cut, run_backend);
+	return run_backend(ctx, &g);
+}
+
+/* One checked product on the back end in effect (valid: ampcl_gemm_batched checked it). */
+static ampcl_status run_backend(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
+{
+	int backend = backend_resolve(ctx);
 	/* CLBlast rejects k == 0; C = beta*C is the own kernel's empty sum */
-	if (backend == AMPCL_GEMM_OWN || k == 0)
-		return ampcl_gemm_own_run(ctx, &g);
+	if (backend == AMPCL_GEMM_OWN || g->k == 0)
+		return ampcl_gemm_own_run(ctx, g);
 
 #ifndef AMPCL_HAVE_CLBLAST
 	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
 			       "this ampcl was built without CLBlast (libclblast-dev was not found "
 			       "at build time): use the own GEMM (AMPCL_GEMM=own or --gemm own)");
 #else
-	st = ampcl_gemm_clblast_run(ctx, &g);
+	ampcl_status st = ampcl_gemm_clblast_run(ctx, g);
 	int automatic = ctx->gemm_backend == AMPCL_GEMM_AUTO &&
 			(!ctx->env.gemm[0] || !strcasecmp(ctx->env.gemm, "auto"));
 	if ((st == AMPCL_ERR_BUILD || st == AMPCL_ERR_UNSUPPORTED) && automatic) {
 		/* automatic choice only: CLBlast cannot work on this device, so the own kernels
 		 * take over for the rest of this context (ampcl_gemm_backend_name says so) */
 		ctx->gemm_backend = AMPCL_GEMM_OWN;
-		return ampcl_gemm_own_run(ctx, &g);
+		return ampcl_gemm_own_run(ctx, g);
 	}
 	return st;
 #endif

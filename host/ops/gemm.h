@@ -32,8 +32,8 @@ const char *ampcl_gemm_backend_name(const struct ampcl_context *ctx);
  *   C:     (m, n) with ldc >= n
  * Offsets and strides are in floats. beta == 0 overwrites C without reading it (C may hold
  * NaN); k == 0 gives C = beta*C. Both back ends are deterministic: the same inputs give
- * bit-identical C run after run (no atomics; the own back end's split k adds its chunks,
- * whose count depends on the shape and the device alone, in a fixed order). Every matrix must lie
+ * bit-identical C run after run (no atomics; a k cut into slices or runs, by a count that
+ * depends on the shape and the device alone, is summed in a fixed order). Every matrix must lie
  * inside its buffer; a bad size, leading dimension or offset is AMPCL_ERR_INVALID_ARG with a
  * message. The work is enqueued on ctx->queue; the call does not wait for it.
  */

@@ -54,6 +54,7 @@ static const struct row rows[] = {
      {.conv_rows = 0,
       .gemm_clblast = 1,
       .gemm_cpu_tiles = 0,
+      .gemm_splitk = 1,
       .bn_group_elems = 0,
       .bn_contiguous = 0,
       .bn_local_max = 256,

@@ -15,6 +15,7 @@ struct ampcl_device_profile {
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
 	int gemm_packed;    /* packed panels and a register-blocked micro-kernel (gemm_packed.c) */
 	size_t loop_k_max;  /* the most k one tiled launch loops over; 0: any (see gemm_own.c) */
+	int gemm_splitk;    /* thin products with a long k cut into slices (gemm_splitk.c) */
 	/* batch-norm reductions */
 	size_t bn_group_elems; /* elements one reduction group takes; 0: 64 per work-item */
 	int bn_contiguous;     /* each work-item walks a contiguous run (else interleaved) */

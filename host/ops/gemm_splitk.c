@@ -1,0 +1,103 @@
+/* gemm_splitk.c: split-k on GPU-profile devices: a thin product (few 64x64 tiles of C) with a long
+ * k is cut into slices computed side by side into the op workspace, then summed in a fixed order.
+ */
+#include "gemm_splitk.h"
+#include "error.h"
+#include "launch.h"
+#include "program.h"
+#include "workspace.h"
+
+/* C tiles of this size are what one work-group of a GPU GEMM computes (cl/gemm.cl's default and
+ * about CLBlast's); the slices should give every compute unit GROUPS_PER_CU of them. */
+#define SPLITK_TILE 64
+#define SPLITK_GROUPS_PER_CU 4
+/* each slice keeps at least this much k, so the sum stays a small part of the work */
+#define SPLITK_MIN_KC 256
+#define SPLITK_MAX_SLICES 64
+/* the slices' partial products together stay below this (floats, 64 MiB) */
+#define SPLITK_MAX_FLOATS ((size_t)16 << 20)
+
+struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx, int m, int n,
+						int k, int batch)
+{
+	struct ampcl_gemm_splitk none = {1, k};
+	if (!ctx->profile.gemm_splitk || batch != 1 || m < 1 || n < 1 || k < 2 * SPLITK_MIN_KC)
+		return none;
+	size_t tiles = (size_t)((m + SPLITK_TILE - 1) / SPLITK_TILE) *
+		       (size_t)((n + SPLITK_TILE - 1) / SPLITK_TILE);
+	size_t want = (size_t)SPLITK_GROUPS_PER_CU * ctx->caps.desc.compute_units;
+	if (tiles >= want)
+		return none;
+	size_t slices = (want + tiles - 1) / tiles;
+	size_t by_k = (size_t)k / SPLITK_MIN_KC;
+	size_t by_space = SPLITK_MAX_FLOATS / ((size_t)m * (size_t)n);
+	slices = slices < by_k ? slices : by_k;
+	slices = slices < by_space ? slices : by_space;
+	slices = slices < SPLITK_MAX_SLICES ? slices : SPLITK_MAX_SLICES;
+	if (slices < 2)
+		return none;
+	/* slices of a multiple of 16 (aligned rows of A and B); the count that covers k */
+	int kc = (int)(((size_t)k + slices - 1) / slices + 15) / 16 * 16;
+	struct ampcl_gemm_splitk cut = {(k + kc - 1) / kc, kc};
+	return cut.slices > 1 ? cut : none;
+}
+
+size_t ampcl_gemm_splitk_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
+					  int batch)
+{
+	struct ampcl_gemm_splitk cut = ampcl_gemm_splitk_plan(ctx, m, n, k, batch);
+	return cut.slices > 1 ? (size_t)cut.slices * (size_t)m * (size_t)n : 0;
+}
+
+ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				   struct ampcl_gemm_splitk cut,
+				   ampcl_status (*run)(struct ampcl_context *,
+						       const struct ampcl_gemm_args *))
+{
+	size_t mn = (size_t)g->m * (size_t)g->n;
+	cl_mem ws;
+	size_t ws_bytes;
+	ampcl_status st = ampcl_workspace_get(ctx, (size_t)cut.slices * mn, "gemm (split-k slices)",
+					      &ws, &ws_bytes);
+	if (st)
+		return st;
+	/* slice s: op(A)'s columns and op(B)'s rows s*kc .. s*kc + kc - 1 */
+	size_t step_a = (size_t)cut.kc * (g->trans_a ? (size_t)g->lda : 1);
+	size_t step_b = (size_t)cut.kc * (g->trans_b ? 1 : (size_t)g->ldb);
+	struct ampcl_gemm_args s = *g;
+	s.beta = 0.0f;
+	s.c = ws;
+	s.c_off = ws_bytes / sizeof(float);
+	s.ldc = g->n;
+	s.stride_a = step_a, s.stride_b = step_b, s.stride_c = mn;
+	s.k = cut.kc;
+	s.batch = cut.slices - 1; /* the full slices, as one batch */
+	if ((st = run(ctx, &s)))
+		return st;
+	int last = cut.slices - 1;
+	s.a_off = g->a_off + (size_t)last * step_a;
+	s.b_off = g->b_off + (size_t)last * step_b;
+	s.c_off += (size_t)last * mn;
+	s.k = g->k - last * cut.kc;
+	s.batch = 1;
+	s.stride_a = s.stride_b = s.stride_c = 0;
+	if ((st = run(ctx, &s)))
+		return st;
+
+	cl_kernel kernel;
+	if ((st = ampcl_kernel_get(ctx, "gemm", "", "gemm_splitk_sum", &kernel)))
+		return st;
+	size_t global[2] = {(size_t)g->n, (size_t)g->m};
+	struct ampcl_karg args[] = {
+	    AMPCL_KARG_MEM(g->c),
+	    AMPCL_KARG_UINT(g->c_off),
+	    AMPCL_KARG_UINT(g->ldc),
+	    AMPCL_KARG_MEM(ws),
+	    AMPCL_KARG_UINT(ws_bytes / sizeof(float)),
+	    AMPCL_KARG_UINT(g->m),
+	    AMPCL_KARG_UINT(g->n),
+	    AMPCL_KARG_UINT(cut.slices),
+	    AMPCL_KARG_FLOAT(g->beta),
+	};
+	return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
+}

@@ -1,0 +1,27 @@
+/* gemm_splitk.h: deterministic split-k for products whose (m, n) gives a large device too few
+ * work-groups and whose k is long (the weight gradients): slices, then a fixed-order sum. */
+#ifndef AMPCL_GEMM_SPLITK_H
+#define AMPCL_GEMM_SPLITK_H
+
+#include "gemm.h"
+
+/* How a product's k is cut: `slices` of kc (the last one shorter); slices == 1: not cut. */
+struct ampcl_gemm_splitk {
+	int slices, kc;
+};
+
+/* The cut for this shape on this device (profile gemm_splitk, single products only); it depends
+ * on the shape and the device alone, so a device always sums in the same order. */
+struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx, int m, int n,
+						int k, int batch);
+/* Floats of op workspace the slices take (0 when not cut). */
+size_t ampcl_gemm_splitk_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
+					  int batch);
+/* Runs g (batch 1) as its slices through `run` (a back end: one strided-batched product into
+ * the workspace, one for the shorter last slice), then C = beta*C + the slices in order. */
+ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				   struct ampcl_gemm_splitk cut,
+				   ampcl_status (*run)(struct ampcl_context *,
+						       const struct ampcl_gemm_args *));
+
+#endif
