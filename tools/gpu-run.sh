@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu-run.sh: runs on the lent GPU machine over a copy of the tree with gpu-kit/ carried: finds
 # NVIDIA's OpenCL driver (making an ICD file if none is registered), then runs the given steps.
-#   tools/gpu-run.sh [devices] [tests] [bench]     results go to $OUT (or ./gpu-out)
+#   tools/gpu-run.sh [devices] [tests] [bench] [vs-torch]     results go to $OUT (or ./gpu-out)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/gpu-out}
@@ -54,6 +54,34 @@ for step in "$@"; do
 					--width "$width" --batch "$batch" --steps 10 2>&1 | sed "s/\$/ (GEMM $gemm)/"
 			done
 		done | tee "$out/models.txt"
+		;;
+	vs-torch)
+		# ampcl next to PyTorch + cuDNN on the same networks, widths and batch, back to back,
+		# fp32 with TF32 off and on; then the per-kernel profile of one step at widths 16, 64
+		echo "| network | ampcl img/s | PyTorch fp32 img/s | ratio | PyTorch TF32 img/s | ratio |" >"$out/vs-torch.md"
+		echo "|---|---:|---:|---:|---:|---:|" >>"$out/vs-torch.md"
+		for spec in "resnet18 16" "resnet18 64" "resnet34 64" "vgg19 64"; do
+			read -r model width <<<"$spec"
+			a=$(timeout 120 "$kit/bin/ampcl" bench --model "$model" --width "$width" \
+				--batch 128 --steps 20 2>&1 | tee -a "$out/vs-torch-raw.txt" |
+				grep -o '[0-9.]* img/s' | tail -1 | cut -d' ' -f1)
+			t0=$(DEVICE=cuda TF32=0 timeout 120 python3 "$kit/torch-bench.py" "$model" 128 20 \
+				"$width" 2>&1 | tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' |
+				tail -1 | cut -d' ' -f1)
+			t1=$(DEVICE=cuda TF32=1 timeout 120 python3 "$kit/torch-bench.py" "$model" 128 20 \
+				"$width" 2>&1 | tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' |
+				tail -1 | cut -d' ' -f1)
+			r0=$(python3 -c "print(f'{${a:-0} / ${t0:-1}:.2f}')" 2>/dev/null)
+			r1=$(python3 -c "print(f'{${a:-0} / ${t1:-1}:.2f}')" 2>/dev/null)
+			echo "| $model width $width | $a | $t0 | $r0 | $t1 | $r1 |" >>"$out/vs-torch.md"
+		done
+		cat "$out/vs-torch.md"
+		for width in 16 64; do
+			timeout 120 "$kit/bin/ampcl" bench --model resnet18 --width "$width" --batch 128 \
+				--steps 3 --profile --json "$out/profile-resnet18-w$width.json" \
+				>"$out/profile-resnet18-w$width.txt" 2>&1
+			echo "profile width $width: exit $?"
+		done
 		;;
 	esac
 done

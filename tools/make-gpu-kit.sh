@@ -13,4 +13,6 @@ for lib in libOpenCL.so.1 libclblast.so.1 libpng16.so.16; do
 	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 	[ -n "$path" ] && cp -L "$path" gpu-kit/lib/
 done
+# the PyTorch side of the side-by-side benchmark (tools/gpu-run.sh vs-torch)
+cp ../shared/tools/torch-bench.py gpu-kit/ || echo "make-gpu-kit: ../shared/tools/torch-bench.py not found: the vs-torch step will lack PyTorch" >&2
 du -sh gpu-kit
