@@ -18,6 +18,8 @@ struct bench_record {
 	double gflops;    /* 0 where not meaningful */
 	double gbytes_s;  /* nominal traffic / time, 0 where flops are reported */
 	double check_err; /* scaled error of the reference check at a small batch; < 1 passes */
+	double flops,
+	    bytes; /* one call's work and nominal traffic (the roofline's inputs; 0: none) */
 };
 
 struct bench {
@@ -58,6 +60,8 @@ typedef ampcl_status (*bench_fn)(struct bench *b, void *arg);
  * milliseconds, or a negative value if fn failed (the message is in ampcl_last_error()). */
 double bench_time(struct bench *b, bench_fn fn, void *arg);
 
+/* Records one timing: flops and bytes are one call's work and nominal memory traffic (0 where
+ * unknown). The table shows GFLOP/s for ops that do at least one FLOP per byte, else GB/s. */
 void bench_add(struct bench *b, const char *op, const char *pass, const char *shape, int batch,
 	       double ms, double flops, double bytes, double check_err);
 
@@ -70,6 +74,9 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 /* backends: a comma-separated list of GEMM back ends ("own,clblast") */
 ampcl_status bench_gemm(struct bench *b, const char *backends);
 void bench_print_table(const struct bench *b, FILE *out);
+/* bench_roofline.c: every timed op as a point (FLOP per byte, GFLOP/s) under the roofs of the
+ * measured GEMM and copy peaks, log-log, as a PNG at path. */
+ampcl_status bench_plot_roofline(const struct bench *b, const char *path);
 int bench_write_json(const struct bench *b, const char *path);
 
 #endif

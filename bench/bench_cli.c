@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
 	printf(
-	    "usage: ampcl bench [--kernels] [--gemm-sweep] [--model NAME [--profile]] [--width W]\n"
+	    "usage: ampcl bench [--kernels [--plot FILE.png]] [--gemm-sweep] [--model NAME "
+	    "[--profile]]\n"
+	    "                   [--width W]\n"
 	    "                   [--steps S]"
 	    " [--device N|SUBSTRING] [--batch B[,B...]]\n"
 	    "                   [--reps R] [--gemm auto|clblast|own] [--json FILE] [--verbose]\n\n"
@@ -29,6 +32,8 @@ static void help(void)
 	    "               --width (default 64), --steps (default 5), first --batch value;\n"
 	    "               prints ampcl's peak device memory and the process's peak RSS\n"
 	    "  --profile    with --model: one more step's device time per kernel (table, JSON)\n"
+	    "  --plot FILE.png  with --kernels or --gemm-sweep: a roofline, every timed op at its\n"
+	    "               FLOP per byte and GFLOP/s under the measured GEMM and copy peaks\n"
 	    "  --gemm-sweep GEMM alone at square sizes and at the im2col shapes of ResNet-18,\n"
 	    "               with both back ends (or the one --gemm names)\n"
 	    "With none of --kernels, --gemm-sweep and --model: the kernels and ResNet-18's\n"
@@ -53,7 +58,7 @@ static int parse_batches(const char *s, int *out, int max)
 }
 
 struct bench_args {
-	const char *spec, *json, *gemm, *model;
+	const char *spec, *json, *gemm, *model, *plot;
 	int width, steps, batches[8], nb, reps, kernels, sweep, verbose, profile;
 };
 
@@ -82,6 +87,8 @@ static int bench_option(void *user, const char *name, const char *v)
 		a->json = v;
 	else if (!strcmp(name, "gemm"))
 		a->gemm = v;
+	else if (!strcmp(name, "plot"))
+		a->plot = v;
 	else if (!strcmp(name, "batch")) {
 		a->nb = parse_batches(v, a->batches, 8);
 		if (a->nb < 1)
@@ -93,12 +100,28 @@ static int bench_option(void *user, const char *name, const char *v)
 	return 0;
 }
 
+/* 1 when the folder path would be written in is missing or not writable (checked before the
+ * timings, so a bad path costs no run). */
+static int plot_dir_unwritable(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	return !*path || access(dir, W_OK) != 0;
+}
+
 static int bench_main(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 	    {"kernels", 0}, {"gemm-sweep", 0}, {"verbose", 0}, {"profile", 0}, {"model", 1},
 	    {"width", 1},   {"steps", 1},      {"reps", 1},    {"device", 1},  {"json", 1},
-	    {"gemm", 1},    {"batch", 1},      {NULL, 0}};
+	    {"gemm", 1},    {"batch", 1},      {"plot", 1},    {NULL, 0}};
 	struct bench_args a = {.width = 64, .steps = 5, .batches = {32, 64}, .nb = 2, .reps = 5};
 	int rc = cli_parse("bench", argc, argv, opts, bench_option, &a);
 	if (rc == CLI_HELP) {
@@ -113,6 +136,13 @@ static int bench_main(int argc, char **argv)
 	int *batches = a.batches;
 	if (!kernels && !sweep && !model)
 		kernels = 1, model = "resnet18"; /* DESIGN.md: per-kernel and per-model timings */
+	if (a.plot && !kernels && !sweep)
+		return cli_usage_error("bench",
+				       "--plot draws the timed ops: give it with --kernels or "
+				       "--gemm-sweep");
+	if (a.plot && plot_dir_unwritable(a.plot))
+		return cli_usage_error(
+		    "bench", "--plot '%s': its folder does not exist or is not writable", a.plot);
 	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") &&
 	    strcmp(model, "vgg19"))
 		return cli_usage_error("bench",
@@ -145,6 +175,8 @@ static int bench_main(int argc, char **argv)
 		}
 		if (!st)
 			bench_print_table(&b, stdout);
+		if (!st && a.plot && !(st = bench_plot_roofline(&b, a.plot)))
+			fprintf(stderr, "ampcl bench: roofline written to %s\n", a.plot);
 		if (!st && b.failed) {
 			fprintf(stderr,
 				"ampcl bench: %d result(s) failed their reference check (marked "

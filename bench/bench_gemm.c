@@ -81,7 +81,9 @@ ampcl_status bench_gemm(struct bench *b, const char *backends)
 				ms = bench_time(b, gemm_run, &g);
 			}
 			bench_add(b, "gemm", ampcl_gemm_backend_name(b->ctx), shape, 0, ms,
-				  2.0 * g.m * (double)g.n * g.k, 0, err);
+				  2.0 * g.m * (double)g.n * g.k,
+				  4.0 * ((double)g.m * g.k + (double)g.k * g.n + (double)g.m * g.n),
+				  err);
 			bench_set_free(&g.set);
 		}
 	}

@@ -115,11 +115,16 @@ static void bench_conv(struct bench *b, const struct conv_layer *L, const int *b
 		if (bench_set_commit(b, &c.set) == AMPCL_OK) {
 			int p = ampcl_conv2d_out_h(&c.s);
 			double flops = 2.0 * batches[i] * L->k * p * p * (double)L->c * L->r * L->r;
+			/* traffic: x, w and y once each; backward reads dy, x, w, writes dx, dw */
+			double x = 4.0 * batches[i] * L->c * L->h * L->h,
+			       w = 4.0 * L->k * L->c * L->r * L->r,
+			       y = 4.0 * batches[i] * L->k * p * p;
 			bench_add(b, "conv2d", "forward", shape, batches[i],
-				  bench_time(b, conv_forward, &c), flops, 0, err);
+				  bench_time(b, conv_forward, &c), flops, x + w + y, err);
 			/* input gradient and weight gradient: twice the forward's work */
 			bench_add(b, "conv2d", "backward", shape, batches[i],
-				  bench_time(b, conv_backward, &c), 2 * flops, 0, err);
+				  bench_time(b, conv_backward, &c), 2 * flops, 2 * x + 2 * w + y,
+				  err);
 		} else {
 			bench_add(b, "conv2d", "forward", shape, batches[i], -1, 0, 0, INFINITY);
 		}
@@ -215,12 +220,13 @@ static void bench_bn(struct bench *b, int c, int side, const int *batches, int n
 		bn_setup(&r, batches[i], c, side);
 		double bytes = 4.0 * batches[i] * c * side * side;
 		if (bench_set_commit(b, &r.set) == AMPCL_OK) {
-			/* forward: x read twice (statistics, normalise), y written */
+			/* forward: x read twice (statistics, normalise), y written; 4 FLOPs an
+			 * element (sum, square-sum, scale, shift) */
 			bench_add(b, "bn", "forward", shape, batches[i],
-				  bench_time(b, bn_forward, &r), 0, 3 * bytes, err);
-			/* backward: x and dy read twice, dx written */
+				  bench_time(b, bn_forward, &r), bytes, 3 * bytes, err);
+			/* backward: x and dy read twice, dx written; about 6 FLOPs an element */
 			bench_add(b, "bn", "backward", shape, batches[i],
-				  bench_time(b, bn_backward, &r), 0, 5 * bytes, err);
+				  bench_time(b, bn_backward, &r), 1.5 * bytes, 5 * bytes, err);
 		}
 		bench_set_free(&r.set);
 	}
@@ -336,21 +342,23 @@ static void bench_ew(struct bench *b, int c, int h, const int *batches, int nb)
 		double bytes = 4.0 * batches[i] * c * h * h;
 		if (bench_set_commit(b, &r.set) == AMPCL_OK) {
 			int n = batches[i];
-			bench_add(b, "relu", "forward", shape, n, bench_time(b, relu_fwd, &r), 0,
+			/* one FLOP (a compare, add or multiply) per element of x: bytes / 4 */
+			double e = bytes / 4;
+			bench_add(b, "relu", "forward", shape, n, bench_time(b, relu_fwd, &r), e,
 				  2 * bytes, err);
-			bench_add(b, "relu", "backward", shape, n, bench_time(b, relu_bwd, &r), 0,
+			bench_add(b, "relu", "backward", shape, n, bench_time(b, relu_bwd, &r), e,
 				  3 * bytes, err);
-			bench_add(b, "add", "forward", shape, n, bench_time(b, add_fwd, &r), 0,
+			bench_add(b, "add", "forward", shape, n, bench_time(b, add_fwd, &r), e,
 				  3 * bytes, err);
-			bench_add(b, "amplify", "backward", shape, n, bench_time(b, amp_run, &r), 0,
+			bench_add(b, "amplify", "backward", shape, n, bench_time(b, amp_run, &r), e,
 				  2 * bytes, err);
 			bench_add(b, "maxpool2", "forward", shape, n,
-				  bench_time(b, maxpool_fwd, &r), 0, 1.25 * bytes, err);
+				  bench_time(b, maxpool_fwd, &r), 0.75 * e, 1.25 * bytes, err);
 			bench_add(b, "maxpool2", "backward", shape, n,
-				  bench_time(b, maxpool_bwd, &r), 0, 2.25 * bytes, err);
-			bench_add(b, "avgpool", "forward", shape, n, bench_time(b, avg_fwd, &r), 0,
+				  bench_time(b, maxpool_bwd, &r), 0.25 * e, 2.25 * bytes, err);
+			bench_add(b, "avgpool", "forward", shape, n, bench_time(b, avg_fwd, &r), e,
 				  bytes, err);
-			bench_add(b, "avgpool", "backward", shape, n, bench_time(b, avg_bwd, &r), 0,
+			bench_add(b, "avgpool", "backward", shape, n, bench_time(b, avg_bwd, &r), e,
 				  bytes, err);
 		}
 		bench_set_free(&r.set);
@@ -469,10 +477,13 @@ static void bench_head(struct bench *b, int in, int out, const int *batches, int
 		head_setup(&r, batches[i], in, out);
 		if (head_commit(b, &r, labels) == AMPCL_OK) {
 			double flops = 2.0 * batches[i] * in * out;
+			double x = 4.0 * batches[i] * in, w = 4.0 * in * out,
+			       y = 4.0 * batches[i] * out;
 			bench_add(b, "linear+ce", "forward", shape, batches[i],
-				  bench_time(b, head_forward, &r), flops, 0, err);
+				  bench_time(b, head_forward, &r), flops, x + w + y, err);
 			bench_add(b, "linear", "backward", shape, batches[i],
-				  bench_time(b, head_backward, &r), 2 * flops, 0, err);
+				  bench_time(b, head_backward, &r), 2 * flops, 2 * x + 2 * w + y,
+				  err);
 		}
 		if (r.labels)
 			clReleaseMemObject(r.labels);
@@ -523,8 +534,8 @@ static void bench_sgd(struct bench *b, int count)
 	snprintf(shape, sizeof(shape), "%d parameters (ResNet-18)", count);
 	if (bench_set_commit(b, &r.set) == AMPCL_OK)
 		/* param and momentum read and written, gradient read */
-		bench_add(b, "sgd", "step", shape, 0, bench_time(b, sgd_run, &r), 0, 20.0 * count,
-			  err);
+		bench_add(b, "sgd", "step", shape, 0, bench_time(b, sgd_run, &r), 6.0 * count,
+			  20.0 * count, err);
 	bench_set_free(&r.set);
 }
 

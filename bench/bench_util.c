@@ -155,8 +155,11 @@ void bench_add(struct bench *b, const char *op, const char *pass, const char *sh
 	if (ms < 0) /* the op itself failed: keep the message in the table's check column */
 		check_err = INFINITY;
 	r->ms = ms;
-	r->gflops = flops > 0 && ms > 0 ? flops / (ms * 1e6) : 0;
-	r->gbytes_s = flops <= 0 && bytes > 0 && ms > 0 ? bytes / (ms * 1e6) : 0;
+	int compute = flops > 0 && flops >= bytes; /* at least one FLOP per byte */
+	r->gflops = compute && ms > 0 ? flops / (ms * 1e6) : 0;
+	r->gbytes_s = !compute && bytes > 0 && ms > 0 ? bytes / (ms * 1e6) : 0;
+	r->flops = flops > 0 ? flops : 0;
+	r->bytes = bytes > 0 ? bytes : 0;
 	r->check_err = check_err;
 	if (!(check_err < 1))
 		b->failed++;
@@ -216,7 +219,8 @@ ampcl_status bench_peaks(struct bench *b)
 	b->peak_gemm_backend = ampcl_gemm_backend_name(b->ctx);
 	char shape[72];
 	snprintf(shape, sizeof(shape), "%dx%dx%d (%s)", n, n, n, b->peak_gemm_backend);
-	bench_add(b, "peak-gemm", "-", shape, 0, ms, 2.0 * n * (double)n * n, 0, 0);
+	bench_add(b, "peak-gemm", "-", shape, 0, ms, 2.0 * n * (double)n * n, 12.0 * n * (double)n,
+		  0);
 
 	size_t bytes = b->ctx->profile.bench_copy_bytes;
 	if (bytes > b->ctx->caps.desc.max_alloc_bytes / 2)
@@ -308,6 +312,8 @@ int bench_write_json(const struct bench *b, const char *path)
 		json_object_set_new(e, "ms", json_real(r->ms));
 		json_object_set_new(e, "gflops", json_real(r->gflops));
 		json_object_set_new(e, "gbytes_s", json_real(r->gbytes_s));
+		json_object_set_new(e, "flops", json_real(r->flops));
+		json_object_set_new(e, "bytes", json_real(r->bytes));
 		json_object_set_new(e, "check_err",
 				    isfinite(r->check_err) ? json_real(r->check_err) : json_null());
 		json_object_set_new(e, "check_ok", json_boolean(r->check_err < 1));

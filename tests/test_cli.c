@@ -89,6 +89,22 @@ int main(void)
 		 "bench --profile --json holds the kernels of the step and the memory peaks",
 		 "%zu bytes", jn);
 	remove("/tmp/ampcl-test-profile.json");
+	/* --plot: the roofline of the timed ops, a PNG; refused without timed ops or a folder */
+	remove("/tmp/ampcl-test-roofline.png");
+	expect("bench --kernels --batch 2 --reps 1 --plot /tmp/ampcl-test-roofline.png", 0,
+	       "roofline written to /tmp/ampcl-test-roofline.png");
+	unsigned char sig[8] = {0};
+	FILE *pf = fopen("/tmp/ampcl-test-roofline.png", "rb");
+	size_t pn = pf ? fread(sig, 1, 8, pf) : 0;
+	if (pf)
+		fclose(pf);
+	tu_check(pn == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "bench --plot writes a PNG",
+		 "%zu bytes of signature read", pn);
+	remove("/tmp/ampcl-test-roofline.png");
+	expect("bench --model resnet18 --plot /tmp/ampcl-test-roofline.png", 2,
+	       "give it with --kernels or --gemm-sweep");
+	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
+	       "'/nonexistent-dir/r.png': its folder does not exist");
 	expect("eval", 2, "--checkpoint");
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,

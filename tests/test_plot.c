@@ -120,13 +120,13 @@ static void make_curves(void)
 
 static void test_curves(void)
 {
-	struct ampcl_plot_line loss[2] = {{"train loss", ep, loss_tr, N, NULL},
-					  {"test loss", ep, loss_te, N, NULL}};
-	struct ampcl_plot_line acc[2] = {{"train acc", ep, acc_tr, N, NULL},
-					 {"test acc", ep, acc_te, N, NULL}};
+	struct ampcl_plot_line loss[2] = {{"train loss", ep, loss_tr, N, NULL, 0},
+					  {"test loss", ep, loss_te, N, NULL, 0}};
+	struct ampcl_plot_line acc[2] = {{"train acc", ep, acc_tr, N, NULL, 0},
+					 {"test acc", ep, acc_te, N, NULL, 0}};
 	struct ampcl_plot_panel panels[2] = {
-	    {"Loss", "epoch", "loss", loss, 2, 0},
-	    {"Accuracy", "epoch", "accuracy", acc, 2, 0},
+	    {"Loss", "epoch", "loss", loss, 2, 0, 0, 0},
+	    {"Accuracy", "epoch", "accuracy", acc, 2, 0, 0, 0},
 	};
 	const int W = 900, H = 340;
 	char path[300];
@@ -197,7 +197,7 @@ static unsigned char *render_one(const struct ampcl_plot_line *line, int index, 
 	struct ampcl_plot_line lines[40];
 	memset(lines, 0, sizeof(lines));
 	lines[index] = *line;
-	struct ampcl_plot_panel p = {"t", "x", "y", lines, index + 1, bars};
+	struct ampcl_plot_panel p = {"t", "x", "y", lines, index + 1, bars, 0, 0};
 	unsigned char *px = tu_malloc((size_t)w * h * 3);
 	tu_ok(ampcl_plot_render(&p, 1, w, h, px, lay), "render");
 	return px;
@@ -214,7 +214,7 @@ static void test_data_edges(void)
 	/* NaN and inf are skipped: the finite points still span the plot's height */
 	double x[7] = {0, 1, 2, 3, 4, INFINITY, 6};
 	double y[7] = {0.1, INFINITY, 0.3, NAN, 0.2, 0.5, -1e308 * 10};
-	struct ampcl_plot_line l = {"nan", x, y, 7, NULL};
+	struct ampcl_plot_line l = {"nan", x, y, 7, NULL, 0};
 	unsigned char *px = render_one(&l, 0, 0, &lay, W, H);
 	int n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	int ph = lay.plot.y1 - lay.plot.y0;
@@ -225,7 +225,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double one_x = 7, one_y = -3;
-	l = (struct ampcl_plot_line){"one", &one_x, &one_y, 1, NULL};
+	l = (struct ampcl_plot_line){"one", &one_x, &one_y, 1, NULL, 0};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	int mid = (lay.plot.y0 + lay.plot.y1) / 2;
@@ -234,7 +234,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double flat[5] = {0.7, 0.7, 0.7, 0.7, 0.7};
-	l = (struct ampcl_plot_line){"flat", x, flat, 5, NULL};
+	l = (struct ampcl_plot_line){"flat", x, flat, 5, NULL, 0};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	mid = (lay.plot.y0 + lay.plot.y1) / 2;
@@ -244,7 +244,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double none_x[2] = {NAN, 1}, none_y[2] = {1, NAN};
-	l = (struct ampcl_plot_line){"none", none_x, none_y, 2, NULL};
+	l = (struct ampcl_plot_line){"none", none_x, none_y, 2, NULL, 0};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = count_color(px, W, &lay.plot, &lay.legend, c0);
 	tu_check(n == 0 && lay.plot.x1 > lay.plot.x0, "no drawable points gives empty axes",
@@ -253,7 +253,7 @@ static void test_data_edges(void)
 
 	/* line 10 reuses colour 0 with a dashed pattern: a row of it breaks into several runs */
 	double hx[2] = {0, 10}, hy[2] = {1, 1};
-	l = (struct ampcl_plot_line){"cycled", hx, hy, 2, NULL};
+	l = (struct ampcl_plot_line){"cycled", hx, hy, 2, NULL, 0};
 	int runs[2];
 	for (int k = 0; k < 2; k++) {
 		px = render_one(&l, k * AMPCL_PLOT_COLORS, 0, &lay, W, H);
@@ -279,7 +279,7 @@ static void test_data_edges(void)
 
 	/* error bars: the bar's pixels reach beyond the marker */
 	double bx[3] = {0, 1, 2}, by[3] = {0.5, 0.6, 0.55}, be[3] = {0.2, 0.05, NAN};
-	l = (struct ampcl_plot_line){"bars", bx, by, 3, be};
+	l = (struct ampcl_plot_line){"bars", bx, by, 3, be, 0};
 	px = render_one(&l, 0, 1, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	ph = lay.plot.y1 - lay.plot.y0;
@@ -297,7 +297,7 @@ static void test_data_edges(void)
 		snprintf(labels[k], sizeof(labels[k]),
 			 "configuration %d with a rather long descriptive label", k);
 		many[k] =
-		    (struct ampcl_plot_line){k == 5 ? NULL : labels[k], ep, many_y[k], N, NULL};
+		    (struct ampcl_plot_line){k == 5 ? NULL : labels[k], ep, many_y[k], N, NULL, 0};
 	}
 	struct ampcl_plot_panel p = {"A title far too long to fit in the panel of this small "
 				     "image, so it must be cut",
@@ -305,6 +305,8 @@ static void test_data_edges(void)
 				     "test accuracy",
 				     many,
 				     24,
+				     0,
+				     0,
 				     0};
 	px = tu_malloc(300 * 200 * 3);
 	int st = ampcl_plot_render(&p, 1, 300, 200, px, &lay);
@@ -320,12 +322,12 @@ static void test_data_edges(void)
 		cx[k] = k;
 		cy[k] = 0.85 + 0.01 * k - 0.001 * k * k;
 		ce[k] = 0.004 + 0.002 * (k % 3);
-		pts[k] = (struct ampcl_plot_line){labels[k] + 14, &cx[k], &cy[k], 1, &ce[k]};
+		pts[k] = (struct ampcl_plot_line){labels[k] + 14, &cx[k], &cy[k], 1, &ce[k], 0};
 	}
 	struct ampcl_plot_panel study[2] = {
-	    {"Test accuracy", "epoch", "test accuracy", many, 12, 0},
-	    {"Final accuracy, mean +- std over seeds", "configuration", "test accuracy", pts, 12,
-	     1},
+	    {"Test accuracy", "epoch", "test accuracy", many, 12, 0, 0, 0},
+	    {"Final accuracy, mean +- std over seeds", "configuration", "test accuracy", pts, 12, 1,
+	     0, 0},
 	};
 	st = ampcl_plot_write_png(path, study, 2, 1400, 520);
 	tu_check(st == AMPCL_OK, "study plot written", "status %d %s", st,
@@ -336,8 +338,8 @@ static void test_data_edges(void)
 static void test_errors(void)
 {
 	double x[2] = {0, 1}, y[2] = {0, 1};
-	struct ampcl_plot_line l = {"a", x, y, 2, NULL};
-	struct ampcl_plot_panel p = {"t", "x", "y", &l, 1, 0};
+	struct ampcl_plot_line l = {"a", x, y, 2, NULL, 0};
+	struct ampcl_plot_panel p = {"t", "x", "y", &l, 1, 0, 0, 0};
 
 	char missing[300];
 	out_path(missing, sizeof(missing), "no-such-folder/curves.png");
@@ -360,11 +362,11 @@ static void test_errors(void)
 		 count_dir_entries(dir), ampcl_last_error());
 	rmdir(sub);
 
-	struct ampcl_plot_line neg = {"neg", x, y, -1, NULL}, nox = {"nox", NULL, y, 2, NULL};
-	struct ampcl_plot_panel pneg = {"t", "x", "y", &neg, 1, 0},
-				pnox = {"t", "x", "y", &nox, 1, 0};
-	struct ampcl_plot_panel pnull = {"t", "x", "y", NULL, 2, 0},
-				pnl = {"t", "x", "y", &l, -1, 0};
+	struct ampcl_plot_line neg = {"neg", x, y, -1, NULL, 0}, nox = {"nox", NULL, y, 2, NULL, 0};
+	struct ampcl_plot_panel pneg = {"t", "x", "y", &neg, 1, 0, 0, 0},
+				pnox = {"t", "x", "y", &nox, 1, 0, 0, 0};
+	struct ampcl_plot_panel pnull = {"t", "x", "y", NULL, 2, 0, 0, 0},
+				pnl = {"t", "x", "y", &l, -1, 0, 0, 0};
 	char ok_path[300];
 	out_path(ok_path, sizeof(ok_path), "never.png");
 	struct {
@@ -392,6 +394,36 @@ static void test_errors(void)
 	tu_check(access(ok_path, F_OK) != 0, "no file from refused calls", "%s absent", ok_path);
 }
 
+/* Logarithmic axes: y = x^2 over 1..100 is a straight diagonal on log-log axes (its middle column
+ * at the plot's middle row; on linear axes it would sit near the bottom), and points <= 0 are
+ * skipped; a scatter line (points = 1) draws markers only, nothing between them. */
+static void test_log_axes(void)
+{
+	const int W = 400, H = 300;
+	struct ampcl_plot_layout lay;
+	unsigned char c0[3];
+	ampcl_plot_line_color(0, c0);
+	double x[5] = {0, 1, 10, 100, 50}, y[5] = {1, 1, 100, 10000, -5};
+	struct ampcl_plot_line l = {"x^2", x, y, 4, NULL, 0};
+	struct ampcl_plot_panel p = {"log", "x", "y", &l, 1, 0, 1, 1};
+	unsigned char *px = tu_malloc((size_t)W * H * 3);
+	tu_ok(ampcl_plot_render(&p, 1, W, H, px, &lay), "render log-log");
+	int cx = (lay.plot.x0 + lay.plot.x1) / 2, mid = (lay.plot.y0 + lay.plot.y1) / 2;
+	struct ampcl_plot_rect column = {cx, lay.plot.y0 + 1, cx + 1, lay.plot.y1 - 1};
+	int top, bottom, n = color_rows(px, W, &column, &lay.legend, c0, &top, &bottom);
+	tu_check(n > 0 && abs((top + bottom) / 2 - mid) <= 4, "log-log axes",
+		 "y = x^2 crosses the middle column at rows %d..%d, plot middle %d", top, bottom,
+		 mid);
+	l.n = 5; /* x = 50, y = -5: skipped on the log y axis */
+	l.points = 1;
+	tu_ok(ampcl_plot_render(&p, 1, W, H, px, &lay), "render a scatter");
+	int mx = lay.plot.x0 + (lay.plot.x1 - lay.plot.x0) / 4; /* between x = 1 and x = 10 */
+	struct ampcl_plot_rect between = {mx - 2, lay.plot.y0 + 1, mx + 3, lay.plot.y1 - 1};
+	n = count_color(px, W, &between, &lay.legend, c0);
+	tu_check(n == 0, "a scatter line is not joined", "%d line pixels between two markers", n);
+	free(px);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -408,6 +440,7 @@ int main(int argc, char **argv)
 	make_curves();
 	test_curves();
 	test_data_edges();
+	test_log_axes();
 	test_errors();
 	if (!keep) {
 		int n = count_dir_entries(dir);

@@ -27,14 +27,16 @@ ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg
 		trl[i] = r->train_loss, tel[i] = r->test_loss;
 		tra[i] = 100 * r->train_acc, tea[i] = 100 * r->test_acc;
 	}
-	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL}, {"test", x, tel, n, NULL}};
-	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL}, {"test", x, tea, n, NULL}};
+	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL, 0},
+					  {"test", x, tel, n, NULL, 0}};
+	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL, 0},
+					 {"test", x, tea, n, NULL, 0}};
 	char title[160];
 	snprintf(title, sizeof(title), "%s width %s: accuracy", report_setting(cfg, "model"),
 		 report_setting(cfg, "width"));
 	struct ampcl_plot_panel panels[2] = {
-	    {"loss", "epoch", "cross-entropy", loss, 2, 0},
-	    {title, "epoch", "accuracy (%)", acc, 2, 0},
+	    {"loss", "epoch", "cross-entropy", loss, 2, 0, 0, 0},
+	    {title, "epoch", "accuracy (%)", acc, 2, 0, 0, 0},
 	};
 	char path[4200];
 	snprintf(path, sizeof(path), "%.4096s/curves.png", dir);

@@ -269,6 +269,7 @@ struct axis {
 	double step;      /* between ticks */
 	long long k0, k1; /* ticks are k * step for k0 <= k <= k1 */
 	int decimals;     /* for tick labels; -1: %g form */
+	int log;          /* lo, hi and ticks are powers of ten: labels show 10^v */
 };
 
 static int usable(double v)
@@ -317,7 +318,9 @@ static void tick_label(const struct axis *a, long long k, char *buf, size_t size
 	double v = (double)k * a->step;
 	if (fabs(v) < a->step * 1e-6)
 		v = 0; /* no "-0" */
-	if (a->decimals >= 0)
+	if (a->log)
+		snprintf(buf, size, "%g", pow(10, v));
+	else if (a->decimals >= 0)
 		snprintf(buf, size, "%.*f", a->decimals, v);
 	else
 		snprintf(buf, size, "%.3g", v);
@@ -415,7 +418,7 @@ static void draw_line(struct canvas *c, const struct panel_geo *g, const struct 
 			continue;
 		if (l->err)
 			draw_error_bar(c, g, l->x[i], l->y[i], l->err[i], lw);
-		if (bars) {
+		if (bars || l->points) {
 			mask_marker(c, map_x(g, l->x[i]), map_y(g, l->y[i]), marker_radius(g),
 				    (enum marker)style);
 			continue;
@@ -425,7 +428,7 @@ static void draw_line(struct canvas *c, const struct panel_geo *g, const struct 
 			mask_marker(c, map_x(g, l->x[i]), map_y(g, l->y[i]), 1.25f * lw,
 				    MARKER_CIRCLE);
 	}
-	if (!bars) {
+	if (!bars && !l->points) {
 		float s = 0;
 		for (int i = 0; i + 1 < l->n; i++) {
 			if (!point_ok(l, i) || !point_ok(l, i + 1)) {
@@ -580,7 +583,7 @@ static void draw_legend(struct canvas *c, const struct ampcl_plot_panel *p,
 		unsigned char col[3];
 		ampcl_plot_line_color(i, col);
 		int style = (i / AMPCL_PLOT_COLORS) % NSTYLES;
-		if (p->bars) {
+		if (p->bars || p->lines[i].points) {
 			float mx = cx + lg.swatch / 2.0f;
 			if (p->lines[i].err) {
 				float cap = 2.0f + 2.0f * s, w = lw * 0.6f + 0.4f;
@@ -647,6 +650,7 @@ static void panel_layout(struct panel_geo *g, const struct ampcl_plot_panel *p, 
 	panel_extent(p, &dx0, &dx1, &dy0, &dy1, &have, &integer_x);
 	axis_range(&g->xa, dx0, dx1, have, p->bars ? 0.08 : 0.03);
 	axis_range(&g->ya, dy0, dy1, have, 0.06);
+	g->xa.log = p->log_x, g->ya.log = p->log_y;
 	if (headroom > 0)
 		g->ya.hi += (g->ya.hi - g->ya.lo) * headroom / (1 - headroom);
 
@@ -657,7 +661,8 @@ static void panel_layout(struct panel_geo *g, const struct ampcl_plot_panel *p, 
 	g->plot.y0 = top;
 	g->plot.y1 = height - bottom;
 	int ph = g->plot.y1 - g->plot.y0;
-	axis_ticks(&g->ya, nice_step((g->ya.hi - g->ya.lo) / fmax(2, ph / (45.0 * s)), 0));
+	axis_ticks(&g->ya,
+		   nice_step((g->ya.hi - g->ya.lo) / fmax(2, ph / (45.0 * s)), p->log_y ? 1 : 0));
 
 	int left = 6 * s + (p->ylabel && *p->ylabel ? AMPCL_FONT_HEIGHT * s + 2 * gap : 0) +
 		   max_label_width(&g->ya, s) + gap + tick;
@@ -665,8 +670,8 @@ static void panel_layout(struct panel_geo *g, const struct ampcl_plot_panel *p, 
 	g->plot.x1 = g->x1 - 14 * s - 4 - right_reserve;
 	int plot_w = g->plot.x1 - g->plot.x0;
 	/* x ticks: as many as fit with a clear gap between labels */
-	double step =
-	    nice_step((g->xa.hi - g->xa.lo) / fmax(2, plot_w / (70.0 * s)), integer_x ? 1 : 0);
+	double step = nice_step((g->xa.hi - g->xa.lo) / fmax(2, plot_w / (70.0 * s)),
+				integer_x || p->log_x ? 1 : 0);
 	for (int tries = 0; tries < 20; tries++) {
 		axis_ticks(&g->xa, step);
 		double px_per_step = step / (g->xa.hi - g->xa.lo) * plot_w;
@@ -803,6 +808,53 @@ static int check_args(const struct ampcl_plot_panel *panels, int npanels, int wi
 	return AMPCL_OK;
 }
 
+/* A panel with logarithmic axes is drawn as the panel of its values' logarithms (NaN where a
+ * value is <= 0, so the point is skipped); the axes then label their ticks as powers of ten. */
+struct log_panel {
+	struct ampcl_plot_panel panel;
+	struct ampcl_plot_line *lines;
+	double *values;
+};
+
+static double log_or_nan(double v, int log)
+{
+	return !log ? v : v > 0 ? log10(v) : NAN;
+}
+
+static const struct ampcl_plot_panel *log_panel(struct log_panel *lp,
+						const struct ampcl_plot_panel *p)
+{
+	memset(lp, 0, sizeof(*lp));
+	if (!p->log_x && !p->log_y)
+		return p;
+	size_t total = 0;
+	for (int i = 0; i < p->nlines; i++)
+		total += (size_t)p->lines[i].n;
+	lp->panel = *p;
+	lp->lines = report_alloc((size_t)p->nlines + 1, sizeof(*lp->lines));
+	lp->values = report_alloc(2 * total + 1, sizeof(double));
+	double *v = lp->values;
+	for (int i = 0; i < p->nlines; i++) {
+		const struct ampcl_plot_line *l = &p->lines[i];
+		lp->lines[i] = *l;
+		lp->lines[i].err = NULL; /* an error bar has no meaning on a log axis */
+		lp->lines[i].x = v, lp->lines[i].y = v + l->n;
+		for (int k = 0; k < l->n; k++) {
+			v[k] = log_or_nan(l->x[k], p->log_x);
+			v[l->n + k] = log_or_nan(l->y[k], p->log_y);
+		}
+		v += 2 * (size_t)l->n;
+	}
+	lp->panel.lines = lp->lines;
+	return &lp->panel;
+}
+
+static void log_panel_free(struct log_panel *lp)
+{
+	free(lp->lines);
+	free(lp->values);
+}
+
 ampcl_status ampcl_plot_render(const struct ampcl_plot_panel *panels, int npanels, int width,
 			       int height, unsigned char *rgb, struct ampcl_plot_layout *layout)
 {
@@ -818,9 +870,12 @@ ampcl_status ampcl_plot_render(const struct ampcl_plot_panel *panels, int npanel
 	c.my0 = height;
 	clip_all(&c);
 	memset(rgb, 255, (size_t)width * height * 3);
-	for (int p = 0; p < npanels; p++)
-		draw_panel(&c, &panels[p], p * width / npanels, (p + 1) * width / npanels,
-			   layout ? &layout[p] : NULL);
+	for (int p = 0; p < npanels; p++) {
+		struct log_panel lp;
+		draw_panel(&c, log_panel(&lp, &panels[p]), p * width / npanels,
+			   (p + 1) * width / npanels, layout ? &layout[p] : NULL);
+		log_panel_free(&lp);
+	}
 	free(c.mask);
 	return AMPCL_OK;
 }

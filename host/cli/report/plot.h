@@ -12,6 +12,7 @@ struct ampcl_plot_line {
 	const double *x, *y;
 	int n;
 	const double *err; /* NULL, or a +-err bar per point (NaN: no bar at that point) */
+	int points;        /* 1: a marker at each point, not joined (a scatter) */
 };
 
 /* One chart: axes with "nice" ticks fitted to the data (error bars included), a grid, labels,
@@ -22,6 +23,9 @@ struct ampcl_plot_panel {
 	const struct ampcl_plot_line *lines;
 	int nlines;
 	int bars; /* 1: draw each point as a marker with its error bar instead of joining them */
+	/* 1: a logarithmic axis, ticks at powers of ten; points whose value on it is <= 0 are
+	 * skipped, and error bars are not drawn */
+	int log_x, log_y;
 };
 
 /* Lines take colours from a fixed palette in order; line i and line i + AMPCL_PLOT_COLORS share

@@ -108,7 +108,7 @@ static ampcl_status write_plots(const char *dir, const struct ampcl_study_result
 		int m = 0;
 		for (int e = 0; e < runs[i].epochs; e++)
 			m += isfinite(runs[i].history[e].test_acc);
-		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL};
+		lines[i] = (struct ampcl_plot_line){runs[i].name, p, p + m, m, NULL, 0};
 		for (int e = 0, j = 0; e < runs[i].epochs && j < m; e++)
 			if (isfinite(runs[i].history[e].test_acc)) {
 				p[j] = runs[i].history[e].epoch;
@@ -126,17 +126,19 @@ static ampcl_status write_plots(const char *dir, const struct ampcl_study_result
 			if (runs[i].config == c)
 				label = runs[i].label;
 		p[0] = c + 1, p[1] = 100 * mean, p[2] = 100 * sd;
-		bars[c] = (struct ampcl_plot_line){label, p, p + 1, 1, p + 2};
+		bars[c] = (struct ampcl_plot_line){label, p, p + 1, 1, p + 2, 0};
 		p += 3;
 	}
 	struct ampcl_plot_panel curves = {
-	    "test accuracy, every run", "epoch", "test accuracy (%)", lines, n, 0};
+	    "test accuracy, every run", "epoch", "test accuracy (%)", lines, n, 0, 0, 0};
 	struct ampcl_plot_panel final = {"final test accuracy: mean and sd over seeds",
 					 "configuration",
 					 "test accuracy (%)",
 					 bars,
 					 nconf,
-					 1};
+					 1,
+					 0,
+					 0};
 	char path[4400];
 	snprintf(path, sizeof(path), "%.4096s/accuracy.png", dir);
 	ampcl_status s = ampcl_plot_write_png(path, &curves, 1, 1100, 620);
