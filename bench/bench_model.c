@@ -41,6 +41,24 @@ static ampcl_status profile_step(struct bench *b, ampcl_net_t *net, const float 
 	return AMPCL_OK;
 }
 
+/* Tunes as `ampcl train` does (AMPCL_TUNE), saying what it did; the memory peak is then reset,
+ * so it reports the training net alone. */
+static ampcl_status tune(struct bench *b, ampcl_net_t *net, int batch)
+{
+	struct ampcl_tune_report rep;
+	ampcl_status st = ampcl_net_tune(net, batch, &rep);
+	if (!st)
+		fprintf(stderr,
+			"tuning (AMPCL_TUNE=%s): %d GEMM shapes timed, %d faster than the default, "
+			"%.1f s; %d choices stored for this device\n",
+			rep.level == 2 ? "full"
+			: rep.level    ? "quick"
+				       : "off",
+			rep.measured, rep.changed, rep.seconds, rep.stored);
+	b->ctx->known_peak = b->ctx->known_bytes;
+	return st;
+}
+
 ampcl_status bench_model(struct bench *b, const char *model, int width, int batch, int steps,
 			 int profile, double *images_per_s)
 {
@@ -61,7 +79,7 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 	/* torch-bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 0};
 	if ((st = ampcl_net_create(b->ctx, 3, 32, 32, &net)) ||
-	    (st = ampcl_model_build(net, model, width, 10)) ||
+	    (st = ampcl_model_build(net, model, width, 10)) || (st = tune(b, net, batch)) ||
 	    (st = ampcl_net_finalize(net, batch, b->seed)) || (st = ampcl_net_set_sgd(net, &sgd)))
 		goto out;
 	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch-bench.py does */

@@ -138,6 +138,25 @@ AMPCL_API int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b);
  * output is the logits. */
 AMPCL_API ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed);
 
+/* What ampcl_net_tune did. */
+struct ampcl_tune_report {
+	int level;        /* AMPCL_TUNE in effect: 0 off (nothing done), 1 quick, 2 full */
+	int measured;     /* shapes whose variants were timed in this call (0: all were stored) */
+	int changed;      /* of those, the ones where a variant beat the default */
+	int stored;       /* choices in this device's table */
+	double seconds;   /* the call's time */
+	char table[4200]; /* the table's file ("" when the program cache is off) */
+};
+/* Per-device tuning (AMPCL_TUNE, default quick): call on a built net before finalizing it.
+ * Runs one forward and backward pass of `batch` random images in which every GEMM shape not yet
+ * in the device's table (beside the program cache) times its variants and stores the fastest;
+ * later nets on this device, in this and later runs, take the stored choices. Quick tries only
+ * variants that compute the same bits as the default (the panel height of the CPU GEMM); full
+ * tries ones that sum k in other runs too (work-groups per compute unit, split-k slices), so
+ * results then differ from untuned ones, yet stay the same from run to run on this device. The
+ * net is left built and not finalized. AMPCL_TUNE=off: nothing is read or measured. */
+AMPCL_API ampcl_status ampcl_net_tune(ampcl_net_t *net, int batch, struct ampcl_tune_report *rep);
+
 AMPCL_API int ampcl_net_layer_count(const ampcl_net_t *net);
 AMPCL_API const char *ampcl_net_layer_name(const ampcl_net_t *net, int layer);
 AMPCL_API enum ampcl_layer_type ampcl_net_layer_type(const ampcl_net_t *net, int layer);
@@ -278,6 +297,8 @@ AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trai
  * where its constants come from. */
 AMPCL_API void ampcl_trainer_data_summary(const ampcl_trainer_t *t, char *buf, size_t size);
 AMPCL_API ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t);
+/* What tuning (ampcl_net_tune, AMPCL_TUNE) did when the trainer built its net. */
+AMPCL_API const struct ampcl_tune_report *ampcl_trainer_tune_report(const ampcl_trainer_t *t);
 AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);
 /* The epochs trained so far (n records). */
 AMPCL_API const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n);

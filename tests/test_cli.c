@@ -105,6 +105,9 @@ int main(void)
 	       "give it with --kernels or --gemm-sweep");
 	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
 	       "'/nonexistent-dir/r.png': its folder does not exist");
+	expect("tune --level fast", 2, "--level 'fast': the valid values are quick and full");
+	expect("tune --input 3x32", 2, "--input '3x32': give CxHxW");
+	expect("tune --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");
 	expect("eval", 2, "--checkpoint");
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,

@@ -49,5 +49,6 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_study(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

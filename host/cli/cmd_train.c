@@ -221,6 +221,12 @@ int cmd_train(int argc, char **argv)
 	char summary[1024];
 	ampcl_trainer_data_summary(t, summary, sizeof(summary));
 	printf("data: %s\n", summary);
+	const struct ampcl_tune_report *tr = ampcl_trainer_tune_report(t);
+	if (tr->measured)
+		printf("tuning (AMPCL_TUNE=%s): %d GEMM shapes timed, %d faster than the default, "
+		       "%.1f s; %d choices stored for this device\n",
+		       tr->level == 2 ? "full" : "quick", tr->measured, tr->changed, tr->seconds,
+		       tr->stored);
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);

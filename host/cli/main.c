@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
     {"selftest", cmd_selftest, "build every kernel and check results on one device"},
     {"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
+    {"tune", cmd_tune, "measure the fastest GEMM variants of a model on one device"},
 };
 
 static void usage(FILE *out)
@@ -28,9 +29,11 @@ static void usage(FILE *out)
 		     "Trains deep convolutional networks on any OpenCL device.\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(out, "\n'ampcl VERB --help' describes a verb. Environment: AMPCL_DEVICE (device "
-		     "index or name), AMPCL_KERNEL_DIR (load cl/*.cl from a folder), AMPCL_CACHE=0 "
-		     "(no program cache), AMPCL_CACHE_DIR (cache folder).\n");
+	fprintf(out,
+		"\n'ampcl VERB --help' describes a verb. Environment: AMPCL_DEVICE (device "
+		"index or name), AMPCL_KERNEL_DIR (load cl/*.cl from a folder), AMPCL_CACHE=0 "
+		"(no program cache), AMPCL_CACHE_DIR (cache folder), AMPCL_TUNE=off|quick|full "
+		"(tuning, default quick; see 'ampcl tune --help').\n");
 }
 
 int main(int argc, char **argv)

@@ -397,7 +397,7 @@ static ampcl_status plan(struct ampcl_net *net)
 }
 
 /* Releases what a failed finalize allocated: arenas, labels, the planned views. */
-static void unfinalize(struct ampcl_net *net)
+void ampcl_net_unfinalize(struct ampcl_net *net)
 {
 	if (net->labels) {
 		ampcl_context_forget_buffer(net->ctx, net->labels);
@@ -470,7 +470,7 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 		st = init_params(net, seed);
 	if (st) {
 		/* back to the state before the call, so a smaller batch can be tried */
-		unfinalize(net);
+		ampcl_net_unfinalize(net);
 		return st;
 	}
 	net->finalized = 1;

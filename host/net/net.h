@@ -67,6 +67,9 @@ struct ampcl_tensor ampcl_net_momentum_view(const struct ampcl_net *net, int i);
 /* Views spanning a whole arena, for one-launch SGD and checkpoint reads. */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 
+/* Back to a built, unfinalized net: the arenas, labels and planned views are released. */
+void ampcl_net_unfinalize(struct ampcl_net *net);
+
 /* grad_slots.c: sets every layer's dy to a view of a shared slot in the activation arena. */
 ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net);
 

@@ -168,6 +168,8 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 				       "AMPCL_GEMM='%s' is not a GEMM back end; set it to auto, "
 				       "clblast or own, or unset it",
 				       ctx->env.gemm);
+	if (ctx->tune.measuring && (st = ampcl_gemm_splitk_measure(ctx, &g, run_backend)))
+		return st;
 	struct ampcl_gemm_splitk cut = ampcl_gemm_splitk_plan(ctx, m, n, k, g.batch);
 	if (cut.slices > 1)
 		return ampcl_gemm_splitk_run(ctx, &g, cut, run_backend);

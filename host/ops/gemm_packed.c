@@ -6,6 +6,7 @@
 #include "error.h"
 #include "launch.h"
 #include "program.h"
+#include "tune.h"
 #include "workspace.h"
 
 #include <stdint.h>
@@ -20,6 +21,12 @@
 #define PACKED_KC_MAX 4096
 #define PACKED_GROUPS_PER_CU 8
 #define PACKED_ITEM_FLOPS ((size_t)1 << 21)
+
+/* A variant of the plan (0: the default): the panel height, which leaves every sum as it is,
+ * and the work-groups aimed at per compute unit, which may cut k into other runs. */
+struct packed_choice {
+	int mr, groups_per_cu;
+};
 
 struct packed_plan {
 	int vw, mr, nr;
@@ -36,21 +43,23 @@ struct packed_plan {
  * the strips are too few to give every compute unit several work-groups; a work-item takes
  * several strips when one is little work. All of it depends on the shape and the device alone,
  * so a product sums in the same order every time. */
-static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch, int a_shared,
-		 struct packed_plan *p)
+static void plan_with(const struct ampcl_context *ctx, int m, int n, int k, int batch, int a_shared,
+		      const struct packed_choice *ch, struct packed_plan *p)
 {
 	int w = (int)ctx->caps.native_vector_width_float;
 	p->vw = w >= 16 ? 16 : w >= 8 ? 8 : 4;
 	p->mr = 6;
 	if (p->vw >= 16)
 		p->mr = (m + 7) / 8 * 8 < (m + 11) / 12 * 12 ? 8 : 12;
+	if (ch->mr)
+		p->mr = ch->mr;
 	p->nr = 2 * p->vw;
 	p->mp = ((size_t)m + p->mr - 1) / p->mr;
 	p->np = ((size_t)n + p->nr - 1) / p->nr;
 	p->a_batches = a_shared ? 1 : (size_t)batch;
 	size_t kk = k > 0 ? (size_t)k : 1, units = p->np * (size_t)batch;
 	size_t cus = ctx->caps.desc.compute_units ? ctx->caps.desc.compute_units : 1;
-	size_t want = PACKED_GROUPS_PER_CU * cus;
+	size_t want = (size_t)(ch->groups_per_cu ? ch->groups_per_cu : PACKED_GROUPS_PER_CU) * cus;
 	size_t local = (size_t)ctx->caps.desc.local_mem_bytes;
 	size_t kc_max = (local / 2 / ((size_t)p->nr * sizeof(float))) & ~(size_t)15;
 	if (kc_max < 16)
@@ -82,6 +91,56 @@ static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch
 	p->part_floats = p->chunks > 1 ? blocks * p->chunks * (size_t)p->mr * (size_t)p->nr : 0;
 }
 
+/* The tuning table's key for a shape. */
+static void choice_key(int m, int n, int k, int batch, int a_shared, char *key, size_t size)
+{
+	snprintf(key, size, "packed %d %d %d %d %d", m, n, k, batch, a_shared);
+}
+
+/* The variants ampcl_net_tune times, the default first: panel heights the registers hold (and
+ * at AMPCL_TUNE=full, other work-group targets). */
+static int candidates(const struct ampcl_context *ctx, int vw, struct packed_choice *out)
+{
+	static const int mr16[] = {8, 12, 6}, mr8[] = {6, 4}, gpc[] = {8, 4, 16};
+	const int *mrs = vw >= 16 ? mr16 : mr8;
+	int nmr = vw >= 16 ? 3 : 2, ng = ctx->tune.level == AMPCL_TUNE_FULL ? 3 : 1, n = 0;
+	out[n++] = (struct packed_choice){0, 0};
+	for (int g = 0; g < ng; g++)
+		for (int i = 0; i < nmr; i++)
+			out[n++] = (struct packed_choice){mrs[i], gpc[g]};
+	return n;
+}
+
+/* The plan for a shape: the stored choice when tuning has one, else the default. */
+static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch, int a_shared,
+		 struct packed_plan *p)
+{
+	char key[112];
+	int v[AMPCL_TUNE_VALUES];
+	struct packed_choice ch = {0, 0};
+	choice_key(m, n, k, batch, a_shared, key, sizeof(key));
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v))
+		ch = (struct packed_choice){v[0], v[1]};
+	plan_with(ctx, m, n, k, batch, a_shared, &ch, p);
+}
+
+/* Workspace floats of a plan; while tuning measures, the most any variant takes. */
+static size_t plan_floats(const struct ampcl_context *ctx, int m, int n, int k, int batch,
+			  int a_shared, const struct packed_plan *p)
+{
+	size_t most = p->ap_floats + p->part_floats;
+	if (!ctx->tune.measuring)
+		return most;
+	struct packed_choice ch[16];
+	int nc = candidates(ctx, p->vw, ch);
+	for (int i = 0; i < nc; i++) {
+		struct packed_plan q;
+		plan_with(ctx, m, n, k, batch, a_shared, &ch[i], &q);
+		most = q.ap_floats + q.part_floats > most ? q.ap_floats + q.part_floats : most;
+	}
+	return most;
+}
+
 int ampcl_gemm_packed_on(const struct ampcl_context *ctx)
 {
 	return ctx->profile.gemm_packed && !strcmp(ampcl_gemm_backend_name(ctx), "own");
@@ -92,7 +151,7 @@ size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m
 {
 	struct packed_plan p;
 	plan(ctx, m, n, k, batch, a_shared, &p);
-	return p.ap_floats + p.part_floats;
+	return plan_floats(ctx, m, n, k, batch, a_shared, &p);
 }
 
 int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
@@ -145,12 +204,20 @@ static ampcl_status pack_a(struct ampcl_context *ctx, const char *opts,
 	    "weights or (read in place) an NCHW tensor");
 }
 
-/* pr's plan: an NCHW A is read in place by the micro-kernel, so it takes no panels. */
-static void product_plan(const struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
-			 struct packed_plan *p)
+static int product_a_shared(const struct ampcl_packed_product *pr)
 {
-	int a_shared = pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
-	plan(ctx, pr->m, pr->n, pr->k, pr->batch, a_shared, p);
+	return pr->batch > 1 && pr->a.kind == AMPCL_PACK_MATRIX && pr->a.stride == 0;
+}
+
+/* pr's plan (with choice ch, or the stored or default one when ch is NULL): an NCHW A is read
+ * in place by the micro-kernel, so it takes no panels. */
+static void product_plan(const struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
+			 const struct packed_choice *ch, struct packed_plan *p)
+{
+	if (ch)
+		plan_with(ctx, pr->m, pr->n, pr->k, pr->batch, product_a_shared(pr), ch, p);
+	else
+		plan(ctx, pr->m, pr->n, pr->k, pr->batch, product_a_shared(pr), p);
 	if (pr->a.kind == AMPCL_PACK_NCHW)
 		p->ap_floats = 0;
 }
@@ -159,15 +226,73 @@ size_t ampcl_gemm_packed_product_floats(const struct ampcl_context *ctx,
 					const struct ampcl_packed_product *pr)
 {
 	struct packed_plan p;
-	product_plan(ctx, pr, &p);
-	return pr->ws_skip + p.ap_floats + p.part_floats;
+	product_plan(ctx, pr, NULL, &p);
+	return pr->ws_skip +
+	       plan_floats(ctx, pr->m, pr->n, pr->k, pr->batch, product_a_shared(pr), &p);
+}
+
+static ampcl_status run_plan(struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
+			     const struct packed_plan *plan);
+
+struct timed_variant {
+	struct ampcl_context *ctx;
+	const struct ampcl_packed_product *pr;
+	struct packed_plan plan;
+};
+
+static ampcl_status run_variant(void *arg)
+{
+	struct timed_variant *v = arg;
+	return run_plan(v->ctx, v->pr, &v->plan);
+}
+
+/* Inside ampcl_net_tune: times each variant on this product (its result is thrown away) and
+ * stores the fastest; the default stays unless another is 3% faster. */
+static ampcl_status measure(struct ampcl_context *ctx, const struct ampcl_packed_product *pr)
+{
+	char key[112];
+	int v[AMPCL_TUNE_VALUES];
+	choice_key(pr->m, pr->n, pr->k, pr->batch, product_a_shared(pr), key, sizeof(key));
+	if (ampcl_tune_lookup(ctx, key, ctx->tune.level, v))
+		return AMPCL_OK;
+	struct packed_choice ch[16];
+	struct timed_variant tv = {ctx, pr, {0}};
+	product_plan(ctx, pr, &(struct packed_choice){0, 0}, &tv.plan);
+	int nc = candidates(ctx, tv.plan.vw, ch), best = 0;
+	struct packed_plan base = tv.plan;
+	double best_s, s;
+	ampcl_status st = ampcl_tune_time(ctx, run_variant, &tv, 3, &best_s);
+	for (int i = 1; i < nc && !st; i++) {
+		product_plan(ctx, pr, &ch[i], &tv.plan);
+		if (tv.plan.mr == base.mr && tv.plan.chunks == base.chunks &&
+		    tv.plan.jpw == base.jpw)
+			continue; /* the default under another name */
+		if (!(st = ampcl_tune_time(ctx, run_variant, &tv, 3, &s)) && s < 0.97 * best_s)
+			best = i, best_s = s;
+	}
+	if (st)
+		return ampcl_error_wrap(st, "tuning %s: ", key);
+	int value[AMPCL_TUNE_VALUES] = {ch[best].mr, ch[best].groups_per_cu, 0, 0};
+	ampcl_tune_store(ctx, key, value);
+	ctx->tune.measured++;
+	ctx->tune.changed += best != 0;
+	return AMPCL_OK;
 }
 
 ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 				       const struct ampcl_packed_product *pr)
 {
+	ampcl_status st = ctx->tune.measuring ? measure(ctx, pr) : AMPCL_OK;
 	struct packed_plan p;
-	product_plan(ctx, pr, &p);
+	product_plan(ctx, pr, NULL, &p);
+	return st ? st : run_plan(ctx, pr, &p);
+}
+
+/* Packs, multiplies and sums one product with plan p. */
+static ampcl_status run_plan(struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
+			     const struct packed_plan *plan)
+{
+	struct packed_plan p = *plan;
 	const int a_in_place = pr->a.kind == AMPCL_PACK_NCHW;
 	if (a_in_place && pr->batch != 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,

@@ -5,7 +5,10 @@
 #include "error.h"
 #include "launch.h"
 #include "program.h"
+#include "tune.h"
 #include "workspace.h"
+
+#include <stdio.h>
 
 /* C tiles of this size are what one work-group of a GPU GEMM computes (cl/gemm.cl's default and
  * about CLBlast's); the slices should give every compute unit GROUPS_PER_CU of them. */
@@ -17,12 +20,31 @@
 /* the slices' partial products together stay below this (floats, 64 MiB) */
 #define SPLITK_MAX_FLOATS ((size_t)16 << 20)
 
-struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx, int m, int n,
-						int k, int batch)
+/* The cut into about `slices` slices of a multiple of 16 (aligned rows of A and B). */
+static struct ampcl_gemm_splitk cut_into(int k, size_t slices)
 {
 	struct ampcl_gemm_splitk none = {1, k};
-	if (!ctx->profile.gemm_splitk || batch != 1 || m < 1 || n < 1 || k < 2 * SPLITK_MIN_KC)
+	if (slices < 2)
 		return none;
+	int kc = (int)(((size_t)k + slices - 1) / slices + 15) / 16 * 16;
+	struct ampcl_gemm_splitk cut = {(k + kc - 1) / kc, kc};
+	return cut.slices > 1 ? cut : none;
+}
+
+static int takes(const struct ampcl_context *ctx, int m, int n, int k, int batch)
+{
+	return ctx->profile.gemm_splitk && batch == 1 && m >= 1 && n >= 1 && k >= 2 * SPLITK_MIN_KC;
+}
+
+static void cut_key(int m, int n, int k, char *key, size_t size)
+{
+	snprintf(key, size, "splitk %d %d %d", m, n, k);
+}
+
+/* The rule: enough slices for GROUPS_PER_CU tiles per compute unit. */
+static struct ampcl_gemm_splitk default_cut(const struct ampcl_context *ctx, int m, int n, int k)
+{
+	struct ampcl_gemm_splitk none = {1, k};
 	size_t tiles = (size_t)((m + SPLITK_TILE - 1) / SPLITK_TILE) *
 		       (size_t)((n + SPLITK_TILE - 1) / SPLITK_TILE);
 	size_t want = (size_t)SPLITK_GROUPS_PER_CU * ctx->caps.desc.compute_units;
@@ -34,19 +56,107 @@ struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx,
 	slices = slices < by_k ? slices : by_k;
 	slices = slices < by_space ? slices : by_space;
 	slices = slices < SPLITK_MAX_SLICES ? slices : SPLITK_MAX_SLICES;
-	if (slices < 2)
+	return cut_into(k, slices);
+}
+
+/* The variants tuning times, the default first: no cut, and half and twice the default's
+ * slices (within the limits). */
+static int candidates(const struct ampcl_context *ctx, int m, int n, int k,
+		      struct ampcl_gemm_splitk *out)
+{
+	struct ampcl_gemm_splitk d = default_cut(ctx, m, n, k);
+	size_t by_space = SPLITK_MAX_FLOATS / ((size_t)m * (size_t)n),
+	       by_k = (size_t)k / SPLITK_MIN_KC;
+	size_t most = by_space < by_k ? by_space : by_k;
+	most = most < SPLITK_MAX_SLICES ? most : SPLITK_MAX_SLICES;
+	size_t s0 = (size_t)d.slices, tries[3] = {1, s0 / 2, 2 * s0};
+	int n_out = 0;
+	out[n_out++] = d;
+	for (int i = 0; i < 3; i++) {
+		struct ampcl_gemm_splitk c = cut_into(k, tries[i] < most ? tries[i] : most);
+		int seen = 0;
+		for (int j = 0; j < n_out; j++)
+			seen |= out[j].slices == c.slices;
+		if (!seen)
+			out[n_out++] = c;
+	}
+	return n_out;
+}
+
+struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx, int m, int n,
+						int k, int batch)
+{
+	struct ampcl_gemm_splitk none = {1, k};
+	if (!takes(ctx, m, n, k, batch))
 		return none;
-	/* slices of a multiple of 16 (aligned rows of A and B); the count that covers k */
-	int kc = (int)(((size_t)k + slices - 1) / slices + 15) / 16 * 16;
-	struct ampcl_gemm_splitk cut = {(k + kc - 1) / kc, kc};
-	return cut.slices > 1 ? cut : none;
+	char key[112];
+	int v[AMPCL_TUNE_VALUES];
+	cut_key(m, n, k, key, sizeof(key));
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v) && v[0] >= 1)
+		return cut_into(k, (size_t)v[0]);
+	return default_cut(ctx, m, n, k);
 }
 
 size_t ampcl_gemm_splitk_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
 					  int batch)
 {
 	struct ampcl_gemm_splitk cut = ampcl_gemm_splitk_plan(ctx, m, n, k, batch);
-	return cut.slices > 1 ? (size_t)cut.slices * (size_t)m * (size_t)n : 0;
+	size_t slices = cut.slices > 1 ? (size_t)cut.slices : 0;
+	if (ctx->tune.measuring && takes(ctx, m, n, k, batch)) {
+		struct ampcl_gemm_splitk c[4];
+		int nc = candidates(ctx, m, n, k, c);
+		for (int i = 0; i < nc; i++)
+			slices = c[i].slices > 1 && (size_t)c[i].slices > slices
+				     ? (size_t)c[i].slices
+				     : slices;
+	}
+	return slices * (size_t)m * (size_t)n;
+}
+
+struct timed_cut {
+	struct ampcl_context *ctx;
+	const struct ampcl_gemm_args *g;
+	struct ampcl_gemm_splitk cut;
+	ampcl_status (*run)(struct ampcl_context *, const struct ampcl_gemm_args *);
+};
+
+static ampcl_status run_cut(void *arg)
+{
+	struct timed_cut *t = arg;
+	if (t->cut.slices > 1)
+		return ampcl_gemm_splitk_run(t->ctx, t->g, t->cut, t->run);
+	return t->run(t->ctx, t->g);
+}
+
+ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				       ampcl_status (*run)(struct ampcl_context *,
+							   const struct ampcl_gemm_args *))
+{
+	char key[112];
+	int v[AMPCL_TUNE_VALUES];
+	/* another count of slices sums in another order: only AMPCL_TUNE=full tries them */
+	if (ctx->tune.level != AMPCL_TUNE_FULL || !takes(ctx, g->m, g->n, g->k, g->batch))
+		return AMPCL_OK;
+	cut_key(g->m, g->n, g->k, key, sizeof(key));
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_FULL, v))
+		return AMPCL_OK;
+	struct ampcl_gemm_splitk c[4];
+	int nc = candidates(ctx, g->m, g->n, g->k, c), best = 0;
+	struct timed_cut t = {ctx, g, c[0], run};
+	double best_s, s;
+	ampcl_status st = ampcl_tune_time(ctx, run_cut, &t, 3, &best_s);
+	for (int i = 1; i < nc && !st; i++) {
+		t.cut = c[i];
+		if (!(st = ampcl_tune_time(ctx, run_cut, &t, 3, &s)) && s < 0.97 * best_s)
+			best = i, best_s = s;
+	}
+	if (st)
+		return ampcl_error_wrap(st, "tuning %s: ", key);
+	int value[AMPCL_TUNE_VALUES] = {c[best].slices, 0, 0, 0};
+	ampcl_tune_store(ctx, key, value);
+	ctx->tune.measured++;
+	ctx->tune.changed += best != 0;
+	return AMPCL_OK;
 }
 
 ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,

@@ -24,4 +24,10 @@ ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl
 				   ampcl_status (*run)(struct ampcl_context *,
 						       const struct ampcl_gemm_args *));
 
+/* Inside ampcl_net_tune: times this product uncut and cut into other numbers of slices (the
+ * results are thrown away) and stores the fastest for its shape. */
+ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				       ampcl_status (*run)(struct ampcl_context *,
+							   const struct ampcl_gemm_args *));
+
 #endif

@@ -36,7 +36,8 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 		goto fail;
 	ctx->caps = caps[index];
 	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
-	if ((st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)))
+	if ((st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||
+	    (st = ampcl_tune_init(ctx, ctx->env.tune)))
 		goto fail;
 
 	cl_int err;
@@ -83,6 +84,8 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 	}
 	ampcl_device_read_caps(platform, device, 0, &ctx->caps);
 	ampcl_status st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
+	if (!st)
+		st = ampcl_tune_init(ctx, ctx->env.tune);
 	if (st) {
 		free(ctx->caps.extensions);
 		free(ctx);
@@ -133,6 +136,7 @@ void ampcl_context_free(ampcl_context_t *ctx)
 	ampcl_program_release_all(ctx);
 	ampcl_workspace_free(ctx);
 	ampcl_kprof_discard(ctx);
+	ampcl_tune_free(ctx);
 	if (ctx->owns_cl) {
 		if (ctx->queue)
 			clReleaseCommandQueue(ctx->queue);

@@ -7,6 +7,7 @@
 #include "device.h"
 #include "env.h"
 #include "profile.h"
+#include "tune.h"
 
 struct ampcl_kernel_entry {
 	char *name;
@@ -45,6 +46,7 @@ struct ampcl_context {
 	cl_mem ws_lent, ws_own;
 	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
 	struct ampcl_kprof *kprof; /* kprof.h: the launches being recorded, NULL when off */
+	struct ampcl_tune tune;    /* tune.h: the variants measured fastest here, per shape */
 };
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */

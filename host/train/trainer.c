@@ -36,6 +36,7 @@ struct ampcl_trainer {
 	int eval_only; /* evaluation alone: the training split only lends its statistics */
 	double eval_s; /* how long the last test evaluation took; 0 before the first */
 	double eta_s;  /* the last estimate of the time left, shown during evaluations */
+	struct ampcl_tune_report tune; /* what tuning did before the net was finalized */
 };
 
 static ampcl_status check_config(const struct ampcl_train_config *c)
@@ -141,6 +142,7 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	    (st = ampcl_net_create(t->ctx, t->train->channels, t->train->height, t->train->width,
 				   &t->net)) ||
 	    (st = ampcl_model_build(t->net, c->model, c->width, t->train->classes)) ||
+	    (!t->eval_only && (st = ampcl_net_tune(t->net, c->batch, &t->tune))) ||
 	    (st = ampcl_net_finalize(t->net, c->batch, c->seed)))
 		return st;
 	t->st.in_channels = t->train->channels, t->st.in_height = t->train->height;
@@ -252,6 +254,11 @@ void ampcl_trainer_free(ampcl_trainer_t *t)
 void ampcl_trainer_data_summary(const ampcl_trainer_t *t, char *buf, size_t size)
 {
 	ampcl_dataset_describe(t->train, t->test, buf, size);
+}
+
+const struct ampcl_tune_report *ampcl_trainer_tune_report(const ampcl_trainer_t *t)
+{
+	return &t->tune;
 }
 
 const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t)

@@ -14,6 +14,7 @@ struct ampcl_env {
 	int cache_enabled;         /* AMPCL_CACHE=0 (or off/no/false) turns the binary cache off */
 	char gemm[32];             /* AMPCL_GEMM: GEMM back end, "" = automatic */
 	char profile[32];          /* AMPCL_PROFILE: force a device profile row, "" = by device */
+	char tune[32];             /* AMPCL_TUNE: off, quick or full, "" = quick (tune.h) */
 };
 
 /* Reads the environment now; contexts call it once at creation. */

@@ -1,0 +1,174 @@
+/* tune.c: the tuning table: AMPCL_TUNE, the file tune-KEY.txt in the program cache's folder (KEY
+ * hashes the device, driver and ampcl version, as program binaries' keys do), lookups, timing. */
+#include "tune.h"
+#include "alloc.h"
+#include "clock.h"
+#include "context.h"
+#include "error.h"
+#include "files.h"
+#include "hash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TUNE_HEADER "# ampcl tuning table: key... level value0 value1 value2 value3"
+
+static void load(struct ampcl_tune *t);
+
+ampcl_status ampcl_tune_init(struct ampcl_context *ctx, const char *setting)
+{
+	struct ampcl_tune *t = &ctx->tune;
+	memset(t, 0, sizeof(*t));
+	static const char *const names[] = {"off", "quick", "full"};
+	t->level = -1;
+	if (!*setting)
+		t->level = AMPCL_TUNE_QUICK;
+	for (int i = 0; i < 3 && t->level < 0; i++)
+		if (!strcasecmp(setting, names[i]))
+			t->level = i;
+	if (t->level < 0)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "AMPCL_TUNE='%s': the valid values are off, quick (the "
+				       "default) and full",
+				       setting);
+	struct ampcl_hash h;
+	char key[33];
+	ampcl_hash_init(&h);
+	ampcl_hash_string(&h, ctx->caps.desc.name);
+	ampcl_hash_string(&h, ctx->caps.desc.driver_version);
+	ampcl_hash_string(&h, ctx->caps.desc.platform_version);
+	ampcl_hash_string(&h, ctx->profile.row);
+	ampcl_hash_string(&h, ampcl_version());
+	ampcl_hash_hex(&h, key);
+	snprintf(t->path, sizeof(t->path), "%.4000s/tune-%s.txt", ctx->env.cache_dir, key);
+	if (!ctx->env.cache_enabled)
+		t->path[0] = 0; /* measured choices then last as long as the context */
+	if (t->level != AMPCL_TUNE_OFF)
+		load(t);
+	return AMPCL_OK;
+}
+
+void ampcl_tune_free(struct ampcl_context *ctx)
+{
+	free(ctx->tune.entries);
+	ctx->tune.entries = NULL;
+	ctx->tune.n = 0;
+}
+
+static struct ampcl_tune_entry *find(struct ampcl_tune *t, const char *key)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->entries[i].key, key))
+			return &t->entries[i];
+	return NULL;
+}
+
+static void put(struct ampcl_tune *t, const char *key, int level, const int *value)
+{
+	struct ampcl_tune_entry *e = find(t, key);
+	if (!e) {
+		t->entries = ampcl_xrealloc(t->entries, (size_t)(t->n + 1) * sizeof(*t->entries));
+		e = &t->entries[t->n++];
+		snprintf(e->key, sizeof(e->key), "%s", key);
+	}
+	e->level = level;
+	memcpy(e->value, value, sizeof(e->value));
+}
+
+/* Reads the file: a line is the key's words, then the level and the values (five integers). A
+ * line that does not parse is skipped: the table is a cache, measured again when missing. */
+static void load(struct ampcl_tune *t)
+{
+	FILE *f = t->path[0] ? fopen(t->path, "r") : NULL;
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || !strchr(line, '\n'))
+			continue;
+		int v[1 + AMPCL_TUNE_VALUES], nv = 0;
+		char *end = line + strlen(line);
+		while (end > line && (end[-1] == '\n' || end[-1] == ' '))
+			*--end = 0;
+		/* the last five words are the numbers; what precedes them is the key */
+		while (nv < 1 + AMPCL_TUNE_VALUES) {
+			char *sp = strrchr(line, ' ');
+			char *num = sp ? sp + 1 : NULL, *stop;
+			long x = num ? strtol(num, &stop, 10) : 0;
+			if (!num || stop == num || *stop || x < -1000000 || x > 1000000)
+				break;
+			v[AMPCL_TUNE_VALUES - nv++] = (int)x;
+			*sp = 0;
+		}
+		if (nv != 1 + AMPCL_TUNE_VALUES || !line[0] ||
+		    strlen(line) >= sizeof(t->entries->key) || v[0] < AMPCL_TUNE_QUICK ||
+		    v[0] > AMPCL_TUNE_FULL)
+			continue;
+		put(t, line, v[0], v + 1);
+	}
+	fclose(f);
+}
+
+int ampcl_tune_lookup(const struct ampcl_context *ctx, const char *key, int level, int *value)
+{
+	const struct ampcl_tune *t = &ctx->tune;
+	if (t->level == AMPCL_TUNE_OFF)
+		return 0;
+	const struct ampcl_tune_entry *e = NULL;
+	for (int i = 0; i < t->n && !e; i++)
+		e = !strcmp(t->entries[i].key, key) ? &t->entries[i] : NULL;
+	if (!e || e->level < level)
+		return 0;
+	memcpy(value, e->value, sizeof(e->value));
+	return 1;
+}
+
+void ampcl_tune_store(struct ampcl_context *ctx, const char *key, const int *value)
+{
+	struct ampcl_tune *t = &ctx->tune;
+	put(t, key, t->level, value);
+	t->dirty = 1;
+}
+
+void ampcl_tune_save(struct ampcl_context *ctx)
+{
+	struct ampcl_tune *t = &ctx->tune;
+	if (!t->dirty || !t->path[0])
+		return;
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", ctx->env.cache_dir);
+	struct ampcl_atomic a;
+	if (ampcl_make_dirs(dir) || ampcl_atomic_open(&a, t->path))
+		return;
+	fprintf(a.f, "%s\n", TUNE_HEADER);
+	for (int i = 0; i < t->n; i++) {
+		const struct ampcl_tune_entry *e = &t->entries[i];
+		fprintf(a.f, "%s %d", e->key, e->level);
+		for (int k = 0; k < AMPCL_TUNE_VALUES; k++)
+			fprintf(a.f, " %d", e->value[k]);
+		fputc('\n', a.f);
+	}
+	if (!ampcl_atomic_commit(&a))
+		t->dirty = 0;
+}
+
+ampcl_status ampcl_tune_time(struct ampcl_context *ctx, ampcl_status (*run)(void *), void *arg,
+			     int reps, double *seconds)
+{
+	*seconds = -1;
+	for (int r = -1; r < reps; r++) { /* r = -1: the warm-up */
+		double t0 = ampcl_now();
+		ampcl_status st = run(arg);
+		cl_int err = st ? CL_SUCCESS : clFinish(ctx->queue);
+		if (st || err != CL_SUCCESS)
+			return st ? st
+				  : ampcl_error_set(err, "tuning: the device failed: %s",
+						    ampcl_cl_error_name(err));
+		double dt = ampcl_now() - t0;
+		if (r >= 0 && (*seconds < 0 || dt < *seconds))
+			*seconds = dt;
+	}
+	return AMPCL_OK;
+}

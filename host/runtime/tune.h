@@ -1,0 +1,49 @@
+/* tune.h: per-device tuning: for each shape an op meets, the variant measured fastest on this
+ * device, kept in a file beside the program cache (keyed the same way) and read by later runs. */
+#ifndef AMPCL_TUNE_H
+#define AMPCL_TUNE_H
+
+#include "ampcl.h"
+
+struct ampcl_context;
+
+/* AMPCL_TUNE: off (the built-in defaults, nothing read: tests pin these), quick (the default:
+ * stored choices, and ampcl_net_tune measures new shapes among the variants that keep the
+ * default's bits), full (every variant, some of which sum k in other runs). */
+enum ampcl_tune_level { AMPCL_TUNE_OFF, AMPCL_TUNE_QUICK, AMPCL_TUNE_FULL };
+
+#define AMPCL_TUNE_VALUES 4
+
+struct ampcl_tune_entry {
+	char key[112];                /* op and shape: "packed 64 1024 576 1 0 2 0" */
+	int level;                    /* the level it was measured at */
+	int value[AMPCL_TUNE_VALUES]; /* the op's parameters */
+};
+
+struct ampcl_tune {
+	int level;
+	int measuring; /* inside ampcl_net_tune: ops time their variants for unknown shapes */
+	struct ampcl_tune_entry *entries;
+	int n, dirty;
+	int measured, changed; /* this measuring pass: shapes timed, and those not the default */
+	char path[4200];
+};
+
+/* Parses AMPCL_TUNE ("" is quick); an unknown value is AMPCL_ERR_INVALID_ARG naming it. */
+ampcl_status ampcl_tune_init(struct ampcl_context *ctx, const char *setting);
+void ampcl_tune_free(struct ampcl_context *ctx);
+/* The stored choice for key, measured at `level` or above (the file was read when the context
+ * was made); 1 and value filled when there is one, 0 otherwise (always 0 when tuning is off). */
+int ampcl_tune_lookup(const struct ampcl_context *ctx, const char *key, int level, int *value);
+/* Records a choice (measured at the context's level); written out by ampcl_tune_save. */
+void ampcl_tune_store(struct ampcl_context *ctx, const char *key, const int *value);
+/* Writes the table to its file (atomically) if it changed; a cache that cannot be written is
+ * no error, as for program binaries. */
+void ampcl_tune_save(struct ampcl_context *ctx);
+
+/* Times run(arg) on the device: one warm-up (it may compile), then the best of `reps` runs into
+ * *seconds; run's status if it fails. */
+ampcl_status ampcl_tune_time(struct ampcl_context *ctx, ampcl_status (*run)(void *), void *arg,
+			     int reps, double *seconds);
+
+#endif
