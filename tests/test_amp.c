@@ -1,6 +1,7 @@
 /* test_amp.c: gradient amplification: exact scaling of upstream gradients on a chain (a, a^2 for
- * two selected layers, downstream untouched, params target), factor 1 bit-identical to off, and
- * the seeded selection's size and reproducibility. */
+ * two selected layers, downstream untouched, params target), factor 1 bit-identical to off, an
+ * amplified branch at a residual fork (added through its temporary), and the seeded selection's
+ * size and reproducibility. */
 #include "amp.h"
 #include "net.h"
 #include "schedule.h"
@@ -32,6 +33,72 @@ static ampcl_net_t *chain(struct ampcl_context *ctx)
 	struct ampcl_sgd_config sgd = {0.9f, 0.0f, 0};
 	tu_ok(ampcl_net_set_sgd(net, &sgd), "sgd");
 	return net;
+}
+
+/* fork: conv1 bn1 relu1, then relu1 feeds both conv2 bn2 and the add (relu1 + bn2), then avgpool
+ * linear. The add writes relu1's gradient first; conv2's contribution is added to it. */
+static ampcl_net_t *fork_net(struct ampcl_context *ctx)
+{
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, C0, H, H, &net), "create");
+	int x = ampcl_net_conv2d(net, "conv1", 0, 3, 3, 1, 1, 1);
+	x = ampcl_net_batchnorm(net, "bn1", x);
+	int r = ampcl_net_relu(net, "relu1", x);
+	x = ampcl_net_conv2d(net, "conv2", r, 3, 3, 1, 1, 0);
+	x = ampcl_net_batchnorm(net, "bn2", x);
+	x = ampcl_net_add(net, "add", r, x);
+	x = ampcl_net_avgpool(net, "avgpool", x);
+	x = ampcl_net_linear(net, "linear", x, 5, 1);
+	tu_check(x > 0, "fork built", "%d layers", ampcl_net_layer_count(net));
+	tu_ok(ampcl_net_finalize(net, N, 11), "finalize");
+	struct ampcl_sgd_config sgd = {0.9f, 0.0f, 0};
+	tu_ok(ampcl_net_set_sgd(net, &sgd), "sgd");
+	return net;
+}
+
+static float *gradients(ampcl_net_t *net, const float *x, const int *labels, size_t *count);
+
+/* Amplifying conv2's input gradient by a at the fork: relu1's gradient is the add's part plus a
+ * times conv2's, so the layers above the fork get gradients affine in a (G(4) - G(1) = 3 (G(2) -
+ * G(1)) up to rounding) and the layers at and below conv2 none of it (bit for bit). */
+static void test_fork(struct ampcl_context *ctx, const float *x, const int *labels)
+{
+	ampcl_net_t *net = fork_net(ctx);
+	const int L_CONV2 = 4, sel[1] = {L_CONV2};
+	float *g[3];
+	const float factors[3] = {1.0f, 2.0f, 4.0f};
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		tu_ok(ampcl_net_set_amplification(net, sel, 1, factors[i], AMPCL_AMP_INPUT), "set");
+		g[i] = gradients(net, x, labels, &n);
+	}
+	double worst = 0, scale = 0;
+	int below_same = 1, above_moved = 0;
+	size_t k = 0;
+	for (int t = 0; t < net->ntensors; t++) {
+		if (!net->tensors[t].trainable)
+			continue;
+		size_t count = ampcl_tensor_count(&net->tensors[t].grad);
+		int above = net->tensors[t].layer < L_CONV2 - 1; /* conv1, bn1 */
+		for (size_t e = 0; e < count; e++, k++) {
+			if (!above) {
+				below_same &= g[0][k] == g[1][k] && g[0][k] == g[2][k];
+				continue;
+			}
+			double d = (g[2][k] - g[0][k]) - 3.0 * ((double)g[1][k] - g[0][k]);
+			worst = fabs(d) > worst ? fabs(d) : worst;
+			scale = fabs(g[2][k]) > scale ? fabs(g[2][k]) : scale;
+			above_moved |= g[1][k] != g[0][k];
+		}
+	}
+	tu_check(below_same && above_moved && worst <= 1e-4 * scale,
+		 "an amplified branch at a fork is added to the other's gradient",
+		 "layers from conv2 on unchanged: %d; above the fork affine in the factor within "
+		 "%.3g (largest gradient %.3g)",
+		 below_same, worst, scale);
+	for (int i = 0; i < 3; i++)
+		free(g[i]);
+	ampcl_net_free(net);
 }
 
 /* One step with lr 0 (weights stay), then every parameter gradient, concatenated. */
@@ -136,6 +203,7 @@ int main(void)
 		 "%zu values", n);
 	free(g);
 	free(base);
+	test_fork(ctx, x, labels);
 
 	/* selection: size round(ratio x eligible), reproducible from the seed, redrawn per epoch */
 	struct ampcl_amp_settings c = {"bn,relu,conv", 0.3,     2.0,      "0-9",

@@ -55,9 +55,31 @@ static void check_grad_slots(const struct ampcl_net *net)
 			clashes += live_together && !handover && overlap;
 		}
 	}
-	tu_check(clashes == 0 && hi - lo < all / 4, "output gradients share memory safely",
-		 "%d pairs alive together overlap; %zu bytes spanned for %zu of gradients", clashes,
-		 hi - lo, all);
+	/* an amplified contribution's temporary, alive during its layer's backward, overlaps no
+	 * gradient alive then; layers with an input another consumer writes first have one */
+	int tmp_clashes = 0, missing = 0;
+	for (int t = 1; t < n; t++) {
+		const struct ampcl_tensor *a = &net->layers[t].amp_tmp;
+		int needs = 0;
+		for (int k = 0; k < net->layers[t].nin; k++)
+			needs |= birth[net->layers[t].in[k]] > t;
+		missing += needs && !a->arena;
+		if (!a->arena)
+			continue;
+		size_t abytes = ampcl_tensor_count(a) * sizeof(float);
+		for (int i = 1; i < n; i++) {
+			const struct ampcl_tensor *b = &net->layers[i].dy;
+			size_t bbytes = ampcl_tensor_count(b) * sizeof(float);
+			tmp_clashes += i <= t && birth[i] >= t && a->chunk == b->chunk &&
+				       a->offset < b->offset + bbytes &&
+				       b->offset < a->offset + abytes;
+		}
+	}
+	tu_check(clashes == 0 && tmp_clashes == 0 && missing == 0 && hi - lo < all / 4,
+		 "output gradients share memory safely",
+		 "%d pairs alive together overlap, %d temporaries overlap a live gradient, %d are "
+		 "missing; %zu bytes spanned for %zu of gradients",
+		 clashes, tmp_clashes, missing, hi - lo, all);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* grad_slots.c: places the layers' output gradients in shared slots of the activation arena: a
- * gradient lives only from the backward of its first writer to its own, so few are alive at once.
- */
+/* grad_slots.c: places the layers' output gradients (and the temporaries of amplified ones) in
+ * shared slots of the activation arena: a gradient lives only from the backward of its first
+ * writer to its own, so few are alive at once. */
 #include "net.h"
 #include "alloc.h"
 
@@ -40,10 +40,11 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 	int n = net->nlayers;
 	int *slot_of = ampcl_xmalloc((size_t)n * sizeof(int));
 	int *birth = ampcl_xmalloc((size_t)n * sizeof(int));
+	int *tmp_of = ampcl_xmalloc((size_t)n * sizeof(int));
 	struct slot *slots = ampcl_xcalloc((size_t)n, sizeof(*slots));
 	int nslots = 0;
 	for (int i = 0; i < n; i++)
-		slot_of[i] = -1, birth[i] = i == n - 1 ? n : -1;
+		slot_of[i] = tmp_of[i] = -1, birth[i] = i == n - 1 ? n : -1;
 	for (int j = 1; j < n; j++)
 		for (int k = 0; k < net->layers[j].nin; k++) {
 			int i = net->layers[j].in[k];
@@ -70,9 +71,24 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 			slot_of[i] = take_slot(slots, &nslots, need);
 			slots[slot_of[i]].busy = i;
 		}
+		/* an amplified contribution to a gradient another consumer wrote first is computed
+		 * apart and then added: a temporary alive during layer t's backward alone */
+		size_t tmp = 0;
+		for (int k = 0; t < n && k < net->layers[t].nin; k++) {
+			const struct ampcl_layer *I = &net->layers[net->layers[t].in[k]];
+			size_t floats = (size_t)net->max_batch * I->c * I->h * I->w;
+			if (birth[net->layers[t].in[k]] > t && floats > tmp)
+				tmp = floats;
+		}
+		if (tmp) {
+			tmp_of[t] = take_slot(slots, &nslots, tmp);
+			slots[tmp_of[t]].busy = n + t; /* no layer's index */
+		}
 		/* layer t's own gradient is read for the last time in its backward */
 		if (t < n && slot_of[t] >= 0 && slots[slot_of[t]].busy == t)
 			slots[slot_of[t]].busy = -1;
+		if (tmp)
+			slots[tmp_of[t]].busy = -1;
 	}
 	struct ampcl_tensor *views = ampcl_xcalloc((size_t)nslots + 1, sizeof(*views));
 	ampcl_status st = AMPCL_OK;
@@ -92,9 +108,13 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 		L->dy.shape[0] = net->max_batch;
 		L->dy.shape[1] = L->c, L->dy.shape[2] = L->h, L->dy.shape[3] = L->w;
 	}
+	for (int t = 0; t < n && !st; t++)
+		if (tmp_of[t] >= 0)
+			net->layers[t].amp_tmp = views[tmp_of[t]]; /* reshaped where it is used */
 	free(views);
 	free(slots);
 	free(birth);
+	free(tmp_of);
 	free(slot_of);
 	return st;
 }

@@ -322,13 +322,11 @@ static ampcl_status plan(struct ampcl_net *net)
 			return st;
 		}
 	}
-	size_t scratch = 0, largest = 0;
+	size_t scratch = 0;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct ampcl_layer *L = &net->layers[i];
 		const struct ampcl_layer *in = L->in[0] >= 0 ? &net->layers[L->in[0]] : NULL;
 		int act[4] = {net->max_batch, L->c, L->h, L->w};
-		size_t count = (size_t)net->max_batch * L->c * L->h * L->w;
-		largest = count > largest ? count : largest;
 		char name[128];
 		L->inplace = L->type == AMPCL_LAYER_RELU && in->type != AMPCL_LAYER_INPUT &&
 			     in->consumers == 1;
@@ -384,11 +382,10 @@ static ampcl_status plan(struct ampcl_net *net)
 		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 				       "the op workspace needs %zu floats; use a smaller --batch",
 				       work);
-	int s1[1] = {(int)(scratch ? scratch : 1)}, s2[1] = {(int)largest}, s3[1] = {2};
+	int s1[1] = {(int)(scratch ? scratch : 1)}, s3[1] = {2};
 	int s4[1] = {net->nlayers}, s5[1] = {(int)work};
 	if ((st = ampcl_arena_reserve(net->scratch, "convolution scratch", 1, s1,
 				      &net->conv_scratch)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "amplified gradient", 1, s2, &net->amp_tmp)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "gradient norms", 1, s4, &net->norms)) ||
 	    (st = ampcl_arena_reserve(net->scratch, "op workspace", 1, s5, &net->workspace)))
@@ -415,6 +412,7 @@ void ampcl_net_unfinalize(struct ampcl_net *net)
 		L->inplace = 0;
 		memset(&L->y, 0, sizeof(L->y));
 		memset(&L->dy, 0, sizeof(L->dy));
+		memset(&L->amp_tmp, 0, sizeof(L->amp_tmp));
 	}
 	net->max_batch = 0;
 }
@@ -468,6 +466,7 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	}
 	if (!st)
 		st = init_params(net, seed);
+
 	if (st) {
 		/* back to the state before the call, so a smaller batch can be tried */
 		ampcl_net_unfinalize(net);

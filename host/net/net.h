@@ -31,7 +31,10 @@ struct ampcl_layer {
 	struct ampcl_tensor y;                                /* output (max_batch, c, h, w) */
 	struct ampcl_tensor dy;                     /* gradient of the output, same shape */
 	struct ampcl_tensor save_mean, save_invstd; /* bn */
-	int dy_written;                             /* in the current backward pass */
+	/* where this layer's amplified contribution to an input gradient that another consumer
+	 * wrote already is computed before it is added (a slot free during its backward) */
+	struct ampcl_tensor amp_tmp;
+	int dy_written; /* in the current backward pass */
 	int amp_selected;
 };
 
@@ -45,7 +48,6 @@ struct ampcl_net {
 	int finalized;
 	struct ampcl_arena *params, *grads, *momentum, *running, *acts, *scratch;
 	struct ampcl_tensor conv_scratch; /* bounded im2col space shared by every convolution */
-	struct ampcl_tensor amp_tmp;      /* an amplified input gradient that must be added */
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
 	struct ampcl_tensor norms;        /* one float per layer: gradient statistics */
 	struct ampcl_tensor workspace;    /* lent to the ops during passes (workspace.h) */
@@ -70,7 +72,8 @@ struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 /* Back to a built, unfinalized net: the arenas, labels and planned views are released. */
 void ampcl_net_unfinalize(struct ampcl_net *net);
 
-/* grad_slots.c: sets every layer's dy to a view of a shared slot in the activation arena. */
+/* grad_slots.c: sets every layer's dy, and its amp_tmp where it may need one, to views of
+ * shared slots in the activation arena. */
 ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net);
 
 /* net_step.c */

@@ -138,7 +138,7 @@ static struct grad_target grad_target(struct ampcl_net *net, const struct ampcl_
 	struct ampcl_layer *in = &net->layers[L->in[k]];
 	struct grad_target t = {ampcl_net_batch_view(&in->dy, n), in->dy_written ? 1.0f : 0.0f, 0};
 	if (L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT) && in->dy_written) {
-		t.dst = net->amp_tmp;
+		t.dst = L->amp_tmp;
 		t.dst.ndim = in->dy.ndim;
 		memcpy(t.dst.shape, in->dy.shape, sizeof(t.dst.shape));
 		t.dst.shape[0] = n;
