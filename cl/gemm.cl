@@ -53,6 +53,27 @@
 #error "each tile must split evenly over the work-group's items"
 #endif
 
+#if GEMM_VW == 1
+/* One staged k-tile of the scalar path: rows ty + wm*RTM and columns tx + wn*RTN, so that
+ * neighbouring work-items read neighbouring local words (no bank conflicts) and later store
+ * neighbouring C. Shared by gemm_forward and the implicit-GEMM convolutions. */
+static inline void gemm_tile_mac(__local float (*as)[GEMM_TM + GEMM_PAD],
+				 __local float (*bs)[GEMM_TN + GEMM_PAD],
+				 float acc[GEMM_WM][GEMM_WN], uint tx, uint ty)
+{
+	for (uint kk = 0; kk < GEMM_TK; kk++) {
+		float ar[GEMM_WM], br[GEMM_WN];
+		for (uint wm = 0; wm < GEMM_WM; wm++)
+			ar[wm] = as[kk][ty + wm * GEMM_RTM];
+		for (uint wn = 0; wn < GEMM_WN; wn++)
+			br[wn] = bs[kk][tx + wn * GEMM_RTN];
+		for (uint wm = 0; wm < GEMM_WM; wm++)
+			for (uint wn = 0; wn < GEMM_WN; wn++)
+				acc[wm][wn] += ar[wm] * br[wn];
+	}
+}
+#endif
+
 /*
  * c: (batch, m, n) at c[c_off + z*stride_c + i*ldc + j]
  * a: op(A) (m, k), stored (m, k) or, when trans_a, (k, m), row stride lda, batch stride stride_a
@@ -142,18 +163,7 @@ gemm_forward(__global float *c, uint c_off, uint ldc, uint stride_c, __global co
 			}
 		}
 #else
-		/* Rows ty + wm*RTM and columns tx + wn*RTN: neighbouring work-items read
-		 * neighbouring local words (no bank conflicts) and later store neighbouring C. */
-		for (uint kk = 0; kk < GEMM_TK; kk++) {
-			float ar[GEMM_WM], br[GEMM_WN];
-			for (uint wm = 0; wm < GEMM_WM; wm++)
-				ar[wm] = as[kk][ty + wm * GEMM_RTM];
-			for (uint wn = 0; wn < GEMM_WN; wn++)
-				br[wn] = bs[kk][tx + wn * GEMM_RTN];
-			for (uint wm = 0; wm < GEMM_WM; wm++)
-				for (uint wn = 0; wn < GEMM_WN; wn++)
-					acc[wm][wn] += ar[wm] * br[wn];
-		}
+		gemm_tile_mac(as, bs, acc, tx, ty);
 #endif
 		barrier(CLK_LOCAL_MEM_FENCE);
 	}
@@ -222,3 +232,126 @@ __kernel void gemm_splitk_sum(__global float *c, uint c_off, uint ldc, __global 
 	__global float *q = c + c_off + i * ldc + j;
 	*q = beta == 0.0f ? acc : beta * *q + acc;
 }
+
+#if GEMM_VW == 1
+/* x's im2col value at row kk = (c, r, s) and column j = (b, p, q); 0 in the padding. x: (images,
+ * cc, h, w); the output is p x q, the kernel r x s. */
+static inline float conv_im2col(__global const float *x, uint kk, uint j, uint cc, uint h, uint w,
+				uint r, uint s, uint stride, uint pad, uint p, uint q)
+{
+	const uint ss = kk % s, rr = (kk / s) % r, c = kk / (s * r);
+	const uint qq = j % q, pp = (j / q) % p, b = j / (q * p);
+	const int hi = (int)(pp * stride + rr) - (int)pad, wi = (int)(qq * stride + ss) - (int)pad;
+	if (hi < 0 || wi < 0 || hi >= (int)h || wi >= (int)w)
+		return 0.0f;
+	return x[((b * cc + c) * h + (uint)hi) * w + (uint)wi];
+}
+
+#define CONV_GEOMETRY uint cc, uint h, uint w, uint kout, uint r, uint s, uint stride, uint pad, \
+		      uint p, uint q, uint images
+#define CONV_IM2COL(x, kk, j) conv_im2col(x, kk, j, cc, h, w, r, s, stride, pad, p, q)
+
+/* Implicit-GEMM convolution forward on the tiled kernel (GPU devices): y (images, kout, p, q) =
+ * beta*y + W (kout, cc*r*s) x im2col(x) (cc*r*s, images*p*q), im2col's values gathered from x
+ * as the tile is staged (consecutive work-items: consecutive pixels) and C written straight to
+ * NCHW: no im2col matrix, no chunks, no reshuffle. Each y is one work-item's sum over c*r*s in
+ * order. Launch: global (ceil(images*p*q/TN)*RTN, ceil(kout/TM)*RTM, 1), local (RTN, RTM, 1). */
+__kernel __attribute__((reqd_work_group_size(GEMM_RTN, GEMM_RTM, 1))) void
+conv_implicit_forward(__global float *y, uint y_off, __global const float *wt, uint w_off,
+		      __global const float *x, uint x_off, CONV_GEOMETRY, float beta)
+{
+	__local float as[GEMM_TK][GEMM_TM + GEMM_PAD];
+	__local float bs[GEMM_TK][GEMM_TN + GEMM_PAD];
+	const uint tx = get_local_id(0), ty = get_local_id(1), lid = ty * GEMM_RTN + tx;
+	const uint n0 = get_group_id(0) * GEMM_TN, m0 = get_group_id(1) * GEMM_TM;
+	const uint m = kout, k = cc * r * s, pq = p * q, n = images * pq;
+	wt += w_off;
+	x += x_off;
+	y += y_off;
+	float acc[GEMM_WM][GEMM_WN];
+	for (uint wm = 0; wm < GEMM_WM; wm++)
+		for (uint wn = 0; wn < GEMM_WN; wn++)
+			acc[wm][wn] = 0.0f;
+	for (uint k0 = 0; k0 < k; k0 += GEMM_TK) {
+		for (uint l = 0; l < GEMM_TM * GEMM_TK / GEMM_WG; l++) {
+			const uint e = lid + l * GEMM_WG, kk = e % GEMM_TK, i = e / GEMM_TK;
+			as[kk][i] = (m0 + i < m && k0 + kk < k) ? wt[(m0 + i) * k + k0 + kk] : 0.0f;
+		}
+		for (uint l = 0; l < GEMM_TN * GEMM_TK / GEMM_WG; l++) {
+			const uint e = lid + l * GEMM_WG, j = e % GEMM_TN, kk = e / GEMM_TN;
+			bs[kk][j] = (n0 + j < n && k0 + kk < k) ? CONV_IM2COL(x, k0 + kk, n0 + j) : 0.0f;
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+		gemm_tile_mac(as, bs, acc, tx, ty);
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	for (uint wm = 0; wm < GEMM_WM; wm++) {
+		const uint i = m0 + ty + wm * GEMM_RTM;
+		for (uint wn = 0; wn < GEMM_WN; wn++) {
+			const uint j = n0 + tx + wn * GEMM_RTN;
+			if (i >= m || j >= n)
+				continue;
+			const uint at = (j / pq * kout + i) * pq + j % pq;
+			float v = acc[wm][wn];
+			if (beta != 0.0f)
+				v += beta * y[at];
+			y[at] = v;
+		}
+	}
+}
+
+/* Implicit-GEMM weight gradient (GPU devices): slice z of dW (kout, cc*r*s) = dy (kout,
+ * images*p*q) x im2col(x)^T over the pixels z*kc .. z*kc + kc - 1, dy read in place from NCHW and
+ * im2col's values gathered from x, into c + c_off + z*stride_c (row stride cc*r*s) as beta*C +
+ * the slice. With several slices the host sums them in order (gemm_splitk_sum). Launch: global
+ * (ceil(cc*r*s/TN)*RTN, ceil(kout/TM)*RTM, slices), local (RTN, RTM, 1). */
+__kernel __attribute__((reqd_work_group_size(GEMM_RTN, GEMM_RTM, 1))) void
+conv_implicit_dw(__global float *c, uint c_off, uint stride_c, __global const float *dy,
+		 uint dy_off, __global const float *x, uint x_off, CONV_GEOMETRY, uint kc,
+		 float beta)
+{
+	__local float as[GEMM_TK][GEMM_TM + GEMM_PAD];
+	__local float bs[GEMM_TK][GEMM_TN + GEMM_PAD];
+	const uint tx = get_local_id(0), ty = get_local_id(1), lid = ty * GEMM_RTN + tx;
+	const uint n0 = get_group_id(0) * GEMM_TN, m0 = get_group_id(1) * GEMM_TM;
+	const uint z = get_global_id(2); /* every work-item has a slice: the host launches them */
+	const uint m = kout, n = cc * r * s, pq = p * q, total = images * pq;
+	const uint kbeg = z * kc, kend = kbeg + kc < total ? kbeg + kc : total;
+	dy += dy_off;
+	x += x_off;
+	c += c_off + z * stride_c;
+	float acc[GEMM_WM][GEMM_WN];
+	for (uint wm = 0; wm < GEMM_WM; wm++)
+		for (uint wn = 0; wn < GEMM_WN; wn++)
+			acc[wm][wn] = 0.0f;
+	for (uint k0 = kbeg; k0 < kend; k0 += GEMM_TK) {
+		/* consecutive work-items take consecutive pixels of one row of each operand */
+		for (uint l = 0; l < GEMM_TM * GEMM_TK / GEMM_WG; l++) {
+			const uint e = lid + l * GEMM_WG, kk = e % GEMM_TK, i = e / GEMM_TK;
+			const uint kg = k0 + kk;
+			as[kk][i] = (m0 + i < m && kg < kend) ? dy[(kg / pq * kout + m0 + i) * pq + kg % pq]
+							    : 0.0f;
+		}
+		for (uint l = 0; l < GEMM_TN * GEMM_TK / GEMM_WG; l++) {
+			const uint e = lid + l * GEMM_WG, kk = e % GEMM_TK, j = e / GEMM_TK;
+			const uint kg = k0 + kk;
+			bs[kk][j] = (n0 + j < n && kg < kend) ? CONV_IM2COL(x, n0 + j, kg) : 0.0f;
+		}
+		barrier(CLK_LOCAL_MEM_FENCE);
+		gemm_tile_mac(as, bs, acc, tx, ty);
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	for (uint wm = 0; wm < GEMM_WM; wm++) {
+		const uint i = m0 + ty + wm * GEMM_RTM;
+		for (uint wn = 0; wn < GEMM_WN; wn++) {
+			const uint j = n0 + tx + wn * GEMM_RTN;
+			if (i >= m || j >= n)
+				continue;
+			float v = acc[wm][wn];
+			if (beta != 0.0f)
+				v += beta * c[i * n + j];
+			c[i * n + j] = v;
+		}
+	}
+}
+#endif

@@ -1,6 +1,6 @@
 /* test_tune.c: per-device tuning: AMPCL_TUNE=quick measures a net's GEMM shapes once and stores
  * choices that keep the untuned bits; full stores others, the same run after run; the table
- * survives damaged lines; bad settings and misuse are refused. */
+ * survives damaged lines; bad settings (AMPCL_TUNE, AMPCL_CONV) and misuse are refused. */
 #include "net.h"
 #include "testutil.h"
 
@@ -140,8 +140,15 @@ int main(void)
 		 "%d choices read from %d good lines", ctx->tune.n, lines - 1);
 	ampcl_context_free(ctx);
 
-	/* AMPCL_TUNE names a level */
+	/* AMPCL_CONV names a convolution path */
 	ampcl_context_t *bad;
+	setenv("AMPCL_CONV", "direct", 1);
+	st = ampcl_context_create(NULL, &bad);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "AMPCL_CONV='direct'"),
+		 "a bad AMPCL_CONV is refused", "status %d: %s", st, ampcl_last_error());
+	unsetenv("AMPCL_CONV");
+
+	/* AMPCL_TUNE names a level */
 	setenv("AMPCL_TUNE", "fast", 1);
 	st = ampcl_context_create(NULL, &bad);
 	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "AMPCL_TUNE='fast'"),

@@ -1,6 +1,7 @@
 /* conv.c: the host side of 2-D convolution: shape and view checks, chunking the batch to fit
  * the scratch, and the kernel and GEMM sequence of forward and backward (see conv.h). */
 #include "conv.h"
+#include "conv_implicit.h"
 #include "conv_packed.h"
 #include "error.h"
 #include "gemm.h"
@@ -53,6 +54,17 @@ size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
 	if (ampcl_conv2d_packed_on(ctx))
 		return ampcl_conv2d_packed_workspace_floats(ctx, s, chunk);
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
+	if (ampcl_conv2d_implicit_on(ctx)) {
+		/* the weight gradient's slices; the input gradient's products, dcol (crs, nb*pq)
+		 * = W^T x t, for a full chunk and the last */
+		size_t dw = ampcl_conv2d_implicit_workspace_floats(ctx, s);
+		size_t full = ampcl_gemm_workspace_floats(ctx, 1, 0, crs, chunk * pq, s->k, 1);
+		int rest = s->n % chunk;
+		size_t last =
+		    rest ? ampcl_gemm_workspace_floats(ctx, 1, 0, crs, rest * pq, s->k, 1) : 0;
+		size_t most = dw > full ? dw : full;
+		return most > last ? most : last;
+	}
 	/* the weight gradient's product, dW (k, crs) += t (k, nb*pq) x col^T, is the one that
 	 * splits k: a full chunk of images and the last, shorter one */
 	size_t a = ampcl_gemm_workspace_floats(ctx, 0, 1, s->k, crs, chunk * pq, 1);
@@ -197,6 +209,12 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 		}
 		return AMPCL_OK;
 	}
+	if (ampcl_conv2d_implicit_on(ctx)) {
+		/* one implicit GEMM over the whole batch, y written in NCHW */
+		if ((st = ampcl_conv2d_implicit_forward(ctx, s, y, x, w)))
+			return st;
+		return bias ? bias_add(ctx, s, y, bias, 0, s->n) : AMPCL_OK;
+	}
 	cl_mem ym = ampcl_tensor_mem(y), xm = ampcl_tensor_mem(x), wm = ampcl_tensor_mem(w);
 	size_t y_off = ampcl_tensor_off(y), x_off = ampcl_tensor_off(x),
 	       w_off = ampcl_tensor_off(w);
@@ -313,6 +331,11 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 
 	if (db && (st = bias_backward(ctx, s, db, dy)))
 		return st;
+	/* implicit GEMM: the weight gradient in one product over the whole batch; the chunks
+	 * below then only compute the input gradient */
+	const int implicit = ampcl_conv2d_implicit_on(ctx);
+	if (implicit && (st = ampcl_conv2d_implicit_dw(ctx, s, dw, dy, x)))
+		return st;
 
 	const size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	const size_t crs = (size_t)s->c * s->r * s->s, chw = (size_t)s->c * s->h * s->w;
@@ -343,7 +366,9 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		/* col (crs, nb*pq): one image of a pointwise conv is x_b itself */
 		cl_mem colm = sm;
 		size_t cb_off = col_off;
-		if (is_pointwise(s) && nb == 1) {
+		if (implicit) {
+			/* dW is done: no im2col */
+		} else if (is_pointwise(s) && nb == 1) {
 			colm = xm;
 			cb_off = x_off + (size_t)b0 * chw;
 		} else if ((st = im2col(ctx, s, sm, col_off, x, b0, nb))) {
@@ -367,8 +392,10 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		}
 
 		/* dW (k, crs) += t (k, nb*pq) x col^T (nb*pq, crs) */
-		st = ampcl_gemm(ctx, 0, 1, s->k, ccrs, cols, 1.0f, tm, tb_off, cols, colm, cb_off,
-				cols, 1.0f, ampcl_tensor_mem(dw), ampcl_tensor_off(dw), ccrs);
+		if (!implicit)
+			st = ampcl_gemm(ctx, 0, 1, s->k, ccrs, cols, 1.0f, tm, tb_off, cols, colm,
+					cb_off, cols, 1.0f, ampcl_tensor_mem(dw),
+					ampcl_tensor_off(dw), ccrs);
 		if (st)
 			return st;
 		if (!dx)

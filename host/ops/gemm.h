@@ -69,6 +69,11 @@ ampcl_status ampcl_gemm_own_run(struct ampcl_context *ctx, const struct ampcl_ge
 /* gemm_own.c: floats of op workspace (workspace.h) ampcl_gemm_own_run takes for g (0: none). */
 size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
 				       const struct ampcl_gemm_args *g);
+/* gemm_own.c: the tiling cl/gemm.cl's program is built with on this device (for a product of
+ * any shape): its -D options, the C tile (tile_m x tile_n) and the work-items along each. */
+ampcl_status ampcl_gemm_own_tiling(struct ampcl_context *ctx, char *opts, size_t opts_size,
+				   size_t *tile_m, size_t *tile_n, size_t *items_m,
+				   size_t *items_n);
 /* gemm_own.c: C = 0 over the (batch, m, n) region, for back ends that read C when beta == 0. */
 ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_gemm_args *g);
 /* gemm_clblast.c: CLBlast's Sgemm / SgemmStridedBatched; k must be >= 1. Returns

@@ -166,6 +166,19 @@ static ampcl_status own_tiled(struct ampcl_context *ctx, const struct ampcl_gemm
 	return st;
 }
 
+ampcl_status ampcl_gemm_own_tiling(struct ampcl_context *ctx, char *opts, size_t opts_size,
+				   size_t *tile_m, size_t *tile_n, size_t *items_m, size_t *items_n)
+{
+	cl_kernel kernel;
+	struct gemm_tiles t;
+	ampcl_status st = gemm_kernel(ctx, NULL, &kernel, &t, opts, opts_size);
+	if (st)
+		return st;
+	*tile_m = (size_t)t.tm, *tile_n = (size_t)t.tn;
+	*items_m = (size_t)(t.tm / t.wm), *items_n = (size_t)(t.tn / t.wn);
+	return AMPCL_OK;
+}
+
 size_t ampcl_gemm_own_workspace_floats(const struct ampcl_context *ctx,
 				       const struct ampcl_gemm_args *g)
 {

@@ -114,40 +114,37 @@ size_t ampcl_gemm_splitk_workspace_floats(const struct ampcl_context *ctx, int m
 }
 
 struct timed_cut {
-	struct ampcl_context *ctx;
-	const struct ampcl_gemm_args *g;
+	ampcl_status (*run)(void *arg, struct ampcl_gemm_splitk cut);
+	void *arg;
 	struct ampcl_gemm_splitk cut;
-	ampcl_status (*run)(struct ampcl_context *, const struct ampcl_gemm_args *);
 };
 
-static ampcl_status run_cut(void *arg)
+static ampcl_status run_timed_cut(void *arg)
 {
 	struct timed_cut *t = arg;
-	if (t->cut.slices > 1)
-		return ampcl_gemm_splitk_run(t->ctx, t->g, t->cut, t->run);
-	return t->run(t->ctx, t->g);
+	return t->run(t->arg, t->cut);
 }
 
-ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
-				       ampcl_status (*run)(struct ampcl_context *,
-							   const struct ampcl_gemm_args *))
+ampcl_status ampcl_gemm_splitk_tune(struct ampcl_context *ctx, int m, int n, int k,
+				    ampcl_status (*run)(void *arg, struct ampcl_gemm_splitk cut),
+				    void *arg)
 {
 	char key[112];
 	int v[AMPCL_TUNE_VALUES];
 	/* another count of slices sums in another order: only AMPCL_TUNE=full tries them */
-	if (ctx->tune.level != AMPCL_TUNE_FULL || !takes(ctx, g->m, g->n, g->k, g->batch))
+	if (!ctx->tune.measuring || ctx->tune.level != AMPCL_TUNE_FULL || !takes(ctx, m, n, k, 1))
 		return AMPCL_OK;
-	cut_key(g->m, g->n, g->k, key, sizeof(key));
+	cut_key(m, n, k, key, sizeof(key));
 	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_FULL, v))
 		return AMPCL_OK;
 	struct ampcl_gemm_splitk c[4];
-	int nc = candidates(ctx, g->m, g->n, g->k, c), best = 0;
-	struct timed_cut t = {ctx, g, c[0], run};
+	int nc = candidates(ctx, m, n, k, c), best = 0;
+	struct timed_cut t = {run, arg, c[0]};
 	double best_s, s;
-	ampcl_status st = ampcl_tune_time(ctx, run_cut, &t, 3, &best_s);
+	ampcl_status st = ampcl_tune_time(ctx, run_timed_cut, &t, 3, &best_s);
 	for (int i = 1; i < nc && !st; i++) {
 		t.cut = c[i];
-		if (!(st = ampcl_tune_time(ctx, run_cut, &t, 3, &s)) && s < 0.97 * best_s)
+		if (!(st = ampcl_tune_time(ctx, run_timed_cut, &t, 3, &s)) && s < 0.97 * best_s)
 			best = i, best_s = s;
 	}
 	if (st)
@@ -157,6 +154,30 @@ ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct a
 	ctx->tune.measured++;
 	ctx->tune.changed += best != 0;
 	return AMPCL_OK;
+}
+
+struct gemm_cut {
+	struct ampcl_context *ctx;
+	const struct ampcl_gemm_args *g;
+	ampcl_status (*run)(struct ampcl_context *, const struct ampcl_gemm_args *);
+};
+
+static ampcl_status run_gemm_cut(void *arg, struct ampcl_gemm_splitk cut)
+{
+	struct gemm_cut *t = arg;
+	if (cut.slices > 1)
+		return ampcl_gemm_splitk_run(t->ctx, t->g, cut, t->run);
+	return t->run(t->ctx, t->g);
+}
+
+ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
+				       ampcl_status (*run)(struct ampcl_context *,
+							   const struct ampcl_gemm_args *))
+{
+	if (g->batch != 1)
+		return AMPCL_OK;
+	struct gemm_cut t = {ctx, g, run};
+	return ampcl_gemm_splitk_tune(ctx, g->m, g->n, g->k, run_gemm_cut, &t);
 }
 
 ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
@@ -194,20 +215,22 @@ ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl
 	if ((st = run(ctx, &s)))
 		return st;
 
+	return ampcl_gemm_splitk_sum(ctx, g->c, g->c_off, g->ldc, ws, ws_bytes / sizeof(float),
+				     g->m, g->n, cut.slices, g->beta);
+}
+
+ampcl_status ampcl_gemm_splitk_sum(struct ampcl_context *ctx, cl_mem c, size_t c_off, int ldc,
+				   cl_mem ws, size_t ws_off, int m, int n, int slices, float beta)
+{
 	cl_kernel kernel;
-	if ((st = ampcl_kernel_get(ctx, "gemm", "", "gemm_splitk_sum", &kernel)))
+	ampcl_status st = ampcl_kernel_get(ctx, "gemm", "", "gemm_splitk_sum", &kernel);
+	if (st)
 		return st;
-	size_t global[2] = {(size_t)g->n, (size_t)g->m};
+	size_t global[2] = {(size_t)n, (size_t)m};
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_MEM(g->c),
-	    AMPCL_KARG_UINT(g->c_off),
-	    AMPCL_KARG_UINT(g->ldc),
-	    AMPCL_KARG_MEM(ws),
-	    AMPCL_KARG_UINT(ws_bytes / sizeof(float)),
-	    AMPCL_KARG_UINT(g->m),
-	    AMPCL_KARG_UINT(g->n),
-	    AMPCL_KARG_UINT(cut.slices),
-	    AMPCL_KARG_FLOAT(g->beta),
+	    AMPCL_KARG_MEM(c),  AMPCL_KARG_UINT(c_off),  AMPCL_KARG_UINT(ldc),
+	    AMPCL_KARG_MEM(ws), AMPCL_KARG_UINT(ws_off), AMPCL_KARG_UINT(m),
+	    AMPCL_KARG_UINT(n), AMPCL_KARG_UINT(slices), AMPCL_KARG_FLOAT(beta),
 	};
 	return ampcl_launch(ctx, kernel, 2, global, NULL, AMPCL_NARGS(args), args, NULL);
 }

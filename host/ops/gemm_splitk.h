@@ -24,6 +24,16 @@ ampcl_status ampcl_gemm_splitk_run(struct ampcl_context *ctx, const struct ampcl
 				   ampcl_status (*run)(struct ampcl_context *,
 						       const struct ampcl_gemm_args *));
 
+/* C (m, n, row stride ldc, at c_off) = beta*C + the slices at ws_off (each a dense m x n), added
+ * in order. */
+ampcl_status ampcl_gemm_splitk_sum(struct ampcl_context *ctx, cl_mem c, size_t c_off, int ldc,
+				   cl_mem ws, size_t ws_off, int m, int n, int slices, float beta);
+/* Inside ampcl_net_tune at AMPCL_TUNE=full, for an (m, n, k) product not yet in the table: times
+ * run(arg, cut) for each variant cut (no cut, the default's, half and twice its slices; the
+ * results are thrown away) and stores the fastest. Does nothing otherwise. */
+ampcl_status ampcl_gemm_splitk_tune(struct ampcl_context *ctx, int m, int n, int k,
+				    ampcl_status (*run)(void *arg, struct ampcl_gemm_splitk cut),
+				    void *arg);
 /* Inside ampcl_net_tune: times this product uncut and cut into other numbers of slices (the
  * results are thrown away) and stores the fastest for its shape. */
 ampcl_status ampcl_gemm_splitk_measure(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,

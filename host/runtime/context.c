@@ -37,6 +37,7 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 	ctx->caps = caps[index];
 	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
 	if ((st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||
+	    (st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv)) ||
 	    (st = ampcl_tune_init(ctx, ctx->env.tune)))
 		goto fail;
 
@@ -84,6 +85,8 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 	}
 	ampcl_device_read_caps(platform, device, 0, &ctx->caps);
 	ampcl_status st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
+	if (!st)
+		st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv);
 	if (!st)
 		st = ampcl_tune_init(ctx, ctx->env.tune);
 	if (st) {

@@ -52,6 +52,7 @@ static const struct row rows[] = {
      0,
      NULL,
      {.conv_rows = 0,
+      .conv_implicit = 1,
       .gemm_clblast = 1,
       .gemm_cpu_tiles = 0,
       .gemm_splitk = 1,
@@ -94,4 +95,19 @@ ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char
 	*p = hit->p;
 	snprintf(p->row, sizeof(p->row), "%s", hit->name);
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv)
+{
+	if (!*conv)
+		return AMPCL_OK;
+	if (!strcasecmp(conv, "implicit") || !strcasecmp(conv, "im2col")) {
+		p->conv_implicit = !strcasecmp(conv, "implicit");
+		return AMPCL_OK;
+	}
+	return ampcl_error_set(
+	    AMPCL_ERR_INVALID_ARG,
+	    "AMPCL_CONV='%s': the valid values are implicit and im2col (or unset "
+	    "it for the device profile's choice)",
+	    conv);
 }

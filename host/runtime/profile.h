@@ -9,7 +9,9 @@ struct ampcl_device_profile {
 	char
 	    row[32]; /* the table row in use: "llvmpipe", "cpu", "gpu" (AMPCL_PROFILE forces one) */
 	/* convolution */
-	int conv_rows; /* col2im a row per work-item (CPU vectorisers), else an element */
+	int conv_rows;     /* col2im a row per work-item (CPU vectorisers), else an element */
+	int conv_implicit; /* forward and weight gradient as implicit GEMMs on the tiled kernel
+			      (conv_implicit.c), else im2col + the GEMM back end */
 	/* GEMM */
 	int gemm_clblast;   /* AMPCL_GEMM=auto takes CLBlast (when built with it) */
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
@@ -32,5 +34,9 @@ struct ampcl_device_profile {
  * AMPCL_ERR_INVALID_ARG naming the rows. */
 ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
 				struct ampcl_device_profile *p);
+
+/* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "" leaves the row's; anything else is
+ * AMPCL_ERR_INVALID_ARG naming it. */
+ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv);
 
 #endif

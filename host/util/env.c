@@ -21,6 +21,7 @@ void ampcl_env_read(struct ampcl_env *env)
 	copy_var(env->gemm, sizeof(env->gemm), "AMPCL_GEMM");
 	copy_var(env->profile, sizeof(env->profile), "AMPCL_PROFILE");
 	copy_var(env->tune, sizeof(env->tune), "AMPCL_TUNE");
+	copy_var(env->conv, sizeof(env->conv), "AMPCL_CONV");
 
 	const char *c = getenv("AMPCL_CACHE");
 	env->cache_enabled = !(c && (!strcmp(c, "0") || !strcasecmp(c, "off") ||

@@ -15,6 +15,7 @@ struct ampcl_env {
 	char gemm[32];             /* AMPCL_GEMM: GEMM back end, "" = automatic */
 	char profile[32];          /* AMPCL_PROFILE: force a device profile row, "" = by device */
 	char tune[32];             /* AMPCL_TUNE: off, quick or full, "" = quick (tune.h) */
+	char conv[32];             /* AMPCL_CONV: implicit or im2col, "" = the profile's choice */
 };
 
 /* Reads the environment now; contexts call it once at creation. */
