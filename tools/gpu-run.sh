@@ -76,6 +76,18 @@ for step in "$@"; do
 			echo "| $model width $width | $a | $t0 | $r0 | $t1 | $r1 |" >>"$out/vs-torch.md"
 		done
 		cat "$out/vs-torch.md"
+		# the convolution paths side by side: implicit GEMM (the gpu profile's default) and
+		# im2col + CLBlast, each also with AMPCL_TUNE=full (split-k slices measured)
+		for spec in "resnet18 16" "resnet18 64"; do
+			read -r model width <<<"$spec"
+			for conv in implicit im2col; do
+				for tune in quick full; do
+					AMPCL_CONV=$conv AMPCL_TUNE=$tune timeout 150 "$kit/bin/ampcl" bench \
+						--model "$model" --width "$width" --batch 128 --steps 20 2>&1 |
+						grep 'img/s' | sed "s/\$/ (AMPCL_CONV=$conv AMPCL_TUNE=$tune)/"
+				done
+			done
+		done | tee "$out/conv-paths.txt"
 		for width in 16 64; do
 			timeout 120 "$kit/bin/ampcl" bench --model resnet18 --width "$width" --batch 128 \
 				--steps 3 --profile --json "$out/profile-resnet18-w$width.json" \

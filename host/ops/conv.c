@@ -211,9 +211,12 @@ ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_
 	}
 	if (ampcl_conv2d_implicit_on(ctx)) {
 		/* one implicit GEMM over the whole batch, y written in NCHW */
-		if ((st = ampcl_conv2d_implicit_forward(ctx, s, y, x, w)))
+		st = ampcl_conv2d_implicit_forward(ctx, s, y, x, w);
+		if (!st)
+			return bias ? bias_add(ctx, s, y, bias, 0, s->n) : AMPCL_OK;
+		if (st != AMPCL_ERR_UNSUPPORTED || ctx->env.conv[0])
 			return st;
-		return bias ? bias_add(ctx, s, y, bias, 0, s->n) : AMPCL_OK;
+		ctx->profile.conv_implicit = 0; /* the device cannot run it: im2col from now on */
 	}
 	cl_mem ym = ampcl_tensor_mem(y), xm = ampcl_tensor_mem(x), wm = ampcl_tensor_mem(w);
 	size_t y_off = ampcl_tensor_off(y), x_off = ampcl_tensor_off(x),
@@ -333,9 +336,13 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 		return st;
 	/* implicit GEMM: the weight gradient in one product over the whole batch; the chunks
 	 * below then only compute the input gradient */
-	const int implicit = ampcl_conv2d_implicit_on(ctx);
-	if (implicit && (st = ampcl_conv2d_implicit_dw(ctx, s, dw, dy, x)))
-		return st;
+	int implicit = ampcl_conv2d_implicit_on(ctx);
+	if (implicit && (st = ampcl_conv2d_implicit_dw(ctx, s, dw, dy, x))) {
+		if (st != AMPCL_ERR_UNSUPPORTED || ctx->env.conv[0])
+			return st;
+		ctx->profile.conv_implicit = 0; /* the device cannot run it: im2col from now on */
+		implicit = 0;
+	}
 
 	const size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	const size_t crs = (size_t)s->c * s->r * s->s, chw = (size_t)s->c * s->h * s->w;

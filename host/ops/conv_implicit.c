@@ -45,6 +45,14 @@ static ampcl_status grid(struct ampcl_context *ctx, const char *name, int m, int
 	ampcl_status st = ampcl_gemm_own_tiling(ctx, opts, sizeof(opts), &tm, &tn, &rtm, &rtn);
 	if (!st)
 		st = ampcl_kernel_get(ctx, "gemm", opts, name, kernel);
+	/* a kernel that takes fewer work-items than the GEMM's tiling (more registers) cannot run
+	 * with it: the caller then goes back to im2col */
+	if (!st && ampcl_launch_group_size(ctx, *kernel, rtm * rtn) < rtm * rtn)
+		st = ampcl_error_set(
+		    AMPCL_ERR_UNSUPPORTED,
+		    "%s takes fewer than the %zu work-items of the GEMM's tiling on "
+		    "%s; AMPCL_CONV=im2col avoids it",
+		    name, rtm * rtn, ctx->caps.desc.name);
 	global[0] = ((size_t)n + tn - 1) / tn * rtn;
 	global[1] = ((size_t)m + tm - 1) / tm * rtm;
 	global[2] = (size_t)slices;
