@@ -279,6 +279,32 @@ int main(void)
 	ampcl_train_config_free(pc);
 	ampcl_train_config_free(pc2);
 
+	/* divergence in an epoch's last step (one step an epoch, lr 1e30): the run fails, exit 1's
+	 * status, and the finite checkpoints already in --out are kept, byte for byte */
+	base_config(&c, "diverge", 1);
+	c.batch = 40; /* the whole training set */
+	ampcl_trainer_t *good;
+	tu_ok(run(ctx, &c, &good), "a finite run into 'diverge'");
+	ampcl_trainer_free(good);
+	char last[600], best_path[600];
+	snprintf(last, sizeof(last), "%s/diverge/last.ampcl", dir);
+	snprintf(best_path, sizeof(best_path), "%s/diverge/best.ampcl", dir);
+	size_t nl0, nb0, nl1, nb1;
+	char *l0 = tu_read_file(last, &nl0), *b0 = tu_read_file(best_path, &nb0);
+	c.lr = 1e30;
+	snprintf(c.lr_schedule, sizeof(c.lr_schedule), "constant");
+	ampcl_trainer_t *bad_run;
+	st = run(ctx, &c, &bad_run);
+	char *l1 = tu_read_file(last, &nl1), *b1 = tu_read_file(best_path, &nb1);
+	tu_check(st == AMPCL_ERR_CHECK_FAILED && strstr(ampcl_last_error(), "non-finite") && l0 &&
+		     b0 && l1 && b1 && nl0 == nl1 && nb0 == nb1 && !memcmp(l0, l1, nl0) &&
+		     !memcmp(b0, b1, nb0),
+		 "a model that diverges in its last step is never written",
+		 "status %d: %s; last %zu -> %zu bytes, best %zu -> %zu", st, ampcl_last_error(),
+		 nl0, nl1, nb0, nb1);
+	ampcl_trainer_free(bad_run);
+	free(l0), free(b0), free(l1), free(b1);
+
 	/* bad settings */
 	base_config(&c, "bad", 1);
 	c.batch = 100;

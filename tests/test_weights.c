@@ -24,6 +24,10 @@ static void config(struct ampcl_train_config *c, const char *model, const char *
 	snprintf(c->out, sizeof(c->out), "%s/%s", dir, out);
 }
 
+/* Tensor `poison`'s first value replaced by `value` in rewrite's copy (NULL: none). */
+static const char *poison;
+static float poison_value;
+
 /* A copy of the safetensors file src at dst with tensor `skip` left out, tensor `reshape`
  * flattened to one dimension, `extra` added, and num_batches_tracked set to `tracked`. */
 static void rewrite(const char *src, const char *dst, const char *skip, const char *reshape,
@@ -48,6 +52,8 @@ static void rewrite(const char *src, const char *dst, const char *skip, const ch
 		memcpy(data, ampcl_st_data(f, t), t->bytes);
 		if (strstr(t->name, "num_batches_tracked"))
 			memcpy(data, &tracked, sizeof(tracked));
+		if (poison && !strcmp(t->name, poison))
+			memcpy(data, &poison_value, sizeof(poison_value));
 		tu_ok(ampcl_st_writer_add(w, t->name, t->dtype, ndim, shape, data, t->bytes),
 		      "add");
 		free(data);
@@ -112,18 +118,27 @@ int main(void)
 
 	/* strict loading: each defect refused by name, exit 2 */
 	struct {
-		const char *what, *skip, *reshape, *extra, *expect;
+		const char *what, *skip, *reshape, *extra, *expect, *poison;
+		float value;
 	} cases[] = {
 	    {"a missing tensor", "layer2.0.bn1.running_var", NULL, NULL,
-	     "1 missing tensor 'layer2.0.bn1.running_var'"},
+	     "1 missing tensor 'layer2.0.bn1.running_var'", NULL, 0},
 	    {"an unexpected tensor", NULL, NULL, "layer5.0.bn1.weight",
-	     "1 unexpected tensor 'layer5.0.bn1.weight'"},
+	     "1 unexpected tensor 'layer5.0.bn1.weight'", NULL, 0},
 	    {"a flattened tensor", NULL, "layer3.1.conv2.weight", NULL,
-	     "'layer3.1.conv2.weight' is F32 [576]; the network needs F32 [8, 8, 3, 3]"},
+	     "'layer3.1.conv2.weight' is F32 [576]; the network needs F32 [8, 8, 3, 3]", NULL, 0},
+	    /* values no trained model holds: the run would evaluate to NaN */
+	    {"a negative running variance", NULL, NULL, NULL,
+	     "tensor 'layer1.0.bn1.running_var' holds -1 at index 0 (a variance must be >= 0)",
+	     "layer1.0.bn1.running_var", -1.0f},
+	    {"a NaN weight", NULL, NULL, NULL, "tensor 'conv1.weight' holds nan at index 0",
+	     "conv1.weight", NAN},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(bad, sizeof(bad), "%s/bad%zu.safetensors", dir, i);
+		poison = cases[i].poison, poison_value = cases[i].value;
 		rewrite(w, bad, cases[i].skip, cases[i].reshape, cases[i].extra, 5);
+		poison = NULL;
 		snprintf(
 		    args, sizeof(args),
 		    "train --data %s --model resnet18 --width 2 --batch 8 --init %s --out %s/x",

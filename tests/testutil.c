@@ -212,3 +212,23 @@ void tu_remove_tree(const char *path)
 	closedir(d);
 	rmdir(path);
 }
+
+char *tu_read_file(const char *path, size_t *n)
+{
+	*n = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16;
+	char *buf = tu_malloc(cap);
+	size_t got;
+	while ((got = fread(buf + *n, 1, cap - *n, f)) > 0) {
+		*n += got;
+		if (*n == cap)
+			buf = realloc(buf, cap *= 2);
+		if (!buf)
+			abort();
+	}
+	fclose(f);
+	return buf;
+}

@@ -79,6 +79,8 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net);
 /* net_step.c */
 ampcl_status ampcl_net_forward(struct ampcl_net *net, int n, int train);
 ampcl_status ampcl_net_backward(struct ampcl_net *net, int n);
+/* *finite = 1 when every parameter and BN running statistic is finite (read back: it waits). */
+ampcl_status ampcl_net_all_finite(struct ampcl_net *net, int *finite);
 /* Asks the next backward pass to record the statistics below. Output gradients share memory
  * (grad_slots.c) and are gone after the pass, so they are summed while each is complete. */
 void ampcl_net_request_grad_rms(struct ampcl_net *net);

@@ -483,3 +483,28 @@ ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *
 	*offset = ampcl_tensor_off(v);
 	return AMPCL_OK;
 }
+
+ampcl_status ampcl_net_all_finite(struct ampcl_net *net, int *finite)
+{
+	*finite = 0;
+	if (!net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "finalize the net first");
+	/* sums of squares of every parameter and BN statistic into norms[0] (unused by the
+	 * gradient statistics) and norms[1]: NaN or inf in either means a value is not finite
+	 * (or beyond about 1e19, which a trained model never holds) */
+	struct ampcl_arena *arenas[2] = {net->params, net->running};
+	float sums[2] = {0, 0};
+	ampcl_status st = AMPCL_OK;
+	for (int i = 0; i < 2 && !st; i++) {
+		if (!arenas[i]->size)
+			continue;
+		struct ampcl_tensor all = ampcl_net_arena_view(arenas[i]);
+		struct ampcl_tensor out = net->norms;
+		out.shape[0] = 1;
+		out.offset += (size_t)i * sizeof(float);
+		if (!(st = ampcl_sumsq(net->ctx, &out, &all)))
+			st = ampcl_tensor_read(net->ctx, &out, &sums[i]);
+	}
+	*finite = !st && isfinite(sums[0]) && isfinite(sums[1]);
+	return st;
+}

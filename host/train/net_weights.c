@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 static int ends_with(const char *s, const char *suffix)
@@ -115,6 +116,18 @@ ampcl_status ampcl_net_load_weights(ampcl_net_t *net, const char *path, const ch
 		}
 		buf = ampcl_xrealloc(buf, info.count * sizeof(float) + 1);
 		memcpy(buf, ampcl_st_data(f, t), info.count * sizeof(float));
+		/* values a trained model can hold: finite, and no negative running variance */
+		int var = ends_with(info.name, ".running_var");
+		for (size_t k = 0; k < info.count && !st; k++)
+			if (!isfinite(buf[k]) || (var && buf[k] < 0))
+				st =
+				    ampcl_error_set(AMPCL_ERR_BAD_FILE,
+						    "%s '%s': tensor '%s' holds %g at index %zu%s; "
+						    "the file is damaged or the model diverged",
+						    what, path, info.name, buf[k], k,
+						    var ? " (a variance must be >= 0)" : "");
+		if (st)
+			break;
 		st = ampcl_net_tensor_write(net, i, buf);
 		/* PyTorch's BN counts its training batches; every layer of a model trained as a
 		 * whole has the same count, and the first one found stands for all */

@@ -494,7 +494,34 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 		}
 		if (st)
 			return st;
-		int is_best = isfinite(rec.test_acc) && rec.test_acc > t->st.best_acc;
+		/* a model that diverged in the epoch's last steps is never written: the last
+		 * finite checkpoint stays */
+		int finite;
+		if ((st = ampcl_net_all_finite(t->net, &finite)))
+			return st;
+		int evaluated = !isnan(rec.test_acc);
+		if (!finite)
+			return ampcl_error_set(
+			    AMPCL_ERR_CHECK_FAILED,
+			    "the model became non-finite at epoch %d (a weight or BN statistic is "
+			    "not "
+			    "finite; %s %g): the run diverged; nothing of this epoch was "
+			    "written%s; "
+			    "lower --lr or the amplification factor",
+			    epoch, evaluated ? "test loss" : "training loss",
+			    evaluated ? rec.test_loss : rec.train_loss,
+			    c->out[0] ? ", the last finite checkpoint in --out is kept" : "");
+		/* finite weights whose test loss overflows: kept as `last`, never the best */
+		if (evaluated && !isfinite(rec.test_loss) && cb && cb->message) {
+			char line[160];
+			snprintf(line, sizeof(line),
+				 "epoch %d: the test loss is %g (the logits overflow): not a best "
+				 "model",
+				 epoch, rec.test_loss);
+			cb->message(cb->user, line);
+		}
+		int is_best = isfinite(rec.test_acc) && isfinite(rec.test_loss) &&
+			      rec.test_acc > t->st.best_acc;
 		if (is_best) {
 			t->st.best_acc = rec.test_acc;
 			t->st.best_epoch = epoch;
