@@ -85,8 +85,18 @@ static ampcl_status clblast_status(CLBlastStatusCode code)
 	}
 }
 
+/* CLBlast caches its compiled programs and kernels for the process; they hold this context, so
+ * they are dropped before it is released (a strict OpenCL implementation otherwise finds them
+ * outliving it and aborts at exit). */
+static void clear_clblast(struct ampcl_context *ctx)
+{
+	(void)ctx;
+	CLBlastClearCache();
+}
+
 ampcl_status ampcl_gemm_clblast_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
+	ctx->before_release = clear_clblast;
 	CLBlastTranspose ta = g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
 	CLBlastTranspose tb = g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
 	CLBlastStatusCode code;

@@ -136,6 +136,8 @@ void ampcl_context_free(ampcl_context_t *ctx)
 		return;
 	if (ctx->queue)
 		clFinish(ctx->queue);
+	if (ctx->before_release)
+		ctx->before_release(ctx);
 	ampcl_program_release_all(ctx);
 	ampcl_workspace_free(ctx);
 	ampcl_kprof_discard(ctx);

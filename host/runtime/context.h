@@ -47,6 +47,9 @@ struct ampcl_context {
 	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
 	struct ampcl_kprof *kprof; /* kprof.h: the launches being recorded, NULL when off */
 	struct ampcl_tune tune;    /* tune.h: the variants measured fastest here, per shape */
+	/* set by a layer above that keeps state tied to this context (CLBlast's program cache):
+	 * called before the queue and the context are released */
+	void (*before_release)(struct ampcl_context *ctx);
 };
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */
