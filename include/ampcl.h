@@ -25,6 +25,7 @@ typedef enum ampcl_status {
 	AMPCL_ERR_BAD_FILE = -1007, /* a file is truncated or not what it claims */
 	AMPCL_ERR_UNSUPPORTED = -1008,
 	AMPCL_ERR_CHECK_FAILED = -1009, /* a self-test result did not match its reference */
+	AMPCL_ERR_INTERRUPTED = -1010,  /* a run stopped on request (should_stop), state saved */
 } ampcl_status;
 
 /* The message of the last failure on this thread: what, with which value or file, what to do. */
@@ -277,6 +278,10 @@ struct ampcl_train_callbacks {
 	 * history, for what the program draws from them (curves.png) */
 	void (*outputs)(void *user, const struct ampcl_train_config *cfg,
 			const struct ampcl_epoch_record *history, int epochs);
+	/* polled after every training step: non-zero stops the run there, `last` is written with
+	 * the epoch's progress (a --resume continues with the same bits) and the run returns
+	 * AMPCL_ERR_INTERRUPTED (a program sets it from SIGINT / SIGTERM) */
+	int (*should_stop)(void *user);
 };
 
 typedef struct ampcl_trainer ampcl_trainer_t;

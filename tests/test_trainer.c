@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +53,60 @@ static int same_weights(ampcl_trainer_t *a, ampcl_trainer_t *b)
 		free(y);
 	}
 	return same;
+}
+
+/* `ampcl train` sent `sig` once an epoch is done: it stops after its step, saves last.ampcl,
+ * says how to go on and exits 128 + sig. */
+static void test_signal(int sig)
+{
+	const char *bin = getenv("AMPCL_BIN");
+	if (!bin) {
+		printf("SKIP signals: AMPCL_BIN is not set (ctest sets it)\n");
+		return;
+	}
+	char out[600], data[600], log[700], last[700];
+	snprintf(out, sizeof(out), "%s/signal%d", dir, sig);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(log, sizeof(log), "%s/log.csv", out);
+	snprintf(last, sizeof(last), "%s/last.ampcl", out);
+	int fds[2];
+	if (pipe(fds))
+		abort();
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl(bin, bin, "train", "--data", data, "--model", "resnet18", "--width", "2",
+		      "--batch", "8", "--epochs", "100000", "--out", out, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (int i = 0; i < 1200 && access(log, F_OK); i++)
+		usleep(100000); /* the first epoch's outputs: training is under way */
+	kill(pid, sig);
+	char text[1 << 14];
+	size_t n = 0;
+	ssize_t got;
+	while ((got = read(fds[0], text + n, sizeof(text) - 1 - n)) > 0)
+		n += (size_t)got;
+	text[n] = 0;
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	char *msg = strstr(text, "interrupted");
+	tu_check(code == 128 + sig && msg && strstr(text, "--resume") && access(last, R_OK) == 0,
+		 sig == SIGINT ? "SIGINT saves the run and exits 130"
+			       : "SIGTERM saves the run and exits 143",
+		 "exit %d; %.200s", code, msg ? msg : text);
+}
+
+/* should_stop: yes from the `*user`-th poll on (polls come after each step) */
+static int stop_after(void *user)
+{
+	int *left = user;
+	return --*left < 0;
 }
 
 static long file_size(const char *path)
@@ -278,6 +334,41 @@ int main(void)
 		 bad_value);
 	ampcl_train_config_free(pc);
 	ampcl_train_config_free(pc2);
+
+	/* interrupted mid-epoch (after step 4 of epoch 1's 5): `last` holds the epoch's progress,
+	 * and a resumed run ends with the uninterrupted run's bits and history */
+	{
+		base_config(&c, "stopped", 3);
+		int polls = 8;
+		struct ampcl_train_callbacks stop = {&polls, NULL, NULL, NULL, NULL, stop_after};
+		ampcl_trainer_t *s1, *s2;
+		tu_ok(ampcl_trainer_create(ctx, &c, &s1), "create");
+		st = ampcl_trainer_run(s1, &stop);
+		tu_check(
+		    st == AMPCL_ERR_INTERRUPTED &&
+			strstr(ampcl_last_error(), "interrupted at epoch 1 after step 4 of 5") &&
+			strstr(ampcl_last_error(), "--resume"),
+		    "a stop request saves the run mid-epoch", "status %d: %s", st,
+		    ampcl_last_error());
+		ampcl_trainer_free(s1);
+		snprintf(path, sizeof(path), "%s/stopped/last.ampcl", dir);
+		tu_ok(ampcl_trainer_resume(ctx, path, 3, NULL, &s2), "resume mid-epoch");
+		tu_ok(ampcl_trainer_run(s2, NULL), "resumed run");
+		int m2, m1;
+		const struct ampcl_epoch_record *r2 = ampcl_trainer_history(s2, &m2);
+		const struct ampcl_epoch_record *r1 = ampcl_trainer_history(full, &m1);
+		int same = m1 == 3 && m2 == 3 && same_weights(full, s2);
+		for (int e = 0; same && e < 3; e++)
+			same = r1[e].train_loss == r2[e].train_loss &&
+			       r1[e].train_acc == r2[e].train_acc &&
+			       r1[e].test_loss == r2[e].test_loss;
+		tu_check(same, "a run resumed mid-epoch is bit-identical",
+			 "%d epochs; weights and every epoch's losses compared bitwise", m2);
+		ampcl_trainer_free(s2);
+	}
+
+	test_signal(SIGINT);
+	test_signal(SIGTERM);
 
 	/* divergence in an epoch's last step (one step an epoch, lr 1e30): the run fails, exit 1's
 	 * status, and the finite checkpoints already in --out are kept, byte for byte */

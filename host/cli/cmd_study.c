@@ -205,7 +205,7 @@ int cmd_study(int argc, char **argv)
 		ampcl_study_config_free(sc);
 		return cli_fail("study", st);
 	}
-	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves};
+	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves, NULL};
 	struct ampcl_study_callbacks cb = {sc, on_run, &tcb, on_results};
 	st = ampcl_study_run(ctx, sc, &cb);
 	int code = st ? cli_fail("study", st) : EXIT_OK;

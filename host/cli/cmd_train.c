@@ -4,11 +4,36 @@
 #include "report.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+/* SIGINT / SIGTERM: the first asks the trainer to stop after the current step and save; a
+ * second of either ends the process at once, as the default action would. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
+	static const char msg[] = "\nampcl train: stopping after this step and saving last.ampcl "
+				  "(press Ctrl-C again to quit at once)\n";
+	ssize_t w = write(2, msg, sizeof(msg) - 1);
+	(void)w;
+}
+
+static int should_stop(void *user)
+{
+	(void)user;
+	return stop_signal != 0;
+}
 
 static void help(void)
 {
@@ -231,11 +256,24 @@ int cmd_train(int argc, char **argv)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
 	struct progress pr = {isatty(2), 0, atoi(report_setting(cfg, "epochs"))};
-	struct ampcl_train_callbacks cb = {&pr, on_step, on_epoch, on_message, cli_draw_curves};
+	struct ampcl_train_callbacks cb = {&pr,        on_step,         on_epoch,
+					   on_message, cli_draw_curves, should_stop};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	st = ampcl_trainer_run(t, &cb);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	end_line(&pr);
 	int code = EXIT_OK;
-	if (st) {
+	if (st == AMPCL_ERR_INTERRUPTED) {
+		/* the shell's convention for a process ended by a signal: 128 + its number */
+		fprintf(stderr, "ampcl train: %s\n", ampcl_last_error());
+		code = 128 + (stop_signal ? (int)stop_signal : SIGINT);
+	} else if (st) {
 		code = cli_fail("train", st);
 	} else {
 		int n;

@@ -341,6 +341,11 @@ void ampcl_loader_free(struct ampcl_loader *l)
 
 ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch)
 {
+	return ampcl_loader_start_epoch_at(l, epoch, 0);
+}
+
+ampcl_status ampcl_loader_start_epoch_at(struct ampcl_loader *l, int epoch, int first)
+{
 	if (!l)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_loader_start_epoch: NULL loader");
@@ -351,8 +356,7 @@ ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch)
 	l->epoch = epoch;
 	l->active = 1;
 	l->need_order = 1;
-	l->produced = 0;
-	l->consumed = 0;
+	l->produced = l->consumed = first < 0 ? 0 : first < l->batches ? first : l->batches;
 	l->held = -1;
 	l->err = 0;
 	free(l->err_msg);

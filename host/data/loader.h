@@ -27,6 +27,9 @@ void ampcl_loader_free(struct ampcl_loader *l); /* stops and joins the thread */
  * augmentation come from (seed, epoch) alone, so a resumed run that starts at epoch e
  * reproduces exactly the batches an uninterrupted run saw. */
 ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch);
+/* The same, from batch `first` of the epoch (a run resumed mid-epoch): the batches are those an
+ * uninterrupted epoch would give from there. */
+ampcl_status ampcl_loader_start_epoch_at(struct ampcl_loader *l, int epoch, int first);
 
 /* Blocks until the next batch is ready; returns 1 with a batch, 0 at the end of the epoch,
  * a negative status on error. x: (count, C, 32, 32) floats, normalised; labels: count ints.

@@ -38,6 +38,12 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 	    st->next_epoch, st->steps, st->best_acc, st->best_epoch);
 	if (st->tracked_base)
 		fprintf(f, "state tracked_base %lld\n", st->tracked_base);
+	if (st->epoch_step)
+		fprintf(f,
+			"state epoch_step %d\nstate epoch_loss_sum %.17g\nstate epoch_correct "
+			"%lld\nstate epoch_count %lld\nstate epoch_seconds %.17g\n",
+			st->epoch_step, st->epoch_loss_sum, st->epoch_correct, st->epoch_count,
+			st->epoch_seconds);
 	fprintf(f,
 		"state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
 		st->in_channels, st->in_height, st->in_width, st->classes);
@@ -165,6 +171,16 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->steps = (long long)v;
 			else if (!strcmp(key, "tracked_base"))
 				st->tracked_base = (long long)v;
+			else if (!strcmp(key, "epoch_step"))
+				st->epoch_step = (int)v;
+			else if (!strcmp(key, "epoch_loss_sum"))
+				st->epoch_loss_sum = v;
+			else if (!strcmp(key, "epoch_correct"))
+				st->epoch_correct = (long long)v;
+			else if (!strcmp(key, "epoch_count"))
+				st->epoch_count = (long long)v;
+			else if (!strcmp(key, "epoch_seconds"))
+				st->epoch_seconds = v;
 			else if (!strcmp(key, "best_acc"))
 				st->best_acc = v;
 			else if (!strcmp(key, "best_epoch"))

@@ -17,6 +17,11 @@ struct ampcl_checkpoint_state {
 	int in_channels, in_height, in_width, classes; /* the data the net was built for */
 	int amp_selected[AMPCL_NET_MAX_LAYERS];        /* the current amplification selection */
 	int amp_nselected;
+	/* an interrupted run: batches of next_epoch already trained and that epoch's running sums
+	 * (epoch_step 0: at an epoch boundary) */
+	int epoch_step;
+	double epoch_loss_sum, epoch_seconds;
+	long long epoch_correct, epoch_count;
 	struct ampcl_epoch_record *history; /* malloc'ed, nhistory records */
 	int nhistory;
 };

@@ -375,21 +375,52 @@ static void log_selection(struct ampcl_trainer *t, int epoch,
 	}
 }
 
+/* Stopped on request after `step` of the epoch's `steps`: `last` gets the run so far, the
+ * epoch's progress included, so a --resume continues with the bits of an uninterrupted run. */
+static ampcl_status interrupted(struct ampcl_trainer *t, int epoch, int step, int steps, double sum,
+				long correct, long count, double seconds)
+{
+	const struct ampcl_train_config *c = &t->st.cfg;
+	t->st.next_epoch = epoch;
+	t->st.epoch_step = step;
+	t->st.epoch_loss_sum = sum;
+	t->st.epoch_correct = correct, t->st.epoch_count = count;
+	t->st.epoch_seconds = seconds;
+	t->st.amp_nselected = t->amp->nselected;
+	memcpy(t->st.amp_selected, t->amp->selected, (size_t)t->amp->nselected * sizeof(int));
+	if (!c->out[0])
+		return ampcl_error_set(AMPCL_ERR_INTERRUPTED,
+				       "interrupted at epoch %d after step %d of %d; nothing was "
+				       "written (no --out)",
+				       epoch, step, steps);
+	char path[4200];
+	snprintf(path, sizeof(path), "%.4096s/last.ampcl", c->out);
+	ampcl_status st = ampcl_checkpoint_save(path, t->net, &t->st);
+	if (st)
+		return st;
+	return ampcl_error_set(AMPCL_ERR_INTERRUPTED,
+			       "interrupted at epoch %d after step %d of %d: %s holds the run so "
+			       "far; 'ampcl train --resume %s' continues it",
+			       epoch, step, steps, path, c->out);
+}
+
 static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 				const struct ampcl_train_callbacks *cb,
 				struct ampcl_epoch_record *rec)
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
-	ampcl_status st = ampcl_loader_start_epoch(t->train_loader, epoch);
+	/* a run interrupted mid-epoch goes on from the batch after its last step */
+	int first = epoch == t->st.next_epoch ? t->st.epoch_step : 0;
+	ampcl_status st = ampcl_loader_start_epoch_at(t->train_loader, epoch, first);
 	if (st)
 		return st;
 	int steps = ampcl_loader_batches(t->train_loader);
 	struct ampcl_amp_plan *amp = t->amp;
 	int active = ampcl_amp_active(amp, epoch);
 	/* auto: the epoch's first step runs unamplified and its gradients choose the layers
-	 * ("once": only the first amplified epoch chooses) */
-	int auto_pending =
-	    amp->select_auto && active && (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
+	 * ("once": only the first amplified epoch chooses; mid-epoch, the checkpoint's choice) */
+	int auto_pending = amp->select_auto && active && !first &&
+			   (amp->redraw != AMPCL_REDRAW_ONCE || amp->nselected == 0);
 	if (auto_pending || (amp->select_auto && !active))
 		st = ampcl_net_set_amplification(t->net, NULL, 0, 1.0f, AMPCL_AMP_INPUT);
 	else if (amp->select_auto)
@@ -402,11 +433,14 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 	 * automatic one after its first step, a per-step one with its first draw */
 	if (active && !auto_pending && amp->redraw != AMPCL_REDRAW_ITER)
 		log_selection(t, epoch, cb, "");
-	double t0 = ampcl_now(), sum = 0;
-	long correct = 0, count = 0;
+	double t0 = ampcl_now() - (first ? t->st.epoch_seconds : 0);
+	double sum = first ? t->st.epoch_loss_sum : 0;
+	long correct = first ? (long)t->st.epoch_correct : 0,
+	     count = first ? (long)t->st.epoch_count : 0;
+	t->st.epoch_step = 0;
 	const float *x;
 	const int *labels;
-	int n, got, step = 0;
+	int n, got, step = first;
 	while ((got = ampcl_loader_next(t->train_loader, &x, &labels, &n)) > 0) {
 		double lr = lr_at(t, epoch, step, steps);
 		if (!amp->select_auto && (st = ampcl_amp_apply(amp, t->net, epoch, step)) < 0)
@@ -463,6 +497,9 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 						   0};
 			cb->step(cb->user, &p);
 		}
+		if (step < steps && cb && cb->should_stop && cb->should_stop(cb->user))
+			return interrupted(t, epoch, step, steps, sum, correct, count,
+					   ampcl_now() - t0);
 	}
 	if (got < 0)
 		return got;
@@ -539,6 +576,11 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 			cb->epoch(cb->user, &rec, is_best);
 		if (cb && cb->outputs && c->out[0])
 			cb->outputs(cb->user, c, t->st.history, t->st.nhistory);
+		if (epoch + 1 < c->epochs && cb && cb->should_stop && cb->should_stop(cb->user))
+			return ampcl_error_set(
+			    AMPCL_ERR_INTERRUPTED, "interrupted after epoch %d%s%s%s", epoch,
+			    c->out[0] ? ": 'ampcl train --resume " : "", c->out[0] ? c->out : "",
+			    c->out[0] ? "' continues it" : "");
 	}
 	return AMPCL_OK;
 }

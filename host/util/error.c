@@ -132,6 +132,8 @@ const char *ampcl_status_name(int status)
 		return "unsupported";
 	case AMPCL_ERR_CHECK_FAILED:
 		return "check failed";
+	case AMPCL_ERR_INTERRUPTED:
+		return "interrupted";
 	default:
 		return status < 0 && status > -1000 ? ampcl_cl_error_name(status)
 						    : "unknown status";
