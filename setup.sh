@@ -54,4 +54,4 @@ fi
 ./build/ampcl devices
 ./build/ampcl selftest
 exec ./build/ampcl train --data /usr/share/datasets/fashion-mnist --model resnet18 --width 16 \
-	--epochs 1 --amp-epochs 0 --out runs/fashion-mnist
+	--epochs 1 --amp-epochs 0 --out runs/fashion-mnist --overwrite

@@ -6,11 +6,13 @@
 #include "train_config.h"
 
 #include <jansson.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -370,31 +372,63 @@ int main(void)
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
 
-	/* divergence in an epoch's last step (one step an epoch, lr 1e30): the run fails, exit 1's
-	 * status, and the finite checkpoints already in --out are kept, byte for byte */
-	base_config(&c, "diverge", 1);
+	/* divergence in an epoch's last step (one step an epoch; lr x 1e30 from epoch 1): the run
+	 * fails with the check's status, and epoch 0's finite checkpoints stay */
+	base_config(&c, "diverge", 3);
 	c.batch = 40; /* the whole training set */
-	ampcl_trainer_t *good;
-	tu_ok(run(ctx, &c, &good), "a finite run into 'diverge'");
-	ampcl_trainer_free(good);
+	snprintf(c.lr_schedule, sizeof(c.lr_schedule), "multistep:1:1e30");
+	ampcl_trainer_t *bad_run, *kept;
+	st = run(ctx, &c, &bad_run);
+	char why[512];
+	snprintf(why, sizeof(why), "%s", ampcl_last_error());
 	char last[600], best_path[600];
 	snprintf(last, sizeof(last), "%s/diverge/last.ampcl", dir);
 	snprintf(best_path, sizeof(best_path), "%s/diverge/best.ampcl", dir);
-	size_t nl0, nb0, nl1, nb1;
-	char *l0 = tu_read_file(last, &nl0), *b0 = tu_read_file(best_path, &nb0);
-	c.lr = 1e30;
-	snprintf(c.lr_schedule, sizeof(c.lr_schedule), "constant");
-	ampcl_trainer_t *bad_run;
-	st = run(ctx, &c, &bad_run);
-	char *l1 = tu_read_file(last, &nl1), *b1 = tu_read_file(best_path, &nb1);
-	tu_check(st == AMPCL_ERR_CHECK_FAILED && strstr(ampcl_last_error(), "non-finite") && l0 &&
-		     b0 && l1 && b1 && nl0 == nl1 && nb0 == nb1 && !memcmp(l0, l1, nl0) &&
-		     !memcmp(b0, b1, nb0),
+	int back = ampcl_trainer_resume(ctx, last, 3, NULL, &kept);
+	tu_check(st == AMPCL_ERR_CHECK_FAILED && strstr(why, "non-finite at epoch 1") && !back &&
+		     ampcl_trainer_next_epoch(kept) == 1 && access(best_path, R_OK) == 0,
 		 "a model that diverges in its last step is never written",
-		 "status %d: %s; last %zu -> %zu bytes, best %zu -> %zu", st, ampcl_last_error(),
-		 nl0, nl1, nb0, nb1);
+		 "status %d: %s; last.ampcl resumes at epoch %d (want 1: epoch 0's)", st, why,
+		 back ? -1 : ampcl_trainer_next_epoch(kept));
 	ampcl_trainer_free(bad_run);
-	free(l0), free(b0), free(l1), free(b1);
+	if (!back)
+		ampcl_trainer_free(kept);
+
+	/* --out: a folder holding another run is refused, --overwrite replaces it (its amp.log
+	 * and a killed run's temporary go too); a folder another run holds is refused */
+	{
+		char amp_log[600], tmp[600], lock[600];
+		snprintf(amp_log, sizeof(amp_log), "%s/diverge/amp.log", dir);
+		snprintf(tmp, sizeof(tmp), "%s/diverge/last.ampcl.tmp.999999", dir);
+		snprintf(lock, sizeof(lock), "%s/diverge/.lock", dir);
+		FILE *f = fopen(amp_log, "w"), *g = fopen(tmp, "w");
+		if (f)
+			fclose(f);
+		if (g)
+			fclose(g);
+		base_config(&c, "diverge", 1);
+		ampcl_trainer_t *again;
+		st = run(ctx, &c, &again);
+		tu_check(st == AMPCL_ERR_INVALID_ARG &&
+			     strstr(ampcl_last_error(), "holds another run") &&
+			     strstr(ampcl_last_error(), "--overwrite"),
+			 "a folder holding another run is refused", "%s", ampcl_last_error());
+		ampcl_trainer_free(again);
+		int fd = open(lock, O_RDWR);
+		int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+		c.overwrite = 1;
+		st = run(ctx, &c, &again);
+		tu_check(locked && st == AMPCL_ERR_IO && strstr(ampcl_last_error(), "in use by"),
+			 "a folder in use by another run is refused", "%s", ampcl_last_error());
+		ampcl_trainer_free(again);
+		if (fd >= 0)
+			close(fd);
+		tu_ok(run(ctx, &c, &again), "--overwrite");
+		tu_check(access(amp_log, F_OK) != 0 && access(tmp, F_OK) != 0,
+			 "--overwrite starts the folder afresh",
+			 "the old amp.log and a dead process's temporary removed");
+		ampcl_trainer_free(again);
+	}
 
 	/* bad settings */
 	base_config(&c, "bad", 1);

@@ -62,7 +62,9 @@ static void help(void)
 	    "  --init W.safetensors    start from these weights (PyTorch names)\n"
 	    "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move "
 	    "it)\n"
-	    "  --out DIR               output folder\n"
+	    "  --out DIR               output folder (locked while the run uses it; one that\n"
+	    "                          holds another run is refused)\n"
+	    "  --overwrite             replace the run already in --out\n"
 	    "gradient amplification:\n"
 	    "  --amp-epochs RANGES     epochs with amplification on, e.g. 0-49,60-69 (default: "
 	    "none)\n"
@@ -185,7 +187,7 @@ static int train_option(void *user, const char *name, const char *v)
 	snprintf(flag, sizeof(flag), "--%s", name);
 	int rc = 0;
 	int n;
-	if (!strcmp(name, "nesterov"))
+	if (!strcmp(name, "nesterov") || !strcmp(name, "overwrite"))
 		cli_train_flag("train", t->c, flag, "1", &rc), t->others++;
 	else if (!strcmp(name, "device"))
 		t->device = v;
@@ -203,10 +205,10 @@ static int train_option(void *user, const char *name, const char *v)
 
 int cmd_train(int argc, char **argv)
 {
-	static struct cli_option opts[64] = {
-	    {"device", 1}, {"resume", 1}, {"epochs", 1}, {"out", 1}, {"nesterov", 0}};
-	if (!opts[5].name)
-		for (int i = 0, n = 5; cli_train_options[i].name; i++)
+	static struct cli_option opts[64] = {{"device", 1}, {"resume", 1},   {"epochs", 1},
+					     {"out", 1},    {"nesterov", 0}, {"overwrite", 0}};
+	if (!opts[6].name)
+		for (int i = 0, n = 6; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
 	struct train_args a = {.c = ampcl_train_config_create()};
 	int rc = cli_parse("train", argc, argv, opts, train_option, &a);

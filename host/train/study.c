@@ -136,6 +136,8 @@ static ampcl_status do_run(ampcl_context_t *ctx, struct study_run *x, const char
 	}
 	free(st.history);
 	ampcl_trainer_t *t = NULL;
+	/* a run folder without a readable checkpoint is started over */
+	x->cfg.overwrite = 1;
 	s = have ? ampcl_trainer_resume(ctx, ckpt, x->cfg.epochs, NULL, &t)
 		 : ampcl_trainer_create(ctx, &x->cfg, &t);
 	if (!s)

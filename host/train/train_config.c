@@ -39,6 +39,7 @@ static const struct field fields[] = {
     NUM(momentum, F_DOUBLE),
     NUM(weight_decay, F_DOUBLE),
     NUM(nesterov, F_INT),
+    NUM(overwrite, F_INT),
     STR(lr_schedule),
     NUM(warmup_epochs, F_INT),
     NUM(seed, F_U64),

@@ -19,6 +19,7 @@ struct ampcl_train_config {
 	int epochs, batch;
 	double lr, momentum, weight_decay;
 	int nesterov;
+	int overwrite;         /* a new run may replace the run already in `out` */
 	char lr_schedule[256]; /* constant | step:E:G | multistep:E1,E2:G | cosine */
 	int warmup_epochs;
 	unsigned long long seed;

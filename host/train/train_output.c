@@ -1,5 +1,5 @@
-/* train_output.c: rewrites a run's log.csv and summary.json from its whole history and writes
- * last.ampcl (and best.ampcl) after every epoch; the program draws curves.png from the same. */
+/* train_output.c: the run's folder: claimed (locked, checked, cleaned) before a run, then log.csv
+ * and summary.json from the whole history and last.ampcl (and best.ampcl) after every epoch. */
 #include "train_output.h"
 #include "context.h"
 #include "error.h"
@@ -8,11 +8,15 @@
 
 #include <jansson.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* DIR/name opened for an atomic write (files.h) */
@@ -135,4 +139,83 @@ ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_ne
 		s = ampcl_checkpoint_save(path, net, st);
 	}
 	return s;
+}
+
+/* The outputs a run leaves in its folder; --overwrite removes them before a new run starts. */
+static const char *const run_files[] = {"last.ampcl",   "best.ampcl", "log.csv",
+					"summary.json", "amp.log",    "curves.png"};
+
+/* Removes NAME.tmp.PID files whose process is gone (a run killed while writing). */
+static void remove_stale_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *tmp = strstr(e->d_name, ".tmp.");
+		char *end;
+		long pid = tmp ? strtol(tmp + 5, &end, 10) : 0;
+		if (!tmp || pid <= 0 || *end)
+			continue;
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* its writer may still be at work */
+		char path[4400];
+		snprintf(path, sizeof(path), "%.4096s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+ampcl_status ampcl_out_claim(const char *dir, int resumed, int overwrite, int *lock_fd)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%.4096s/.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ampcl_error_set(
+		    AMPCL_ERR_IO, "cannot create '%s': %s; check the --out folder's permissions",
+		    path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		close(fd);
+		return ampcl_error_set(
+		    AMPCL_ERR_IO,
+		    "--out '%s' is in use by another ampcl run%s%s%s: wait for it "
+		    "to end or give another folder",
+		    dir, pid[0] ? " (process " : "", pid, pid[0] ? ")" : "");
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		/* the lock holds without the number: only the message loses it */
+	}
+	remove_stale_temporaries(dir);
+	if (!resumed) {
+		int found = -1;
+		for (size_t i = 0; i < sizeof(run_files) / sizeof(run_files[0]) && found < 0; i++) {
+			snprintf(path, sizeof(path), "%.4096s/%s", dir, run_files[i]);
+			if (access(path, F_OK) == 0)
+				found = (int)i;
+		}
+		if (found >= 0 && !overwrite) {
+			close(fd);
+			return ampcl_error_set(
+			    AMPCL_ERR_INVALID_ARG,
+			    "--out '%s' holds another run (%s): 'ampcl train --resume %s' "
+			    "continues "
+			    "it, --overwrite replaces it, or give another folder",
+			    dir, run_files[found], dir);
+		}
+		for (size_t i = 0; found >= 0 && i < sizeof(run_files) / sizeof(run_files[0]);
+		     i++) {
+			snprintf(path, sizeof(path), "%.4096s/%s", dir, run_files[i]);
+			unlink(path);
+		}
+	}
+	*lock_fd = fd;
+	return AMPCL_OK;
 }

@@ -37,6 +37,8 @@ struct ampcl_trainer {
 	double eval_s; /* how long the last test evaluation took; 0 before the first */
 	double eta_s;  /* the last estimate of the time left, shown during evaluations */
 	struct ampcl_tune_report tune; /* what tuning did before the net was finalized */
+	int resumed;                   /* made from a checkpoint: its --out may hold the run */
+	int lock_fd;                   /* the open, locked OUT/.lock while running (-1: none) */
 };
 
 static ampcl_status check_config(const struct ampcl_train_config *c)
@@ -172,6 +174,7 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 	*out = NULL;
 	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
+	t->lock_fd = -1;
 	t->st.cfg = *cfg;
 	t->st.best_acc = -1;
 	ampcl_status st = setup(t, 1);
@@ -193,6 +196,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
 	t->eval_only = eval_only;
+	t->resumed = 1;
+	t->lock_fd = -1;
 	struct ampcl_checkpoint *ck = NULL;
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
@@ -241,6 +246,8 @@ void ampcl_trainer_free(ampcl_trainer_t *t)
 {
 	if (!t)
 		return;
+	if (t->lock_fd >= 0)
+		close(t->lock_fd); /* and the lock with it */
 	ampcl_loader_free(t->train_loader);
 	ampcl_loader_free(t->test_loader);
 	ampcl_dataset_free(t->train);
@@ -521,6 +528,11 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 		    "cannot create the output folder '%s': %s; check the path and "
 		    "its permissions",
 		    c->out, strerror(errno));
+	ampcl_status lst = c->out[0] && t->lock_fd < 0
+			       ? ampcl_out_claim(c->out, t->resumed, c->overwrite, &t->lock_fd)
+			       : AMPCL_OK;
+	if (lst)
+		return lst;
 	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
@@ -597,6 +609,7 @@ static ampcl_status from_weights(ampcl_context_t *ctx, const struct ampcl_eval_r
 				       req->weights);
 	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
+	t->lock_fd = -1;
 	struct ampcl_train_config *c = &t->st.cfg;
 	ampcl_train_config_defaults(c);
 	snprintf(c->model, sizeof(c->model), "%s", req->model);

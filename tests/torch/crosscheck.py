@@ -314,7 +314,7 @@ def check_case(ampcl, work, case, verbose, step_only, repeat=0, plain=False):
     cmd = [ampcl, "train", "--data", os.path.join(d, "data"), "--model", model, "--width",
            str(width), "--init", os.path.join(d, "init.safetensors"), "--subset", str(batch),
            "--batch", str(batch), "--augment", "none", "--lr-schedule", "constant", "--lr", "0.1",
-           "--momentum", "0.9", "--weight-decay", "5e-4", "--epochs", "1", "--out",
+           "--momentum", "0.9", "--weight-decay", "5e-4", "--epochs", "1", "--overwrite", "--out",
            os.path.join(d, "out")]
     if ampcfg:
         cmd += ["--amp-epochs", "0", "--amp-ratio", "1", "--amp-types", ampcfg["types"],
