@@ -105,6 +105,9 @@ int main(void)
 	       "give it with --kernels or --gemm-sweep");
 	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
 	       "'/nonexistent-dir/r.png': its folder does not exist");
+	/* reals the device cannot hold in float32 are refused before any work, naming the flag */
+	expect("train --data /tmp --lr 1e39", 2, "--lr 1e+39: give a finite value");
+	expect("train --data /tmp --amp-factor 1e39", 2, "--amp-factor 1e+39: give a finite value");
 	expect("tune --level fast", 2, "--level 'fast': the valid values are quick and full");
 	expect("tune --input 3x32", 2, "--input '3x32': give CxHxW");
 	expect("tune --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");

@@ -17,6 +17,7 @@
 #include "train_output.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,22 @@ static ampcl_status check_config(const struct ampcl_train_config *c)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "no data: give --data PATH (a CIFAR-10 binary folder, MNIST "
 				       "idx files, or an image folder with train/ and test/)");
+	/* the device computes in float32: a value past its range would become inf there */
+	const struct {
+		const char *flag;
+		double v, lo;
+	} reals[] = {{"--lr", c->lr, 0},
+		     {"--momentum", c->momentum, 0},
+		     {"--weight-decay", c->weight_decay, 0},
+		     {"--amp-factor", c->amp_factor, 0},
+		     {"--amp-ratio", c->amp_ratio, 0}};
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		if (!isfinite(reals[i].v) || fabs(reals[i].v) > FLT_MAX || reals[i].v < reals[i].lo)
+			return ampcl_error_set(
+			    AMPCL_ERR_INVALID_ARG,
+			    "%s %g: give a finite value from 0 to %g (the device "
+			    "computes in float32)",
+			    reals[i].flag, reals[i].v, (double)FLT_MAX);
 	return AMPCL_OK;
 }
 
