@@ -369,6 +369,24 @@ int main(void)
 		ampcl_trainer_free(s2);
 	}
 
+	/* special files: a pipe given to --resume is refused at once (never blocks), a device
+	 * given to export is never replaced */
+	{
+		char fifo[600], ckpt[600];
+		snprintf(fifo, sizeof(fifo), "%s/a-pipe", dir);
+		snprintf(ckpt, sizeof(ckpt), "%s/full/best.ampcl", dir);
+		ampcl_trainer_t *never;
+		int made = mkfifo(fifo, 0600) == 0;
+		st = ampcl_trainer_resume(ctx, fifo, 0, NULL, &never);
+		tu_check(made && st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "a pipe"),
+			 "--resume refuses a pipe", "%s", ampcl_last_error());
+		st = ampcl_checkpoint_export(ctx, ckpt, "/dev/null");
+		struct stat sb;
+		tu_check(st == AMPCL_ERR_IO && strstr(ampcl_last_error(), "a device") &&
+			     stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode),
+			 "export never replaces a device", "%s", ampcl_last_error());
+	}
+
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
 

@@ -3,6 +3,7 @@
 #include "dataset.h"
 #include "alloc.h"
 #include "error.h"
+#include "files.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,9 @@ static const char *const test_files[] = {"test_batch.bin"};
 /* Reads `records` records of file into labels/pixels, checking every label. */
 static ampcl_status read_records(const char *file, long records, int *labels, unsigned char *pixels)
 {
+	ampcl_status reg = ampcl_check_regular(file, "CIFAR-10 file", AMPCL_ERR_BAD_FILE);
+	if (reg)
+		return reg;
 	FILE *f = fopen(file, "rb");
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_IO, "cannot open CIFAR-10 file '%s': %s", file,

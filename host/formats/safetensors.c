@@ -301,6 +301,9 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 	if (!path || !out)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_open: NULL path or out");
 	*out = NULL;
+	ampcl_status reg = ampcl_check_regular(path, "safetensors file", AMPCL_ERR_BAD_FILE);
+	if (reg)
+		return reg;
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return ampcl_error_set(AMPCL_ERR_IO, "cannot open safetensors file '%s': %s", path,

@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 #include "alloc.h"
 #include "error.h"
+#include "files.h"
 #include "hash.h"
 #include "safetensors.h"
 #include "train_config.h"
@@ -228,6 +229,9 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 	memset(st, 0, sizeof(*st));
 	/* ampcl 0.1 wrote raw arenas behind an AMPCLCKP header */
 	char head[8] = {0};
+	ampcl_status reg = ampcl_check_regular(path, "checkpoint", AMPCL_ERR_BAD_FILE);
+	if (reg)
+		return reg;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot open checkpoint '%s': %s", path,

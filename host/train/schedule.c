@@ -2,6 +2,7 @@
  * and CosineAnnealingLR (eta_min 0) do when stepped once per epoch, plus a linear warm-up. */
 #include "schedule.h"
 #include "error.h"
+#include "files.h"
 
 #include <errno.h>
 #include <ctype.h>
@@ -109,6 +110,9 @@ double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter,
 ampcl_status ampcl_phases_read(const char *path, struct ampcl_phases *p)
 {
 	memset(p, 0, sizeof(*p));
+	ampcl_status reg = ampcl_check_regular(path, "--schedule", AMPCL_ERR_BAD_FILE);
+	if (reg)
+		return reg;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@ ampcl_status ampcl_atomic_open(struct ampcl_atomic *a, const char *path)
 	if ((size_t)snprintf(a->path, sizeof(a->path), "%s", path) >= sizeof(a->path))
 		return ampcl_error_set(AMPCL_ERR_IO,
 				       "cannot write '%.100s...': the path is too long", path);
+	ampcl_status st = ampcl_check_regular(path, "output", AMPCL_ERR_IO);
+	if (st)
+		return st;
 	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", path, (long)getpid());
 	a->f = fopen(a->tmp, "wb");
 	if (!a->f)
@@ -134,4 +138,20 @@ AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f)
 		return;
 	ampcl_atomic_abort(&f->a);
 	free(f);
+}
+
+ampcl_status ampcl_check_regular(const char *path, const char *what, int status)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+		return AMPCL_OK; /* missing: the open that follows says so */
+	return ampcl_error_set(status,
+			       "%s '%s' is not a regular file (it is a %s); give the path of a "
+			       "file",
+			       what, path,
+			       S_ISDIR(sb.st_mode)    ? "folder"
+			       : S_ISFIFO(sb.st_mode) ? "pipe"
+			       : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode)
+				   ? "device"
+				   : "socket or other special file");
 }

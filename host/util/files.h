@@ -10,6 +10,11 @@ int ampcl_make_dirs(const char *dir);
 
 #include <stdio.h>
 
+/* AMPCL_OK when path is a regular file or does not exist; otherwise `status` with a message
+ * naming what (e.g. "checkpoint"), the path and its kind: readers never block on a pipe and
+ * writers never replace a device node or a folder. */
+ampcl_status ampcl_check_regular(const char *path, const char *what, int status);
+
 /* A file being written: readers see the old file or the whole new one, never half of one, even
  * after a crash (the data and the rename are both on disk when commit returns). */
 struct ampcl_atomic {
