@@ -293,6 +293,12 @@ AMPCL_API ampcl_status ampcl_trainer_create(ampcl_context_t *ctx,
  * epochs > 0 changes the total epoch count, out non-NULL the output folder. */
 AMPCL_API ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint,
 					    int epochs, const char *out, ampcl_trainer_t **result);
+/* The same with the data at another path (moved since): it must hold as many training images,
+ * of the same channels and classes, as the run was trained on (AMPCL_ERR_INVALID_ARG if not).
+ * The --schedule phases always come from the checkpoint, never from the file again. */
+AMPCL_API ampcl_status ampcl_trainer_resume_data(ampcl_context_t *ctx, const char *checkpoint,
+						 int epochs, const char *out, const char *data,
+						 ampcl_trainer_t **result);
 /* Runs the remaining epochs, writing log.csv, summary.json, last.ampcl and best.ampcl into the
  * output folder after every epoch. */
 AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t,

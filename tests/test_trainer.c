@@ -387,6 +387,58 @@ int main(void)
 			 "export never replaces a device", "%s", ampcl_last_error());
 	}
 
+	/* a --schedule run resumed after its file is gone and its data moved: the phases come
+	 * from the checkpoint, the data from the new path, the bits from an uninterrupted run;
+	 * another data set is refused */
+	{
+		char sched[600], moved[600], other[600], ckpt[600], data[600];
+		snprintf(data, sizeof(data), "%s/data", dir);
+		snprintf(sched, sizeof(sched), "%s/phases.txt", dir);
+		snprintf(moved, sizeof(moved), "%s/data-moved", dir);
+		snprintf(other, sizeof(other), "%s/data-other", dir);
+		FILE *f = fopen(sched, "w");
+		if (f) {
+			fputs("# warm, then lower\n1 0.05 on\n2 0.01 off\n", f);
+			fclose(f);
+		}
+		base_config(&c, "sched-full", 0);
+		snprintf(c.schedule_file, sizeof(c.schedule_file), "%s", sched);
+		snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+		ampcl_trainer_t *a1, *b1, *b2, *o;
+		tu_ok(run(ctx, &c, &a1), "scheduled run");
+		base_config(&c, "sched-stop", 0);
+		snprintf(c.schedule_file, sizeof(c.schedule_file), "%s", sched);
+		snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+		int polls = 4; /* the 5th poll: the end of epoch 0 */
+		struct ampcl_train_callbacks stop = {&polls, NULL, NULL, NULL, NULL, stop_after};
+		tu_ok(ampcl_trainer_create(ctx, &c, &b1), "create");
+		st = ampcl_trainer_run(b1, &stop);
+		ampcl_trainer_free(b1);
+		snprintf(ckpt, sizeof(ckpt), "%s/sched-stop/last.ampcl", dir);
+		int gone = unlink(sched) == 0 && rename(data, moved) == 0;
+		tu_write_tiny_cifar(other, 9, 12);
+		int refused = ampcl_trainer_resume_data(ctx, ckpt, 0, NULL, other, &o);
+		char why[512];
+		snprintf(why, sizeof(why), "%s", ampcl_last_error());
+		tu_check(st == AMPCL_ERR_INTERRUPTED && refused == AMPCL_ERR_INVALID_ARG &&
+			     strstr(why, "40 training images"),
+			 "a resume on another data set is refused", "%s", why);
+		tu_ok(ampcl_trainer_resume_data(ctx, ckpt, 0, NULL, moved, &b2), "resume, moved");
+		tu_ok(ampcl_trainer_run(b2, NULL), "resumed scheduled run");
+		int n1, n2;
+		const struct ampcl_epoch_record *h1 = ampcl_trainer_history(a1, &n1);
+		const struct ampcl_epoch_record *h2 = ampcl_trainer_history(b2, &n2);
+		tu_check(gone && n1 == 3 && n2 == 3 && same_weights(a1, b2) &&
+			     h2[2].lr == h1[2].lr && h2[2].train_loss == h1[2].train_loss,
+			 "a resume needs neither its --schedule file nor the data's old path",
+			 "%d epochs, lr %g then %g, weights bitwise", n2, n2 == 3 ? h2[2].lr : NAN,
+			 h1[2].lr);
+		if (rename(moved, data) != 0)
+			printf("note: could not move the data back\n");
+		ampcl_trainer_free(a1);
+		ampcl_trainer_free(b2);
+	}
+
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
 

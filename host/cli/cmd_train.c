@@ -61,7 +61,8 @@ static void help(void)
 	    "  --augment standard|none random crop (pad 4) + horizontal flip, or none\n"
 	    "  --init W.safetensors    start from these weights (PyTorch names)\n"
 	    "  --resume CHECKPOINT     continue a run (with --epochs to extend it, --out to move "
-	    "it)\n"
+	    "it,\n"
+	    "                          --data for its data set at another path)\n"
 	    "  --out DIR               output folder (locked while the run uses it; one that\n"
 	    "                          holds another run is refused)\n"
 	    "  --overwrite             replace the run already in --out\n"
@@ -176,7 +177,7 @@ static void on_message(void *user, const char *line)
 
 struct train_args {
 	ampcl_train_config_t *c;
-	const char *device, *resume, *epochs, *out;
+	const char *device, *resume, *epochs, *out, *data;
 	int others;
 };
 
@@ -198,6 +199,8 @@ static int train_option(void *user, const char *name, const char *v)
 			cli_train_flag("train", t->c, flag, v, &rc), t->epochs = v;
 	} else if (!strcmp(name, "out"))
 		cli_train_flag("train", t->c, flag, v, &rc), t->out = v;
+	else if (!strcmp(name, "data"))
+		cli_train_flag("train", t->c, flag, v, &rc), t->data = v;
 	else if (cli_train_flag("train", t->c, flag, v, &rc))
 		t->others++;
 	return rc;
@@ -213,8 +216,9 @@ int cmd_train(int argc, char **argv)
 	struct train_args a = {.c = ampcl_train_config_create()};
 	int rc = cli_parse("train", argc, argv, opts, train_option, &a);
 	if (!rc && a.resume && a.others)
-		rc = cli_usage_error("train", "--resume continues a run with its own settings: "
-					      "only --epochs, --out and --device may go with it");
+		rc = cli_usage_error("train",
+				     "--resume continues a run with its own settings: "
+				     "only --epochs, --out, --data and --device may go with it");
 	if (rc) {
 		ampcl_train_config_free(a.c);
 		if (rc == CLI_HELP)
@@ -230,7 +234,8 @@ int cmd_train(int argc, char **argv)
 		return cli_fail("train", st);
 	}
 	ampcl_trainer_t *t;
-	st = resume ? ampcl_trainer_resume(ctx, resume, a.epochs ? atoi(a.epochs) : 0, a.out, &t)
+	st = resume ? ampcl_trainer_resume_data(ctx, resume, a.epochs ? atoi(a.epochs) : 0, a.out,
+						a.data, &t)
 		    : ampcl_trainer_create(ctx, a.c, &t);
 	ampcl_train_config_free(a.c);
 	if (st) {

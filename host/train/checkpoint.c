@@ -50,6 +50,11 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 		st->in_channels, st->in_height, st->in_width, st->classes);
 	for (int i = 0; i < st->amp_nselected; i++)
 		fprintf(f, "state amp_selected %d\n", st->amp_selected[i]);
+	if (st->train_count)
+		fprintf(f, "state train_count %lld\n", st->train_count);
+	for (int i = 0; i < st->phases.n; i++)
+		fprintf(f, "phase %d %.17g %d\n", st->phases.p[i].epochs, st->phases.p[i].lr,
+			st->phases.p[i].amp);
 	for (int i = 0; i < st->nhistory; i++) {
 		const struct ampcl_epoch_record *r = &st->history[i];
 		fprintf(f, "history %d %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %d\n",
@@ -172,6 +177,8 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->steps = (long long)v;
 			else if (!strcmp(key, "tracked_base"))
 				st->tracked_base = (long long)v;
+			else if (!strcmp(key, "train_count"))
+				st->train_count = (long long)v;
 			else if (!strcmp(key, "epoch_step"))
 				st->epoch_step = (int)v;
 			else if (!strcmp(key, "epoch_loss_sum"))
@@ -197,6 +204,14 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 			else if (!strcmp(key, "amp_selected") &&
 				 st->amp_nselected < AMPCL_NET_MAX_LAYERS)
 				st->amp_selected[st->amp_nselected++] = (int)v;
+		} else if (!strcmp(line, "phase")) {
+			struct ampcl_phase ph;
+			if (st->phases.n >= AMPCL_MAX_PHASES ||
+			    sscanf(value, "%d %lf %d", &ph.epochs, &ph.lr, &ph.amp) != 3 ||
+			    ph.epochs < 1 || ph.epochs > 100000 || !(ph.lr > 0) || ph.amp < 0 ||
+			    ph.amp > 1)
+				return bad(path, "has a damaged schedule phase");
+			st->phases.p[st->phases.n++] = ph;
 		} else if (!strcmp(line, "history")) {
 			struct ampcl_epoch_record r;
 			if (sscanf(value, "%d %lf %lf %lf %lf %lf %lf %lf %lf %d", &r.epoch, &r.lr,

@@ -5,6 +5,7 @@
 
 #include "ampcl.h"
 #include "net.h"
+#include "schedule.h"
 #include "train_config.h"
 
 struct ampcl_checkpoint_state {
@@ -22,6 +23,8 @@ struct ampcl_checkpoint_state {
 	int epoch_step;
 	double epoch_loss_sum, epoch_seconds;
 	long long epoch_correct, epoch_count;
+	struct ampcl_phases phases;         /* the --schedule file's, so a resume needs no file */
+	long long train_count;              /* training images: a resume on --data checks it */
 	struct ampcl_epoch_record *history; /* malloc'ed, nhistory records */
 	int nhistory;
 };

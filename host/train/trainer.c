@@ -116,7 +116,8 @@ static struct ampcl_amp_settings amp_settings(const struct ampcl_train_config *c
 					   c->amp_select, c->seed};
 }
 
-ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
+/* known: the --schedule phases a checkpoint stored (NULL: read the file, if any). */
+static ampcl_status config_check(struct ampcl_train_config *c, const struct ampcl_phases *known)
 {
 	struct ampcl_amp_plan *amp;
 	struct ampcl_amp_settings as = amp_settings(c);
@@ -126,7 +127,9 @@ ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 	ampcl_amp_plan_free(amp);
 	/* epochs 0 means "not given": the --schedule phases' total, else 1 */
 	struct ampcl_phases phases = {0};
-	if (c->schedule_file[0] && (st = ampcl_phases_read(c->schedule_file, &phases)))
+	if (known)
+		phases = *known;
+	else if (c->schedule_file[0] && (st = ampcl_phases_read(c->schedule_file, &phases)))
 		return st;
 	int sched = ampcl_phases_epochs(&phases);
 	if (c->epochs == 0)
@@ -143,11 +146,17 @@ ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
 	return ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs, &schedule);
 }
 
-/* Data, net, optimizer, schedule and amplification plan from t->st.cfg. */
+ampcl_status ampcl_train_config_check(struct ampcl_train_config *c)
+{
+	return config_check(c, NULL);
+}
+
+/* Data, net, optimizer, schedule and amplification plan from t->st.cfg (a resumed run's
+ * --schedule phases come from its checkpoint, not from the file). */
 static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 {
 	struct ampcl_train_config *c = &t->st.cfg;
-	ampcl_status st = ampcl_train_config_check(c);
+	ampcl_status st = config_check(c, t->st.phases.n ? &t->st.phases : NULL);
 	if (st)
 		return st;
 	if ((st = ampcl_schedule_parse(c->lr_schedule, c->lr, c->epochs, c->warmup_epochs,
@@ -166,15 +175,22 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 		return st;
 	t->st.in_channels = t->train->channels, t->st.in_height = t->train->height;
 	t->st.in_width = t->train->width, t->st.classes = t->train->classes;
+	if (!t->eval_only)
+		t->st.train_count = t->train->count;
 	struct ampcl_sgd_config sgd = {(float)c->momentum, (float)c->weight_decay, c->nesterov};
 	struct ampcl_amp_settings as = amp_settings(c);
 	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
 	    (st = ampcl_amp_plan_create(&as, t->net, &t->amp)))
 		return st;
 	/* a --schedule file's phases decide the learning rate and the amplified epochs */
-	if (c->schedule_file[0]) {
+	if (t->st.phases.n) {
+		t->phases = t->st.phases;
+	} else if (c->schedule_file[0]) {
 		if ((st = ampcl_phases_read(c->schedule_file, &t->phases)))
 			return st;
+		t->st.phases = t->phases; /* stored in every checkpoint */
+	}
+	if (t->phases.n) {
 		int ranges[AMPCL_MAX_PHASES][2];
 		int n = ampcl_phases_amp_ranges(&t->phases, ranges, AMPCL_MAX_PHASES);
 		ampcl_amp_plan_set_ranges(t->amp, (const int(*)[2])ranges, n);
@@ -219,6 +235,7 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
 	int channels = t->st.in_channels, classes = t->st.classes;
+	long long trained_on = t->st.train_count;
 	if (!st) {
 		if (epochs > 0)
 			t->st.cfg.epochs = epochs;
@@ -227,7 +244,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 		if (data && *data) {
 			snprintf(t->st.cfg.data, sizeof(t->st.cfg.data), "%s", data);
 			t->st.cfg.dataset[0] = 0; /* detect the format of the new path */
-			t->st.cfg.subset = 0;
+			if (eval_only)
+				t->st.cfg.subset = 0; /* the whole test split */
 		}
 		st = setup(t, 0);
 	}
@@ -238,6 +256,13 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 		    "'%s' has %d channels and %d classes",
 		    checkpoint, channels, classes, t->st.cfg.data, t->train->channels,
 		    t->train->classes);
+	/* a resumed run on moved data: the same data set, by its training images' count */
+	if (!st && !eval_only && trained_on && trained_on != t->train->count)
+		st =
+		    ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				    "checkpoint '%s' was trained on %lld training images; '%s' has "
+				    "%d: give the data set the run was trained on",
+				    checkpoint, trained_on, t->st.cfg.data, t->train->count);
 	if (!st)
 		st = ampcl_checkpoint_apply(ck, t->net);
 	ampcl_checkpoint_free(ck);
@@ -254,9 +279,9 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 }
 
 static ampcl_status trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-				   const char *out, ampcl_trainer_t **result)
+				   const char *out, const char *data, ampcl_trainer_t **result)
 {
-	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, 0, result);
+	return from_checkpoint(ctx, checkpoint, epochs, out, data, 0, result);
 }
 
 void ampcl_trainer_free(ampcl_trainer_t *t)
@@ -706,7 +731,16 @@ ampcl_status ampcl_trainer_resume(ampcl_context_t *ctx, const char *checkpoint, 
 				  const char *out, ampcl_trainer_t **result)
 {
 	locale_t previous = ampcl_locale_c_begin();
-	ampcl_status st = trainer_resume(ctx, checkpoint, epochs, out, result);
+	ampcl_status st = trainer_resume(ctx, checkpoint, epochs, out, NULL, result);
+	ampcl_locale_c_end(previous);
+	return st;
+}
+
+ampcl_status ampcl_trainer_resume_data(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+				       const char *out, const char *data, ampcl_trainer_t **result)
+{
+	locale_t previous = ampcl_locale_c_begin();
+	ampcl_status st = trainer_resume(ctx, checkpoint, epochs, out, data, result);
 	ampcl_locale_c_end(previous);
 	return st;
 }
