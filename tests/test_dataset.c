@@ -417,6 +417,30 @@ static void test_mnist(void)
 		      file_size("mnist_truncgz/train-images-idx3-ubyte.gz") / 2);
 	expect_fail("mnist truncated gzip", "mnist_truncgz", NULL, 1, AMPCL_ERR_BAD_FILE,
 		    "train-images-idx3-ubyte.gz");
+	/* hostile headers: 10^9 images and labels announced by small gzip files (and by a plain
+	 * labels file) are refused from the headers and sizes, before a byte of the body is read or
+	 * a buffer is grown for it */
+	{
+		unsigned char ih[16 + 784], lh[8 + 64];
+		memset(ih, 0, sizeof(ih));
+		memset(lh, 0, sizeof(lh));
+		put_be32(ih, 2051), put_be32(ih + 4, 1000000000u), put_be32(ih + 8, 28);
+		put_be32(ih + 12, 28);
+		put_be32(lh, 2049), put_be32(lh + 4, 1000000000u);
+		mkdirs("mnist_huge");
+		write_gz("mnist_huge/train-images-idx3-ubyte.gz", ih, sizeof(ih));
+		write_gz("mnist_huge/train-labels-idx1-ubyte.gz", lh, sizeof(lh));
+		expect_fail("mnist gzip announcing 10^9 images", "mnist_huge", NULL, 1,
+			    AMPCL_ERR_BAD_FILE, "more than gzip can hold");
+		/* images that fit their file, labels that do not */
+		put_be32(ih + 4, 1), put_be32(lh + 4, 1);
+		write_gz("mnist_huge/train-images-idx3-ubyte.gz", ih, sizeof(ih));
+		put_be32(lh + 4, 1000000000u);
+		write_gz("mnist_huge/train-labels-idx1-ubyte.gz", lh, sizeof(lh));
+		expect_fail("mnist labels announcing 10^9 next to 1 image", "mnist_huge", NULL, 1,
+			    AMPCL_ERR_BAD_FILE,
+			    "announces 1000000000 labels but");
+	}
 	write_mnist("mnist_notest", 0);
 	char p[4096];
 	path_of(p, sizeof(p), "mnist_notest/t10k-labels-idx1-ubyte");

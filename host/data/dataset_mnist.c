@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define SIDE AMPCL_DATASET_SIDE
@@ -82,8 +83,29 @@ static ampcl_status open_idx(const char *dir, const char *which, char *file, siz
 	return AMPCL_OK;
 }
 
+/* What a header announces against the file's size, before anything is read or allocated: a
+ * plain file holds exactly header + body bytes (expect_end checks that at its end), a gzip one
+ * at most about 1032 times its size (deflate's limit), so a corrupt count fails at once. */
+static ampcl_status plausible(const char *file, unsigned long long header, unsigned long long body,
+			      const char *what)
+{
+	struct stat sb;
+	if (stat(file, &sb) != 0)
+		return AMPCL_OK;
+	size_t len = strlen(file);
+	int gz = len > 3 && !strcmp(file + len - 3, ".gz");
+	unsigned long long most = (unsigned long long)sb.st_size * (gz ? 1100ull : 1ull);
+	if (header + body <= most)
+		return AMPCL_OK;
+	return ampcl_error_set(AMPCL_ERR_BAD_FILE,
+			       "idx file '%s' announces %s (%llu bytes) but is %lld bytes%s: its "
+			       "header is corrupt",
+			       file, what, body, (long long)sb.st_size,
+			       gz ? " compressed, more than gzip can hold" : "");
+}
+
 static ampcl_status read_labels(const char *dir, const char *which, unsigned char **labels,
-				unsigned *count, char *file, size_t size)
+				unsigned expected, const char *images, char *file, size_t size)
 {
 	gzFile f;
 	int st = open_idx(dir, which, file, size, &f);
@@ -102,11 +124,17 @@ static ampcl_status read_labels(const char *dir, const char *which, unsigned cha
 		goto out;
 	}
 	unsigned n = be32(hdr + 4);
-	if (n == 0 || n > INT_MAX) {
-		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "idx labels file '%s' announces %u labels",
-				     file, n);
+	if (n != expected) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
+				     "idx files disagree: '%s' announces %u labels but '%s' %u "
+				     "images; they must come from the same download",
+				     file, n, images, expected);
 		goto out;
 	}
+	char what[64];
+	snprintf(what, sizeof(what), "%u labels", n);
+	if ((st = plausible(file, 8, n, what)))
+		goto out;
 	/* grow as data arrives: a corrupt count must not allocate gigabytes before failing */
 	size_t cap = 0, done = 0;
 	while (done < n) {
@@ -133,7 +161,6 @@ static ampcl_status read_labels(const char *dir, const char *which, unsigned cha
 		}
 	}
 	*labels = buf;
-	*count = n;
 	buf = NULL;
 out:
 	free(buf);
@@ -145,13 +172,10 @@ ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int s
 {
 	char lfile[4200], ifile[4200];
 	unsigned char *labels = NULL, *rows = NULL;
-	unsigned nl = 0;
 	gzFile f = NULL;
-	int st = read_labels(ds->path, train ? "train-labels" : "t10k-labels", &labels, &nl, lfile,
-			     sizeof(lfile));
-	if (st)
-		return st;
-	st = open_idx(ds->path, train ? "train-images" : "t10k-images", ifile, sizeof(ifile), &f);
+	/* both headers, checked against each other and the files' sizes, before any body */
+	int st =
+	    open_idx(ds->path, train ? "train-images" : "t10k-images", ifile, sizeof(ifile), &f);
 	if (st)
 		goto out;
 	unsigned char hdr[16];
@@ -166,11 +190,9 @@ ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int s
 		goto out;
 	}
 	unsigned n = be32(hdr + 4), h = be32(hdr + 8), w = be32(hdr + 12);
-	if (n != nl) {
-		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
-				     "idx files disagree: '%s' holds %u images but '%s' holds %u "
-				     "labels; they must come from the same download",
-				     ifile, n, lfile, nl);
+	if (n == 0 || n > INT_MAX) {
+		st = ampcl_error_set(AMPCL_ERR_BAD_FILE, "idx images file '%s' announces %u images",
+				     ifile, n);
 		goto out;
 	}
 	if (h == 0 || w == 0 || h > SIDE || w > SIDE) {
@@ -180,6 +202,12 @@ ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int s
 				     ifile, h, w, SIDE, SIDE);
 		goto out;
 	}
+	char what[64];
+	snprintf(what, sizeof(what), "%u images of %ux%u", n, h, w);
+	if ((st = plausible(ifile, 16, (unsigned long long)n * h * w, what)) ||
+	    (st = read_labels(ds->path, train ? "train-labels" : "t10k-labels", &labels, n, ifile,
+			      lfile, sizeof(lfile))))
+		goto out;
 	unsigned keep = subset > 0 && (unsigned)subset < n ? (unsigned)subset : n;
 	size_t image = (size_t)h * w;
 	ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
