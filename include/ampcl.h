@@ -26,6 +26,8 @@ typedef enum ampcl_status {
 	AMPCL_ERR_UNSUPPORTED = -1008,
 	AMPCL_ERR_CHECK_FAILED = -1009, /* a self-test result did not match its reference */
 	AMPCL_ERR_INTERRUPTED = -1010,  /* a run stopped on request (should_stop), state saved */
+	AMPCL_ERR_WRITE_FAILED = -1011, /* writing ran out of space, past a size limit or into a
+					   device error: nothing half-written is left */
 } ampcl_status;
 
 /* The message of the last failure on this thread: what, with which value or file, what to do. */

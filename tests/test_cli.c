@@ -105,6 +105,9 @@ int main(void)
 	       "give it with --kernels or --gemm-sweep");
 	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
 	       "'/nonexistent-dir/r.png': its folder does not exist");
+	/* a seed past 64 bits and an empty --out are refused, not wrapped or ignored */
+	expect("train --data /tmp --seed 18446744073709551616", 2, "--seed '18446744073709551616'");
+	expect("train --data /tmp --out ''", 2, "--out '': give a folder");
 	/* reals the device cannot hold in float32 are refused before any work, naming the flag */
 	expect("train --data /tmp --lr 1e39", 2, "--lr 1e+39: give a finite value");
 	expect("train --data /tmp --amp-factor 1e39", 2, "--amp-factor 1e+39: give a finite value");

@@ -439,6 +439,38 @@ int main(void)
 		ampcl_trainer_free(b2);
 	}
 
+	/* amplification that would select no layer is refused, naming the ratio and types */
+	base_config(&c, "noamp", 1);
+	snprintf(c.amp_types, sizeof(c.amp_types), "linear");
+	c.amp_ratio = 0.3;
+	snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+	ampcl_trainer_t *noamp;
+	st = ampcl_trainer_create(ctx, &c, &noamp);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "selects none"),
+		 "an amplification that selects no layer is refused", "%s", ampcl_last_error());
+	if (!st)
+		ampcl_trainer_free(noamp);
+
+	/* a file-size limit while writing is a runtime failure (exit 1) that leaves no file */
+	{
+		const char *bin = getenv("AMPCL_BIN");
+		char cmd[2048], out[700], text[4096] = "";
+		snprintf(out, sizeof(out), "%s/limited.safetensors", dir);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "ulimit -f 8; exec '%s' export --checkpoint '%s/full/best.ampcl' --out '%s' "
+		    "2>&1",
+		    bin ? bin : "ampcl", dir, out);
+		FILE *p = popen(cmd, "r");
+		size_t got = p ? fread(text, 1, sizeof(text) - 1, p) : 0;
+		text[got] = 0;
+		int status = p ? pclose(p) : -1;
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		tu_check(
+		    !bin || (code == 1 && strstr(text, "File too large") && access(out, F_OK) != 0),
+		    "a file-size limit exits 1 and leaves nothing", "exit %d: %s", code, text);
+	}
+
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
 

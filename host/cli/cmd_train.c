@@ -197,7 +197,11 @@ static int train_option(void *user, const char *name, const char *v)
 	else if (!strcmp(name, "epochs")) {
 		if (!(rc = cli_parse_int("train", flag, v, 1, 100000, &n)))
 			cli_train_flag("train", t->c, flag, v, &rc), t->epochs = v;
-	} else if (!strcmp(name, "out"))
+	} else if (!strcmp(name, "out") && !*v)
+		rc = cli_usage_error("train",
+				     "--out '': give a folder for the run's outputs (or leave "
+				     "--out out to write none)");
+	else if (!strcmp(name, "out"))
 		cli_train_flag("train", t->c, flag, v, &rc), t->out = v;
 	else if (!strcmp(name, "data"))
 		cli_train_flag("train", t->c, flag, v, &rc), t->data = v;

@@ -2,6 +2,7 @@
  * Each verb lives in its own cmd_*.c and prints its own --help. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* past a file-size limit a write then fails (EFBIG) and says so, instead of the process
+	 * being killed half-way */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -2,6 +2,7 @@
  * configuration with a usage error (exit 2) that names the flag and value. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +82,10 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, con
 		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 0, 100000, &n));
 	else if (!strcmp(a, "--seed")) {
 		char *end;
+		errno = 0;
 		strtoull(v, &end, 10);
 		*rc = set(verb, c, key, v,
-			  end == v || *end || *v == '-'
+			  end == v || *end || *v == '-' || errno == ERANGE
 			      ? cli_usage_error(verb, "--seed '%s': give a whole number", v)
 			      : 0);
 	} else if (!strcmp(a, "--eval-every"))

@@ -129,16 +129,19 @@ ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_ne
 	const char *dir = st->cfg.out;
 	char path[4200];
 	ampcl_status s;
-	if ((s = write_log(dir, st)) || (s = write_summary(ctx, dir, st)))
-		return s;
+	/* the checkpoints first: log.csv and summary.json never tell of an epoch that `last` does
+	 * not hold */
 	snprintf(path, sizeof(path), "%s/last.ampcl", dir);
 	if ((s = ampcl_checkpoint_save(path, net, st)))
 		return s;
 	if (is_best) {
 		snprintf(path, sizeof(path), "%s/best.ampcl", dir);
-		s = ampcl_checkpoint_save(path, net, st);
+		if ((s = ampcl_checkpoint_save(path, net, st)))
+			return s;
 	}
-	return s;
+	if ((s = write_log(dir, st)) || (s = write_summary(ctx, dir, st)))
+		return s;
+	return AMPCL_OK;
 }
 
 /* The outputs a run leaves in its folder; --overwrite removes them before a new run starts. */

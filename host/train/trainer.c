@@ -182,6 +182,15 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	if ((st = ampcl_net_set_sgd(t->net, &sgd)) ||
 	    (st = ampcl_amp_plan_create(&as, t->net, &t->amp)))
 		return st;
+	/* amplification asked for that would select no layer is an error, not a silent no-op */
+	const struct ampcl_amp_plan *ap = t->amp;
+	if (ap->nranges > 0 && ap->ratio > 0 && !ap->select_auto &&
+	    (int)floor(ap->ratio * ap->neligible + 0.5) == 0)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--amp-ratio %g of the %d layers of --amp-types '%s' in %s "
+				       "selects none; give a larger ratio or more types (or "
+				       "--amp-epochs '' for no amplification)",
+				       ap->ratio, ap->neligible, c->amp_types, c->model);
 	/* a --schedule file's phases decide the learning rate and the amplified epochs */
 	if (t->st.phases.n) {
 		t->phases = t->st.phases;

@@ -134,6 +134,8 @@ const char *ampcl_status_name(int status)
 		return "check failed";
 	case AMPCL_ERR_INTERRUPTED:
 		return "interrupted";
+	case AMPCL_ERR_WRITE_FAILED:
+		return "write failed";
 	default:
 		return status < 0 && status > -1000 ? ampcl_cl_error_name(status)
 						    : "unknown status";

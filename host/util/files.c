@@ -89,7 +89,9 @@ ampcl_status ampcl_atomic_commit(struct ampcl_atomic *a)
 		ok = 0, err = errno;
 	if (!ok) {
 		unlink(a->tmp);
-		return ampcl_error_set(AMPCL_ERR_IO,
+		/* a full disk or a size limit is the machine's state, not the user's input */
+		int runtime = err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO;
+		return ampcl_error_set(runtime ? AMPCL_ERR_WRITE_FAILED : AMPCL_ERR_IO,
 				       "cannot write '%s': %s; check the folder's permissions and "
 				       "free space",
 				       a->path, strerror(err ? err : EIO));
