@@ -105,6 +105,8 @@ int main(void)
 	       "give it with --kernels or --gemm-sweep");
 	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
 	       "'/nonexistent-dir/r.png': its folder does not exist");
+	/* a flag whose value was forgotten before the next flag */
+	expect("train --data --epochs 3", 2, "--data needs a value (it was followed by --epochs)");
 	/* a seed past 64 bits and an empty --out are refused, not wrapped or ignored */
 	expect("train --data /tmp --seed 18446744073709551616", 2, "--seed '18446744073709551616'");
 	expect("train --data /tmp --out ''", 2, "--out '': give a folder");

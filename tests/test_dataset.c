@@ -438,8 +438,7 @@ static void test_mnist(void)
 		put_be32(lh + 4, 1000000000u);
 		write_gz("mnist_huge/train-labels-idx1-ubyte.gz", lh, sizeof(lh));
 		expect_fail("mnist labels announcing 10^9 next to 1 image", "mnist_huge", NULL, 1,
-			    AMPCL_ERR_BAD_FILE,
-			    "announces 1000000000 labels but");
+			    AMPCL_ERR_BAD_FILE, "announces 1000000000 labels but");
 	}
 	write_mnist("mnist_notest", 0);
 	char p[4096];
@@ -723,6 +722,16 @@ static void test_folder(void)
 	mkdirs("bad_noclass/test");
 	expect_fail("folder: train/ without class folders", "bad_noclass", NULL, 1,
 		    AMPCL_ERR_BAD_FILE, "bad_noclass/train");
+	{ /* one class: nothing to classify */
+		unsigned char g1[30 * 30] = {0};
+		mkdirs("bad_oneclass/train/a");
+		mkdirs("bad_oneclass/test/a");
+		write_png("bad_oneclass/train/a/1.png", 30, 30, PNG_COLOR_TYPE_GRAY, 8, g1, NULL,
+			  0);
+		write_png("bad_oneclass/test/a/1.png", 30, 30, PNG_COLOR_TYPE_GRAY, 8, g1, NULL, 0);
+		expect_fail("folder: one class", "bad_oneclass", NULL, 1, AMPCL_ERR_BAD_FILE,
+			    "has one class sub-folder ('a')");
+	}
 	write_image_folder("bad_emptyclass", want);
 	mkdirs("bad_emptyclass/train/emu");
 	mkdirs("bad_emptyclass/test/emu");

@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether s is "--NAME" or "--NAME=..." for one of the verb's options, or --help. */
+static int is_option(const struct cli_option *opts, const char *s)
+{
+	if (strncmp(s, "--", 2))
+		return 0;
+	size_t len = strcspn(s + 2, "=");
+	if (len == 4 && !strncmp(s + 2, "help", 4))
+		return 1;
+	for (int i = 0; opts[i].name; i++)
+		if (strlen(opts[i].name) == len && !strncmp(s + 2, opts[i].name, len))
+			return 1;
+	return 0;
+}
+
 int cli_parse(const char *verb, int argc, char **argv, const struct cli_option *opts,
 	      int (*handle)(void *user, const char *name, const char *value), void *user)
 {
@@ -32,6 +46,10 @@ int cli_parse(const char *verb, int argc, char **argv, const struct cli_option *
 			rc = cli_usage_error(verb, "%s needs a value", arg);
 		else if (c == '?')
 			rc = cli_usage_error(verb, "unknown option '%s'", arg);
+		else if (opts[c].has_value && optarg && is_option(opts, optarg))
+			/* "--data --epochs 3": --data's value forgotten, not a folder named so */
+			rc = cli_usage_error(verb, "--%s needs a value (it was followed by %s)",
+					     opts[c].name, optarg);
 		else
 			rc = handle(user, opts[c].name, optarg);
 	}

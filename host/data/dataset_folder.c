@@ -370,6 +370,14 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 				     dir);
 		goto out;
 	}
+	if (nclasses == 1) {
+		st = ampcl_error_set(
+		    AMPCL_ERR_BAD_FILE,
+		    "'%s' has one class sub-folder ('%s'): a classifier needs at least "
+		    "two, one folder per class",
+		    dir, classes[0]);
+		goto out;
+	}
 	if (ampcl_dataset_join(dir, sizeof(dir), ds->path, "test") || !ampcl_dataset_is_dir(dir)) {
 		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				     "image folder '%s' has no test/ sub-folder: the layout is "
