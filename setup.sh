@@ -3,8 +3,8 @@
 # are missing (with sudo when not root), builds, then runs the main job or the whole test suite.
 #   ./setup.sh          build, list the devices, run the kernel self-test, then the main job:
 #                       ResNet-18 (width 16) on Fashion-MNIST for one epoch, with amplification
-#   ./setup.sh test     build with warnings as errors and run every ctest suite on PoCL, then
-#                       again on Mesa rusticl's llvmpipe (what CI runs)
+#   ./setup.sh test     build with warnings as errors and run every ctest suite on PoCL, again
+#                       built with ASan + UBSan, then on Mesa rusticl's llvmpipe (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=${1:-run}
@@ -45,6 +45,18 @@ if [ "$mode" = test ]; then
 	cd build
 	# agree (PoCL against llvmpipe) must find both devices here, not skip
 	AMPCL_REQUIRE_RUSTICL=1 ctest --output-on-failure -j"$jobs"
+	# the same suites built with AddressSanitizer and UndefinedBehaviorSanitizer (ampcl's code
+	# instrumented, the OpenCL implementation not: leaks are not reported, since PoCL keeps
+	# its own for the process's life); any report fails the run
+	echo "setup: the suite again built with -fsanitize=address,undefined"
+	cd ..
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DAMPCL_WERROR=ON \
+		-DAMPCL_REQUIRE_TORCH=ON \
+		-DCMAKE_C_FLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" >/dev/null
+	cmake --build build-sanitize -j"$jobs" >/dev/null
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ctest --test-dir build-sanitize --output-on-failure -j"$jobs" -E '^(agree$|install$)'
+	cd build
 	# the device-independent suites (layering, install, agree) and the forced-profile ones once
 	# is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
