@@ -23,8 +23,9 @@ packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers poc
 # the test suite checks training steps against PyTorch (tests/torch)
 # and runs it a second time on Mesa's rusticl (llvmpipe), an independent OpenCL implementation
 # and its readers under libFuzzer (clang and its runtime libraries)
+# and the small kernel tests on Oclgrind's simulated device
 [ "$mode" = test ] && packages+=(python3-torch python3-numpy locales mesa-opencl-icd clang
-	libclang-rt-14-dev)
+	libclang-rt-14-dev oclgrind)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,7 +42,7 @@ jobs=$(nproc)
 werror=OFF
 [ "$mode" = test ] && werror=ON
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPCL_WERROR=$werror \
-	-DAMPCL_REQUIRE_TORCH=$werror >/dev/null
+	-DAMPCL_REQUIRE_TORCH=$werror -DAMPCL_REQUIRE_OCLGRIND=$werror >/dev/null
 cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then
@@ -59,7 +60,8 @@ if [ "$mode" = test ]; then
 		-DCMAKE_C_FLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" >/dev/null
 	cmake --build build-sanitize -j"$jobs" >/dev/null
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --test-dir build-sanitize --output-on-failure -j"$jobs" -E '^(agree$|install$)'
+		ctest --test-dir build-sanitize --output-on-failure -j"$jobs" \
+		-E '^(agree$|install$|oclgrind_)'
 	# every reader under libFuzzer (tests/fuzz), each for 20 s from its seed corpus
 	echo "setup: the readers under libFuzzer"
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAMPCL_FUZZ=ON >/dev/null
@@ -70,7 +72,7 @@ if [ "$mode" = test ]; then
 	# is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_)'
+		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|oclgrind_)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest

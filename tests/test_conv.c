@@ -281,5 +281,6 @@ int main(void)
 		run_case(&cases[i]);
 	printf("INFO %zu cases in %.1f s\n", sizeof(cases) / sizeof(cases[0]), now() - t0);
 	test_bad_input();
+	ampcl_context_free(ctx);
 	return tu_finish();
 }

@@ -174,5 +174,6 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
 	test_bad_input();
+	ampcl_context_free(ctx);
 	return tu_finish();
 }

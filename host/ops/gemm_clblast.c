@@ -5,6 +5,7 @@
 #include "kprof.h"
 
 #include <clblast_c.h>
+#include <stdlib.h>
 
 /* CLBlast's own codes that messages name; OpenCL's codes are named by ampcl_cl_error_name. */
 static const struct {
@@ -94,8 +95,20 @@ static void clear_clblast(struct ampcl_context *ctx)
 	CLBlastClearCache();
 }
 
+/* The same at exit, for a program that never releases its context: CLBlast's cache would
+ * otherwise be torn down by its static destructors after the OpenCL implementation's own
+ * (Oclgrind then aborted in test_linear). Registered after both libraries were loaded, it runs
+ * before their destructors. */
+static void clear_clblast_at_exit(void)
+{
+	CLBlastClearCache();
+}
+
 ampcl_status ampcl_gemm_clblast_run(struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
+	static int at_exit;
+	if (!at_exit)
+		at_exit = atexit(clear_clblast_at_exit) == 0;
 	ctx->before_release = clear_clblast;
 	CLBlastTranspose ta = g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
 	CLBlastTranspose tb = g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
