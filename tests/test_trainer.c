@@ -2,6 +2,7 @@
  * checkpoint round trip, resume bit-identity, damaged checkpoints, export/--init, eval, bad input.
  */
 #define _GNU_SOURCE /* memmem */
+#include "checkpoint.h"
 #include "testutil.h"
 #include "train_config.h"
 
@@ -102,6 +103,59 @@ static void test_signal(int sig)
 		 sig == SIGINT ? "SIGINT saves the run and exits 130"
 			       : "SIGTERM saves the run and exits 143",
 		 "exit %d; %.200s", code, msg ? msg : text);
+}
+
+/* kill -9 at moments spread over a run's epochs (checkpoint writes included), then --resume:
+ * last.ampcl, when there is one, always opens whole (never a half-written or corrupt file), its
+ * epoch never goes back, and the folder's lock dies with the process. */
+static void test_kill9(void)
+{
+	const char *bin = getenv("AMPCL_BIN");
+	if (!bin) {
+		printf("SKIP kill -9: AMPCL_BIN is not set (ctest sets it)\n");
+		return;
+	}
+	char out[600], data[600], last[700];
+	snprintf(out, sizeof(out), "%s/killed", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(last, sizeof(last), "%s/last.ampcl", out);
+	int bad = 0, opened = 0, back = 0, prev = 0;
+	for (int k = 0; k < 6; k++) {
+		int have = access(last, F_OK) == 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (have)
+				execl(bin, bin, "train", "--resume", last, (char *)NULL);
+			else
+				execl(bin, bin, "train", "--data", data, "--model", "resnet18",
+				      "--width", "2", "--batch", "8", "--epochs", "100000", "--out",
+				      out, (char *)NULL);
+			_exit(127);
+		}
+		usleep(300000 + 250000 * (useconds_t)k); /* 0.3 .. 1.55 s */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (access(last, F_OK) != 0)
+			continue;
+		struct ampcl_checkpoint_state st;
+		struct ampcl_checkpoint *ck = NULL;
+		if (ampcl_checkpoint_open(last, &ck, &st) != AMPCL_OK) {
+			bad++;
+			continue;
+		}
+		opened++;
+		back += st.next_epoch < prev;
+		prev = st.next_epoch;
+		ampcl_checkpoint_free(ck);
+		free(st.history);
+	}
+	tu_check(bad == 0 && back == 0 && opened > 0, "kill -9 never leaves a bad checkpoint",
+		 "6 kills: last.ampcl opened whole %d times, %d failed, the epoch went back %d "
+		 "times (reached epoch %d)",
+		 opened, bad, back, prev);
 }
 
 /* should_stop: yes from the `*user`-th poll on (polls come after each step) */
@@ -471,6 +525,7 @@ int main(void)
 		    "a file-size limit exits 1 and leaves nothing", "exit %d: %s", code, text);
 	}
 
+	test_kill9();
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
 
