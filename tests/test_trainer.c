@@ -135,7 +135,11 @@ static void test_kill9(void)
 				      out, (char *)NULL);
 			_exit(127);
 		}
-		usleep(300000 + 250000 * (useconds_t)k); /* 0.3 .. 1.55 s */
+		/* the first run until it has written a checkpoint (slow devices take a while to
+		 * start), the resumed ones 0.3 .. 1.55 s in */
+		for (int i = 0; !have && i < 1200 && access(last, F_OK); i++)
+			usleep(100000);
+		usleep(300000 + 250000 * (useconds_t)k);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		if (access(last, F_OK) != 0)
