@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -160,6 +161,54 @@ static void test_kill9(void)
 		 "6 kills: last.ampcl opened whole %d times, %d failed, the epoch went back %d "
 		 "times (reached epoch %d)",
 		 opened, bad, back, prev);
+}
+
+/* Two threads writing one file through the atomic write, 100 times each: every write succeeds
+ * and the file ends whole, all of one thread's bytes (each write has its own temporary). */
+struct writer {
+	const char *path;
+	char fill;
+	int failed;
+};
+
+static void *write_many(void *arg)
+{
+	struct writer *w = arg;
+	char buf[4096];
+	memset(buf, w->fill, sizeof(buf));
+	for (int i = 0; i < 100; i++) {
+		ampcl_atomic_file_t *a;
+		FILE *f;
+		if (ampcl_atomic_file_open(w->path, &a, &f)) {
+			w->failed++;
+			continue;
+		}
+		fwrite(buf, 1, sizeof(buf), f);
+		w->failed += ampcl_atomic_file_commit(a) != AMPCL_OK;
+	}
+	return NULL;
+}
+
+static void test_concurrent_writes(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/shared.bin", dir);
+	struct writer w[2] = {{path, 'a', 0}, {path, 'b', 0}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, write_many, &w[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	size_t n;
+	char *got = tu_read_file(path, &n);
+	int whole = got && n == 4096;
+	for (size_t i = 1; whole && i < n; i++)
+		whole = got[i] == got[0];
+	tu_check(!w[0].failed && !w[1].failed && whole,
+		 "two threads writing one file never share a temporary",
+		 "%d and %d writes failed; the file is %zu bytes, %s", w[0].failed, w[1].failed, n,
+		 whole ? "all of one thread's" : "mixed or short");
+	free(got);
 }
 
 /* should_stop: yes from the `*user`-th poll on (polls come after each step) */
@@ -529,6 +578,7 @@ int main(void)
 		    "a file-size limit exits 1 and leaves nothing", "exit %d: %s", code, text);
 	}
 
+	test_concurrent_writes();
 	test_kill9();
 	test_signal(SIGINT);
 	test_signal(SIGTERM);
@@ -560,7 +610,7 @@ int main(void)
 	{
 		char amp_log[600], tmp[600], lock[600];
 		snprintf(amp_log, sizeof(amp_log), "%s/diverge/amp.log", dir);
-		snprintf(tmp, sizeof(tmp), "%s/diverge/last.ampcl.tmp.999999", dir);
+		snprintf(tmp, sizeof(tmp), "%s/diverge/last.ampcl.tmp.999999.3", dir);
 		snprintf(lock, sizeof(lock), "%s/diverge/.lock", dir);
 		FILE *f = fopen(amp_log, "w"), *g = fopen(tmp, "w");
 		if (f)

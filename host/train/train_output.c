@@ -148,7 +148,7 @@ ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_ne
 static const char *const run_files[] = {"last.ampcl",   "best.ampcl", "log.csv",
 					"summary.json", "amp.log",    "curves.png"};
 
-/* Removes NAME.tmp.PID files whose process is gone (a run killed while writing). */
+/* Removes NAME.tmp.PID[.N] files whose process is gone (a run killed while writing). */
 static void remove_stale_temporaries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -159,6 +159,8 @@ static void remove_stale_temporaries(const char *dir)
 		const char *tmp = strstr(e->d_name, ".tmp.");
 		char *end;
 		long pid = tmp ? strtol(tmp + 5, &end, 10) : 0;
+		if (tmp && pid > 0 && *end == '.') /* the write's serial number */
+			strtoul(end + 1, &end, 10);
 		if (!tmp || pid <= 0 || *end)
 			continue;
 		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)

@@ -48,7 +48,10 @@ ampcl_status ampcl_atomic_open(struct ampcl_atomic *a, const char *path)
 	ampcl_status st = ampcl_check_regular(path, "output", AMPCL_ERR_IO);
 	if (st)
 		return st;
-	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", path, (long)getpid());
+	/* PATH.tmp.PID.N: N counts this process's writes, so two threads writing one file (a study
+	 * running several jobs) never share a temporary */
+	static _Atomic unsigned serial;
+	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
 	a->f = fopen(a->tmp, "wb");
 	if (!a->f)
 		return ampcl_error_set(AMPCL_ERR_IO,

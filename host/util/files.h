@@ -21,7 +21,8 @@ struct ampcl_atomic {
 	FILE *f; /* write through this */
 	char path[4200], tmp[4300];
 };
-/* Creates path.tmp.PID; AMPCL_ERR_IO naming path (and saying to check the folder) on failure. */
+/* Creates path.tmp.PID.N (N: this process's count of writes, so threads never share one);
+ * AMPCL_ERR_IO naming path (and saying to check the folder) on failure. */
 ampcl_status ampcl_atomic_open(struct ampcl_atomic *a, const char *path);
 /* Flushes, fsyncs and closes the temporary, renames it over path and fsyncs the folder; any
  * failure (a write that failed earlier included) removes the temporary and is AMPCL_ERR_IO
