@@ -74,6 +74,15 @@ static inline void gemm_tile_mac(__local float (*as)[GEMM_TM + GEMM_PAD],
 }
 #endif
 
+#if GEMM_VW == 1
+static inline void gemm_acc_clear(float acc[GEMM_WM][GEMM_WN])
+{
+	for (uint wm = 0; wm < GEMM_WM; wm++)
+		for (uint wn = 0; wn < GEMM_WN; wn++)
+			acc[wm][wn] = 0.0f;
+}
+#endif
+
 /*
  * c: (batch, m, n) at c[c_off + z*stride_c + i*ldc + j]
  * a: op(A) (m, k), stored (m, k) or, when trans_a, (k, m), row stride lda, batch stride stride_a
@@ -111,9 +120,7 @@ gemm_forward(__global float *c, uint c_off, uint ldc, uint stride_c, __global co
 			acc[wm][v] = (gemm_vec)(0.0f);
 #else
 	float acc[GEMM_WM][GEMM_WN];
-	for (uint wm = 0; wm < GEMM_WM; wm++)
-		for (uint wn = 0; wn < GEMM_WN; wn++)
-			acc[wm][wn] = 0.0f;
+	gemm_acc_clear(acc);
 #endif
 
 	for (uint k0 = 0; k0 < k; k0 += GEMM_TK) {
@@ -269,9 +276,7 @@ conv_implicit_forward(__global float *y, uint y_off, __global const float *wt, u
 	x += x_off;
 	y += y_off;
 	float acc[GEMM_WM][GEMM_WN];
-	for (uint wm = 0; wm < GEMM_WM; wm++)
-		for (uint wn = 0; wn < GEMM_WN; wn++)
-			acc[wm][wn] = 0.0f;
+	gemm_acc_clear(acc);
 	for (uint k0 = 0; k0 < k; k0 += GEMM_TK) {
 		for (uint l = 0; l < GEMM_TM * GEMM_TK / GEMM_WG; l++) {
 			const uint e = lid + l * GEMM_WG, kk = e % GEMM_TK, i = e / GEMM_TK;
@@ -321,9 +326,7 @@ conv_implicit_dw(__global float *c, uint c_off, uint stride_c, __global const fl
 	x += x_off;
 	c += c_off + z * stride_c;
 	float acc[GEMM_WM][GEMM_WN];
-	for (uint wm = 0; wm < GEMM_WM; wm++)
-		for (uint wn = 0; wn < GEMM_WN; wn++)
-			acc[wm][wn] = 0.0f;
+	gemm_acc_clear(acc);
 	for (uint k0 = kbeg; k0 < kend; k0 += GEMM_TK) {
 		/* consecutive work-items take consecutive pixels of one row of each operand */
 		for (uint l = 0; l < GEMM_TM * GEMM_TK / GEMM_WG; l++) {

@@ -8,17 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static int count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int n = 0, c;
-	while (f && (c = fgetc(f)) != EOF)
-		n += c == '\n';
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static int count(const char *hay, const char *needle)
 {
 	int n = 0;
@@ -46,8 +35,8 @@ int main(void)
 	tu_check(rc == 0 && count(out, "[") == 10 && strstr(out, "[10/10]"), "study runs",
 		 "exit %d, %d runs:\n%s", rc, count(out, "["), out);
 	snprintf(path, sizeof(path), "%s/study/results.csv", dir);
-	tu_check(count_lines(path) == 11, "results.csv", "%d lines (want header + 10)",
-		 count_lines(path));
+	tu_check(tu_count_lines(path) == 11, "results.csv", "%d lines (want header + 10)",
+		 tu_count_lines(path));
 	snprintf(path, sizeof(path), "%s/study/results.md", dir);
 	FILE *f = fopen(path, "r");
 	char *md = tu_malloc(1 << 16);

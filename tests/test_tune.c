@@ -52,17 +52,6 @@ static float *one_step(struct ampcl_context *ctx, int tune, size_t *count)
 	return p;
 }
 
-static int count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int n = 0, c;
-	while (f && (c = fgetc(f)) != EOF)
-		n += c == '\n';
-	if (f)
-		fclose(f);
-	return n;
-}
-
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ampcl_test_tune_XXXXXX");
@@ -132,14 +121,14 @@ int main(void)
 	free(b);
 
 	/* damaged lines are skipped; the good ones still count */
-	int lines = count_lines(table);
+	int lines = tu_count_lines(table);
 	if (!lines) { /* nothing was tunable: a table with one choice */
 		FILE *h = fopen(table, "w");
 		if (h) {
 			fputs("# ampcl tuning table\npacked 1 2 3 1 0 2 8 8 0 0\n", h);
 			fclose(h);
 		}
-		lines = count_lines(table);
+		lines = tu_count_lines(table);
 	}
 	FILE *f = fopen(table, "a");
 	if (f) {

@@ -232,3 +232,14 @@ char *tu_read_file(const char *path, size_t *n)
 	fclose(f);
 	return buf;
 }
+
+int tu_count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+	while (f && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}

@@ -42,6 +42,8 @@ void tu_remove_tree(const char *path);
 /* A CIFAR-10 binary folder at dir (created) with per_batch images in each of the five training
  * files and test images in test_batch.bin, 3 classes whose brightness differs, so a net learns. */
 void tu_write_tiny_cifar(const char *dir, int per_batch, int test);
+/* Newlines in the file at path (0 when it cannot be read). */
+int tu_count_lines(const char *path);
 /* The whole file at path (caller frees), its size in *n; NULL when it cannot be read. */
 char *tu_read_file(const char *path, size_t *n);
 
