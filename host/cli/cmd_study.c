@@ -24,9 +24,10 @@ static void help(void)
 	    "  --amp-factor 1,2,4      --amp-ratio 0.1,0.3      --lr 0.1,0.2\n"
 	    "  --amp-types 'bn;relu;bn,relu'                    --seeds 1,2,3\n"
 	    "  --amp-epochs 'none;0-9' (none: a baseline without amplification)\n"
+	    "  --amp-select random,auto  layers drawn at random, or chosen by their gradients\n"
 	    "  --grid FILE             the same as lines 'NAME VALUE VALUE ...' (NAME: "
 	    "amp-factor,\n"
-	    "                          amp-ratio, amp-types, amp-epochs, lr, seeds; '#' comments)\n"
+	    "                          amp-ratio, amp-types, amp-epochs, amp-select, lr, seeds)\n"
 	    "  --target ACC            report the first epoch reaching this test accuracy (e.g. "
 	    "0.8)\n"
 	    "every other `ampcl train` option sets the base of all runs (see ampcl train "
@@ -54,6 +55,7 @@ static const char *sweep_key(const char *name)
 					       {"amp-ratio", "amp_ratio"},
 					       {"amp-types", "amp_types"},
 					       {"amp-epochs", "amp_epochs"},
+					       {"amp-select", "amp_select"},
 					       {"lr", "lr"},
 					       {"seeds", "seed"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -100,11 +102,11 @@ static int read_grid(struct study_args *a, const char *path)
 											     : ';';
 		const char *key = sweep_key(name);
 		rc = key ? add_sweep(a, name, key, values)
-			 : cli_usage_error(
-			       "study",
-			       "--grid '%s' line %d: '%s' is not a sweep list "
-			       "(amp-factor, amp-ratio, amp-types, amp-epochs, lr, seeds)",
-			       path, lineno, name);
+			 : cli_usage_error("study",
+					   "--grid '%s' line %d: '%s' is not a sweep list "
+					   "(amp-factor, amp-ratio, amp-types, amp-epochs, "
+					   "amp-select, lr, seeds)",
+					   path, lineno, name);
 	}
 	fclose(f);
 	return rc;

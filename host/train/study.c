@@ -16,8 +16,8 @@
 
 struct study_run {
 	struct ampcl_train_config cfg;
-	char name[200];  /* folder under runs/ */
-	char label[200]; /* the configuration without its seed */
+	char name[400];  /* folder under runs/ */
+	char label[400]; /* the configuration without its seed */
 	int config;      /* index of that configuration */
 	struct ampcl_epoch_record *history;
 	int n;
@@ -39,70 +39,73 @@ static void plus_list(const char *in, char *out, size_t size)
 			*p = '+';
 }
 
+/* One amplified configuration's indexes into the sweep lists. */
+struct amp_choice {
+	int epochs, type, factor, ratio, select;
+};
+
+/* Fills run x's settings, label and folder name. Runs with random selection keep the names they
+ * had before selection became a sweep list, so existing study folders still resume. */
+static void describe(const struct ampcl_study_config *sc, struct study_run *x, int l, int s,
+		     const struct amp_choice *c)
+{
+	x->cfg = sc->base;
+	x->cfg.lr = sc->lrs[l];
+	x->cfg.seed = sc->seeds[s];
+	if (!c) {
+		x->cfg.amp_epochs[0] = 0;
+		snprintf(x->label, sizeof(x->label), "lr %g, no amplification", sc->lrs[l]);
+		snprintf(x->name, sizeof(x->name), "lr%g_off_s%llu", sc->lrs[l], sc->seeds[s]);
+		return;
+	}
+	char types[64];
+	plus_list(sc->types[c->type], types, sizeof(types));
+	const char *select = sc->selects[c->select];
+	int is_auto = !strcmp(select, "auto");
+	snprintf(x->cfg.amp_epochs, sizeof(x->cfg.amp_epochs), "%s", sc->amp_epochs[c->epochs]);
+	snprintf(x->cfg.amp_types, sizeof(x->cfg.amp_types), "%s", sc->types[c->type]);
+	snprintf(x->cfg.amp_select, sizeof(x->cfg.amp_select), "%s", select);
+	x->cfg.amp_factor = sc->factors[c->factor];
+	x->cfg.amp_ratio = sc->ratios[c->ratio];
+	snprintf(x->label, sizeof(x->label), "lr %g, %s x%g ratio %g, epochs %.100s%s", sc->lrs[l],
+		 types, x->cfg.amp_factor, x->cfg.amp_ratio, x->cfg.amp_epochs,
+		 is_auto ? ", auto selection" : "");
+	snprintf(x->name, sizeof(x->name), "lr%g_%s_f%g_r%g_e%.100s%s_s%llu", sc->lrs[l], types,
+		 x->cfg.amp_factor, x->cfg.amp_ratio, x->cfg.amp_epochs, is_auto ? "_auto" : "",
+		 sc->seeds[s]);
+}
+
+/* Every run of the sweep, in a fixed order: learning rate, then the configuration, then seed.
+ * Without amplification the amplification settings do not matter: one baseline per rate. */
 static int expand(const struct ampcl_study_config *sc, struct study_run **out)
 {
 	int cap = 16, n = 0, configs = 0;
 	struct study_run *runs = ampcl_xmalloc((size_t)cap * sizeof(*runs));
+	int per_lr = sc->namp_epochs * sc->ntypes * sc->nfactors * sc->nratios * sc->nselects;
 	for (int l = 0; l < sc->nlrs; l++)
-		for (int e = 0; e < sc->namp_epochs; e++)
-			for (int t = 0; t < sc->ntypes; t++)
-				for (int f = 0; f < sc->nfactors; f++)
-					for (int r = 0; r < sc->nratios; r++) {
-						/* without amplification the other settings do not
-						 * matter */
-						if (amp_off(sc->amp_epochs[e]) && (t || f || r))
-							continue;
-						for (int s = 0; s < sc->nseeds; s++) {
-							if (n == cap) {
-								cap *= 2;
-								runs = ampcl_xrealloc(
-								    runs,
-								    (size_t)cap * sizeof(*runs));
-							}
-							struct study_run *x = &runs[n++];
-							memset(x, 0, sizeof(*x));
-							x->cfg = sc->base;
-							x->cfg.lr = sc->lrs[l];
-							x->cfg.seed = sc->seeds[s];
-							x->config = configs;
-							char types[64];
-							plus_list(sc->types[t], types,
-								  sizeof(types));
-							if (amp_off(sc->amp_epochs[e])) {
-								x->cfg.amp_epochs[0] = 0;
-								snprintf(x->label, sizeof(x->label),
-									 "lr %g, no amplification",
-									 sc->lrs[l]);
-								snprintf(x->name, sizeof(x->name),
-									 "lr%g_off_s%llu",
-									 sc->lrs[l], sc->seeds[s]);
-							} else {
-								snprintf(x->cfg.amp_epochs,
-									 sizeof(x->cfg.amp_epochs),
-									 "%s", sc->amp_epochs[e]);
-								snprintf(x->cfg.amp_types,
-									 sizeof(x->cfg.amp_types),
-									 "%s", sc->types[t]);
-								x->cfg.amp_factor = sc->factors[f];
-								x->cfg.amp_ratio = sc->ratios[r];
-								snprintf(x->label, sizeof(x->label),
-									 "lr %g, %s x%g ratio %g, "
-									 "epochs %s",
-									 sc->lrs[l], types,
-									 sc->factors[f],
-									 sc->ratios[r],
-									 sc->amp_epochs[e]);
-								snprintf(
-								    x->name, sizeof(x->name),
-								    "lr%g_%s_f%g_r%g_e%s_s%llu",
-								    sc->lrs[l], types,
-								    sc->factors[f], sc->ratios[r],
-								    sc->amp_epochs[e],
-								    sc->seeds[s]);
-							}
-						}
-						configs++;
-					}
+		for (int k = 0; k < per_lr; k++) {
+			struct amp_choice c;
+			int rest = k;
+			c.select = rest % sc->nselects, rest /= sc->nselects;
+			c.ratio = rest % sc->nratios, rest /= sc->nratios;
+			c.factor = rest % sc->nfactors, rest /= sc->nfactors;
+			c.type = rest % sc->ntypes, rest /= sc->ntypes;
+			c.epochs = rest;
+			int off = amp_off(sc->amp_epochs[c.epochs]);
+			if (off && (c.type || c.factor || c.ratio || c.select))
+				continue;
+			for (int s = 0; s < sc->nseeds; s++) {
+				if (n == cap) {
+					cap *= 2;
+					runs = ampcl_xrealloc(runs, (size_t)cap * sizeof(*runs));
+				}
+				struct study_run *x = &runs[n++];
+				memset(x, 0, sizeof(*x));
+				describe(sc, x, l, s, off ? NULL : &c);
+				x->config = configs;
+			}
+			configs++;
+		}
 	*out = runs;
 	return n;
 }
@@ -215,7 +218,7 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	if (!dir[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs --out DIR");
 	if (!sc->nlrs || !sc->nseeds || !sc->nfactors || !sc->nratios || !sc->ntypes ||
-	    !sc->namp_epochs)
+	    !sc->namp_epochs || !sc->nselects)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs at least one value of "
 							      "every swept setting");
 	struct study_run *runs;

@@ -81,10 +81,27 @@ ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key,
 	if (!strcmp(key, "amp_epochs"))
 		return strings(key, values, &sc->amp_epochs[0][0], sizeof(sc->amp_epochs[0]),
 			       &sc->namp_epochs);
+	if (!strcmp(key, "amp_select")) {
+		char list[256]; /* "random,auto" or "random;auto" */
+		snprintf(list, sizeof(list), "%s", values);
+		for (char *p = list; *p; p++)
+			if (*p == ',')
+				*p = ';';
+		if ((st = strings(key, list, &sc->selects[0][0], sizeof(sc->selects[0]),
+				  &sc->nselects)))
+			return st;
+		for (int i = 0; i < sc->nselects; i++)
+			if (strcmp(sc->selects[i], "random") && strcmp(sc->selects[i], "auto"))
+				return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+						       "amp_select '%s': give random, auto or both "
+						       "('random;auto')",
+						       sc->selects[i]);
+		return AMPCL_OK;
+	}
 	return ampcl_error_set(
 	    AMPCL_ERR_INVALID_ARG,
 	    "'%s' is not a sweep list; the valid keys are amp_factor, amp_ratio, "
-	    "amp_types, amp_epochs, lr and seed",
+	    "amp_types, amp_epochs, amp_select, lr and seed",
 	    key);
 }
 
@@ -119,6 +136,9 @@ void ampcl_study_config_fill(struct ampcl_study_config *sc)
 	if (!sc->namp_epochs)
 		snprintf(sc->amp_epochs[0], sizeof(sc->amp_epochs[0]), "%.255s", b->amp_epochs),
 		    sc->namp_epochs = 1;
+	if (!sc->nselects)
+		snprintf(sc->selects[0], sizeof(sc->selects[0]), "%.7s", b->amp_select),
+		    sc->nselects = 1;
 	if (!sc->nlrs)
 		sc->lrs[0] = b->lr, sc->nlrs = 1;
 	if (!sc->nseeds)

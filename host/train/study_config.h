@@ -15,6 +15,8 @@ struct ampcl_study_config {
 	int ntypes;
 	char amp_epochs[AMPCL_STUDY_MAX_VALUES][256]; /* "" or "none": amplification off */
 	int namp_epochs;
+	char selects[AMPCL_STUDY_MAX_VALUES][8]; /* random | auto */
+	int nselects;
 	double lrs[AMPCL_STUDY_MAX_VALUES];
 	int nlrs;
 	unsigned long long seeds[AMPCL_STUDY_MAX_VALUES];
