@@ -375,6 +375,7 @@ struct ampcl_study_result {
 	int epochs;
 	double best, final, seconds; /* test accuracy: best and last evaluated; training time */
 	int reach; /* epochs trained when the test accuracy first reached the target; -1: never */
+	const char *error; /* NULL: the run finished; else why it failed (the study went on) */
 };
 struct ampcl_study_callbacks {
 	void *user;

@@ -202,7 +202,8 @@ static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_
 	for (int i = 0; i < done; i++)
 		r[i] = (struct ampcl_study_result){
 		    runs[i].name, runs[i].label, runs[i].config, &runs[i].cfg,    runs[i].history,
-		    runs[i].n,    runs[i].best,  runs[i].final,  runs[i].seconds, runs[i].reach};
+		    runs[i].n,    runs[i].best,  runs[i].final,  runs[i].seconds, runs[i].reach,
+		    NULL};
 	ampcl_status s = cb->results(cb->user, r, done, total);
 	free(r);
 	return s;
