@@ -80,6 +80,9 @@ AMPCL_API ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *c
  * else the first device. A spec that matches nothing fails with AMPCL_ERR_DEVICE_NOT_FOUND and
  * a message that lists the devices. */
 AMPCL_API ampcl_status ampcl_device_resolve(const char *spec, int *index);
+/* The device of the local_rank-th process on a machine (mpirun): AMPCL_DEVICE if set, else the
+ * GPUs in turn (local_rank mod their count), else every device in turn. */
+AMPCL_API ampcl_status ampcl_device_for_local_rank(int local_rank, int *index);
 
 typedef struct ampcl_context ampcl_context_t;
 
@@ -345,15 +348,37 @@ AMPCL_API ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_e
 AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint,
 					       const char *path);
 
+/* ---- MPI: several processes started by mpirun ----
+ * A program calls ampcl_mpi_begin first thing and ampcl_mpi_end last. Unless a launcher (mpirun,
+ * srun) started several processes both do nothing; a library built without MPI then fails
+ * with AMPCL_ERR_UNSUPPORTED saying so. A study spreads its runs over the ranks. */
+struct ampcl_mpi_info {
+	int rank, size;             /* this process among all: 0 of 1 without mpirun */
+	int local_rank, local_size; /* among those on this machine: what picks its device */
+	int active;                 /* MPI was started */
+};
+AMPCL_API ampcl_status ampcl_mpi_begin(int *argc, char ***argv);
+AMPCL_API void ampcl_mpi_end(void);
+AMPCL_API void ampcl_mpi_get_info(struct ampcl_mpi_info *out);
+/* Whether this library was built with MPI. */
+AMPCL_API int ampcl_mpi_built(void);
+/* Ends every rank of the job (MPI_Abort) with this exit status, or this process alone. */
+AMPCL_API void ampcl_mpi_abort(int code);
+
 /* ---- parameter studies (the engine of `ampcl study`) ----
  * The cartesian product of the value lists, each combination trained once per seed on the base
- * configuration, one run after another, each in OUT/runs/NAME. A run whose last.ampcl shows all
- * epochs done is not trained again; a run cut short resumes from its last.ampcl. */
+ * configuration, each in OUT/runs/NAME: one after another, or several at once
+ * (ampcl_study_config_set_jobs), and under mpirun every size-th run on each rank, rank 0
+ * gathering the outcomes and writing the results. A run whose last.ampcl shows all epochs done
+ * is not trained again; a run cut short resumes from its last.ampcl. A run that fails is
+ * recorded as failed and the others go on; the study then fails with AMPCL_ERR_CHECK_FAILED
+ * naming them. */
 /* A study's configuration: opaque. The base configuration is copied; each sweep replaces one
  * list of values, and a list left out sweeps only the base's value. Keys and their values:
  * amp_factor, amp_ratio, lr: numbers; seed: whole numbers (comma-separated); amp_types,
  * amp_epochs: ';'-separated ("bn;relu;bn,relu", "none;0-9", none = a baseline without
- * amplification). At most AMPCL_STUDY_MAX_VALUES values a list. */
+ * amplification); amp_select: random, auto or both ("random,auto"). At most
+ * AMPCL_STUDY_MAX_VALUES values a list. */
 #define AMPCL_STUDY_MAX_VALUES 16
 typedef struct ampcl_study_config ampcl_study_config_t;
 AMPCL_API ampcl_study_config_t *ampcl_study_config_create(const ampcl_train_config_t *base);
@@ -364,6 +389,13 @@ AMPCL_API ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const 
 /* The test accuracy whose first epoch the results report (0: none); must lie in [0, 1). */
 AMPCL_API ampcl_status ampcl_study_config_set_target(ampcl_study_config_t *sc, double target);
 AMPCL_API double ampcl_study_config_target(const ampcl_study_config_t *sc);
+/* How many runs train at once in this process (jobs: 1-256; 0: one per listed device, else 1),
+ * each with its own context, and on which devices: comma-separated specs as
+ * ampcl_context_create takes them (NULL or "": the device of the context given to
+ * ampcl_study_run). Job j of local rank r runs on the ((r * jobs + j) mod count)-th device.
+ * The results are those of the same runs one after another. */
+AMPCL_API ampcl_status ampcl_study_config_set_jobs(ampcl_study_config_t *sc, int jobs,
+						   const char *devices);
 AMPCL_API const ampcl_train_config_t *ampcl_study_config_base(const ampcl_study_config_t *sc);
 /* One finished run of a study, for the program's report. */
 struct ampcl_study_result {

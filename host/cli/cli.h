@@ -13,6 +13,14 @@ int cli_fail(const char *verb, int status);
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_is_help(const char *arg);
 
+/* SIGINT / SIGTERM between begin and end: the first asks the trainer to stop after the current
+ * step and save (cli_should_stop, a should_stop callback); a second of either ends the process
+ * at once. cli_stop_exit_code: the shell's 128 + the signal's number. */
+void cli_stop_signals_begin(const char *verb);
+void cli_stop_signals_end(void);
+int cli_should_stop(void *user);
+int cli_stop_exit_code(void);
+
 /* One option of a verb, without its leading "--". */
 struct cli_option {
 	const char *name;

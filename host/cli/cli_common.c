@@ -1,16 +1,66 @@
-/* cli_common.c: what every verb of ampcl and ampcl-bench shares: --help, the exit code a status
- * maps to (DESIGN.md), usage errors that name the flag, and numbers parsed from flags. */
+/* cli_common.c: what every verb of ampcl and ampcl-bench shares: --help, Ctrl-C, the exit code
+ * a status maps to (DESIGN.md), usage errors that name the flag, and numbers parsed from flags. */
 #include "cli.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+static volatile sig_atomic_t stop_signal;
+static char stop_message[128];
+static size_t stop_message_len;
+
+static void on_stop_signal(int sig)
+{
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_signal = sig;
+	ssize_t w = write(2, stop_message, stop_message_len);
+	(void)w;
+}
+
+void cli_stop_signals_begin(const char *verb)
+{
+	snprintf(stop_message, sizeof(stop_message),
+		 "\nampcl %s: stopping after this step and saving last.ampcl (press Ctrl-C again "
+		 "to quit at once)\n",
+		 verb);
+	stop_message_len = strlen(stop_message);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_stop_signals_end(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+int cli_should_stop(void *user)
+{
+	(void)user;
+	return stop_signal != 0;
+}
+
+int cli_stop_exit_code(void)
+{
+	return 128 + (stop_signal ? (int)stop_signal : SIGINT);
 }
 
 int cli_fail(const char *verb, int status)

@@ -1,5 +1,5 @@
-/* cmd_study.c: `ampcl study`: a sweep of amplification settings, learning rates and seeds on one
- * device, from lists on the command line or a grid file; results as Markdown, CSV and plots. */
+/* cmd_study.c: `ampcl study`: a sweep of amplification settings, learning rates and seeds, run by
+ * several jobs, devices or mpirun's ranks; results as Markdown, CSV and plots. */
 #include "cli.h"
 #include "report.h"
 
@@ -13,13 +13,23 @@
 static void help(void)
 {
 	printf(
-	    "usage: ampcl study --data PATH --out DIR [sweep lists] [training options]\n\n"
-	    "Trains every combination of the lists below (once per seed), one run after another,\n"
-	    "each in DIR/runs/NAME; finished runs are skipped and interrupted ones resume when "
-	    "the\n"
-	    "study is started again. Writes DIR/results.md, DIR/results.csv, DIR/accuracy.png\n"
-	    "(test accuracy against epoch, every run) and DIR/final.png (final accuracy per\n"
-	    "configuration, mean and spread over seeds).\n\n"
+	    "usage: ampcl study --data PATH --out DIR [--jobs N] [--devices LIST] [sweep lists]\n"
+	    "                   [training options]\n"
+	    "       mpirun -np K ampcl study ...   (the runs spread over the K ranks)\n\n"
+	    "Trains every combination of the lists below (once per seed), each in DIR/runs/NAME;\n"
+	    "finished runs are skipped and interrupted ones resume when the study is started\n"
+	    "again; a run that fails is reported and the others go on. Writes DIR/results.md\n"
+	    "(per configuration mean and sd over seeds, amplified minus not amplified paired by\n"
+	    "seed with a 95%% confidence interval, a verdict per learning rate, the layers\n"
+	    "amplified), DIR/results.csv and plots (accuracy.png, final.png, diff.png).\n\n"
+	    "  --jobs N                N runs at once, each with its own context (default: one\n"
+	    "                          per --devices entry, else 1); the results are those of the\n"
+	    "                          runs one after another\n"
+	    "  --devices 0,1,...       devices (indexes or names) the jobs take in turn; under\n"
+	    "                          mpirun each rank starts at its local rank's share\n"
+	    "  --device N|SUBSTRING    the one device (default: under mpirun the local rank's "
+	    "GPU,\n"
+	    "                          else as ampcl train)\n\n"
 	    "sweep lists (comma-separated; for types and epochs ';' separates the values):\n"
 	    "  --amp-factor 1,2,4      --amp-ratio 0.1,0.3      --lr 0.1,0.2\n"
 	    "  --amp-types 'bn;relu;bn,relu'                    --seeds 1,2,3\n"
@@ -46,6 +56,8 @@ struct study_args {
 	int nsweeps;
 	double target;
 	const char *device;
+	const char *devices;
+	int jobs;
 };
 
 /* The list a flag or grid name sweeps ("amp-factor", "seeds"), or NULL if it is none. */
@@ -112,10 +124,17 @@ static int read_grid(struct study_args *a, const char *path)
 	return rc;
 }
 
+/* With several runs at once, each epoch's line names its run: the job's thread runs it. */
+static _Thread_local const char *current_run;
+static int name_runs; /* several jobs or ranks */
+static char rank_prefix[32];
+
 static void on_run(void *user, int index, int total, const char *name, int done)
 {
 	(void)user;
-	printf("[%d/%d] %s%s\n", index + 1, total, name, done ? ": done already, skipped" : "");
+	current_run = name;
+	printf("%s[%d/%d] %s%s\n", rank_prefix, index + 1, total, name,
+	       done ? ": done already, skipped" : "");
 	fflush(stdout);
 }
 
@@ -123,8 +142,9 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 {
 	(void)user;
 	(void)is_best;
-	printf("  epoch %d: train loss %.4f acc %.2f%%", r->epoch, r->train_loss,
-	       100 * r->train_acc);
+	printf("%s  %s%sepoch %d: train loss %.4f acc %.2f%%", rank_prefix,
+	       name_runs && current_run ? current_run : "", name_runs ? " " : "", r->epoch,
+	       r->train_loss, 100 * r->train_acc);
 	if (isfinite(r->test_acc))
 		printf("  test acc %.2f%%", 100 * r->test_acc);
 	printf("  %.0f img/s\n", r->images_per_s);
@@ -149,6 +169,10 @@ static int study_option(void *user, const char *name, const char *v)
 		cli_train_flag("study", a->base, flag, "1", &rc);
 	else if (!strcmp(name, "device"))
 		a->device = v;
+	else if (!strcmp(name, "devices"))
+		a->devices = v;
+	else if (!strcmp(name, "jobs"))
+		rc = cli_parse_int("study", flag, v, 1, 256, &a->jobs);
 	else if (!strcmp(name, "grid"))
 		rc = read_grid(a, v);
 	else if (!strcmp(name, "target"))
@@ -166,12 +190,18 @@ static int study_option(void *user, const char *name, const char *v)
 
 int cmd_study(int argc, char **argv)
 {
-	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1}, {"target", 1},
-					     {"epochs", 1}, {"out", 1},  {"nesterov", 0},
-					     {"seeds", 1}};
-	if (!opts[7].name)
-		for (int i = 0, n = 7; cli_train_options[i].name; i++)
+	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1},    {"target", 1},
+					     {"epochs", 1}, {"out", 1},     {"nesterov", 0},
+					     {"seeds", 1},  {"devices", 1}, {"jobs", 1}};
+	if (!opts[9].name)
+		for (int i = 0, n = 9; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
+	/* under mpirun, every rank runs this; rank 0 writes the results */
+	ampcl_status mst = ampcl_mpi_begin(&argc, &argv);
+	if (mst)
+		return cli_fail("study", mst);
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
 	struct study_args a = {.base = ampcl_train_config_create()};
 	ampcl_study_config_t *sc = NULL;
 	int rc = cli_parse("study", argc, argv, opts, study_option, &a);
@@ -183,6 +213,10 @@ int cmd_study(int argc, char **argv)
 		sc = ampcl_study_config_create(a.base);
 		if (ampcl_study_config_set_target(sc, a.target))
 			rc = cli_usage_error("study", "--%s", ampcl_last_error());
+		else if (ampcl_study_config_set_jobs(sc, a.jobs, a.devices))
+			rc = cli_usage_error("study", "--%s", ampcl_last_error());
+		else if (a.device && a.devices)
+			rc = cli_usage_error("study", "give --device or --devices, not both");
 		for (int i = 0; i < a.nsweeps && !rc; i++)
 			if (ampcl_study_config_sweep(sc, a.sweeps[i].key, a.sweeps[i].values)) {
 				/* the message names the list by its key: say the flag instead */
@@ -201,20 +235,44 @@ int cmd_study(int argc, char **argv)
 		return rc == CLI_HELP ? EXIT_OK : rc;
 	}
 
-	ampcl_context_t *ctx;
-	int st = ampcl_context_create(a.device, &ctx);
+	/* the first job's device: --device, the list's first, under mpirun the local rank's */
+	char spec[64] = "";
+	int index, st = AMPCL_OK;
+	if (a.device)
+		snprintf(spec, sizeof(spec), "%s", a.device);
+	else if (a.devices)
+		snprintf(spec, sizeof(spec), "%.*s", (int)strcspn(a.devices, ","), a.devices);
+	else if (mpi.size > 1 && !(st = ampcl_device_for_local_rank(mpi.local_rank, &index)))
+		snprintf(spec, sizeof(spec), "%d", index);
+	ampcl_context_t *ctx = NULL;
+	if (!st)
+		st = ampcl_context_create(spec[0] ? spec : NULL, &ctx);
 	if (st) {
 		ampcl_study_config_free(sc);
 		return cli_fail("study", st);
 	}
-	struct ampcl_train_callbacks tcb = {NULL, NULL, on_epoch, NULL, cli_draw_curves, NULL};
+	name_runs = a.jobs > 1 || mpi.size > 1 || (a.devices && strchr(a.devices, ','));
+	if (mpi.size > 1)
+		snprintf(rank_prefix, sizeof(rank_prefix), "rank %d: ", mpi.rank);
+	struct ampcl_train_callbacks tcb = {NULL,           NULL, on_epoch, NULL, cli_draw_curves,
+					    cli_should_stop};
 	struct ampcl_study_callbacks cb = {sc, on_run, &tcb, on_results};
+	cli_stop_signals_begin("study");
 	st = ampcl_study_run(ctx, sc, &cb);
-	int code = st ? cli_fail("study", st) : EXIT_OK;
-	if (!st)
+	cli_stop_signals_end();
+	int code = EXIT_OK;
+	if (st == AMPCL_ERR_INTERRUPTED) {
+		fprintf(stderr, "%sampcl study: %s; start the same command again to go on\n",
+			rank_prefix, ampcl_last_error());
+		code = cli_stop_exit_code();
+	} else if (st) {
+		code = cli_fail("study", st);
+	}
+	if (!mpi.rank && (!st || st == AMPCL_ERR_CHECK_FAILED))
 		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png\n",
 		       out, out, out, out);
 	ampcl_context_free(ctx);
 	ampcl_study_config_free(sc);
+	ampcl_mpi_end();
 	return code;
 }

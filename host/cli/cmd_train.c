@@ -11,30 +11,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* SIGINT / SIGTERM: the first asks the trainer to stop after the current step and save; a
- * second of either ends the process at once, as the default action would. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	if (stop_signal) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	stop_signal = sig;
-	static const char msg[] = "\nampcl train: stopping after this step and saving last.ampcl "
-				  "(press Ctrl-C again to quit at once)\n";
-	ssize_t w = write(2, msg, sizeof(msg) - 1);
-	(void)w;
-}
-
-static int should_stop(void *user)
-{
-	(void)user;
-	return stop_signal != 0;
-}
-
 static void help(void)
 {
 	printf(
@@ -268,22 +244,15 @@ int cmd_train(int argc, char **argv)
 	fflush(stdout);
 	struct progress pr = {isatty(2), 0, atoi(report_setting(cfg, "epochs"))};
 	struct ampcl_train_callbacks cb = {&pr,        on_step,         on_epoch,
-					   on_message, cli_draw_curves, should_stop};
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+					   on_message, cli_draw_curves, cli_should_stop};
+	cli_stop_signals_begin("train");
 	st = ampcl_trainer_run(t, &cb);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	cli_stop_signals_end();
 	end_line(&pr);
 	int code = EXIT_OK;
 	if (st == AMPCL_ERR_INTERRUPTED) {
-		/* the shell's convention for a process ended by a signal: 128 + its number */
 		fprintf(stderr, "ampcl train: %s\n", ampcl_last_error());
-		code = 128 + (stop_signal ? (int)stop_signal : SIGINT);
+		code = cli_stop_exit_code();
 	} else if (st) {
 		code = cli_fail("train", st);
 	} else {

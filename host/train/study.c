@@ -1,11 +1,11 @@
-/* study.c: `ampcl study`'s engine: runs every combination of the sweep lists one after another,
- * skipping finished runs, writes results.csv, and hands the results to the program's report. */
-#include "checkpoint.h"
+/* study.c: `ampcl study`'s engine: every combination of the sweep lists, spread over mpirun's
+ * ranks and each rank's jobs; rank 0 gathers the outcomes, writes results.csv, calls the report. */
 #include "alloc.h"
+#include "dist.h"
 #include "error.h"
-#include "locale_c.h"
 #include "files.h"
-#include "study_config.h"
+#include "locale_c.h"
+#include "study.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,17 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct study_run {
-	struct ampcl_train_config cfg;
-	char name[400];  /* folder under runs/ */
-	char label[400]; /* the configuration without its seed */
-	int config;      /* index of that configuration */
-	struct ampcl_epoch_record *history;
-	int n;
-	double best, final, seconds;
-	int reach; /* epochs trained when the test accuracy first reached the target; -1: never */
-};
 
 static int amp_off(const char *epochs)
 {
@@ -118,44 +107,6 @@ static ampcl_status make_dir(const char *path)
 			       strerror(errno));
 }
 
-/* Trains (or resumes, or just reads) one run and fills its history. */
-static ampcl_status do_run(ampcl_context_t *ctx, struct study_run *x, const char *dir,
-			   const struct ampcl_study_callbacks *cb, int index, int total)
-{
-	char ckpt[4400];
-	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3900s/runs/%s", dir, x->name);
-	snprintf(ckpt, sizeof(ckpt), "%s/last.ampcl", x->cfg.out);
-	struct ampcl_checkpoint_state st = {0};
-	struct ampcl_checkpoint *ck = NULL;
-	int have = access(ckpt, R_OK) == 0 && ampcl_checkpoint_open(ckpt, &ck, &st) == AMPCL_OK;
-	ampcl_checkpoint_free(ck);
-	int done = have && st.next_epoch >= x->cfg.epochs;
-	if (cb && cb->run)
-		cb->run(cb->user, index, total, x->name, done);
-	ampcl_status s = AMPCL_OK;
-	if (done) {
-		x->history = st.history, x->n = st.nhistory;
-		return AMPCL_OK;
-	}
-	free(st.history);
-	ampcl_trainer_t *t = NULL;
-	/* a run folder without a readable checkpoint is started over */
-	x->cfg.overwrite = 1;
-	s = have ? ampcl_trainer_resume(ctx, ckpt, x->cfg.epochs, NULL, &t)
-		 : ampcl_trainer_create(ctx, &x->cfg, &t);
-	if (!s)
-		s = ampcl_trainer_run(t, cb ? cb->train : NULL);
-	if (!s) {
-		int n;
-		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
-		x->history = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(*h));
-		memcpy(x->history, h, (size_t)n * sizeof(*h));
-		x->n = n;
-	}
-	ampcl_trainer_free(t);
-	return s ? ampcl_error_wrap(s, "study run '%s': ", x->name) : AMPCL_OK;
-}
-
 static void summarise(struct study_run *x, double target)
 {
 	x->best = -1, x->final = NAN, x->seconds = 0, x->reach = -1;
@@ -172,7 +123,7 @@ static void summarise(struct study_run *x, double target)
 	}
 }
 
-static ampcl_status write_results(struct study_run *runs, int n, const char *dir)
+static ampcl_status write_results(const struct study_run *runs, int n, const char *dir)
 {
 	char path[4400];
 	snprintf(path, sizeof(path), "%.3900s/results.csv", dir);
@@ -180,33 +131,187 @@ static ampcl_status write_results(struct study_run *runs, int n, const char *dir
 	ampcl_status s = ampcl_atomic_open(&a, path);
 	if (s)
 		return s;
-	fprintf(a.f, "name,lr,amp_types,amp_factor,amp_ratio,amp_epochs,seed,epochs,best_acc,"
-		     "final_acc,epochs_to_target,seconds\n");
+	fprintf(a.f, "name,lr,amp_types,amp_factor,amp_ratio,amp_epochs,amp_select,seed,epochs,"
+		     "best_acc,final_acc,epochs_to_target,seconds,status\n");
 	for (int i = 0; i < n; i++) {
 		const struct study_run *x = &runs[i];
-		fprintf(a.f, "%s,%g,%s,%g,%g,%s,%llu,%d,%.4f,%.4f,%d,%.1f\n", x->name, x->cfg.lr,
-			x->cfg.amp_epochs[0] ? x->cfg.amp_types : "", x->cfg.amp_factor,
-			x->cfg.amp_ratio, x->cfg.amp_epochs[0] ? x->cfg.amp_epochs : "none",
-			x->cfg.seed, x->n, x->best, x->final, x->reach, x->seconds);
+		if (!x->finished)
+			continue;
+		int amp = x->cfg.amp_epochs[0] != 0;
+		fprintf(a.f, "%s,%g,%s,%g,%g,%s,%s,%llu,%d,%.4f,%.4f,%d,%.1f,%s\n", x->name,
+			x->cfg.lr, amp ? x->cfg.amp_types : "", x->cfg.amp_factor, x->cfg.amp_ratio,
+			amp ? x->cfg.amp_epochs : "none", amp ? x->cfg.amp_select : "", x->cfg.seed,
+			x->n, x->best, x->final, x->reach, x->seconds, x->error ? "failed" : "ok");
 	}
 	return ampcl_atomic_commit(&a);
 }
 
-/* The finished runs as the public callback sees them. */
-static ampcl_status report(const struct ampcl_study_callbacks *cb, struct study_run *runs, int done,
-			   int total)
+/* The finished runs, in the study's order, as the public callback sees them. */
+static ampcl_status report(const struct ampcl_study_callbacks *cb, const struct study_run *runs,
+			   int n)
 {
 	if (!cb || !cb->results)
 		return AMPCL_OK;
-	struct ampcl_study_result *r = ampcl_xcalloc((size_t)(done ? done : 1), sizeof(*r));
-	for (int i = 0; i < done; i++)
-		r[i] = (struct ampcl_study_result){
-		    runs[i].name, runs[i].label, runs[i].config, &runs[i].cfg,    runs[i].history,
-		    runs[i].n,    runs[i].best,  runs[i].final,  runs[i].seconds, runs[i].reach,
-		    NULL};
-	ampcl_status s = cb->results(cb->user, r, done, total);
+	struct ampcl_study_result *r = ampcl_xcalloc((size_t)(n ? n : 1), sizeof(*r));
+	int done = 0;
+	for (int i = 0; i < n; i++) {
+		const struct study_run *x = &runs[i];
+		if (x->finished)
+			r[done++] = (struct ampcl_study_result){
+			    x->name, x->label, x->config,  &x->cfg,  x->history, x->n,
+			    x->best, x->final, x->seconds, x->reach, x->error};
+	}
+	ampcl_status s = cb->results(cb->user, r, done, n);
 	free(r);
 	return s;
+}
+
+/* After each run of this process: its summary, and on rank 0 the results so far (a long study
+ * can be read while it goes on). */
+static ampcl_status after_run(struct study_pool *p, int index)
+{
+	summarise(&p->runs[index], p->sc->target_acc);
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
+	if (mpi.rank)
+		return AMPCL_OK;
+	ampcl_status s = write_results(p->runs, p->nruns, p->sc->base.out);
+	return s ? s : report(p->cb, p->runs, p->nruns);
+}
+
+/* The device spec of job j of this process: the list's (r * jobs + j)-th, round robin, r the
+ * local rank; without a list, the given context's device. */
+static void job_device(const struct ampcl_study_config *sc, ampcl_context_t *ctx, int j, char *spec,
+		       size_t size)
+{
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
+	if (sc->ndevices)
+		snprintf(spec, size, "%s",
+			 sc->devices[(mpi.local_rank * sc->jobs + j) % sc->ndevices]);
+	else
+		snprintf(spec, size, "%d", ampcl_context_device(ctx)->index);
+}
+
+/* One context per job; job 0 uses the caller's when it is on the same device. */
+static ampcl_status make_contexts(const struct ampcl_study_config *sc, ampcl_context_t *ctx,
+				  int jobs, ampcl_context_t **out)
+{
+	ampcl_status s = AMPCL_OK;
+	for (int j = 0; j < jobs && !s; j++) {
+		char spec[64];
+		job_device(sc, ctx, j, spec, sizeof(spec));
+		int index = -1;
+		s = ampcl_device_resolve(spec, &index);
+		if (!s && j == 0 && index == ampcl_context_device(ctx)->index)
+			out[j] = ctx;
+		else if (!s)
+			s = ampcl_context_create(spec, &out[j]);
+		if (s)
+			s = ampcl_error_wrap(s, "study job %d, device '%s': ", j, spec);
+	}
+	return s;
+}
+
+/* Message tags: a finished run's outcome, and a rank's last word (its status). */
+enum { TAG_RUN = 1, TAG_END = 2 };
+struct run_header {
+	int index, failed, epochs, error_len;
+	double best, final, seconds;
+	int reach;
+};
+
+/* A rank other than 0 sends each of its finished runs, then its status and message. */
+static ampcl_status send_outcomes(const struct study_pool *p, ampcl_status status)
+{
+	ampcl_status s = AMPCL_OK;
+	for (int q = 0; q < p->nqueue && !s; q++) {
+		const struct study_run *x = &p->runs[p->queue[q]];
+		if (!x->finished)
+			continue;
+		struct run_header h = {
+		    p->queue[q], x->error != NULL, x->n,       x->error ? (int)strlen(x->error) : 0,
+		    x->best,     x->final,         x->seconds, x->reach};
+		size_t hist = (size_t)x->n * sizeof(*x->history), len = sizeof(h) + hist;
+		char *buf = ampcl_xmalloc(len + (size_t)h.error_len + 1);
+		memcpy(buf, &h, sizeof(h));
+		memcpy(buf + sizeof(h), x->history, hist);
+		memcpy(buf + len, x->error ? x->error : "", (size_t)h.error_len);
+		s = ampcl_dist_send(0, TAG_RUN, buf, len + (size_t)h.error_len);
+		free(buf);
+	}
+	const char *msg = status ? ampcl_last_error() : "";
+	struct run_header end = {-1, status, 0, (int)strlen(msg), 0, 0, 0, 0};
+	char *buf = ampcl_xmalloc(sizeof(end) + strlen(msg) + 1);
+	memcpy(buf, &end, sizeof(end));
+	memcpy(buf + sizeof(end), msg, strlen(msg));
+	if (!s)
+		s = ampcl_dist_send(0, TAG_END, buf, sizeof(end) + strlen(msg));
+	free(buf);
+	return s;
+}
+
+/* Rank 0 takes every other rank's outcomes; the first rank that stopped gives *stop and its
+ * message (malloc'ed). The status is the transport's. */
+static ampcl_status gather_outcomes(struct study_pool *p, int size, ampcl_status *stop,
+				    char **message)
+{
+	for (int r = 1; r < size; r++)
+		for (;;) {
+			/* a run's outcome or the rank's end, whichever comes: both from rank r */
+			void *buf = NULL;
+			size_t n = 0;
+			ampcl_status s = ampcl_dist_recv(r, -1, &buf, &n);
+			struct run_header h;
+			if (!s && n < sizeof(h))
+				s = ampcl_error_set(AMPCL_ERR_IO, "rank %d sent %zu bytes", r, n);
+			if (s) {
+				free(buf);
+				return s;
+			}
+			memcpy(&h, buf, sizeof(h));
+			size_t hist =
+			    h.index >= 0 ? (size_t)h.epochs * sizeof(*p->runs[0].history) : 0;
+			const char *text = (const char *)buf + sizeof(h) + hist;
+			if (h.index < 0) {
+				if (h.failed && !*stop) {
+					*stop = h.failed;
+					*message = ampcl_xmalloc((size_t)h.error_len + 32);
+					snprintf(*message, (size_t)h.error_len + 32,
+						 "rank %d: %.*s", r, h.error_len, text);
+				}
+				free(buf);
+				break;
+			}
+			struct study_run *x = &p->runs[h.index];
+			x->n = h.epochs, x->best = h.best, x->final = h.final;
+			x->seconds = h.seconds, x->reach = h.reach;
+			x->history = ampcl_xmalloc(hist ? hist : 1);
+			memcpy(x->history, (char *)buf + sizeof(h), hist);
+			if (h.failed) {
+				x->error = ampcl_xmalloc((size_t)h.error_len + 1);
+				memcpy(x->error, text, (size_t)h.error_len);
+				x->error[h.error_len] = 0;
+			}
+			x->finished = 1;
+			free(buf);
+		}
+	return AMPCL_OK;
+}
+
+/* The study's status once every run is in and none stopped it: the failed runs. */
+static ampcl_status outcome(const struct study_run *runs, int n)
+{
+	int failed = 0, first = -1;
+	for (int i = 0; i < n; i++)
+		if (runs[i].finished && runs[i].error && failed++ == 0)
+			first = i;
+	if (!failed)
+		return AMPCL_OK;
+	return ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
+			       "%d of %d runs failed (the others finished; results.md lists each "
+			       "failure, and starting the study again retries them); the first: %s",
+			       failed, n, runs[first].error);
 }
 
 static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_config *given,
@@ -222,6 +327,8 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	    !sc->namp_epochs || !sc->nselects)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "a study needs at least one value of "
 							      "every swept setting");
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
 	struct study_run *runs;
 	int n = expand(sc, &runs);
 	/* every run's settings are checked before the first one trains for hours */
@@ -232,18 +339,49 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	snprintf(runs_dir, sizeof(runs_dir), "%.4096s/runs", dir);
 	if (!s && !(s = make_dir(dir)))
 		s = make_dir(runs_dir);
-	for (int i = 0; i < n && !s; i++) {
-		s = do_run(ctx, &runs[i], dir, cb, i, n);
-		if (!s)
-			summarise(&runs[i], sc->target_acc);
-		/* results after every run: a long study can be read while it goes on */
-		if (!s)
-			s = write_results(runs, i + 1, dir);
-		if (!s)
-			s = report(cb, runs, i + 1, n);
+	/* this rank's share: every size-th run, from its rank on */
+	int *queue = ampcl_xcalloc((size_t)(n ? n : 1), sizeof(*queue)), nqueue = 0;
+	for (int i = mpi.rank; i < n; i += mpi.size)
+		queue[nqueue++] = i;
+	int jobs = sc->jobs > 0 ? sc->jobs : (sc->ndevices ? sc->ndevices : 1);
+	ampcl_context_t **contexts = ampcl_xcalloc((size_t)jobs, sizeof(*contexts));
+	if (!s)
+		s = make_contexts(sc, ctx, jobs, contexts);
+	if (!s) {
+		struct study_pool p = {sc,       cb,   runs,  n,        queue, nqueue,   0,
+				       contexts, jobs, {{0}}, AMPCL_OK, NULL,  after_run};
+		pthread_mutex_init(&p.mu, NULL);
+		ampcl_status stop = study_pool_run(&p);
+		pthread_mutex_destroy(&p.mu);
+		char *stop_message = stop ? ampcl_xstrdup(ampcl_last_error()) : NULL;
+		free(p.stop_message);
+		if (mpi.size > 1 && mpi.rank) {
+			/* rank 0 reports; this rank's status is its interruption alone */
+			s = send_outcomes(&p, stop);
+			if (!s && stop)
+				s = ampcl_error_set(stop, "%s", stop_message);
+		} else {
+			if (mpi.size > 1) {
+				s = gather_outcomes(&p, mpi.size, &stop, &stop_message);
+				if (!s)
+					s = write_results(runs, n, dir);
+				if (!s)
+					s = report(cb, runs, n);
+			}
+			if (!s && stop)
+				s = ampcl_error_set(stop, "%s", stop_message);
+			else if (!s)
+				s = outcome(runs, n);
+		}
+		free(stop_message);
 	}
+	for (int j = 0; j < jobs; j++)
+		if (contexts[j] && contexts[j] != ctx)
+			ampcl_context_free(contexts[j]);
+	free(contexts);
+	free(queue);
 	for (int i = 0; i < n; i++)
-		free(runs[i].history);
+		free(runs[i].history), free(runs[i].error);
 	free(runs);
 	return s;
 }

@@ -105,6 +105,31 @@ ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key,
 	    key);
 }
 
+ampcl_status ampcl_study_config_set_jobs(ampcl_study_config_t *sc, int jobs, const char *devices)
+{
+	if (jobs < 0 || jobs > 256)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "jobs %d: give 1 to 256 runs at once (0: one per device)",
+				       jobs);
+	char buf[4096], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", devices ? devices : "");
+	int n = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n == AMPCL_STUDY_MAX_DEVICES || strlen(t) >= sizeof(sc->devices[0]))
+			return ampcl_error_set(
+			    AMPCL_ERR_INVALID_ARG,
+			    "devices '%s': give up to %d device indexes or names "
+			    "separated by commas",
+			    devices, AMPCL_STUDY_MAX_DEVICES);
+		snprintf(sc->devices[n++], sizeof(sc->devices[0]), "%s", t);
+	}
+	if (devices && devices[0] && !n)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "devices '%s' names no device",
+				       devices);
+	sc->jobs = jobs, sc->ndevices = n;
+	return AMPCL_OK;
+}
+
 ampcl_status ampcl_study_config_set_target(ampcl_study_config_t *sc, double target)
 {
 	if (!(target >= 0 && target < 1))

@@ -5,6 +5,8 @@
 
 #include "train_config.h"
 
+#define AMPCL_STUDY_MAX_DEVICES 64
+
 struct ampcl_study_config {
 	struct ampcl_train_config base; /* a copy; its out is the study folder */
 	double factors[AMPCL_STUDY_MAX_VALUES];
@@ -22,6 +24,9 @@ struct ampcl_study_config {
 	unsigned long long seeds[AMPCL_STUDY_MAX_VALUES];
 	int nseeds;
 	double target_acc; /* for "epochs to reach" (e.g. 0.8); 0: not reported */
+	int jobs;          /* runs at once in this process; 0: one per listed device, else 1 */
+	char devices[AMPCL_STUDY_MAX_DEVICES][64]; /* device specs, jobs round robin over them */
+	int ndevices;
 };
 
 /* The lists left out take the base configuration's value (one run per combination). */

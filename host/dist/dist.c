@@ -1,0 +1,141 @@
+/* dist.c: MPI's start and end under a launcher, the rank and local rank, and byte messages
+ * between ranks; built without MPI, a launched process is told so and everything is one rank. */
+#include "dist.h"
+#include "alloc.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef AMPCL_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static struct ampcl_mpi_info info = {0, 1, 0, 1, 0};
+
+/* The variables launchers set: Open MPI's, PMIx's, MPICH's (PMI) and Slurm's. */
+static int env_int(const char *const *names, int fallback)
+{
+	for (int i = 0; names[i]; i++) {
+		const char *v = getenv(names[i]);
+		if (v && *v)
+			return atoi(v);
+	}
+	return fallback;
+}
+
+int ampcl_dist_launched(void)
+{
+	static const char *const sizes[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE",
+					    "SLURM_NTASKS", NULL};
+	return env_int(sizes, 1) > 1;
+}
+
+ampcl_status ampcl_mpi_begin(int *argc, char ***argv)
+{
+	if (!ampcl_dist_launched() || info.active)
+		return AMPCL_OK;
+#ifdef AMPCL_HAVE_MPI
+	int provided;
+	if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+		return ampcl_error_set(AMPCL_ERR_UNSUPPORTED, "MPI_Init_thread failed");
+	MPI_Comm_rank(MPI_COMM_WORLD, &info.rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &info.size);
+	/* the local rank from the ranks sharing this machine's memory */
+	MPI_Comm local;
+	MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info.rank, MPI_INFO_NULL, &local);
+	MPI_Comm_rank(local, &info.local_rank);
+	MPI_Comm_size(local, &info.local_size);
+	MPI_Comm_free(&local);
+	info.active = 1;
+	return AMPCL_OK;
+#else
+	(void)argc, (void)argv;
+	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
+			       "this process was started by mpirun (or another launcher) as one of "
+			       "several, but this ampcl was built without MPI: install Open MPI "
+			       "(apt-get install libopenmpi-dev openmpi-bin) and build again, or "
+			       "run it without mpirun");
+#endif
+}
+
+void ampcl_mpi_end(void)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active)
+		MPI_Finalize();
+#endif
+	info = (struct ampcl_mpi_info){0, 1, 0, 1, 0};
+}
+
+void ampcl_mpi_abort(int code)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active)
+		MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+	exit(code);
+}
+
+void ampcl_mpi_get_info(struct ampcl_mpi_info *out)
+{
+	*out = info;
+}
+
+int ampcl_mpi_built(void)
+{
+#ifdef AMPCL_HAVE_MPI
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+#ifdef AMPCL_HAVE_MPI
+static ampcl_status mpi_failed(const char *what, int code, int rank)
+{
+	char text[MPI_MAX_ERROR_STRING];
+	int len = 0;
+	if (MPI_Error_string(code, text, &len) != MPI_SUCCESS)
+		snprintf(text, sizeof(text), "code %d", code);
+	return ampcl_error_set(AMPCL_ERR_IO, "MPI %s with rank %d failed: %s", what, rank, text);
+}
+#endif
+
+ampcl_status ampcl_dist_send(int dest, int tag, const void *buf, size_t n)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (n > (size_t)0x7fffffff)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "an MPI message of %zu bytes: at most 2 GiB", n);
+	int rc = MPI_Send(buf, (int)n, MPI_BYTE, dest, tag, MPI_COMM_WORLD);
+	return rc == MPI_SUCCESS ? AMPCL_OK : mpi_failed("send", rc, dest);
+#else
+	(void)dest, (void)tag, (void)buf, (void)n;
+	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED, "built without MPI");
+#endif
+}
+
+ampcl_status ampcl_dist_recv(int src, int tag, void **out, size_t *n)
+{
+#ifdef AMPCL_HAVE_MPI
+	MPI_Status status;
+	int rc = MPI_Probe(src, tag, MPI_COMM_WORLD, &status), count = 0;
+	if (rc != MPI_SUCCESS)
+		return mpi_failed("probe", rc, src);
+	MPI_Get_count(&status, MPI_BYTE, &count);
+	*out = ampcl_xmalloc(count ? (size_t)count : 1);
+	rc = MPI_Recv(*out, count, MPI_BYTE, src, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	if (rc != MPI_SUCCESS) {
+		free(*out), *out = NULL;
+		return mpi_failed("receive", rc, src);
+	}
+	*n = (size_t)count;
+	return AMPCL_OK;
+#else
+	(void)src, (void)tag;
+	*out = NULL, *n = 0;
+	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED, "built without MPI");
+#endif
+}

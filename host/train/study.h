@@ -1,0 +1,44 @@
+/* study.h: the study engine's runs (configuration, folder, history, outcome) and the pool that
+ * trains a process's share of them, several at once, each job on its own context. */
+#ifndef AMPCL_STUDY_H
+#define AMPCL_STUDY_H
+
+#include "study_config.h"
+
+#include <pthread.h>
+
+struct study_run {
+	struct ampcl_train_config cfg;
+	char name[400];  /* folder under runs/ */
+	char label[400]; /* the configuration without its seed */
+	int config;      /* index of that configuration */
+	struct ampcl_epoch_record *history;
+	int n;
+	double best, final, seconds;
+	int reach;    /* epochs trained when the test accuracy first reached the target; -1: never */
+	int finished; /* trained (or found done), or failed */
+	char *error;  /* why it failed (malloc'ed); NULL: it finished */
+};
+
+/* A process's share of a study, trained by `jobs` threads. */
+struct study_pool {
+	const struct ampcl_study_config *sc;
+	const struct ampcl_study_callbacks *cb;
+	struct study_run *runs; /* every run of the study, in its order */
+	int nruns;
+	const int *queue; /* the indexes of this process's runs, in the order they start */
+	int nqueue, next;
+	ampcl_context_t **contexts; /* one per job */
+	int jobs;
+	pthread_mutex_t mu; /* guards next, the runs' outcomes, stop and every callback */
+	ampcl_status stop;  /* an interruption or a failure to write results: no run starts */
+	char *stop_message;
+	/* called under mu after each run finished or failed (results.csv, the report) */
+	ampcl_status (*after_run)(struct study_pool *p, int index);
+};
+
+/* Trains every run of the queue (the pool's fields above set, mu initialised); returns the
+ * first stop (AMPCL_ERR_INTERRUPTED, a write failure) or AMPCL_OK. Failed runs do not stop it. */
+ampcl_status study_pool_run(struct study_pool *p);
+
+#endif

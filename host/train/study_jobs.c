@@ -1,0 +1,182 @@
+/* study_jobs.c: trains a process's runs of a study, one after another or several at once (one
+ * thread and context per job), skipping finished runs; callbacks are called one at a time. */
+#include "study.h"
+#include "alloc.h"
+#include "checkpoint.h"
+#include "error.h"
+#include "locale_c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One job: its thread's pool and context, and the training callbacks passed on under the lock. */
+struct job {
+	struct study_pool *pool;
+	ampcl_context_t *ctx;
+	struct ampcl_train_callbacks train;
+};
+
+static const struct ampcl_train_callbacks *user_train(const struct job *j)
+{
+	return j->pool->cb ? j->pool->cb->train : NULL;
+}
+
+static void on_step(void *user, const struct ampcl_progress *p)
+{
+	struct job *j = user;
+	pthread_mutex_lock(&j->pool->mu);
+	user_train(j)->step(user_train(j)->user, p);
+	pthread_mutex_unlock(&j->pool->mu);
+}
+
+static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best)
+{
+	struct job *j = user;
+	pthread_mutex_lock(&j->pool->mu);
+	user_train(j)->epoch(user_train(j)->user, r, is_best);
+	pthread_mutex_unlock(&j->pool->mu);
+}
+
+static void on_message(void *user, const char *line)
+{
+	struct job *j = user;
+	pthread_mutex_lock(&j->pool->mu);
+	user_train(j)->message(user_train(j)->user, line);
+	pthread_mutex_unlock(&j->pool->mu);
+}
+
+static void on_outputs(void *user, const struct ampcl_train_config *cfg,
+		       const struct ampcl_epoch_record *history, int epochs)
+{
+	struct job *j = user;
+	pthread_mutex_lock(&j->pool->mu);
+	user_train(j)->outputs(user_train(j)->user, cfg, history, epochs);
+	pthread_mutex_unlock(&j->pool->mu);
+}
+
+/* polled after every step: the study's own stop (another job was interrupted) or the user's */
+static int should_stop(void *user)
+{
+	struct job *j = user;
+	pthread_mutex_lock(&j->pool->mu);
+	int stop = j->pool->stop == AMPCL_ERR_INTERRUPTED;
+	const struct ampcl_train_callbacks *t = user_train(j);
+	if (!stop && t && t->should_stop)
+		stop = t->should_stop(t->user);
+	pthread_mutex_unlock(&j->pool->mu);
+	return stop;
+}
+
+static void wrap_callbacks(struct job *j)
+{
+	const struct ampcl_train_callbacks *t = user_train(j);
+	j->train = (struct ampcl_train_callbacks){j,
+						  t && t->step ? on_step : NULL,
+						  t && t->epoch ? on_epoch : NULL,
+						  t && t->message ? on_message : NULL,
+						  t && t->outputs ? on_outputs : NULL,
+						  should_stop};
+}
+
+/* Trains (or resumes, or just reads) one run and fills its history. */
+static ampcl_status do_run(struct job *j, struct study_run *x, int index)
+{
+	struct study_pool *p = j->pool;
+	char ckpt[4400];
+	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3600s/runs/%s", p->sc->base.out, x->name);
+	snprintf(ckpt, sizeof(ckpt), "%s/last.ampcl", x->cfg.out);
+	struct ampcl_checkpoint_state st = {0};
+	struct ampcl_checkpoint *ck = NULL;
+	int have = access(ckpt, R_OK) == 0 && ampcl_checkpoint_open(ckpt, &ck, &st) == AMPCL_OK;
+	ampcl_checkpoint_free(ck);
+	int done = have && st.next_epoch >= x->cfg.epochs;
+	if (p->cb && p->cb->run) {
+		pthread_mutex_lock(&p->mu);
+		p->cb->run(p->cb->user, index, p->nruns, x->name, done);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (done) {
+		x->history = st.history, x->n = st.nhistory;
+		return AMPCL_OK;
+	}
+	free(st.history);
+	ampcl_trainer_t *t = NULL;
+	/* a run folder without a readable checkpoint is started over */
+	x->cfg.overwrite = 1;
+	ampcl_status s = have ? ampcl_trainer_resume(j->ctx, ckpt, x->cfg.epochs, NULL, &t)
+			      : ampcl_trainer_create(j->ctx, &x->cfg, &t);
+	if (!s)
+		s = ampcl_trainer_run(t, &j->train);
+	if (!s) {
+		int n;
+		const struct ampcl_epoch_record *h = ampcl_trainer_history(t, &n);
+		x->history = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(*h));
+		memcpy(x->history, h, (size_t)n * sizeof(*h));
+		x->n = n;
+	}
+	ampcl_trainer_free(t);
+	return s ? ampcl_error_wrap(s, "study run '%s': ", x->name) : AMPCL_OK;
+}
+
+/* Takes the queue's next run until it is empty or the study stops. */
+static void *work(void *arg)
+{
+	struct job *j = arg;
+	struct study_pool *p = j->pool;
+	locale_t previous = ampcl_locale_c_begin(); /* per thread */
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		int index = p->stop || p->next == p->nqueue ? -1 : p->queue[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		if (index < 0)
+			break;
+		struct study_run *x = &p->runs[index];
+		ampcl_status s = do_run(j, x, index);
+		pthread_mutex_lock(&p->mu);
+		if (s == AMPCL_ERR_INTERRUPTED) {
+			/* its last.ampcl holds the progress: the run is not failed, only stopped */
+			if (!p->stop)
+				p->stop = s, p->stop_message = ampcl_xstrdup(ampcl_last_error());
+		} else {
+			if (s)
+				x->error = ampcl_xstrdup(ampcl_last_error());
+			x->finished = 1;
+			ampcl_status w = p->after_run ? p->after_run(p, index) : AMPCL_OK;
+			if (w && !p->stop)
+				p->stop = w, p->stop_message = ampcl_xstrdup(ampcl_last_error());
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	ampcl_locale_c_end(previous);
+	return NULL;
+}
+
+ampcl_status study_pool_run(struct study_pool *p)
+{
+	int jobs = p->jobs < p->nqueue ? p->jobs : p->nqueue;
+	struct job *js = ampcl_xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof(*js));
+	for (int i = 0; i < jobs; i++) {
+		js[i].pool = p, js[i].ctx = p->contexts[i];
+		wrap_callbacks(&js[i]);
+	}
+	/* one job works in the calling thread; more get a thread each */
+	pthread_t *threads = ampcl_xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof(*threads));
+	int started = 0;
+	for (int i = 1; i < jobs; i++) {
+		if (pthread_create(&threads[i], NULL, work, &js[i]))
+			break;
+		started = i;
+	}
+	if (jobs > 0)
+		work(&js[0]);
+	for (int i = 1; i <= started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	free(js);
+	if (p->stop)
+		return ampcl_error_set(p->stop, "%s",
+				       p->stop_message ? p->stop_message : "stopped");
+	return AMPCL_OK;
+}
