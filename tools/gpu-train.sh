@@ -2,7 +2,8 @@
 # gpu-train.sh: on the lent GPU machine (see gpu-run.sh), builds CIFAR-10 binary files from the
 # JPEG copy carried in gpu-kit/data, then runs the accuracy benchmark and the amplification study
 # of the README with their outputs under $OUT (so a cut-off run still returns what it wrote).
-#   tools/gpu-train.sh [accuracy] [study]
+#   tools/gpu-train.sh [accuracy] [study] [study-full]   (study-full: bench/study-gpu.sh, about
+#                                                        8 minutes; BUDGET, NETS, JOBS apply)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/gpu-out}
@@ -37,6 +38,9 @@ for step in "$@"; do
 			--batch 128 --epochs 8 --subset 10000 --lr-schedule multistep:6:0.1 \
 			--eval-every 2 --lr 0.1,0.4 --amp-epochs 'none;0-5' --amp-types bn \
 			--amp-ratio 0.3 --amp-factor 2 --seeds 1,2 --target 0.45 2>&1 | tee "$out/study.txt"
+		;;
+	study-full)
+		AMPCL=$kit/bin/ampcl bench/study-gpu.sh "$data" "$out/study-full"
 		;;
 	esac
 done

@@ -13,6 +13,14 @@ for lib in libOpenCL.so.1 libclblast.so.1 libpng16.so.16; do
 	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 	[ -n "$path" ] && cp -L "$path" gpu-kit/lib/
 done
+# every other library the program loads (Open MPI's, jansson, ...) but the C library's own: the
+# GPU machine has no Open MPI; the program runs there as one process (a study's --jobs)
+ldd "$b/ampcl" "$b/libampcl.so" | awk '/=> \// {print $3}' | sort -u | while read -r path; do
+	case $(basename "$path") in
+	libc.so* | libm.so* | libpthread.so* | libdl.so* | librt.so* | ld-linux*) ;;
+	*) cp -Ln "$path" gpu-kit/lib/ 2>/dev/null || true ;;
+	esac
+done
 # the PyTorch side of the side-by-side benchmark (tools/gpu-run.sh vs-torch)
 cp ../shared/tools/torch-bench.py gpu-kit/ || echo "make-gpu-kit: ../shared/tools/torch-bench.py not found: the vs-torch step will lack PyTorch" >&2
 du -sh gpu-kit
