@@ -81,7 +81,9 @@ ampcl_status bench_plot_roofline(const struct bench *b, const char *path)
 								   y + ROOF_POINTS + first,
 								   n - first,
 								   NULL,
-								   1};
+								   1,
+								   NULL,
+								   NULL};
 	}
 	/* the roof, from a tenth of the lowest intensity to ten times the ridge or the highest */
 	double ridge = b->peak_gflops / b->peak_gbytes_s;
@@ -94,7 +96,7 @@ ampcl_status bench_plot_roofline(const struct bench *b, const char *path)
 	char roof[96], title[300];
 	snprintf(roof, sizeof(roof), "roof: GEMM %.0f GFLOP/s, copy %.0f GB/s", b->peak_gflops,
 		 b->peak_gbytes_s);
-	lines[0] = (struct ampcl_plot_line){roof, x, y, ROOF_POINTS, NULL, 0};
+	lines[0] = (struct ampcl_plot_line){roof, x, y, ROOF_POINTS, NULL, 0, NULL, NULL};
 	snprintf(title, sizeof(title), "ampcl ops on %s", b->ctx->caps.desc.name);
 	struct ampcl_plot_panel panel = {
 	    title, "FLOP per byte of nominal traffic", "GFLOP/s", lines, nlines, 0, 1, 1};

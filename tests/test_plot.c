@@ -1,5 +1,5 @@
-/* test_plot.c: PNG plots read back with libpng: size and format, every line's colour inside its
- * plot area, legend and axis text present, NaN/inf/single/constant data, bad paths and arguments.
+/* test_plot.c: PNG plots read back with libpng: size and format, line colours in their plot area,
+ * legend and axis text, NaN/inf/single/constant data, translucent bands, bad paths and arguments.
  * Run with a folder argument to keep the PNGs for looking at. */
 #include "plot.h"
 #include "testutil.h"
@@ -120,10 +120,10 @@ static void make_curves(void)
 
 static void test_curves(void)
 {
-	struct ampcl_plot_line loss[2] = {{"train loss", ep, loss_tr, N, NULL, 0},
-					  {"test loss", ep, loss_te, N, NULL, 0}};
-	struct ampcl_plot_line acc[2] = {{"train acc", ep, acc_tr, N, NULL, 0},
-					 {"test acc", ep, acc_te, N, NULL, 0}};
+	struct ampcl_plot_line loss[2] = {{"train loss", ep, loss_tr, N, NULL, 0, NULL, NULL},
+					  {"test loss", ep, loss_te, N, NULL, 0, NULL, NULL}};
+	struct ampcl_plot_line acc[2] = {{"train acc", ep, acc_tr, N, NULL, 0, NULL, NULL},
+					 {"test acc", ep, acc_te, N, NULL, 0, NULL, NULL}};
 	struct ampcl_plot_panel panels[2] = {
 	    {"Loss", "epoch", "loss", loss, 2, 0, 0, 0},
 	    {"Accuracy", "epoch", "accuracy", acc, 2, 0, 0, 0},
@@ -214,7 +214,7 @@ static void test_data_edges(void)
 	/* NaN and inf are skipped: the finite points still span the plot's height */
 	double x[7] = {0, 1, 2, 3, 4, INFINITY, 6};
 	double y[7] = {0.1, INFINITY, 0.3, NAN, 0.2, 0.5, -1e308 * 10};
-	struct ampcl_plot_line l = {"nan", x, y, 7, NULL, 0};
+	struct ampcl_plot_line l = {"nan", x, y, 7, NULL, 0, NULL, NULL};
 	unsigned char *px = render_one(&l, 0, 0, &lay, W, H);
 	int n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	int ph = lay.plot.y1 - lay.plot.y0;
@@ -225,7 +225,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double one_x = 7, one_y = -3;
-	l = (struct ampcl_plot_line){"one", &one_x, &one_y, 1, NULL, 0};
+	l = (struct ampcl_plot_line){"one", &one_x, &one_y, 1, NULL, 0, NULL, NULL};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	int mid = (lay.plot.y0 + lay.plot.y1) / 2;
@@ -234,7 +234,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double flat[5] = {0.7, 0.7, 0.7, 0.7, 0.7};
-	l = (struct ampcl_plot_line){"flat", x, flat, 5, NULL, 0};
+	l = (struct ampcl_plot_line){"flat", x, flat, 5, NULL, 0, NULL, NULL};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	mid = (lay.plot.y0 + lay.plot.y1) / 2;
@@ -244,7 +244,7 @@ static void test_data_edges(void)
 	free(px);
 
 	double none_x[2] = {NAN, 1}, none_y[2] = {1, NAN};
-	l = (struct ampcl_plot_line){"none", none_x, none_y, 2, NULL, 0};
+	l = (struct ampcl_plot_line){"none", none_x, none_y, 2, NULL, 0, NULL, NULL};
 	px = render_one(&l, 0, 0, &lay, W, H);
 	n = count_color(px, W, &lay.plot, &lay.legend, c0);
 	tu_check(n == 0 && lay.plot.x1 > lay.plot.x0, "no drawable points gives empty axes",
@@ -253,7 +253,7 @@ static void test_data_edges(void)
 
 	/* line 10 reuses colour 0 with a dashed pattern: a row of it breaks into several runs */
 	double hx[2] = {0, 10}, hy[2] = {1, 1};
-	l = (struct ampcl_plot_line){"cycled", hx, hy, 2, NULL, 0};
+	l = (struct ampcl_plot_line){"cycled", hx, hy, 2, NULL, 0, NULL, NULL};
 	int runs[2];
 	for (int k = 0; k < 2; k++) {
 		px = render_one(&l, k * AMPCL_PLOT_COLORS, 0, &lay, W, H);
@@ -279,7 +279,7 @@ static void test_data_edges(void)
 
 	/* error bars: the bar's pixels reach beyond the marker */
 	double bx[3] = {0, 1, 2}, by[3] = {0.5, 0.6, 0.55}, be[3] = {0.2, 0.05, NAN};
-	l = (struct ampcl_plot_line){"bars", bx, by, 3, be, 0};
+	l = (struct ampcl_plot_line){"bars", bx, by, 3, be, 0, NULL, NULL};
 	px = render_one(&l, 0, 1, &lay, W, H);
 	n = color_rows(px, W, &lay.plot, &lay.legend, c0, &top, &bottom);
 	ph = lay.plot.y1 - lay.plot.y0;
@@ -296,8 +296,8 @@ static void test_data_edges(void)
 			many_y[k][i] = 0.9 - (0.8 - 0.01 * k) * exp(-i / (2.0 + k));
 		snprintf(labels[k], sizeof(labels[k]),
 			 "configuration %d with a rather long descriptive label", k);
-		many[k] =
-		    (struct ampcl_plot_line){k == 5 ? NULL : labels[k], ep, many_y[k], N, NULL, 0};
+		many[k] = (struct ampcl_plot_line){
+		    k == 5 ? NULL : labels[k], ep, many_y[k], N, NULL, 0, NULL, NULL};
 	}
 	struct ampcl_plot_panel p = {"A title far too long to fit in the panel of this small "
 				     "image, so it must be cut",
@@ -322,7 +322,8 @@ static void test_data_edges(void)
 		cx[k] = k;
 		cy[k] = 0.85 + 0.01 * k - 0.001 * k * k;
 		ce[k] = 0.004 + 0.002 * (k % 3);
-		pts[k] = (struct ampcl_plot_line){labels[k] + 14, &cx[k], &cy[k], 1, &ce[k], 0};
+		pts[k] = (struct ampcl_plot_line){labels[k] + 14, &cx[k], &cy[k], 1,
+						  &ce[k],         0,      NULL,   NULL};
 	}
 	struct ampcl_plot_panel study[2] = {
 	    {"Test accuracy", "epoch", "test accuracy", many, 12, 0, 0, 0},
@@ -338,7 +339,7 @@ static void test_data_edges(void)
 static void test_errors(void)
 {
 	double x[2] = {0, 1}, y[2] = {0, 1};
-	struct ampcl_plot_line l = {"a", x, y, 2, NULL, 0};
+	struct ampcl_plot_line l = {"a", x, y, 2, NULL, 0, NULL, NULL};
 	struct ampcl_plot_panel p = {"t", "x", "y", &l, 1, 0, 0, 0};
 
 	char missing[300];
@@ -362,7 +363,8 @@ static void test_errors(void)
 		 count_dir_entries(dir), ampcl_last_error());
 	rmdir(sub);
 
-	struct ampcl_plot_line neg = {"neg", x, y, -1, NULL, 0}, nox = {"nox", NULL, y, 2, NULL, 0};
+	struct ampcl_plot_line neg = {"neg", x, y, -1, NULL, 0, NULL, NULL},
+			       nox = {"nox", NULL, y, 2, NULL, 0, NULL, NULL};
 	struct ampcl_plot_panel pneg = {"t", "x", "y", &neg, 1, 0, 0, 0},
 				pnox = {"t", "x", "y", &nox, 1, 0, 0, 0};
 	struct ampcl_plot_panel pnull = {"t", "x", "y", NULL, 2, 0, 0, 0},
@@ -404,7 +406,7 @@ static void test_log_axes(void)
 	unsigned char c0[3];
 	ampcl_plot_line_color(0, c0);
 	double x[5] = {0, 1, 10, 100, 50}, y[5] = {1, 1, 100, 10000, -5};
-	struct ampcl_plot_line l = {"x^2", x, y, 4, NULL, 0};
+	struct ampcl_plot_line l = {"x^2", x, y, 4, NULL, 0, NULL, NULL};
 	struct ampcl_plot_panel p = {"log", "x", "y", &l, 1, 0, 1, 1};
 	unsigned char *px = tu_malloc((size_t)W * H * 3);
 	tu_ok(ampcl_plot_render(&p, 1, W, H, px, &lay), "render log-log");
@@ -421,6 +423,71 @@ static void test_log_axes(void)
 	struct ampcl_plot_rect between = {mx - 2, lay.plot.y0 + 1, mx + 3, lay.plot.y1 - 1};
 	n = count_color(px, W, &between, &lay.legend, c0);
 	tu_check(n == 0, "a scatter line is not joined", "%d line pixels between two markers", n);
+	free(px);
+}
+
+/* A band (lo, hi): the pixels between its edges take the line's colour at plot.c's band opacity
+ * (0.2 over white), the line is drawn over it, the axis fits the band, and no lighter seam shows
+ * where two of its pieces meet. */
+static void test_band(void)
+{
+	const int W = 400, H = 300;
+	struct ampcl_plot_layout lay;
+	unsigned char c0[3], tint[3];
+	ampcl_plot_line_color(0, c0);
+	for (int k = 0; k < 3; k++)
+		tint[k] = (unsigned char)lrint(255 + (c0[k] - 255) * 0.2);
+	double x[11], y[11], lo[11], hi[11];
+	for (int i = 0; i < 11; i++)
+		x[i] = i, y[i] = 50 + i % 2, lo[i] = 40 - i % 3, hi[i] = 60 + i % 2;
+	struct ampcl_plot_line l = {"band", x, y, 11, NULL, 0, lo, hi};
+	unsigned char *px = render_one(&l, 0, 0, &lay, W, H);
+	const struct ampcl_plot_rect *r = &lay.plot;
+	int area = (r->x1 - r->x0) * (r->y1 - r->y0);
+	int ntint = count_color(px, W, r, &lay.legend, tint),
+	    nline = count_color(px, W, r, &lay.legend, c0);
+	/* the band spans 38..61 of an axis fitted to it: most of the plot */
+	tu_check(ntint > area / 3 && nline >= 100, "a band is filled translucent under its line",
+		 "%d pixels of the tint #%02x%02x%02x (want > %d), %d of the line colour", ntint,
+		 tint[0], tint[1], tint[2], area / 3, nline);
+	/* the tinted rows above the line in a middle column (one off the grid lines), and the row
+	 * between them most tinted (off the grid too) */
+	int cx = -1, most = 0, first = -1, last = -1;
+	for (int xx = (r->x0 + r->x1) / 2 - 3; xx <= (r->x0 + r->x1) / 2 + 3; xx++) {
+		struct ampcl_plot_rect col = {xx, r->y0, xx + 1, r->y1};
+		int k = count_color(px, W, &col, &lay.legend, tint);
+		if (k > most)
+			most = k, cx = xx;
+	}
+	for (int yy = r->y0 + 1; cx >= 0 && yy < r->y1 - 1; yy++) {
+		if (!is_color(px, W, cx, yy, tint) || in_rect(&lay.legend, cx, yy))
+			continue;
+		if (last >= 0 && yy > last + 2) /* a grid line is one row */
+			break;
+		last = yy, first = first < 0 ? yy : first;
+	}
+	int row = -1, left = -1, right = -1, lighter = 0;
+	most = 0;
+	for (int yy = first + 2; first >= 0 && yy <= last - 2; yy++) {
+		struct ampcl_plot_rect line = {r->x0, yy, r->x1, yy + 1};
+		int k = count_color(px, W, &line, &lay.legend, tint);
+		if (k > most)
+			most = k, row = yy;
+	}
+	for (int xx = r->x0 + 1; row >= 0 && xx < r->x1 - 1; xx++)
+		if (is_color(px, W, xx, row, tint))
+			right = xx, left = left < 0 ? xx : left;
+	for (int xx = left; row >= 0 && xx <= right; xx++) {
+		const unsigned char *q = px + ((size_t)row * W + xx) * 3;
+		lighter += !in_rect(&lay.legend, xx, row) &&
+			   q[0] + q[1] + q[2] > tint[0] + tint[1] + tint[2] + 3;
+	}
+	tu_check(row >= 0 && last - first >= 10 && right - left > (r->x1 - r->x0) * 4 / 5 &&
+		     lighter == 0,
+		 "a band has no seam",
+		 "tinted rows %d..%d above the line; row %d tinted over "
+		 "columns %d..%d of %d..%d with %d lighter pixels",
+		 first, last, row, left, right, r->x0, r->x1, lighter);
 	free(px);
 }
 
@@ -441,6 +508,7 @@ int main(int argc, char **argv)
 	test_curves();
 	test_data_edges();
 	test_log_axes();
+	test_band();
 	test_errors();
 	if (!keep) {
 		int n = count_dir_entries(dir);

@@ -27,10 +27,10 @@ ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg
 		trl[i] = r->train_loss, tel[i] = r->test_loss;
 		tra[i] = 100 * r->train_acc, tea[i] = 100 * r->test_acc;
 	}
-	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL, 0},
-					  {"test", x, tel, n, NULL, 0}};
-	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL, 0},
-					 {"test", x, tea, n, NULL, 0}};
+	struct ampcl_plot_line loss[2] = {{"train", x, trl, n, NULL, 0, NULL, NULL},
+					  {"test", x, tel, n, NULL, 0, NULL, NULL}};
+	struct ampcl_plot_line acc[2] = {{"train", x, tra, n, NULL, 0, NULL, NULL},
+					 {"test", x, tea, n, NULL, 0, NULL, NULL}};
 	char title[160];
 	snprintf(title, sizeof(title), "%s width %s: accuracy", report_setting(cfg, "model"),
 		 report_setting(cfg, "width"));

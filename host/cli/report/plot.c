@@ -25,6 +25,7 @@ static const unsigned char ink[3] = {0x22, 0x22, 0x22};   /* text */
 static const unsigned char frame[3] = {0x44, 0x44, 0x44}; /* axes box and ticks */
 static const unsigned char grid[3] = {0xe6, 0xe6, 0xe6};
 static const unsigned char legend_edge[3] = {0xc8, 0xc8, 0xc8};
+#define BAND_ALPHA 0.2f /* a band's opacity: the grid and the other bands show through */
 
 /* Dash patterns in line widths (on, off, on, off); the first is solid. */
 static const float dashes[4][4] = {{0}, {4, 2.5f, 0, 0}, {0.6f, 2, 0, 0}, {4, 2, 0.6f, 2}};
@@ -112,14 +113,14 @@ static void mask_put(struct canvas *c, int x, int y, float cov)
 		*m = cov > 1 ? 1 : cov;
 }
 
-/* Blends the accumulated mask in colour col, then clears it. */
-static void mask_flush(struct canvas *c, const unsigned char col[3])
+/* Blends the accumulated mask in colour col at opacity alpha, then clears it. */
+static void mask_flush_alpha(struct canvas *c, const unsigned char col[3], float alpha)
 {
 	for (int y = c->my0; y < c->my1; y++) {
 		for (int x = c->mx0; x < c->mx1; x++) {
 			float *m = &c->mask[(size_t)y * c->w + x];
 			if (*m > 0)
-				blend(c, x, y, col, *m);
+				blend(c, x, y, col, *m * alpha);
 			*m = 0;
 		}
 	}
@@ -127,6 +128,11 @@ static void mask_flush(struct canvas *c, const unsigned char col[3])
 	c->my0 = c->h;
 	c->mx1 = 0;
 	c->my1 = 0;
+}
+
+static void mask_flush(struct canvas *c, const unsigned char col[3])
+{
+	mask_flush_alpha(c, col, 1);
 }
 
 static int dash_on(const float *pattern, float lw, float s)
@@ -406,6 +412,65 @@ static void draw_error_bar(struct canvas *c, const struct panel_geo *g, double x
 	mask_segment(c, px - cap, yb, px + cap, yb, w, dashes[0], 0);
 }
 
+static int band_ok(const struct ampcl_plot_line *l, int i)
+{
+	return usable(l->x[i]) && usable(l->lo[i]) && usable(l->hi[i]);
+}
+
+/* A line's band: between two neighbouring points, each pixel column's rows between the two
+ * interpolated edges, edges softened over a pixel; where two pieces meet each reaches half a
+ * pixel past the point, so the seam is covered once (the mask keeps the larger coverage). */
+static void draw_band(struct canvas *c, const struct panel_geo *g, const struct ampcl_plot_line *l,
+		      int index)
+{
+	if (!l->lo || !l->hi)
+		return;
+	for (int i = 0; i < l->n; i++) {
+		if (!band_ok(l, i))
+			continue;
+		int prev = i > 0 && band_ok(l, i - 1), next = i + 1 < l->n && band_ok(l, i + 1);
+		float ax = map_x(g, l->x[i]), at = map_y(g, fmax(l->lo[i], l->hi[i]));
+		float ab = map_y(g, fmin(l->lo[i], l->hi[i]));
+		if (!prev && !next) {
+			mask_segment(c, ax, at, ax, ab, line_width(g), dashes[0], 0);
+			continue;
+		}
+		if (!next)
+			continue;
+		float bx = map_x(g, l->x[i + 1]), bt = map_y(g, fmax(l->lo[i + 1], l->hi[i + 1]));
+		float bb = map_y(g, fmin(l->lo[i + 1], l->hi[i + 1]));
+		float ea = prev ? 0.5f : 0, eb = i + 2 < l->n && band_ok(l, i + 2) ? 0.5f : 0;
+		if (bx < ax) { /* x running backwards: the same piece, mirrored */
+			float t;
+			t = ax, ax = bx, bx = t;
+			t = at, at = bt, bt = t;
+			t = ab, ab = bb, bb = t;
+			t = ea, ea = eb, eb = t;
+		}
+		float left = ax - ea, right = bx + eb;
+		int x0, y0, x1, y1;
+		if (!mask_box(c, left, fminf(at, bt), right, fmaxf(ab, bb), &x0, &y0, &x1, &y1))
+			continue;
+		for (int x = x0; x < x1; x++) {
+			float xc = x + 0.5f;
+			float h = fminf(xc + 0.5f, right) - fmaxf(xc - 0.5f, left);
+			if (h <= 0)
+				continue;
+			float t = bx > ax ? (fminf(fmaxf(xc, ax), bx) - ax) / (bx - ax) : 0;
+			float top = at + t * (bt - at), bot = ab + t * (bb - ab);
+			for (int y = y0; y < y1; y++) {
+				float yc = y + 0.5f;
+				float v = fminf(yc + 0.5f, bot) - fmaxf(yc - 0.5f, top);
+				if (v > 0)
+					mask_put(c, x, y, fminf(h, 1) * fminf(v, 1));
+			}
+		}
+	}
+	unsigned char col[3];
+	ampcl_plot_line_color(index, col);
+	mask_flush_alpha(c, col, BAND_ALPHA);
+}
+
 static void draw_line(struct canvas *c, const struct panel_geo *g, const struct ampcl_plot_line *l,
 		      int index, int bars)
 {
@@ -583,6 +648,9 @@ static void draw_legend(struct canvas *c, const struct ampcl_plot_panel *p,
 		unsigned char col[3];
 		ampcl_plot_line_color(i, col);
 		int style = (i / AMPCL_PLOT_COLORS) % NSTYLES;
+		if (p->lines[i].lo && p->lines[i].hi) /* the band behind the swatch */
+			fill_rect(c, cx, cy - s, cx + lg.swatch, cy + AMPCL_FONT_ASCENT * s + s,
+				  col, BAND_ALPHA);
 		if (p->bars || p->lines[i].points) {
 			float mx = cx + lg.swatch / 2.0f;
 			if (p->lines[i].err) {
@@ -624,6 +692,16 @@ static void panel_extent(const struct ampcl_plot_panel *p, double *x0, double *x
 			*x1 = fmax(*x1, x);
 			*y0 = fmin(*y0, y - e);
 			*y1 = fmax(*y1, y + e);
+		}
+		for (int i = 0; l->lo && l->hi && i < l->n; i++) {
+			if (!band_ok(l, i))
+				continue;
+			*have = 1;
+			*integer_x = *integer_x && l->x[i] == round(l->x[i]);
+			*x0 = fmin(*x0, l->x[i]);
+			*x1 = fmax(*x1, l->x[i]);
+			*y0 = fmin(*y0, fmin(l->lo[i], l->hi[i]));
+			*y1 = fmax(*y1, fmax(l->lo[i], l->hi[i]));
 		}
 	}
 	if (!usable(*y0) || !usable(*y1)) { /* an error bar ran past 1e300 */
@@ -724,6 +802,8 @@ static void draw_panel(struct canvas *c, const struct ampcl_plot_panel *p, int p
 	c->cy0 = g.plot.y0 + 1;
 	c->cx1 = g.plot.x1 - 1;
 	c->cy1 = g.plot.y1 - 1;
+	for (int i = 0; i < p->nlines; i++)
+		draw_band(c, &g, &p->lines[i], i);
 	for (int i = 0; i < p->nlines; i++)
 		draw_line(c, &g, &p->lines[i], i, p->bars);
 	clip_all(c);
@@ -832,7 +912,7 @@ static const struct ampcl_plot_panel *log_panel(struct log_panel *lp,
 		total += (size_t)p->lines[i].n;
 	lp->panel = *p;
 	lp->lines = report_alloc((size_t)p->nlines + 1, sizeof(*lp->lines));
-	lp->values = report_alloc(2 * total + 1, sizeof(double));
+	lp->values = report_alloc(4 * total + 1, sizeof(double));
 	double *v = lp->values;
 	for (int i = 0; i < p->nlines; i++) {
 		const struct ampcl_plot_line *l = &p->lines[i];
@@ -844,6 +924,14 @@ static const struct ampcl_plot_panel *log_panel(struct log_panel *lp,
 			v[l->n + k] = log_or_nan(l->y[k], p->log_y);
 		}
 		v += 2 * (size_t)l->n;
+		if (l->lo && l->hi) {
+			lp->lines[i].lo = v, lp->lines[i].hi = v + l->n;
+			for (int k = 0; k < l->n; k++) {
+				v[k] = log_or_nan(l->lo[k], p->log_y);
+				v[l->n + k] = log_or_nan(l->hi[k], p->log_y);
+			}
+			v += 2 * (size_t)l->n;
+		}
 	}
 	lp->panel.lines = lp->lines;
 	return &lp->panel;

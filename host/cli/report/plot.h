@@ -13,6 +13,10 @@ struct ampcl_plot_line {
 	int n;
 	const double *err; /* NULL, or a +-err bar per point (NaN: no bar at that point) */
 	int points;        /* 1: a marker at each point, not joined (a scatter) */
+	/* NULL, or a band from lo[i] to hi[i] at x[i] (n values each), filled translucent in the
+	 * line's colour under every line of the panel (a spread over seeds); a point whose x, lo
+	 * or hi is unusable breaks the band, and a point with no neighbour in it gets a stroke */
+	const double *lo, *hi;
 };
 
 /* One chart: axes with "nice" ticks fitted to the data (error bars included), a grid, labels,

@@ -1,5 +1,5 @@
 /* report.h: what the program draws and writes for people from the library's data: a run's
- * curves.png, and a study's results.md, accuracy.png and final.png. */
+ * curves.png, and a study's results.md, accuracy.png, final.png and diff.png. */
 #ifndef AMPCL_REPORT_H
 #define AMPCL_REPORT_H
 
@@ -24,9 +24,17 @@ const char *report_setting(const ampcl_train_config_t *cfg, const char *key);
 ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
 			   const struct ampcl_epoch_record *history, int n);
 
-/* OUT/results.md (per configuration mean ± sd over seeds, and every run) and the two plots,
- * from the first done of total runs of study sc. */
+/* OUT/results.md from the done of total runs of study sc (any subset of the study, in its
+ * order; a run with an error is listed as failed and left out of every statistic): per
+ * configuration mean ± sd over seeds, each amplified configuration minus the baseline at its
+ * learning rate paired by seed with a 95% t interval, a verdict per rate, the layers each
+ * amplified configuration chose (OUT/runs/NAME/amp.log), and every run. Once done == total also
+ * accuracy.png (mean over seeds, band lowest to highest), final.png and diff.png. */
 ampcl_status report_study(const struct ampcl_study_config *sc,
 			  const struct ampcl_study_result *runs, int done, int total);
+
+/* Student's t distribution's 0.975 quantile for df degrees of freedom (a table to 30, 1.96
+ * beyond; NaN for df < 1): a 95% interval is mean ± report_t975(n - 1) * sd / sqrt(n). */
+double report_t975(int df);
 
 #endif
