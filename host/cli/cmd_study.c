@@ -269,8 +269,9 @@ int cmd_study(int argc, char **argv)
 		code = cli_fail("study", st);
 	}
 	if (!mpi.rank && (!st || st == AMPCL_ERR_CHECK_FAILED))
-		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png\n",
-		       out, out, out, out);
+		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png, "
+		       "%s/diff.png\n",
+		       out, out, out, out, out);
 	ampcl_context_free(ctx);
 	ampcl_study_config_free(sc);
 	ampcl_mpi_end();
