@@ -316,6 +316,17 @@ AMPCL_API ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t);
 /* What tuning (ampcl_net_tune, AMPCL_TUNE) did when the trainer built its net. */
 AMPCL_API const struct ampcl_tune_report *ampcl_trainer_tune_report(const ampcl_trainer_t *t);
 AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);
+/* Data-parallel training under mpirun (ampcl_mpi_begin first): each rank trains its share of
+ * every global batch (the batch must divide evenly), the gradients are averaged over the ranks
+ * between the backward and the update, rank 0 alone writes the outputs. */
+struct ampcl_parallel_report {
+	int rank, ranks; /* 0 and 1 alone */
+	int sync_bn;     /* BN statistics over every rank's share */
+	long reduces;    /* steps whose gradients were averaged */
+	double reduce_s; /* time in that all-reduce, the device reads and writes included */
+};
+AMPCL_API void ampcl_trainer_parallel_report(const ampcl_trainer_t *t,
+					     struct ampcl_parallel_report *out);
 /* The epochs trained so far (n records). */
 AMPCL_API const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n);
 AMPCL_API void ampcl_trainer_free(ampcl_trainer_t *t);

@@ -28,6 +28,8 @@ static void help(void)
 	    "  --epochs N              (default 1, or the --schedule file's total)\n"
 	    "  --batch B               (default 128)\n"
 	    "  --lr LR --momentum M --weight-decay WD --nesterov   SGD (0.1, 0.9, 5e-4, off)\n"
+	    "  --sync-bn               under mpirun: BN statistics over every rank's share of\n"
+	    "                          the batch (default: each rank's own, as PyTorch DDP)\n"
 	    "  --lr-schedule S         constant|step:EVERY:GAMMA|multistep:E1,E2,...:GAMMA|cosine\n"
 	    "  --warmup-epochs N       linear warm-up over the first N epochs\n"
 	    "  --seed S                initialisation, shuffling, augmentation, amplification\n"
@@ -164,7 +166,7 @@ static int train_option(void *user, const char *name, const char *v)
 	snprintf(flag, sizeof(flag), "--%s", name);
 	int rc = 0;
 	int n;
-	if (!strcmp(name, "nesterov") || !strcmp(name, "overwrite"))
+	if (!strcmp(name, "nesterov") || !strcmp(name, "overwrite") || !strcmp(name, "sync-bn"))
 		cli_train_flag("train", t->c, flag, "1", &rc), t->others++;
 	else if (!strcmp(name, "device"))
 		t->device = v;
@@ -189,10 +191,17 @@ static int train_option(void *user, const char *name, const char *v)
 int cmd_train(int argc, char **argv)
 {
 	static struct cli_option opts[64] = {{"device", 1}, {"resume", 1},   {"epochs", 1},
-					     {"out", 1},    {"nesterov", 0}, {"overwrite", 0}};
-	if (!opts[6].name)
-		for (int i = 0, n = 6; cli_train_options[i].name; i++)
+					     {"out", 1},    {"nesterov", 0}, {"overwrite", 0},
+					     {"sync-bn", 0}};
+	if (!opts[7].name)
+		for (int i = 0, n = 7; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
+	/* under mpirun every rank runs this: one run, each rank a share of every batch */
+	ampcl_status mst = ampcl_mpi_begin(&argc, &argv);
+	if (mst)
+		return cli_fail("train", mst);
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
 	struct train_args a = {.c = ampcl_train_config_create()};
 	int rc = cli_parse("train", argc, argv, opts, train_option, &a);
 	if (!rc && a.resume && a.others)
@@ -206,9 +215,14 @@ int cmd_train(int argc, char **argv)
 		return rc == CLI_HELP ? EXIT_OK : rc;
 	}
 	const char *device = a.device, *resume = a.resume;
-
-	ampcl_context_t *ctx;
-	int st = ampcl_context_create(device, &ctx);
+	/* ranks on one machine take its GPUs in turn unless --device says */
+	char spec[32];
+	int index, st = AMPCL_OK;
+	if (!device && mpi.size > 1 && !(st = ampcl_device_for_local_rank(mpi.local_rank, &index)))
+		snprintf(spec, sizeof(spec), "%d", index), device = spec;
+	ampcl_context_t *ctx = NULL;
+	if (!st)
+		st = ampcl_context_create(device, &ctx);
 	if (st) {
 		ampcl_train_config_free(a.c);
 		return cli_fail("train", st);
@@ -225,6 +239,17 @@ int cmd_train(int argc, char **argv)
 	}
 	const ampcl_train_config_t *cfg = ampcl_trainer_config(t);
 	const struct ampcl_device_desc *d = ampcl_context_device(ctx);
+	/* rank 0 speaks for the run; the others say only what goes wrong */
+	if (mpi.rank && !freopen("/dev/null", "w", stdout))
+		return cli_fail("train",
+				ampcl_error_set(AMPCL_ERR_IO, "cannot quiet rank %d", mpi.rank));
+	if (mpi.size > 1)
+		printf("data-parallel over %d ranks (mpirun): each trains %d of every batch of %s "
+		       "images, BN statistics %s\n",
+		       mpi.size, atoi(report_setting(cfg, "batch")) / mpi.size,
+		       report_setting(cfg, "batch"),
+		       atoi(report_setting(cfg, "sync_bn")) ? "over all ranks (--sync-bn)"
+							    : "per rank");
 	printf("ampcl %s on %s (%s): %s width %s, %zu parameters, batch %s, %s epochs%s, data %s\n",
 	       ampcl_version(), d->name, d->type, report_setting(cfg, "model"),
 	       report_setting(cfg, "width"), ampcl_net_param_count(ampcl_trainer_net(t)),
@@ -242,7 +267,7 @@ int cmd_train(int argc, char **argv)
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);
-	struct progress pr = {isatty(2), 0, atoi(report_setting(cfg, "epochs"))};
+	struct progress pr = {isatty(2) && !mpi.rank, 0, atoi(report_setting(cfg, "epochs"))};
 	struct ampcl_train_callbacks cb = {&pr,        on_step,         on_epoch,
 					   on_message, cli_draw_curves, cli_should_stop};
 	cli_stop_signals_begin("train");
@@ -264,8 +289,19 @@ int cmd_train(int argc, char **argv)
 			       100 * h[n - 1].test_acc, h[n - 1].test_loss,
 			       out[0] ? ", outputs in " : "", out);
 		}
+		struct ampcl_parallel_report par;
+		ampcl_trainer_parallel_report(t, &par);
+		double train_s = 0;
+		for (int i = 0; i < n; i++)
+			train_s += h[i].seconds;
+		if (par.ranks > 1 && par.reduces)
+			printf("gradient all-reduce: %.2f ms a step of %.1f ms (%ld steps, %d "
+			       "ranks)\n",
+			       1e3 * par.reduce_s / par.reduces, 1e3 * train_s / par.reduces,
+			       par.reduces, par.ranks);
 	}
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);
+	ampcl_mpi_end();
 	return code;
 }

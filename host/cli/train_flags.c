@@ -109,7 +109,7 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, con
 	else if (!strcmp(a, "--data") || !strcmp(a, "--lr-schedule") || !strcmp(a, "--init") ||
 		 !strcmp(a, "--amp-types") || !strcmp(a, "--amp-epochs") ||
 		 !strcmp(a, "--schedule") || !strcmp(a, "--out") || !strcmp(a, "--epochs") ||
-		 !strcmp(a, "--nesterov") || !strcmp(a, "--overwrite"))
+		 !strcmp(a, "--nesterov") || !strcmp(a, "--overwrite") || !strcmp(a, "--sync-bn"))
 		*rc = set(verb, c, key, v, 0);
 	else
 		return 0;

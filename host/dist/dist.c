@@ -99,6 +99,8 @@ static ampcl_status mpi_failed(const char *what, int code, int rank)
 	int len = 0;
 	if (MPI_Error_string(code, text, &len) != MPI_SUCCESS)
 		snprintf(text, sizeof(text), "code %d", code);
+	if (rank < 0)
+		return ampcl_error_set(AMPCL_ERR_IO, "MPI %s failed: %s", what, text);
 	return ampcl_error_set(AMPCL_ERR_IO, "MPI %s with rank %d failed: %s", what, rank, text);
 }
 #endif
@@ -138,4 +140,92 @@ ampcl_status ampcl_dist_recv(int src, int tag, void **out, size_t *n)
 	*out = NULL, *n = 0;
 	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED, "built without MPI");
 #endif
+}
+
+#ifdef AMPCL_HAVE_MPI
+/* MPI counts are ints: large buffers go in pieces of at most 2^30 elements. */
+static ampcl_status in_pieces(const char *what, void *buf, size_t n, size_t elem,
+			      int (*op)(void *piece, int count))
+{
+	const size_t piece = (size_t)1 << 30;
+	for (size_t at = 0; at < n; at += piece) {
+		int count = (int)(n - at < piece ? n - at : piece);
+		int rc = op((char *)buf + at * elem, count);
+		if (rc != MPI_SUCCESS)
+			return mpi_failed(what, rc, -1);
+	}
+	return AMPCL_OK;
+}
+
+static int sum_floats(void *piece, int count)
+{
+	return MPI_Allreduce(MPI_IN_PLACE, piece, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+
+static int sum_doubles(void *piece, int count)
+{
+	return MPI_Allreduce(MPI_IN_PLACE, piece, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+static int bcast_floats(void *piece, int count)
+{
+	return MPI_Bcast(piece, count, MPI_FLOAT, 0, MPI_COMM_WORLD);
+}
+#endif
+
+ampcl_status ampcl_dist_sum_floats(float *buf, size_t n)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active)
+		return in_pieces("all-reduce", buf, n, sizeof(float), sum_floats);
+#endif
+	(void)buf, (void)n;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_dist_sum_doubles(double *buf, size_t n)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active)
+		return in_pieces("all-reduce", buf, n, sizeof(double), sum_doubles);
+#endif
+	(void)buf, (void)n;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_dist_broadcast_floats(float *buf, size_t n)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active)
+		return in_pieces("broadcast", buf, n, sizeof(float), bcast_floats);
+#endif
+	(void)buf, (void)n;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_dist_max_int(int *v)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active) {
+		int rc = MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+		return rc == MPI_SUCCESS ? AMPCL_OK : mpi_failed("all-reduce", rc, -1);
+	}
+#endif
+	(void)v;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_dist_gather_doubles(const double *mine, double *all, size_t n)
+{
+#ifdef AMPCL_HAVE_MPI
+	if (info.active) {
+		if (n > (size_t)0x7fffffff)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "gathering %zu doubles", n);
+		int rc = MPI_Allgather(mine, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE,
+				       MPI_COMM_WORLD);
+		return rc == MPI_SUCCESS ? AMPCL_OK : mpi_failed("all-gather", rc, -1);
+	}
+#endif
+	memcpy(all, mine, n * sizeof(double));
+	return AMPCL_OK;
 }

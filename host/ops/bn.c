@@ -3,6 +3,7 @@
 #include "bn.h"
 #include "constants.h"
 #include "error.h"
+#include "bn_sync.h"
 #include "launch.h"
 #include "program.h"
 #include "workspace.h"
@@ -231,8 +232,21 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma), AMPCL_KARG_VIEW(beta_p),
 	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),  AMPCL_KARG_UINT(s->hw),
 	};
-	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
-	    !(st = ampcl_launch_1d(ctx, k_stats, g2, AMPCL_NARGS(a2), a2)))
+	if ((st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)))
+		return st;
+	/* every process's batch (--sync-bn): stage 2 folds one chunk of all their images */
+	cl_uint images = 0, one = 1;
+	if (ctx->bn_sync) {
+		unsigned all;
+		if ((st = ampcl_bn_sync_moments(ctx, s, sp.ipc, (unsigned)sp.nparts, part,
+						part_off / sizeof(float), &all)))
+			return st;
+		images = all;
+		a2[12] = (struct ampcl_karg){sizeof(cl_uint), &images}; /* n */
+		a2[15] = (struct ampcl_karg){sizeof(cl_uint), &images}; /* ipc */
+		a2[16] = (struct ampcl_karg){sizeof(cl_uint), &one};    /* nparts */
+	}
+	if (!(st = ampcl_launch_1d(ctx, k_stats, g2, AMPCL_NARGS(a2), a2)))
 		st = ampcl_launch(ctx, k_norm, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
 	return st;
 }
@@ -341,7 +355,10 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),     AMPCL_KARG_UINT(s->hw),
 	};
 	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
-	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)))
+	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)) && ctx->bn_sync)
+		st = ampcl_bn_sync_coef(ctx, s, (unsigned)sp.nparts, part, base, coef_off,
+					save_invstd);
+	if (!st)
 		st = ampcl_launch(ctx, k_dx, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
 	return st;
 }

@@ -23,6 +23,16 @@ struct ampcl_program_entry {
 	int nkernels;
 };
 
+/* Batch normalisation over the batches of several processes (mpirun --sync-bn), set by a layer
+ * above on the context its net runs on; NULL: each process's batch alone. */
+struct ampcl_bn_sync {
+	void *user;
+	/* per channel (count, mean, M2) of this process's batch, replaced by those of all */
+	ampcl_status (*moments)(void *user, double *count_mean_m2, int channels);
+	/* per channel (count, sum dy, sum dy * (x - mean)), replaced by the sums over all */
+	ampcl_status (*sums)(void *user, double *count_sums, int channels);
+};
+
 struct ampcl_context {
 	struct ampcl_device_caps caps;
 	struct ampcl_device_profile profile; /* every device-dependent choice of the ops */
@@ -50,6 +60,7 @@ struct ampcl_context {
 	/* set by a layer above that keeps state tied to this context (CLBlast's program cache):
 	 * called before the queue and the context are released */
 	void (*before_release)(struct ampcl_context *ctx);
+	const struct ampcl_bn_sync *bn_sync; /* training BN over every process's batch */
 };
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */

@@ -56,6 +56,7 @@ static const struct field fields[] = {
     STR(amp_target),
     STR(amp_select),
     STR(schedule_file),
+    NUM(sync_bn, F_INT),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 

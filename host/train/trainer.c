@@ -5,6 +5,8 @@
 #include "alloc.h"
 #include "checkpoint.h"
 #include "context.h"
+#include "data_parallel.h"
+#include "dist.h"
 #include "dataset.h"
 #include "error.h"
 #include "files.h"
@@ -40,7 +42,14 @@ struct ampcl_trainer {
 	struct ampcl_tune_report tune; /* what tuning did before the net was finalized */
 	int resumed;                   /* made from a checkpoint: its --out may hold the run */
 	int lock_fd;                   /* the open, locked OUT/.lock while running (-1: none) */
+	struct ampcl_dp dp;            /* mpirun's ranks: this one's share of every batch */
 };
+
+/* Whether this process writes the run's outputs: rank 0 of the ranks, when there is an --out. */
+static int writes(const struct ampcl_trainer *t)
+{
+	return t->st.cfg.out[0] && t->dp.rank == 0;
+}
 
 static ampcl_status check_config(const struct ampcl_train_config *c)
 {
@@ -163,6 +172,17 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 				       &t->schedule)) ||
 	    (st = load_data(c, t->eval_only, &t->train, &t->test)))
 		return st;
+	/* under mpirun every rank loads each whole global batch (the same shuffle and
+	 * augmentation) and trains on its share, so the net holds a share at most */
+	struct ampcl_mpi_info mpi;
+	ampcl_mpi_get_info(&mpi);
+	int ranks = mpi.active ? mpi.size : 1;
+	if (!t->eval_only && c->batch % ranks)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--batch %d is the global batch and must divide evenly over "
+				       "the %d ranks: give a multiple of %d",
+				       c->batch, ranks, ranks);
+	int share = (c->batch + ranks - 1) / ranks;
 	struct ampcl_loader_config lc = {c->batch, 1, c->augment, 1, c->seed};
 	struct ampcl_loader_config ec = {c->batch, 0, 0, 0, c->seed};
 	if ((!t->eval_only && (st = ampcl_loader_create(t->train, &lc, &t->train_loader))) ||
@@ -170,8 +190,8 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	    (st = ampcl_net_create(t->ctx, t->train->channels, t->train->height, t->train->width,
 				   &t->net)) ||
 	    (st = ampcl_model_build(t->net, c->model, c->width, t->train->classes)) ||
-	    (!t->eval_only && (st = ampcl_net_tune(t->net, c->batch, &t->tune))) ||
-	    (st = ampcl_net_finalize(t->net, c->batch, c->seed)))
+	    (!t->eval_only && (st = ampcl_net_tune(t->net, share, &t->tune))) ||
+	    (st = ampcl_net_finalize(t->net, share, c->seed)))
 		return st;
 	t->st.in_channels = t->train->channels, t->st.in_height = t->train->height;
 	t->st.in_width = t->train->width, t->st.classes = t->train->classes;
@@ -210,6 +230,14 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	return AMPCL_OK;
 }
 
+/* Under mpirun: every rank starts from rank 0's weights and optimizer state (the same bits
+ * whatever each read), and --sync-bn hooks the batch norms of this rank's context. */
+static ampcl_status join_ranks(struct ampcl_trainer *t)
+{
+	ampcl_dp_init(&t->dp, t->net, t->st.cfg.sync_bn);
+	return ampcl_dp_broadcast_net(&t->dp, t->net);
+}
+
 static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_train_config *cfg,
 				   ampcl_trainer_t **out)
 {
@@ -220,6 +248,8 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 	t->st.cfg = *cfg;
 	t->st.best_acc = -1;
 	ampcl_status st = setup(t, 1);
+	if (!st)
+		st = join_ranks(t);
 	if (st) {
 		ampcl_trainer_free(t);
 		return st;
@@ -279,7 +309,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 		ampcl_trainer_free(t);
 		return st;
 	}
-	if ((st = ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected))) {
+	if ((st = ampcl_amp_restore(t->amp, t->net, t->st.amp_selected, t->st.amp_nselected)) ||
+	    (!eval_only && (st = join_ranks(t)))) {
 		ampcl_trainer_free(t);
 		return st;
 	}
@@ -303,6 +334,7 @@ void ampcl_trainer_free(ampcl_trainer_t *t)
 	ampcl_loader_free(t->test_loader);
 	ampcl_dataset_free(t->train);
 	ampcl_dataset_free(t->test);
+	ampcl_dp_free(&t->dp, t->net);
 	ampcl_net_free(t->net);
 	ampcl_amp_plan_free(t->amp);
 	free(t->st.history);
@@ -332,6 +364,12 @@ ampcl_net_t *ampcl_trainer_net(ampcl_trainer_t *t)
 int ampcl_trainer_next_epoch(const ampcl_trainer_t *t)
 {
 	return t->st.next_epoch;
+}
+
+void ampcl_trainer_parallel_report(const ampcl_trainer_t *t, struct ampcl_parallel_report *out)
+{
+	*out = (struct ampcl_parallel_report){t->dp.rank, t->dp.size > 0 ? t->dp.size : 1,
+					      t->dp.sync_bn, t->dp.reduces, t->dp.reduce_s};
 }
 
 const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n)
@@ -386,8 +424,15 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 	float *logits =
 	    predictions ? ampcl_xmalloc((size_t)t->st.cfg.batch * classes * sizeof(float)) : NULL;
 	while (!st && (got = ampcl_loader_next(t->test_loader, &x, &labels, &n)) > 0) {
-		struct ampcl_step_result r;
-		if ((st = ampcl_net_eval_step(t->net, x, labels, n, &r)))
+		struct ampcl_step_result r = {0, 0, 0};
+		/* each rank its share of every test batch; the sums meet after the last */
+		int first = 0;
+		if (t->dp.size > 1) {
+			ampcl_dp_share(&t->dp, n, &first, &n);
+			x += (size_t)first * t->st.in_channels * t->st.in_height * t->st.in_width;
+			labels += first;
+		}
+		if (n > 0 && (st = ampcl_net_eval_step(t->net, x, labels, n, &r)))
 			break;
 		if (predictions) {
 			if ((st = ampcl_net_logits(t->net, logits, n)))
@@ -404,10 +449,15 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 			cb->step(cb->user, p);
 		}
 	}
-	t->eval_s = ampcl_now() - t0;
 	free(logits);
 	if (!st && got < 0)
 		st = got;
+	if (!st && t->dp.size > 1) {
+		double v[3] = {sum, (double)correct, (double)count};
+		st = ampcl_dp_sum(&t->dp, v, 3);
+		sum = v[0], correct = (long)v[1], count = (long)v[2];
+	}
+	t->eval_s = ampcl_now() - t0;
 	*loss = count && !st ? sum / (double)count : NAN;
 	*acc = count && !st ? (double)correct / (double)count : NAN;
 	return st;
@@ -422,7 +472,7 @@ static void log_selection(struct ampcl_trainer *t, int epoch,
 	ampcl_amp_describe(t->amp, t->net, line + len, sizeof(line) - (size_t)len);
 	if (cb && cb->message)
 		cb->message(cb->user, line);
-	if (!t->st.cfg.out[0])
+	if (!writes(t))
 		return;
 	char path[4200];
 	snprintf(path, sizeof(path), "%.4096s/amp.log", t->st.cfg.out);
@@ -451,6 +501,11 @@ static ampcl_status interrupted(struct ampcl_trainer *t, int epoch, int step, in
 				       "interrupted at epoch %d after step %d of %d; nothing was "
 				       "written (no --out)",
 				       epoch, step, steps);
+	if (!writes(t))
+		return ampcl_error_set(AMPCL_ERR_INTERRUPTED,
+				       "interrupted at epoch %d after step %d of %d; rank 0 saves "
+				       "the run",
+				       epoch, step, steps);
 	char path[4200];
 	snprintf(path, sizeof(path), "%.4096s/last.ampcl", c->out);
 	ampcl_status st = ampcl_checkpoint_save(path, t->net, &t->st);
@@ -460,6 +515,45 @@ static ampcl_status interrupted(struct ampcl_trainer *t, int epoch, int step, in
 			       "interrupted at epoch %d after step %d of %d: %s holds the run so "
 			       "far; 'ampcl train --resume %s' continues it",
 			       epoch, step, steps, path, c->out);
+}
+
+/* One step on a global batch of *n images: alone, ampcl_net_train_step; under mpirun, this
+ * rank's share forward and backward, the gradients averaged over the ranks, the update, and the
+ * batch's loss and accuracy summed over the ranks (r and *n then describe the whole batch). */
+static ampcl_status train_step(struct ampcl_trainer *t, const float *x, const int *labels, int *n,
+			       float lr, struct ampcl_step_result *r)
+{
+	if (t->dp.size < 2)
+		return ampcl_net_train_step(t->net, x, labels, *n, lr, r);
+	int first, count;
+	ampcl_dp_share(&t->dp, *n, &first, &count);
+	size_t image = (size_t)t->st.in_channels * t->st.in_height * t->st.in_width;
+	ampcl_status st =
+	    ampcl_net_forward_backward(t->net, x + (size_t)first * image, labels + first, count, r);
+	if (!st)
+		st = ampcl_dp_average_grads(&t->dp, t->net);
+	if (!st)
+		st = ampcl_net_update(t->net, lr);
+	double v[3] = {r->loss * count, r->correct, count};
+	if (!st)
+		st = ampcl_dp_sum(&t->dp, v, 3);
+	r->loss = v[0] / v[2], r->correct = (int)v[1], r->count = (int)v[2];
+	*n = (int)v[2];
+	return st;
+}
+
+/* --amp-select auto's statistics over every rank's share: the root of the mean square. */
+static ampcl_status ranks_rms(struct ampcl_trainer *t, double *rms)
+{
+	if (t->dp.size < 2)
+		return AMPCL_OK;
+	int layers = ampcl_net_layer_count(t->net);
+	for (int i = 0; i < layers; i++)
+		rms[i] *= rms[i];
+	ampcl_status st = ampcl_dp_sum(&t->dp, rms, layers);
+	for (int i = 0; i < layers; i++)
+		rms[i] = sqrt(rms[i] / t->dp.size);
+	return st;
 }
 
 static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
@@ -508,7 +602,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 		struct ampcl_step_result r;
 		if (auto_pending)
 			ampcl_net_request_grad_rms(t->net);
-		if ((st = ampcl_net_train_step(t->net, x, labels, n, (float)lr, &r)))
+		if ((st = train_step(t, x, labels, &n, (float)lr, &r)))
 			return st;
 		if (!isfinite(r.loss))
 			return ampcl_error_set(
@@ -522,6 +616,8 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 			double *rms =
 			    ampcl_xmalloc((size_t)ampcl_net_layer_count(t->net) * sizeof(double));
 			st = ampcl_net_grad_rms(t->net, rms);
+			if (!st)
+				st = ranks_rms(t, rms);
 			if (!st)
 				st = ampcl_amp_select_auto(amp, t->net, rms);
 			free(rms);
@@ -555,7 +651,10 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 						   0};
 			cb->step(cb->user, &p);
 		}
-		if (step < steps && cb && cb->should_stop && cb->should_stop(cb->user))
+		int stop = cb && cb->should_stop && cb->should_stop(cb->user);
+		if (t->dp.size > 1 && (st = ampcl_dist_max_int(&stop)))
+			return st; /* a signal to one rank stops all after the same step */
+		if (step < steps && stop)
 			return interrupted(t, epoch, step, steps, sum, correct, count,
 					   ampcl_now() - t0);
 	}
@@ -573,13 +672,13 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_callbacks *cb)
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
-	if (c->out[0] && ampcl_make_dirs(c->out) != 0)
+	if (writes(t) && ampcl_make_dirs(c->out) != 0)
 		return ampcl_error_set(
 		    AMPCL_ERR_IO,
 		    "cannot create the output folder '%s': %s; check the path and "
 		    "its permissions",
 		    c->out, strerror(errno));
-	ampcl_status lst = c->out[0] && t->lock_fd < 0
+	ampcl_status lst = writes(t) && t->lock_fd < 0
 			       ? ampcl_out_claim(c->out, t->resumed, c->overwrite, &t->lock_fd)
 			       : AMPCL_OK;
 	if (lst)
@@ -587,6 +686,9 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 	for (int epoch = t->st.next_epoch; epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		ampcl_status st = train_epoch(t, epoch, cb, &rec);
+		/* per-rank BN: the running statistics are rank 0's, as DDP broadcasts them */
+		if (!st)
+			st = ampcl_dp_broadcast_running(&t->dp, t->net);
 		if (!st && ((epoch + 1) % c->eval_every == 0 || epoch + 1 == c->epochs)) {
 			struct ampcl_progress p = {
 			    .epoch = epoch, .epochs = c->epochs, .eta_s = t->eta_s};
@@ -633,11 +735,11 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 		t->st.amp_nselected = t->amp->nselected;
 		memcpy(t->st.amp_selected, t->amp->selected,
 		       (size_t)t->amp->nselected * sizeof(int));
-		if (c->out[0] && (st = ampcl_train_output_write(t->ctx, t->net, &t->st, is_best)))
+		if (writes(t) && (st = ampcl_train_output_write(t->ctx, t->net, &t->st, is_best)))
 			return st;
 		if (cb && cb->epoch)
 			cb->epoch(cb->user, &rec, is_best);
-		if (cb && cb->outputs && c->out[0])
+		if (cb && cb->outputs && writes(t))
 			cb->outputs(cb->user, c, t->st.history, t->st.nhistory);
 		if (epoch + 1 < c->epochs && cb && cb->should_stop && cb->should_stop(cb->user))
 			return ampcl_error_set(
