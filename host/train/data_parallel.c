@@ -45,12 +45,14 @@ static ampcl_status sync_sums(void *user, double *v, int channels)
 	return ampcl_dist_sum_doubles(v, (size_t)channels * 3);
 }
 
-void ampcl_dp_init(struct ampcl_dp *dp, struct ampcl_net *net, int sync_bn)
+void ampcl_dp_init(struct ampcl_dp *dp, struct ampcl_net *net, int enabled, int sync_bn)
 {
 	memset(dp, 0, sizeof(*dp));
 	struct ampcl_mpi_info mpi;
 	ampcl_mpi_get_info(&mpi);
-	dp->rank = mpi.rank, dp->size = mpi.active ? mpi.size : 1;
+	dp->size = 1;
+	if (enabled && mpi.active)
+		dp->rank = mpi.rank, dp->size = mpi.size;
 	dp->sync_bn = sync_bn && dp->size > 1;
 	dp->hook = (struct ampcl_bn_sync){dp, sync_moments, sync_sums};
 	if (dp->sync_bn)

@@ -16,8 +16,9 @@ struct ampcl_dp {
 	long reduces;
 };
 
-/* This process's place (ampcl_mpi_get_info) and, with sync_bn, the BN hook on net's context. */
-void ampcl_dp_init(struct ampcl_dp *dp, struct ampcl_net *net, int sync_bn);
+/* This process's place among the ranks (ampcl_mpi_get_info) when enabled, else one process
+ * alone (a study's run on one rank); with sync_bn, the BN hook on net's context. */
+void ampcl_dp_init(struct ampcl_dp *dp, struct ampcl_net *net, int enabled, int sync_bn);
 void ampcl_dp_free(struct ampcl_dp *dp, struct ampcl_net *net);
 /* Rank r's images of a batch of n: [*first, *first + *count). */
 void ampcl_dp_share(const struct ampcl_dp *dp, int n, int *first, int *count);

@@ -39,6 +39,7 @@ static void describe(const struct ampcl_study_config *sc, struct study_run *x, i
 		     const struct amp_choice *c)
 {
 	x->cfg = sc->base;
+	x->cfg.data_parallel = 0; /* under mpirun each run is one rank's alone */
 	x->cfg.lr = sc->lrs[l];
 	x->cfg.seed = sc->seeds[s];
 	if (!c) {

@@ -37,6 +37,10 @@ struct study_pool {
 	ampcl_status (*after_run)(struct study_pool *p, int index);
 };
 
+/* ampcl_trainer_resume for a run of this process alone, even under mpirun (trainer.c). */
+ampcl_status ampcl_trainer_resume_alone(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+					ampcl_trainer_t **result);
+
 /* Trains every run of the queue (the pool's fields above set, mu initialised); returns the
  * first stop (AMPCL_ERR_INTERRUPTED, a write failure) or AMPCL_OK. Failed runs do not stop it. */
 ampcl_status study_pool_run(struct study_pool *p);

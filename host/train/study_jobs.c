@@ -105,7 +105,7 @@ static ampcl_status do_run(struct job *j, struct study_run *x, int index)
 	ampcl_trainer_t *t = NULL;
 	/* a run folder without a readable checkpoint is started over */
 	x->cfg.overwrite = 1;
-	ampcl_status s = have ? ampcl_trainer_resume(j->ctx, ckpt, x->cfg.epochs, NULL, &t)
+	ampcl_status s = have ? ampcl_trainer_resume_alone(j->ctx, ckpt, x->cfg.epochs, &t)
 			      : ampcl_trainer_create(j->ctx, &x->cfg, &t);
 	if (!s)
 		s = ampcl_trainer_run(t, &j->train);

@@ -57,6 +57,7 @@ static const struct field fields[] = {
     STR(amp_select),
     STR(schedule_file),
     NUM(sync_bn, F_INT),
+    NUM(data_parallel, F_INT),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -78,6 +79,7 @@ void ampcl_train_config_defaults(struct ampcl_train_config *cfg)
 	cfg->amp_ratio = 0.3;
 	cfg->amp_factor = 2.0;
 	snprintf(cfg->amp_redraw, sizeof(cfg->amp_redraw), "epoch");
+	cfg->data_parallel = 1;
 	snprintf(cfg->amp_target, sizeof(cfg->amp_target), "input");
 	snprintf(cfg->amp_select, sizeof(cfg->amp_select), "random");
 }

@@ -37,6 +37,7 @@ struct ampcl_train_config {
 	char amp_select[8];       /* random | auto */
 	char schedule_file[4096]; /* phases "epochs lr amp" per line; "" = none */
 	int sync_bn;              /* under mpirun: BN statistics over every rank's share */
+	int data_parallel;        /* under mpirun: one run over the ranks (a study's runs: 0) */
 };
 /* `ampcl train`'s defaults. */
 void ampcl_train_config_defaults(struct ampcl_train_config *cfg);

@@ -176,7 +176,7 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	 * augmentation) and trains on its share, so the net holds a share at most */
 	struct ampcl_mpi_info mpi;
 	ampcl_mpi_get_info(&mpi);
-	int ranks = mpi.active ? mpi.size : 1;
+	int ranks = mpi.active && c->data_parallel ? mpi.size : 1;
 	if (!t->eval_only && c->batch % ranks)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "--batch %d is the global batch and must divide evenly over "
@@ -234,7 +234,7 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
  * whatever each read), and --sync-bn hooks the batch norms of this rank's context. */
 static ampcl_status join_ranks(struct ampcl_trainer *t)
 {
-	ampcl_dp_init(&t->dp, t->net, t->st.cfg.sync_bn);
+	ampcl_dp_init(&t->dp, t->net, t->st.cfg.data_parallel, t->st.cfg.sync_bn);
 	return ampcl_dp_broadcast_net(&t->dp, t->net);
 }
 
@@ -261,7 +261,7 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 /* A trainer rebuilt from a checkpoint: its configuration (with the given overrides: epochs > 0,
  * out and data non-NULL), weights, optimizer state and amplification selection. */
 static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-				    const char *out, const char *data, int eval_only,
+				    const char *out, const char *data, int eval_only, int alone,
 				    struct ampcl_trainer **result)
 {
 	*result = NULL;
@@ -278,6 +278,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	if (!st) {
 		if (epochs > 0)
 			t->st.cfg.epochs = epochs;
+		if (alone)
+			t->st.cfg.data_parallel = 0;
 		if (out)
 			snprintf(t->st.cfg.out, sizeof(t->st.cfg.out), "%s", out);
 		if (data && *data) {
@@ -321,7 +323,13 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 static ampcl_status trainer_resume(ampcl_context_t *ctx, const char *checkpoint, int epochs,
 				   const char *out, const char *data, ampcl_trainer_t **result)
 {
-	return from_checkpoint(ctx, checkpoint, epochs, out, data, 0, result);
+	return from_checkpoint(ctx, checkpoint, epochs, out, data, 0, 0, result);
+}
+
+ampcl_status ampcl_trainer_resume_alone(ampcl_context_t *ctx, const char *checkpoint, int epochs,
+					ampcl_trainer_t **result)
+{
+	return from_checkpoint(ctx, checkpoint, epochs, NULL, NULL, 0, 1, result);
 }
 
 void ampcl_trainer_free(ampcl_trainer_t *t)
@@ -651,10 +659,10 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 						   0};
 			cb->step(cb->user, &p);
 		}
-		int stop = cb && cb->should_stop && cb->should_stop(cb->user);
+		int stop = step < steps && cb && cb->should_stop && cb->should_stop(cb->user);
 		if (t->dp.size > 1 && (st = ampcl_dist_max_int(&stop)))
 			return st; /* a signal to one rank stops all after the same step */
-		if (step < steps && stop)
+		if (stop)
 			return interrupted(t, epoch, step, steps, sum, correct, count,
 					   ampcl_now() - t0);
 	}
@@ -798,7 +806,7 @@ static ampcl_status evaluate_request(ampcl_context_t *ctx, const struct ampcl_ev
 				       "evaluate: give a checkpoint or weights, not both");
 	struct ampcl_trainer *t;
 	ampcl_status st = req->checkpoint
-			      ? from_checkpoint(ctx, req->checkpoint, 0, NULL, req->data, 1, &t)
+			      ? from_checkpoint(ctx, req->checkpoint, 0, NULL, req->data, 1, 1, &t)
 			      : from_weights(ctx, req, &t);
 	if (st)
 		return st;
