@@ -22,7 +22,7 @@ row() { # ranks, BN, output of ampcl train
 		/^epoch 0/ {for (i = 1; i <= NF; i++) if ($i == "img/s") ips = $(i - 1)}
 		/gradient all-reduce/ {ar = $3}
 		END {printf "| %s | %s | %s | %s | %.1f |\n", r, b, ips, ar == "" ? "-" : ar,
-		     ips > 0 ? 1000 * batch / ips : 0}' <<<"$3"
+		     (ips > 0 ? 1000 * batch / ips : 0)}' <<<"$3"
 }
 row 1 - "$("$ampcl" "${args[@]}" --out "$tmp/one" 2>&1)"
 row 2 "per rank" "$(mpirun -np 2 --oversubscribe "$ampcl" "${args[@]}" --out "$tmp/two" 2>&1)"
