@@ -15,14 +15,14 @@ trap 'rm -rf "$tmp"' EXIT
 [ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 args=(train --data "$data" --model "$model" --width "$width" --batch "${BATCH:-128}" --subset "$subset"
 	--epochs 1)
-echo "| ranks | BN | train images/s | all-reduce ms / step | step ms |"
+echo "| ranks | BN | train images/s | step ms | of which waiting for the all-reduce, ms |"
 echo "|---:|---|---:|---:|---:|"
 row() { # ranks, BN, output of ampcl train
 	awk -v r="$1" -v b="$2" -v batch="${BATCH:-128}" '
 		/^epoch 0/ {for (i = 1; i <= NF; i++) if ($i == "img/s") ips = $(i - 1)}
-		/gradient all-reduce/ {ar = $3}
-		END {printf "| %s | %s | %s | %s | %.1f |\n", r, b, ips, ar == "" ? "-" : ar,
-		     (ips > 0 ? 1000 * batch / ips : 0)}' <<<"$3"
+		/gradient all-reduce/ {for (i = 1; i <= NF; i++) if ($i == "waited") ar = $(i + 1)}
+		END {printf "| %s | %s | %s | %.1f | %s |\n", r, b, ips,
+		     (ips > 0 ? 1000 * batch / ips : 0), ar == "" ? "-" : ar}' <<<"$3"
 }
 row 1 - "$("$ampcl" "${args[@]}" --out "$tmp/one" 2>&1)"
 row 2 "per rank" "$(mpirun -np 2 --oversubscribe "$ampcl" "${args[@]}" --out "$tmp/two" 2>&1)"

@@ -322,8 +322,9 @@ AMPCL_API int ampcl_trainer_next_epoch(const ampcl_trainer_t *t);
 struct ampcl_parallel_report {
 	int rank, ranks; /* 0 and 1 alone */
 	int sync_bn;     /* BN statistics over every rank's share */
+	int overlapped;  /* the all-reduce started during the backward pass (not with --sync-bn) */
 	long reduces;    /* steps whose gradients were averaged */
-	double reduce_s; /* time in that all-reduce, the device reads and writes included */
+	double reduce_s; /* how long those steps waited for it after their backward pass */
 };
 AMPCL_API void ampcl_trainer_parallel_report(const ampcl_trainer_t *t,
 					     struct ampcl_parallel_report *out);

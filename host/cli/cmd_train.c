@@ -295,10 +295,11 @@ int cmd_train(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			train_s += h[i].seconds;
 		if (par.ranks > 1 && par.reduces)
-			printf("gradient all-reduce: %.2f ms a step of %.1f ms (%ld steps, %d "
-			       "ranks)\n",
-			       1e3 * par.reduce_s / par.reduces, 1e3 * train_s / par.reduces,
-			       par.reduces, par.ranks);
+			printf("gradient all-reduce: a step of %.1f ms waited %.2f ms for it after "
+			       "the backward pass%s (%ld steps, %d ranks)\n",
+			       1e3 * train_s / par.reduces, 1e3 * par.reduce_s / par.reduces,
+			       par.overlapped ? ", which it overlapped" : "", par.reduces,
+			       par.ranks);
 	}
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);

@@ -13,6 +13,12 @@
 #endif
 
 static struct ampcl_mpi_info info = {0, 1, 0, 1, 0};
+static int serialized; /* MPI may be called from any one thread at a time */
+
+int ampcl_dist_any_thread(void)
+{
+	return serialized;
+}
 
 /* The variables launchers set: Open MPI's, PMIx's, MPICH's (PMI) and Slurm's. */
 static int env_int(const char *const *names, int fallback)
@@ -37,8 +43,10 @@ ampcl_status ampcl_mpi_begin(int *argc, char ***argv)
 	if (!ampcl_dist_launched() || info.active)
 		return AMPCL_OK;
 #ifdef AMPCL_HAVE_MPI
+	/* serialized: the data-parallel all-reduce runs in a thread of its own while the main
+	 * thread queues the backward pass */
 	int provided;
-	if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+	if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
 		return ampcl_error_set(AMPCL_ERR_UNSUPPORTED, "MPI_Init_thread failed");
 	MPI_Comm_rank(MPI_COMM_WORLD, &info.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &info.size);
@@ -49,6 +57,7 @@ ampcl_status ampcl_mpi_begin(int *argc, char ***argv)
 	MPI_Comm_size(local, &info.local_size);
 	MPI_Comm_free(&local);
 	info.active = 1;
+	serialized = provided >= MPI_THREAD_SERIALIZED;
 	return AMPCL_OK;
 #else
 	(void)argc, (void)argv;

@@ -10,6 +10,9 @@
 /* Whether a launcher (mpirun, srun) started this process as one of several. */
 int ampcl_dist_launched(void);
 
+/* Whether MPI may be called from another thread than the one that started it (one at a time). */
+int ampcl_dist_any_thread(void);
+
 /* Sends n bytes to rank dest with tag; the receiver gets them whole, however many there are. */
 ampcl_status ampcl_dist_send(int dest, int tag, const void *buf, size_t n);
 /* Receives one message from rank src with tag into a malloc'ed buffer (*out, *n bytes). */

@@ -54,6 +54,10 @@ struct ampcl_net {
 	int last_batch;                   /* images in the last training step */
 	int last_forward;                 /* images in the last forward pass */
 	int rms_requested;                /* record gradient statistics in the next backward */
+	/* called once each layer's backward is queued, its parameter gradients then final in queue
+	 * order (the data-parallel all-reduce starts on them while the rest of the pass runs) */
+	void (*backward_queued)(void *user, int layer);
+	void *backward_queued_user;
 	int rms_batch;                    /* images of the backward that recorded them, or 0 */
 	cl_mem labels;                    /* max_batch ints */
 	struct ampcl_sgd_config sgd;

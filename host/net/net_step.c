@@ -260,6 +260,8 @@ static ampcl_status backward(struct ampcl_net *net, int n)
 		ampcl_status st = record ? sum_squares(net, i, n) : AMPCL_OK;
 		if (!st)
 			st = backward_layer(net, &net->layers[i], n);
+		if (!st && net->backward_queued)
+			net->backward_queued(net->backward_queued_user, i);
 		if (st)
 			return ampcl_error_wrap(st,
 						"backward of layer '%s': ", net->layers[i].name);

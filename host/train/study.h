@@ -15,7 +15,7 @@ struct study_run {
 	struct ampcl_epoch_record *history;
 	int n;
 	double best, final, seconds;
-	int reach;    /* epochs trained when the test accuracy first reached the target; -1: never */
+	int reach; /* epochs trained when the test accuracy first reached the target; -1: never */
 	int finished; /* trained (or found done), or failed */
 	char *error;  /* why it failed (malloc'ed); NULL: it finished */
 };

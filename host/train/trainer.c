@@ -376,8 +376,9 @@ int ampcl_trainer_next_epoch(const ampcl_trainer_t *t)
 
 void ampcl_trainer_parallel_report(const ampcl_trainer_t *t, struct ampcl_parallel_report *out)
 {
-	*out = (struct ampcl_parallel_report){t->dp.rank, t->dp.size > 0 ? t->dp.size : 1,
-					      t->dp.sync_bn, t->dp.reduces, t->dp.reduce_s};
+	*out = (struct ampcl_parallel_report){t->dp.rank,    t->dp.size > 0 ? t->dp.size : 1,
+					      t->dp.sync_bn, t->dp.overlap,
+					      t->dp.reduces, t->dp.reduce_s};
 }
 
 const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n)
@@ -536,6 +537,7 @@ static ampcl_status train_step(struct ampcl_trainer *t, const float *x, const in
 	int first, count;
 	ampcl_dp_share(&t->dp, *n, &first, &count);
 	size_t image = (size_t)t->st.in_channels * t->st.in_height * t->st.in_width;
+	ampcl_dp_step_begin(&t->dp);
 	ampcl_status st =
 	    ampcl_net_forward_backward(t->net, x + (size_t)first * image, labels + first, count, r);
 	if (!st)
