@@ -45,4 +45,11 @@ ampcl_status ampcl_trainer_resume_alone(ampcl_context_t *ctx, const char *checkp
  * first stop (AMPCL_ERR_INTERRUPTED, a write failure) or AMPCL_OK. Failed runs do not stop it. */
 ampcl_status study_pool_run(struct study_pool *p);
 
+/* Under mpirun (study_gather.c): a rank other than 0 sends each of its finished runs, then its
+ * status (AMPCL_OK or its stop) with the message; rank 0 takes every other rank's into p's
+ * runs, the first stop into *stop and *message (malloc'ed). The status is the transport's. */
+ampcl_status study_send_outcomes(const struct study_pool *p, ampcl_status status);
+ampcl_status study_gather_outcomes(struct study_pool *p, int size, ampcl_status *stop,
+				   char **message);
+
 #endif
