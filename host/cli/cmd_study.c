@@ -46,7 +46,7 @@ static void help(void)
 
 /* A sweep list from the command line or a grid line, applied once the base is complete. */
 struct sweep {
-	char key[16], flag[24]; /* the library's key, and the flag or grid name it came as */
+	char key[16], flag[72]; /* the library's key, and the flag or grid name it came as */
 	char values[2048];
 };
 

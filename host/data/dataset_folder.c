@@ -67,7 +67,9 @@ static ampcl_status list_dir(const char *dir, int want_dirs, char ***out, int *c
 			continue;
 		if (!want_dirs && !has_png_ext(e->d_name))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		/* a path too long to open is no entry the data set can use */
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
 		if (want_dirs ? !ampcl_dataset_is_dir(path) : !ampcl_dataset_is_file(path))
 			continue;
 		if (n == cap) {
@@ -93,8 +95,8 @@ static ampcl_status list_split(const char *root, const char *name, char **classe
 	if (st)
 		return st;
 	for (int k = 0; k < nclasses; k++) {
-		char **files;
-		int nf;
+		char **files = NULL;
+		int nf = 0;
 		snprintf(cdir, sizeof(cdir), "%s/%s", dir, classes[k]);
 		st = list_dir(cdir, 0, &files, &nf);
 		if (st)
