@@ -191,6 +191,22 @@ int main(void)
 	tu_check(rc == 0 && rc2 == 0 && tu_count_lines(a) == 1 && same_bytes(a, b),
 		 "--amp-select auto on 2 ranks chooses as 1 rank", "exits %d %d", rc, rc2);
 
+	/* rank 0 alone finds --out holding a run: the job ends instead of the other rank waiting
+	 * in an all-reduce for ever */
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 120 '%s' -np 2 --oversubscribe '%s' train --data %s --model resnet18 "
+		 "--width 4 --batch 64 --epochs 1 --out %s/sync >%s/taken.txt 2>&1",
+		 mpiexec, getenv("AMPCL_BIN"), data, dir, dir);
+	int st = system(cmd);
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	snprintf(a, sizeof(a), "%s/taken.txt", dir);
+	size_t len;
+	char *taken = tu_read_file(a, &len);
+	tu_check(rc != 0 && rc != 124 && taken && strstr(taken, "--overwrite"),
+		 "rank 0 refusing a taken --out ends the job", "exit %d: %s", rc,
+		 taken ? taken : "");
+	free(taken);
+
 	rc = train(2, "odd", "--batch 63 --epochs 1");
 	tu_check(rc != 0 && strstr(out, "--batch 63 is the global batch"),
 		 "a batch that does not divide over the ranks", "exit %d:\n%s", rc, out);

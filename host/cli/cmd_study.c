@@ -272,6 +272,10 @@ int cmd_study(int argc, char **argv)
 		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png, "
 		       "%s/diff.png\n",
 		       out, out, out, out, out);
+	/* failed runs are reported by rank 0 once every rank has sent its own; any other failure
+	 * may be one rank's alone, and the others would wait for it: the job ends */
+	if (st && st != AMPCL_ERR_INTERRUPTED && st != AMPCL_ERR_CHECK_FAILED && mpi.size > 1)
+		ampcl_mpi_abort(code);
 	ampcl_context_free(ctx);
 	ampcl_study_config_free(sc);
 	ampcl_mpi_end();

@@ -301,6 +301,10 @@ int cmd_train(int argc, char **argv)
 			       par.overlapped ? ", which it overlapped" : "", par.reduces,
 			       par.ranks);
 	}
+	/* a rank that failed alone must not wait in MPI_Finalize for ranks that wait in an
+	 * all-reduce for it: the job ends */
+	if (st && st != AMPCL_ERR_INTERRUPTED && mpi.size > 1)
+		ampcl_mpi_abort(code);
 	ampcl_trainer_free(t);
 	ampcl_context_free(ctx);
 	ampcl_mpi_end();

@@ -132,12 +132,13 @@ ampcl_status ampcl_dist_recv(int src, int tag, void **out, size_t *n)
 {
 #ifdef AMPCL_HAVE_MPI
 	MPI_Status status;
-	int rc = MPI_Probe(src, tag, MPI_COMM_WORLD, &status), count = 0;
+	int rc = MPI_Probe(src, tag < 0 ? MPI_ANY_TAG : tag, MPI_COMM_WORLD, &status), count = 0;
 	if (rc != MPI_SUCCESS)
 		return mpi_failed("probe", rc, src);
 	MPI_Get_count(&status, MPI_BYTE, &count);
 	*out = ampcl_xmalloc(count ? (size_t)count : 1);
-	rc = MPI_Recv(*out, count, MPI_BYTE, src, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	rc =
+	    MPI_Recv(*out, count, MPI_BYTE, src, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 	if (rc != MPI_SUCCESS) {
 		free(*out), *out = NULL;
 		return mpi_failed("receive", rc, src);

@@ -15,7 +15,8 @@ int ampcl_dist_any_thread(void);
 
 /* Sends n bytes to rank dest with tag; the receiver gets them whole, however many there are. */
 ampcl_status ampcl_dist_send(int dest, int tag, const void *buf, size_t n);
-/* Receives one message from rank src with tag into a malloc'ed buffer (*out, *n bytes). */
+/* Receives one message from rank src with tag (negative: any) into a malloc'ed buffer (*out, *n
+ * bytes). */
 ampcl_status ampcl_dist_recv(int src, int tag, void **out, size_t *n);
 
 /* The sum over every rank of n floats (doubles), in place; the same bits on every rank and from

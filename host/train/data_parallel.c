@@ -77,6 +77,9 @@ void ampcl_dp_free(struct ampcl_dp *dp, struct ampcl_net *net)
 		pthread_mutex_unlock(&dp->mu);
 		pthread_join(dp->thread, NULL);
 	}
+	/* the queued writes of the last step read the host copy until they are done */
+	if (net && dp->host)
+		clFinish(net->ctx->queue);
 	if (dp->size > 1) {
 		pthread_mutex_destroy(&dp->mu);
 		pthread_cond_destroy(&dp->cv);
@@ -291,10 +294,14 @@ static void start_overlap(struct ampcl_dp *dp, struct ampcl_net *net)
 
 void ampcl_dp_step_begin(struct ampcl_dp *dp)
 {
+	if (dp->size < 2)
+		return;
+	pthread_mutex_lock(&dp->mu);
 	dp->queued = dp->reduced = 0;
 	dp->error = AMPCL_OK;
 	free(dp->error_message);
 	dp->error_message = NULL;
+	pthread_mutex_unlock(&dp->mu);
 }
 
 ampcl_status ampcl_dp_average_grads(struct ampcl_dp *dp, struct ampcl_net *net)

@@ -66,6 +66,22 @@ ampcl_status study_gather_outcomes(struct study_pool *p, int size, ampcl_status 
 				return s;
 			}
 			memcpy(&h, buf, sizeof(h));
+			/* a rank's runs are every size-th from its rank on; a message that says
+			 * otherwise, or is shorter than it says, is not one of ours */
+			size_t want = sizeof(h) +
+				      (h.index >= 0 && h.epochs > 0
+					   ? (size_t)h.epochs * sizeof(*p->runs[0].history)
+					   : 0) +
+				      (h.error_len > 0 ? (size_t)h.error_len : 0);
+			if ((h.index >= 0 &&
+			     (h.index >= p->nruns || h.index % size != r || h.epochs < 0)) ||
+			    h.error_len < 0 || n < want) {
+				free(buf);
+				return ampcl_error_set(AMPCL_ERR_IO,
+						       "rank %d sent a study message that is not "
+						       "one (%zu bytes, run %d)",
+						       r, n, h.index);
+			}
 			size_t hist =
 			    h.index >= 0 ? (size_t)h.epochs * sizeof(*p->runs[0].history) : 0;
 			const char *text = (const char *)buf + sizeof(h) + hist;

@@ -278,8 +278,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	if (!st) {
 		if (epochs > 0)
 			t->st.cfg.epochs = epochs;
-		if (alone)
-			t->st.cfg.data_parallel = 0;
+		/* a study's run resumed alone; any other resumed under mpirun as `ampcl train` */
+		t->st.cfg.data_parallel = !alone;
 		if (out)
 			snprintf(t->st.cfg.out, sizeof(t->st.cfg.out), "%s", out);
 		if (data && *data) {
@@ -751,7 +751,11 @@ static ampcl_status trainer_run(ampcl_trainer_t *t, const struct ampcl_train_cal
 			cb->epoch(cb->user, &rec, is_best);
 		if (cb && cb->outputs && writes(t))
 			cb->outputs(cb->user, c, t->st.history, t->st.nhistory);
-		if (epoch + 1 < c->epochs && cb && cb->should_stop && cb->should_stop(cb->user))
+		int stop =
+		    epoch + 1 < c->epochs && cb && cb->should_stop && cb->should_stop(cb->user);
+		if (t->dp.size > 1 && (st = ampcl_dist_max_int(&stop)))
+			return st; /* every rank stops after the same epoch, or none */
+		if (stop)
 			return ampcl_error_set(
 			    AMPCL_ERR_INTERRUPTED, "interrupted after epoch %d%s%s%s", epoch,
 			    c->out[0] ? ": 'ampcl train --resume " : "", c->out[0] ? c->out : "",
