@@ -8,14 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 int main(void)
 {
 	char dir[] = "/tmp/ampcl-study-XXXXXX";
@@ -32,8 +24,8 @@ int main(void)
 	char *out = tu_malloc(1 << 16);
 	int rc = tu_run_cli(args, out, 1 << 16);
 	/* 2 factors x 2 types amplified + 1 baseline = 5 configurations, x 2 seeds */
-	tu_check(rc == 0 && count(out, "[") == 10 && strstr(out, "[10/10]"), "study runs",
-		 "exit %d, %d runs:\n%s", rc, count(out, "["), out);
+	tu_check(rc == 0 && tu_count_substr(out, "[") == 10 && strstr(out, "[10/10]"), "study runs",
+		 "exit %d, %d runs:\n%s", rc, tu_count_substr(out, "["), out);
 	snprintf(path, sizeof(path), "%s/study/results.csv", dir);
 	tu_check(tu_count_lines(path) == 11, "results.csv", "%d lines (want header + 10)",
 		 tu_count_lines(path));
@@ -55,9 +47,9 @@ int main(void)
 	tu_check(png, "plots written", "accuracy.png and final.png");
 
 	rc = tu_run_cli(args, out, 1 << 16);
-	tu_check(rc == 0 && count(out, "skipped") == 10 && !strstr(out, "epoch 0"),
+	tu_check(rc == 0 && tu_count_substr(out, "skipped") == 10 && !strstr(out, "epoch 0"),
 		 "a restarted study skips finished runs", "exit %d, %d skipped", rc,
-		 count(out, "skipped"));
+		 tu_count_substr(out, "skipped"));
 
 	snprintf(args, sizeof(args),
 		 "study --data %s --out %s/bad --amp-epochs 0-1 --amp-ratio 0.5,1.5", data, dir);

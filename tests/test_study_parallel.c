@@ -68,14 +68,6 @@ static void compare(const char *dir, const char *name)
 		tu_check(1, name, "every run's log.csv is the sequential one's");
 }
 
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 int main(void)
 {
 	char dir[] = "/tmp/ampcl-study-par-XXXXXX";
@@ -101,8 +93,8 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/seq/results.csv", dir);
 	size_t csv_len;
 	char *csv = tu_read_file(path, &csv_len);
-	tu_check(csv && count(csv, ",ok\n") == 6 && count(csv, ",failed\n") == 6 &&
-		     count(csv, ",auto,") == 4,
+	tu_check(csv && tu_count_substr(csv, ",ok\n") == 6 &&
+		     tu_count_substr(csv, ",failed\n") == 6 && tu_count_substr(csv, ",auto,") == 4,
 		 "results.csv: 6 ok, 6 failed, 4 with auto selection", "%s", csv ? csv : "(none)");
 	free(csv);
 
@@ -115,8 +107,8 @@ int main(void)
 	/* the default device (AMPCL_DEVICE may pick another than 0) twice, by index */
 	int device = 0;
 	ampcl_device_resolve(NULL, &device);
-	snprintf(args, sizeof(args), "study %s --out %s/devices --devices %d,%d", sweep, dir, device,
-		 device);
+	snprintf(args, sizeof(args), "study %s --out %s/devices --devices %d,%d", sweep, dir,
+		 device, device);
 	rc = tu_run_cli(args, out, 1 << 17);
 	tu_check(rc == 1, "--devices N,N runs", "exit %d:\n%s", rc, out);
 	compare(dir, "devices");
@@ -124,8 +116,8 @@ int main(void)
 	/* started again: the finished runs are skipped, the failed ones tried again */
 	snprintf(args, sizeof(args), "study %s --out %s/jobs --jobs 2", sweep, dir);
 	rc = tu_run_cli(args, out, 1 << 17);
-	tu_check(rc == 1 && count(out, "skipped") == 6, "a restarted parallel study skips",
-		 "%d:\n%s", rc, out);
+	tu_check(rc == 1 && tu_count_substr(out, "skipped") == 6,
+		 "a restarted parallel study skips", "%d:\n%s", rc, out);
 
 	snprintf(args, sizeof(args), "study %s --out %s/bad --devices 0,nosuchdevice", sweep, dir);
 	rc = tu_run_cli(args, out, 1 << 17);
@@ -150,7 +142,7 @@ int main(void)
 		int st = p ? pclose(p) : -1;
 		tu_check(st != 0 && strstr(out, "rank 1: [2/12]") &&
 			     strstr(out, "rank 0: [1/12]") &&
-			     count(out, "6 of 12 runs failed") == 1,
+			     tu_count_substr(out, "6 of 12 runs failed") == 1,
 			 "mpirun -np 2: the runs shared out, rank 0 reports the failed ones",
 			 "status %d:\n%s", st, out);
 		compare(dir, "mpi");

@@ -233,6 +233,14 @@ char *tu_read_file(const char *path, size_t *n)
 	return buf;
 }
 
+int tu_count_substr(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 int tu_count_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");

@@ -44,6 +44,8 @@ void tu_remove_tree(const char *path);
 void tu_write_tiny_cifar(const char *dir, int per_batch, int test);
 /* Newlines in the file at path (0 when it cannot be read). */
 int tu_count_lines(const char *path);
+/* How often needle occurs in hay (overlapping occurrences too). */
+int tu_count_substr(const char *hay, const char *needle);
 /* The whole file at path (caller frees), its size in *n; NULL when it cannot be read. */
 char *tu_read_file(const char *path, size_t *n);
 

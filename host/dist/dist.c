@@ -183,34 +183,27 @@ static int bcast_floats(void *piece, int count)
 }
 #endif
 
+/* A collective over n elements of buf when MPI runs; one process alone keeps buf as it is. */
+#ifdef AMPCL_HAVE_MPI
+#define COLLECTIVE(what, buf, n, op)                                                               \
+	(info.active ? in_pieces(what, buf, n, sizeof(*(buf)), op) : AMPCL_OK)
+#else
+#define COLLECTIVE(what, buf, n, op) ((void)(buf), (void)(n), AMPCL_OK)
+#endif
+
 ampcl_status ampcl_dist_sum_floats(float *buf, size_t n)
 {
-#ifdef AMPCL_HAVE_MPI
-	if (info.active)
-		return in_pieces("all-reduce", buf, n, sizeof(float), sum_floats);
-#endif
-	(void)buf, (void)n;
-	return AMPCL_OK;
+	return COLLECTIVE("all-reduce", buf, n, sum_floats);
 }
 
 ampcl_status ampcl_dist_sum_doubles(double *buf, size_t n)
 {
-#ifdef AMPCL_HAVE_MPI
-	if (info.active)
-		return in_pieces("all-reduce", buf, n, sizeof(double), sum_doubles);
-#endif
-	(void)buf, (void)n;
-	return AMPCL_OK;
+	return COLLECTIVE("all-reduce", buf, n, sum_doubles);
 }
 
 ampcl_status ampcl_dist_broadcast_floats(float *buf, size_t n)
 {
-#ifdef AMPCL_HAVE_MPI
-	if (info.active)
-		return in_pieces("broadcast", buf, n, sizeof(float), bcast_floats);
-#endif
-	(void)buf, (void)n;
-	return AMPCL_OK;
+	return COLLECTIVE("broadcast", buf, n, bcast_floats);
 }
 
 ampcl_status ampcl_dist_max_int(int *v)

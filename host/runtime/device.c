@@ -218,28 +218,23 @@ ampcl_status ampcl_device_for_local_rank(int local_rank, int *index)
 {
 	struct ampcl_env env;
 	ampcl_env_read(&env);
+	if (env.device[0])
+		return ampcl_device_resolve(NULL, index); /* AMPCL_DEVICE pins every rank's */
 	struct ampcl_device_caps *caps;
 	int n;
 	ampcl_status st = ampcl_device_discover(&caps, &n);
 	if (st)
 		return st;
-	if (env.device[0]) {
-		st = ampcl_device_pick(caps, n, env.device, index);
-	} else {
-		int gpus = 0;
-		for (int i = 0; i < n; i++)
-			gpus += (caps[i].type & CL_DEVICE_TYPE_GPU) != 0;
-		int k = local_rank % (gpus ? gpus : n);
-		for (int i = 0; i < n; i++)
-			if (gpus == 0 || (caps[i].type & CL_DEVICE_TYPE_GPU)) {
-				if (k-- == 0) {
-					*index = i;
-					break;
-				}
-			}
-	}
+	int gpus = 0;
+	for (int i = 0; i < n; i++)
+		gpus += (caps[i].type & CL_DEVICE_TYPE_GPU) != 0;
+	for (int i = 0, k = local_rank % (gpus ? gpus : n); i < n; i++)
+		if ((gpus == 0 || (caps[i].type & CL_DEVICE_TYPE_GPU)) && k-- == 0) {
+			*index = i;
+			break;
+		}
 	ampcl_device_caps_free(caps, n);
-	return st;
+	return AMPCL_OK;
 }
 
 ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *count)

@@ -304,12 +304,11 @@ void ampcl_dp_step_begin(struct ampcl_dp *dp)
 	pthread_mutex_unlock(&dp->mu);
 }
 
-ampcl_status ampcl_dp_average_grads(struct ampcl_dp *dp, struct ampcl_net *net)
+ampcl_status ampcl_dp_average_grads(struct ampcl_dp *dp)
 {
 	if (dp->size < 2)
 		return AMPCL_OK;
 	double t0 = ampcl_now();
-	(void)net;
 	while (dp->queued < dp->nbuckets)
 		queue_read(dp);
 	clFlush(dp->net->ctx->queue);

@@ -53,7 +53,7 @@ ampcl_status ampcl_dp_broadcast_running(struct ampcl_dp *dp, struct ampcl_net *n
 void ampcl_dp_step_begin(struct ampcl_dp *dp);
 /* After them: every parameter gradient replaced by its mean over the ranks. The buckets whose
  * gradients were final went to the all-reduce while the backward pass ran. */
-ampcl_status ampcl_dp_average_grads(struct ampcl_dp *dp, struct ampcl_net *net);
+ampcl_status ampcl_dp_average_grads(struct ampcl_dp *dp);
 /* Sums over the ranks, in place. */
 ampcl_status ampcl_dp_sum(struct ampcl_dp *dp, double *v, int n);
 

@@ -541,7 +541,7 @@ static ampcl_status train_step(struct ampcl_trainer *t, const float *x, const in
 	ampcl_status st =
 	    ampcl_net_forward_backward(t->net, x + (size_t)first * image, labels + first, count, r);
 	if (!st)
-		st = ampcl_dp_average_grads(&t->dp, t->net);
+		st = ampcl_dp_average_grads(&t->dp);
 	if (!st)
 		st = ampcl_net_update(t->net, lr);
 	double v[3] = {r->loss * count, r->correct, count};
