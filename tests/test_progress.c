@@ -2,13 +2,9 @@
  * evaluation and the summary's epoch numbering; the program, not the library, draws curves.png. */
 #include "testutil.h"
 
-#include <pty.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static char dir[] = "/tmp/ampcl-progress-XXXXXX";
 
@@ -21,39 +17,11 @@ int main(void)
 	snprintf(out, sizeof(out), "%s/run", dir);
 	snprintf(log, sizeof(log), "%s/stdout.txt", dir);
 	tu_write_tiny_cifar(data, 16, 40);
-	const char *bin = getenv("AMPCL_BIN");
-	int master, slave;
-	struct winsize ws = {.ws_row = 24, .ws_col = 60};
-	if (openpty(&master, &slave, NULL, NULL, &ws) != 0) {
-		tu_check(0, "openpty", "no pseudo-terminal");
-		return tu_finish();
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(slave, 2);
-		FILE *f = freopen(log, "w", stdout);
-		(void)f;
-		close(master);
-		unsetenv("COLUMNS");
-		execl(bin ? bin : "ampcl", "ampcl", "train", "--data", data, "--model", "resnet18",
-		      "--width", "2", "--batch", "8", "--epochs", "2", "--out", out, (char *)NULL);
-		_exit(127);
-	}
-	close(slave);
 	static char screen[1 << 20];
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(master, screen + n, sizeof(screen) - 1 - n);
-		if (r <= 0)
-			break; /* EIO once the child has closed its side */
-		n += (size_t)r;
-	}
-	screen[n] = 0;
-	int status = 0;
-	waitpid(pid, &status, 0);
-	close(master);
-	tu_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "train on a terminal", "status %d",
-		 status);
+	char *const argv[] = {"train",  "--data",  data,     "--model", "resnet18", "--width", "2",
+			      "--batch", "8",      "--epochs", "2",      "--out",    out,    NULL};
+	int status = tu_run_on_terminal(60, 2, log, argv, screen, sizeof(screen));
+	tu_check(status == 0, "train on a terminal", "status %d", status);
 
 	/* every state of the line: the text between carriage returns, without "ESC[K" */
 	int widest = 0, testing = 0, epoch_live = 0, lines = 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pty.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,42 @@ int tu_run_cli(const char *args, char *out, size_t size)
 	out[n] = 0;
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_run_on_terminal(int columns, int fd, const char *other_out, char *const argv[], char *screen,
+		       size_t size)
+{
+	const char *bin = getenv("AMPCL_BIN");
+	int master, slave;
+	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)columns};
+	if (openpty(&master, &slave, NULL, NULL, &ws) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(slave, fd);
+		FILE *f = freopen(other_out, "w", fd == 1 ? stderr : stdout);
+		(void)f;
+		close(master);
+		unsetenv("COLUMNS");
+		char *args[64] = {"ampcl"};
+		for (int i = 0; argv[i] && i < 62; i++)
+			args[i + 1] = argv[i];
+		execv(bin ? bin : "ampcl", args);
+		_exit(127);
+	}
+	close(slave);
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(master, screen + n, size - 1 - n);
+		if (r <= 0)
+			break; /* EIO once the child has closed its side */
+		n += (size_t)r;
+	}
+	screen[n] = 0;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(master);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void tu_remove_tree(const char *path)

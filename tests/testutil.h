@@ -36,6 +36,12 @@ void *tu_malloc(size_t bytes); /* aborts on failure */
 /* Runs the ampcl program ($AMPCL_BIN) with args through the shell; captures stdout and stderr
  * into out and returns the exit status (-1 if it did not exit). */
 int tu_run_cli(const char *args, char *out, size_t size);
+/* Runs the ampcl program with argv (after the program's name) with file descriptor fd (1 or 2)
+ * on a pseudo-terminal of `columns` columns and the other one into the file other_out; what
+ * the terminal received goes into screen. Returns the exit status (-1 if it did not exit or no
+ * pseudo-terminal could be had). */
+int tu_run_on_terminal(int columns, int fd, const char *other_out, char *const argv[], char *screen,
+		       size_t size);
 /* rm -rf path, without a shell. */
 void tu_remove_tree(const char *path);
 

@@ -12,6 +12,9 @@ int cli_fail(const char *verb, int status);
 /* Prints "ampcl VERB: message" and returns EXIT_USAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_is_help(const char *arg);
+/* Columns of the terminal on fd (its size, else COLUMNS, else 80); 0 when fd is no terminal
+ * (a pipe or a file gets whole lines). */
+int cli_terminal_columns(int fd);
 
 /* SIGINT / SIGTERM between begin and end: the first asks the trainer to stop after the current
  * step and save (cli_should_stop, a should_stop callback); a second of either ends the process

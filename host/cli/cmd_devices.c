@@ -30,6 +30,41 @@ static double gib(unsigned long long bytes)
 	return (double)bytes / (1024.0 * 1024.0 * 1024.0);
 }
 
+/* The table: names whole, so that what a user reads is what --device matches; only a terminal
+ * too narrow for the widest row gets them shortened (marked with '~'), never a pipe or a file. */
+static void print_table(const struct ampcl_device_desc *devs, int count, int selected)
+{
+	int name_w = 4, vendor_w = 6;
+	for (int i = 0; i < count; i++) {
+		int n = (int)strlen(devs[i].name), v = (int)strlen(devs[i].vendor);
+		name_w = n > name_w ? n : name_w;
+		vendor_w = v > vendor_w ? v : vendor_w;
+	}
+	/* the columns around the name: marker, index, vendor, type, CUs, sizes, version */
+	int rest = 2 + 4 + vendor_w + 1 + 6 + 5 + 11 + 11 + 2 + 12;
+	int cols = cli_terminal_columns(1);
+	int shorten = cols > 0 && rest + name_w + 1 > cols;
+	if (shorten) {
+		int fit = cols - rest - 1;
+		name_w = fit < 12 ? 12 : fit;
+	}
+	printf("  %-3s %-*s %-*s %-5s %4s %10s %10s  %s\n", "#", name_w, "name", vendor_w, "vendor",
+	       "type", "CUs", "global", "max alloc", "OpenCL C");
+	for (int i = 0; i < count; i++) {
+		const struct ampcl_device_desc *d = &devs[i];
+		char name[sizeof(d->name)];
+		snprintf(name, sizeof(name), "%s", d->name);
+		if (shorten && (int)strlen(name) > name_w) {
+			name[name_w - 1] = '~';
+			name[name_w] = 0;
+		}
+		printf("%c %-3d %-*s %-*s %-5.5s %4u %6.1f GiB %6.1f GiB  %s\n",
+		       i == selected ? '*' : ' ', d->index, name_w, name, vendor_w, d->vendor,
+		       d->type, d->compute_units, gib(d->global_mem_bytes), gib(d->max_alloc_bytes),
+		       d->opencl_c_version);
+	}
+}
+
 struct devices_args {
 	int json;
 	const char *spec;
@@ -101,15 +136,7 @@ int cmd_devices(int argc, char **argv)
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("  %-3s %-36s %-16s %-5s %4s %10s %10s  %s\n", "#", "name", "vendor", "type",
-		       "CUs", "global", "max alloc", "OpenCL C");
-		for (int i = 0; i < count; i++) {
-			const struct ampcl_device_desc *d = &devs[i];
-			printf("%c %-3d %-36.36s %-16.16s %-5.5s %4u %6.1f GiB %6.1f GiB  %s\n",
-			       i == selected ? '*' : ' ', d->index, d->name, d->vendor, d->type,
-			       d->compute_units, gib(d->global_mem_bytes), gib(d->max_alloc_bytes),
-			       d->opencl_c_version);
-		}
+		print_table(devs, count, selected);
 	}
 	free(devs);
 	return EXIT_OK;

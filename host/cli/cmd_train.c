@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 static void help(void)
@@ -72,18 +71,6 @@ static void fmt_time(double s, char *buf, size_t size)
 		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
-/* Columns of the terminal on stderr: the live line must fit it, or every update leaves a
- * wrapped stale line behind. */
-static int term_columns(void)
-{
-	struct winsize ws;
-	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	const char *env = getenv("COLUMNS");
-	int c = env ? atoi(env) : 0;
-	return c > 0 ? c : 80;
-}
-
 /* Appends " field" to line if it still fits in width columns. */
 static void add_field(char *line, size_t size, int width, const char *field)
 {
@@ -108,7 +95,7 @@ static void on_step(void *user, const struct ampcl_progress *p)
 	snprintf(f[4], sizeof(f[4]), "acc %.1f%%", 100 * p->acc);
 	snprintf(f[5], sizeof(f[5]), "%.0f img/s", p->images_per_s);
 	snprintf(f[6], sizeof(f[6]), "lr %.4g", p->lr);
-	int width = term_columns();
+	int width = cli_terminal_columns(2); /* the live line must fit, or it wraps */
 	for (int i = 0; i < 7; i++)
 		if (!(p->evaluating && i == 6))
 			add_field(line, sizeof(line), width, f[i]);

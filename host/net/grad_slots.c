@@ -95,8 +95,7 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 	for (int s = 0; s < nslots && !st; s++) {
 		char name[64];
 		snprintf(name, sizeof(name), "output gradients, slot %d", s);
-		int count[1] = {(int)slots[s].floats};
-		st = ampcl_arena_reserve(net->acts, name, 1, count, &views[s]);
+		st = ampcl_arena_reserve_floats(net->acts, name, slots[s].floats, &views[s]);
 	}
 	for (int i = 0; i < n && !st; i++) {
 		struct ampcl_layer *L = &net->layers[i];

@@ -7,6 +7,7 @@
 #include "conv.h"
 #include "linear.h"
 #include "error.h"
+#include "size.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -16,6 +17,8 @@
 
 /* the im2col space each convolution may use; more only means fewer, larger GEMMs */
 #define CONV_SCRATCH_BYTES ((size_t)64 << 20)
+/* the largest kernel, stride or padding a convolution takes */
+#define MAX_WINDOW 65536
 
 static const char *type_names[] = {"input",   "conv",    "bn",     "relu",
 				   "maxpool", "avgpool", "linear", "add"};
@@ -23,6 +26,23 @@ static const char *type_names[] = {"input",   "conv",    "bn",     "relu",
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
 	return (unsigned)type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "?";
+}
+
+/* Checks that a per-image extent (a layer's output, a weight, a convolution's c*r*s) stays
+ * within what one tensor may hold, so every product of per-image sizes fits an int and only
+ * the batch dimension is left for planning to check. */
+static ampcl_status extent_fits(const char *layer, const char *what, int a, int b, int c, int d)
+{
+	int dims[4] = {a, b, c, d};
+	size_t n;
+	if (ampcl_size_product(dims, 4, &n) && n <= AMPCL_MAX_TENSOR_FLOATS)
+		return AMPCL_OK;
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "layer '%s': its %s (%d x %d x %d x %d) would hold %.0f floats, "
+			       "more than the %zu that one tensor may; use a smaller --width or "
+			       "image size",
+			       layer, what, a, b, c, d, (double)a * b * c * d,
+			       AMPCL_MAX_TENSOR_FLOATS);
 }
 
 ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -33,6 +53,9 @@ ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, in
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "net input %dx%dx%d: every extent must be >= 1", channels,
 				       height, width);
+	ampcl_status st = extent_fits("input", "image", 1, channels, height, width);
+	if (st)
+		return st;
 	struct ampcl_net *net = ampcl_xcalloc(1, sizeof(*net));
 	net->ctx = ctx;
 	net->layers = ampcl_xcalloc(AMPCL_NET_MAX_LAYERS, sizeof(*net->layers));
@@ -125,17 +148,24 @@ int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_chan
 	if (id < 0)
 		return id;
 	struct ampcl_layer *L = &net->layers[id];
-	if (out_channels < 1 || kernel < 1 || stride < 1 || pad < 0)
+	/* the bounds keep the padded extents below in an int */
+	if (out_channels < 1 || kernel < 1 || kernel > MAX_WINDOW || stride < 1 ||
+	    stride > MAX_WINDOW || pad < 0 || pad > MAX_WINDOW)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "conv '%s': out_channels %d, kernel %d, stride %d, pad %d "
-				       "(need >= 1, >= 1, >= 1, >= 0)",
-				       name, out_channels, kernel, stride, pad);
+				       "(need >= 1, 1..%d, 1..%d, 0..%d)",
+				       name, out_channels, kernel, stride, pad, MAX_WINDOW,
+				       MAX_WINDOW, MAX_WINDOW);
 	int p = (L->h + 2 * pad - kernel) / stride + 1, q = (L->w + 2 * pad - kernel) / stride + 1;
 	if (L->h + 2 * pad < kernel || L->w + 2 * pad < kernel)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
 		    "conv '%s': a %dx%d kernel does not fit the padded %dx%d input", name, kernel,
 		    kernel, L->h + 2 * pad, L->w + 2 * pad);
+	ampcl_status st;
+	if ((st = extent_fits(name, "output per image", 1, out_channels, p, q)) ||
+	    (st = extent_fits(name, "weight", out_channels, L->c, kernel, kernel)))
+		return st;
 	L->kernel = kernel, L->stride = stride, L->pad = pad, L->bias = !!bias;
 	L->c = out_channels, L->h = p, L->w = q;
 	net->nlayers++;
@@ -202,6 +232,9 @@ int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_feat
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "linear '%s': %d output features",
 				       name, out_features);
 	struct ampcl_layer *L = &net->layers[id];
+	ampcl_status st = extent_fits(name, "weight", out_features, L->c, L->h, L->w);
+	if (st)
+		return st;
 	L->bias = !!bias;
 	L->out_features = out_features;
 	L->c = out_features, L->h = L->w = 1;
@@ -322,6 +355,15 @@ static ampcl_status plan(struct ampcl_net *net)
 			return st;
 		}
 	}
+	/* one launch of the optimizer spans each of these arenas whole */
+	struct ampcl_arena *whole[] = {net->params, net->running};
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (whole[i]->size / sizeof(float) > AMPCL_MAX_TENSOR_FLOATS)
+			return ampcl_error_set(
+			    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+			    "the %s take %zu floats, more than the %zu that one launch indexes; "
+			    "use a smaller --width",
+			    whole[i]->role, whole[i]->size / sizeof(float), AMPCL_MAX_TENSOR_FLOATS);
 	size_t scratch = 0;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct ampcl_layer *L = &net->layers[i];
@@ -378,17 +420,12 @@ static ampcl_status plan(struct ampcl_net *net)
 		}
 		work = need > work ? need : work;
 	}
-	if (work > INT32_MAX)
-		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
-				       "the op workspace needs %zu floats; use a smaller --batch",
-				       work);
-	int s1[1] = {(int)(scratch ? scratch : 1)}, s3[1] = {2};
-	int s4[1] = {net->nlayers}, s5[1] = {(int)work};
-	if ((st = ampcl_arena_reserve(net->scratch, "convolution scratch", 1, s1,
-				      &net->conv_scratch)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "loss statistics", 1, s3, &net->stats)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "gradient norms", 1, s4, &net->norms)) ||
-	    (st = ampcl_arena_reserve(net->scratch, "op workspace", 1, s5, &net->workspace)))
+	if ((st = ampcl_arena_reserve_floats(net->scratch, "convolution scratch",
+					     scratch ? scratch : 1, &net->conv_scratch)) ||
+	    (st = ampcl_arena_reserve_floats(net->scratch, "loss statistics", 2, &net->stats)) ||
+	    (st = ampcl_arena_reserve_floats(net->scratch, "gradient norms", (size_t)net->nlayers,
+					     &net->norms)) ||
+	    (st = ampcl_arena_reserve_floats(net->scratch, "op workspace", work, &net->workspace)))
 		return st;
 	return AMPCL_OK;
 }
@@ -417,10 +454,11 @@ void ampcl_net_unfinalize(struct ampcl_net *net)
 	net->max_batch = 0;
 }
 
-ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed)
+ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch)
 {
-	if (net->finalized)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "the net is already finalized");
+	if (net->finalized || net->params)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "the net is already finalized or planned");
 	if (max_batch < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "batch size %d: must be >= 1",
 				       max_batch);
@@ -448,6 +486,61 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	ampcl_arena_set_chunk_limit(net->acts, (size_t)net->ctx->caps.desc.max_alloc_bytes);
 	net->scratch = ampcl_arena_create("scratch");
 	ampcl_status st = plan(net);
+	if (st)
+		ampcl_net_unfinalize(net);
+	return st;
+}
+
+/* Whether a plan for `batch` passes what planning and the allocation checks before any buffer
+ * refuse: the kernels' indexing, the device's largest allocation and its memory (all arenas
+ * together). The net is left unplanned. */
+static int batch_fits(struct ampcl_net *net, int batch)
+{
+	if (ampcl_net_plan(net, batch))
+		return 0;
+	const struct ampcl_device_desc *d = &net->ctx->caps.desc;
+	struct ampcl_arena *all[] = {net->params,  net->grads, net->momentum,
+				     net->running, net->acts,  net->scratch};
+	size_t total = 0;
+	int fits = 1;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		for (int c = 0; c < all[i]->nchunks; c++)
+			fits &= all[i]->chunk_size[c] <= d->max_alloc_bytes;
+		fits &= ampcl_size_add(total, all[i]->size, &total);
+	}
+	fits &= total <= d->global_mem_bytes;
+	ampcl_net_unfinalize(net);
+	return fits;
+}
+
+/* After a batch of `refused` did not fit: adds to the message the largest batch that does (by
+ * bisection over plans, which allocate nothing), or that not even one image does. */
+static ampcl_status name_largest_batch(struct ampcl_net *net, int refused, ampcl_status st)
+{
+	char *why = ampcl_xstrdup(ampcl_last_error());
+	int lo = 0, hi = refused; /* batch lo fits (0: none known), hi does not */
+	while (hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2;
+		if (batch_fits(net, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo > 0)
+		ampcl_error_set(st, "%s (the largest --batch this net fits on %s is %d)", why,
+				net->ctx->caps.desc.name, lo);
+	else
+		ampcl_error_set(st, "%s (not even --batch 1 fits on %s: use a smaller --width)",
+				why, net->ctx->caps.desc.name);
+	free(why);
+	return st;
+}
+
+ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long long seed)
+{
+	if (net->finalized)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "the net is already finalized");
+	ampcl_status st = ampcl_net_plan(net, max_batch);
 	struct ampcl_arena *all[] = {net->params,  net->grads, net->momentum,
 				     net->running, net->acts,  net->scratch};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !st; i++)
@@ -470,6 +563,8 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	if (st) {
 		/* back to the state before the call, so a smaller batch can be tried */
 		ampcl_net_unfinalize(net);
+		if (st == AMPCL_ERR_OUT_OF_DEVICE_MEMORY)
+			st = name_largest_batch(net, max_batch, st);
 		return st;
 	}
 	net->finalized = 1;

@@ -73,6 +73,10 @@ struct ampcl_tensor ampcl_net_momentum_view(const struct ampcl_net *net, int i);
 /* Views spanning a whole arena, for one-launch SGD and checkpoint reads. */
 struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
 
+/* Plans every arena for batches of up to max_batch without allocating anything (the first
+ * half of ampcl_net_finalize): a tensor or arena beyond the kernels' indexing is refused here.
+ * On failure the net is left unplanned; ampcl_net_unfinalize undoes a successful plan. */
+ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch);
 /* Back to a built, unfinalized net: the arenas, labels and planned views are released. */
 void ampcl_net_unfinalize(struct ampcl_net *net);
 

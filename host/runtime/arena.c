@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "launch.h"
+#include "size.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #define MIB(x) ((double)(x) / (1024.0 * 1024.0))
+/* the bytes a chunk may span: every float in it at a 32-bit offset (ampcl_tensor_off) */
+#define MAX_CHUNK_BYTES ((size_t)UINT32_MAX * sizeof(float))
 
 struct ampcl_arena *ampcl_arena_create(const char *role)
 {
@@ -67,18 +70,42 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 					       name, i, shape[i]);
 		out->shape[i] = shape[i];
 	}
-	size_t bytes = ampcl_tensor_count(out) * sizeof(float);
+	size_t count;
+	if (!ampcl_size_product(shape, ndim, &count) || count > AMPCL_MAX_TENSOR_FLOATS) {
+		char dims[96];
+		double approx = 1.0; /* for the message alone: it cannot wrap */
+		for (int i = 0; i < ndim; i++)
+			approx *= shape[i];
+		return ampcl_error_set(
+		    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+		    "tensor '%s' %s would hold %.0f floats, more than the %zu that the kernels "
+		    "index; use a smaller --batch or --width",
+		    name, ampcl_tensor_shape_str(out, dims, sizeof(dims)), approx,
+		    AMPCL_MAX_TENSOR_FLOATS);
+	}
+	size_t bytes = count * sizeof(float);
 	if (arena->nchunks == 0)
 		arena->nchunks = 1;
 	int c = arena->nchunks - 1;
 	size_t offset = ampcl_round_up(arena->chunk_size[c], AMPCL_ARENA_ALIGN);
-	if (arena->chunk_limit && arena->chunk_size[c] && offset + bytes > arena->chunk_limit) {
+	/* kernels take a view's offset in floats as a 32-bit integer, so no chunk grows past what
+	 * that addresses, whatever the device allows */
+	size_t limit = MAX_CHUNK_BYTES;
+	if (arena->chunk_limit && arena->chunk_limit < limit)
+		limit = arena->chunk_limit;
+	if (arena->chunk_size[c] && offset + bytes > limit) {
+		if (!arena->chunk_limit)
+			return ampcl_error_set(
+			    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+			    "the %s arena would pass %zu bytes at tensor '%s', more than the "
+			    "kernels address in one buffer; use a smaller --batch or --width",
+			    arena->role, limit, name);
 		if (arena->nchunks == AMPCL_ARENA_MAX_CHUNKS)
 			return ampcl_error_set(
 			    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
 			    "the %s arena needs more than %d buffers of %zu bytes "
 			    "at tensor '%s'; use a smaller --batch or --width",
-			    arena->role, AMPCL_ARENA_MAX_CHUNKS, arena->chunk_limit, name);
+			    arena->role, AMPCL_ARENA_MAX_CHUNKS, limit, name);
 		c = arena->nchunks++;
 		offset = 0;
 	}
@@ -95,6 +122,20 @@ ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, in
 	e->offset = out->offset;
 	e->bytes = bytes;
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_arena_reserve_floats(struct ampcl_arena *arena, const char *name, size_t count,
+					struct ampcl_tensor *out)
+{
+	if (count > AMPCL_MAX_TENSOR_FLOATS) {
+		memset(out, 0, sizeof(*out));
+		return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+				       "tensor '%s' would hold %zu floats, more than the %zu that "
+				       "the kernels index; use a smaller --batch or --width",
+				       name, count, AMPCL_MAX_TENSOR_FLOATS);
+	}
+	int shape[1] = {(int)count};
+	return ampcl_arena_reserve(arena, name, 1, shape, out);
 }
 
 static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena, int chunk,
@@ -183,9 +224,6 @@ ampcl_status ampcl_arena_fill(struct ampcl_context *ctx, struct ampcl_arena *are
 	return AMPCL_OK;
 }
 
-/* Kernels index with uint; keeping counts under 2^31 leaves room for the rounded-up global
- * size times the vector width of the element-wise kernels without wrapping. */
-#define MAX_KERNEL_COUNT ((size_t)1 << 31)
 
 const char *ampcl_tensor_shape_str(const struct ampcl_tensor *t, char *buf, size_t size)
 {
@@ -234,7 +272,7 @@ ampcl_status ampcl_tensor_check(const char *op, const char *name, const struct a
 				       "view inside arena '%s' (%zu bytes); take views from "
 				       "ampcl_arena_reserve",
 				       op, name, t->offset, count, t->arena->role, t->arena->size);
-	if (count >= MAX_KERNEL_COUNT || t->offset / sizeof(float) + count > UINT_MAX)
+	if (count > AMPCL_MAX_TENSOR_FLOATS || t->offset / sizeof(float) + count > UINT_MAX)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
 		    "%s: tensor %s (%zu floats at float offset %zu) is beyond the "

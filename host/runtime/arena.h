@@ -42,9 +42,14 @@ struct ampcl_tensor {
 
 struct ampcl_arena *ampcl_arena_create(const char *role);
 void ampcl_arena_free(struct ampcl_arena *arena);
-/* Plans a tensor in the arena (before commit); the view is usable once the arena is committed. */
+/* Plans a tensor in the arena (before commit); the view is usable once the arena is committed.
+ * A tensor of more than AMPCL_MAX_TENSOR_FLOATS elements, or an arena that outgrows what 32-bit
+ * float offsets address, is AMPCL_ERR_OUT_OF_DEVICE_MEMORY naming it, before any allocation. */
 ampcl_status ampcl_arena_reserve(struct ampcl_arena *arena, const char *name, int ndim,
 				 const int *shape, struct ampcl_tensor *out);
+/* The same for a 1-D view of count floats, count checked before it becomes a shape. */
+ampcl_status ampcl_arena_reserve_floats(struct ampcl_arena *arena, const char *name, size_t count,
+					struct ampcl_tensor *out);
 /* Lets the arena span several buffers of at most limit bytes (set before the first reserve). */
 void ampcl_arena_set_chunk_limit(struct ampcl_arena *arena, size_t limit);
 /* Allocates the device buffers and zeroes them. Too big for the device:
