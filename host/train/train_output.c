@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* DIR/name opened for an atomic write (files.h) */
@@ -176,11 +177,26 @@ ampcl_status ampcl_out_claim(const char *dir, int resumed, int overwrite, int *l
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%.4096s/.lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* never through a link (the process number would be written into its target), and only
+	 * a regular file (a FIFO planted there must not block) */
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ELOOP)
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "'%s' is a symbolic link: ampcl writes its lock there only as "
+				       "a file of its own; remove the link",
+				       path);
 	if (fd < 0)
 		return ampcl_error_set(
 		    AMPCL_ERR_IO, "cannot create '%s': %s; check the --out folder's permissions",
 		    path, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return ampcl_error_set(AMPCL_ERR_IO,
+				       "'%s' is not a regular file: ampcl keeps its lock there; "
+				       "remove it",
+				       path);
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		char pid[32] = "";
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);

@@ -485,7 +485,7 @@ static void log_selection(struct ampcl_trainer *t, int epoch,
 		return;
 	char path[4200];
 	snprintf(path, sizeof(path), "%.4096s/amp.log", t->st.cfg.out);
-	FILE *f = fopen(path, "a");
+	FILE *f = ampcl_open_append(path);
 	if (f) {
 		fprintf(f, "%s\n", line);
 		fclose(f);

@@ -51,8 +51,20 @@ ampcl_status ampcl_atomic_open(struct ampcl_atomic *a, const char *path)
 	/* PATH.tmp.PID.N: N counts this process's writes, so two threads writing one file (a study
 	 * running several jobs) never share a temporary */
 	static _Atomic unsigned serial;
-	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
-	a->f = fopen(a->tmp, "wb");
+	/* created afresh, never opened through a link or over a file planted at the predictable
+	 * name (whose target would be written and then moved into place): such a name is
+	 * passed over for the next */
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd >= 0 && !(a->f = fdopen(fd, "wb"))) {
+		close(fd);
+		unlink(a->tmp);
+	}
 	if (!a->f)
 		return ampcl_error_set(AMPCL_ERR_IO,
 				       "cannot write '%s': %s; check that the folder exists and is "
@@ -143,6 +155,21 @@ AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f)
 		return;
 	ampcl_atomic_abort(&f->a);
 	free(f);
+}
+
+FILE *ampcl_open_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	struct stat sb;
+	if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
 }
 
 ampcl_status ampcl_check_regular(const char *path, const char *what, int status)

@@ -15,6 +15,10 @@ int ampcl_make_dirs(const char *dir);
  * writers never replace a device node or a folder. */
 ampcl_status ampcl_check_regular(const char *path, const char *what, int status);
 
+/* Opens path for appending, creating it: never through a symbolic link, and only a regular file
+ * (NULL with errno set otherwise). */
+FILE *ampcl_open_append(const char *path);
+
 /* A file being written: readers see the old file or the whole new one, never half of one, even
  * after a crash (the data and the rename are both on disk when commit returns). */
 struct ampcl_atomic {
