@@ -104,6 +104,29 @@ int main(void)
 	tu_check(rc == 0 && victim_intact(), "a linked amp.log is not followed",
 		 "exit %d, victim intact %d: %s", rc, victim_intact(), text);
 
+	/* a newline in --out would add settings to the checkpoint's lines: refused before any
+	 * folder is made; spaces and quotes round-trip through a resume */
+	snprintf(args, sizeof(args),
+		 "train --data %s --model resnet18 --width 2 --batch 8 --epochs 1 "
+		 "--out \"$(printf '%s/inj\\nout %s/elsewhere\\nlr 7')\"",
+		 data, dir, dir);
+	rc = tu_run_cli(args, text, sizeof(text));
+	snprintf(path, sizeof(path), "%s/elsewhere", dir);
+	struct stat sb;
+	tu_check(rc == 2 && strstr(text, "control character") && stat(path, &sb) != 0,
+		 "a newline in --out is refused", "exit %d: %s", rc, text);
+	snprintf(args, sizeof(args),
+		 "train --data %s --model resnet18 --width 2 --batch 8 --epochs 1 "
+		 "--out '%s/a b\"c d'",
+		 data, dir);
+	rc = tu_run_cli(args, text, sizeof(text));
+	snprintf(args, sizeof(args), "train --resume '%s/a b\"c d/last.ampcl' --epochs 2", dir);
+	int rc2 = tu_run_cli(args, text, sizeof(text));
+	snprintf(path, sizeof(path), "%s/a b\"c d/log.csv", dir);
+	tu_check(rc == 0 && rc2 == 0 && tu_count_lines(path) == 3,
+		 "a folder with spaces and quotes resumes", "exit %d then %d, %d log lines: %s",
+		 rc, rc2, tu_count_lines(path), text);
+
 	tu_remove_tree(dir);
 	return tu_finish();
 }

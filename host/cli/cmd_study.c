@@ -40,6 +40,8 @@ static void help(void)
 	    "                          amp-ratio, amp-types, amp-epochs, amp-select, lr, seeds)\n"
 	    "  --target ACC            report the first epoch reaching this test accuracy (e.g. "
 	    "0.8)\n"
+	    "  --overwrite             train again the runs whose folder holds other settings or\n"
+	    "                          a damaged checkpoint (refused otherwise)\n"
 	    "every other `ampcl train` option sets the base of all runs (see ampcl train "
 	    "--help).\n");
 }
@@ -165,7 +167,7 @@ static int study_option(void *user, const char *name, const char *v)
 	snprintf(flag, sizeof(flag), "--%s", name);
 	const char *key = sweep_key(name);
 	int rc = 0;
-	if (!strcmp(name, "nesterov"))
+	if (!strcmp(name, "nesterov") || !strcmp(name, "overwrite"))
 		cli_train_flag("study", a->base, flag, "1", &rc);
 	else if (!strcmp(name, "device"))
 		a->device = v;
@@ -192,9 +194,10 @@ int cmd_study(int argc, char **argv)
 {
 	static struct cli_option opts[64] = {{"device", 1}, {"grid", 1},    {"target", 1},
 					     {"epochs", 1}, {"out", 1},     {"nesterov", 0},
-					     {"seeds", 1},  {"devices", 1}, {"jobs", 1}};
-	if (!opts[9].name)
-		for (int i = 0, n = 9; cli_train_options[i].name; i++)
+					     {"seeds", 1},  {"devices", 1}, {"jobs", 1},
+					     {"overwrite", 0}};
+	if (!opts[10].name)
+		for (int i = 0, n = 10; cli_train_options[i].name; i++)
 			opts[n++] = cli_train_options[i];
 	/* under mpirun, every rank runs this; rank 0 writes the results */
 	ampcl_status mst = ampcl_mpi_begin(&argc, &argv);

@@ -46,6 +46,7 @@ static void describe(const struct ampcl_study_config *sc, struct study_run *x, i
 		x->cfg.amp_epochs[0] = 0;
 		snprintf(x->label, sizeof(x->label), "lr %g, no amplification", sc->lrs[l]);
 		snprintf(x->name, sizeof(x->name), "lr%g_off_s%llu", sc->lrs[l], sc->seeds[s]);
+		snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3600s/runs/%s", sc->base.out, x->name);
 		return;
 	}
 	char types[64];
@@ -63,6 +64,22 @@ static void describe(const struct ampcl_study_config *sc, struct study_run *x, i
 	snprintf(x->name, sizeof(x->name), "lr%g_%s_f%g_r%g_e%.100s%s_s%llu", sc->lrs[l], types,
 		 x->cfg.amp_factor, x->cfg.amp_ratio, x->cfg.amp_epochs, is_auto ? "_auto" : "",
 		 sc->seeds[s]);
+	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3600s/runs/%s", sc->base.out, x->name);
+}
+
+/* Two runs in one folder would be one run counted twice: values that print alike (%g keeps six
+ * digits) or spellings of one setting are refused, naming both. */
+static ampcl_status distinct_folders(const struct study_run *runs, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i; k++)
+			if (!strcmp(runs[i].name, runs[k].name))
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "the study's runs '%s' and '%s' would share the folder runs/%s: "
+				    "give values that differ in their first six digits, each once",
+				    runs[k].label, runs[i].label, runs[i].name);
+	return AMPCL_OK;
 }
 
 /* Every run of the sweep, in a fixed order: learning rate, then the configuration, then seed.
@@ -247,7 +264,7 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	struct study_run *runs;
 	int n = expand(sc, &runs);
 	/* every run's settings are checked before the first one trains for hours */
-	ampcl_status s = AMPCL_OK;
+	ampcl_status s = distinct_folders(runs, n);
 	for (int i = 0; i < n && !s; i++)
 		s = ampcl_train_config_check(&runs[i].cfg);
 	char runs_dir[4200];
@@ -258,6 +275,9 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	int *queue = ampcl_xcalloc((size_t)(n ? n : 1), sizeof(*queue)), nqueue = 0;
 	for (int i = mpi.rank; i < n; i += mpi.size)
 		queue[nqueue++] = i;
+	/* a run folder holds this run or nothing: not another run's, not a damaged checkpoint */
+	for (int i = 0; i < nqueue && !s; i++)
+		s = study_check_run_folder(&runs[queue[i]], sc->base.overwrite);
 	int jobs = sc->jobs > 0 ? sc->jobs : (sc->ndevices ? sc->ndevices : 1);
 	ampcl_context_t **contexts = ampcl_xcalloc((size_t)jobs, sizeof(*contexts));
 	if (!s)

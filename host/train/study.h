@@ -37,9 +37,15 @@ struct study_pool {
 	ampcl_status (*after_run)(struct study_pool *p, int index);
 };
 
-/* ampcl_trainer_resume for a run of this process alone, even under mpirun (trainer.c). */
+/* ampcl_trainer_resume for a run of this process alone, even under mpirun, into out (the
+ * study's folder for it, wherever the checkpoint says it was trained) (trainer.c). */
 ampcl_status ampcl_trainer_resume_alone(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-					ampcl_trainer_t **result);
+					const char *out, ampcl_trainer_t **result);
+/* Before a study trains: each run folder that holds a checkpoint must hold this run's (settings
+ * equal to x's but for the epochs); a damaged one, or another run's, is AMPCL_ERR_INVALID_ARG
+ * naming the folder and what differs, unless the study's base has overwrite, which clears the
+ * folder (study_jobs.c). */
+ampcl_status study_check_run_folder(struct study_run *x, int overwrite);
 
 /* Trains every run of the queue (the pool's fields above set, mu initialised); returns the
  * first stop (AMPCL_ERR_INTERRUPTED, a write failure) or AMPCL_OK. Failed runs do not stop it. */

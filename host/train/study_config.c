@@ -4,6 +4,8 @@
 #include "alloc.h"
 #include "error.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,16 @@ void ampcl_study_config_free(ampcl_study_config_t *sc)
 	free(sc);
 }
 
+/* A value given twice would be one run counted twice (one folder, one seed paired with
+ * itself): refused, values compared rather than their spellings. */
+static ampcl_status duplicate(const char *key, const char *list, const char *value)
+{
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "%s '%s' gives the value of '%s' twice: give each value once (a "
+			       "study would otherwise train and count one run twice)",
+			       key, list, value);
+}
+
 static ampcl_status numbers(const char *key, const char *s, double *out, int *n)
 {
 	char buf[1024], *save = NULL;
@@ -33,9 +45,35 @@ static ampcl_status numbers(const char *key, const char *s, double *out, int *n)
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "%s '%s': give up to %d numbers separated by commas",
 					       key, s, AMPCL_STUDY_MAX_VALUES);
+		for (int i = 0; i < *n; i++)
+			if (out[i] == v)
+				return duplicate(key, s, t);
 		out[(*n)++] = v;
 	}
 	return *n ? AMPCL_OK : ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s is empty", key);
+}
+
+/* Whole numbers, read as such: a seed above 2^53 is kept exactly. */
+static ampcl_status seeds(const char *s, unsigned long long *out, int *n)
+{
+	char buf[1024], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	*n = 0;
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(t, &end, 10);
+		if (*end || end == t || errno || *t == '-' || *n >= AMPCL_STUDY_MAX_VALUES)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "seed '%s': give up to %d whole numbers (0 to %llu) "
+					       "separated by commas",
+					       s, AMPCL_STUDY_MAX_VALUES, ULLONG_MAX);
+		for (int i = 0; i < *n; i++)
+			if (out[i] == v)
+				return duplicate("seed", s, t);
+		out[(*n)++] = v;
+	}
+	return *n ? AMPCL_OK : ampcl_error_set(AMPCL_ERR_INVALID_ARG, "seed is empty");
 }
 
 static ampcl_status strings(const char *key, const char *s, char *out, size_t size, int *n)
@@ -48,6 +86,9 @@ static ampcl_status strings(const char *key, const char *s, char *out, size_t si
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "%s '%s': give up to %d values separated by ';'",
 					       key, s, AMPCL_STUDY_MAX_VALUES);
+		for (int i = 0; i < *n; i++)
+			if (!strcmp(out + (size_t)i * size, t))
+				return duplicate(key, s, t);
 		snprintf(out + (size_t)(*n)++ * size, size, "%s", t);
 	}
 	return *n ? AMPCL_OK : ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s is empty", key);
@@ -55,8 +96,6 @@ static ampcl_status strings(const char *key, const char *s, char *out, size_t si
 
 ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key, const char *values)
 {
-	double nums[AMPCL_STUDY_MAX_VALUES];
-	int n;
 	ampcl_status st;
 	if (!strcmp(key, "amp_factor"))
 		return numbers(key, values, sc->factors, &sc->nfactors);
@@ -64,18 +103,8 @@ ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key,
 		return numbers(key, values, sc->ratios, &sc->nratios);
 	if (!strcmp(key, "lr"))
 		return numbers(key, values, sc->lrs, &sc->nlrs);
-	if (!strcmp(key, "seed")) {
-		if ((st = numbers(key, values, nums, &n)))
-			return st;
-		for (int i = 0; i < n; i++) {
-			if (nums[i] < 0 || nums[i] != floor(nums[i]))
-				return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-						       "seed: %g is not a whole number", nums[i]);
-			sc->seeds[i] = (unsigned long long)nums[i];
-		}
-		sc->nseeds = n;
-		return AMPCL_OK;
-	}
+	if (!strcmp(key, "seed"))
+		return seeds(values, sc->seeds, &sc->nseeds);
 	if (!strcmp(key, "amp_types"))
 		return strings(key, values, &sc->types[0][0], sizeof(sc->types[0]), &sc->ntypes);
 	if (!strcmp(key, "amp_epochs"))

@@ -1,6 +1,7 @@
 /* study_jobs.c: trains a process's runs of a study, one after another or several at once (one
  * thread and context per job), skipping finished runs; callbacks are called one at a time. */
 #include "study.h"
+#include "train_config.h"
 #include "alloc.h"
 #include "checkpoint.h"
 #include "error.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One job: its thread's pool and context, and the training callbacks passed on under the lock. */
@@ -80,17 +82,91 @@ static void wrap_callbacks(struct job *j)
 						  should_stop};
 }
 
+/* The first setting (but those a resume may change) in which a and b differ, as "key: A, not
+ * B" into why; 0 when none does. */
+static int settings_differ(const struct ampcl_train_config *a, const struct ampcl_train_config *b,
+			   char *why, size_t size)
+{
+	static const char *const free_keys[] = {"out", "epochs", "overwrite", "data_parallel",
+						"data"};
+	char *ta = NULL, *tb = NULL;
+	size_t na = 0, nb = 0;
+	FILE *fa = open_memstream(&ta, &na), *fb = open_memstream(&tb, &nb);
+	ampcl_train_config_write_text(a, fa);
+	ampcl_train_config_write_text(b, fb);
+	fclose(fa);
+	fclose(fb);
+	int differ = 0;
+	char *sa = NULL, *sb = NULL;
+	for (char *la = strtok_r(ta, "\n", &sa), *lb = strtok_r(tb, "\n", &sb); la && lb && !differ;
+	     la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
+		size_t key = strcspn(la, " ");
+		int skip = 0;
+		for (size_t k = 0; k < sizeof(free_keys) / sizeof(free_keys[0]); k++)
+			skip |= strlen(free_keys[k]) == key && !strncmp(la, free_keys[k], key);
+		if (!skip && strcmp(la, lb)) {
+			snprintf(why, size, "%.*s is %.200s there, %.200s in this study", (int)key,
+				 la, la[key] ? la + key + 1 : "", lb[key] ? lb + key + 1 : "");
+			differ = 1;
+		}
+	}
+	free(ta);
+	free(tb);
+	return differ;
+}
+
+ampcl_status study_check_run_folder(struct study_run *x, int overwrite)
+{
+	char ckpt[4400];
+	snprintf(ckpt, sizeof(ckpt), "%s/last.ampcl", x->cfg.out);
+	struct stat sb;
+	if (lstat(ckpt, &sb) != 0)
+		return AMPCL_OK; /* nothing trained there yet */
+	struct ampcl_checkpoint_state st = {0};
+	struct ampcl_checkpoint *ck = NULL;
+	ampcl_status s = ampcl_checkpoint_open(ckpt, &ck, &st);
+	ampcl_checkpoint_free(ck);
+	char why[512] = "";
+	int other = !s && settings_differ(&st.cfg, &x->cfg, why, sizeof(why));
+	free(st.history);
+	if (!s && !other)
+		return AMPCL_OK;
+	if (overwrite) {
+		static const char *const files[] = {"last.ampcl", "best.ampcl",   "log.csv",
+						    "amp.log",    "summary.json", "curves.png"};
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			char path[4400];
+			snprintf(path, sizeof(path), "%.4000s/%s", x->cfg.out, files[i]);
+			unlink(path);
+		}
+		return AMPCL_OK;
+	}
+	if (s)
+		return ampcl_error_wrap(AMPCL_ERR_INVALID_ARG,
+					"study run '%s': its folder holds a checkpoint that cannot be "
+					"read, so it would be trained again from the start; remove "
+					"'%s' (or give --overwrite) to do so: ",
+					x->name, ckpt);
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "study run '%s': its folder '%s' holds a run with other settings "
+			       "(%s); give another --out, or --overwrite to train it again",
+			       x->name, x->cfg.out, why);
+}
+
 /* Trains (or resumes, or just reads) one run and fills its history. */
 static ampcl_status do_run(struct job *j, struct study_run *x, int index)
 {
 	struct study_pool *p = j->pool;
 	char ckpt[4400];
-	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3600s/runs/%s", p->sc->base.out, x->name);
 	snprintf(ckpt, sizeof(ckpt), "%s/last.ampcl", x->cfg.out);
 	struct ampcl_checkpoint_state st = {0};
 	struct ampcl_checkpoint *ck = NULL;
-	int have = access(ckpt, R_OK) == 0 && ampcl_checkpoint_open(ckpt, &ck, &st) == AMPCL_OK;
+	/* study_check_run_folder found it whole and this run's, or found none */
+	int have = access(ckpt, F_OK) == 0;
+	ampcl_status s = have ? ampcl_checkpoint_open(ckpt, &ck, &st) : AMPCL_OK;
 	ampcl_checkpoint_free(ck);
+	if (s)
+		return ampcl_error_wrap(s, "study run '%s': ", x->name);
 	int done = have && st.next_epoch >= x->cfg.epochs;
 	if (p->cb && p->cb->run) {
 		pthread_mutex_lock(&p->mu);
@@ -103,10 +179,10 @@ static ampcl_status do_run(struct job *j, struct study_run *x, int index)
 	}
 	free(st.history);
 	ampcl_trainer_t *t = NULL;
-	/* a run folder without a readable checkpoint is started over */
+	/* a run folder without a checkpoint is started over */
 	x->cfg.overwrite = 1;
-	ampcl_status s = have ? ampcl_trainer_resume_alone(j->ctx, ckpt, x->cfg.epochs, &t)
-			      : ampcl_trainer_create(j->ctx, &x->cfg, &t);
+	s = have ? ampcl_trainer_resume_alone(j->ctx, ckpt, x->cfg.epochs, x->cfg.out, &t)
+		 : ampcl_trainer_create(j->ctx, &x->cfg, &t);
 	if (!s)
 		s = ampcl_trainer_run(t, &j->train);
 	if (!s) {

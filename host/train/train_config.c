@@ -106,6 +106,26 @@ void ampcl_train_config_write_text(const struct ampcl_train_config *cfg, FILE *f
 	}
 }
 
+ampcl_status ampcl_train_config_check_text(const struct ampcl_train_config *cfg)
+{
+	const char *base = (const char *)cfg;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (fields[i].kind != F_STR)
+			continue;
+		const char *v = base + fields[i].offset;
+		for (size_t k = 0; v[k]; k++)
+			if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f)
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "the %s setting '%.*s...' holds a control character (byte %zu "
+				    "is 0x%02x): ampcl keeps settings one per line, so give a name "
+				    "without newlines or other control characters",
+				    fields[i].key, (int)(k < 200 ? k : 200), v, k,
+				    (unsigned char)v[k]);
+	}
+	return AMPCL_OK;
+}
+
 ampcl_status ampcl_train_config_set(struct ampcl_train_config *cfg, const char *key,
 				    const char *value)
 {

@@ -50,5 +50,8 @@ json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg);
 /* Every check that needs no data or device: ranges of the numbers, the model, the schedule, the
  * amplification settings and --schedule file (trainer.c). Fills epochs 0 from the schedule. */
 ampcl_status ampcl_train_config_check(struct ampcl_train_config *cfg);
+/* AMPCL_ERR_INVALID_ARG naming the setting when a text setting (a path, a list) holds a newline
+ * or another control character, which the "key value" lines could not keep. */
+ampcl_status ampcl_train_config_check_text(const struct ampcl_train_config *cfg);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,9 @@ static int writes(const struct ampcl_trainer *t)
 
 static ampcl_status check_config(const struct ampcl_train_config *c)
 {
+	ampcl_status st = ampcl_train_config_check_text(c);
+	if (st)
+		return st;
 	if (c->epochs < 1 || c->epochs > 100000)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--epochs %d: give 1 to 100000",
 				       c->epochs);
@@ -271,6 +275,13 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 	t->resumed = 1;
 	t->lock_fd = -1;
 	struct ampcl_checkpoint *ck = NULL;
+	/* a run folder stands for its last checkpoint, as the advice printed on a stop says */
+	char in_folder[4200];
+	struct stat sb;
+	if (stat(checkpoint, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		snprintf(in_folder, sizeof(in_folder), "%.4096s/last.ampcl", checkpoint);
+		checkpoint = in_folder;
+	}
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
 	int channels = t->st.in_channels, classes = t->st.classes;
@@ -327,9 +338,9 @@ static ampcl_status trainer_resume(ampcl_context_t *ctx, const char *checkpoint,
 }
 
 ampcl_status ampcl_trainer_resume_alone(ampcl_context_t *ctx, const char *checkpoint, int epochs,
-					ampcl_trainer_t **result)
+					const char *out, ampcl_trainer_t **result)
 {
-	return from_checkpoint(ctx, checkpoint, epochs, NULL, NULL, 0, 1, result);
+	return from_checkpoint(ctx, checkpoint, epochs, out, NULL, 0, 1, result);
 }
 
 void ampcl_trainer_free(ampcl_trainer_t *t)
