@@ -41,7 +41,7 @@ int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
-	char data[600], out[600], path[700], args[2048], text[16384];
+	char data[600], out[600], path[700], args[8192], text[16384];
 	snprintf(victim, sizeof(victim), "%s/victim.txt", dir);
 	snprintf(data, sizeof(data), "%s/data", dir);
 	tu_write_tiny_cifar(data, 8, 8);
@@ -126,6 +126,32 @@ int main(void)
 	tu_check(rc == 0 && rc2 == 0 && tu_count_lines(path) == 3,
 		 "a folder with spaces and quotes resumes", "exit %d then %d, %d log lines: %s",
 		 rc, rc2, tu_count_lines(path), text);
+
+	/* a checkpoint kept from a run whose folder now holds another run (trained there with
+	 * --overwrite): resuming it there is refused, elsewhere it goes on */
+	snprintf(out, sizeof(out), "%s/reused", dir);
+	snprintf(args, sizeof(args),
+		 "train --data %s --model resnet18 --width 2 --batch 8 --epochs 1 --out %s "
+		 "--overwrite && cp %s/last.ampcl %s/kept.ampcl && "
+		 "'%s' train --data %s --model resnet18 --width 2 --batch 8 --epochs 1 --seed 9 "
+		 "--out %s --overwrite",
+		 data, out, out, dir, getenv("AMPCL_BIN"), data, out);
+	rc = tu_run_cli(args, text, sizeof(text));
+	snprintf(path, sizeof(path), "%s/last.ampcl", out);
+	struct stat before;
+	stat(path, &before);
+	snprintf(args, sizeof(args), "train --resume %s/kept.ampcl --epochs 2", dir);
+	rc2 = tu_run_cli(args, text, sizeof(text));
+	struct stat after;
+	stat(path, &after);
+	tu_check(rc == 0 && rc2 == 2 && strstr(text, "now holds another run") &&
+		     before.st_mtime == after.st_mtime && before.st_ino == after.st_ino,
+		 "a resume into a folder that holds another run is refused", "exit %d then %d: %s",
+		 rc, rc2, text);
+	snprintf(args, sizeof(args), "train --resume %s/kept.ampcl --epochs 2 --out %s/moved", dir,
+		 dir);
+	rc = tu_run_cli(args, text, sizeof(text));
+	tu_check(rc == 0, "the same resume with --out", "exit %d: %s", rc, text);
 
 	tu_remove_tree(dir);
 	return tu_finish();

@@ -52,6 +52,8 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 		fprintf(f, "state amp_selected %d\n", st->amp_selected[i]);
 	if (st->train_count)
 		fprintf(f, "state train_count %lld\n", st->train_count);
+	if (st->run_id)
+		fprintf(f, "run %016llx\n", st->run_id);
 	for (int i = 0; i < st->phases.n; i++)
 		fprintf(f, "phase %d %.17g %d\n", st->phases.p[i].epochs, st->phases.p[i].lr,
 			st->phases.p[i].amp);
@@ -204,6 +206,11 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 			else if (!strcmp(key, "amp_selected") &&
 				 st->amp_nselected < AMPCL_NET_MAX_LAYERS)
 				st->amp_selected[st->amp_nselected++] = (int)v;
+		} else if (!strcmp(line, "run")) {
+			char *end;
+			st->run_id = strtoull(value, &end, 16);
+			if (*end || end == value)
+				return bad(path, "has a damaged run line");
 		} else if (!strcmp(line, "phase")) {
 			struct ampcl_phase ph;
 			if (st->phases.n >= AMPCL_MAX_PHASES ||

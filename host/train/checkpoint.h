@@ -25,6 +25,9 @@ struct ampcl_checkpoint_state {
 	long long epoch_correct, epoch_count;
 	struct ampcl_phases phases;         /* the --schedule file's, so a resume needs no file */
 	long long train_count;              /* training images: a resume on --data checks it */
+	/* drawn when the run starts, kept through resumes: tells this run's checkpoints from those
+	 * of another run trained in the same folder later (0: a checkpoint from before ids) */
+	unsigned long long run_id;
 	struct ampcl_epoch_record *history; /* malloc'ed, nhistory records */
 	int nhistory;
 };

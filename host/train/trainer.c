@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,6 +252,10 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 	t->lock_fd = -1;
 	t->st.cfg = *cfg;
 	t->st.best_acc = -1;
+	/* an identity, not a source of numbers: nothing trained depends on it */
+	while (!t->st.run_id && getrandom(&t->st.run_id, sizeof(t->st.run_id), 0) < 0 &&
+	       errno == EINTR)
+		;
 	ampcl_status st = setup(t, 1);
 	if (!st)
 		st = join_ranks(t);
@@ -260,6 +265,29 @@ static ampcl_status trainer_create(ampcl_context_t *ctx, const struct ampcl_trai
 	}
 	*out = t;
 	return AMPCL_OK;
+}
+
+/* A resume that writes where the checkpoint was trained: that folder's last checkpoint must be
+ * this run's, not one of a run trained there since (with --overwrite), which it would replace. */
+static ampcl_status same_run_in_folder(const char *checkpoint, const struct ampcl_checkpoint_state *st)
+{
+	char last[4200];
+	snprintf(last, sizeof(last), "%.4096s/last.ampcl", st->cfg.out);
+	struct stat a, b;
+	if (!st->cfg.out[0] || !st->run_id || stat(last, &b) != 0 ||
+	    (stat(checkpoint, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+		return AMPCL_OK;
+	struct ampcl_checkpoint_state there = {0};
+	struct ampcl_checkpoint *ck = NULL;
+	ampcl_status s = ampcl_checkpoint_open(last, &ck, &there);
+	ampcl_checkpoint_free(ck);
+	free(there.history);
+	if (s || !there.run_id || there.run_id == st->run_id)
+		return AMPCL_OK;
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "checkpoint '%s' was trained in '%s', which now holds another run; "
+			       "give --out to continue it elsewhere (that run is left as it is)",
+			       checkpoint, st->cfg.out);
 }
 
 /* A trainer rebuilt from a checkpoint: its configuration (with the given overrides: epochs > 0,
@@ -283,6 +311,8 @@ static ampcl_status from_checkpoint(ampcl_context_t *ctx, const char *checkpoint
 		checkpoint = in_folder;
 	}
 	ampcl_status st = ampcl_checkpoint_open(checkpoint, &ck, &t->st);
+	if (!st && !out && !eval_only)
+		st = same_run_in_folder(checkpoint, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
 	int channels = t->st.in_channels, classes = t->st.classes;
 	long long trained_on = t->st.train_count;
