@@ -152,6 +152,9 @@ struct ampcl_tune_report {
 	int stored;       /* choices in this device's table */
 	double seconds;   /* the call's time */
 	char table[4200]; /* the table's file ("" when the program cache is off) */
+	/* a line of the table that was skipped because its values are no choice of its
+	 * operation (file and line named), "" when none; valid while the context lives */
+	const char *warning;
 };
 /* Per-device tuning (AMPCL_TUNE, default quick): call on a built net before finalizing it.
  * Runs one forward and backward pass of `batch` random images in which every GEMM shape not yet

@@ -3,10 +3,12 @@
  * survives damaged lines; bad settings (AMPCL_TUNE, AMPCL_CONV) and misuse are refused. */
 #include "net.h"
 #include "testutil.h"
+#include "tune.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -138,6 +140,93 @@ int main(void)
 	ctx = context("full", full_dir);
 	tu_check(f && ctx->tune.n == lines - 1, "damaged table lines are skipped",
 		 "%d choices read from %d good lines", ctx->tune.n, lines - 1);
+	ampcl_context_free(ctx);
+
+	/* the table is an input like any other: a link to a device or a FIFO at its name is not
+	 * read (nor waited on) */
+	char odd_dir[128], odd_table[4200];
+	snprintf(odd_dir, sizeof(odd_dir), "%s/odd", dir);
+	ctx = context("quick", odd_dir);
+	snprintf(odd_table, sizeof(odd_table), "%s", ctx->tune.path);
+	ampcl_context_free(ctx);
+	mkdir(odd_dir, 0755);
+	int linked = symlink("/dev/zero", odd_table) == 0;
+	ctx = context("quick", odd_dir);
+	tu_check(linked && ctx->tune.n == 0, "a table linked to /dev/zero is not read",
+		 "%d choices", ctx->tune.n);
+	ampcl_context_free(ctx);
+	unlink(odd_table);
+	int fifo = mkfifo(odd_table, 0644) == 0;
+	ctx = context("quick", odd_dir);
+	tu_check(fifo && ctx->tune.n == 0, "a FIFO at the table's name is not waited on",
+		 "%d choices", ctx->tune.n);
+	ampcl_context_free(ctx);
+	unlink(odd_table);
+
+	/* one edited value: a panel height no micro-kernel is built for, or other work-groups in
+	 * a quick line, is skipped with a warning naming the file and line; the run keeps the
+	 * untuned bits */
+	char quick_table[4200];
+	ctx = context("quick", quick_dir);
+	snprintf(quick_table, sizeof(quick_table), "%s", ctx->tune.path);
+	ampcl_context_free(ctx);
+	size_t good_len;
+	char *good = tu_read_file(quick_table, &good_len);
+	char *line = good ? strstr(good, "\npacked ") : NULL;
+	if (line) {
+		ctx = context("off", quick_dir);
+		plain = one_step(ctx, 0, &n_plain);
+		ampcl_context_free(ctx);
+		static const char *const edits[][2] = {{"1", "0"},  {"7", "0"},       {"13", "0"},
+						       {"-3", "0"}, {"1000000", "0"}, {"-1000000", "0"},
+						       {"8", "-1"}, {"8", "1000000"}};
+		int skipped = 0, same_bits = 0, named = 0;
+		size_t n_edits = sizeof(edits) / sizeof(edits[0]);
+		for (size_t e = 0; e < n_edits; e++) {
+			/* "packed M N K B S LEVEL MR GPC 0 0": keep the key, write level 1 */
+			char key[128];
+			int words = 0, at = 0;
+			for (const char *c = line + 1; *c && *c != '\n' && words < 6; c++, at++)
+				words += *c == ' ';
+			snprintf(key, sizeof(key), "%.*s", at - 1, line + 1);
+			FILE *h = fopen(quick_table, "w");
+			fprintf(h, "# ampcl tuning table\n%s 1 %s %s 0 0\n", key, edits[e][0],
+				edits[e][1]);
+			fclose(h);
+			ctx = context("quick", quick_dir);
+			size_t n_edit;
+			float *got = one_step(ctx, 1, &n_edit);
+			const char *w = ampcl_tune_warning(ctx);
+			skipped += strstr(w, "line 2") != NULL;
+			named += strstr(w, quick_table) != NULL;
+			same_bits += n_edit == n_plain && !memcmp(got, plain, n_plain * sizeof(float));
+			free(got);
+			ampcl_context_free(ctx);
+		}
+		tu_check(skipped == (int)n_edits && named == (int)n_edits &&
+			     same_bits == (int)n_edits,
+			 "edited table values are skipped with a warning",
+			 "%zu edits: %d skipped, %d named the file, %d kept the untuned bits",
+			 n_edits, skipped, named, same_bits);
+		free(plain);
+	}
+	free(good);
+
+	/* two processes storing at once: the second keeps what the first stored */
+	char merge_dir[128];
+	snprintf(merge_dir, sizeof(merge_dir), "%s/merge", dir);
+	struct ampcl_context *one = context("quick", merge_dir);
+	struct ampcl_context *two = context("quick", merge_dir);
+	int v1[AMPCL_TUNE_VALUES] = {8, 8, 0, 0}, v2[AMPCL_TUNE_VALUES] = {6, 8, 0, 0};
+	ampcl_tune_store(one, "packed 1 1 1 1 0", v1);
+	ampcl_tune_store(two, "packed 2 2 2 1 0", v2);
+	ampcl_tune_save(one);
+	ampcl_tune_save(two);
+	ampcl_context_free(one);
+	ampcl_context_free(two);
+	ctx = context("quick", merge_dir);
+	tu_check(ctx->tune.n == 2, "two tunings of one table keep both", "%d choices",
+		 ctx->tune.n);
 	ampcl_context_free(ctx);
 
 	/* AMPCL_CONV names a convolution path */

@@ -251,6 +251,8 @@ int cmd_train(int argc, char **argv)
 		       "%.1f s; %d choices stored for this device\n",
 		       tr->level == 2 ? "full" : "quick", tr->measured, tr->changed, tr->seconds,
 		       tr->stored);
+	if (tr->warning && tr->warning[0])
+		fprintf(stderr, "ampcl train: warning: %s\n", tr->warning);
 	if (resume)
 		printf("resuming at epoch %d from %s\n", ampcl_trainer_next_epoch(t), resume);
 	fflush(stdout);

@@ -96,6 +96,8 @@ int cmd_tune(int argc, char **argv)
 		       ampcl_context_device(ctx)->name, a.model, a.width, a.batch, a.c, a.h, a.w,
 		       a.level, rep.measured, rep.changed, rep.seconds, rep.stored,
 		       rep.table[0] ? rep.table : "memory only (AMPCL_CACHE is off)");
+	if (!st && rep.warning[0])
+		fprintf(stderr, "ampcl tune: warning: %s\n", rep.warning);
 	int code = st ? cli_fail("tune", st) : EXIT_OK;
 	ampcl_context_free(ctx);
 	return code;

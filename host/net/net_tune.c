@@ -15,6 +15,7 @@ ampcl_status ampcl_net_tune(ampcl_net_t *net, int batch, struct ampcl_tune_repor
 	struct ampcl_tune *t = &net->ctx->tune;
 	memset(rep, 0, sizeof(*rep));
 	rep->level = t->level;
+	rep->warning = "";
 	snprintf(rep->table, sizeof(rep->table), "%s", t->path);
 	if (net->finalized)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -50,6 +51,7 @@ ampcl_status ampcl_net_tune(ampcl_net_t *net, int batch, struct ampcl_tune_repor
 	}
 	t->measuring = 0;
 	ampcl_tune_save(net->ctx);
+	rep->warning = ampcl_tune_warning(net->ctx);
 	rep->measured = t->measured;
 	rep->changed = t->changed;
 	rep->stored = t->n;

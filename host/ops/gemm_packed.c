@@ -99,16 +99,38 @@ static void choice_key(int m, int n, int k, int batch, int a_shared, char *key, 
 
 /* The variants ampcl_net_tune times, the default first: panel heights the registers hold (and
  * at AMPCL_TUNE=full, other work-group targets). */
-static int candidates(const struct ampcl_context *ctx, int vw, struct packed_choice *out)
+static int candidates_at(int level, int vw, struct packed_choice *out)
 {
 	static const int mr16[] = {8, 12, 6}, mr8[] = {6, 4}, gpc[] = {8, 4, 16};
 	const int *mrs = vw >= 16 ? mr16 : mr8;
-	int nmr = vw >= 16 ? 3 : 2, ng = ctx->tune.level == AMPCL_TUNE_FULL ? 3 : 1, n = 0;
+	int nmr = vw >= 16 ? 3 : 2, ng = level == AMPCL_TUNE_FULL ? 3 : 1, n = 0;
 	out[n++] = (struct packed_choice){0, 0};
 	for (int g = 0; g < ng; g++)
 		for (int i = 0; i < nmr; i++)
 			out[n++] = (struct packed_choice){mrs[i], gpc[g]};
 	return n;
+}
+
+static int candidates(const struct ampcl_context *ctx, int vw, struct packed_choice *out)
+{
+	return candidates_at(ctx->tune.level, vw, out);
+}
+
+/* A stored choice is one of the variants tuning at its level times on this device: panel
+ * heights the micro-kernel is built for, and at quick level the default's work-groups (so the
+ * bits stay the default's). */
+static int choice_valid(const struct ampcl_context *ctx, const int *value, int level,
+			const void *arg)
+{
+	(void)arg;
+	int w = (int)ctx->caps.native_vector_width_float;
+	struct packed_choice ch[16];
+	int n = candidates_at(level, w >= 16 ? 16 : w >= 8 ? 8 : 4, ch);
+	for (int i = 0; i < n; i++)
+		if (ch[i].mr == value[0] && ch[i].groups_per_cu == value[1] && !value[2] &&
+		    !value[3])
+			return 1;
+	return 0;
 }
 
 /* The plan for a shape: the stored choice when tuning has one, else the default. */
@@ -119,7 +141,7 @@ static void plan(const struct ampcl_context *ctx, int m, int n, int k, int batch
 	int v[AMPCL_TUNE_VALUES];
 	struct packed_choice ch = {0, 0};
 	choice_key(m, n, k, batch, a_shared, key, sizeof(key));
-	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v))
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v, choice_valid, NULL))
 		ch = (struct packed_choice){v[0], v[1]};
 	plan_with(ctx, m, n, k, batch, a_shared, &ch, p);
 }
@@ -253,7 +275,7 @@ static ampcl_status measure(struct ampcl_context *ctx, const struct ampcl_packed
 	char key[112];
 	int v[AMPCL_TUNE_VALUES];
 	choice_key(pr->m, pr->n, pr->k, pr->batch, product_a_shared(pr), key, sizeof(key));
-	if (ampcl_tune_lookup(ctx, key, ctx->tune.level, v))
+	if (ampcl_tune_lookup(ctx, key, ctx->tune.level, v, choice_valid, NULL))
 		return AMPCL_OK;
 	struct packed_choice ch[16];
 	struct timed_variant tv = {ctx, pr, {0}};

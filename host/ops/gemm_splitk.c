@@ -83,6 +83,19 @@ static int candidates(const struct ampcl_context *ctx, int m, int n, int k,
 	return n_out;
 }
 
+/* A stored count of slices is one of the cuts tuning times for this shape. */
+static int cut_valid(const struct ampcl_context *ctx, const int *value, int level, const void *arg)
+{
+	(void)level;
+	const int *mnk = arg;
+	struct ampcl_gemm_splitk c[4];
+	int nc = candidates(ctx, mnk[0], mnk[1], mnk[2], c);
+	for (int i = 0; i < nc; i++)
+		if (c[i].slices == value[0] && !value[1] && !value[2] && !value[3])
+			return 1;
+	return 0;
+}
+
 struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx, int m, int n,
 						int k, int batch)
 {
@@ -92,7 +105,8 @@ struct ampcl_gemm_splitk ampcl_gemm_splitk_plan(const struct ampcl_context *ctx,
 	char key[112];
 	int v[AMPCL_TUNE_VALUES];
 	cut_key(m, n, k, key, sizeof(key));
-	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v) && v[0] >= 1)
+	const int mnk[3] = {m, n, k};
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_QUICK, v, cut_valid, mnk))
 		return cut_into(k, (size_t)v[0]);
 	return default_cut(ctx, m, n, k);
 }
@@ -135,7 +149,8 @@ ampcl_status ampcl_gemm_splitk_tune(struct ampcl_context *ctx, int m, int n, int
 	if (!ctx->tune.measuring || ctx->tune.level != AMPCL_TUNE_FULL || !takes(ctx, m, n, k, 1))
 		return AMPCL_OK;
 	cut_key(m, n, k, key, sizeof(key));
-	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_FULL, v))
+	const int mnk[3] = {m, n, k};
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_FULL, v, cut_valid, mnk))
 		return AMPCL_OK;
 	struct ampcl_gemm_splitk c[4];
 	int nc = candidates(ctx, m, n, k, c), best = 0;

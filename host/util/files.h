@@ -15,6 +15,9 @@ int ampcl_make_dirs(const char *dir);
  * writers never replace a device node or a folder. */
 ampcl_status ampcl_check_regular(const char *path, const char *what, int status);
 
+/* Opens path for reading only if it is a regular file (through links), without ever blocking
+ * on a FIFO; NULL with errno set otherwise (EINVAL for a device, FIFO or folder). */
+FILE *ampcl_open_input(const char *path);
 /* Opens path for appending, creating it: never through a symbolic link, and only a regular file
  * (NULL with errno set otherwise). */
 FILE *ampcl_open_append(const char *path);
