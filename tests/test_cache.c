@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/ampcl-cache-test-XXXXXX";
@@ -113,6 +114,13 @@ int main(void)
 	fclose(f);
 	s = build_once("junk");
 	tu_check(s.cache_hits == 0 && s.programs_built == 1, "junk file: a miss",
+		 "hits %d built %d", s.cache_hits, s.programs_built);
+
+	/* a FIFO at the entry's name: a miss at once, never waited on */
+	unlink(path);
+	tu_check(mkfifo(path, 0644) == 0, "plant a FIFO", "%s", path);
+	s = build_once("fifo");
+	tu_check(s.cache_hits == 0 && s.programs_built == 1, "a FIFO entry: a miss",
 		 "hits %d built %d", s.cache_hits, s.programs_built);
 
 	/* off */

@@ -51,7 +51,7 @@ int ampcl_program_cache_load(struct ampcl_context *ctx, const char *key, const c
 {
 	char path[PATH_MAX + 64];
 	entry_path(ctx, key, path, sizeof(path));
-	FILE *f = fopen(path, "rb");
+	FILE *f = ampcl_open_input(path); /* a FIFO or device planted there is a miss */
 	if (!f)
 		return -1;
 	struct cache_header hdr;
