@@ -51,6 +51,10 @@ AMPCL_API ampcl_status ampcl_atomic_file_open(const char *path, ampcl_atomic_fil
 					      FILE **stream);
 AMPCL_API ampcl_status ampcl_atomic_file_commit(ampcl_atomic_file_t *f);
 AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f);
+/* Opens an input file the way ampcl reads its own: only a regular file (through links), never
+ * blocking on a FIFO; otherwise AMPCL_ERR_BAD_FILE (a device, FIFO or folder) or AMPCL_ERR_IO
+ * (missing, unreadable) with a message naming `what` (e.g. "--grid") and the path. */
+AMPCL_API ampcl_status ampcl_input_open(const char *path, const char *what, FILE **stream);
 
 /* One OpenCL device as discovered, in platform order then device order. */
 struct ampcl_device_desc {

@@ -510,12 +510,24 @@ int main(void)
 		}
 		base_config(&c, "sched-full", 0);
 		snprintf(c.schedule_file, sizeof(c.schedule_file), "%s", sched);
-		snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+		/* the phases alone set the rate and the amplification */
+		struct ampcl_train_config d;
+		ampcl_train_config_defaults(&d);
+		c.lr = d.lr;
+		snprintf(c.lr_schedule, sizeof(c.lr_schedule), "%s", d.lr_schedule);
 		ampcl_trainer_t *a1, *b1, *b2, *o;
 		tu_ok(run(ctx, &c, &a1), "scheduled run");
 		base_config(&c, "sched-stop", 0);
 		snprintf(c.schedule_file, sizeof(c.schedule_file), "%s", sched);
+		c.lr = d.lr;
+		snprintf(c.lr_schedule, sizeof(c.lr_schedule), "%s", d.lr_schedule);
+		/* a flag that the phases would override is refused, naming it */
 		snprintf(c.amp_epochs, sizeof(c.amp_epochs), "0");
+		st = ampcl_trainer_create(ctx, &c, &b1);
+		tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "--amp-epochs"),
+			 "--schedule with --amp-epochs is refused", "status %d: %s", st,
+			 ampcl_last_error());
+		c.amp_epochs[0] = 0;
 		int polls = 4; /* the 5th poll: the end of epoch 0 */
 		struct ampcl_train_callbacks stop = {&polls, NULL, NULL, NULL, NULL, stop_after};
 		tu_ok(ampcl_trainer_create(ctx, &c, &b1), "create");

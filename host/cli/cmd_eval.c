@@ -85,6 +85,9 @@ int cmd_eval(int argc, char **argv)
 		return cli_usage_error("eval", "--weights needs --model, --width and --data "
 					       "(safetensors files do not say what network they "
 					       "are)");
+	if (req.predictions && !req.predictions[0])
+		return cli_usage_error("eval", "--predictions '': give the file to write the "
+					       "predictions to");
 	if (req.checkpoint && (req.model || req.width))
 		return cli_usage_error("eval", "--model and --width go with --weights; a "
 					       "checkpoint knows its network");

@@ -92,10 +92,10 @@ static int add_sweep(struct study_args *a, const char *name, const char *key, co
 
 static int read_grid(struct study_args *a, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return cli_usage_error("study", "cannot read --grid '%s': %s", path,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status st = ampcl_input_open(path, "--grid", &f);
+	if (st)
+		return cli_usage_error("study", "%s", ampcl_last_error());
 	char line[2048];
 	int lineno = 0, rc = 0;
 	while (!rc && fgets(line, sizeof(line), f)) {
@@ -171,6 +171,9 @@ static int study_option(void *user, const char *name, const char *v)
 		cli_train_flag("study", a->base, flag, "1", &rc);
 	else if (!strcmp(name, "device"))
 		a->device = v;
+	else if (!strcmp(name, "devices") && !v[0])
+		rc = cli_usage_error("study", "--devices '': give device indexes or names "
+					      "separated by commas");
 	else if (!strcmp(name, "devices"))
 		a->devices = v;
 	else if (!strcmp(name, "jobs"))

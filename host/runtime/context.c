@@ -1,6 +1,7 @@
 /* context.c: creates and frees an ampcl context: picks the device, makes one OpenCL context and
  * one in-order queue with profiling, and owns the built programs. */
 #include "context.h"
+#include "kernel_source.h"
 #include "kprof.h"
 #include "alloc.h"
 #include "ampcl_cl.h"
@@ -36,7 +37,8 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 		goto fail;
 	ctx->caps = caps[index];
 	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
-	if ((st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||
+	if ((st = ampcl_kernel_source_check(&ctx->env)) ||
+	    (st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||
 	    (st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv)) ||
 	    (st = ampcl_tune_init(ctx, ctx->env.tune)))
 		goto fail;
@@ -84,7 +86,9 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 				       ampcl_cl_error_name(err));
 	}
 	ampcl_device_read_caps(platform, device, 0, &ctx->caps);
-	ampcl_status st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
+	ampcl_status st = ampcl_kernel_source_check(&ctx->env);
+	if (!st)
+		st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
 	if (!st)
 		st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv);
 	if (!st)

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "env.h"
 #include "error.h"
+#include "files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +81,24 @@ static ampcl_status read_file(const char *dir, const char *name, char **out)
 	buf[len] = 0;
 	*out = buf;
 	return AMPCL_OK;
+}
+
+ampcl_status ampcl_kernel_source_check(const struct ampcl_env *env)
+{
+	if (!env->kernel_dir[0])
+		return AMPCL_OK;
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/common.cl", env->kernel_dir);
+	FILE *f = ampcl_open_input(path);
+	if (f) {
+		fclose(f);
+		return AMPCL_OK;
+	}
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "AMPCL_KERNEL_DIR='%s' holds no kernel files (%s: %s); point it at "
+			       "the cl folder of an ampcl source tree, or unset it to use the "
+			       "kernels built into ampcl",
+			       env->kernel_dir, path, strerror(errno));
 }
 
 static ampcl_status load_one(const struct ampcl_env *env, const char *name, char **out)

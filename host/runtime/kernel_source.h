@@ -11,6 +11,11 @@ struct ampcl_env;
 int ampcl_kernel_source_count(void);
 const char *ampcl_kernel_source_name(int i);
 
+/* AMPCL_OK when the kernels can be had: always when embedded; with AMPCL_KERNEL_DIR set, when
+ * that folder holds common.cl. Otherwise AMPCL_ERR_INVALID_ARG naming the variable, checked
+ * when a context is made rather than at the first kernel. */
+ampcl_status ampcl_kernel_source_check(const struct ampcl_env *env);
+
 /* The full program text for file: common.cl followed by FILE.cl, malloc'ed into *source. */
 ampcl_status ampcl_kernel_source_load(const struct ampcl_env *env, const char *file, char **source);
 

@@ -86,12 +86,17 @@ ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char
 			 (!r->vendor || icontains(caps->desc.vendor, r->vendor)))
 			hit = r;
 	}
-	if (!hit)
-		return ampcl_error_set(
-		    AMPCL_ERR_INVALID_ARG,
-		    "AMPCL_PROFILE='%s' is not a device profile; the valid values "
-		    "are cpu and gpu (or unset it)",
-		    force);
+	if (!hit) {
+		/* the table's own rows, so the list cannot fall behind it */
+		char names[256] = "";
+		for (size_t i = 0; i < n; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? (i + 1 == n ? " and " : ", ") : "", rows[i].name);
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "AMPCL_PROFILE='%s' is not a device profile; the valid "
+				       "values are %s (or unset it)",
+				       force, names);
+	}
 	*p = hit->p;
 	snprintf(p->row, sizeof(p->row), "%s", hit->name);
 	return AMPCL_OK;

@@ -146,6 +146,20 @@ static ampcl_status config_check(struct ampcl_train_config *c, const struct ampc
 	else if (c->schedule_file[0] && (st = ampcl_phases_read(c->schedule_file, &phases)))
 		return st;
 	int sched = ampcl_phases_epochs(&phases);
+	/* the phases set the rate and the amplification of every epoch: a flag that sets them too
+	 * would be silently ignored */
+	struct ampcl_train_config d;
+	ampcl_train_config_defaults(&d);
+	const char *clash = !c->schedule_file[0]               ? NULL
+			    : c->lr != d.lr                     ? "--lr"
+			    : c->amp_epochs[0]                  ? "--amp-epochs"
+			    : strcmp(c->lr_schedule, d.lr_schedule) ? "--lr-schedule"
+								    : NULL;
+	if (clash)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--schedule '%s' and %s both set the learning rate or the "
+				       "amplification of each epoch; give one of them",
+				       c->schedule_file, clash);
 	if (c->epochs == 0)
 		c->epochs = sched ? sched : 1;
 	if ((st = check_config(c)))
@@ -229,8 +243,10 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 		int n = ampcl_phases_amp_ranges(&t->phases, ranges, AMPCL_MAX_PHASES);
 		ampcl_amp_plan_set_ranges(t->amp, (const int(*)[2])ranges, n);
 	}
+	/* evaluating imported weights names them as `ampcl eval` takes them */
+	const char *flag = t->eval_only ? "--weights" : "--init";
 	if (random_init && c->init[0] &&
-	    (st = ampcl_net_load_weights(t->net, c->init, "--init", &t->st.tracked_base)))
+	    (st = ampcl_net_load_weights(t->net, c->init, flag, &t->st.tracked_base)))
 		return st;
 	return AMPCL_OK;
 }

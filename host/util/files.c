@@ -172,6 +172,19 @@ FILE *ampcl_open_input(const char *path)
 	return f;
 }
 
+AMPCL_API ampcl_status ampcl_input_open(const char *path, const char *what, FILE **stream)
+{
+	*stream = ampcl_open_input(path);
+	if (*stream)
+		return AMPCL_OK;
+	if (errno == EINVAL)
+		return ampcl_check_regular(path, what, AMPCL_ERR_BAD_FILE) ? AMPCL_ERR_BAD_FILE
+		       : ampcl_error_set(AMPCL_ERR_BAD_FILE, "%s '%s' is not a regular file", what,
+					 path);
+	return ampcl_error_set(AMPCL_ERR_IO, "cannot read %s '%s': %s", what, path,
+			       strerror(errno));
+}
+
 FILE *ampcl_open_append(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
