@@ -381,6 +381,8 @@ AMPCL_API void ampcl_mpi_end(void);
 AMPCL_API void ampcl_mpi_get_info(struct ampcl_mpi_info *out);
 /* Whether this library was built with MPI. */
 AMPCL_API int ampcl_mpi_built(void);
+/* Whether a launcher (mpirun, srun) started this process as one of several. */
+AMPCL_API int ampcl_mpi_launched(void);
 /* Ends every rank of the job (MPI_Abort) with this exit status, or this process alone. */
 AMPCL_API void ampcl_mpi_abort(int code);
 

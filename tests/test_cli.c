@@ -7,16 +7,54 @@
 #include <string.h>
 #include <sys/wait.h>
 
+static char dir[] = "/tmp/ampcl-cli-XXXXXX";
+
+/* args with every "@" replaced by this test's own folder */
+static const char *in_dir(const char *args)
+{
+	static char buf[4096];
+	size_t n = 0;
+	for (const char *c = args; *c && n + strlen(dir) + 1 < sizeof(buf); c++)
+		if (*c == '@')
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", dir);
+		else
+			buf[n++] = *c;
+	buf[n] = 0;
+	return buf;
+}
+
 static void expect(const char *args, int code, const char *needle)
 {
+	char *a = strdup(in_dir(args)), *want = strdup(in_dir(needle));
+	args = a, needle = want;
 	char out[8192];
 	int rc = tu_run_cli(args, out, sizeof(out));
 	tu_check(rc == code && strstr(out, needle), args, "exit %d (want %d), output: %s", rc, code,
 		 out);
+	free(a);
+	free(want);
+}
+
+/* expect() with the environment variable name set to value */
+static void expect_env(const char *name, const char *value, const char *args, int code,
+		       const char *needle)
+{
+	setenv(name, value, 1);
+	expect(args, code, needle);
+	unsetenv(name);
+}
+
+static FILE *open_in_dir(const char *name, const char *mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return fopen(path, mode);
 }
 
 int main(void)
 {
+	if (!mkdtemp(dir))
+		return 1;
 	expect("train --help", 0, "--amp-epochs");
 	expect("train", 2, "--data");
 	expect("train --data /nonexistent/folder", 2, "/nonexistent/folder");
@@ -44,6 +82,35 @@ int main(void)
 	expect("eval --checkpoint=/nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("devices --bogus", 2, "unknown option '--bogus'");
 	expect("selftest --device", 2, "--device needs a value");
+	/* flags that contradict or name nothing; eval one process only */
+	FILE *sf = open_in_dir("phases.txt", "w");
+	fputs("2 0.1 on\n", sf);
+	fclose(sf);
+	expect("train --data /tmp --schedule @/phases.txt --lr 0.3", 2,
+	       "--schedule '@/phases.txt' and --lr");
+	expect("eval --checkpoint x.ampcl --predictions ''", 2, "--predictions ''");
+	tu_write_tiny_cifar(in_dir("@/data"), 2, 2);
+	/* weights of another network: the message names the flag eval takes them with */
+	const char header[] = "{\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[1],"
+			      "\"data_offsets\":[0,4]}}";
+	unsigned long long hlen = sizeof(header) - 1;
+	FILE *wf = open_in_dir("other.safetensors", "wb");
+	for (int i = 0; i < 8; i++)
+		fputc((int)(hlen >> (8 * i)) & 0xff, wf);
+	fputs(header, wf);
+	fwrite("\0\0\0\0", 1, 4, wf);
+	fclose(wf);
+	expect("eval --weights @/other.safetensors --model resnet18 --width 2 --data @/data", 2,
+	       "--weights");
+	expect("study --data /tmp --out @/s --devices ''", 2, "--devices ''");
+	expect("study --data /tmp --out @/s --grid /dev/zero", 2, "not a regular file");
+	expect("study --data /tmp --out @/s --grid /tmp", 2, "not a regular file");
+	expect("study --data /tmp --out @/s --lr 0.1,0.10", 2, "twice");
+	expect("study --data /tmp --out @/s --seeds 1,1", 2, "twice");
+	expect_env("OMPI_COMM_WORLD_SIZE", "2", "eval --checkpoint x.ampcl", 2, "without mpirun");
+	expect_env("AMPCL_PROFILE", "gpux", "train --data @/data", 2, "llvmpipe, cpu and gpu");
+	expect_env("AMPCL_KERNEL_DIR", "/nonexistent", "train --data @/data", 2,
+		   "AMPCL_KERNEL_DIR='/nonexistent'");
 	/* words out of range list every valid value, whatever their length */
 	expect("train --data /tmp --amp-target parameters", 2,
 	       "--amp-target 'parameters': the valid values are input, params and both");
@@ -58,9 +125,9 @@ int main(void)
 	expect("train --data /tmp --augment heavy", 2, "the valid values are standard and none");
 	expect("bench --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");
 	/* bench with no mode: the kernels and a model step; --json alone writes them */
-	expect("bench --json /tmp/ampcl-test-bench.json --width 2 --batch 2 --reps 1 --steps 1", 0,
+	expect("bench --json @/bench.json --width 2 --batch 2 --reps 1 --steps 1", 0,
 	       "resnet18 w=2 batch=2");
-	FILE *jf = fopen("/tmp/ampcl-test-bench.json", "r");
+	FILE *jf = open_in_dir("bench.json", "r");
 	char json[1 << 16] = "";
 	size_t jn = jf ? fread(json, 1, sizeof(json) - 1, jf) : 0;
 	json[jn] = 0;
@@ -68,15 +135,14 @@ int main(void)
 		fclose(jf);
 	tu_check(strstr(json, "\"conv2d\"") && strstr(json, "\"train-step\""),
 		 "bench --json holds kernels and the model step", "%zu bytes", jn);
-	remove("/tmp/ampcl-test-bench.json");
 	/* --profile: one step's device time per kernel (the SGD update is one launch a step) and
 	 * the memory peaks, printed and in the JSON */
 	expect("bench --model resnet18 --width 2 --batch 2 --steps 1 --profile --json "
-	       "/tmp/ampcl-test-profile.json",
+	       "@/profile.json",
 	       0, "device time per kernel in one training step");
 	expect("bench --model vgg19 --width 2 --batch 3 --steps 1 --profile", 0,
 	       "memory: ampcl's device buffers at most");
-	jf = fopen("/tmp/ampcl-test-profile.json", "r");
+	jf = open_in_dir("profile.json", "r");
 	jn = jf ? fread(json, 1, sizeof(json) - 1, jf) : 0;
 	json[jn] = 0;
 	if (jf)
@@ -88,20 +154,17 @@ int main(void)
 		     strstr(json, "\"device_buffers_peak_mib\""),
 		 "bench --profile --json holds the kernels of the step and the memory peaks",
 		 "%zu bytes", jn);
-	remove("/tmp/ampcl-test-profile.json");
 	/* --plot: the roofline of the timed ops, a PNG; refused without timed ops or a folder */
-	remove("/tmp/ampcl-test-roofline.png");
-	expect("bench --kernels --batch 2 --reps 1 --plot /tmp/ampcl-test-roofline.png", 0,
-	       "roofline written to /tmp/ampcl-test-roofline.png");
+	expect("bench --kernels --batch 2 --reps 1 --plot @/roofline.png", 0,
+	       "roofline written to @/roofline.png");
 	unsigned char sig[8] = {0};
-	FILE *pf = fopen("/tmp/ampcl-test-roofline.png", "rb");
+	FILE *pf = open_in_dir("roofline.png", "rb");
 	size_t pn = pf ? fread(sig, 1, 8, pf) : 0;
 	if (pf)
 		fclose(pf);
 	tu_check(pn == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "bench --plot writes a PNG",
 		 "%zu bytes of signature read", pn);
-	remove("/tmp/ampcl-test-roofline.png");
-	expect("bench --model resnet18 --plot /tmp/ampcl-test-roofline.png", 2,
+	expect("bench --model resnet18 --plot @/roofline.png", 2,
 	       "give it with --kernels or --gemm-sweep");
 	expect("bench --kernels --plot /nonexistent-dir/r.png", 2,
 	       "'/nonexistent-dir/r.png': its folder does not exist");
@@ -120,5 +183,6 @@ int main(void)
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,
 	       "/nonexistent.ampcl");
+	tu_remove_tree(dir);
 	return tu_finish();
 }

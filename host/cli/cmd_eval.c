@@ -76,6 +76,11 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
+	/* one process evaluates; under mpirun every rank would do the same work and write the
+	 * same --predictions file */
+	if (ampcl_mpi_launched())
+		return cli_usage_error("eval", "ampcl eval runs as one process on one device; run "
+					       "it without mpirun");
 	struct ampcl_eval_request req = e.req;
 	const char *device = e.device;
 	if (!req.checkpoint == !req.weights)

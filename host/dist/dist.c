@@ -92,6 +92,11 @@ void ampcl_mpi_get_info(struct ampcl_mpi_info *out)
 	*out = info;
 }
 
+int ampcl_mpi_launched(void)
+{
+	return ampcl_dist_launched();
+}
+
 int ampcl_mpi_built(void)
 {
 #ifdef AMPCL_HAVE_MPI
