@@ -19,7 +19,7 @@ esac
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
 	libclblast-dev libpng-dev zlib1g-dev libjansson-dev libxxhash-dev clinfo libjpeg-dev
-	dataset-fashion-mnist libopenmpi-dev openmpi-bin)
+	dataset-fashion-mnist libopenmpi-dev openmpi-bin procps)
 # the test suite checks training steps against PyTorch (tests/torch)
 # and runs it a second time on Mesa's rusticl (llvmpipe), an independent OpenCL implementation
 # and its readers under libFuzzer (clang and its runtime libraries)
@@ -47,8 +47,9 @@ cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then
 	cd build
-	# agree (PoCL against llvmpipe) must find both devices here, not skip
-	AMPCL_REQUIRE_RUSTICL=1 ctest --output-on-failure -j"$jobs"
+	# on PoCL whatever else the machine has (a GPU would otherwise come first); agree (PoCL
+	# against llvmpipe) must find both devices here, not skip
+	AMPCL_DEVICE=Portable AMPCL_REQUIRE_RUSTICL=1 ctest --output-on-failure -j"$jobs"
 	# the same suites built with AddressSanitizer and UndefinedBehaviorSanitizer (ampcl's code
 	# instrumented, the OpenCL implementation not: leaks are not reported, since PoCL keeps
 	# its own for the process's life); any report fails the run
@@ -64,10 +65,14 @@ if [ "$mode" = test ]; then
 	# PoCL's ICD alone: another driver registered with the loader (Intel's, from
 	# intel-opencl-icd for the ISA report) is loaded into every process, and one that dlopens
 	# with RTLD_DEEPBIND aborts under AddressSanitizer before main
-	pocl_icd=$(grep -l pocl /etc/OpenCL/vendors/*.icd | head -n 1)
+	pocl_icd=$(grep -l pocl /etc/OpenCL/vendors/*.icd | head -n 1 || true)
+	if [ -z "$pocl_icd" ]; then
+		echo "setup: no PoCL ICD file in /etc/OpenCL/vendors (apt-get install pocl-opencl-icd)" >&2
+		exit 1
+	fi
 	OCL_ICD_VENDORS=$pocl_icd \
 		ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --test-dir build-sanitize --output-on-failure -j"$jobs" \
+		AMPCL_DEVICE=Portable ctest --test-dir build-sanitize --output-on-failure -j"$jobs" \
 		-E '^(agree$|install$|oclgrind_)'
 	# every reader under libFuzzer (tests/fuzz), each for 20 s from its seed corpus
 	echo "setup: the readers under libFuzzer"

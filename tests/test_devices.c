@@ -67,25 +67,28 @@ int main(void)
 	tu_check(rc == 0 && strstr(out, "\"devices\"") && strstr(out, "\"compute_units\"") &&
 		     strstr(out, "\"max_alloc_bytes\"") && strstr(out, devs[0].name),
 		 "ampcl devices --json", "exit %d", rc);
-	/* a terminal narrower than the table gets names shortened to fit, marked '~'; a pipe
-	 * (above) gets them whole, however long */
+	/* a terminal narrower than the table gets names shortened to fit, marked '~' (down to 12
+	 * characters); a pipe (above) gets them whole, however long */
 	char screen[8192];
 	char *const argv[] = {"devices", NULL};
 	rc = tu_run_on_terminal(40, 1, "/dev/null", argv, screen, sizeof(screen));
-	int widest = 0, marked = strlen(devs[0].name) <= 12;
-	for (char *line = strtok(screen, "\r\n"); line; line = strtok(NULL, "\r\n")) {
-		int w = (int)strlen(line);
-		widest = w > widest ? w : widest;
-		marked |= strchr(line, '~') != NULL;
+	if (rc == -1) {
+		printf("note: no pseudo-terminal here; the narrow-terminal case is not run\n");
+	} else {
+		size_t len = strlen(devs[0].name);
+		char shortest[16];
+		snprintf(shortest, sizeof(shortest), "%.11s~", devs[0].name);
+		int marked = len <= 12 || strchr(screen, '~');
+		int at_least = len <= 12 || strstr(screen, shortest) != NULL;
+		int widest = 0;
+		for (char *line = strtok(screen, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+			int w = (int)strlen(line);
+			widest = w > widest ? w : widest;
+		}
+		tu_check(rc == 0 && marked && (widest <= 40 || at_least),
+			 "ampcl devices on a narrow terminal",
+			 "exit %d, widest line %d, shortened %d", rc, widest, marked);
 	}
-	int rest = 0; /* the row without its name: what a shortened name still leaves */
-	for (int i = 0; i < count; i++) {
-		int r = (int)strlen(devs[i].vendor) + 60;
-		rest = r > rest ? r : rest;
-	}
-	tu_check(rc == 0 && marked && widest <= (rest + 12 > 40 ? rest + 12 : 40),
-		 "ampcl devices on a narrow terminal", "exit %d, widest line %d, marked %d", rc,
-		 widest, marked);
 	rc = tu_run_cli("devices --device 99", out, sizeof(out));
 	tu_check(rc == 2 && strstr(out, "out of range") && strstr(out, devs[0].name),
 		 "ampcl devices --device 99 exits 2", "exit %d: %s", rc, out);

@@ -21,6 +21,10 @@ int main(void)
 	char *const argv[] = {"train",  "--data",  data,     "--model", "resnet18", "--width", "2",
 			      "--batch", "8",      "--epochs", "2",      "--out",    out,    NULL};
 	int status = tu_run_on_terminal(60, 2, log, argv, screen, sizeof(screen));
+	if (status == -1 && !screen[0]) {
+		printf("note: no pseudo-terminal here; nothing to check\n");
+		return tu_finish();
+	}
 	tu_check(status == 0, "train on a terminal", "status %d", status);
 
 	/* every state of the line: the text between carriage returns, without "ESC[K" */

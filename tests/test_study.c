@@ -24,8 +24,8 @@ int main(void)
 	char *out = tu_malloc(1 << 16);
 	int rc = tu_run_cli(args, out, 1 << 16);
 	/* 2 factors x 2 types amplified + 1 baseline = 5 configurations, x 2 seeds */
-	tu_check(rc == 0 && tu_count_substr(out, "[") == 10 && strstr(out, "[10/10]"), "study runs",
-		 "exit %d, %d runs:\n%s", rc, tu_count_substr(out, "["), out);
+	tu_check(rc == 0 && tu_count_substr(out, "/10] ") == 10 && strstr(out, "[10/10]"),
+		 "study runs", "exit %d, %d runs:\n%s", rc, tu_count_substr(out, "/10] "), out);
 	snprintf(path, sizeof(path), "%s/study/results.csv", dir);
 	tu_check(tu_count_lines(path) == 11, "results.csv", "%d lines (want header + 10)",
 		 tu_count_lines(path));

@@ -200,6 +200,7 @@ int tu_run_on_terminal(int columns, int fd, const char *other_out, char *const a
 		       size_t size)
 {
 	const char *bin = getenv("AMPCL_BIN");
+	screen[0] = 0;
 	int master, slave;
 	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)columns};
 	if (openpty(&master, &slave, NULL, NULL, &ws) != 0)
