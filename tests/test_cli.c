@@ -82,6 +82,9 @@ int main(void)
 	expect("eval --checkpoint=/nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("devices --bogus", 2, "unknown option '--bogus'");
 	expect("selftest --device", 2, "--device needs a value");
+	/* --subset 0 is every image, as the library says; below 0 is refused */
+	expect("train --data /nonexistent/folder --subset 0", 2, "/nonexistent/folder");
+	expect("train --data /tmp --subset -1", 2, "from 0 to");
 	/* flags that contradict or name nothing; eval one process only */
 	FILE *sf = open_in_dir("phases.txt", "w");
 	fputs("2 0.1 on\n", sf);

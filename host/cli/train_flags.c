@@ -91,7 +91,7 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, con
 	} else if (!strcmp(a, "--eval-every"))
 		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 100000, &n));
 	else if (!strcmp(a, "--subset"))
-		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 1000000000, &n));
+		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 0, 1000000000, &n));
 	else if (!strcmp(a, "--augment"))
 		*rc = set(verb, c, key, !strcmp(v, "standard") ? "1" : "0",
 			  word(verb, a, v, "standard|none", buf, sizeof(buf)));
