@@ -40,7 +40,8 @@ int main(void)
 	static const char *const twice[] = {
 	    "--lr 0.1,0.1",         "--lr 0.1,0.10",         "--seeds 1,1",
 	    "--amp-factor 2,2.0",   "--amp-epochs '0;0'",    "--seeds 1,1,1 --amp-epochs 'none;0'",
-	    "--lr 0.1000001,0.1000002"};
+	    "--lr 0.1000001,0.1000002", "--amp-epochs '0-2;0,1,2'", "--amp-epochs '0,1;none;1-1,0'",
+	    "--amp-epochs 0 --amp-types 'bn,relu;relu,bn'"};
 	for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
 		int rc = study("dup", twice[i]);
 		tu_check(rc == 2 && (strstr(out, "twice") || strstr(out, "share the folder")) &&

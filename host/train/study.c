@@ -1,6 +1,7 @@
 /* study.c: `ampcl study`'s engine: every combination of the sweep lists, spread over mpirun's
  * ranks and each rank's jobs; rank 0 gathers the outcomes, writes results.csv, calls the report. */
 #include "alloc.h"
+#include "amp.h"
 #include "dist.h"
 #include "error.h"
 #include "files.h"
@@ -65,6 +66,82 @@ static void describe(const struct ampcl_study_config *sc, struct study_run *x, i
 		 x->cfg.amp_factor, x->cfg.amp_ratio, x->cfg.amp_epochs, is_auto ? "_auto" : "",
 		 sc->seeds[s]);
 	snprintf(x->cfg.out, sizeof(x->cfg.out), "%.3600s/runs/%s", sc->base.out, x->name);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const int *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* The epochs of an --amp-epochs value as sorted, merged ranges; -1 if it does not parse (its
+ * own check names it later), 0 for none. */
+static int epoch_set(const char *text, int ranges[][2])
+{
+	if (amp_off(text))
+		return 0;
+	int n;
+	if (ampcl_amp_parse_ranges(text, ranges, AMPCL_AMP_MAX_RANGES, &n))
+		return -1;
+	qsort(ranges, (size_t)n, sizeof(ranges[0]), by_start);
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (m && ranges[i][0] <= ranges[m - 1][1] + 1) {
+			if (ranges[i][1] > ranges[m - 1][1])
+				ranges[m - 1][1] = ranges[i][1];
+		} else {
+			ranges[m][0] = ranges[i][0], ranges[m][1] = ranges[i][1];
+			m++;
+		}
+	return m;
+}
+
+/* The layer types of an --amp-types value in one order: "relu,bn" as "bn,relu". */
+static void type_set(const char *text, char *out, size_t size)
+{
+	static const char *const types[] = {"relu", "bn", "conv", "linear"};
+	out[0] = 0;
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		char buf[256], *save = NULL;
+		snprintf(buf, sizeof(buf), "%s", text);
+		int has = 0;
+		for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			has |= !strcmp(w, types[t]);
+		if (has)
+			snprintf(out + strlen(out), size - strlen(out), "%s,", types[t]);
+	}
+}
+
+/* Two values that name one setting in other words are one run: --amp-epochs "0-2" and "0,1,2",
+ * --amp-types "bn,relu" and "relu,bn". */
+static ampcl_status distinct_spellings(const struct ampcl_study_config *sc)
+{
+	for (int i = 0; i < sc->ntypes; i++)
+		for (int k = 0; k < i; k++) {
+			char a[64], b[64];
+			type_set(sc->types[i], a, sizeof(a));
+			type_set(sc->types[k], b, sizeof(b));
+			if (a[0] && !strcmp(a, b))
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "--amp-types gives '%s' and '%s', the same layer types: give each "
+				    "value once (a study would otherwise train and count one run "
+				    "twice)",
+				    sc->types[k], sc->types[i]);
+		}
+	int a[AMPCL_AMP_MAX_RANGES][2], b[AMPCL_AMP_MAX_RANGES][2];
+	for (int i = 0; i < sc->namp_epochs; i++)
+		for (int k = 0; k < i; k++) {
+			int na = epoch_set(sc->amp_epochs[i], a), nb = epoch_set(sc->amp_epochs[k], b);
+			if (na >= 0 && na == nb && !memcmp(a, b, (size_t)na * sizeof(a[0])))
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "--amp-epochs gives '%s' and '%s', the same epochs: give each "
+				    "value once (a study would otherwise train and count one run "
+				    "twice)",
+				    sc->amp_epochs[k], sc->amp_epochs[i]);
+		}
+	return AMPCL_OK;
 }
 
 /* Two runs in one folder would be one run counted twice: values that print alike (%g keeps six
@@ -264,7 +341,9 @@ static ampcl_status study_run(ampcl_context_t *ctx, const struct ampcl_study_con
 	struct study_run *runs;
 	int n = expand(sc, &runs);
 	/* every run's settings are checked before the first one trains for hours */
-	ampcl_status s = distinct_folders(runs, n);
+	ampcl_status s = distinct_spellings(sc);
+	if (!s)
+		s = distinct_folders(runs, n);
 	for (int i = 0; i < n && !s; i++)
 		s = ampcl_train_config_check(&runs[i].cfg);
 	char runs_dir[4200];
