@@ -43,9 +43,12 @@ static const struct {
 	const char *name;
 	const struct gemm_tiles *t;
 } tilings[] = {
-    {"tiles_gpu", &tiles_gpu},   {"tiles_gpu_small", &tiles_gpu_small},
-    {"tiles_tiny", &tiles_tiny}, {"tiles_unit", &tiles_unit},
-    {"tiles_cpu", &tiles_cpu},   {"tiles_cpu_thin", &tiles_cpu_thin},
+    {"tiles_gpu", &tiles_gpu},
+    {"tiles_gpu_small", &tiles_gpu_small},
+    {"tiles_tiny", &tiles_tiny},
+    {"tiles_unit", &tiles_unit},
+    {"tiles_cpu", &tiles_cpu},
+    {"tiles_cpu_thin", &tiles_cpu_thin},
     {"tiles_cpu_small", &tiles_cpu_small},
 };
 
@@ -234,8 +237,7 @@ ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_
 			    args, NULL);
 }
 
-void ampcl_gemm_own_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn,
-			     void *arg)
+void ampcl_gemm_own_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn, void *arg)
 {
 	/* the tiling a device of this profile asks for first, for a product of any shape */
 	const struct gemm_tiles *first = pick_tiles(ctx, NULL);

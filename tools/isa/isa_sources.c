@@ -63,10 +63,12 @@ static void add(void *arg, const struct ampcl_kernel_variant *v)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s OUTDIR\n"
-				"writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
-				"OUTDIR/variants.tsv (file, build options, the profile rows that try it first and\n"
-				"those that may build it, names)\n",
+		fprintf(stderr,
+			"usage: %s OUTDIR\n"
+			"writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
+			"OUTDIR/variants.tsv (file, build options, the profile rows that try it "
+			"first and\n"
+			"those that may build it, names)\n",
 			argv[0]);
 		return 2;
 	}
