@@ -24,8 +24,10 @@ packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers poc
 # and runs it a second time on Mesa's rusticl (llvmpipe), an independent OpenCL implementation
 # and its readers under libFuzzer (clang and its runtime libraries)
 # and the small kernel tests on Oclgrind's simulated device
+# and every kernel through Intel's offline compiler (ocloc) and LLVM 15's AMD and NVIDIA back ends
+# with libclc (ctest isa; never libclc-14, which removes Mesa's OpenCL)
 [ "$mode" = test ] && packages+=(python3-torch python3-numpy locales mesa-opencl-icd clang
-	libclang-rt-14-dev oclgrind)
+	libclang-rt-14-dev oclgrind intel-opencl-icd clang-15 llvm-15 libclc-15)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,7 +44,8 @@ jobs=$(nproc)
 werror=OFF
 [ "$mode" = test ] && werror=ON
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMPCL_WERROR=$werror \
-	-DAMPCL_REQUIRE_TORCH=$werror -DAMPCL_REQUIRE_OCLGRIND=$werror >/dev/null
+	-DAMPCL_REQUIRE_TORCH=$werror -DAMPCL_REQUIRE_OCLGRIND=$werror -DAMPCL_REQUIRE_ISA=$werror \
+	>/dev/null
 cmake --build build -j"$jobs"
 
 if [ "$mode" = test ]; then
@@ -73,18 +76,18 @@ if [ "$mode" = test ]; then
 	OCL_ICD_VENDORS=$pocl_icd \
 		ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		AMPCL_DEVICE=Portable ctest --test-dir build-sanitize --output-on-failure -j"$jobs" \
-		-E '^(agree$|install$|oclgrind_)'
+		-E '^(agree$|install$|oclgrind_|isa)'
 	# every reader under libFuzzer (tests/fuzz), each for 20 s from its seed corpus
 	echo "setup: the readers under libFuzzer"
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAMPCL_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j"$jobs" >/dev/null
 	OCL_ICD_VENDORS=$pocl_icd ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 	cd build
-	# the device-independent suites (layering, install, agree) and the forced-profile ones once
-	# is enough
+	# the device-independent suites (layering, install, agree, isa) and the forced-profile ones
+	# once is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|oclgrind_)'
+		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|oclgrind_|isa)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest

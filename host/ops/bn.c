@@ -6,6 +6,7 @@
 #include "bn_sync.h"
 #include "launch.h"
 #include "program.h"
+#include "variants.h"
 #include "workspace.h"
 
 #include <math.h>
@@ -71,6 +72,14 @@ static ampcl_status check_scalar(const char *fn, const char *name, float v, floa
 	return AMPCL_OK;
 }
 
+/* The options of the reduction kernels for a group of wg work-items. */
+static void bn_options(size_t wg, char *buf, size_t size)
+{
+	buf[0] = 0;
+	if (wg != BN_WG_DEFAULT)
+		snprintf(buf, size, "-DAMPCL_REDUCE_WG=%zu", wg);
+}
+
 /* The kernel `name` built for the largest power-of-two work-group size up to BN_WG_DEFAULT that
  * both the device and the compiled kernel accept; the group size is compiled in, and a kernel
  * heavy on registers can accept fewer work-items than the device's maximum. */
@@ -79,9 +88,8 @@ static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const c
 {
 	size_t want = ampcl_launch_group_size(ctx, NULL, BN_WG_DEFAULT);
 	for (;;) {
-		char opt[48] = "";
-		if (want != BN_WG_DEFAULT)
-			snprintf(opt, sizeof(opt), "-DAMPCL_REDUCE_WG=%zu", want);
+		char opt[48];
+		bn_options(want, opt, sizeof(opt));
 		ampcl_status st = ampcl_kernel_get(ctx, "bn", opt, name, kernel);
 		if (st)
 			return ampcl_error_wrap(st, "%s: ", fn);
@@ -361,4 +369,16 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	if (!st)
 		st = ampcl_launch(ctx, k_dx, 3, g3, l3, AMPCL_NARGS(a3), a3, NULL);
 	return st;
+}
+
+void ampcl_bn_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn, void *arg)
+{
+	(void)ctx; /* the group size depends on the device and the kernel, not on the profile */
+	for (size_t wg = BN_WG_DEFAULT; wg >= 1; wg /= 2) {
+		char opt[48], name[32];
+		bn_options(wg, opt, sizeof(opt));
+		snprintf(name, sizeof(name), "wg %zu", wg);
+		struct ampcl_kernel_variant v = {"bn", opt, name, wg == BN_WG_DEFAULT, 1};
+		fn(arg, &v);
+	}
 }

@@ -6,7 +6,10 @@
 #include "gemm_packed.h"
 #include "launch.h"
 #include "program.h"
+#include "variants.h"
 #include "workspace.h"
+
+#include <stdio.h>
 
 int ampcl_conv2d_implicit_on(const struct ampcl_context *ctx)
 {
@@ -136,4 +139,30 @@ ampcl_status ampcl_conv2d_implicit_dw(struct ampcl_context *ctx, const struct am
 	/* AMPCL_TUNE=full inside ampcl_net_tune: time the cuts first (dW gets garbage then) */
 	ampcl_status st = ampcl_gemm_splitk_tune(ctx, m, n, k, dw_with, &d);
 	return st ? st : dw_with(&d, ampcl_gemm_splitk_plan(ctx, m, n, k, 1));
+}
+
+struct implicit_relay {
+	const struct ampcl_context *ctx;
+	ampcl_kernel_variant_fn fn;
+	void *arg;
+};
+
+/* A GEMM tiling as the convolution's: its kernels are in the same program (grid above). */
+static void implicit_relay(void *arg, const struct ampcl_kernel_variant *v)
+{
+	const struct implicit_relay *r = arg;
+	char name[64];
+	snprintf(name, sizeof(name), "conv_implicit %s", v->name);
+	struct ampcl_kernel_variant w = *v;
+	w.name = name;
+	w.preferred = v->preferred && ampcl_conv2d_implicit_on(r->ctx);
+	w.reachable = v->reachable && ampcl_conv2d_implicit_on(r->ctx);
+	r->fn(r->arg, &w);
+}
+
+void ampcl_conv2d_implicit_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn,
+				    void *arg)
+{
+	struct implicit_relay r = {ctx, fn, arg};
+	ampcl_gemm_own_variants(ctx, implicit_relay, &r);
 }

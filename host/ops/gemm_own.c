@@ -6,6 +6,7 @@
 #include "error.h"
 #include "launch.h"
 #include "program.h"
+#include "variants.h"
 #include "workspace.h"
 
 #include <stdint.h>
@@ -35,6 +36,21 @@ static const struct gemm_tiles tiles_cpu = {128, 128, 16, 16, 16, 16};
 static const struct gemm_tiles tiles_cpu_thin = {64, 128, 16, 8, 16, 16};
 /* 16 work-items of float16 rows, for CPU devices whose kernels take fewer than 64 */
 static const struct gemm_tiles tiles_cpu_small = {32, 64, 16, 8, 16, 16};
+
+/* Every tiling above, by name, for ampcl_gemm_own_variants: a tiling added above goes here too,
+ * so that tools/isa compiles it for every vendor's compiler. */
+static const struct {
+	const char *name;
+	const struct gemm_tiles *t;
+} tilings[] = {
+    {"tiles_gpu", &tiles_gpu},
+    {"tiles_gpu_small", &tiles_gpu_small},
+    {"tiles_tiny", &tiles_tiny},
+    {"tiles_unit", &tiles_unit},
+    {"tiles_cpu", &tiles_cpu},
+    {"tiles_cpu_thin", &tiles_cpu_thin},
+    {"tiles_cpu_small", &tiles_cpu_small},
+};
 
 /* The -D options of a tiling; the defaults of cl/gemm.cl give "", so the program that
  * ampcl_kernels_build_all builds is the one used on GPUs. */
@@ -71,6 +87,13 @@ static const struct gemm_tiles *pick_tiles(const struct ampcl_context *ctx,
 	return &tiles_cpu;
 }
 
+/* Whether gemm_kernel may fall back from the preferred tiling `first` to t: never to a larger
+ * group than the preferred one, nor to a CPU tiling on a GPU. */
+static int tiles_may_follow(const struct gemm_tiles *t, const struct gemm_tiles *first)
+{
+	return tiles_group_size(t) <= tiles_group_size(first) && !(t->vw > 1 && first->vw == 1);
+}
+
 /* The gemm_forward kernel and its tiling: the preferred tiling if the compiled kernel accepts
  * that many work-items per group, else the GPU's small one. opts gets its options. */
 static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
@@ -82,11 +105,9 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 	const struct gemm_tiles *chain[] = {pick_tiles(ctx, g), &tiles_cpu_thin, &tiles_cpu_small,
 					    &tiles_gpu_small,   &tiles_tiny,     &tiles_unit};
 	const size_t *dim = ctx->caps.max_work_item_sizes;
-	size_t first = tiles_group_size(chain[0]);
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
 		const struct gemm_tiles *t = chain[i];
-		/* never a larger group than the preferred one, nor a CPU tiling on a GPU */
-		if (i && (tiles_group_size(t) > first || (t->vw > 1 && chain[0]->vw == 1)))
+		if (i && !tiles_may_follow(t, chain[0]))
 			continue;
 		if ((size_t)(t->tn / t->wn) > dim[0] || (size_t)(t->tm / t->wm) > dim[1])
 			continue;
@@ -214,4 +235,18 @@ ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_
 	};
 	return ampcl_launch(ctx, kernel, 3, global, NULL, (int)(sizeof(args) / sizeof(args[0])),
 			    args, NULL);
+}
+
+void ampcl_gemm_own_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn, void *arg)
+{
+	/* the tiling a device of this profile asks for first, for a product of any shape */
+	const struct gemm_tiles *first = pick_tiles(ctx, NULL);
+	for (size_t i = 0; i < sizeof(tilings) / sizeof(tilings[0]); i++) {
+		char opts[160];
+		tiles_options(tilings[i].t, opts, sizeof(opts));
+		const struct gemm_tiles *t = tilings[i].t;
+		struct ampcl_kernel_variant v = {"gemm", opts, tilings[i].name, t == first,
+						 t == first || tiles_may_follow(t, first)};
+		fn(arg, &v);
+	}
 }

@@ -7,6 +7,7 @@
 #include "launch.h"
 #include "program.h"
 #include "tune.h"
+#include "variants.h"
 #include "workspace.h"
 
 #include <stdint.h>
@@ -97,11 +98,14 @@ static void choice_key(int m, int n, int k, int batch, int a_shared, char *key, 
 	snprintf(key, size, "packed %d %d %d %d %d", m, n, k, batch, a_shared);
 }
 
+/* The panel heights the tuner tries by vector width (plan_with's defaults among them). */
+static const int mr16[] = {8, 12, 6}, mr8[] = {6, 4};
+
 /* The variants ampcl_net_tune times, the default first: panel heights the registers hold (and
  * at AMPCL_TUNE=full, other work-group targets). */
 static int candidates_at(int level, int vw, struct packed_choice *out)
 {
-	static const int mr16[] = {8, 12, 6}, mr8[] = {6, 4}, gpc[] = {8, 4, 16};
+	static const int gpc[] = {8, 4, 16};
 	const int *mrs = vw >= 16 ? mr16 : mr8;
 	int nmr = vw >= 16 ? 3 : 2, ng = level == AMPCL_TUNE_FULL ? 3 : 1, n = 0;
 	out[n++] = (struct packed_choice){0, 0};
@@ -310,6 +314,19 @@ ampcl_status ampcl_gemm_packed_product(struct ampcl_context *ctx,
 	return st ? st : run_plan(ctx, pr, &p);
 }
 
+/* The options of the packing and summing kernels for a vector width and panel height. */
+static void packed_options(int vw, int mr, char *buf, size_t size)
+{
+	snprintf(buf, size, "-DPK_VW=%d -DPK_MR=%d", vw, mr);
+}
+
+/* The micro-kernel's: built once per kind of B, which then is a constant there, and once more
+ * where it reads A in place. */
+static void micro_options(const char *opts, int bkind, int a_in_place, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s -DPK_BKIND=%d%s", opts, bkind, a_in_place ? " -DPK_ANCHW" : "");
+}
+
 /* Packs, multiplies and sums one product with plan p. */
 static ampcl_status run_plan(struct ampcl_context *ctx, const struct ampcl_packed_product *pr,
 			     const struct packed_plan *plan)
@@ -331,13 +348,9 @@ static ampcl_status run_plan(struct ampcl_context *ctx, const struct ampcl_packe
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "gemm (packed): B comes from a matrix or, in a single "
 				       "product, a convolution's x or dy");
-	char opts[64];
-	snprintf(opts, sizeof(opts), "-DPK_VW=%d -DPK_MR=%d", p.vw, p.mr);
-	/* the micro-kernel is built once per kind of B, which then is a constant there, and
-	 * once more where it reads A in place */
-	char micro_opts[96];
-	snprintf(micro_opts, sizeof(micro_opts), "%s -DPK_BKIND=%d%s", opts, (int)pr->b.kind,
-		 a_in_place ? " -DPK_ANCHW" : "");
+	char opts[64], micro_opts[96];
+	packed_options(p.vw, p.mr, opts, sizeof(opts));
+	micro_options(opts, (int)pr->b.kind, a_in_place, micro_opts, sizeof(micro_opts));
 	static const char *const micro_names[] = {"gemm_micro_matrix", "gemm_micro_nchw",
 						  "gemm_micro_im2col", "gemm_micro_im2col_t"};
 	cl_kernel micro, sum;
@@ -444,4 +457,37 @@ ampcl_status ampcl_gemm_packed_run(struct ampcl_context *ctx, const struct ampcl
 	    .stride_c = g->stride_c,
 	};
 	return ampcl_gemm_packed_product(ctx, &pr);
+}
+
+void ampcl_gemm_packed_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn,
+				void *arg)
+{
+	/* plan_with's vector widths, each with the panel heights the tuner tries for it */
+	static const int vws[] = {16, 8, 4};
+	for (size_t w = 0; w < sizeof(vws) / sizeof(vws[0]); w++) {
+		const int *mrs = vws[w] >= 16 ? mr16 : mr8;
+		int nmr = vws[w] >= 16 ? (int)(sizeof(mr16) / sizeof(mr16[0]))
+				       : (int)(sizeof(mr8) / sizeof(mr8[0]));
+		for (int i = 0; i < nmr; i++) {
+			char opts[64], micro[96], name[64];
+			packed_options(vws[w], mrs[i], opts, sizeof(opts));
+			snprintf(name, sizeof(name), "vw %d mr %d", vws[w], mrs[i]);
+			struct ampcl_kernel_variant v = {"gemm_packed", opts, name,
+							 ctx->profile.gemm_packed,
+							 ctx->profile.gemm_packed};
+			fn(arg, &v);
+			/* the micro-kernel for every kind of B; A in place only as the one
+			 * product that reads it so builds it: conv_packed.c's weight gradient,
+			 * whose B is im2col_t */
+			for (int b = AMPCL_PACK_MATRIX; b <= AMPCL_PACK_IM2COL_T; b++)
+				for (int in_place = 0; in_place <= (b == AMPCL_PACK_IM2COL_T);
+				     in_place++) {
+					micro_options(opts, b, in_place, micro, sizeof(micro));
+					snprintf(name, sizeof(name), "vw %d mr %d b %d%s", vws[w],
+						 mrs[i], b, in_place ? " a-nchw" : "");
+					v.options = micro;
+					fn(arg, &v);
+				}
+		}
+	}
 }

@@ -73,6 +73,11 @@ static int icontains(const char *s, const char *part)
 	return 0;
 }
 
+const char *ampcl_profile_row_name(int i)
+{
+	return i >= 0 && (size_t)i < sizeof(rows) / sizeof(rows[0]) ? rows[i].name : NULL;
+}
+
 ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
 				struct ampcl_device_profile *p)
 {

@@ -35,6 +35,9 @@ struct ampcl_device_profile {
 ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
 				struct ampcl_device_profile *p);
 
+/* The name of the table's row i ("llvmpipe", "cpu", "gpu"), NULL past the last. */
+const char *ampcl_profile_row_name(int i);
+
 /* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "" leaves the row's; anything else is
  * AMPCL_ERR_INVALID_ARG naming it. */
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv);

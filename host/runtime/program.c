@@ -21,15 +21,21 @@ static char *build_log(struct ampcl_context *ctx, cl_program p)
 	return log;
 }
 
+char *ampcl_program_options(const char *options)
+{
+	size_t olen = strlen(options) + 32;
+	char *full = ampcl_xmalloc(olen);
+	/* OpenCL C 1.2 everywhere (STYLE.md §7) */
+	snprintf(full, olen, "-cl-std=CL1.2 %s", options);
+	return full;
+}
+
 ampcl_status ampcl_program_build_source(struct ampcl_context *ctx, const char *label,
 					const char *source, const char *options,
 					cl_program *program)
 {
 	double t0 = ampcl_now();
-	size_t olen = strlen(options) + 32;
-	char *full = ampcl_xmalloc(olen);
-	/* OpenCL C 1.2 everywhere (STYLE.md §7) */
-	snprintf(full, olen, "-cl-std=CL1.2 %s", options);
+	char *full = ampcl_program_options(options);
 
 	char key[33];
 	ampcl_status st = AMPCL_OK;

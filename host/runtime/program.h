@@ -11,6 +11,9 @@ ampcl_status ampcl_kernel_get(struct ampcl_context *ctx, const char *file, const
 			      const char *name, cl_kernel *kernel);
 ampcl_status ampcl_program_get(struct ampcl_context *ctx, const char *file, const char *options,
 			       cl_program *program);
+/* The options a program is built with: the op's -D options after what every program takes;
+ * malloc'ed. */
+char *ampcl_program_options(const char *options);
 /* Builds `source` (already complete) through the cache; label names it in messages. The caller
  * owns the returned program. */
 ampcl_status ampcl_program_build_source(struct ampcl_context *ctx, const char *label,
