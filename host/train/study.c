@@ -112,6 +112,14 @@ static void type_set(const char *text, char *out, size_t size)
 	}
 }
 
+static ampcl_status same_setting(const char *flag, const char *a, const char *b, const char *what)
+{
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "%s gives '%s' and '%s', the same %s: give each value once (a study "
+			       "would otherwise train and count one run twice)",
+			       flag, a, b, what);
+}
+
 /* Two values that name one setting in other words are one run: --amp-epochs "0-2" and "0,1,2",
  * --amp-types "bn,relu" and "relu,bn". */
 static ampcl_status distinct_spellings(const struct ampcl_study_config *sc)
@@ -122,24 +130,16 @@ static ampcl_status distinct_spellings(const struct ampcl_study_config *sc)
 			type_set(sc->types[i], a, sizeof(a));
 			type_set(sc->types[k], b, sizeof(b));
 			if (a[0] && !strcmp(a, b))
-				return ampcl_error_set(
-				    AMPCL_ERR_INVALID_ARG,
-				    "--amp-types gives '%s' and '%s', the same layer types: give each "
-				    "value once (a study would otherwise train and count one run "
-				    "twice)",
-				    sc->types[k], sc->types[i]);
+				return same_setting("--amp-types", sc->types[k], sc->types[i],
+						    "layer types");
 		}
 	int a[AMPCL_AMP_MAX_RANGES][2], b[AMPCL_AMP_MAX_RANGES][2];
 	for (int i = 0; i < sc->namp_epochs; i++)
 		for (int k = 0; k < i; k++) {
 			int na = epoch_set(sc->amp_epochs[i], a), nb = epoch_set(sc->amp_epochs[k], b);
 			if (na >= 0 && na == nb && !memcmp(a, b, (size_t)na * sizeof(a[0])))
-				return ampcl_error_set(
-				    AMPCL_ERR_INVALID_ARG,
-				    "--amp-epochs gives '%s' and '%s', the same epochs: give each "
-				    "value once (a study would otherwise train and count one run "
-				    "twice)",
-				    sc->amp_epochs[k], sc->amp_epochs[i]);
+				return same_setting("--amp-epochs", sc->amp_epochs[k],
+						    sc->amp_epochs[i], "epochs");
 		}
 	return AMPCL_OK;
 }

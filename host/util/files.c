@@ -157,19 +157,25 @@ AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f)
 	free(f);
 }
 
-FILE *ampcl_open_input(const char *path)
+/* open(path, flags) as a stream in `mode`, only if it is a regular file (EINVAL otherwise). */
+static FILE *open_regular(const char *path, int flags, const char *mode)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0644);
 	struct stat sb;
 	if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
 		close(fd);
 		errno = EINVAL;
 		return NULL;
 	}
-	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+	FILE *f = fd >= 0 ? fdopen(fd, mode) : NULL;
 	if (fd >= 0 && !f)
 		close(fd);
 	return f;
+}
+
+FILE *ampcl_open_input(const char *path)
+{
+	return open_regular(path, O_RDONLY, "rb");
 }
 
 AMPCL_API ampcl_status ampcl_input_open(const char *path, const char *what, FILE **stream)
@@ -187,17 +193,7 @@ AMPCL_API ampcl_status ampcl_input_open(const char *path, const char *what, FILE
 
 FILE *ampcl_open_append(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	struct stat sb;
-	if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-	if (fd >= 0 && !f)
-		close(fd);
-	return f;
+	return open_regular(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, "a");
 }
 
 ampcl_status ampcl_check_regular(const char *path, const char *what, int status)
