@@ -1,6 +1,7 @@
 /* safetensors.c: the safetensors reader (every structural rule of the format checked before any
  * byte is handed out) and writer (temporary file, fsync, rename) declared in safetensors.h. */
 #include "safetensors.h"
+#include "size.h"
 #include "alloc.h"
 
 #include "error.h"
@@ -65,14 +66,11 @@ static size_t shape_bytes(const long long *shape, int ndim, size_t elem, int *ov
 {
 	size_t n = elem;
 	*overflow = 0;
-	for (int i = 0; i < ndim; i++) {
-		size_t d = (size_t)shape[i];
-		if (d && n > SIZE_MAX / d) {
+	for (int i = 0; i < ndim; i++)
+		if (!ampcl_size_mul(n, (size_t)shape[i], &n)) {
 			*overflow = 1;
 			return 0;
 		}
-		n *= d;
-	}
 	return n;
 }
 
