@@ -22,12 +22,14 @@ struct ampcl_device_caps {
 	cl_uint
 	    native_vector_width_float; /* floats one SIMD register holds (CPU kernels' blocks) */
 	char *extensions;              /* malloc'ed */
+	int limited; /* AMPCL_LIMITS lowered a value: launches check what a real device would */
 };
 
 /* Fills caps for every device of every platform; free with ampcl_device_caps_free. */
 ampcl_status ampcl_device_discover(struct ampcl_device_caps **caps, int *count);
 void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count);
-/* Reads one device's capabilities (used by discovery and by wrapped contexts). */
+/* Reads one device's capabilities (used by discovery and by wrapped contexts), lowered to
+ * AMPCL_LIMITS where it asks for less; a malformed AMPCL_LIMITS is AMPCL_ERR_INVALID_ARG. */
 ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,
 				    struct ampcl_device_caps *caps);
 /* Resolves a spec against a discovered list; see ampcl_device_resolve in ampcl.h. */

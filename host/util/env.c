@@ -2,6 +2,8 @@
  * a struct ampcl_env filled here. */
 #include "env.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ void ampcl_env_read(struct ampcl_env *env)
 	copy_var(env->profile, sizeof(env->profile), "AMPCL_PROFILE");
 	copy_var(env->tune, sizeof(env->tune), "AMPCL_TUNE");
 	copy_var(env->conv, sizeof(env->conv), "AMPCL_CONV");
+	copy_var(env->limits, sizeof(env->limits), "AMPCL_LIMITS");
 
 	const char *c = getenv("AMPCL_CACHE");
 	env->cache_enabled = !(c && (!strcmp(c, "0") || !strcasecmp(c, "off") ||
@@ -38,4 +41,87 @@ void ampcl_env_read(struct ampcl_env *env)
 		snprintf(env->cache_dir, sizeof(env->cache_dir), "%s/.cache/ampcl", home);
 	else
 		env->cache_enabled = 0; /* nowhere sensible to write */
+}
+
+#define LIMITS_KEYS                                                                                \
+	"the valid keys are global, alloc and local (bytes, or with a K, M, G or T suffix: "       \
+	"powers of 1024), wg and units (counts), each > 0, as in "                                 \
+	"AMPCL_LIMITS=global=2G,alloc=256M,local=16K,wg=32,units=4"
+
+/* "256M" -> 268435456; 0 when the text is not a whole number > 0 with an optional suffix or
+ * the value does not fit 64 bits. */
+static unsigned long long parse_size(const char *s, size_t len, int suffix_ok)
+{
+	unsigned long long v = 0;
+	size_t i = 0;
+	for (; i < len && isdigit((unsigned char)s[i]); i++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (i == 0)
+		return 0;
+	if (i == len)
+		return v;
+	const char *units = "KMGT";
+	const char *u = suffix_ok && i + 1 == len ? strchr(units, toupper((unsigned char)s[i]))
+						  : NULL;
+	if (!u || !s[i])
+		return 0;
+	for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
+		if (v > ULLONG_MAX / 1024)
+			return 0;
+		v *= 1024;
+	}
+	return v;
+}
+
+ampcl_status ampcl_env_parse_limits(const struct ampcl_env *env, struct ampcl_env_limits *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (const char *item = env->limits; *item;) {
+		const char *end = strchr(item, ',');
+		size_t len = end ? (size_t)(end - item) : strlen(item);
+		const char *eq = memchr(item, '=', len);
+		size_t klen = eq ? (size_t)(eq - item) : len;
+		const char *val = eq ? eq + 1 : item + len;
+		size_t vlen = len - klen - (eq ? 1 : 0);
+		int counted = (klen == 2 && !strncmp(item, "wg", 2)) ||
+			      (klen == 5 && !strncmp(item, "units", 5));
+		unsigned long long v = eq ? parse_size(val, vlen, !counted) : 0;
+		unsigned long long *size = NULL;
+		if (klen == 6 && !strncmp(item, "global", 6))
+			size = &out->global_mem_bytes;
+		else if (klen == 5 && !strncmp(item, "alloc", 5))
+			size = &out->max_alloc_bytes;
+		else if (klen == 5 && !strncmp(item, "local", 5))
+			size = &out->local_mem_bytes;
+		const char *why = !size && !counted ? "unknown key"
+				  : !eq             ? "no value"
+				  : !v              ? (counted ? "not a whole number > 0"
+							       : "not a size > 0")
+				  : counted && v > UINT32_MAX ? "too large"
+							      : NULL;
+		int seen = size	     ? *size != 0
+			   : klen == 2 ? out->max_work_group_size != 0
+				       : out->compute_units != 0;
+		if (!why && seen)
+			why = "given twice";
+		if (why)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "AMPCL_LIMITS='%s': '%.*s': %s; " LIMITS_KEYS,
+					       env->limits, (int)len, item, why);
+		if (size)
+			*size = v;
+		else if (klen == 2)
+			out->max_work_group_size = (size_t)v;
+		else
+			out->compute_units = (unsigned)v;
+		item = end ? end + 1 : item + len;
+		if (end && !*item)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "AMPCL_LIMITS='%s': ends with ','; " LIMITS_KEYS,
+					       env->limits);
+	}
+	return AMPCL_OK;
 }
