@@ -95,7 +95,8 @@ static ampcl_status avgpool_forward_kind(struct ampcl_context *ctx, const struct
 	}
 	/* a device (or AMPCL_LIMITS) under 16 work-items a group gets what it takes */
 	cl_kernel k = pool_kernel(ctx, "avgpool_forward");
-	size_t group = ampcl_launch_reduce_group(ctx, k, 16, sizeof(cl_float)), lanes = group < 4 ? group : 4;
+	size_t group = ampcl_launch_reduce_group(ctx, k, 16, sizeof(cl_float)),
+	       lanes = group < 4 ? group : 4;
 	size_t global = ampcl_div_up(planes, group / lanes) * group;
 	struct ampcl_karg args[] = {
 	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),

@@ -31,11 +31,11 @@ int ampcl_device_has_extension(const struct ampcl_device_caps *caps, const char 
 }
 
 /* Lowers a capability to an AMPCL_LIMITS value (0: none); never raises it. */
-#define LOWER(field, limit)                                                                        \
+#define LOWER(field, limit, bit)                                                                   \
 	do {                                                                                       \
 		if ((limit) && (limit) < (field)) {                                                \
 			(field) = (limit);                                                         \
-			caps->limited = 1;                                                         \
+			caps->limited |= (bit);                                                    \
 		}                                                                                  \
 	} while (0)
 
@@ -45,15 +45,15 @@ int ampcl_device_has_extension(const struct ampcl_device_caps *caps, const char 
 static void apply_limits(struct ampcl_device_caps *caps, const struct ampcl_env_limits *lim)
 {
 	struct ampcl_device_desc *d = &caps->desc;
-	LOWER(d->global_mem_bytes, lim->global_mem_bytes);
-	LOWER(d->max_alloc_bytes, lim->max_alloc_bytes);
-	LOWER(d->local_mem_bytes, lim->local_mem_bytes);
-	LOWER(d->compute_units, lim->compute_units);
-	LOWER(d->max_work_group_size, lim->max_work_group_size);
+	LOWER(d->global_mem_bytes, lim->global_mem_bytes, AMPCL_LIMITED_SIZES);
+	LOWER(d->max_alloc_bytes, lim->max_alloc_bytes, AMPCL_LIMITED_SIZES);
+	LOWER(d->compute_units, lim->compute_units, AMPCL_LIMITED_SIZES);
+	LOWER(d->local_mem_bytes, lim->local_mem_bytes, AMPCL_LIMITED_LAUNCH);
+	LOWER(d->max_work_group_size, lim->max_work_group_size, AMPCL_LIMITED_LAUNCH);
 	for (int i = 0; i < 3; i++)
-		LOWER(caps->max_work_item_sizes[i], lim->max_work_group_size);
+		LOWER(caps->max_work_item_sizes[i], lim->max_work_group_size, AMPCL_LIMITED_LAUNCH);
 	/* a lowered global memory holds no larger allocation, as on a real device */
-	LOWER(d->max_alloc_bytes, d->global_mem_bytes);
+	LOWER(d->max_alloc_bytes, d->global_mem_bytes, AMPCL_LIMITED_SIZES);
 }
 
 ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,

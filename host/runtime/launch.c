@@ -74,11 +74,12 @@ static ampcl_status check_limits(struct ampcl_context *ctx, cl_kernel kernel, cl
 	if (!st)
 		st = ampcl_kernel_local_bytes(ctx, kernel, &bytes);
 	if (!st && bytes > ctx->caps.desc.local_mem_bytes)
-		st = ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
-				     "kernel %s: needs %zu bytes of local memory, more than the %llu "
-				     "of device %s (as AMPCL_LIMITS sets)",
-				     kernel_name(kernel, name, sizeof(name)), bytes,
-				     ctx->caps.desc.local_mem_bytes, ctx->caps.desc.name);
+		st = ampcl_error_set(
+		    AMPCL_ERR_UNSUPPORTED,
+		    "kernel %s: needs %zu bytes of local memory, more than the %llu "
+		    "of device %s (as AMPCL_LIMITS sets)",
+		    kernel_name(kernel, name, sizeof(name)), bytes, ctx->caps.desc.local_mem_bytes,
+		    ctx->caps.desc.name);
 	return st;
 }
 
@@ -94,7 +95,7 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
 					       kernel_name(kernel, name, sizeof(name)), i,
 					       ampcl_cl_error_name(err));
 	}
-	if (ctx->caps.limited && local) {
+	if ((ctx->caps.limited & AMPCL_LIMITED_LAUNCH) && local) {
 		ampcl_status st = check_limits(ctx, kernel, dims, local);
 		if (st)
 			return st;

@@ -64,8 +64,8 @@ static unsigned long long parse_size(const char *s, size_t len, int suffix_ok)
 	if (i == len)
 		return v;
 	const char *units = "KMGT";
-	const char *u = suffix_ok && i + 1 == len ? strchr(units, toupper((unsigned char)s[i]))
-						  : NULL;
+	const char *u =
+	    suffix_ok && i + 1 == len ? strchr(units, toupper((unsigned char)s[i])) : NULL;
 	if (!u || !s[i])
 		return 0;
 	for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
@@ -79,49 +79,49 @@ static unsigned long long parse_size(const char *s, size_t len, int suffix_ok)
 ampcl_status ampcl_env_parse_limits(const struct ampcl_env *env, struct ampcl_env_limits *out)
 {
 	memset(out, 0, sizeof(*out));
+	unsigned long long wg = 0, units = 0;
+	struct {
+		const char *key;
+		unsigned long long *value;
+		int is_size; /* takes a K, M, G or T suffix */
+	} keys[] = {{"global", &out->global_mem_bytes, 1},
+		    {"alloc", &out->max_alloc_bytes, 1},
+		    {"local", &out->local_mem_bytes, 1},
+		    {"wg", &wg, 0},
+		    {"units", &units, 0}};
 	for (const char *item = env->limits; *item;) {
 		const char *end = strchr(item, ',');
 		size_t len = end ? (size_t)(end - item) : strlen(item);
 		const char *eq = memchr(item, '=', len);
 		size_t klen = eq ? (size_t)(eq - item) : len;
-		const char *val = eq ? eq + 1 : item + len;
-		size_t vlen = len - klen - (eq ? 1 : 0);
-		int counted = (klen == 2 && !strncmp(item, "wg", 2)) ||
-			      (klen == 5 && !strncmp(item, "units", 5));
-		unsigned long long v = eq ? parse_size(val, vlen, !counted) : 0;
-		unsigned long long *size = NULL;
-		if (klen == 6 && !strncmp(item, "global", 6))
-			size = &out->global_mem_bytes;
-		else if (klen == 5 && !strncmp(item, "alloc", 5))
-			size = &out->max_alloc_bytes;
-		else if (klen == 5 && !strncmp(item, "local", 5))
-			size = &out->local_mem_bytes;
-		const char *why = !size && !counted ? "unknown key"
-				  : !eq             ? "no value"
-				  : !v              ? (counted ? "not a whole number > 0"
-							       : "not a size > 0")
-				  : counted && v > UINT32_MAX ? "too large"
-							      : NULL;
-		int seen = size	     ? *size != 0
-			   : klen == 2 ? out->max_work_group_size != 0
-				       : out->compute_units != 0;
-		if (!why && seen)
+		int k = -1;
+		for (int i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+			if (strlen(keys[i].key) == klen && !strncmp(item, keys[i].key, klen))
+				k = i;
+		const char *why = NULL;
+		unsigned long long v = 0;
+		if (k < 0)
+			why = "unknown key";
+		else if (!eq)
+			why = "no value";
+		else if (!(v = parse_size(eq + 1, len - klen - 1, keys[k].is_size)))
+			why = keys[k].is_size ? "not a size > 0" : "not a whole number > 0";
+		else if (!keys[k].is_size && v > UINT32_MAX)
+			why = "too large";
+		else if (*keys[k].value)
 			why = "given twice";
 		if (why)
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "AMPCL_LIMITS='%s': '%.*s': %s; " LIMITS_KEYS,
 					       env->limits, (int)len, item, why);
-		if (size)
-			*size = v;
-		else if (klen == 2)
-			out->max_work_group_size = (size_t)v;
-		else
-			out->compute_units = (unsigned)v;
+		*keys[k].value = v;
 		item = end ? end + 1 : item + len;
 		if (end && !*item)
 			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					       "AMPCL_LIMITS='%s': ends with ','; " LIMITS_KEYS,
 					       env->limits);
 	}
+	out->max_work_group_size = (size_t)wg;
+	out->compute_units = (unsigned)units;
 	return AMPCL_OK;
 }

@@ -28,7 +28,7 @@ struct ampcl_env_limits {
 	unsigned long long global_mem_bytes; /* global=: CL_DEVICE_GLOBAL_MEM_SIZE */
 	unsigned long long max_alloc_bytes;  /* alloc=: CL_DEVICE_MAX_MEM_ALLOC_SIZE */
 	unsigned long long local_mem_bytes;  /* local=: CL_DEVICE_LOCAL_MEM_SIZE */
-	size_t max_work_group_size;          /* wg=: CL_DEVICE_MAX_WORK_GROUP_SIZE and each kernel's */
+	size_t max_work_group_size;          /* wg=: CL_DEVICE_MAX_WORK_GROUP_SIZE, kernels' too */
 	unsigned compute_units;              /* units=: CL_DEVICE_MAX_COMPUTE_UNITS */
 };
 
