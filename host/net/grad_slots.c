@@ -4,6 +4,7 @@
 #include "net.h"
 #include "alloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -95,6 +96,13 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 	for (int s = 0; s < nslots && !st; s++) {
 		char name[64];
 		snprintf(name, sizeof(name), "output gradients, slot %d", s);
+		if (slots[s].floats > INT_MAX) {
+			st = ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+					     "%s needs %.0f floats, more than one tensor may hold; "
+					     "use a smaller --batch",
+					     name, (double)slots[s].floats);
+			break;
+		}
 		int count[1] = {(int)slots[s].floats};
 		st = ampcl_arena_reserve(net->acts, name, 1, count, &views[s]);
 	}
