@@ -70,11 +70,11 @@ if [ "$mode" = test ]; then
 	cmake --build build-fuzz -j"$jobs" >/dev/null
 	ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 	cd build
-	# the device-independent suites (layering, install, agree) and the forced-profile ones once
-	# is enough
+	# the device-independent suites (layering, install, agree), the forced-profile ones and the
+	# emulated-limits ones (label limits) once is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|oclgrind_)'
+		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|limits_|oclgrind_)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest
