@@ -83,11 +83,11 @@ if [ "$mode" = test ]; then
 	cmake --build build-fuzz -j"$jobs" >/dev/null
 	OCL_ICD_VENDORS=$pocl_icd ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 	cd build
-	# the device-independent suites (layering, install, agree, isa) and the forced-profile ones
-	# once is enough
+	# the device-independent suites (layering, install, agree, isa), the forced-profile ones and
+	# the emulated-limits ones (label limits) once is enough
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|oclgrind_|isa)'
+		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|limits_|oclgrind_|isa)'
 fi
 ./build/ampcl devices
 ./build/ampcl selftest

@@ -93,13 +93,16 @@ static ampcl_status avgpool_forward_kind(struct ampcl_context *ctx, const struct
 		return ampcl_launch(ctx, pool_kernel(ctx, "avgpool_plane_forward"), 1, &planes,
 				    NULL, AMPCL_NARGS(args), args, NULL);
 	}
-	size_t group = 16, lanes = 4, global = ampcl_div_up(planes, group / lanes) * group;
+	/* a device (or AMPCL_LIMITS) under 16 work-items a group gets what it takes */
+	cl_kernel k = pool_kernel(ctx, "avgpool_forward");
+	size_t group = ampcl_launch_reduce_group(ctx, k, 16, sizeof(cl_float)),
+	       lanes = group < 4 ? group : 4;
+	size_t global = ampcl_div_up(planes, group / lanes) * group;
 	struct ampcl_karg args[] = {
 	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),
 	    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw),
 	    AMPCL_KARG_UINT(lanes),  AMPCL_KARG_LOCAL(group * sizeof(cl_float))};
-	return ampcl_launch(ctx, pool_kernel(ctx, "avgpool_forward"), 1, &global, &group,
-			    AMPCL_NARGS(args), args, NULL);
+	return ampcl_launch(ctx, k, 1, &global, &group, AMPCL_NARGS(args), args, NULL);
 }
 
 /* ties: inputs drawn from {-1, 0, 1}, so most windows hold equal maxima */

@@ -364,7 +364,10 @@ static ampcl_status plan(struct ampcl_net *net)
 			    "the %s take %zu floats, more than the %zu that one launch indexes; "
 			    "use a smaller --width",
 			    whole[i]->role, whole[i]->size / sizeof(float), AMPCL_MAX_TENSOR_FLOATS);
-	size_t scratch = 0;
+	/* the convolution scratch within one allocation (a device's can be smaller) */
+	size_t scratch = 0, budget = CONV_SCRATCH_BYTES;
+	if (budget > net->ctx->caps.desc.max_alloc_bytes)
+		budget = (size_t)net->ctx->caps.desc.max_alloc_bytes;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct ampcl_layer *L = &net->layers[i];
 		const struct ampcl_layer *in = L->in[0] >= 0 ? &net->layers[L->in[0]] : NULL;
@@ -388,7 +391,7 @@ static ampcl_status plan(struct ampcl_net *net)
 						       in->w,          L->c,      L->kernel,
 						       L->kernel,      L->stride, L->pad};
 			size_t one = ampcl_conv2d_scratch_floats(&s, 1);
-			size_t images = CONV_SCRATCH_BYTES / sizeof(float) / one;
+			size_t images = budget / sizeof(float) / one;
 			images = images < 1                        ? 1
 				 : images > (size_t)net->max_batch ? (size_t)net->max_batch
 								   : images;
@@ -485,6 +488,8 @@ ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch)
 	/* activations may outgrow one allocation (PoCL allows 1 GiB): several buffers then */
 	ampcl_arena_set_chunk_limit(net->acts, (size_t)net->ctx->caps.desc.max_alloc_bytes);
 	net->scratch = ampcl_arena_create("scratch");
+	/* the convolution scratch and the op workspace each fill up to one allocation */
+	ampcl_arena_set_chunk_limit(net->scratch, (size_t)net->ctx->caps.desc.max_alloc_bytes);
 	ampcl_status st = plan(net);
 	if (st)
 		ampcl_net_unfinalize(net);

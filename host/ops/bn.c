@@ -81,8 +81,9 @@ static void bn_options(size_t wg, char *buf, size_t size)
 }
 
 /* The kernel `name` built for the largest power-of-two work-group size up to BN_WG_DEFAULT that
- * both the device and the compiled kernel accept; the group size is compiled in, and a kernel
- * heavy on registers can accept fewer work-items than the device's maximum. */
+ * both the device and the compiled kernel accept and whose local arrays fit the device's local
+ * memory; the group size is compiled in, and a kernel heavy on registers can accept fewer
+ * work-items than the device's maximum. */
 static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const char *name,
 			      cl_kernel *kernel, size_t *wg)
 {
@@ -93,8 +94,13 @@ static ampcl_status bn_kernel(struct ampcl_context *ctx, const char *fn, const c
 		ampcl_status st = ampcl_kernel_get(ctx, "bn", opt, name, kernel);
 		if (st)
 			return ampcl_error_wrap(st, "%s: ", fn);
-		size_t fit = ampcl_launch_group_size(ctx, *kernel, want);
-		if (fit == want)
+		size_t fit = ampcl_launch_group_size(ctx, *kernel, want), bytes = 0;
+		/* its partials' arrays (AMPCL_REDUCE_WG of them) must fit the local memory */
+		if ((st = ampcl_kernel_local_bytes(ctx, *kernel, &bytes)))
+			return ampcl_error_wrap(st, "%s: ", fn);
+		if (bytes > ctx->caps.desc.local_mem_bytes && want > 1)
+			fit = fit < want / 2 ? fit : want / 2;
+		else if (fit == want)
 			break;
 		want = fit; /* rebuild for the smaller group */
 	}

@@ -306,7 +306,7 @@ static ampcl_status bias_backward(struct ampcl_context *ctx, const struct ampcl_
 	ampcl_status st = ampcl_kernel_get(ctx, "conv", "", "conv2d_bias_backward", &kernel);
 	if (st)
 		return st;
-	size_t wg = ampcl_launch_group_size(ctx, kernel, CONV_REDUCE_WG);
+	size_t wg = ampcl_launch_reduce_group(ctx, kernel, CONV_REDUCE_WG, sizeof(float));
 	size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	size_t global = (size_t)s->k * wg;
 	struct ampcl_karg args[] = {

@@ -50,6 +50,14 @@ static ampcl_status grid(struct ampcl_context *ctx, const char *name, int m, int
 		st = ampcl_kernel_get(ctx, "gemm", opts, name, kernel);
 	/* a kernel that takes fewer work-items than the GEMM's tiling (more registers) cannot run
 	 * with it: the caller then goes back to im2col */
+	/* a tiling of one work-item a group (a device or limit under 16) shares nothing through
+	 * the staged tiles, and PoCL 3.1's work-group compiler aborts the process on the
+	 * barriers of its reqd_work_group_size(1, 1, 1) kernels: im2col + GEMM instead */
+	if (!st && rtm * rtn < 2)
+		st = ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
+				     "%s: the GEMM's tiling on %s is one work-item a group; "
+				     "AMPCL_CONV=im2col avoids it",
+				     name, ctx->caps.desc.name);
 	if (!st && ampcl_launch_group_size(ctx, *kernel, rtm * rtn) < rtm * rtn)
 		st = ampcl_error_set(
 		    AMPCL_ERR_UNSUPPORTED,

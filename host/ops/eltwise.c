@@ -66,7 +66,7 @@ ampcl_status ampcl_sumsq(struct ampcl_context *ctx, const struct ampcl_tensor *o
 	cl_kernel kernel;
 	if ((st = ampcl_kernel_get(ctx, "eltwise", "", "sumsq_forward", &kernel)))
 		return st;
-	size_t group = ampcl_launch_group_size(ctx, kernel, 256);
+	size_t group = ampcl_launch_reduce_group(ctx, kernel, 256, sizeof(float));
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(out), AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_UINT(ampcl_tensor_count(x)),
 				    AMPCL_KARG_LOCAL(group * sizeof(float))};

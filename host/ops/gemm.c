@@ -29,6 +29,9 @@ static int backend_resolve(const struct ampcl_context *ctx)
 	if (*env && strcasecmp(env, "auto"))
 		return -1;
 #ifdef AMPCL_HAVE_CLBLAST
+	/* CLBlast sizes its groups from what the driver reports, past AMPCL_LIMITS' wg and local */
+	if (ctx->caps.limited & AMPCL_LIMITED_LAUNCH)
+		return AMPCL_GEMM_OWN;
 	return ctx->profile.gemm_clblast ? AMPCL_GEMM_CLBLAST : AMPCL_GEMM_OWN;
 #else
 	return AMPCL_GEMM_OWN;

@@ -70,6 +70,12 @@ static size_t tiles_group_size(const struct gemm_tiles *t)
 	return (size_t)(t->tm / t->wm) * (size_t)(t->tn / t->wn);
 }
 
+/* Local memory of a tiling: cl/gemm.cl's as[TK][TM + PAD] and bs[TK][TN + PAD] (PAD 1). */
+static size_t tiles_local_bytes(const struct gemm_tiles *t)
+{
+	return (size_t)t->tk * (size_t)(t->tm + t->tn + 2) * sizeof(float);
+}
+
 /* The preferred tiling for an (m, n, batch) product on this device. g may be NULL (any shape). */
 static const struct gemm_tiles *pick_tiles(const struct ampcl_context *ctx,
 					   const struct ampcl_gemm_args *g)
@@ -95,7 +101,8 @@ static int tiles_may_follow(const struct gemm_tiles *t, const struct gemm_tiles 
 }
 
 /* The gemm_forward kernel and its tiling: the preferred tiling if the compiled kernel accepts
- * that many work-items per group, else the GPU's small one. opts gets its options. */
+ * that many work-items per group and the device has the local memory for its tiles, else the
+ * next smaller one. opts gets its options. */
 static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_gemm_args *g,
 				cl_kernel *kernel, struct gemm_tiles *tiles, char *opts,
 				size_t opts_size)
@@ -111,17 +118,16 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 			continue;
 		if ((size_t)(t->tn / t->wn) > dim[0] || (size_t)(t->tm / t->wm) > dim[1])
 			continue;
+		/* the A and B tiles staged in local memory must fit the device's */
+		if (tiles_local_bytes(t) > ctx->caps.desc.local_mem_bytes)
+			continue;
 		size_t max_wg = 0;
 		tiles_options(t, opts, opts_size);
 		ampcl_status st = ampcl_kernel_get(ctx, "gemm", opts, "gemm_forward", kernel);
+		if (!st)
+			st = ampcl_kernel_group_max(ctx, *kernel, &max_wg);
 		if (st)
 			return st;
-		cl_int err =
-		    clGetKernelWorkGroupInfo(*kernel, ctx->caps.device, CL_KERNEL_WORK_GROUP_SIZE,
-					     sizeof(max_wg), &max_wg, NULL);
-		if (err != CL_SUCCESS)
-			return ampcl_error_set(err, "gemm: querying the work-group size failed: %s",
-					       ampcl_cl_error_name(err));
 		if (tiles_group_size(t) <= max_wg) {
 			*tiles = *t;
 			return AMPCL_OK;
@@ -129,8 +135,9 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 	}
 	return ampcl_error_set(AMPCL_ERR_UNSUPPORTED,
 			       "gemm: device %s runs no tiling of gemm_forward, not even one "
-			       "work-item a group",
-			       ctx->caps.desc.name);
+			       "work-item a group with %zu bytes of local memory (it has %llu)",
+			       ctx->caps.desc.name, tiles_local_bytes(&tiles_unit),
+			       ctx->caps.desc.local_mem_bytes);
 }
 
 /* The tiled kernel, whatever the shape. */

@@ -167,9 +167,19 @@ static size_t plan_floats(const struct ampcl_context *ctx, int m, int n, int k, 
 	return most;
 }
 
+/* The micro-kernel stages a strip of B, at least 16 deep, in local memory: a device with less
+ * than that (AMPCL_LIMITS=local=1K on a CPU) takes the tiled kernel instead. */
+static int packed_fits(const struct ampcl_context *ctx)
+{
+	struct packed_plan p;
+	plan_with(ctx, 1, 1, 1, 1, 0, &(struct packed_choice){0, 0}, &p);
+	return ctx->profile.gemm_packed &&
+	       16 * (size_t)p.nr * sizeof(float) <= ctx->caps.desc.local_mem_bytes;
+}
+
 int ampcl_gemm_packed_on(const struct ampcl_context *ctx)
 {
-	return ctx->profile.gemm_packed && !strcmp(ampcl_gemm_backend_name(ctx), "own");
+	return packed_fits(ctx) && !strcmp(ampcl_gemm_backend_name(ctx), "own");
 }
 
 size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m, int n, int k,
@@ -182,7 +192,7 @@ size_t ampcl_gemm_packed_workspace_floats(const struct ampcl_context *ctx, int m
 
 int ampcl_gemm_packed_takes(const struct ampcl_context *ctx, const struct ampcl_gemm_args *g)
 {
-	if (!ctx->profile.gemm_packed || g->k == 0)
+	if (!packed_fits(ctx) || g->k == 0)
 		return 0;
 	size_t floats = ampcl_gemm_packed_workspace_floats(ctx, g->m, g->n, g->k, g->batch,
 							   g->batch > 1 && g->stride_a == 0);

@@ -38,7 +38,8 @@ ampcl_status ampcl_softmax_ce(struct ampcl_context *ctx, const struct ampcl_tens
 	if ((st = ampcl_kernel_get(ctx, "loss", "", "softmax_ce_forward", &kern)))
 		return st;
 	/* the group size depends only on the device, so the summation order is fixed */
-	size_t group = ampcl_launch_group_size(ctx, kern, 256);
+	size_t group =
+	    ampcl_launch_reduce_group(ctx, kern, 256, sizeof(cl_float) + sizeof(cl_uint));
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dlogits),
 				    AMPCL_KARG_VIEW(stats),
 				    AMPCL_KARG_VIEW(logits),

@@ -170,7 +170,7 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 		return st;
 	/* lanes per plane: a power of two covering hw, at most one work-group; the choice depends
 	 * only on hw and the device, so the summation order is fixed for a given net */
-	size_t group = ampcl_launch_group_size(ctx, k, 256), lanes = 1;
+	size_t group = ampcl_launch_reduce_group(ctx, k, 256, sizeof(cl_float)), lanes = 1;
 	while (lanes < hw && lanes < group)
 		lanes *= 2;
 	size_t per_group = group / lanes;

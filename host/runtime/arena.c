@@ -143,22 +143,30 @@ static ampcl_status too_big(struct ampcl_context *ctx, struct ampcl_arena *arena
 {
 	const char *culprit = arena->nentries ? arena->entries[arena->nentries - 1].name : "?";
 	size_t culprit_bytes = arena->nentries ? arena->entries[arena->nentries - 1].bytes : 0;
+	/* chunk -1: the first tensor whose end, counting the chunks before its own, is past limit
+	 */
+	size_t base[AMPCL_ARENA_MAX_CHUNKS] = {0};
+	for (int c = 1; c < arena->nchunks; c++)
+		base[c] = base[c - 1] + arena->chunk_size[c - 1];
 	for (int i = 0; i < arena->nentries; i++)
-		if (arena->entries[i].chunk == chunk &&
-		    arena->entries[i].offset + arena->entries[i].bytes > limit) {
+		if ((chunk < 0 ? base[arena->entries[i].chunk] : 0) + arena->entries[i].offset +
+			    arena->entries[i].bytes >
+			limit &&
+		    (chunk < 0 || arena->entries[i].chunk == chunk)) {
 			culprit = arena->entries[i].name;
 			culprit_bytes = arena->entries[i].bytes;
 			break;
 		}
 	const struct ampcl_device_desc *d = &ctx->caps.desc;
-	return ampcl_error_set(AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
-			       "cannot allocate the %s arena (%.1f MiB) on %s: %s; tensor '%s' "
-			       "(%.1f MiB) crosses the limit (max allocation %.1f MiB, global "
-			       "memory %.1f MiB)%s%s; use a smaller --batch or --width",
-			       arena->role, MIB(arena->size), d->name, what, culprit,
-			       MIB(culprit_bytes), MIB(d->max_alloc_bytes),
-			       MIB(d->global_mem_bytes), cl_err ? ", OpenCL said " : "",
-			       cl_err ? ampcl_cl_error_name(cl_err) : "");
+	return ampcl_error_set(
+	    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+	    "cannot allocate the %s arena (%.1f MiB) on %s: %s; tensor '%s' "
+	    "(%.1f MiB) crosses the limit (max allocation %.1f MiB, global "
+	    "memory %.1f MiB, %.1f MiB of it allocated already)%s%s; use a "
+	    "smaller --batch or --width",
+	    arena->role, MIB(arena->size), d->name, what, culprit, MIB(culprit_bytes),
+	    MIB(d->max_alloc_bytes), MIB(d->global_mem_bytes), MIB(ctx->known_bytes),
+	    cl_err ? ", OpenCL said " : "", cl_err ? ampcl_cl_error_name(cl_err) : "");
 }
 
 ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *arena)
@@ -174,9 +182,16 @@ ampcl_status ampcl_arena_commit(struct ampcl_context *ctx, struct ampcl_arena *a
 			return too_big(ctx, arena, c, max_alloc,
 				       "larger than one allocation may be", 0);
 	}
-	if (arena->size > ctx->caps.desc.global_mem_bytes)
-		return too_big(ctx, arena, arena->nchunks - 1, 0, "larger than the device's memory",
-			       0);
+	/* with what this context holds already (the other arenas, the workspace) */
+	if (ctx->known_bytes + arena->size > ctx->caps.desc.global_mem_bytes) {
+		char what[128];
+		snprintf(what, sizeof(what), "more than the device's memory holds%s",
+			 ctx->known_bytes ? " besides what is allocated already" : "");
+		size_t room = ctx->caps.desc.global_mem_bytes > ctx->known_bytes
+				  ? (size_t)(ctx->caps.desc.global_mem_bytes - ctx->known_bytes)
+				  : 0;
+		return too_big(ctx, arena, -1, room, what, 0);
+	}
 	cl_int err = CL_SUCCESS;
 	int c;
 	for (c = 0; c < arena->nchunks && err == CL_SUCCESS; c++) {

@@ -85,8 +85,9 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 		return ampcl_error_set(err, "ampcl_context_wrap: not a valid device: %s",
 				       ampcl_cl_error_name(err));
 	}
-	ampcl_device_read_caps(platform, device, 0, &ctx->caps);
-	ampcl_status st = ampcl_kernel_source_check(&ctx->env);
+	ampcl_status st = ampcl_device_read_caps(platform, device, 0, &ctx->caps);
+	if (!st)
+		st = ampcl_kernel_source_check(&ctx->env);
 	if (!st)
 		st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
 	if (!st)

@@ -30,10 +30,42 @@ int ampcl_device_has_extension(const struct ampcl_device_caps *caps, const char 
 	return 0;
 }
 
+/* Lowers a capability to an AMPCL_LIMITS value (0: none); never raises it. */
+#define LOWER(field, limit, bit)                                                                   \
+	do {                                                                                       \
+		if ((limit) && (limit) < (field)) {                                                \
+			(field) = (limit);                                                         \
+			caps->limited |= (bit);                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* What the device reports, cut to AMPCL_LIMITS, so every choice above (the profile, the ops'
+ * tilings, the arenas' checks) sees a smaller device; a work-group limit also caps each
+ * dimension's (and, in launch.c, each kernel's). */
+static void apply_limits(struct ampcl_device_caps *caps, const struct ampcl_env_limits *lim)
+{
+	struct ampcl_device_desc *d = &caps->desc;
+	LOWER(d->global_mem_bytes, lim->global_mem_bytes, AMPCL_LIMITED_SIZES);
+	LOWER(d->max_alloc_bytes, lim->max_alloc_bytes, AMPCL_LIMITED_SIZES);
+	LOWER(d->compute_units, lim->compute_units, AMPCL_LIMITED_SIZES);
+	LOWER(d->local_mem_bytes, lim->local_mem_bytes, AMPCL_LIMITED_LAUNCH);
+	LOWER(d->max_work_group_size, lim->max_work_group_size, AMPCL_LIMITED_LAUNCH);
+	for (int i = 0; i < 3; i++)
+		LOWER(caps->max_work_item_sizes[i], lim->max_work_group_size, AMPCL_LIMITED_LAUNCH);
+	/* a lowered global memory holds no larger allocation, as on a real device */
+	LOWER(d->max_alloc_bytes, d->global_mem_bytes, AMPCL_LIMITED_SIZES);
+}
+
 ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,
 				    struct ampcl_device_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
+	struct ampcl_env env;
+	struct ampcl_env_limits lim;
+	ampcl_env_read(&env);
+	ampcl_status st = ampcl_env_parse_limits(&env, &lim);
+	if (st)
+		return st;
 	struct ampcl_device_desc *d = &caps->desc;
 	caps->platform = platform;
 	caps->device = device;
@@ -87,6 +119,8 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 	d->has_fp16 = ampcl_device_has_extension(caps, "cl_khr_fp16");
 	d->has_fp64 = ampcl_device_has_extension(caps, "cl_khr_fp64");
 
+	apply_limits(caps, &lim);
+
 	/* "OpenCL C 1.2 PoCL" -> 1, 2 */
 	if (sscanf(d->opencl_c_version, "OpenCL C %d.%d", &caps->opencl_c_major,
 		   &caps->opencl_c_minor) != 2) {
@@ -124,7 +158,8 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 
 	struct ampcl_device_caps *caps = NULL;
 	int n = 0;
-	for (cl_uint p = 0; p < nplat; p++) {
+	ampcl_status st = AMPCL_OK;
+	for (cl_uint p = 0; p < nplat && !st; p++) {
 		cl_uint ndev = 0;
 		if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS ||
 		    ndev == 0)
@@ -132,11 +167,15 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 		cl_device_id *devs = ampcl_xcalloc(ndev, sizeof(*devs));
 		clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);
 		caps = ampcl_xrealloc(caps, (size_t)(n + (int)ndev) * sizeof(*caps));
-		for (cl_uint d = 0; d < ndev; d++, n++)
-			ampcl_device_read_caps(plats[p], devs[d], n, &caps[n]);
+		for (cl_uint d = 0; d < ndev && !st; d++, n++)
+			st = ampcl_device_read_caps(plats[p], devs[d], n, &caps[n]);
 		free(devs);
 	}
 	free(plats);
+	if (st) {
+		ampcl_device_caps_free(caps, n);
+		return st;
+	}
 	if (n == 0) {
 		free(caps);
 		return ampcl_error_set(AMPCL_ERR_NO_DEVICE,

@@ -11,6 +11,12 @@
 #define AMPCL_VENDOR_AMD 0x1002
 #define AMPCL_VENDOR_INTEL 0x8086
 
+/* struct ampcl_device_caps' limited: AMPCL_LIMITS lowered the memory sizes or compute units;
+ * the work-group or local memory sizes (launches then check what a real device would refuse,
+ * and code that asks the driver itself, CLBlast, is not used by default) */
+#define AMPCL_LIMITED_SIZES 1
+#define AMPCL_LIMITED_LAUNCH 2
+
 /* Everything the runtime decides on, read once at discovery (STYLE.md §8). */
 struct ampcl_device_caps {
 	struct ampcl_device_desc desc;
@@ -22,12 +28,14 @@ struct ampcl_device_caps {
 	cl_uint
 	    native_vector_width_float; /* floats one SIMD register holds (CPU kernels' blocks) */
 	char *extensions;              /* malloc'ed */
+	int limited;                   /* AMPCL_LIMITED_* bits: what AMPCL_LIMITS lowered */
 };
 
 /* Fills caps for every device of every platform; free with ampcl_device_caps_free. */
 ampcl_status ampcl_device_discover(struct ampcl_device_caps **caps, int *count);
 void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count);
-/* Reads one device's capabilities (used by discovery and by wrapped contexts). */
+/* Reads one device's capabilities (used by discovery and by wrapped contexts), lowered to
+ * AMPCL_LIMITS where it asks for less; a malformed AMPCL_LIMITS is AMPCL_ERR_INVALID_ARG. */
 ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,
 				    struct ampcl_device_caps *caps);
 /* Resolves a spec against a discovered list; see ampcl_device_resolve in ampcl.h. */

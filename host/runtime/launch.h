@@ -22,10 +22,21 @@ struct ampcl_karg {
 #define AMPCL_NARGS(args) ((int)(sizeof(args) / sizeof((args)[0])))
 
 /* Enqueues kernel over global[dims] (rounded up to local where local is given; local NULL lets
- * the driver choose). event may be NULL; otherwise the caller releases it. */
+ * the driver choose). event may be NULL; otherwise the caller releases it. Under AMPCL_LIMITS
+ * a local size or local memory past the lowered limits is AMPCL_ERR_UNSUPPORTED, as the device
+ * emulated would refuse it. */
 ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint dims,
 			  const size_t *global, const size_t *local, int nargs,
 			  const struct ampcl_karg *args, cl_event *event);
+
+/* The most work-items one work-group of kernel may have on this device as the library sees it:
+ * CL_KERNEL_WORK_GROUP_SIZE (lower for a kernel heavy on registers) under the device's maximum,
+ * both lowered by AMPCL_LIMITS' wg. kernel NULL: the device's. Every op that sizes a group asks
+ * here (or ampcl_launch_group_size), never the driver directly. */
+ampcl_status ampcl_kernel_group_max(struct ampcl_context *ctx, cl_kernel kernel, size_t *max);
+/* The local memory kernel takes, its __local arrays and the __local arguments as last set
+ * (CL_KERNEL_LOCAL_MEM_SIZE); an op compares it with ctx->caps.desc.local_mem_bytes. */
+ampcl_status ampcl_kernel_local_bytes(struct ampcl_context *ctx, cl_kernel kernel, size_t *bytes);
 
 /* The largest power of two <= want that kernel may run as one work-group on this device: under
  * both the device's maximum and CL_KERNEL_WORK_GROUP_SIZE, which a kernel heavy on registers
@@ -33,6 +44,11 @@ ampcl_status ampcl_launch(struct ampcl_context *ctx, cl_kernel kernel, cl_uint d
  * reductions' trees halve it; it depends only on the device and the kernel, so their
  * summation order does not vary from run to run. */
 size_t ampcl_launch_group_size(struct ampcl_context *ctx, cl_kernel kernel, size_t want);
+
+/* ampcl_launch_group_size for a reduction whose kernel takes item_bytes of local memory per
+ * work-item (its __local argument): halved until the group's fits the device's local memory. */
+size_t ampcl_launch_reduce_group(struct ampcl_context *ctx, cl_kernel kernel, size_t want,
+				 size_t item_bytes);
 
 /* The local size for a launch over items: dimension 0, then 1, ... up to dims doubles from 1
  * while it stays under its item count, the group within wg work-items and the dimension within

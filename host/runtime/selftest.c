@@ -52,7 +52,10 @@ static ampcl_status check_add_scale(struct ampcl_context *ctx, char *report, siz
 	if ((st = ampcl_kernel_get(ctx, "eltwise", "", "add_forward", &add)) ||
 	    (st = ampcl_kernel_get(ctx, "eltwise", "", "scale_forward", &scale)))
 		goto out;
-	size_t global = N, local = 64;
+	/* groups of 64, or what a smaller device takes */
+	size_t global = N, local = ampcl_launch_group_size(ctx, add, 64);
+	if (ampcl_launch_group_size(ctx, scale, local) < local)
+		local = ampcl_launch_group_size(ctx, scale, local);
 	struct ampcl_karg add_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_VIEW(&a),
 					AMPCL_KARG_VIEW(&b), AMPCL_KARG_UINT(N)};
 	struct ampcl_karg scale_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_FLOAT(3.0f),

@@ -14,6 +14,19 @@ ampcl_status ampcl_workspace_get(struct ampcl_context *ctx, size_t floats, const
 		return AMPCL_OK;
 	}
 	if (floats > ctx->ws_own_floats) {
+		size_t bytes = floats * sizeof(float),
+		       held = ctx->ws_own ? ctx->ws_own_floats * sizeof(float) : 0;
+		const struct ampcl_device_desc *d = &ctx->caps.desc;
+		/* the driver may allow more than AMPCL_LIMITS emulates: the limits decide */
+		if (bytes > d->max_alloc_bytes ||
+		    ctx->known_bytes - held + bytes > d->global_mem_bytes)
+			return ampcl_error_set(
+			    AMPCL_ERR_OUT_OF_DEVICE_MEMORY,
+			    "%s: %.1f MiB of workspace do not fit device %s (max allocation %.1f "
+			    "MiB, global memory %.1f MiB, %.1f MiB of it allocated already); use a "
+			    "smaller batch",
+			    who, bytes / 1048576.0, d->name, d->max_alloc_bytes / 1048576.0,
+			    d->global_mem_bytes / 1048576.0, (ctx->known_bytes - held) / 1048576.0);
 		cl_int err;
 		cl_mem m =
 		    clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
