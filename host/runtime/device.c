@@ -48,6 +48,9 @@ static void apply_limits(struct ampcl_device_caps *caps, const struct ampcl_env_
 	LOWER(d->global_mem_bytes, lim->global_mem_bytes, AMPCL_LIMITED_SIZES);
 	LOWER(d->max_alloc_bytes, lim->max_alloc_bytes, AMPCL_LIMITED_SIZES);
 	LOWER(d->compute_units, lim->compute_units, AMPCL_LIMITED_SIZES);
+	/* a narrower SIMD unit (AVX2's 8 floats, SSE's 4 on an AVX-512 machine): the CPU kernels
+	 * sized by it take their narrower forms, which only such machines run otherwise */
+	LOWER(caps->native_vector_width_float, lim->vector_width, AMPCL_LIMITED_SIZES);
 	LOWER(d->local_mem_bytes, lim->local_mem_bytes, AMPCL_LIMITED_LAUNCH);
 	LOWER(d->max_work_group_size, lim->max_work_group_size, AMPCL_LIMITED_LAUNCH);
 	for (int i = 0; i < 3; i++)

@@ -45,8 +45,8 @@ void ampcl_env_read(struct ampcl_env *env)
 
 #define LIMITS_KEYS                                                                                \
 	"the valid keys are global, alloc and local (bytes, or with a K, M, G or T suffix: "       \
-	"powers of 1024), wg and units (counts), each > 0, as in "                                 \
-	"AMPCL_LIMITS=global=2G,alloc=256M,local=16K,wg=32,units=4"
+	"powers of 1024), wg, units and vector (counts), each > 0, as in "                         \
+	"AMPCL_LIMITS=global=2G,alloc=256M,local=16K,wg=32,units=4,vector=8"
 
 /* "256M" -> 268435456; 0 when the text is not a whole number > 0 with an optional suffix or
  * the value does not fit 64 bits. */
@@ -79,7 +79,7 @@ static unsigned long long parse_size(const char *s, size_t len, int suffix_ok)
 ampcl_status ampcl_env_parse_limits(const struct ampcl_env *env, struct ampcl_env_limits *out)
 {
 	memset(out, 0, sizeof(*out));
-	unsigned long long wg = 0, units = 0;
+	unsigned long long wg = 0, units = 0, vector = 0;
 	struct {
 		const char *key;
 		unsigned long long *value;
@@ -88,7 +88,8 @@ ampcl_status ampcl_env_parse_limits(const struct ampcl_env *env, struct ampcl_en
 		    {"alloc", &out->max_alloc_bytes, 1},
 		    {"local", &out->local_mem_bytes, 1},
 		    {"wg", &wg, 0},
-		    {"units", &units, 0}};
+		    {"units", &units, 0},
+		    {"vector", &vector, 0}};
 	for (const char *item = env->limits; *item;) {
 		const char *end = strchr(item, ',');
 		size_t len = end ? (size_t)(end - item) : strlen(item);
@@ -123,5 +124,6 @@ ampcl_status ampcl_env_parse_limits(const struct ampcl_env *env, struct ampcl_en
 	}
 	out->max_work_group_size = (size_t)wg;
 	out->compute_units = (unsigned)units;
+	out->vector_width = (unsigned)vector;
 	return AMPCL_OK;
 }

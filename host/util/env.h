@@ -30,6 +30,7 @@ struct ampcl_env_limits {
 	unsigned long long local_mem_bytes;  /* local=: CL_DEVICE_LOCAL_MEM_SIZE */
 	size_t max_work_group_size;          /* wg=: CL_DEVICE_MAX_WORK_GROUP_SIZE, kernels' too */
 	unsigned compute_units;              /* units=: CL_DEVICE_MAX_COMPUTE_UNITS */
+	unsigned vector_width;               /* vector=: CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT */
 };
 
 /* Reads the environment now; contexts call it once at creation. */
