@@ -35,6 +35,11 @@ struct ampcl_device_profile {
 ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
 				struct ampcl_device_profile *p);
 
+/* Why fill chose p's row for this device, in words ("forced by AMPCL_PROFILE", or the row's rule
+ * and what of the device matched it), into buf. */
+void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *force,
+			  const struct ampcl_device_profile *p, char *buf, size_t size);
+
 /* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "" leaves the row's; anything else is
  * AMPCL_ERR_INVALID_ARG naming it. */
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv);

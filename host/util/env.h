@@ -16,6 +16,8 @@ struct ampcl_env {
 	char profile[32];          /* AMPCL_PROFILE: force a device profile row, "" = by device */
 	char tune[32];             /* AMPCL_TUNE: off, quick or full, "" = quick (tune.h) */
 	char conv[32];             /* AMPCL_CONV: implicit or im2col, "" = the profile's choice */
+	char verify_break[32];     /* AMPCL_VERIFY_BREAK: for ampcl's tests only, the op family
+				      whose results `ampcl verify` makes wrong on purpose, "" = none */
 };
 
 /* Reads the environment now; contexts call it once at creation. */
