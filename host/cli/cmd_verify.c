@@ -144,11 +144,11 @@ int cmd_selftest(int argc, char **argv)
 	char **args = calloc((size_t)argc + 2, sizeof(char *));
 	if (!args)
 		return EXIT_RUNTIME;
-	for (int i = 0; i < argc; i++)
-		args[i] = argv[i];
-	int help_asked = argc > 1 && cli_is_help(argv[1]);
-	args[argc] = help_asked ? NULL : (char *)"--quick";
-	int rc = cmd_verify(argc + !help_asked, args);
+	args[0] = argv[0];
+	args[1] = (char *)"--quick";
+	for (int i = 1; i < argc; i++)
+		args[i + 1] = argv[i];
+	int rc = cmd_verify(argc + 1, args);
 	free(args);
 	return rc;
 }

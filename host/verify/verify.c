@@ -25,6 +25,16 @@ const char *ampcl_verify_families(void)
 	return families;
 }
 
+/* Whether name is one word of the list. */
+static int is_family(const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = families; (p = strstr(p, name)); p += n)
+		if ((p == families || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
 int vf_broken(const struct vf_run *v, const char *family)
 {
 	return v->brk && *v->brk && !strcmp(v->brk, family);
@@ -212,7 +222,7 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 	struct ampcl_verify_report *rep = ampcl_xcalloc(1, sizeof(*rep));
 	struct vf_run v = {.ctx = ctx, .rep = rep, .brk = ctx->env.verify_break, .rng = 20240611,
 			   .progress = progress, .user = user};
-	if (v.brk[0] && !strstr(families, v.brk)) {
+	if (v.brk[0] && !is_family(v.brk)) {
 		free(rep);
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "AMPCL_VERIFY_BREAK='%s' (a test-only setting) is not one of: %s",
