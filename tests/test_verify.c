@@ -1,6 +1,7 @@
 /* test_verify.c: `ampcl verify` passes on the test device, writes its JSON report and the mark
  * train looks for, and fails, naming the op, when AMPCL_VERIFY_BREAK makes any one family's
- * results wrong (a check that cannot fail is a defect); selftest is verify --quick. */
+ * results wrong (a check that cannot fail is a defect); selftest is verify --quick; train hints
+ * at verify until it has passed. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -45,9 +46,19 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	setenv("AMPCL_CACHE_DIR", path, 1);
 
+	/* train on a device that never passed verify here: one line says so, training goes on */
+	snprintf(path, sizeof(path), "%s/data", dir);
+	tu_write_tiny_cifar(path, 8, 8);
+	snprintf(args, sizeof(args),
+		 "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run1",
+		 dir, dir);
+	int rc = tu_run_cli(args, out, sizeof(out));
+	tu_check(rc == 0 && tu_count_substr(out, "has not passed 'ampcl verify'") == 1,
+		 "train's hint before verify", "exit %d:\n%.3000s", rc, out);
+
 	/* every check passes, the report is written, the mark stored */
 	snprintf(args, sizeof(args), "verify --json %s/report.json", dir);
-	int rc = tu_run_cli(args, out, sizeof(out));
+	rc = tu_run_cli(args, out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, "verify passed"), "verify passes", "exit %d:\n%s", rc, out);
 	snprintf(path, sizeof(path), "%s/report.json", dir);
 	size_t n;
@@ -67,6 +78,13 @@ int main(void)
 	}
 	tu_check(marks == 1, "the mark beside the program cache", "%d marks in %s/cache", marks,
 		 dir);
+
+	snprintf(args, sizeof(args),
+		 "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run2",
+		 dir, dir);
+	rc = tu_run_cli(args, out, sizeof(out));
+	tu_check(rc == 0 && !strstr(out, "ampcl verify"), "no hint after verify passed",
+		 "exit %d:\n%.3000s", rc, out);
 
 	/* selftest is verify --quick */
 	rc = tu_run_cli("selftest", out, sizeof(out));

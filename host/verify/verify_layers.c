@@ -247,7 +247,9 @@ out:
 }
 
 /* Max-pool picks values: the forward is exact (tolerance 0); each dx element takes one dy at
- * most, dx = beta dx0 + dy, one rounding: u |dx|. */
+ * most, dx = beta dx0 + dy, one rounding. One rounding is allowed an ulp, 2u |result|, here and
+ * below: round-to-nearest gives half of that, a faithful rounding (FTZ neighbours, an embedded
+ * profile's round-to-zero) the whole, and a wrong operand far more. */
 ampcl_status vf_check_maxpool(struct vf_run *v, int n, int c, int h, int w, float beta)
 {
 	int p = h / 2, q = w / 2;
@@ -286,9 +288,9 @@ ampcl_status vf_check_maxpool(struct vf_run *v, int n, int c, int h, int w, floa
 	vf_compare(v, "maxpool", "maxpool2_forward y", shape, gy, wy, tol, ny, "exact: a selection");
 	snprintf(v->path, sizeof(v->path), "%s", bpath);
 	for (size_t i = 0; i < nx; i++)
-		tol[i] = U * fabs(wdx[i]);
+		tol[i] = 2 * U * fabs(wdx[i]);
 	vf_compare(v, "maxpool", "maxpool2_backward dx", shape, gdx, wdx, tol, nx,
-		   "one rounding: u|dx|");
+		   "one rounding: 2u|dx|");
 out:
 	vf_arena_free(&ar);
 	FREE_ALL(x, dy, dx0, gy, gdx, xd, dyd, wy, wdx, tol);
@@ -346,7 +348,7 @@ out:
 }
 
 /* ReLU: the forward selects (exact, tolerance 0); dx = beta dx0 + dy where y > 0: one rounding,
- * u |dx|. */
+ * 2u |dx|. */
 ampcl_status vf_check_relu(struct vf_run *v, size_t count, float beta)
 {
 	int s1[1] = {(int)count};
@@ -383,16 +385,16 @@ ampcl_status vf_check_relu(struct vf_run *v, size_t count, float beta)
 	vf_compare(v, "relu", "relu_forward y", shape, gy, wy, tol, count, "exact: a selection");
 	snprintf(v->path, sizeof(v->path), "%s", bpath);
 	for (size_t i = 0; i < count; i++)
-		tol[i] = U * fabs(wdx[i]);
-	vf_compare(v, "relu", "relu_backward dx", shape, gdx, wdx, tol, count, "one rounding: u|dx|");
+		tol[i] = 2 * U * fabs(wdx[i]);
+	vf_compare(v, "relu", "relu_backward dx", shape, gdx, wdx, tol, count,
+		   "one rounding: 2u|dx|");
 out:
 	vf_arena_free(&ar);
 	FREE_ALL(x, dy, dx0, gy, gdx, xd, dyd, wy, wdx, tol);
 	return st;
 }
 
-/* The residual join: y = a + b and dx = beta dx0 + dy, each one correctly rounded addition:
- * u |result|. */
+/* The residual join: y = a + b and dx = beta dx0 + dy, each one rounded addition: 2u |result|. */
 ampcl_status vf_check_add(struct vf_run *v, size_t count, float beta)
 {
 	int s1[1] = {(int)count};
@@ -424,16 +426,17 @@ ampcl_status vf_check_add(struct vf_run *v, size_t count, float beta)
 	ref_add_forward(wy, ad, bd, count);
 	for (size_t i = 0; i < count; i++) {
 		wdx[i] = beta * wdx[i] + bd[i];
-		tol[i] = U * fabs(wy[i]);
+		tol[i] = 2 * U * fabs(wy[i]);
 	}
 	char bpath[200];
 	snprintf(bpath, sizeof(bpath), "%s", v->path);
 	snprintf(v->path, sizeof(v->path), "%s", fpath);
-	vf_compare(v, "add", "add_forward y", shape, gy, wy, tol, count, "one rounding: u|y|");
+	vf_compare(v, "add", "add_forward y", shape, gy, wy, tol, count, "one rounding: 2u|y|");
 	snprintf(v->path, sizeof(v->path), "%s", bpath);
 	for (size_t i = 0; i < count; i++)
-		tol[i] = U * fabs(wdx[i]);
-	vf_compare(v, "add", "add_backward dx", shape, gdx, wdx, tol, count, "one rounding: u|dx|");
+		tol[i] = 2 * U * fabs(wdx[i]);
+	vf_compare(v, "add", "add_backward dx", shape, gdx, wdx, tol, count,
+		   "one rounding: 2u|dx|");
 out:
 	vf_arena_free(&ar);
 	FREE_ALL(a, b, dx0, gy, gdx, ad, bd, wy, wdx, tol);
@@ -485,14 +488,15 @@ ampcl_status vf_check_loss(struct vf_run *v, int n, int k)
 	int ties = 0;
 	for (int i = 0; i < n; i++) {
 		const double *row = xd + (size_t)i * k;
-		double mx = row[0], second = -INFINITY, s = 0;
-		for (int j = 1; j < k; j++)
-			mx = fmax(mx, row[j]);
+		double mx = -INFINITY, second = -INFINITY, s = 0;
 		for (int j = 0; j < k; j++) {
-			s += exp(row[j] - mx);
-			if (row[j] != mx || second == -INFINITY)
-				second = row[j] != mx ? fmax(second, row[j]) : second;
+			if (row[j] > mx)
+				second = mx, mx = row[j];
+			else if (row[j] > second)
+				second = row[j];
 		}
+		for (int j = 0; j < k; j++)
+			s += exp(row[j] - mx);
 		ties += k > 1 && mx - second < 16 * U * fabs(mx);
 		double r_s = (LAMBDA * sqrt((double)k) + 8) * U;
 		double lrow = log(s) - (row[lab[i]] - mx);
@@ -523,8 +527,8 @@ out:
 	return st;
 }
 
-/* Amplification g *= factor: one correctly rounded product, u |g factor|; factor 1 must leave
- * every bit as it was (DESIGN.md), tolerance 0. */
+/* Amplification g *= factor: one rounded product, 2u |g factor|; factor 1 must leave every bit as
+ * it was (DESIGN.md), tolerance 0. */
 ampcl_status vf_check_amplify(struct vf_run *v, size_t count, float factor)
 {
 	int s1[1] = {(int)count};
@@ -544,9 +548,9 @@ ampcl_status vf_check_amplify(struct vf_run *v, size_t count, float factor)
 		goto out;
 	ref_scale_inplace(want, count, factor);
 	for (size_t i = 0; i < count; i++)
-		tol[i] = factor == 1.0f ? 0 : U * fabs(want[i]);
+		tol[i] = factor == 1.0f ? 0 : 2 * U * fabs(want[i]);
 	vf_compare(v, "amplify", "amplify g", shape, got, want, tol, count,
-		   factor == 1.0f ? "exact: factor 1 keeps every bit" : "one rounding: u|g|");
+		   factor == 1.0f ? "exact: factor 1 keeps every bit" : "one rounding: 2u|g|");
 out:
 	vf_arena_free(&ar);
 	FREE_ALL(g, got, want, tol);

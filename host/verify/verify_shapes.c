@@ -1,6 +1,7 @@
 /* verify_shapes.c: which shapes `ampcl verify` checks each op at: odd ones (1, 3, 31, 33, 65,
  * strides and paddings the models never use) and every distinct layer shape of a model. */
 #include "verify_ops.h"
+#include "conv_implicit.h"
 #include "error.h"
 #include "gemm.h"
 #include "net.h"
@@ -35,7 +36,8 @@ static ampcl_status gemm_cases(struct vf_run *v, int quick)
 	return st;
 }
 
-ampcl_status vf_ops_odd(struct vf_run *v)
+/* Convolutions at odd shapes. */
+static ampcl_status conv_odd(struct vf_run *v)
 {
 	/* n c h w k r s stride pad: a 3x3 on odd sizes, a strided 5x5 (col2im), a pointwise, a
 	 * strided 3x3, 1x1 images, and rows of 16 at stride 1 (CPU vectorisers' dW by rows) */
@@ -43,9 +45,17 @@ ampcl_status vf_ops_odd(struct vf_run *v)
 	    {3, 3, 31, 33, 5, 3, 3, 1, 1}, {2, 5, 33, 31, 7, 5, 5, 2, 2}, {1, 33, 7, 7, 31, 1, 1, 1, 0},
 	    {3, 4, 9, 9, 6, 3, 3, 2, 1},   {1, 1, 1, 1, 1, 1, 1, 1, 0},    {2, 3, 5, 16, 4, 3, 3, 1, 1},
 	};
-	ampcl_status st = gemm_cases(v, 1);
+	ampcl_status st = AMPCL_OK;
 	for (int i = 0; !st && i < (int)(sizeof(conv) / sizeof(conv[0])); i++)
 		st = vf_check_conv(v, &conv[i], i % 2 == 0, i != 4, (float)(i % 2));
+	return st;
+}
+
+ampcl_status vf_ops_odd(struct vf_run *v)
+{
+	ampcl_status st = gemm_cases(v, 1);
+	if (!st)
+		st = conv_odd(v);
 	if (!st)
 		st = vf_check_linear(v, 3, 33, 31, 1, 0);
 	if (!st)
@@ -169,5 +179,12 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 		st = vf_check_sgd(v, params, 0.1f, 0.9f, 5e-4f, 0);
 	if (!st)
 		st = gemm_cases(v, 0);
+	/* where convolutions take the implicit GEMM, im2col is what they fall back to (a device
+	 * that cannot run it, AMPCL_CONV=im2col): those paths too, at the odd shapes */
+	if (!st && ampcl_conv2d_implicit_on(v->ctx)) {
+		v->ctx->profile.conv_implicit = 0;
+		st = conv_odd(v);
+		v->ctx->profile.conv_implicit = 1;
+	}
 	return st;
 }
