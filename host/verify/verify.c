@@ -241,8 +241,14 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 		st = vf_ops_odd(&v);
 	if (!st && !cfg->quick)
 		st = vf_ops_model(&v, cfg->model ? cfg->model : "resnet18", width, batch);
-	if (!st)
-		st = vf_replay(&v);
+	if (!st && (st = vf_replay(&v))) {
+		/* the replay could not run (its net did not build or a step failed): a failed check */
+		ampcl_kprof_discard(ctx);
+		snprintf(v.path, sizeof(v.path), "%s: %s", ampcl_status_name(st), ampcl_last_error());
+		vf_result(&v, "replay", "replay", "did not run", NAN, 0, NAN,
+			  "the training step returned an error");
+		st = AMPCL_OK;
+	}
 	if (!st)
 		vf_tune_facts(&v);
 	if (st) {

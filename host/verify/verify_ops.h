@@ -10,6 +10,7 @@
 struct vf_arena {
 	struct ampcl_arena *arena;
 	int n;
+	ampcl_status st; /* the first reserve that failed: commit returns it */
 };
 void vf_arena_init(struct vf_arena *a, const char *role);
 struct ampcl_tensor vf_reserve(struct vf_arena *a, int ndim, const int *shape);

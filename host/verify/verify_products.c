@@ -15,6 +15,7 @@ void vf_arena_init(struct vf_arena *a, const char *role)
 {
 	a->arena = ampcl_arena_create(role);
 	a->n = 0;
+	a->st = AMPCL_OK;
 }
 
 struct ampcl_tensor vf_reserve(struct vf_arena *a, int ndim, const int *shape)
@@ -23,16 +24,17 @@ struct ampcl_tensor vf_reserve(struct vf_arena *a, int ndim, const int *shape)
 	char name[32];
 	int one[1] = {1 + a->n % 3};
 	snprintf(name, sizeof(name), "pad%d", a->n);
-	ampcl_arena_reserve(a->arena, name, 1, one, &pad);
-	snprintf(name, sizeof(name), "t%d", a->n++);
 	memset(&t, 0, sizeof(t));
-	ampcl_arena_reserve(a->arena, name, ndim, shape, &t);
+	if (a->st || (a->st = ampcl_arena_reserve(a->arena, name, 1, one, &pad)))
+		return t;
+	snprintf(name, sizeof(name), "t%d", a->n++);
+	a->st = ampcl_arena_reserve(a->arena, name, ndim, shape, &t);
 	return t;
 }
 
 ampcl_status vf_arena_commit(struct vf_run *v, struct vf_arena *a)
 {
-	return ampcl_arena_commit(v->ctx, a->arena);
+	return a->st ? a->st : ampcl_arena_commit(v->ctx, a->arena);
 }
 
 void vf_arena_free(struct vf_arena *a)

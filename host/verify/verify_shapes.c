@@ -4,10 +4,25 @@
 #include "conv_implicit.h"
 #include "error.h"
 #include "gemm.h"
+#include "kprof.h"
+
+#include <math.h>
 #include "net.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* An op that returned an error instead of a result (out of resources, a launch the driver
+ * refused) is a failed check naming it and the message; the other checks go on. */
+static ampcl_status ran(struct vf_run *v, const char *family, const char *what, ampcl_status st)
+{
+	if (!st)
+		return AMPCL_OK;
+	ampcl_kprof_discard(v->ctx);
+	snprintf(v->path, sizeof(v->path), "%s: %s", ampcl_status_name(st), ampcl_last_error());
+	vf_result(v, family, what, "did not run", NAN, 0, NAN, "the op returned an error");
+	return AMPCL_OK;
+}
 
 /* The GEMM on the back end in effect, then, where that is CLBlast, on ampcl's own kernels too:
  * "auto" falls back to them when CLBlast cannot run a product here. */
@@ -26,7 +41,9 @@ static ampcl_status gemm_cases(struct vf_run *v, int quick)
 				const int *s = shapes[i];
 				/* alpha and beta vary with the transposes: every pair meets one */
 				float alpha = t == 3 ? -0.5f : 1.0f, beta = (float)(t & 1);
-				st = vf_check_gemm(v, t >> 1, t & 1, s[0], s[1], s[2], alpha, beta);
+				st = ran(v, "gemm", "gemm",
+					 vf_check_gemm(v, t >> 1, t & 1, s[0], s[1], s[2], alpha,
+						       beta));
 			}
 		if (b == 1) {
 			ampcl_status st2 = ampcl_gemm_set_backend(v->ctx, "auto");
@@ -47,7 +64,8 @@ static ampcl_status conv_odd(struct vf_run *v)
 	};
 	ampcl_status st = AMPCL_OK;
 	for (int i = 0; !st && i < (int)(sizeof(conv) / sizeof(conv[0])); i++)
-		st = vf_check_conv(v, &conv[i], i % 2 == 0, i != 4, (float)(i % 2));
+		st = ran(v, "conv_backward", "conv2d",
+			 vf_check_conv(v, &conv[i], i % 2 == 0, i != 4, (float)(i % 2)));
 	return st;
 }
 
@@ -57,43 +75,43 @@ ampcl_status vf_ops_odd(struct vf_run *v)
 	if (!st)
 		st = conv_odd(v);
 	if (!st)
-		st = vf_check_linear(v, 3, 33, 31, 1, 0);
+		st = ran(v, "linear", "linear", vf_check_linear(v, 3, 33, 31, 1, 0));
 	if (!st)
-		st = vf_check_linear(v, 1, 1, 1, 0, 1);
+		st = ran(v, "linear", "linear", vf_check_linear(v, 1, 1, 1, 0, 1));
 	if (!st)
-		st = vf_check_bn(v, 3, 5, 31, 0);
+		st = ran(v, "bn_forward", "bn", vf_check_bn(v, 3, 5, 31, 0));
 	if (!st)
-		st = vf_check_bn(v, 1, 7, 65, 1);
+		st = ran(v, "bn_forward", "bn", vf_check_bn(v, 1, 7, 65, 1));
 	if (!st)
-		st = vf_check_maxpool(v, 3, 5, 31, 33, 0);
+		st = ran(v, "maxpool", "maxpool", vf_check_maxpool(v, 3, 5, 31, 33, 0));
 	if (!st)
-		st = vf_check_maxpool(v, 1, 1, 2, 2, 1);
+		st = ran(v, "maxpool", "maxpool", vf_check_maxpool(v, 1, 1, 2, 2, 1));
 	if (!st)
-		st = vf_check_avgpool(v, 3, 5, 7, 9, 0);
+		st = ran(v, "avgpool", "avgpool", vf_check_avgpool(v, 3, 5, 7, 9, 0));
 	if (!st)
-		st = vf_check_avgpool(v, 1, 33, 1, 1, 1);
+		st = ran(v, "avgpool", "avgpool", vf_check_avgpool(v, 1, 33, 1, 1, 1));
 	if (!st)
-		st = vf_check_relu(v, 1, 0);
+		st = ran(v, "relu", "relu", vf_check_relu(v, 1, 0));
 	if (!st)
-		st = vf_check_relu(v, 1031, 1);
+		st = ran(v, "relu", "relu", vf_check_relu(v, 1031, 1));
 	if (!st)
-		st = vf_check_add(v, 1, 1);
+		st = ran(v, "add", "add", vf_check_add(v, 1, 1));
 	if (!st)
-		st = vf_check_add(v, 1031, 0);
+		st = ran(v, "add", "add", vf_check_add(v, 1031, 0));
 	if (!st)
-		st = vf_check_loss(v, 3, 10);
+		st = ran(v, "loss", "loss", vf_check_loss(v, 3, 10));
 	if (!st)
-		st = vf_check_loss(v, 33, 7);
+		st = ran(v, "loss", "loss", vf_check_loss(v, 33, 7));
 	if (!st)
-		st = vf_check_amplify(v, 1031, 1.5f);
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, 1031, 1.5f));
 	if (!st)
-		st = vf_check_amplify(v, 33, 1.0f);
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, 33, 1.0f));
 	if (!st)
-		st = vf_check_sgd(v, 1031, 0.1f, 0.0f, 0.0f, 0);
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 1031, 0.1f, 0.0f, 0.0f, 0));
 	if (!st)
-		st = vf_check_sgd(v, 1031, 0.05f, 0.9f, 5e-4f, 0);
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 1031, 0.05f, 0.9f, 5e-4f, 0));
 	if (!st)
-		st = vf_check_sgd(v, 33, 0.05f, 0.9f, 5e-4f, 1);
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 33, 0.05f, 0.9f, 5e-4f, 1));
 	return st;
 }
 
@@ -142,28 +160,32 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 		case AMPCL_LAYER_CONV: {
 			struct ampcl_conv2d_shape s = {batch,	 in->c,	    in->h,     in->w,	l->c,
 						       l->kernel, l->kernel, l->stride, l->pad};
-			st = vf_check_conv(v, &s, l->bias, l->in[0] != 0, beta);
+			st = ran(v, "conv_backward", l->name,
+				 vf_check_conv(v, &s, l->bias, l->in[0] != 0, beta));
 			break;
 		}
 		case AMPCL_LAYER_BN:
-			st = vf_check_bn(v, batch, l->c, l->h * l->w, beta);
+			st = ran(v, "bn_forward", l->name, vf_check_bn(v, batch, l->c, l->h * l->w, beta));
 			break;
 		case AMPCL_LAYER_RELU:
-			st = vf_check_relu(v, count, beta);
+			st = ran(v, "relu", l->name, vf_check_relu(v, count, beta));
 			break;
 		case AMPCL_LAYER_MAXPOOL:
-			st = vf_check_maxpool(v, batch, in->c, in->h, in->w, beta);
+			st = ran(v, "maxpool", l->name,
+				 vf_check_maxpool(v, batch, in->c, in->h, in->w, beta));
 			break;
 		case AMPCL_LAYER_AVGPOOL:
-			st = vf_check_avgpool(v, batch, in->c, in->h, in->w, beta);
+			st = ran(v, "avgpool", l->name,
+				 vf_check_avgpool(v, batch, in->c, in->h, in->w, beta));
 			break;
 		case AMPCL_LAYER_LINEAR:
-			st = vf_check_linear(v, batch, in->c * in->h * in->w, l->out_features,
-					     l->bias, beta);
+			st = ran(v, "linear", l->name,
+				 vf_check_linear(v, batch, in->c * in->h * in->w, l->out_features,
+						 l->bias, beta));
 			classes = l->out_features;
 			break;
 		case AMPCL_LAYER_ADD:
-			st = vf_check_add(v, count, beta);
+			st = ran(v, "add", l->name, vf_check_add(v, count, beta));
 			break;
 		default:
 			break;
@@ -172,11 +194,11 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 	size_t params = ampcl_net_param_count(net);
 	ampcl_net_free(net);
 	if (!st)
-		st = vf_check_loss(v, batch, classes);
+		st = ran(v, "loss", "softmax_ce", vf_check_loss(v, batch, classes));
 	if (!st)
-		st = vf_check_amplify(v, largest, 2.0f);
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, largest, 2.0f));
 	if (!st)
-		st = vf_check_sgd(v, params, 0.1f, 0.9f, 5e-4f, 0);
+		st = ran(v, "sgd", "sgd_step", vf_check_sgd(v, params, 0.1f, 0.9f, 5e-4f, 0));
 	if (!st)
 		st = gemm_cases(v, 0);
 	/* where convolutions take the implicit GEMM, im2col is what they fall back to (a device
