@@ -49,9 +49,10 @@ int main(void)
 	/* train on a device that never passed verify here: one line says so, training goes on */
 	snprintf(path, sizeof(path), "%s/data", dir);
 	tu_write_tiny_cifar(path, 8, 8);
-	snprintf(args, sizeof(args),
-		 "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run1",
-		 dir, dir);
+	snprintf(
+	    args, sizeof(args),
+	    "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run1",
+	    dir, dir);
 	int rc = tu_run_cli(args, out, sizeof(out));
 	tu_check(rc == 0 && tu_count_substr(out, "has not passed 'ampcl verify'") == 1,
 		 "train's hint before verify", "exit %d:\n%.3000s", rc, out);
@@ -64,8 +65,9 @@ int main(void)
 	size_t n;
 	char *json = tu_read_file(path, &n);
 	tu_check(json && strstr(json, "\"passed\": true") && strstr(json, "\"driver_version\"") &&
-		     strstr(json, "\"conv2d_backward dw\"") && strstr(json, "\"replay loss, step 8\"") &&
-		     strstr(json, "\"ampcl_version\"") && strstr(json, "\"tolerance_from\""),
+		     strstr(json, "\"conv2d_backward dw\"") &&
+		     strstr(json, "\"replay loss, step 8\"") && strstr(json, "\"ampcl_version\"") &&
+		     strstr(json, "\"tolerance_from\""),
 		 "the JSON report", "%s: %zu bytes", path, json ? n : 0);
 	free(json);
 	snprintf(args, sizeof(args), "ls %s/cache | grep -c '^verified-'", dir);
@@ -79,9 +81,10 @@ int main(void)
 	tu_check(marks == 1, "the mark beside the program cache", "%d marks in %s/cache", marks,
 		 dir);
 
-	snprintf(args, sizeof(args),
-		 "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run2",
-		 dir, dir);
+	snprintf(
+	    args, sizeof(args),
+	    "train --data %s/data --model resnet18 --width 2 --batch 8 --epochs 1 --out %s/run2",
+	    dir, dir);
 	rc = tu_run_cli(args, out, sizeof(out));
 	tu_check(rc == 0 && !strstr(out, "ampcl verify"), "no hint after verify passed",
 		 "exit %d:\n%.3000s", rc, out);
@@ -93,10 +96,10 @@ int main(void)
 
 	/* each family broken in turn fails, naming it: at the quick shapes, and one at the
 	 * model's */
-	static const char *families[] = {"probe", "gemm", "conv_forward", "conv_backward",
-					 "bn_forward", "bn_eval", "bn_backward", "maxpool",
-					 "avgpool", "relu", "add", "linear", "loss", "amplify",
-					 "sgd", "replay"};
+	static const char *families[] = {"probe",      "gemm",    "conv_forward", "conv_backward",
+					 "bn_forward", "bn_eval", "bn_backward",  "maxpool",
+					 "avgpool",    "relu",    "add",          "linear",
+					 "loss",       "amplify", "sgd",          "replay"};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		broken(families[i], "--quick");
 	broken("conv_backward", "");

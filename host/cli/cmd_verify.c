@@ -8,20 +8,21 @@
 
 static void help(void)
 {
-	printf("usage: ampcl verify [--device N|SUBSTRING] [--model M --width W --batch B] [--quick]\n"
-	       "                    [--json FILE]\n\n"
-	       "Checks this device's results against double precision: every op forward and\n"
-	       "backward on the paths the device's profile and tuning take here, at the model's\n"
-	       "layer shapes (default resnet18, width 8, batch 8, 32x32 images) and at odd ones,\n"
-	       "each against a float32 error bound; 8 training steps of a small network against\n"
-	       "a PyTorch float64 trajectory; and a probe of the device (limits, long loops,\n"
-	       "local memory and barriers, the profile row and tuning in use).\n\n"
-	       "  --quick        the probe, odd shapes and the replay only (a few seconds)\n"
-	       "  --json FILE    the whole report, to attach to a bug report\n\n"
-	       "Exit 0 when every check passes, 1 naming each check that failed, 2 for bad usage.\n"
-	       "A pass is remembered beside the program cache; `ampcl train` suggests verify on a\n"
-	       "device, driver or ampcl version that has not passed it. `ampcl selftest` is\n"
-	       "`ampcl verify --quick`.\n");
+	printf(
+	    "usage: ampcl verify [--device N|SUBSTRING] [--model M --width W --batch B] [--quick]\n"
+	    "                    [--json FILE]\n\n"
+	    "Checks this device's results against double precision: every op forward and\n"
+	    "backward on the paths the device's profile and tuning take here, at the model's\n"
+	    "layer shapes (default resnet18, width 8, batch 8, 32x32 images) and at odd ones,\n"
+	    "each against a float32 error bound; 8 training steps of a small network against\n"
+	    "a PyTorch float64 trajectory; and a probe of the device (limits, long loops,\n"
+	    "local memory and barriers, the profile row and tuning in use).\n\n"
+	    "  --quick        the probe, odd shapes and the replay only (a few seconds)\n"
+	    "  --json FILE    the whole report, to attach to a bug report\n\n"
+	    "Exit 0 when every check passes, 1 naming each check that failed, 2 for bad usage.\n"
+	    "A pass is remembered beside the program cache; `ampcl train` suggests verify on a\n"
+	    "device, driver or ampcl version that has not passed it. `ampcl selftest` is\n"
+	    "`ampcl verify --quick`.\n");
 }
 
 struct verify_args {
@@ -76,7 +77,7 @@ static void print_paths(const struct ampcl_verify_report *r)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {{"device", 1}, {"model", 1}, {"width", 1},
-						 {"batch", 1},	{"quick", 0}, {"json", 1},
+						 {"batch", 1},  {"quick", 0}, {"json", 1},
 						 {NULL, 0}};
 	struct verify_args a = {0};
 	int rc = cli_parse("verify", argc, argv, opts, verify_option, &a);
@@ -87,8 +88,9 @@ int cmd_verify(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (a.quick && (a.model_given || a.width || a.batch))
-		return cli_usage_error("verify", "--quick checks odd shapes only: leave out --model, "
-						 "--width and --batch, or --quick");
+		return cli_usage_error("verify",
+				       "--quick checks odd shapes only: leave out --model, "
+				       "--width and --batch, or --quick");
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(a.device, &ctx);
 	if (st)
@@ -122,7 +124,8 @@ int cmd_verify(int argc, char **argv)
 		for (int i = 0; i < rep->nchecks; i++) {
 			const struct ampcl_verify_check *c = &rep->checks[i];
 			if (!c->passed)
-				fprintf(stderr, "  %s: %s at %s: error %.3g > tolerance %.3g; path %s\n",
+				fprintf(stderr,
+					"  %s: %s at %s: error %.3g > tolerance %.3g; path %s\n",
 					c->family, c->op, c->shape, c->max_abs, c->tol, c->path);
 		}
 		fprintf(stderr, "this device or driver computes wrong results for these ops: "

@@ -135,8 +135,8 @@ void vf_compare(struct vf_run *v, const char *family, const char *op, const char
 	finish_check(v, c);
 }
 
-void vf_result(struct vf_run *v, const char *family, const char *op, const char *shape,
-	       double err, double tol, double rel, const char *bound)
+void vf_result(struct vf_run *v, const char *family, const char *op, const char *shape, double err,
+	       double tol, double rel, const char *bound)
 {
 	struct ampcl_verify_check *c = next_check(v);
 	snprintf(c->family, sizeof(c->family), "%s", family);
@@ -220,13 +220,18 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 				       "verify: width %d and batch %d must be at least 1", width,
 				       batch);
 	struct ampcl_verify_report *rep = ampcl_xcalloc(1, sizeof(*rep));
-	struct vf_run v = {.ctx = ctx, .rep = rep, .brk = ctx->env.verify_break, .rng = 20240611,
-			   .progress = progress, .user = user};
+	struct vf_run v = {.ctx = ctx,
+			   .rep = rep,
+			   .brk = ctx->env.verify_break,
+			   .rng = 20240611,
+			   .progress = progress,
+			   .user = user};
 	if (v.brk[0] && !is_family(v.brk)) {
 		free(rep);
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "AMPCL_VERIFY_BREAK='%s' (a test-only setting) is not one of: %s",
-				       v.brk, families);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "AMPCL_VERIFY_BREAK='%s' (a test-only setting) is not one of: %s", v.brk,
+		    families);
 	}
 	double t0 = ampcl_now();
 	rep->device = ctx->caps.desc;
@@ -242,9 +247,11 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 	if (!st && !cfg->quick)
 		st = vf_ops_model(&v, cfg->model ? cfg->model : "resnet18", width, batch);
 	if (!st && (st = vf_replay(&v))) {
-		/* the replay could not run (its net did not build or a step failed): a failed check */
+		/* the replay could not run (its net did not build or a step failed): a failed check
+		 */
 		ampcl_kprof_discard(ctx);
-		snprintf(v.path, sizeof(v.path), "%s: %s", ampcl_status_name(st), ampcl_last_error());
+		snprintf(v.path, sizeof(v.path), "%s: %s", ampcl_status_name(st),
+			 ampcl_last_error());
 		vf_result(&v, "replay", "replay", "did not run", NAN, 0, NAN,
 			  "the training step returned an error");
 		st = AMPCL_OK;

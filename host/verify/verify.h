@@ -41,8 +41,8 @@ void vf_compare(struct vf_run *v, const char *family, const char *op, const char
 		const float *got, const double *want, const double *tol, size_t n,
 		const char *bound);
 /* A check decided elsewhere (the probe, the replay): error, tolerance and what it measured. */
-void vf_result(struct vf_run *v, const char *family, const char *op, const char *shape,
-	       double err, double tol, double rel, const char *bound);
+void vf_result(struct vf_run *v, const char *family, const char *op, const char *shape, double err,
+	       double tol, double rel, const char *bound);
 /* Adds a fact to the report (printf-style value). */
 void vf_fact(struct vf_run *v, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

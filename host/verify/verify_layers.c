@@ -101,7 +101,8 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 			}
 		var[ch] = 1.0 / (wsi[ch] * wsi[ch]) - eps;
 		e_mu[ch] = LAMBDA * sqrt((double)cnt) * U * sa / cnt + U * fabs(mu);
-		r_var[ch] = LAMBDA * sqrt((double)cnt) * U * (s2 / cnt) / fmax(var[ch], 1e-30) + 4 * U;
+		r_var[ch] =
+		    LAMBDA * sqrt((double)cnt) * U * (s2 / cnt) / fmax(var[ch], 1e-30) + 4 * U;
 		r_inv[ch] = r_var[ch] / 2 + 12 * U;
 	}
 	for (int i = 0; i < n; i++)
@@ -109,11 +110,13 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 			for (int j = 0; j < hw; j++) {
 				size_t e = ((size_t)i * c + ch) * hw + j;
 				double inv = wsi[ch], xh = (xd[e] - wsm[ch]) * inv;
-				tol[e] = fabs(gd[ch]) * (e_mu[ch] * inv + fabs(xh) * r_inv[ch] +
-							 4 * U * (fabs(xd[e]) + fabs(wsm[ch])) * inv) +
-					 4 * U * (fabs(gd[ch] * xh) + fabs(bd[ch]));
+				tol[e] =
+				    fabs(gd[ch]) * (e_mu[ch] * inv + fabs(xh) * r_inv[ch] +
+						    4 * U * (fabs(xd[e]) + fabs(wsm[ch])) * inv) +
+				    4 * U * (fabs(gd[ch] * xh) + fabs(bd[ch]));
 			}
-	snprintf(bound, sizeof(bound), "sums of %zu: 8 sqrt(cnt) u, var E[x2]/var, invstd 12u", cnt);
+	snprintf(bound, sizeof(bound), "sums of %zu: 8 sqrt(cnt) u, var E[x2]/var, invstd 12u",
+		 cnt);
 	vf_compare(v, "bn_forward", "bn_forward_train y", shape, gy, wy, tol, nx, bound);
 	if ((st = ampcl_tensor_read(v->ctx, &tsm, gc)))
 		goto out_stats;
@@ -135,7 +138,8 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 		goto out_stats;
 	for (int ch = 0; ch < c; ch++) {
 		double unb = cnt > 1 ? var[ch] * cnt / (cnt - 1) : var[ch];
-		tc[ch] = mom * unb * (r_var[ch] + 2 * U) + 4 * U * (fabs((1 - mom) * rv[ch]) + mom * unb);
+		tc[ch] = mom * unb * (r_var[ch] + 2 * U) +
+			 4 * U * (fabs((1 - mom) * rv[ch]) + mom * unb);
 	}
 	vf_compare(v, "bn_forward", "bn_forward_train running_var", shape, gc, wrv, tc, c,
 		   "m var r_var + 4u per term");
@@ -162,9 +166,10 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 				for (int j = 0; j < hw; j++) {
 					size_t e = ((size_t)i * c + ch) * hw + j;
 					double inv = 1 / sqrt(drv[ch] + eps);
-					tol[e] = 16 * U *
-						 (fabs(gd[ch]) * (fabs(xd[e]) + fabs(drm[ch])) * inv +
-						  fabs(bd[ch]));
+					tol[e] =
+					    16 * U *
+					    (fabs(gd[ch]) * (fabs(xd[e]) + fabs(drm[ch])) * inv +
+					     fabs(bd[ch]));
 				}
 		vf_compare(v, "bn_eval", "bn_forward_eval y", shape, gy, ty2, tol, nx,
 			   "16u (|gamma| (|x| + |rm|) invstd + |beta|)");
@@ -200,8 +205,9 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 					mdy[ch] += dyd[e] / cnt;
 					mdyx[ch] += dyd[e] * xh / cnt;
 					sady[ch] += fabs(dyd[e]);
-					sadyx[ch] += fabs(dyd[e]) *
-						     (fabs(xh) + (fabs(xd[e]) + fabs(wsm[ch])) * inv);
+					sadyx[ch] +=
+					    fabs(dyd[e]) *
+					    (fabs(xh) + (fabs(xd[e]) + fabs(wsm[ch])) * inv);
 				}
 		double k = LAMBDA * sqrt((double)cnt) + 8;
 		for (int i = 0; i < n; i++)
@@ -212,18 +218,21 @@ ampcl_status vf_check_bn(struct vf_run *v, int n, int c, int hw, float beta)
 					double e_mdy = k * U * sady[ch] / cnt;
 					double e_mdyx = k * U * sadyx[ch] / cnt;
 					double exh = 4 * U * (fabs(xd[e]) + fabs(wsm[ch])) * inv;
-					tol[e] = fabs(gd[ch]) * inv *
-						     (6 * U *
-							  (fabs(dyd[e]) + fabs(mdy[ch]) +
-							   fabs(xh * mdyx[ch])) +
-						      e_mdy + fabs(xh) * e_mdyx + exh * fabs(mdyx[ch])) +
-						 2 * U * (fabs(beta * dx0[e]) + fabs(wdx[e]));
+					tol[e] =
+					    fabs(gd[ch]) * inv *
+						(6 * U *
+						     (fabs(dyd[e]) + fabs(mdy[ch]) +
+						      fabs(xh * mdyx[ch])) +
+						 e_mdy + fabs(xh) * e_mdyx + exh * fabs(mdyx[ch])) +
+					    2 * U * (fabs(beta * dx0[e]) + fabs(wdx[e]));
 				}
-		snprintf(bound, sizeof(bound), "sums of %zu: 8 sqrt(cnt) u; 6u per term of dx", cnt);
+		snprintf(bound, sizeof(bound), "sums of %zu: 8 sqrt(cnt) u; 6u per term of dx",
+			 cnt);
 		vf_compare(v, "bn_backward", "bn_backward dx", shape, gdx, wdx, tol, nx, bound);
 		if (!(st = ampcl_tensor_read(v->ctx, &tdg, gc))) {
 			for (int ch = 0; ch < c; ch++)
-				tc[ch] = k * U * sadyx[ch] + 2 * U * (fabs(dg0[ch]) + fabs(wdg[ch]));
+				tc[ch] =
+				    k * U * sadyx[ch] + 2 * U * (fabs(dg0[ch]) + fabs(wdg[ch]));
 			vf_compare(v, "bn_backward", "bn_backward dgamma", shape, gc, wdg, tc, c,
 				   "(8 sqrt(cnt) + 8) u sum|dy xhat| + 2u");
 		}
@@ -285,7 +294,8 @@ ampcl_status vf_check_maxpool(struct vf_run *v, int n, int c, int h, int w, floa
 	char bpath[200];
 	snprintf(bpath, sizeof(bpath), "%s", v->path);
 	snprintf(v->path, sizeof(v->path), "%s", fpath);
-	vf_compare(v, "maxpool", "maxpool2_forward y", shape, gy, wy, tol, ny, "exact: a selection");
+	vf_compare(v, "maxpool", "maxpool2_forward y", shape, gy, wy, tol, ny,
+		   "exact: a selection");
 	snprintf(v->path, sizeof(v->path), "%s", bpath);
 	for (size_t i = 0; i < nx; i++)
 		tol[i] = 2 * U * fabs(wdx[i]);
@@ -326,7 +336,8 @@ ampcl_status vf_check_avgpool(struct vf_run *v, int n, int c, int h, int w, floa
 	snprintf(fpath, sizeof(fpath), "%s", v->path);
 	vf_record_start(v);
 	if ((st = ampcl_avgpool_backward(v->ctx, &tdx, &tdy, beta)) || (st = vf_record_stop(v)) ||
-	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) || (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
+	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) ||
+	    (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
 		goto out;
 	snprintf(bpath, sizeof(bpath), "%s", v->path);
 	ref_avgpool_forward(wy, xd, n, c, (int)hw);
@@ -338,7 +349,8 @@ ampcl_status vf_check_avgpool(struct vf_run *v, int n, int c, int h, int w, floa
 	vf_compare(v, "avgpool", "avgpool_forward y", shape, gy, wy, ytol, ny, bound);
 	snprintf(v->path, sizeof(v->path), "%s", bpath);
 	for (size_t i = 0; i < nx; i++)
-		tol[i] = 2 * U * (fabs(beta * dx0[i]) + fabs(dyd[i / hw]) / hw) + 2 * U * fabs(wdx[i]);
+		tol[i] =
+		    2 * U * (fabs(beta * dx0[i]) + fabs(dyd[i / hw]) / hw) + 2 * U * fabs(wdx[i]);
 	vf_compare(v, "avgpool", "avgpool_backward dx", shape, gdx, wdx, tol, nx,
 		   "two roundings: 2u per term + 2u|dx|");
 out:
@@ -375,7 +387,8 @@ ampcl_status vf_check_relu(struct vf_run *v, size_t count, float beta)
 	snprintf(fpath, sizeof(fpath), "%s", v->path);
 	vf_record_start(v);
 	if ((st = ampcl_relu_backward(v->ctx, &tdx, &tdy, &ty, beta)) || (st = vf_record_stop(v)) ||
-	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) || (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
+	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) ||
+	    (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
 		goto out;
 	ref_relu_forward(wy, xd, count);
 	ref_relu_backward(wdx, dyd, wy, count, beta);
@@ -421,7 +434,8 @@ ampcl_status vf_check_add(struct vf_run *v, size_t count, float beta)
 	snprintf(fpath, sizeof(fpath), "%s", v->path);
 	vf_record_start(v);
 	if ((st = ampcl_add_backward(v->ctx, &tdx, &tb, beta)) || (st = vf_record_stop(v)) ||
-	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) || (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
+	    (st = ampcl_tensor_read(v->ctx, &ty, gy)) ||
+	    (st = ampcl_tensor_read(v->ctx, &tdx, gdx)))
 		goto out;
 	ref_add_forward(wy, ad, bd, count);
 	for (size_t i = 0; i < count; i++) {
@@ -463,7 +477,8 @@ ampcl_status vf_check_loss(struct vf_run *v, int n, int k)
 	float *x = vf_uniform(v, nl, -4, 4), *lf = ampcl_xmalloc(n * 4);
 	int *lab = ampcl_xmalloc(n * sizeof(int));
 	float *gdl = ampcl_xmalloc(nl * 4), gst[2];
-	double *xd = vf_to_double(x, nl), *wdl = ampcl_xmalloc(nl * 8), *tol = ampcl_xmalloc(nl * 8);
+	double *xd = vf_to_double(x, nl), *wdl = ampcl_xmalloc(nl * 8),
+	       *tol = ampcl_xmalloc(nl * 8);
 	float *r = vf_uniform(v, n, 0, (float)k);
 	for (int i = 0; i < n; i++) {
 		lab[i] = (int)r[i] < k ? (int)r[i] : k - 1;
@@ -511,10 +526,12 @@ ampcl_status vf_check_loss(struct vf_run *v, int n, int k)
 	}
 	vf_compare(v, "loss", "softmax_ce dlogits", shape, gdl, wdl, tol, nl,
 		   "(8 sqrt(k) + 8 + 2|x-max|) u p/n + 2u");
-	double tloss = tl_sum / n + LAMBDA * sqrt((double)n) * U * rows_abs / n + 2 * U * fabs(loss);
+	double tloss =
+	    tl_sum / n + LAMBDA * sqrt((double)n) * U * rows_abs / n + 2 * U * fabs(loss);
 	float gl = gst[0];
 	if (vf_broken(v, "loss"))
-		gl = (float)(gl + 3 * tloss) != gl ? (float)(gl + 3 * tloss) : nextafterf(gl, 1e30f);
+		gl =
+		    (float)(gl + 3 * tloss) != gl ? (float)(gl + 3 * tloss) : nextafterf(gl, 1e30f);
 	vf_result(v, "loss", "softmax_ce mean loss", shape, fabs(gl - loss), tloss,
 		  fabs(gl - loss) / fmax(fabs(loss), 1e-30),
 		  "per row r_S + 6u terms, mean 8 sqrt(n) u");

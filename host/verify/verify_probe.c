@@ -106,11 +106,12 @@ static ampcl_status check_long_loop(struct vf_run *v)
 		hsum[1]--;
 	uint32_t total = (uint32_t)LOOP_OUTER * LOOP_INNER;
 	int full = hsum[0] == want && hsum[1] == total;
-	const char *note = full ? ""
-			   : ctx->profile.loop_k_max
-			       ? " (the device ends long loops early; its profile bounds ampcl's loops)"
-			       : " (the device ends long loops early: ampcl's GEMM and reductions "
-				 "would be wrong here)";
+	const char *note =
+	    full ? ""
+	    : ctx->profile.loop_k_max
+		? " (the device ends long loops early; its profile bounds ampcl's loops)"
+		: " (the device ends long loops early: ampcl's GEMM and reductions "
+		  "would be wrong here)";
 	vf_fact(v, "long loop", "%u of %u iterations ran, sum %s%s", hsum[1], total,
 		hsum[0] == want ? "exact" : "wrong", note);
 	/* a device whose profile bounds every loop (loop_k_max) may stop this one short: the fact
@@ -118,7 +119,7 @@ static ampcl_status check_long_loop(struct vf_run *v)
 	double missing = full || ctx->profile.loop_k_max ? 0 : (double)total - hsum[1] + 1;
 	vf_result(v, "probe", "loop of 131344 iterations", "1 work-item", missing, 0,
 		  missing / total,
-		  full			    ? "exact"
+		  full                      ? "exact"
 		  : ctx->profile.loop_k_max ? "short, allowed: the profile bounds ampcl's loops"
 					    : "exact");
 out:
@@ -246,8 +247,7 @@ void vf_tune_facts(struct vf_run *v)
 		vf_fact(v, name, "%s: values %d %d %d %d (measured at level %d)", e->key,
 			e->value[0], e->value[1], e->value[2], e->value[3], e->level);
 	}
-	vf_fact(v, "tuning in use", "%d of the %d stored choices served these checks", used,
-		t->n);
+	vf_fact(v, "tuning in use", "%d of the %d stored choices served these checks", used, t->n);
 }
 
 ampcl_status vf_probe(struct vf_run *v)

@@ -160,15 +160,18 @@ ampcl_status vf_check_conv(struct vf_run *v, const struct ampcl_conv2d_shape *s,
 	double *ax = vf_abs(dxd, nx), *aw = vf_abs(dwd, nw), *ab = vf_abs(dbd, nb);
 	double *ady = vf_abs(ddy, ny);
 	ampcl_status st;
-	if ((st = vf_arena_commit(v, &ar)) || (st = vf_put(v, &tx, x)) || (st = vf_put(v, &tw, w)) ||
-	    (st = vf_put(v, &tb, b)) || (st = vf_put(v, &tdy, dy)) || (st = vf_put(v, &ty, NULL)) ||
-	    (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) || (st = vf_put(v, &tdw, dw0)) ||
-	    (st = vf_put(v, &tdb, db0)) || (st = vf_put(v, &scratch, NULL)))
+	if ((st = vf_arena_commit(v, &ar)) || (st = vf_put(v, &tx, x)) ||
+	    (st = vf_put(v, &tw, w)) || (st = vf_put(v, &tb, b)) || (st = vf_put(v, &tdy, dy)) ||
+	    (st = vf_put(v, &ty, NULL)) || (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) ||
+	    (st = vf_put(v, &tdw, dw0)) || (st = vf_put(v, &tdb, db0)) ||
+	    (st = vf_put(v, &scratch, NULL)))
 		goto out;
 	char shape[96], bound[96], fpath[200];
 	snprintf(shape, sizeof(shape), "n%d c%d %dx%d k%d %dx%d stride %d pad %d%s%s", s->n, s->c,
 		 s->h, s->w, s->k, s->r, s->s, s->stride, s->pad, bias ? " bias" : "",
-		 !with_dx ? " no dx" : beta != 0 ? " dx+=" : "");
+		 !with_dx    ? " no dx"
+		 : beta != 0 ? " dx+="
+			     : "");
 	vf_record_start(v);
 	if ((st = ampcl_conv2d_forward(v->ctx, s, &ty, &tx, &tw, bias ? &tb : NULL, &scratch)) ||
 	    (st = vf_record_stop(v)))
@@ -225,8 +228,8 @@ ampcl_status vf_check_conv(struct vf_run *v, const struct ampcl_conv2d_shape *s,
 	}
 out:
 	vf_arena_free(&ar);
-	void *all[] = {x, w, b, dy, dx0, dw0, db0, gy, gdx, gdw, gdb, dxd, dwd, dbd, ddy, wy, wdx,
-		       wdw, wdb, my, mdx, mdw, mdb, ax, aw, ab, ady};
+	void *all[] = {x,   w,  b,   dy,  dx0, dw0, db0, gy,  gdx, gdw, gdb, dxd, dwd, dbd,
+		       ddy, wy, wdx, wdw, wdb, my,  mdx, mdw, mdb, ax,  aw,  ab,  ady};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free(all[i]);
 	return st;
@@ -259,10 +262,10 @@ ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias,
 	double *ax = vf_abs(dx_, nx), *aw = vf_abs(dw_, nw), *ab = vf_abs(db_, nb);
 	double *ady = vf_abs(ddy, ny);
 	ampcl_status st;
-	if ((st = vf_arena_commit(v, &ar)) || (st = vf_put(v, &tx, x)) || (st = vf_put(v, &tw, w)) ||
-	    (st = vf_put(v, &tb, b)) || (st = vf_put(v, &tdy, dy)) || (st = vf_put(v, &ty, NULL)) ||
-	    (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) || (st = vf_put(v, &tdw, dw0)) ||
-	    (st = vf_put(v, &tdb, db0)))
+	if ((st = vf_arena_commit(v, &ar)) || (st = vf_put(v, &tx, x)) ||
+	    (st = vf_put(v, &tw, w)) || (st = vf_put(v, &tb, b)) || (st = vf_put(v, &tdy, dy)) ||
+	    (st = vf_put(v, &ty, NULL)) || (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) ||
+	    (st = vf_put(v, &tdw, dw0)) || (st = vf_put(v, &tdb, db0)))
 		goto out;
 	char shape[96], bound[96], fpath[200], bpath[200];
 	snprintf(shape, sizeof(shape), "n%d in%d out%d%s%s", n, in, out, bias ? " bias" : "",
@@ -313,8 +316,8 @@ ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias,
 	}
 out:
 	vf_arena_free(&ar);
-	void *all[] = {x, w, b, dy, dx0, dw0, db0, gy, gdx, gdw, gdb, dx_, dw_, db_, ddy, wy, wdx,
-		       wdw, wdb, my, mdx, mdw, mdb, ax, aw, ab, ady};
+	void *all[] = {x,   w,  b,   dy,  dx0, dw0, db0, gy,  gdx, gdw, gdb, dx_, dw_, db_,
+		       ddy, wy, wdx, wdw, wdb, my,  mdx, mdw, mdb, ax,  aw,  ab,  ady};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free(all[i]);
 	return st;

@@ -29,16 +29,19 @@ static ampcl_status build(ampcl_net_t *net, int classes, int amp[2])
 {
 	int l = 0, x, y, s;
 	if ((l = ampcl_net_conv2d(net, "conv1", 0, 8, 3, 1, 1, 0)) < 0 ||
-	    (l = ampcl_net_batchnorm(net, "bn1", l)) < 0 || (x = ampcl_net_relu(net, "relu1", l)) < 0 ||
+	    (l = ampcl_net_batchnorm(net, "bn1", l)) < 0 ||
+	    (x = ampcl_net_relu(net, "relu1", l)) < 0 ||
 	    (l = ampcl_net_conv2d(net, "conv_a", x, 16, 3, 2, 1, 0)) < 0 ||
 	    (amp[0] = l = ampcl_net_batchnorm(net, "bn_a", l)) < 0 ||
 	    (l = ampcl_net_relu(net, "relu_a", l)) < 0 ||
 	    (l = ampcl_net_conv2d(net, "conv_b", l, 16, 3, 1, 1, 1)) < 0 ||
 	    (y = ampcl_net_batchnorm(net, "bn_b", l)) < 0 ||
 	    (l = ampcl_net_conv2d(net, "conv_s", x, 16, 1, 2, 0, 0)) < 0 ||
-	    (s = ampcl_net_batchnorm(net, "bn_s", l)) < 0 || (l = ampcl_net_add(net, "add", y, s)) < 0 ||
+	    (s = ampcl_net_batchnorm(net, "bn_s", l)) < 0 ||
+	    (l = ampcl_net_add(net, "add", y, s)) < 0 ||
 	    (amp[1] = l = ampcl_net_relu(net, "relu_out", l)) < 0 ||
-	    (l = ampcl_net_maxpool2(net, "pool", l)) < 0 || (l = ampcl_net_avgpool(net, "avgpool", l)) < 0 ||
+	    (l = ampcl_net_maxpool2(net, "pool", l)) < 0 ||
+	    (l = ampcl_net_avgpool(net, "avgpool", l)) < 0 ||
 	    (l = ampcl_net_linear(net, "fc", l, classes, 1)) < 0)
 		return l;
 	return AMPCL_OK;
@@ -50,18 +53,20 @@ static ampcl_status load_initial(ampcl_net_t *net, double **init)
 	const struct vf_replay_data *d = &vf_replay_data;
 	int fan = 1;
 	if (ampcl_net_tensor_count(net) != d->ntensors)
-		return ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
-				       "verify replay: the network has %d tensors, the trajectory %d",
-				       ampcl_net_tensor_count(net), d->ntensors);
+		return ampcl_error_set(
+		    AMPCL_ERR_CHECK_FAILED,
+		    "verify replay: the network has %d tensors, the trajectory %d",
+		    ampcl_net_tensor_count(net), d->ntensors);
 	for (int i = 0; i < d->ntensors; i++) {
 		struct ampcl_tensor_info info;
 		ampcl_status st = ampcl_net_tensor_info(net, i, &info);
 		if (st)
 			return st;
 		if (strcmp(info.name, d->tensors[i].name))
-			return ampcl_error_set(AMPCL_ERR_CHECK_FAILED,
-					       "verify replay: tensor %d is %s, the trajectory's %s",
-					       i, info.name, d->tensors[i].name);
+			return ampcl_error_set(
+			    AMPCL_ERR_CHECK_FAILED,
+			    "verify replay: tensor %d is %s, the trajectory's %s", i, info.name,
+			    d->tensors[i].name);
 		size_t n = info.count, len = strlen(info.name);
 		double *u = ampcl_xmalloc(n * sizeof(double));
 		float *f = ampcl_xmalloc(n * sizeof(float));

@@ -28,8 +28,8 @@ static ampcl_status ran(struct vf_run *v, const char *family, const char *what, 
  * "auto" falls back to them when CLBlast cannot run a product here. */
 static ampcl_status gemm_cases(struct vf_run *v, int quick)
 {
-	static const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {33, 31, 65}, {8, 16, 4099},
-					{65, 63, 1}, {129, 127, 257}};
+	static const int shapes[][3] = {{1, 1, 1},     {3, 5, 7},   {33, 31, 65},
+					{8, 16, 4099}, {65, 63, 1}, {129, 127, 257}};
 	int nshapes = quick ? 4 : 6;
 	int backends = !strcmp(ampcl_gemm_backend_name(v->ctx), "clblast") ? 2 : 1;
 	ampcl_status st = AMPCL_OK;
@@ -41,9 +41,9 @@ static ampcl_status gemm_cases(struct vf_run *v, int quick)
 				const int *s = shapes[i];
 				/* alpha and beta vary with the transposes: every pair meets one */
 				float alpha = t == 3 ? -0.5f : 1.0f, beta = (float)(t & 1);
-				st = ran(v, "gemm", "gemm",
-					 vf_check_gemm(v, t >> 1, t & 1, s[0], s[1], s[2], alpha,
-						       beta));
+				st = ran(
+				    v, "gemm", "gemm",
+				    vf_check_gemm(v, t >> 1, t & 1, s[0], s[1], s[2], alpha, beta));
 			}
 		if (b == 1) {
 			ampcl_status st2 = ampcl_gemm_set_backend(v->ctx, "auto");
@@ -59,8 +59,9 @@ static ampcl_status conv_odd(struct vf_run *v)
 	/* n c h w k r s stride pad: a 3x3 on odd sizes, a strided 5x5 (col2im), a pointwise, a
 	 * strided 3x3, 1x1 images, and rows of 16 at stride 1 (CPU vectorisers' dW by rows) */
 	static const struct ampcl_conv2d_shape conv[] = {
-	    {3, 3, 31, 33, 5, 3, 3, 1, 1}, {2, 5, 33, 31, 7, 5, 5, 2, 2}, {1, 33, 7, 7, 31, 1, 1, 1, 0},
-	    {3, 4, 9, 9, 6, 3, 3, 2, 1},   {1, 1, 1, 1, 1, 1, 1, 1, 0},    {2, 3, 5, 16, 4, 3, 3, 1, 1},
+	    {3, 3, 31, 33, 5, 3, 3, 1, 1}, {2, 5, 33, 31, 7, 5, 5, 2, 2},
+	    {1, 33, 7, 7, 31, 1, 1, 1, 0}, {3, 4, 9, 9, 6, 3, 3, 2, 1},
+	    {1, 1, 1, 1, 1, 1, 1, 1, 0},   {2, 3, 5, 16, 4, 3, 3, 1, 1},
 	};
 	ampcl_status st = AMPCL_OK;
 	for (int i = 0; !st && i < (int)(sizeof(conv) / sizeof(conv[0])); i++)
@@ -152,20 +153,21 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 		largest = count > largest ? count : largest;
 		/* an input gradient accumulates (beta 1) where the input feeds several layers */
 		float beta = consumers[l->in[0]] > 1 ? 1.0f : 0.0f;
-		snprintf(key, sizeof(key), "%d %d %d %d %d %d %d %d %d %d %g", l->type, in->c, in->h,
-			 in->w, l->c, l->h, l->kernel, l->stride, l->pad, l->bias, beta);
+		snprintf(key, sizeof(key), "%d %d %d %d %d %d %d %d %d %d %g", l->type, in->c,
+			 in->h, in->w, l->c, l->h, l->kernel, l->stride, l->pad, l->bias, beta);
 		if (seen(keys, &nkeys, key))
 			continue;
 		switch (l->type) {
 		case AMPCL_LAYER_CONV: {
-			struct ampcl_conv2d_shape s = {batch,	 in->c,	    in->h,     in->w,	l->c,
+			struct ampcl_conv2d_shape s = {batch,     in->c,     in->h,     in->w, l->c,
 						       l->kernel, l->kernel, l->stride, l->pad};
 			st = ran(v, "conv_backward", l->name,
 				 vf_check_conv(v, &s, l->bias, l->in[0] != 0, beta));
 			break;
 		}
 		case AMPCL_LAYER_BN:
-			st = ran(v, "bn_forward", l->name, vf_check_bn(v, batch, l->c, l->h * l->w, beta));
+			st = ran(v, "bn_forward", l->name,
+				 vf_check_bn(v, batch, l->c, l->h * l->w, beta));
 			break;
 		case AMPCL_LAYER_RELU:
 			st = ran(v, "relu", l->name, vf_check_relu(v, count, beta));
