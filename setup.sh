@@ -90,6 +90,6 @@ if [ "$mode" = test ]; then
 		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|limits_|oclgrind_|isa)'
 fi
 ./build/ampcl devices
-./build/ampcl selftest
+./build/ampcl verify --quick
 exec ./build/ampcl train --data /usr/share/datasets/fashion-mnist --model resnet18 --width 16 \
 	--epochs 1 --amp-epochs 0 --out runs/fashion-mnist --overwrite

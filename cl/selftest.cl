@@ -1,5 +1,5 @@
-/* selftest.cl: kernels `ampcl selftest` runs to check what the device's compiler does to ampcl's
- * kernels: here, whether a long loop runs all of its iterations. */
+/* selftest.cl: kernels `ampcl verify` probes the device with: what its compiler does to ampcl's
+ * kernels (a long loop runs all of its iterations) and its local memory and barriers. */
 
 /*
  * One work-item sums v over outer x inner iterations of a nested loop, as the GEMM's k loop
@@ -20,4 +20,33 @@ __kernel void selftest_long_loop(__global uint *sum, uint sum_off, __global cons
 		}
 	sum[0] = acc;
 	sum[1] = count;
+}
+
+/*
+ * Local memory and barriers at the largest group the device runs: each group fills `n` words of
+ * local memory (strided over its items), then after a barrier each item sums the words the
+ * others wrote in reverse order, and a tree of barriers folds the items' sums into sum[group].
+ * A missing barrier, a short local allocation or a group the device splits gives another sum.
+ * part: local, lsz words (the tree); words: local, n words. Launch: groups x lsz items.
+ */
+__kernel void selftest_local(__global uint *sum, uint sum_off, __local uint *part,
+			     __local uint *words, uint n)
+{
+	sum += sum_off;
+	uint lid = get_local_id(0), lsz = get_local_size(0), grp = get_group_id(0);
+	for (uint j = lid; j < n; j += lsz)
+		words[j] = (j + 1) * 2654435761u + grp;
+	barrier(CLK_LOCAL_MEM_FENCE);
+	uint acc = 0;
+	for (uint j = lid; j < n; j += lsz)
+		acc += words[n - 1 - j] * (j % 7 + 1);
+	part[lid] = acc;
+	barrier(CLK_LOCAL_MEM_FENCE);
+	for (uint step = lsz / 2; step > 0; step /= 2) {
+		if (lid < step)
+			part[lid] += part[lid + step];
+		barrier(CLK_LOCAL_MEM_FENCE);
+	}
+	if (lid == 0)
+		sum[grp] = part[0];
 }

@@ -108,9 +108,71 @@ AMPCL_API void ampcl_context_build_stats(const ampcl_context_t *ctx, struct ampc
 /* Builds every kernel file ampcl ships, with its default options. */
 AMPCL_API ampcl_status ampcl_kernels_build_all(ampcl_context_t *ctx);
 
-/* A short check that the device computes: runs the shipped self-test kernels against a host
- * reference. Writes one line per check into report (may be NULL). */
-AMPCL_API ampcl_status ampcl_selftest(ampcl_context_t *ctx, char *report, size_t report_size);
+/* ---- verify: this device's results against double precision (`ampcl verify`) ----
+ * Every op forward and backward, on the paths the device's profile and tuning take here, at a
+ * model's layer shapes and at odd ones, against the plain-C double-precision reference, each with
+ * a tolerance from a float32 error bound; a short training replay against a PyTorch float64
+ * trajectory shipped with ampcl; and a probe of the device (limits, long loops, barriers). */
+struct ampcl_verify_config {
+	int quick;         /* the probe and every op at small odd shapes only (a few seconds) */
+	const char *model; /* layer shapes from this model (NULL: resnet18) */
+	int width, batch;  /* 0: 8 and 8 */
+};
+/* One comparison. family is what AMPCL_VERIFY_BREAK names (conv_forward, gemm, bn_backward, ...;
+ * a test-only hook, see ampcl_verify_families). */
+struct ampcl_verify_check {
+	char family[24];
+	char op[48];     /* "conv2d_backward dw" */
+	char shape[96];  /* "n8 c16 32x32 k16 3x3 stride 1 pad 1" */
+	char path[200];  /* the kernels that ran, with their launch counts */
+	char bound[96];  /* how the tolerance was derived ("8 sqrt(K) u sum|ab|, K=576") */
+	double max_abs;  /* max |got - want| */
+	double max_rel;  /* max |got - want| / max(|want|, 1e-6 * max|want|) */
+	double tol;      /* the tolerance at the element closest to failing */
+	double ratio;    /* max over elements of error / tolerance: <= 1 passes (NaN fails) */
+	size_t count;    /* elements compared */
+	int passed;
+};
+/* What the probe found: one fact (name, value) per line, informational. */
+struct ampcl_verify_fact {
+	char name[48];
+	char value[256];
+};
+struct ampcl_verify_report {
+	struct ampcl_device_desc device;
+	char version[32];
+	char profile[32];         /* the profile row in use */
+	char profile_reason[256]; /* why that row */
+	char gemm[16];            /* the GEMM back end in effect */
+	int quick;
+	struct ampcl_verify_fact *facts;
+	int nfacts;
+	struct ampcl_verify_check *checks;
+	int nchecks;
+	int failed; /* checks that did not pass */
+	double seconds;
+};
+/* Runs every check (a check that fails does not stop the others); AMPCL_OK once the report is
+ * complete, whatever its checks found (report->failed). progress(user, check) after each check
+ * (may be NULL). A failure to run at all (no memory on the device, a kernel that does not build)
+ * is returned as a status, with *out NULL. When every check passed, a mark is stored beside the
+ * program cache, keyed like it, that ampcl_verify_passed finds. */
+AMPCL_API ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_config *cfg,
+					void (*progress)(void *user,
+							 const struct ampcl_verify_check *check),
+					void *user, struct ampcl_verify_report **out);
+AMPCL_API void ampcl_verify_report_free(struct ampcl_verify_report *rep);
+/* The report as one self-contained JSON document (device, driver, ampcl version, profile, facts,
+ * every check), written atomically. */
+AMPCL_API ampcl_status ampcl_verify_write_json(const struct ampcl_verify_report *rep,
+					       const char *path);
+/* 1 when ampcl_verify_run passed on this device, driver and ampcl version before (the mark beside
+ * the program cache), 0 when not, -1 when there is no cache to keep the mark in. */
+AMPCL_API int ampcl_verify_passed(ampcl_context_t *ctx);
+/* The families, space-separated, that AMPCL_VERIFY_BREAK accepts. AMPCL_VERIFY_BREAK=FAMILY is for
+ * ampcl's own tests only: it makes that family's results wrong on purpose, so a test can show
+ * that each check fails. */
+AMPCL_API const char *ampcl_verify_families(void);
 
 /* ---- networks ----
  * A net is built layer by layer; each builder returns the new layer's id (>= 0) or a negative

@@ -25,7 +25,7 @@ static void check_malformed(const char *limits, const char *item)
 	int rc = run_limited(limits, "devices");
 	tu_check(rc == 2 && strstr(out, "AMPCL_LIMITS") && strstr(out, item) &&
 		     strstr(out, "valid keys are global, alloc and local") &&
-		     strstr(out, "wg and units"),
+		     strstr(out, "wg, units and vector"),
 		 "a malformed AMPCL_LIMITS is a usage error naming it",
 		 "AMPCL_LIMITS='%s': exit %d: %.300s", limits, rc, out);
 }

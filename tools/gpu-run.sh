@@ -32,8 +32,10 @@ for step in "$@"; do
 	devices)
 		"$kit/bin/ampcl" devices 2>&1 | tee "$out/devices.txt"
 		"$kit/bin/ampcl" devices --json >"$out/devices.json" 2>&1
-		(time "$kit/bin/ampcl" selftest) 2>&1 | tee "$out/selftest-cold.txt"
-		(time "$kit/bin/ampcl" selftest) 2>&1 | tee "$out/selftest-warm.txt"
+		(time "$kit/bin/ampcl" verify --json "$out/verify.json") 2>&1 | tee "$out/verify-cold.txt"
+		(time "$kit/bin/ampcl" verify) 2>&1 | tee "$out/verify-warm.txt"
+		(time AMPCL_GEMM=own "$kit/bin/ampcl" verify --json "$out/verify-own.json") 2>&1 |
+			tee "$out/verify-own.txt"
 		;;
 	tests)
 		for t in "$kit"/bin/test_*; do

@@ -54,6 +54,7 @@ void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
 		     const struct ampcl_epoch_record *history, int epochs);
 
 int cmd_devices(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);

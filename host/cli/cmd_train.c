@@ -215,6 +215,13 @@ int cmd_train(int argc, char **argv)
 		ampcl_train_config_free(a.c);
 		return cli_fail("train", st);
 	}
+	/* a device, driver or ampcl version that never passed `ampcl verify` gets one line (the
+	 * mark lies beside the program cache; without a cache nothing is known, nothing said) */
+	if (mpi.rank == 0 && ampcl_verify_passed(ctx) == 0)
+		fprintf(stderr,
+			"ampcl train: note: '%s' has not passed 'ampcl verify' with this driver and "
+			"ampcl version; run it once (about a minute) to check its results\n",
+			ampcl_context_device(ctx)->name);
 	ampcl_trainer_t *t;
 	st = resume ? ampcl_trainer_resume_data(ctx, resume, a.epochs ? atoi(a.epochs) : 0, a.out,
 						a.data, &t)

@@ -19,7 +19,8 @@ static const struct verb verbs[] = {
     {"export", cmd_export, "a checkpoint's weights as PyTorch-named safetensors"},
     {"study", cmd_study, "sweep amplification settings; results table and plots"},
     {"devices", cmd_devices, "list OpenCL platforms and devices (--json for scripts)"},
-    {"selftest", cmd_selftest, "build every kernel and check results on one device"},
+    {"verify", cmd_verify, "check every op and a training replay against double precision"},
+    {"selftest", cmd_selftest, "verify --quick (its former name)"},
     {"bench", cmd_bench, "check, then time every layer kernel on one device (--kernels)"},
     {"tune", cmd_tune, "measure the fastest GEMM variants of a model on one device"},
 };

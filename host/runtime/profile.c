@@ -107,6 +107,29 @@ ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char
 	return AMPCL_OK;
 }
 
+void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *force,
+			  const struct ampcl_device_profile *p, char *buf, size_t size)
+{
+	if (force && *force) {
+		snprintf(buf, size, "forced by AMPCL_PROFILE=%s", force);
+		return;
+	}
+	const struct row *hit = NULL;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && !hit; i++)
+		hit = !strcmp(rows[i].name, p->row) ? &rows[i] : NULL;
+	const char *type = caps->type & CL_DEVICE_TYPE_GPU   ? "GPU"
+			   : caps->type & CL_DEVICE_TYPE_CPU ? "CPU"
+							     : "other";
+	if (!hit) {
+		snprintf(buf, size, "row %s", p->row);
+		return;
+	}
+	snprintf(buf, size, "the first row whose rule matches: %s%s%s%s (the device: type %s, vendor '%s')",
+		 hit->type == CL_DEVICE_TYPE_CPU ? "type CPU" : hit->type ? "type GPU" : "any type",
+		 hit->vendor ? ", vendor contains '" : "", hit->vendor ? hit->vendor : "",
+		 hit->vendor ? "'" : "", type, caps->desc.vendor);
+}
+
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv)
 {
 	if (!*conv)

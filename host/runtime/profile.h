@@ -37,6 +37,10 @@ ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char
 
 /* The name of the table's row i ("llvmpipe", "cpu", "gpu"), NULL past the last. */
 const char *ampcl_profile_row_name(int i);
+/* Why fill chose p's row for this device, in words ("forced by AMPCL_PROFILE", or the row's rule
+ * and what of the device matched it), into buf. */
+void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *force,
+			  const struct ampcl_device_profile *p, char *buf, size_t size);
 
 /* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "" leaves the row's; anything else is
  * AMPCL_ERR_INVALID_ARG naming it. */

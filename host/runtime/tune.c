@@ -139,7 +139,7 @@ int ampcl_tune_lookup(const struct ampcl_context *ctx, const char *key, int leve
 	const struct ampcl_tune *t = &ctx->tune;
 	if (t->level == AMPCL_TUNE_OFF)
 		return 0;
-	const struct ampcl_tune_entry *e = NULL;
+	struct ampcl_tune_entry *e = NULL;
 	for (int i = 0; i < t->n && !e; i++)
 		e = !strcmp(t->entries[i].key, key) ? &t->entries[i] : NULL;
 	if (!e || e->level < level)
@@ -155,6 +155,7 @@ int ampcl_tune_lookup(const struct ampcl_context *ctx, const char *key, int leve
 		return 0;
 	}
 	memcpy(value, e->value, sizeof(e->value));
+	e->used++;
 	return 1;
 }
 

@@ -19,6 +19,8 @@ struct ampcl_tune_entry {
 	int level;                    /* the level it was measured at */
 	int value[AMPCL_TUNE_VALUES]; /* the op's parameters */
 	int line;                     /* in the file it was read from (0: measured here) */
+	int used;                     /* lookups that returned it in this process (verify lists
+					 the entries in use) */
 };
 
 struct ampcl_tune {

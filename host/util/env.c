@@ -25,6 +25,7 @@ void ampcl_env_read(struct ampcl_env *env)
 	copy_var(env->tune, sizeof(env->tune), "AMPCL_TUNE");
 	copy_var(env->conv, sizeof(env->conv), "AMPCL_CONV");
 	copy_var(env->limits, sizeof(env->limits), "AMPCL_LIMITS");
+	copy_var(env->verify_break, sizeof(env->verify_break), "AMPCL_VERIFY_BREAK");
 
 	const char *c = getenv("AMPCL_CACHE");
 	env->cache_enabled = !(c && (!strcmp(c, "0") || !strcasecmp(c, "off") ||

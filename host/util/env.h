@@ -20,6 +20,8 @@ struct ampcl_env {
 	char tune[32];             /* AMPCL_TUNE: off, quick or full, "" = quick (tune.h) */
 	char conv[32];             /* AMPCL_CONV: implicit or im2col, "" = the profile's choice */
 	char limits[256];          /* AMPCL_LIMITS: device limits to emulate, "" = none */
+	char verify_break[32];     /* AMPCL_VERIFY_BREAK: for ampcl's tests only, the op family
+				      whose results `ampcl verify` makes wrong on purpose, "" = none */
 };
 
 /* AMPCL_LIMITS parsed: lower bounds the device capabilities are cut to (device.c); 0 = the

@@ -1,7 +1,7 @@
 /* ref.h: plain-C double-precision reference of every ampcl op (forward and backward).
  * It is the trusted baseline the OpenCL kernels are checked against; semantics follow PyTorch. */
-#ifndef AMPCL_TESTS_REF_H
-#define AMPCL_TESTS_REF_H
+#ifndef AMPCL_REF_H
+#define AMPCL_REF_H
 
 #include <stddef.h>
 
@@ -131,4 +131,4 @@ double ref_max_abs_diff(const double *a, const double *b, size_t n);
 /* max |a[i] - b[i]| / max(|b[i]|, floor): b is the expected side; floor keeps zeros finite. */
 double ref_max_rel_diff(const double *a, const double *b, size_t n, double floor);
 
-#endif /* AMPCL_TESTS_REF_H */
+#endif /* AMPCL_REF_H */

@@ -1,0 +1,214 @@
+/* verify_shapes.c: which shapes `ampcl verify` checks each op at: odd ones (1, 3, 31, 33, 65,
+ * strides and paddings the models never use) and every distinct layer shape of a model. */
+#include "verify_ops.h"
+#include "conv_implicit.h"
+#include "error.h"
+#include "gemm.h"
+#include "kprof.h"
+
+#include <math.h>
+#include "net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* An op that returned an error instead of a result (out of resources, a launch the driver
+ * refused) is a failed check naming it and the message; the other checks go on. */
+static ampcl_status ran(struct vf_run *v, const char *family, const char *what, ampcl_status st)
+{
+	if (!st)
+		return AMPCL_OK;
+	ampcl_kprof_discard(v->ctx);
+	snprintf(v->path, sizeof(v->path), "%s: %s", ampcl_status_name(st), ampcl_last_error());
+	vf_result(v, family, what, "did not run", NAN, 0, NAN, "the op returned an error");
+	return AMPCL_OK;
+}
+
+/* The GEMM on the back end in effect, then, where that is CLBlast, on ampcl's own kernels too:
+ * "auto" falls back to them when CLBlast cannot run a product here. */
+static ampcl_status gemm_cases(struct vf_run *v, int quick)
+{
+	static const int shapes[][3] = {{1, 1, 1},     {3, 5, 7},   {33, 31, 65},
+					{8, 16, 4099}, {65, 63, 1}, {129, 127, 257}};
+	int nshapes = quick ? 4 : 6;
+	int backends = !strcmp(ampcl_gemm_backend_name(v->ctx), "clblast") ? 2 : 1;
+	ampcl_status st = AMPCL_OK;
+	for (int b = 0; b < backends && !st; b++) {
+		if (b == 1 && (st = ampcl_gemm_set_backend(v->ctx, "own")))
+			return st;
+		for (int i = 0; i < nshapes && !st; i++)
+			for (int t = 0; t < 4 && !st; t++) {
+				const int *s = shapes[i];
+				/* alpha and beta vary with the transposes: every pair meets one */
+				float alpha = t == 3 ? -0.5f : 1.0f, beta = (float)(t & 1);
+				st = ran(
+				    v, "gemm", "gemm",
+				    vf_check_gemm(v, t >> 1, t & 1, s[0], s[1], s[2], alpha, beta));
+			}
+		if (b == 1) {
+			ampcl_status st2 = ampcl_gemm_set_backend(v->ctx, "auto");
+			st = st ? st : st2;
+		}
+	}
+	return st;
+}
+
+/* Convolutions at odd shapes. */
+static ampcl_status conv_odd(struct vf_run *v)
+{
+	/* n c h w k r s stride pad: a 3x3 on odd sizes, a strided 5x5 (col2im), a pointwise, a
+	 * strided 3x3, 1x1 images, and rows of 16 at stride 1 (CPU vectorisers' dW by rows) */
+	static const struct ampcl_conv2d_shape conv[] = {
+	    {3, 3, 31, 33, 5, 3, 3, 1, 1}, {2, 5, 33, 31, 7, 5, 5, 2, 2},
+	    {1, 33, 7, 7, 31, 1, 1, 1, 0}, {3, 4, 9, 9, 6, 3, 3, 2, 1},
+	    {1, 1, 1, 1, 1, 1, 1, 1, 0},   {2, 3, 5, 16, 4, 3, 3, 1, 1},
+	};
+	ampcl_status st = AMPCL_OK;
+	for (int i = 0; !st && i < (int)(sizeof(conv) / sizeof(conv[0])); i++)
+		st = ran(v, "conv_backward", "conv2d",
+			 vf_check_conv(v, &conv[i], i % 2 == 0, i != 4, (float)(i % 2)));
+	return st;
+}
+
+ampcl_status vf_ops_odd(struct vf_run *v)
+{
+	ampcl_status st = gemm_cases(v, 1);
+	if (!st)
+		st = conv_odd(v);
+	if (!st)
+		st = ran(v, "linear", "linear", vf_check_linear(v, 3, 33, 31, 1, 0));
+	if (!st)
+		st = ran(v, "linear", "linear", vf_check_linear(v, 1, 1, 1, 0, 1));
+	if (!st)
+		st = ran(v, "bn_forward", "bn", vf_check_bn(v, 3, 5, 31, 0));
+	if (!st)
+		st = ran(v, "bn_forward", "bn", vf_check_bn(v, 1, 7, 65, 1));
+	if (!st)
+		st = ran(v, "maxpool", "maxpool", vf_check_maxpool(v, 3, 5, 31, 33, 0));
+	if (!st)
+		st = ran(v, "maxpool", "maxpool", vf_check_maxpool(v, 1, 1, 2, 2, 1));
+	if (!st)
+		st = ran(v, "avgpool", "avgpool", vf_check_avgpool(v, 3, 5, 7, 9, 0));
+	if (!st)
+		st = ran(v, "avgpool", "avgpool", vf_check_avgpool(v, 1, 33, 1, 1, 1));
+	if (!st)
+		st = ran(v, "relu", "relu", vf_check_relu(v, 1, 0));
+	if (!st)
+		st = ran(v, "relu", "relu", vf_check_relu(v, 1031, 1));
+	if (!st)
+		st = ran(v, "add", "add", vf_check_add(v, 1, 1));
+	if (!st)
+		st = ran(v, "add", "add", vf_check_add(v, 1031, 0));
+	if (!st)
+		st = ran(v, "loss", "loss", vf_check_loss(v, 3, 10));
+	if (!st)
+		st = ran(v, "loss", "loss", vf_check_loss(v, 33, 7));
+	if (!st)
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, 1031, 1.5f));
+	if (!st)
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, 33, 1.0f));
+	if (!st)
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 1031, 0.1f, 0.0f, 0.0f, 0));
+	if (!st)
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 1031, 0.05f, 0.9f, 5e-4f, 0));
+	if (!st)
+		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 33, 0.05f, 0.9f, 5e-4f, 1));
+	return st;
+}
+
+/* Whether key was seen already; else remembers it (a model repeats its block shapes). */
+static int seen(char (*keys)[96], int *n, const char *key)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(keys[i], key))
+			return 1;
+	if (*n < AMPCL_NET_MAX_LAYERS)
+		snprintf(keys[(*n)++], 96, "%s", key);
+	return 0;
+}
+
+ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int batch)
+{
+	ampcl_net_t *net;
+	ampcl_status st = ampcl_net_create(v->ctx, 3, 32, 32, &net);
+	if (st)
+		return st;
+	if ((st = ampcl_model_build(net, model, width, 10))) {
+		ampcl_net_free(net);
+		return st;
+	}
+	static char keys[AMPCL_NET_MAX_LAYERS][96];
+	int nkeys = 0, classes = 10;
+	size_t largest = 0;
+	static int consumers[AMPCL_NET_MAX_LAYERS];
+	memset(consumers, 0, sizeof(consumers));
+	for (int i = 1; i < net->nlayers; i++)
+		for (int k = 0; k < net->layers[i].nin; k++)
+			consumers[net->layers[i].in[k]]++;
+	vf_fact(v, "model shapes", "%s width %d batch %d at 32x32", model, width, batch);
+	for (int i = 1; !st && i < net->nlayers; i++) {
+		const struct ampcl_layer *l = &net->layers[i], *in = &net->layers[l->in[0]];
+		char key[96];
+		size_t count = (size_t)batch * l->c * l->h * l->w;
+		largest = count > largest ? count : largest;
+		/* an input gradient accumulates (beta 1) where the input feeds several layers */
+		float beta = consumers[l->in[0]] > 1 ? 1.0f : 0.0f;
+		snprintf(key, sizeof(key), "%d %d %d %d %d %d %d %d %d %d %g", l->type, in->c,
+			 in->h, in->w, l->c, l->h, l->kernel, l->stride, l->pad, l->bias, beta);
+		if (seen(keys, &nkeys, key))
+			continue;
+		switch (l->type) {
+		case AMPCL_LAYER_CONV: {
+			struct ampcl_conv2d_shape s = {batch,     in->c,     in->h,     in->w, l->c,
+						       l->kernel, l->kernel, l->stride, l->pad};
+			st = ran(v, "conv_backward", l->name,
+				 vf_check_conv(v, &s, l->bias, l->in[0] != 0, beta));
+			break;
+		}
+		case AMPCL_LAYER_BN:
+			st = ran(v, "bn_forward", l->name,
+				 vf_check_bn(v, batch, l->c, l->h * l->w, beta));
+			break;
+		case AMPCL_LAYER_RELU:
+			st = ran(v, "relu", l->name, vf_check_relu(v, count, beta));
+			break;
+		case AMPCL_LAYER_MAXPOOL:
+			st = ran(v, "maxpool", l->name,
+				 vf_check_maxpool(v, batch, in->c, in->h, in->w, beta));
+			break;
+		case AMPCL_LAYER_AVGPOOL:
+			st = ran(v, "avgpool", l->name,
+				 vf_check_avgpool(v, batch, in->c, in->h, in->w, beta));
+			break;
+		case AMPCL_LAYER_LINEAR:
+			st = ran(v, "linear", l->name,
+				 vf_check_linear(v, batch, in->c * in->h * in->w, l->out_features,
+						 l->bias, beta));
+			classes = l->out_features;
+			break;
+		case AMPCL_LAYER_ADD:
+			st = ran(v, "add", l->name, vf_check_add(v, count, beta));
+			break;
+		default:
+			break;
+		}
+	}
+	size_t params = ampcl_net_param_count(net);
+	ampcl_net_free(net);
+	if (!st)
+		st = ran(v, "loss", "softmax_ce", vf_check_loss(v, batch, classes));
+	if (!st)
+		st = ran(v, "amplify", "amplify", vf_check_amplify(v, largest, 2.0f));
+	if (!st)
+		st = ran(v, "sgd", "sgd_step", vf_check_sgd(v, params, 0.1f, 0.9f, 5e-4f, 0));
+	if (!st)
+		st = gemm_cases(v, 0);
+	/* where convolutions take the implicit GEMM, im2col is what they fall back to (a device
+	 * that cannot run it, AMPCL_CONV=im2col): those paths too, at the odd shapes */
+	if (!st && ampcl_conv2d_implicit_on(v->ctx)) {
+		v->ctx->profile.conv_implicit = 0;
+		st = conv_odd(v);
+		v->ctx->profile.conv_implicit = 1;
+	}
+	return st;
+}
