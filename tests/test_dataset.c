@@ -714,6 +714,19 @@ static void test_folder(void)
 		      file_size("bad_trunc/train/dog/c_palette_64.png") - 40);
 	expect_fail("folder: truncated PNG", "bad_trunc", NULL, 1, AMPCL_ERR_BAD_FILE,
 		    "c_palette_64.png");
+	/* a header announcing 100000 x 100000 pixels: refused before the image is allocated */
+	{
+		unsigned char big[8 + 25] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+					     'I',  'H', 'D', 'R'};
+		put_be32(big + 16, 100000);
+		put_be32(big + 20, 100000);
+		big[24] = 8, big[25] = 0; /* 8-bit grey, deflate, no filter, no interlace */
+		put_be32(big + 29, (unsigned)crc32(0, big + 12, 17));
+		write_image_folder("bad_huge", want);
+		write_bytes("bad_huge/train/dog/zz_huge.png", big, sizeof(big));
+		expect_fail("folder: a PNG announcing 100000 x 100000 pixels", "bad_huge", NULL, 1,
+			    AMPCL_ERR_BAD_FILE, "zz_huge.png");
+	}
 	write_image_folder("bad_classes", want);
 	mkdirs("bad_classes/test/bird");
 	expect_fail("folder: test has a class train lacks", "bad_classes", NULL, 0,

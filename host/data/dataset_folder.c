@@ -1,6 +1,7 @@
 /* dataset_folder.c: image folders ROOT/{train,test}/<class>/<name>.png decoded with libpng to
  * 8-bit grey or RGB, placed at 32x32, and normalised with the training images' own statistics. */
 #include "dataset.h"
+#include "size.h"
 #include "rng.h"
 #include "alloc.h"
 #include "error.h"
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* the widest and tallest image read, in pixels */
+#define MAX_IMAGE_SIDE 16384
 
 #define SIDE AMPCL_DATASET_SIDE
 /* Larger images would be shrunk to 32x32 anyway; the cap bounds the memory one decode takes. */
@@ -217,6 +221,9 @@ static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w,
 	png_init_io(png, f);
 	png_set_sig_bytes(png, 8);
 	png_set_user_limits(png, MAX_PNG_SIDE, MAX_PNG_SIDE);
+	/* a header may announce any size up to 2^31 a side: larger than this is refused before
+	 * the image is allocated (every image is brought to 32x32 anyway) */
+	png_set_user_limits(png, MAX_IMAGE_SIDE, MAX_IMAGE_SIDE);
 	png_read_info(png, info);
 	png_uint_32 width, height;
 	int depth, type;
@@ -234,7 +241,10 @@ static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w,
 	size_t rowbytes = png_get_rowbytes(png, info);
 	if ((ch != 1 && ch != 3) || rowbytes != (size_t)width * ch)
 		png_error(png, "unexpected layout after conversion to 8-bit grey/RGB");
-	data = ampcl_xmalloc((size_t)height * rowbytes);
+	size_t bytes;
+	if (!ampcl_size_mul(height, rowbytes, &bytes))
+		png_error(png, "image too large");
+	data = ampcl_xmalloc(bytes);
 	rows = ampcl_xmalloc((size_t)height * sizeof(png_bytep));
 	for (png_uint_32 y = 0; y < height; y++)
 		rows[y] = data + (size_t)y * rowbytes;
