@@ -135,7 +135,7 @@ static int bench_main(int argc, char **argv)
 	    sweep = a.sweep, verbose = a.verbose;
 	int *batches = a.batches;
 	if (!kernels && !sweep && !model)
-		kernels = 1, model = "resnet18"; /* DESIGN.md: per-kernel and per-model timings */
+		kernels = 1, model = "resnet18"; /* docs/design.md: per-kernel and per-model timings */
 	if (a.plot && !kernels && !sweep)
 		return cli_usage_error("bench",
 				       "--plot draws the timed ops: give it with --kernels or "

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# study-cifar10.sh: the amplification study published in the README: ResNet-18 width 16 on the
+# study-cifar10.sh: the amplification study published in docs/amplification.md: ResNet-18 width 16 on the
 # first 10000 CIFAR-10 (JPEG-75 copy) training images, tested on all 10000 test images, 8 epochs,
 # lr 0.1 and a higher 0.4 (x0.1 at epoch 6), with and without amplification (30% of the BN
 # layers x2 in epochs 0-5). Restarting it skips finished runs.

@@ -262,7 +262,7 @@ struct ampcl_sgd_config {
 };
 AMPCL_API ampcl_status ampcl_net_set_sgd(ampcl_net_t *net, const struct ampcl_sgd_config *cfg);
 
-/* Gradient amplification of the backward pass (DESIGN.md): after the backward of each selected
+/* Gradient amplification of the backward pass (docs/design.md): after the backward of each selected
  * layer, the gradient with respect to its input (target & 1) and/or its own parameter gradients
  * (target & 2) are multiplied by factor. n == 0 turns it off. */
 enum { AMPCL_AMP_INPUT = 1, AMPCL_AMP_PARAMS = 2 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu-train.sh: on the lent GPU machine (see gpu-run.sh), builds CIFAR-10 binary files from the
 # JPEG copy carried in gpu-kit/data, then runs the accuracy benchmark and the amplification study
-# of the README with their outputs under $OUT (so a cut-off run still returns what it wrote).
+# of docs/performance.md and docs/amplification.md with their outputs under $OUT (so a cut-off run still returns what it wrote).
 #   tools/gpu-train.sh [accuracy] [study] [study-full]   (study-full: bench/study-gpu.sh, about
 #                                                        8 minutes; BUDGET, NETS, JOBS apply)
 set -uo pipefail

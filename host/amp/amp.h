@@ -1,4 +1,4 @@
-/* amp.h: the gradient-amplification plan of a training run (DESIGN.md): which layer types are
+/* amp.h: the gradient-amplification plan of a training run (docs/design.md): which layer types are
  * eligible, how many are drawn and when, and in which epochs it is on. */
 #ifndef AMPCL_AMP_H
 #define AMPCL_AMP_H
@@ -20,7 +20,7 @@ struct ampcl_amp_plan {
 	int *selected, nselected; /* the current selection, network order */
 };
 
-/* A run's amplification settings, as the command line gives them (DESIGN.md). */
+/* A run's amplification settings, as the command line gives them (docs/design.md). */
 struct ampcl_amp_settings {
 	const char *types; /* comma list of relu, bn, conv, linear */
 	double ratio, factor;

@@ -1,4 +1,4 @@
-/* cli.h: what the verbs of the `ampcl` program share: exit codes (DESIGN.md: 0 ok, 1 runtime
+/* cli.h: what the verbs of the `ampcl` program share: exit codes (docs/design.md: 0 ok, 1 runtime
  * failure, 2 bad usage or input), error printing, and the verb table. */
 #ifndef AMPCL_CLI_H
 #define AMPCL_CLI_H

@@ -1,5 +1,5 @@
 /* cli_common.c: what every verb of ampcl and ampcl-bench shares: --help, Ctrl-C, the exit code
- * a status maps to (DESIGN.md), usage errors that name the flag, and numbers parsed from flags. */
+ * a status maps to (docs/design.md), usage errors that name the flag, and numbers parsed from flags. */
 #include "cli.h"
 
 #include <math.h>

@@ -28,7 +28,7 @@ struct ampcl_train_config {
 	int augment;     /* random crop + flip */
 	char out[4096];  /* output folder; "" writes nothing */
 	char init[4096]; /* start from these safetensors weights; "" = random init */
-	/* gradient amplification (DESIGN.md) */
+	/* gradient amplification (docs/design.md) */
 	char amp_types[64]; /* comma list of relu, bn, conv, linear */
 	double amp_ratio, amp_factor;
 	char amp_epochs[256];     /* "" = never, e.g. "0-49,60-69" */

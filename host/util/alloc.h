@@ -1,4 +1,4 @@
-/* alloc.h: allocation that aborts when host memory runs out (DESIGN.md: running out of host
+/* alloc.h: allocation that aborts when host memory runs out (docs/design.md: running out of host
  * memory aborts; device memory is returned to the caller), so no call site checks for NULL. */
 #ifndef AMPCL_ALLOC_H
 #define AMPCL_ALLOC_H

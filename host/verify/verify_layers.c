@@ -545,7 +545,7 @@ out:
 }
 
 /* Amplification g *= factor: one rounded product, 2u |g factor|; factor 1 must leave every bit as
- * it was (DESIGN.md), tolerance 0. */
+ * it was (docs/design.md), tolerance 0. */
 ampcl_status vf_check_amplify(struct vf_run *v, size_t count, float factor)
 {
 	int s1[1] = {(int)count};

@@ -7,7 +7,7 @@ computes the same step in PyTorch. For every parameter and BN statistic the upda
 d = after - before is compared: err(x) = |d_x - d_truth| / |d_truth| (L2 norms). A tensor passes
 when err(ampcl) <= max(FACTOR * err(float32), FLOOR). Amplification is applied in PyTorch with full
 backward hooks on modules (grad_input * a) and, for the params target, hooks on the module's
-parameter gradients, as DESIGN.md defines it. Then the eval-mode logits of the trained weights on
+parameter gradients, as docs/design.md defines it. Then the eval-mode logits of the trained weights on
 the test images (`ampcl eval --weights ... --predictions`) are compared with PyTorch's.
 
 usage: /usr/bin/python3 crosscheck.py --ampcl BUILD/ampcl --work DIR [--case NAME ...] [--list] [-v]

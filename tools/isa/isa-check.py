@@ -7,7 +7,7 @@
 Every compile or link error fails the run with the compiler's log, the file and its options.
 No OpenCL runtime or device is used: ocloc compiles for Intel GPUs without one, and the AMD and
 NVIDIA code comes from LLVM's own back ends (what ROCm's and NVIDIA's drivers run differs; see
-the README)."""
+docs/devices.md)."""
 import argparse
 import concurrent.futures
 import csv
