@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "ampcl_cl.h"
 #include "error.h"
+#include "hash.h"
 #include "program.h"
 #include "workspace.h"
 
@@ -184,4 +185,16 @@ cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx)
 const char *ampcl_version(void)
 {
 	return AMPCL_VERSION_STRING;
+}
+
+void ampcl_context_cache_key(const struct ampcl_context *ctx, char key[33])
+{
+	struct ampcl_hash h;
+	ampcl_hash_init(&h);
+	ampcl_hash_string(&h, ctx->caps.desc.name);
+	ampcl_hash_string(&h, ctx->caps.desc.driver_version);
+	ampcl_hash_string(&h, ctx->caps.desc.platform_version);
+	ampcl_hash_string(&h, ctx->profile.row);
+	ampcl_hash_string(&h, ampcl_version());
+	ampcl_hash_hex(&h, key);
 }

@@ -65,6 +65,10 @@ struct ampcl_context {
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */
 void ampcl_context_know_buffer(struct ampcl_context *ctx, cl_mem mem, size_t bytes);
+/* The key of this device's files beside the program cache (the tuning table, verify's mark):
+ * a hash of the device, driver, platform, profile row and ampcl version, as 32 hex digits, so a
+ * new driver or ampcl starts them afresh. */
+void ampcl_context_cache_key(const struct ampcl_context *ctx, char key[33]);
 void ampcl_context_forget_buffer(struct ampcl_context *ctx, cl_mem mem);
 /* The size of mem: from the record when ampcl allocated it, else from the driver; 0 when the
  * driver cannot say (a range check then fails loudly). */

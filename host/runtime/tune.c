@@ -6,7 +6,6 @@
 #include "context.h"
 #include "error.h"
 #include "files.h"
-#include "hash.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,15 +40,8 @@ ampcl_status ampcl_tune_init(struct ampcl_context *ctx, const char *setting)
 				       "AMPCL_TUNE='%s': the valid values are off, quick (the "
 				       "default) and full",
 				       setting);
-	struct ampcl_hash h;
 	char key[33];
-	ampcl_hash_init(&h);
-	ampcl_hash_string(&h, ctx->caps.desc.name);
-	ampcl_hash_string(&h, ctx->caps.desc.driver_version);
-	ampcl_hash_string(&h, ctx->caps.desc.platform_version);
-	ampcl_hash_string(&h, ctx->profile.row);
-	ampcl_hash_string(&h, ampcl_version());
-	ampcl_hash_hex(&h, key);
+	ampcl_context_cache_key(ctx, key);
 	snprintf(t->path, sizeof(t->path), "%.4000s/tune-%s.txt", ctx->env.cache_dir, key);
 	if (!ctx->env.cache_enabled)
 		t->path[0] = 0; /* measured choices then last as long as the context */

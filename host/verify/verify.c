@@ -4,7 +4,6 @@
 #include "alloc.h"
 #include "error.h"
 #include "files.h"
-#include "hash.h"
 #include "kprof.h"
 #include "clock.h"
 #include "gemm.h"
@@ -354,15 +353,8 @@ static int mark_path(const struct ampcl_context *ctx, char *path, size_t size)
 {
 	if (!ctx->env.cache_enabled || !ctx->env.cache_dir[0])
 		return -1;
-	struct ampcl_hash h;
 	char key[33];
-	ampcl_hash_init(&h);
-	ampcl_hash_string(&h, ctx->caps.desc.name);
-	ampcl_hash_string(&h, ctx->caps.desc.driver_version);
-	ampcl_hash_string(&h, ctx->caps.desc.platform_version);
-	ampcl_hash_string(&h, ctx->profile.row);
-	ampcl_hash_string(&h, ampcl_version());
-	ampcl_hash_hex(&h, key);
+	ampcl_context_cache_key(ctx, key);
 	snprintf(path, size, "%.4000s/verified-%s.txt", ctx->env.cache_dir, key);
 	return 0;
 }
