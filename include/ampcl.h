@@ -12,6 +12,13 @@ extern "C" {
 
 #define AMPCL_API __attribute__((visibility("default")))
 
+/* The version of this header, and the one source of the project's version (CMake reads it);
+ * ampcl_version() gives the library's, which differs only for a program run against another
+ * build than it was compiled with. */
+#define AMPCL_VERSION_MAJOR 0
+#define AMPCL_VERSION_MINOR 2
+#define AMPCL_VERSION_PATCH 0
+
 /* OpenCL's own negative codes pass through unchanged; ampcl's sit at -1000 and below. */
 typedef enum ampcl_status {
 	AMPCL_OK = 0,
@@ -33,6 +40,7 @@ typedef enum ampcl_status {
 /* The message of the last failure on this thread: what, with which value or file, what to do. */
 AMPCL_API const char *ampcl_last_error(void);
 AMPCL_API const char *ampcl_status_name(int status);
+/* "MAJOR.MINOR.PATCH" of the library in use. */
 AMPCL_API const char *ampcl_version(void);
 /* Records a message for ampcl_last_error and returns status, so code built on ampcl (models,
  * callbacks, a program's report) fails the way the library does: `return ampcl_error_set(..)`.

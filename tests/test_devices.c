@@ -97,6 +97,11 @@ int main(void)
 		 "exit %d: %s", rc, out);
 	rc = tu_run_cli("devices --bogus", out, sizeof(out));
 	tu_check(rc == 2, "unknown option exits 2", "exit %d: %s", rc, out);
+	char header[32];
+	snprintf(header, sizeof(header), "%d.%d.%d", AMPCL_VERSION_MAJOR, AMPCL_VERSION_MINOR,
+		 AMPCL_VERSION_PATCH);
+	tu_check(!strcmp(header, ampcl_version()), "the header's version is the library's",
+		 "ampcl.h %s, ampcl_version() %s", header, ampcl_version());
 	rc = tu_run_cli("--version", out, sizeof(out));
 	tu_check(rc == 0 && strstr(out, ampcl_version()), "ampcl --version", "exit %d: %s", rc,
 		 out);

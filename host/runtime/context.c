@@ -182,9 +182,13 @@ cl_device_id ampcl_context_cl_device(const ampcl_context_t *ctx)
 	return ctx->caps.device;
 }
 
+#define AS_TEXT(x) #x
+#define NUMBER_TEXT(x) AS_TEXT(x)
+
 const char *ampcl_version(void)
 {
-	return AMPCL_VERSION_STRING;
+	return NUMBER_TEXT(AMPCL_VERSION_MAJOR) "." NUMBER_TEXT(AMPCL_VERSION_MINOR) "." NUMBER_TEXT(
+	    AMPCL_VERSION_PATCH);
 }
 
 void ampcl_context_cache_key(const struct ampcl_context *ctx, char key[33])
