@@ -76,20 +76,20 @@ if [ "$mode" = test ]; then
 	OCL_ICD_VENDORS=$pocl_icd \
 		ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		AMPCL_DEVICE=Portable ctest --test-dir build-sanitize --output-on-failure -j"$jobs" \
-		-E '^(agree$|install$|oclgrind_|isa)'
+		-E '^(agree$|install$|readme$|oclgrind_|isa)'
 	# every reader under libFuzzer (tests/fuzz), each for 20 s from its seed corpus
 	echo "setup: the readers under libFuzzer"
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DAMPCL_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j"$jobs" >/dev/null
 	OCL_ICD_VENDORS=$pocl_icd ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 	cd build
-	# the device-independent suites (layering, install, agree, isa), the forced-profile ones and
+	# the device-independent suites (layering, install, readme, agree, isa), the forced-profile ones and
 	# the emulated-limits ones (label limits) once is enough; so is the real-data smoke run
 	# (cifar_smoke evaluates 10,000 images: about 5 minutes on llvmpipe alone, twice that
 	# beside the other suites, for no kernel the other suites do not run there)
 	echo "setup: the suite again on Mesa rusticl (llvmpipe)"
 	RUSTICL_ENABLE=llvmpipe AMPCL_DEVICE=llvmpipe exec ctest --output-on-failure -j"$jobs" \
-		-E '^(layering_|install$|agree$|gpu_profile_|llvmpipe_profile_|limits_|oclgrind_|isa|cifar_smoke$)'
+		-E '^(layering_|install$|readme$|agree$|gpu_profile_|llvmpipe_profile_|limits_|oclgrind_|isa|cifar_smoke$)'
 fi
 ./build/ampcl devices
 ./build/ampcl verify --quick

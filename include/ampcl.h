@@ -1,5 +1,16 @@
-/* ampcl.h: the public C API of ampcl: status codes, errors, devices and the context handle.
- * No OpenCL types here; include/ampcl_cl.h has the interop calls that need them. */
+/* ampcl.h: the whole public C API of ampcl: errors, devices, contexts, verify, networks, models,
+ * training, evaluation, MPI and studies. No OpenCL types; ampcl_cl.h has the interop calls.
+ *
+ * Conventions, the same for every call:
+ * - A call that can fail returns ampcl_status (AMPCL_OK or an error, with ampcl_last_error's
+ *   message); queries that cannot fail return their value.
+ * - Inputs come first and outputs last: `ampcl_x(handle, inputs..., outputs...)`; an output array
+ *   comes after its count.
+ * - Handles are opaque and spelled `ampcl_x_t`; structs whose fields the caller reads or fills
+ *   are spelled `struct ampcl_x`.
+ * - Text in a struct the library fills is a `const char *` owned by the library, valid as long
+ *   as the object named beside it (the context, net or report); no struct has a fixed text
+ *   buffer. */
 #ifndef AMPCL_H
 #define AMPCL_H
 
@@ -16,7 +27,7 @@ extern "C" {
  * ampcl_version() gives the library's, which differs only for a program run against another
  * build than it was compiled with. */
 #define AMPCL_VERSION_MAJOR 0
-#define AMPCL_VERSION_MINOR 2
+#define AMPCL_VERSION_MINOR 3
 #define AMPCL_VERSION_PATCH 0
 
 /* OpenCL's own negative codes pass through unchanged; ampcl's sit at -1000 and below. */
@@ -39,15 +50,15 @@ typedef enum ampcl_status {
 
 /* The message of the last failure on this thread: what, with which value or file, what to do. */
 AMPCL_API const char *ampcl_last_error(void);
-AMPCL_API const char *ampcl_status_name(int status);
+AMPCL_API const char *ampcl_status_name(ampcl_status status);
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 AMPCL_API const char *ampcl_version(void);
 /* Records a message for ampcl_last_error and returns status, so code built on ampcl (models,
  * callbacks, a program's report) fails the way the library does: `return ampcl_error_set(..)`.
  * ampcl_error_wrap prefixes the message already recorded. */
-AMPCL_API int ampcl_error_set(int status, const char *fmt, ...)
+AMPCL_API ampcl_status ampcl_error_set(ampcl_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-AMPCL_API int ampcl_error_wrap(int status, const char *fmt, ...)
+AMPCL_API ampcl_status ampcl_error_wrap(ampcl_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Writes a file the way ampcl writes its outputs: readers see the old file or the whole new one,
@@ -64,16 +75,17 @@ AMPCL_API void ampcl_atomic_file_abort(ampcl_atomic_file_t *f);
  * (missing, unreadable) with a message naming `what` (e.g. "--grid") and the path. */
 AMPCL_API ampcl_status ampcl_input_open(const char *path, const char *what, FILE **stream);
 
-/* One OpenCL device as discovered, in platform order then device order. */
+/* One OpenCL device as discovered, in platform order then device order. The text is the
+ * driver's, owned by whoever handed out the struct (the context, or ampcl_devices_list's block). */
 struct ampcl_device_desc {
 	int index;
-	char name[256];
-	char vendor[128];
-	char platform[256];
-	char platform_version[128];
-	char driver_version[128];
-	char opencl_c_version[64];
-	char type[16]; /* "GPU", "CPU", "ACCELERATOR" or "OTHER" */
+	const char *name;
+	const char *vendor;
+	const char *platform;
+	const char *platform_version;
+	const char *driver_version;
+	const char *opencl_c_version;
+	const char *type; /* "GPU", "CPU", "ACCELERATOR" or "OTHER" */
 	unsigned vendor_id;
 	unsigned compute_units;
 	unsigned long long global_mem_bytes;
@@ -84,8 +96,8 @@ struct ampcl_device_desc {
 	int has_fp64;
 };
 
-/* Lists every device; *out is malloc'ed, free it with free(). */
-AMPCL_API ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *count);
+/* Lists every device: *count of them in *out, one malloc'ed block (text included): free(*out). */
+AMPCL_API ampcl_status ampcl_devices_list(int *count, struct ampcl_device_desc **out);
 
 /* Picks a device: spec is an index ("0") or a case-insensitive substring of the device or
  * platform name; NULL or "" means the environment variable AMPCL_DEVICE, else the first GPU,
@@ -126,14 +138,14 @@ struct ampcl_verify_config {
 	const char *model; /* layer shapes from this model (NULL: resnet18) */
 	int width, batch;  /* 0: 8 and 8 */
 };
-/* One comparison. family is what AMPCL_VERIFY_BREAK names (conv_forward, gemm, bn_backward, ...;
- * a test-only hook, see ampcl_verify_families). */
+/* One comparison; its text is owned by the report (or, in the progress callback, valid during
+ * the call). family groups the ops (conv_forward, gemm, bn_backward, ...). */
 struct ampcl_verify_check {
-	char family[24];
-	char op[48];     /* "conv2d_backward dw" */
-	char shape[96];  /* "n8 c16 32x32 k16 3x3 stride 1 pad 1" */
-	char path[200];  /* the kernels that ran, with their launch counts */
-	char bound[96];  /* how the tolerance was derived ("8 sqrt(K) u sum|ab|, K=576") */
+	const char *family;
+	const char *op;    /* "conv2d_backward dw" */
+	const char *shape; /* "n8 c16 32x32 k16 3x3 stride 1 pad 1" */
+	const char *path;  /* the kernels that ran, with their launch counts */
+	const char *bound; /* how the tolerance was derived ("8 sqrt(K) u sum|ab|, K=576") */
 	double max_abs;  /* max |got - want| */
 	double max_rel;  /* max |got - want| / max(|want|, 1e-6 * max|want|) */
 	double tol;      /* the tolerance at the element closest to failing */
@@ -143,15 +155,16 @@ struct ampcl_verify_check {
 };
 /* What the probe found: one fact (name, value) per line, informational. */
 struct ampcl_verify_fact {
-	char name[48];
-	char value[256];
+	const char *name;
+	const char *value;
 };
+/* Everything in it, text included, is owned by the report until ampcl_verify_report_free. */
 struct ampcl_verify_report {
 	struct ampcl_device_desc device;
-	char version[32];
-	char profile[32];         /* the profile row in use */
-	char profile_reason[256]; /* why that row */
-	char gemm[16];            /* the GEMM back end in effect */
+	const char *version;
+	const char *profile;        /* the profile row in use */
+	const char *profile_reason; /* why that row */
+	const char *gemm;           /* the GEMM back end in effect */
 	int quick;
 	struct ampcl_verify_fact *facts;
 	int nfacts;
@@ -177,14 +190,11 @@ AMPCL_API ampcl_status ampcl_verify_write_json(const struct ampcl_verify_report 
 /* 1 when ampcl_verify_run passed on this device, driver and ampcl version before (the mark beside
  * the program cache), 0 when not, -1 when there is no cache to keep the mark in. */
 AMPCL_API int ampcl_verify_passed(ampcl_context_t *ctx);
-/* The families, space-separated, that AMPCL_VERIFY_BREAK accepts. AMPCL_VERIFY_BREAK=FAMILY is for
- * ampcl's own tests only: it makes that family's results wrong on purpose, so a test can show
- * that each check fails. */
-AMPCL_API const char *ampcl_verify_families(void);
 
 /* ---- networks ----
- * A net is built layer by layer; each builder returns the new layer's id (>= 0) or a negative
- * status. Layer 0 is the input. Names are the stable dotted names of PyTorch's CIFAR models
+ * A net is built layer by layer; each builder checks its arguments, appends the layer and puts
+ * its id (>= 1) in *layer (which may be NULL); inputs are the ids of layers built before it.
+ * Layer 0 is the input. Names are the stable dotted names of PyTorch's CIFAR models
  * ("layer2.0.bn2"), used in logs, amplification and weight files. */
 typedef struct ampcl_net ampcl_net_t;
 
@@ -202,15 +212,15 @@ enum ampcl_layer_type {
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
 					ampcl_net_t **out);
 AMPCL_API void ampcl_net_free(ampcl_net_t *net);
-AMPCL_API int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels,
-			       int kernel, int stride, int pad, int bias);
-AMPCL_API int ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input);
-AMPCL_API int ampcl_net_relu(ampcl_net_t *net, const char *name, int input);
-AMPCL_API int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input);
-AMPCL_API int ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input);
-AMPCL_API int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
-			       int bias);
-AMPCL_API int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b);
+AMPCL_API ampcl_status ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels,
+			       int kernel, int stride, int pad, int bias, int *layer);
+AMPCL_API ampcl_status ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input, int *layer);
+AMPCL_API ampcl_status ampcl_net_relu(ampcl_net_t *net, const char *name, int input, int *layer);
+AMPCL_API ampcl_status ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input, int *layer);
+AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input, int *layer);
+AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
+			       int bias, int *layer);
+AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
 
 /* Plans and allocates device memory for batches of up to max_batch images and initialises the
  * parameters from seed as PyTorch's defaults do (uniform +-1/sqrt(fan_in) for convolution and
@@ -225,7 +235,8 @@ struct ampcl_tune_report {
 	int changed;      /* of those, the ones where a variant beat the default */
 	int stored;       /* choices in this device's table */
 	double seconds;   /* the call's time */
-	char table[4200]; /* the table's file ("" when the program cache is off) */
+	const char *table; /* the table's file ("" when the program cache is off), valid while the
+			    * context lives */
 	/* a line of the table that was skipped because its values are no choice of its
 	 * operation (file and line named), "" when none; valid while the context lives */
 	const char *warning;
@@ -249,10 +260,11 @@ AMPCL_API size_t ampcl_net_param_count(const ampcl_net_t *net);
 
 /* Named tensors of the net: parameters and BN running statistics, PyTorch's names
  * ("layer1.0.bn1.running_var"), in network order. */
+#define AMPCL_TENSOR_MAX_DIMS 4
 struct ampcl_tensor_info {
-	char name[128];
+	const char *name; /* valid until a layer is added or the net is freed */
 	int ndim;
-	int shape[4];
+	int shape[AMPCL_TENSOR_MAX_DIMS];
 	size_t count;
 	int trainable; /* 0 for running statistics */
 };
@@ -303,7 +315,7 @@ AMPCL_API ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, con
 
 /* The logits (n x classes floats, row per image) of the last forward pass, train or eval, for
  * its first n images. */
-AMPCL_API ampcl_status ampcl_net_logits(ampcl_net_t *net, float *logits, int n);
+AMPCL_API ampcl_status ampcl_net_logits(ampcl_net_t *net, int n, float *logits);
 /* Forward pass in evaluation mode without labels: logits (n x classes) of images x. */
 AMPCL_API ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n, float *logits);
 
@@ -321,8 +333,9 @@ AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, in
  * amp_redraw, amp_target, amp_select, schedule_file) with a text value. */
 typedef struct ampcl_train_config ampcl_train_config_t;
 /* A configuration with `ampcl train`'s defaults (ResNet-18 width 64, batch 128, lr 0.1, ...). */
-AMPCL_API ampcl_train_config_t *ampcl_train_config_create(void);
-AMPCL_API ampcl_train_config_t *ampcl_train_config_copy(const ampcl_train_config_t *cfg);
+AMPCL_API ampcl_status ampcl_train_config_create(ampcl_train_config_t **out);
+AMPCL_API ampcl_status ampcl_train_config_copy(const ampcl_train_config_t *cfg,
+					       ampcl_train_config_t **out);
 AMPCL_API void ampcl_train_config_free(ampcl_train_config_t *cfg);
 /* Sets key to value ("lr", "0.05"); an unknown key, a value of the wrong type or one too long
  * is AMPCL_ERR_INVALID_ARG naming it. Ranges are checked when a trainer is created. */
@@ -358,7 +371,7 @@ struct ampcl_train_callbacks {
 	void (*message)(void *user, const char *line);
 	/* after each epoch's outputs are written: the run's configuration (its --out) and whole
 	 * history, for what the program draws from them (curves.png) */
-	void (*outputs)(void *user, const struct ampcl_train_config *cfg,
+	void (*outputs)(void *user, const ampcl_train_config_t *cfg,
 			const struct ampcl_epoch_record *history, int epochs);
 	/* polled after every training step: non-zero stops the run there, `last` is written with
 	 * the epoch's progress (a --resume continues with the same bits) and the run returns
@@ -368,8 +381,7 @@ struct ampcl_train_callbacks {
 
 typedef struct ampcl_trainer ampcl_trainer_t;
 /* Loads the data, builds and initialises the net (or loads --init weights). */
-AMPCL_API ampcl_status ampcl_trainer_create(ampcl_context_t *ctx,
-					    const struct ampcl_train_config *cfg,
+AMPCL_API ampcl_status ampcl_trainer_create(ampcl_context_t *ctx, const ampcl_train_config_t *cfg,
 					    ampcl_trainer_t **out);
 /* Continues from a checkpoint: its configuration, weights, optimizer and RNG state, epoch;
  * epochs > 0 changes the total epoch count, out non-NULL the output folder. */
@@ -385,7 +397,7 @@ AMPCL_API ampcl_status ampcl_trainer_resume_data(ampcl_context_t *ctx, const cha
  * output folder after every epoch. */
 AMPCL_API ampcl_status ampcl_trainer_run(ampcl_trainer_t *t,
 					 const struct ampcl_train_callbacks *cb);
-AMPCL_API const struct ampcl_train_config *ampcl_trainer_config(const ampcl_trainer_t *t);
+AMPCL_API const ampcl_train_config_t *ampcl_trainer_config(const ampcl_trainer_t *t);
 /* One line for people: the data's kind, image and class counts and the normalisation used, with
  * where its constants come from. */
 AMPCL_API void ampcl_trainer_data_summary(const ampcl_trainer_t *t, char *buf, size_t size);
@@ -409,11 +421,6 @@ AMPCL_API void ampcl_trainer_parallel_report(const ampcl_trainer_t *t,
 AMPCL_API const struct ampcl_epoch_record *ampcl_trainer_history(const ampcl_trainer_t *t, int *n);
 AMPCL_API void ampcl_trainer_free(ampcl_trainer_t *t);
 
-/* Test-split loss and accuracy of a checkpoint's weights on a data set (data NULL: the one it
- * was trained on). */
-AMPCL_API ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
-						 const char *data, double *loss, double *accuracy,
-						 int *images);
 /* What ampcl_evaluate evaluates: a .ampcl checkpoint, or safetensors weights under PyTorch's
  * names (ampcl export's or PyTorch's) with the model and width they belong to. */
 struct ampcl_eval_request {
@@ -472,7 +479,8 @@ AMPCL_API void ampcl_mpi_abort(int code);
  * AMPCL_STUDY_MAX_VALUES values a list. */
 #define AMPCL_STUDY_MAX_VALUES 16
 typedef struct ampcl_study_config ampcl_study_config_t;
-AMPCL_API ampcl_study_config_t *ampcl_study_config_create(const ampcl_train_config_t *base);
+AMPCL_API ampcl_status ampcl_study_config_create(const ampcl_train_config_t *base,
+						 ampcl_study_config_t **out);
 AMPCL_API void ampcl_study_config_free(ampcl_study_config_t *sc);
 /* AMPCL_ERR_INVALID_ARG naming the key and the value for an unknown key or a malformed list. */
 AMPCL_API ampcl_status ampcl_study_config_sweep(ampcl_study_config_t *sc, const char *key,
@@ -493,7 +501,7 @@ struct ampcl_study_result {
 	const char *name;  /* its folder under OUT/runs */
 	const char *label; /* its configuration without the seed */
 	int config;        /* index of that configuration: runs that differ only in seed share it */
-	const struct ampcl_train_config *cfg;
+	const ampcl_train_config_t *cfg;
 	const struct ampcl_epoch_record *history; /* epochs records */
 	int epochs;
 	double best, final, seconds; /* test accuracy: best and last evaluated; training time */

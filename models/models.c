@@ -16,16 +16,13 @@ ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, i
 	if (classes < 2)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%d classes: need at least 2",
 				       classes);
-	int last;
 	if (!strcmp(model, "resnet18"))
-		last = ampcl_model_resnet(net, r18, width, classes);
-	else if (!strcmp(model, "resnet34"))
-		last = ampcl_model_resnet(net, r34, width, classes);
-	else if (!strcmp(model, "vgg19"))
-		last = ampcl_model_vgg19(net, width, classes);
-	else
-		return ampcl_error_set(
-		    AMPCL_ERR_INVALID_ARG,
-		    "--model '%s': the valid values are resnet18, resnet34 and vgg19", model);
-	return last < 0 ? last : AMPCL_OK;
+		return ampcl_model_resnet(net, r18, width, classes);
+	if (!strcmp(model, "resnet34"))
+		return ampcl_model_resnet(net, r34, width, classes);
+	if (!strcmp(model, "vgg19"))
+		return ampcl_model_vgg19(net, width, classes);
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "--model '%s': the valid values are resnet18, resnet34 and vgg19",
+			       model);
 }

@@ -1,11 +1,11 @@
 /* models.h: the model builders behind ampcl_model_build (models/), each appending its layers to
- * a net through the public API only; they return the last layer's id or a negative status. */
+ * a net through the public API only. */
 #ifndef AMPCL_MODELS_H
 #define AMPCL_MODELS_H
 
 #include "ampcl.h"
 
-int ampcl_model_resnet(ampcl_net_t *net, const int *blocks, int width, int classes);
-int ampcl_model_vgg19(ampcl_net_t *net, int width, int classes);
+ampcl_status ampcl_model_resnet(ampcl_net_t *net, const int *blocks, int width, int classes);
+ampcl_status ampcl_model_vgg19(ampcl_net_t *net, int width, int classes);
 
 #endif

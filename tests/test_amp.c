@@ -20,14 +20,15 @@ static ampcl_net_t *chain(struct ampcl_context *ctx)
 {
 	ampcl_net_t *net;
 	tu_ok(ampcl_net_create(ctx, C0, H, H, &net), "create");
-	int x = ampcl_net_conv2d(net, "conv1", 0, 3, 3, 1, 1, 1);
-	x = ampcl_net_batchnorm(net, "bn1", x);
-	x = ampcl_net_relu(net, "relu1", x);
-	x = ampcl_net_conv2d(net, "conv2", x, 4, 3, 1, 1, 0);
-	x = ampcl_net_batchnorm(net, "bn2", x);
-	x = ampcl_net_relu(net, "relu2", x);
-	x = ampcl_net_avgpool(net, "avgpool", x);
-	x = ampcl_net_linear(net, "linear", x, 5, 1);
+	int x;
+	tu_ok(ampcl_net_conv2d(net, "conv1", 0, 3, 3, 1, 1, 1, &x), "conv1");
+	tu_ok(ampcl_net_batchnorm(net, "bn1", x, &x), "bn1");
+	tu_ok(ampcl_net_relu(net, "relu1", x, &x), "relu1");
+	tu_ok(ampcl_net_conv2d(net, "conv2", x, 4, 3, 1, 1, 0, &x), "conv2");
+	tu_ok(ampcl_net_batchnorm(net, "bn2", x, &x), "bn2");
+	tu_ok(ampcl_net_relu(net, "relu2", x, &x), "relu2");
+	tu_ok(ampcl_net_avgpool(net, "avgpool", x, &x), "avgpool");
+	tu_ok(ampcl_net_linear(net, "linear", x, 5, 1, &x), "linear");
 	tu_check(x > 0, "chain built", "%d layers", ampcl_net_layer_count(net));
 	tu_ok(ampcl_net_finalize(net, N, 11), "finalize");
 	struct ampcl_sgd_config sgd = {0.9f, 0.0f, 0};
@@ -41,14 +42,16 @@ static ampcl_net_t *fork_net(struct ampcl_context *ctx)
 {
 	ampcl_net_t *net;
 	tu_ok(ampcl_net_create(ctx, C0, H, H, &net), "create");
-	int x = ampcl_net_conv2d(net, "conv1", 0, 3, 3, 1, 1, 1);
-	x = ampcl_net_batchnorm(net, "bn1", x);
-	int r = ampcl_net_relu(net, "relu1", x);
-	x = ampcl_net_conv2d(net, "conv2", r, 3, 3, 1, 1, 0);
-	x = ampcl_net_batchnorm(net, "bn2", x);
-	x = ampcl_net_add(net, "add", r, x);
-	x = ampcl_net_avgpool(net, "avgpool", x);
-	x = ampcl_net_linear(net, "linear", x, 5, 1);
+	int x;
+	tu_ok(ampcl_net_conv2d(net, "conv1", 0, 3, 3, 1, 1, 1, &x), "conv1");
+	tu_ok(ampcl_net_batchnorm(net, "bn1", x, &x), "bn1");
+	int r;
+	tu_ok(ampcl_net_relu(net, "relu1", x, &r), "relu1");
+	tu_ok(ampcl_net_conv2d(net, "conv2", r, 3, 3, 1, 1, 0, &x), "conv2");
+	tu_ok(ampcl_net_batchnorm(net, "bn2", x, &x), "bn2");
+	tu_ok(ampcl_net_add(net, "add", r, x, &x), "add");
+	tu_ok(ampcl_net_avgpool(net, "avgpool", x, &x), "avgpool");
+	tu_ok(ampcl_net_linear(net, "linear", x, 5, 1, &x), "linear");
 	tu_check(x > 0, "fork built", "%d layers", ampcl_net_layer_count(net));
 	tu_ok(ampcl_net_finalize(net, N, 11), "finalize");
 	struct ampcl_sgd_config sgd = {0.9f, 0.0f, 0};

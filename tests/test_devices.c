@@ -12,7 +12,7 @@ int main(void)
 {
 	struct ampcl_device_desc *devs = NULL;
 	int count = 0;
-	tu_ok(ampcl_devices_list(&devs, &count), "list devices");
+	tu_ok(ampcl_devices_list(&count, &devs), "list devices");
 	tu_check(count >= 1, "devices listed", "%d device(s), first '%s' (%s)", count, devs[0].name,
 		 devs[0].type);
 	tu_check(devs[0].compute_units > 0 && devs[0].global_mem_bytes > 0 &&

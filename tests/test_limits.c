@@ -52,7 +52,7 @@ static void check_devices_json(void)
 {
 	struct ampcl_device_desc *real;
 	int count;
-	tu_ok(ampcl_devices_list(&real, &count), "devices list");
+	tu_ok(ampcl_devices_list(&count, &real), "devices list");
 	const unsigned long long g = 2ull << 30, a = 256ull << 20, l = 16 << 10, wg = 32, u = 1;
 	int rc = run_limited("global=2G,alloc=256M,local=16K,wg=32,units=1", "devices --json");
 	int ok = rc == 0;

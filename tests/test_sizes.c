@@ -147,16 +147,17 @@ int main(void)
 	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "image"),
 		 "an input image beyond one tensor", "status %d: %s", st, ampcl_last_error());
 	tu_ok(ampcl_net_create(ctx, 3, 32, 32, &big), "net create");
-	int id = ampcl_net_conv2d(big, "wide", 0, 1 << 22, 3, 1, 1, 0);
-	tu_check(id == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "'wide'"),
-		 "a convolution output beyond one tensor", "%d: %s", id, ampcl_last_error());
-	id = ampcl_net_conv2d(big, "pad", 0, 4, 3, 1, INT32_MAX, 0);
-	tu_check(id == AMPCL_ERR_INVALID_ARG, "a padding that would wrap", "%d: %s", id,
+	int id = -1, c = -1;
+	st = ampcl_net_conv2d(big, "wide", 0, 1 << 22, 3, 1, 1, 0, &id);
+	tu_check(st == AMPCL_ERR_INVALID_ARG && id == -1 && strstr(ampcl_last_error(), "'wide'"),
+		 "a convolution output beyond one tensor", "%d: %s", st, ampcl_last_error());
+	st = ampcl_net_conv2d(big, "pad", 0, 4, 3, 1, INT32_MAX, 0, &id);
+	tu_check(st == AMPCL_ERR_INVALID_ARG, "a padding that would wrap", "%d: %s", st,
 		 ampcl_last_error());
-	int c = ampcl_net_conv2d(big, "c", 0, 64, 3, 1, 1, 0);
-	id = ampcl_net_linear(big, "fc", c, 1 << 20, 1);
-	tu_check(c > 0 && id == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "'fc'"),
-		 "a linear weight beyond one tensor", "%d: %s", id, ampcl_last_error());
+	tu_ok(ampcl_net_conv2d(big, "c", 0, 64, 3, 1, 1, 0, &c), "conv c");
+	st = ampcl_net_linear(big, "fc", c, 1 << 20, 1, &id);
+	tu_check(c > 0 && st == AMPCL_ERR_INVALID_ARG && strstr(ampcl_last_error(), "'fc'"),
+		 "a linear weight beyond one tensor", "%d: %s", st, ampcl_last_error());
 	ampcl_net_free(big);
 	ampcl_context_free(ctx);
 

@@ -51,7 +51,8 @@ static void make_runs(void)
 	for (int c = 0; c < NCONF; c++) {
 		for (int s = 0; s < nseeds[c]; s++, i++) {
 			struct ampcl_study_result *r = &runs[i];
-			ampcl_train_config_t *cfg = cfgs[i] = ampcl_train_config_create();
+			tu_ok(ampcl_train_config_create(&cfgs[i]), "config");
+			ampcl_train_config_t *cfg = cfgs[i];
 			char seed[8];
 			snprintf(seed, sizeof(seed), "%d", s + 1);
 			set(cfg, "lr", lrs[c]);
@@ -299,10 +300,12 @@ int main(int argc, char **argv)
 		     report_t975(30) == 2.0423 && report_t975(31) == 1.96 && isnan(report_t975(0)),
 		 "t quantiles", "t(1) %g, t(2) %g, t(30) %g, t(31) %g", report_t975(1),
 		 report_t975(2), report_t975(30), report_t975(31));
-	ampcl_train_config_t *base = ampcl_train_config_create();
+	ampcl_train_config_t *base;
+	tu_ok(ampcl_train_config_create(&base), "base config");
 	set(base, "out", dir);
 	set(base, "model", "resnet18");
-	ampcl_study_config_t *sc = ampcl_study_config_create(base);
+	ampcl_study_config_t *sc;
+	tu_ok(ampcl_study_config_create(base, &sc), "study config");
 	tu_ok(ampcl_study_config_set_target(sc, 0.55), "target");
 	make_runs();
 	make_amp_logs();

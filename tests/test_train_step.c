@@ -90,16 +90,17 @@ int main(void)
 	ampcl_net_t *net;
 	tu_ok(ampcl_net_create(ctx, C0, H, H, &net), "create");
 	int x = 0;
-	x = ampcl_net_conv2d(net, "conv1", x, C, 3, 1, 1, 1);
-	x = ampcl_net_batchnorm(net, "bn1", x);
-	int a1 = ampcl_net_relu(net, "relu1", x);
-	x = ampcl_net_conv2d(net, "conv2", a1, C, 3, 1, 1, 0);
-	x = ampcl_net_batchnorm(net, "bn2", x);
-	x = ampcl_net_add(net, "add", x, a1);
-	x = ampcl_net_relu(net, "relu2", x);
-	x = ampcl_net_maxpool2(net, "pool", x);
-	x = ampcl_net_avgpool(net, "avgpool", x);
-	x = ampcl_net_linear(net, "linear", x, K, 1);
+	tu_ok(ampcl_net_conv2d(net, "conv1", x, C, 3, 1, 1, 1, &x), "conv1");
+	tu_ok(ampcl_net_batchnorm(net, "bn1", x, &x), "bn1");
+	int a1;
+	tu_ok(ampcl_net_relu(net, "relu1", x, &a1), "relu1");
+	tu_ok(ampcl_net_conv2d(net, "conv2", a1, C, 3, 1, 1, 0, &x), "conv2");
+	tu_ok(ampcl_net_batchnorm(net, "bn2", x, &x), "bn2");
+	tu_ok(ampcl_net_add(net, "add", x, a1, &x), "add");
+	tu_ok(ampcl_net_relu(net, "relu2", x, &x), "relu2");
+	tu_ok(ampcl_net_maxpool2(net, "pool", x, &x), "pool");
+	tu_ok(ampcl_net_avgpool(net, "avgpool", x, &x), "avgpool");
+	tu_ok(ampcl_net_linear(net, "linear", x, K, 1, &x), "linear");
 	tu_check(x > 0, "build", "last layer %d", x);
 	tu_ok(ampcl_net_finalize(net, N + 2, 7), "finalize");
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 1};
@@ -158,11 +159,12 @@ int main(void)
 	float *snap = tu_malloc(64 * 64 * sizeof(float) * 2);
 	for (int k = 0; k < 2; k++) {
 		tu_ok(ampcl_net_create(ctx, C0, H, H, &pair[k]), "create");
-		int y = ampcl_net_conv2d(pair[k], "conv1", 0, C, 3, 1, 1, 1);
-		y = ampcl_net_batchnorm(pair[k], "bn1", y);
-		y = ampcl_net_relu(pair[k], "relu1", y);
-		y = ampcl_net_avgpool(pair[k], "avgpool", y);
-		y = ampcl_net_linear(pair[k], "linear", y, K, 1);
+		int y;
+		tu_ok(ampcl_net_conv2d(pair[k], "conv1", 0, C, 3, 1, 1, 1, &y), "conv1");
+		tu_ok(ampcl_net_batchnorm(pair[k], "bn1", y, &y), "bn1");
+		tu_ok(ampcl_net_relu(pair[k], "relu1", y, &y), "relu1");
+		tu_ok(ampcl_net_avgpool(pair[k], "avgpool", y, &y), "avgpool");
+		tu_ok(ampcl_net_linear(pair[k], "linear", y, K, 1, &y), "linear");
 		tu_ok(ampcl_net_finalize(pair[k], N, 11), "finalize");
 		tu_ok(ampcl_net_set_sgd(pair[k], &sgd), "sgd");
 	}

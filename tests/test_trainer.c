@@ -362,10 +362,12 @@ int main(void)
 	}
 
 	/* eval of best.ampcl reproduces the run's best test accuracy */
-	double loss, accuracy;
-	int images;
 	snprintf(path, sizeof(path), "%s/full/best.ampcl", dir);
-	tu_ok(ampcl_checkpoint_evaluate(ctx, path, NULL, &loss, &accuracy, &images), "evaluate");
+	struct ampcl_eval_request req = {.checkpoint = path};
+	struct ampcl_eval_result res;
+	tu_ok(ampcl_evaluate(ctx, &req, &res), "evaluate");
+	double accuracy = res.accuracy;
+	int images = res.images;
 	double best = -1;
 	for (int i = 0; i < n; i++)
 		best = h[i].test_acc > best ? h[i].test_acc : best;
@@ -428,12 +430,13 @@ int main(void)
 		 ampcl_last_error());
 
 	/* the opaque configuration of the public API: set, get, copy, refusals */
-	ampcl_train_config_t *pc = ampcl_train_config_create();
+	ampcl_train_config_t *pc, *pc2;
+	tu_ok(ampcl_train_config_create(&pc), "config create");
 	char got[64];
 	int ok = !ampcl_train_config_set(pc, "lr", "0.05") &&
 		 !ampcl_train_config_get(pc, "lr", got, sizeof(got)) && atof(got) == 0.05 &&
 		 !ampcl_train_config_get(pc, "batch", got, sizeof(got)) && !strcmp(got, "128");
-	ampcl_train_config_t *pc2 = ampcl_train_config_copy(pc);
+	tu_ok(ampcl_train_config_copy(pc, &pc2), "config copy");
 	ok &= !ampcl_train_config_set(pc, "model", "vgg19") &&
 	      !ampcl_train_config_get(pc2, "model", got, sizeof(got)) && !strcmp(got, "resnet18");
 	int bad_key = ampcl_train_config_set(pc, "learning_rate", "1");

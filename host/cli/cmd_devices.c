@@ -52,7 +52,7 @@ static void print_table(const struct ampcl_device_desc *devs, int count, int sel
 	       "type", "CUs", "global", "max alloc", "OpenCL C");
 	for (int i = 0; i < count; i++) {
 		const struct ampcl_device_desc *d = &devs[i];
-		char name[sizeof(d->name)];
+		char name[512]; /* the driver's name is at most 255 characters */
 		snprintf(name, sizeof(name), "%s", d->name);
 		if (shorten && (int)strlen(name) > name_w) {
 			name[name_w - 1] = '~';
@@ -95,7 +95,7 @@ int cmd_devices(int argc, char **argv)
 	const char *spec = a.spec;
 	struct ampcl_device_desc *devs = NULL;
 	int count = 0, selected = -1;
-	int st = ampcl_devices_list(&devs, &count);
+	ampcl_status st = ampcl_devices_list(&count, &devs);
 	if (st)
 		return cli_fail("devices", st);
 	st = ampcl_device_resolve(spec, &selected);

@@ -208,7 +208,9 @@ int cmd_study(int argc, char **argv)
 		return cli_fail("study", mst);
 	struct ampcl_mpi_info mpi;
 	ampcl_mpi_get_info(&mpi);
-	struct study_args a = {.base = ampcl_train_config_create()};
+	struct study_args a = {0};
+	if ((mst = ampcl_train_config_create(&a.base)))
+		return cli_fail("study", mst);
 	ampcl_study_config_t *sc = NULL;
 	int rc = cli_parse("study", argc, argv, opts, study_option, &a);
 	char out[4200];
@@ -216,8 +218,9 @@ int cmd_study(int argc, char **argv)
 	if (!rc && !out[0])
 		rc = cli_usage_error("study", "give --out DIR for the runs and results");
 	if (!rc) {
-		sc = ampcl_study_config_create(a.base);
-		if (ampcl_study_config_set_target(sc, a.target))
+		if (ampcl_study_config_create(a.base, &sc))
+			rc = cli_fail("study", AMPCL_ERR_INVALID_ARG);
+		else if (ampcl_study_config_set_target(sc, a.target))
 			rc = cli_usage_error("study", "--%s", ampcl_last_error());
 		else if (ampcl_study_config_set_jobs(sc, a.jobs, a.devices))
 			rc = cli_usage_error("study", "--%s", ampcl_last_error());

@@ -190,7 +190,9 @@ int cmd_train(int argc, char **argv)
 		return cli_fail("train", mst);
 	struct ampcl_mpi_info mpi;
 	ampcl_mpi_get_info(&mpi);
-	struct train_args a = {.c = ampcl_train_config_create()};
+	struct train_args a = {0};
+	if ((mst = ampcl_train_config_create(&a.c)))
+		return cli_fail("train", mst);
 	int rc = cli_parse("train", argc, argv, opts, train_option, &a);
 	if (!rc && a.resume && a.others)
 		rc = cli_usage_error("train",

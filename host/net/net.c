@@ -141,7 +141,7 @@ static int add_tensor(struct ampcl_net *net, int layer, const char *suffix, int 
 	return net->ntensors++;
 }
 
-int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels, int kernel,
+static int build_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels, int kernel,
 		     int stride, int pad, int bias)
 {
 	int id = new_layer(net, AMPCL_LAYER_CONV, name, input, -1, 1);
@@ -175,7 +175,7 @@ int ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_chan
 	return id;
 }
 
-int ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input)
+static int build_batchnorm(ampcl_net_t *net, const char *name, int input)
 {
 	int id = new_layer(net, AMPCL_LAYER_BN, name, input, -1, 1);
 	if (id < 0)
@@ -189,7 +189,7 @@ int ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input)
 	return id;
 }
 
-int ampcl_net_relu(ampcl_net_t *net, const char *name, int input)
+static int build_relu(ampcl_net_t *net, const char *name, int input)
 {
 	int id = new_layer(net, AMPCL_LAYER_RELU, name, input, -1, 1);
 	if (id >= 0)
@@ -197,7 +197,7 @@ int ampcl_net_relu(ampcl_net_t *net, const char *name, int input)
 	return id;
 }
 
-int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input)
+static int build_maxpool2(ampcl_net_t *net, const char *name, int input)
 {
 	int id = new_layer(net, AMPCL_LAYER_MAXPOOL, name, input, -1, 1);
 	if (id < 0)
@@ -213,7 +213,7 @@ int ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input)
 	return id;
 }
 
-int ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input)
+static int build_avgpool(ampcl_net_t *net, const char *name, int input)
 {
 	int id = new_layer(net, AMPCL_LAYER_AVGPOOL, name, input, -1, 1);
 	if (id < 0)
@@ -223,7 +223,7 @@ int ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input)
 	return id;
 }
 
-int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features, int bias)
+static int build_linear(ampcl_net_t *net, const char *name, int input, int out_features, int bias)
 {
 	int id = new_layer(net, AMPCL_LAYER_LINEAR, name, input, -1, 1);
 	if (id < 0)
@@ -245,7 +245,7 @@ int ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_feat
 	return id;
 }
 
-int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b)
+static int build_add(ampcl_net_t *net, const char *name, int a, int b)
 {
 	int id = new_layer(net, AMPCL_LAYER_ADD, name, a, b, 2);
 	if (id < 0)
@@ -257,6 +257,53 @@ int ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b)
 				       A->name, A->c, A->h, A->w, B->name, B->c, B->h, B->w);
 	net->nlayers++;
 	return id;
+}
+
+/* The public builders: the layer's id through *layer, the status returned. */
+static ampcl_status built(int id, int *layer)
+{
+	if (id < 0)
+		return (ampcl_status)id;
+	if (layer)
+		*layer = id;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_net_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels,
+			      int kernel, int stride, int pad, int bias, int *layer)
+{
+	return built(build_conv2d(net, name, input, out_channels, kernel, stride, pad, bias), layer);
+}
+
+ampcl_status ampcl_net_batchnorm(ampcl_net_t *net, const char *name, int input, int *layer)
+{
+	return built(build_batchnorm(net, name, input), layer);
+}
+
+ampcl_status ampcl_net_relu(ampcl_net_t *net, const char *name, int input, int *layer)
+{
+	return built(build_relu(net, name, input), layer);
+}
+
+ampcl_status ampcl_net_maxpool2(ampcl_net_t *net, const char *name, int input, int *layer)
+{
+	return built(build_maxpool2(net, name, input), layer);
+}
+
+ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input, int *layer)
+{
+	return built(build_avgpool(net, name, input), layer);
+}
+
+ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
+			      int bias, int *layer)
+{
+	return built(build_linear(net, name, input, out_features, bias), layer);
+}
+
+ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer)
+{
+	return built(build_add(net, name, a, b), layer);
 }
 
 /* The shape of a net tensor, from its layer. */
@@ -628,7 +675,7 @@ ampcl_status ampcl_net_tensor_info(const ampcl_net_t *net, int i, struct ampcl_t
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "tensor %d of %d", i, net->ntensors);
 	const struct ampcl_net_tensor *t = &net->tensors[i];
 	memset(info, 0, sizeof(*info));
-	snprintf(info->name, sizeof(info->name), "%s", t->name);
+	info->name = t->name;
 	info->ndim = tensor_shape(net, t, info->shape);
 	info->count = 1;
 	for (int d = 0; d < info->ndim; d++)

@@ -445,7 +445,7 @@ ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *la
 	return finish_on_error(net, read_stats(net, n, res));
 }
 
-ampcl_status ampcl_net_logits(ampcl_net_t *net, float *logits, int n)
+ampcl_status ampcl_net_logits(ampcl_net_t *net, int n, float *logits)
 {
 	if (!net->finalized || n < 1 || n > net->last_forward)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
@@ -467,7 +467,7 @@ ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n, float *l
 	ampcl_status st;
 	if ((st = ampcl_tensor_write(net->ctx, &in, x)) || (st = ampcl_net_forward(net, n, 0)))
 		return st;
-	return ampcl_net_logits(net, logits, n);
+	return ampcl_net_logits(net, n, logits);
 }
 
 ampcl_status ampcl_net_tensor_cl(ampcl_net_t *net, int i, int gradient, cl_mem *mem, size_t *offset)

@@ -16,7 +16,7 @@ ampcl_status ampcl_net_tune(ampcl_net_t *net, int batch, struct ampcl_tune_repor
 	memset(rep, 0, sizeof(*rep));
 	rep->level = t->level;
 	rep->warning = "";
-	snprintf(rep->table, sizeof(rep->table), "%s", t->path);
+	rep->table = t->path;
 	if (net->finalized)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "ampcl_net_tune: tune the net before finalizing it (the "

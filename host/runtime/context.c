@@ -37,6 +37,7 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 	if (st)
 		goto fail;
 	ctx->caps = caps[index];
+	ampcl_device_caps_bind(&ctx->caps);
 	ctx->caps.extensions = ampcl_xstrdup(caps[index].extensions);
 	if ((st = ampcl_kernel_source_check(&ctx->env)) ||
 	    (st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||

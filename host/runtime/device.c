@@ -70,25 +70,27 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 	if (st)
 		return st;
 	struct ampcl_device_desc *d = &caps->desc;
+	struct ampcl_device_text *tx = &caps->text;
 	caps->platform = platform;
 	caps->device = device;
 	d->index = index;
-	get_string(device, CL_DEVICE_NAME, d->name, sizeof(d->name));
-	get_string(device, CL_DEVICE_VENDOR, d->vendor, sizeof(d->vendor));
-	get_string(device, CL_DRIVER_VERSION, d->driver_version, sizeof(d->driver_version));
-	get_string(device, CL_DEVICE_OPENCL_C_VERSION, d->opencl_c_version,
-		   sizeof(d->opencl_c_version));
-	clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(d->platform), d->platform, NULL);
-	clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(d->platform_version),
-			  d->platform_version, NULL);
-	d->platform[sizeof(d->platform) - 1] = 0;
-	d->platform_version[sizeof(d->platform_version) - 1] = 0;
+	get_string(device, CL_DEVICE_NAME, tx->name, sizeof(tx->name));
+	get_string(device, CL_DEVICE_VENDOR, tx->vendor, sizeof(tx->vendor));
+	get_string(device, CL_DRIVER_VERSION, tx->driver_version, sizeof(tx->driver_version));
+	get_string(device, CL_DEVICE_OPENCL_C_VERSION, tx->opencl_c_version,
+		   sizeof(tx->opencl_c_version));
+	clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(tx->platform), tx->platform, NULL);
+	clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof(tx->platform_version),
+			  tx->platform_version, NULL);
+	tx->platform[sizeof(tx->platform) - 1] = 0;
+	tx->platform_version[sizeof(tx->platform_version) - 1] = 0;
+	ampcl_device_caps_bind(caps);
 
 	cl_uint u = 0;
 	cl_ulong ul = 0;
 	size_t sz = 0;
 	clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof(caps->type), &caps->type, NULL);
-	snprintf(d->type, sizeof(d->type), "%s",
+	snprintf(tx->type, sizeof(tx->type), "%s",
 		 caps->type & CL_DEVICE_TYPE_GPU           ? "GPU"
 		 : caps->type & CL_DEVICE_TYPE_CPU         ? "CPU"
 		 : caps->type & CL_DEVICE_TYPE_ACCELERATOR ? "ACCELERATOR"
@@ -131,6 +133,29 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 		caps->opencl_c_minor = 0;
 	}
 	return AMPCL_OK;
+}
+
+static void point_at(struct ampcl_device_desc *d, const struct ampcl_device_text *tx)
+{
+	d->name = tx->name, d->vendor = tx->vendor, d->platform = tx->platform;
+	d->platform_version = tx->platform_version, d->driver_version = tx->driver_version;
+	d->opencl_c_version = tx->opencl_c_version, d->type = tx->type;
+}
+
+void ampcl_device_caps_bind(struct ampcl_device_caps *caps)
+{
+	point_at(&caps->desc, &caps->text);
+}
+
+void ampcl_device_desc_copy(const struct ampcl_device_desc *from, struct ampcl_device_desc *desc,
+			    struct ampcl_device_text *text)
+{
+	*desc = *from;
+#define COPY(field) snprintf(text->field, sizeof(text->field), "%s", from->field ? from->field : "")
+	COPY(name), COPY(vendor), COPY(platform), COPY(platform_version), COPY(driver_version);
+	COPY(opencl_c_version), COPY(type);
+#undef COPY
+	point_at(desc, text);
 }
 
 void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count)
@@ -185,6 +210,8 @@ ampcl_status ampcl_device_discover(struct ampcl_device_caps **out, int *count)
 				       "OpenCL platforms exist but none has a device: check the "
 				       "driver installation (clinfo lists what the loader sees)");
 	}
+	for (int i = 0; i < n; i++) /* the array moved as platforms were added */
+		ampcl_device_caps_bind(&caps[i]);
 	*out = caps;
 	*count = n;
 	return AMPCL_OK;
@@ -279,16 +306,24 @@ ampcl_status ampcl_device_for_local_rank(int local_rank, int *index)
 	return AMPCL_OK;
 }
 
-ampcl_status ampcl_devices_list(struct ampcl_device_desc **out, int *count)
+ampcl_status ampcl_devices_list(int *count, struct ampcl_device_desc **out)
 {
 	struct ampcl_device_caps *caps;
 	int n;
 	ampcl_status st = ampcl_device_discover(&caps, &n);
 	if (st)
 		return st;
-	*out = ampcl_xcalloc((size_t)n, sizeof(**out));
+	/* one block, the descriptions then their text, so that free(*out) frees both */
+	struct block {
+		struct ampcl_device_desc desc;
+		struct ampcl_device_text text;
+	};
+	struct ampcl_device_desc *descs = ampcl_xcalloc((size_t)n ? (size_t)n : 1,
+							sizeof(struct block));
+	struct ampcl_device_text *texts = (struct ampcl_device_text *)(descs + n);
 	for (int i = 0; i < n; i++)
-		(*out)[i] = caps[i].desc;
+		ampcl_device_desc_copy(&caps[i].desc, &descs[i], &texts[i]);
+	*out = descs;
 	*count = n;
 	ampcl_device_caps_free(caps, n);
 	return AMPCL_OK;

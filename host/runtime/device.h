@@ -17,9 +17,21 @@
 #define AMPCL_LIMITED_SIZES 1
 #define AMPCL_LIMITED_LAUNCH 2
 
+/* The driver's text behind a struct ampcl_device_desc's pointers. */
+struct ampcl_device_text {
+	char name[256];
+	char vendor[128];
+	char platform[256];
+	char platform_version[128];
+	char driver_version[128];
+	char opencl_c_version[64];
+	char type[16];
+};
+
 /* Everything the runtime decides on, read once at discovery (STYLE.md §8). */
 struct ampcl_device_caps {
-	struct ampcl_device_desc desc;
+	struct ampcl_device_desc desc; /* its text points into `text` (ampcl_device_caps_bind) */
+	struct ampcl_device_text text;
 	cl_platform_id platform;
 	cl_device_id device;
 	cl_device_type type;
@@ -34,6 +46,11 @@ struct ampcl_device_caps {
 /* Fills caps for every device of every platform; free with ampcl_device_caps_free. */
 ampcl_status ampcl_device_discover(struct ampcl_device_caps **caps, int *count);
 void ampcl_device_caps_free(struct ampcl_device_caps *caps, int count);
+/* Points desc's text at text's: after caps is filled, and after every copy of the struct. */
+void ampcl_device_caps_bind(struct ampcl_device_caps *caps);
+/* desc's text pointed at text (a copy of the strings desc points to). */
+void ampcl_device_desc_copy(const struct ampcl_device_desc *from, struct ampcl_device_desc *desc,
+			    struct ampcl_device_text *text);
 /* Reads one device's capabilities (used by discovery and by wrapped contexts), lowered to
  * AMPCL_LIMITS where it asks for less; a malformed AMPCL_LIMITS is AMPCL_ERR_INVALID_ARG. */
 ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device, int index,

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-ampcl_study_config_t *ampcl_study_config_create(const ampcl_train_config_t *base)
+ampcl_status ampcl_study_config_create(const ampcl_train_config_t *base,
+				       ampcl_study_config_t **out)
 {
 	struct ampcl_study_config *sc = ampcl_xcalloc(1, sizeof(*sc));
 	sc->base = *base;
-	return sc;
+	*out = sc;
+	return AMPCL_OK;
 }
 
 void ampcl_study_config_free(ampcl_study_config_t *sc)

@@ -197,18 +197,20 @@ json_t *ampcl_train_config_json(const struct ampcl_train_config *cfg)
 	return o;
 }
 
-ampcl_train_config_t *ampcl_train_config_create(void)
+ampcl_status ampcl_train_config_create(ampcl_train_config_t **out)
 {
 	struct ampcl_train_config *c = ampcl_xcalloc(1, sizeof(*c));
 	ampcl_train_config_defaults(c);
-	return c;
+	*out = c;
+	return AMPCL_OK;
 }
 
-ampcl_train_config_t *ampcl_train_config_copy(const ampcl_train_config_t *cfg)
+ampcl_status ampcl_train_config_copy(const ampcl_train_config_t *cfg, ampcl_train_config_t **out)
 {
 	struct ampcl_train_config *c = ampcl_xmalloc(sizeof(*c));
 	*c = *cfg;
-	return c;
+	*out = c;
+	return AMPCL_OK;
 }
 
 void ampcl_train_config_free(ampcl_train_config_t *cfg)

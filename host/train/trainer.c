@@ -501,7 +501,7 @@ static ampcl_status evaluate(struct ampcl_trainer *t, double *loss, double *acc,
 		if (n > 0 && (st = ampcl_net_eval_step(t->net, x, labels, n, &r)))
 			break;
 		if (predictions) {
-			if ((st = ampcl_net_logits(t->net, logits, n)))
+			if ((st = ampcl_net_logits(t->net, n, logits)))
 				break;
 			write_predictions(predictions, count, labels, logits, n, classes);
 		}
@@ -941,16 +941,5 @@ ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_reques
 	locale_t previous = ampcl_locale_c_begin();
 	ampcl_status st = evaluate_request(ctx, req, res);
 	ampcl_locale_c_end(previous);
-	return st;
-}
-
-ampcl_status ampcl_checkpoint_evaluate(ampcl_context_t *ctx, const char *checkpoint,
-				       const char *data, double *loss, double *accuracy,
-				       int *images)
-{
-	struct ampcl_eval_request req = {.checkpoint = checkpoint, .data = data};
-	struct ampcl_eval_result r;
-	ampcl_status st = ampcl_evaluate(ctx, &req, &r);
-	*loss = r.loss, *accuracy = r.accuracy, *images = r.images;
 	return st;
 }

@@ -23,7 +23,7 @@ static char *format_message(const char *fmt, va_list ap)
 	return msg;
 }
 
-AMPCL_API int ampcl_error_set(int status, const char *fmt, ...)
+AMPCL_API ampcl_status ampcl_error_set(ampcl_status status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -34,7 +34,7 @@ AMPCL_API int ampcl_error_set(int status, const char *fmt, ...)
 	return status;
 }
 
-AMPCL_API int ampcl_error_wrap(int status, const char *fmt, ...)
+AMPCL_API ampcl_status ampcl_error_wrap(ampcl_status status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -107,9 +107,9 @@ const char *ampcl_cl_error_name(cl_int err)
 	}
 }
 
-const char *ampcl_status_name(int status)
+const char *ampcl_status_name(ampcl_status status)
 {
-	switch (status) {
+	switch ((int)status) {
 	case AMPCL_OK:
 		return "ok";
 	case AMPCL_ERR_INVALID_ARG:

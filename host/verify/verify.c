@@ -19,7 +19,7 @@ static const char families[] =
     "probe gemm conv_forward conv_backward bn_forward bn_eval bn_backward maxpool avgpool relu "
     "add linear loss amplify sgd replay";
 
-const char *ampcl_verify_families(void)
+const char *vf_families(void)
 {
 	return families;
 }
@@ -88,16 +88,21 @@ static void finish_check(struct vf_run *v, struct ampcl_verify_check *c)
 		v->progress(v->user, c);
 }
 
+/* The check's text, owned by the report (freed in ampcl_verify_report_free). */
+static void name_check(struct ampcl_verify_check *c, const char *family, const char *op,
+		       const char *shape, const char *path, const char *bound)
+{
+	c->family = ampcl_xstrdup(family), c->op = ampcl_xstrdup(op);
+	c->shape = ampcl_xstrdup(shape), c->path = ampcl_xstrdup(path);
+	c->bound = ampcl_xstrdup(bound);
+}
+
 void vf_compare(struct vf_run *v, const char *family, const char *op, const char *shape,
 		const float *got, const double *want, const double *tol, size_t n,
 		const char *bound)
 {
 	struct ampcl_verify_check *c = next_check(v);
-	snprintf(c->family, sizeof(c->family), "%s", family);
-	snprintf(c->op, sizeof(c->op), "%s", op);
-	snprintf(c->shape, sizeof(c->shape), "%s", shape);
-	snprintf(c->path, sizeof(c->path), "%s", v->path);
-	snprintf(c->bound, sizeof(c->bound), "%s", bound);
+	name_check(c, family, op, shape, v->path, bound);
 	c->count = n;
 	float broken = 0;
 	size_t bi = n / 2;
@@ -138,11 +143,7 @@ void vf_result(struct vf_run *v, const char *family, const char *op, const char 
 	       double tol, double rel, const char *bound)
 {
 	struct ampcl_verify_check *c = next_check(v);
-	snprintf(c->family, sizeof(c->family), "%s", family);
-	snprintf(c->op, sizeof(c->op), "%s", op);
-	snprintf(c->shape, sizeof(c->shape), "%s", shape);
-	snprintf(c->path, sizeof(c->path), "%s", v->path);
-	snprintf(c->bound, sizeof(c->bound), "%s", bound);
+	name_check(c, family, op, shape, v->path, bound);
 	c->count = 1;
 	c->max_abs = err;
 	c->max_rel = rel;
@@ -159,11 +160,13 @@ void vf_fact(struct vf_run *v, const char *name, const char *fmt, ...)
 		r->facts = ampcl_xrealloc(r->facts, (size_t)v->fcap * sizeof(*r->facts));
 	}
 	struct ampcl_verify_fact *f = &r->facts[r->nfacts++];
-	snprintf(f->name, sizeof(f->name), "%s", name);
+	char value[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->value, sizeof(f->value), fmt, ap);
+	vsnprintf(value, sizeof(value), fmt, ap);
 	va_end(ap);
+	f->name = ampcl_xstrdup(name);
+	f->value = ampcl_xstrdup(value);
 }
 
 /* splitmix64, as host/ref's fill */
@@ -218,7 +221,8 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "verify: width %d and batch %d must be at least 1", width,
 				       batch);
-	struct ampcl_verify_report *rep = ampcl_xcalloc(1, sizeof(*rep));
+	struct vf_report *owner = ampcl_xcalloc(1, sizeof(*owner));
+	struct ampcl_verify_report *rep = &owner->pub;
 	struct vf_run v = {.ctx = ctx,
 			   .rep = rep,
 			   .brk = ctx->env.verify_break,
@@ -226,19 +230,21 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 			   .progress = progress,
 			   .user = user};
 	if (v.brk[0] && !is_family(v.brk)) {
-		free(rep);
+		free(owner);
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
 		    "AMPCL_VERIFY_BREAK='%s' (a test-only setting) is not one of: %s", v.brk,
 		    families);
 	}
 	double t0 = ampcl_now();
-	rep->device = ctx->caps.desc;
-	snprintf(rep->version, sizeof(rep->version), "%s", ampcl_version());
-	snprintf(rep->profile, sizeof(rep->profile), "%s", ctx->profile.row);
-	ampcl_profile_reason(&ctx->caps, ctx->env.profile, &ctx->profile, rep->profile_reason,
-			     sizeof(rep->profile_reason));
-	snprintf(rep->gemm, sizeof(rep->gemm), "%s", ampcl_gemm_backend_name(ctx));
+	ampcl_device_desc_copy(&ctx->caps.desc, &rep->device, &owner->device_text);
+	rep->version = ampcl_version();
+	snprintf(owner->profile, sizeof(owner->profile), "%s", ctx->profile.row);
+	rep->profile = owner->profile;
+	ampcl_profile_reason(&ctx->caps, ctx->env.profile, &ctx->profile, owner->profile_reason,
+			     sizeof(owner->profile_reason));
+	rep->profile_reason = owner->profile_reason;
+	rep->gemm = ampcl_gemm_backend_name(ctx);
 	rep->quick = cfg->quick;
 	ampcl_status st = vf_probe(&v);
 	if (!st)
@@ -273,9 +279,18 @@ void ampcl_verify_report_free(struct ampcl_verify_report *rep)
 {
 	if (!rep)
 		return;
+	for (int i = 0; i < rep->nfacts; i++) {
+		free((char *)rep->facts[i].name);
+		free((char *)rep->facts[i].value);
+	}
+	for (int i = 0; i < rep->nchecks; i++) {
+		const struct ampcl_verify_check *c = &rep->checks[i];
+		free((char *)c->family), free((char *)c->op), free((char *)c->shape);
+		free((char *)c->path), free((char *)c->bound);
+	}
 	free(rep->facts);
 	free(rep->checks);
-	free(rep);
+	free(rep); /* the start of its struct vf_report */
 }
 
 /* JSON has no NaN or infinity: those become null */

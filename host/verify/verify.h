@@ -16,6 +16,20 @@
  * would hide a missing term of a long sum. */
 #define VF_LAMBDA 8.0
 
+/* The report as allocated: the public struct first (what callers free), then the text it
+ * points to that is not a copy of its own (the device's, the profile's). */
+struct vf_report {
+	struct ampcl_verify_report pub;
+	struct ampcl_device_text device_text;
+	char profile[32];
+	char profile_reason[256];
+};
+
+/* The families, space-separated, that AMPCL_VERIFY_BREAK accepts. AMPCL_VERIFY_BREAK=FAMILY is for
+ * ampcl's own tests only: it makes that family's results wrong on purpose, so a test can show
+ * that each check fails. */
+const char *vf_families(void);
+
 struct vf_run {
 	struct ampcl_context *ctx;
 	struct ampcl_verify_report *rep;

@@ -28,22 +28,23 @@ static void stream(unsigned long long seed, size_t n, double *out)
 static ampcl_status build(ampcl_net_t *net, int classes, int amp[2])
 {
 	int l = 0, x, y, s;
-	if ((l = ampcl_net_conv2d(net, "conv1", 0, 8, 3, 1, 1, 0)) < 0 ||
-	    (l = ampcl_net_batchnorm(net, "bn1", l)) < 0 ||
-	    (x = ampcl_net_relu(net, "relu1", l)) < 0 ||
-	    (l = ampcl_net_conv2d(net, "conv_a", x, 16, 3, 2, 1, 0)) < 0 ||
-	    (amp[0] = l = ampcl_net_batchnorm(net, "bn_a", l)) < 0 ||
-	    (l = ampcl_net_relu(net, "relu_a", l)) < 0 ||
-	    (l = ampcl_net_conv2d(net, "conv_b", l, 16, 3, 1, 1, 1)) < 0 ||
-	    (y = ampcl_net_batchnorm(net, "bn_b", l)) < 0 ||
-	    (l = ampcl_net_conv2d(net, "conv_s", x, 16, 1, 2, 0, 0)) < 0 ||
-	    (s = ampcl_net_batchnorm(net, "bn_s", l)) < 0 ||
-	    (l = ampcl_net_add(net, "add", y, s)) < 0 ||
-	    (amp[1] = l = ampcl_net_relu(net, "relu_out", l)) < 0 ||
-	    (l = ampcl_net_maxpool2(net, "pool", l)) < 0 ||
-	    (l = ampcl_net_avgpool(net, "avgpool", l)) < 0 ||
-	    (l = ampcl_net_linear(net, "fc", l, classes, 1)) < 0)
-		return l;
+	ampcl_status st;
+	if ((st = ampcl_net_conv2d(net, "conv1", 0, 8, 3, 1, 1, 0, &l)) ||
+	    (st = ampcl_net_batchnorm(net, "bn1", l, &l)) ||
+	    (st = ampcl_net_relu(net, "relu1", l, &x)) ||
+	    (st = ampcl_net_conv2d(net, "conv_a", x, 16, 3, 2, 1, 0, &l)) ||
+	    (st = ampcl_net_batchnorm(net, "bn_a", l, &amp[0])) ||
+	    (st = ampcl_net_relu(net, "relu_a", amp[0], &l)) ||
+	    (st = ampcl_net_conv2d(net, "conv_b", l, 16, 3, 1, 1, 1, &l)) ||
+	    (st = ampcl_net_batchnorm(net, "bn_b", l, &y)) ||
+	    (st = ampcl_net_conv2d(net, "conv_s", x, 16, 1, 2, 0, 0, &l)) ||
+	    (st = ampcl_net_batchnorm(net, "bn_s", l, &s)) ||
+	    (st = ampcl_net_add(net, "add", y, s, &l)) ||
+	    (st = ampcl_net_relu(net, "relu_out", l, &amp[1])) ||
+	    (st = ampcl_net_maxpool2(net, "pool", amp[1], &l)) ||
+	    (st = ampcl_net_avgpool(net, "avgpool", l, &l)) ||
+	    (st = ampcl_net_linear(net, "fc", l, classes, 1, NULL)))
+		return st;
 	return AMPCL_OK;
 }
 

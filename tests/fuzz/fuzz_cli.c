@@ -34,7 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (char *p = text; p < text + size && argc < 33; p += strlen(p) + 1)
 		argv[argc++] = p;
 	argv[argc] = NULL;
-	ampcl_train_config_t *c = ampcl_train_config_create();
+	ampcl_train_config_t *c;
+	if (ampcl_train_config_create(&c))
+		return 0;
 	if (cli_parse("fuzz", argc, argv, opts, on_option, c) == 0)
 		ampcl_train_config_check(c);
 	ampcl_train_config_free(c);
