@@ -255,6 +255,9 @@ AMPCL_API int ampcl_net_layer_count(const ampcl_net_t *net);
 AMPCL_API const char *ampcl_net_layer_name(const ampcl_net_t *net, int layer);
 AMPCL_API enum ampcl_layer_type ampcl_net_layer_type(const ampcl_net_t *net, int layer);
 AMPCL_API const char *ampcl_layer_type_name(enum ampcl_layer_type type); /* "conv", "bn", ... */
+/* The shape of one image's output of a layer (layer 0: the input image). */
+AMPCL_API ampcl_status ampcl_net_layer_shape(const ampcl_net_t *net, int layer, int *channels,
+					     int *height, int *width);
 /* Trainable parameters (weights and biases; not BN running statistics). */
 AMPCL_API size_t ampcl_net_param_count(const ampcl_net_t *net);
 
@@ -321,7 +324,8 @@ AMPCL_API ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n
 
 /* ---- models (models/) ----
  * "resnet18", "resnet34" (CIFAR form) or "vgg19" (with BN), base width `width` (64 = the
- * standard), for images of the net's input size. */
+ * standard), for images of the net's input size; or a file ending in ".onnx": its graph, whose
+ * input must be the net's image shape and whose output `classes` logits (width is not used). */
 AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width,
 					 int classes);
 

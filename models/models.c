@@ -5,9 +5,21 @@
 
 #include <string.h>
 
+int ampcl_model_is_onnx(const char *model)
+{
+	size_t n = strlen(model);
+	return n > 5 && !strcmp(model + n - 5, ".onnx");
+}
+
 ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, int classes)
 {
 	static const int r18[4] = {2, 2, 2, 2}, r34[4] = {3, 4, 6, 3};
+	if (ampcl_model_is_onnx(model)) {
+		if (classes < 2)
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%d classes: need at least 2",
+					       classes);
+		return ampcl_model_onnx(net, model, classes);
+	}
 	if (width < 1 || width > 1024)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "--width %d: give a base channel count from 1 to 1024 "

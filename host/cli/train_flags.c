@@ -65,9 +65,12 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, con
 	int n;
 	double d;
 	*rc = 0;
-	if (!strcmp(a, "--model"))
+	size_t vlen = strlen(v);
+	if (!strcmp(a, "--model") && vlen > 5 && !strcmp(v + vlen - 5, ".onnx"))
+		*rc = set(verb, c, key, v, 0); /* the file is read when the net is built */
+	else if (!strcmp(a, "--model"))
 		*rc = set(verb, c, key, v,
-			  word(verb, a, v, "resnet18|resnet34|vgg19", buf, sizeof(buf)));
+			  word(verb, a, v, "resnet18|resnet34|vgg19|FILE.onnx", buf, sizeof(buf)));
 	else if (!strcmp(a, "--width"))
 		*rc = set(verb, c, key, v, cli_parse_int(verb, a, v, 1, 1024, &n));
 	else if (!strcmp(a, "--dataset"))

@@ -654,6 +654,16 @@ size_t ampcl_net_param_count(const ampcl_net_t *net)
 	return n;
 }
 
+ampcl_status ampcl_net_layer_shape(const ampcl_net_t *net, int layer, int *channels, int *height,
+				   int *width)
+{
+	if (layer < 0 || layer >= net->nlayers)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "layer %d of %d", layer, net->nlayers);
+	const struct ampcl_layer *L = &net->layers[layer];
+	*channels = L->c, *height = L->h, *width = L->w;
+	return AMPCL_OK;
+}
+
 int ampcl_net_tensor_count(const ampcl_net_t *net)
 {
 	return net->ntensors;

@@ -12,7 +12,7 @@
 /* The configuration behind ampcl_train_config_t (opaque in ampcl.h): the library's code and the
  * tests read its fields; programs go through ampcl_train_config_set/get. */
 struct ampcl_train_config {
-	char model[16];   /* resnet18 | resnet34 | vgg19 */
+	char model[4096]; /* resnet18 | resnet34 | vgg19 | a file ending in .onnx */
 	int width;        /* base channels, 64 */
 	char data[4096];  /* data set folder */
 	char dataset[16]; /* cifar10 | mnist | fashion-mnist | folder; "" detects */

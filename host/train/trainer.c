@@ -14,6 +14,7 @@
 #include "locale_c.h"
 #include "net.h"
 #include "net_weights.h"
+#include "onnx_weights.h"
 #include "schedule.h"
 #include "train_config.h"
 #include "train_output.h"
@@ -47,6 +48,14 @@ struct ampcl_trainer {
 	struct ampcl_dp dp;            /* mpirun's ranks: this one's share of every batch */
 };
 
+
+/* Whether --model names an ONNX file. */
+static int model_is_onnx(const char *model)
+{
+	size_t n = strlen(model);
+	return n > 5 && !strcmp(model + n - 5, ".onnx");
+}
+
 /* Whether this process writes the run's outputs: rank 0 of the ranks, when there is an --out. */
 static int writes(const struct ampcl_trainer *t)
 {
@@ -71,10 +80,11 @@ static ampcl_status check_config(const struct ampcl_train_config *c)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--subset %d: give 0 (all) or more",
 				       c->subset);
 	if (strcmp(c->model, "resnet18") && strcmp(c->model, "resnet34") &&
-	    strcmp(c->model, "vgg19"))
-		return ampcl_error_set(
-		    AMPCL_ERR_INVALID_ARG,
-		    "--model '%s': the valid values are resnet18, resnet34 and vgg19", c->model);
+	    strcmp(c->model, "vgg19") && !model_is_onnx(c->model))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--model '%s': the valid values are resnet18, resnet34, "
+				       "vgg19 and an ONNX file (FILE.onnx)",
+				       c->model);
 	if (c->width < 1 || c->width > 1024)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024",
 				       c->width);
@@ -247,6 +257,10 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	const char *flag = t->eval_only ? "--weights" : "--init";
 	if (random_init && c->init[0] &&
 	    (st = ampcl_net_load_weights(t->net, c->init, flag, &t->st.tracked_base)))
+		return st;
+	/* a network from an ONNX file starts from the file's weights, unless --init gives others */
+	if (random_init && !c->init[0] && model_is_onnx(c->model) &&
+	    (st = ampcl_net_load_onnx(t->net, c->model, &t->st.tracked_base)))
 		return st;
 	return AMPCL_OK;
 }

@@ -1,0 +1,90 @@
+/* onnx_read.h: an ONNX model file read into plain structs (no protobuf types): the graph's nodes
+ * with their attributes, its initializers as floats or integers, and its inputs and outputs. */
+#ifndef AMPCL_ONNX_READ_H
+#define AMPCL_ONNX_READ_H
+
+#include "ampcl.h"
+
+#include <stddef.h>
+
+#define AMPCL_ONNX_MAX_DIMS 8
+
+enum ampcl_onnx_attr_type {
+	AMPCL_ONNX_ATTR_OTHER,
+	AMPCL_ONNX_ATTR_INT,
+	AMPCL_ONNX_ATTR_FLOAT,
+	AMPCL_ONNX_ATTR_INTS,
+	AMPCL_ONNX_ATTR_STRING,
+	AMPCL_ONNX_ATTR_TENSOR,
+};
+
+/* A tensor: an initializer or a Constant's value. Floats (FLOAT, DOUBLE, FLOAT16 are not read:
+ * only FLOAT) in f, integers (INT64, INT32) in i; the other is NULL. */
+struct ampcl_onnx_tensor {
+	const char *name;
+	int dtype; /* ONNX's TensorProto.DataType: 1 FLOAT, 6 INT32, 7 INT64, ... */
+	int ndim;
+	long long dims[AMPCL_ONNX_MAX_DIMS];
+	size_t count;
+	float *f;
+	long long *i;
+};
+
+struct ampcl_onnx_attr {
+	const char *name;
+	enum ampcl_onnx_attr_type type;
+	long long i;
+	float f;
+	const long long *ints; /* INTS: nints values */
+	size_t nints;
+	const char *s;                          /* STRING (NUL-terminated copy) */
+	const struct ampcl_onnx_tensor *tensor; /* TENSOR */
+};
+
+struct ampcl_onnx_node {
+	const char *name; /* "" when the file gives none */
+	const char *op;
+	const char *domain; /* "" or "ai.onnx" for the standard operators */
+	const char **in, **out;
+	int nin, nout;
+	const struct ampcl_onnx_attr *attrs;
+	int nattrs;
+};
+
+/* A graph input or output: its name and shape (dims < 0: symbolic or unknown), float or not. */
+struct ampcl_onnx_value {
+	const char *name;
+	int dtype;
+	int ndim;
+	long long dims[AMPCL_ONNX_MAX_DIMS];
+};
+
+struct ampcl_onnx_model {
+	const char *path;
+	long long opset; /* of the default domain */
+	const struct ampcl_onnx_node *nodes;
+	int nnodes;
+	const struct ampcl_onnx_tensor *inits;
+	int ninits;
+	const struct ampcl_onnx_value *inputs; /* the graph's inputs that are not initializers */
+	int ninputs;
+	const struct ampcl_onnx_value *outputs;
+	int noutputs;
+	void *owner; /* everything above lives in it */
+};
+
+/* Reads path (at most 2 GiB); AMPCL_ERR_IO or AMPCL_ERR_BAD_FILE naming the file and what is wrong
+ * (not protobuf, no graph, a tensor whose data does not match its shape). */
+ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out);
+void ampcl_onnx_free(struct ampcl_onnx_model *m);
+
+/* The attribute called name, or NULL. */
+const struct ampcl_onnx_attr *ampcl_onnx_attr(const struct ampcl_onnx_node *node, const char *name);
+/* The inputs of node that ampcl keeps as the layer's parameters, in the net's tensor order:
+ * Conv's weight and bias, BatchNormalization's scale, bias, mean and variance, Gemm's B and C.
+ * Returns how many indexes it put in idx (at most 4); 0 for other operators. */
+int ampcl_onnx_param_inputs(const struct ampcl_onnx_node *node, int idx[4]);
+/* The initializer called name, or NULL. */
+const struct ampcl_onnx_tensor *ampcl_onnx_init(const struct ampcl_onnx_model *m, const char *name);
+
+#endif

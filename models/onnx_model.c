@@ -1,0 +1,422 @@
+/* onnx_model.c: an ONNX graph built into a net through the public builder API, operator by
+ * operator; layers with parameters take their parameters' names, the others their node's scope. */
+#include "ampcl.h"
+#include "models.h"
+#include "onnx_read.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUPPORTED                                                                                  \
+	"ampcl imports Conv (group 1, no dilation, square kernel, equal strides and pads), "        \
+	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, MaxPool (2x2, stride 2), "          \
+	"AveragePool over the whole image, GlobalAveragePool, Add of two layers, Flatten, Reshape " \
+	"to [N, C], Gemm (transB 1), Identity and Constant"
+
+/* A value of the graph: the layer that computes it, or a constant tensor. */
+struct value {
+	const char *name;
+	int layer; /* -1: a constant */
+	const struct ampcl_onnx_tensor *constant;
+};
+
+struct import {
+	const struct ampcl_onnx_model *m;
+	ampcl_net_t *net;
+	struct value *values;
+	int nvalues;
+	char (*names)[64]; /* layer names given so far */
+	int nnames;
+	int last; /* the last layer built */
+};
+
+static ampcl_status refuse(const struct import *im, const struct ampcl_onnx_node *n,
+			   const char *what)
+{
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ONNX model '%s': node '%s' (%s): %s. " SUPPORTED,
+			       im->m->path, n->name, n->op, what);
+}
+
+static void add_value(struct import *im, const char *name, int layer,
+		      const struct ampcl_onnx_tensor *constant)
+{
+	im->values = realloc(im->values, (size_t)(im->nvalues + 1) * sizeof(*im->values));
+	if (!im->values)
+		abort();
+	im->values[im->nvalues++] = (struct value){name, layer, constant};
+}
+
+static const struct value *find_value(const struct import *im, const char *name)
+{
+	for (int i = im->nvalues - 1; i >= 0; i--)
+		if (!strcmp(im->values[i].name, name))
+			return &im->values[i];
+	return NULL;
+}
+
+/* The layer behind a node's input k, or -1 with the failure recorded. */
+static int input_layer(struct import *im, const struct ampcl_onnx_node *n, int k, ampcl_status *st)
+{
+	const struct value *v = k < n->nin ? find_value(im, n->in[k]) : NULL;
+	if (v && v->layer >= 0)
+		return v->layer;
+	char what[300];
+	snprintf(what, sizeof(what), "input %d ('%.200s') is %s", k, k < n->nin ? n->in[k] : "",
+		 v ? "a constant where a layer's output is needed" : "not computed before it");
+	*st = refuse(im, n, what);
+	return -1;
+}
+
+/* A constant input (an initializer or a Constant node's value), or NULL. */
+static const struct ampcl_onnx_tensor *input_constant(const struct import *im,
+						       const struct ampcl_onnx_node *n, int k)
+{
+	if (k >= n->nin || !*n->in[k])
+		return NULL;
+	const struct ampcl_onnx_tensor *t = ampcl_onnx_init(im->m, n->in[k]);
+	if (t)
+		return t;
+	const struct value *v = find_value(im, n->in[k]);
+	return v && v->layer < 0 ? v->constant : NULL;
+}
+
+static long long attr_int(const struct ampcl_onnx_node *n, const char *name, long long dflt)
+{
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
+	return a && a->type == AMPCL_ONNX_ATTR_INT ? a->i : dflt;
+}
+
+static float attr_float(const struct ampcl_onnx_node *n, const char *name, float dflt)
+{
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
+	return a && a->type == AMPCL_ONNX_ATTR_FLOAT ? a->f : dflt;
+}
+
+/* Whether INTS attribute name is absent or every value equals v. */
+static int ints_all(const struct ampcl_onnx_node *n, const char *name, long long v)
+{
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
+	if (!a)
+		return 1;
+	for (size_t i = 0; i < a->nints; i++)
+		if (a->ints[i] != v)
+			return 0;
+	return a->type == AMPCL_ONNX_ATTR_INTS;
+}
+
+/* Whether INTS attribute name has every value equal (*v: that value; absent: dflt). */
+static int ints_same(const struct ampcl_onnx_node *n, const char *name, long long dflt,
+		     long long *v)
+{
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
+	*v = dflt;
+	if (!a)
+		return 1;
+	if (a->type != AMPCL_ONNX_ATTR_INTS || a->nints == 0)
+		return 0;
+	*v = a->ints[0];
+	for (size_t i = 1; i < a->nints; i++)
+		if (a->ints[i] != *v)
+			return 0;
+	return 1;
+}
+
+static int name_taken(const struct import *im, const char *name)
+{
+	for (int i = 0; i < im->nnames; i++)
+		if (!strcmp(im->names[i], name))
+			return 1;
+	return 0;
+}
+
+/* A layer's name: its parameter's ("layer1.0.conv1" of "layer1.0.conv1.weight"), else the
+ * node's scope as PyTorch's exporter writes it ("/layer1/layer1.0/relu1/Relu" is
+ * "layer1.0.relu1"; a functional op in a block, "/layer1/layer1.0/Add", is "layer1.0.add"),
+ * else the operator and the node's index; made unique with "_2", "_3", ... */
+static const char *layer_name(struct import *im, const struct ampcl_onnx_node *n, int index,
+			      const char *param)
+{
+	char base[160] = "", op[32];
+	size_t k = 0;
+	for (; n->op[k] && k < sizeof(op) - 1; k++)
+		op[k] = (char)tolower((unsigned char)n->op[k]);
+	op[k] = 0;
+	size_t plen = param ? strlen(param) : 0;
+	if (plen > 7 && !strcmp(param + plen - 7, ".weight") && plen - 7 < sizeof(base))
+		snprintf(base, sizeof(base), "%.*s", (int)(plen - 7), param);
+	else if (n->name[0] == '/') {
+		/* the scope's components, each dropped when the next one extends it */
+		char scope[256];
+		snprintf(scope, sizeof(scope), "%s", n->name + 1);
+		char *slash = strrchr(scope, '/');
+		if (slash)
+			*slash = 0; /* the last component names the op itself */
+		else
+			scope[0] = 0;
+		char *parts[32];
+		int np = 0;
+		for (char *p = strtok(scope, "/"); p && np < 32; p = strtok(NULL, "/"))
+			parts[np++] = p;
+		char joined[256] = "";
+		for (int i = 0; i < np; i++) {
+			size_t len = strlen(parts[i]);
+			if (i + 1 < np && !strncmp(parts[i + 1], parts[i], len) &&
+			    parts[i + 1][len] == '.')
+				continue;
+			size_t used = strlen(joined);
+			snprintf(joined + used, sizeof(joined) - used, "%s%s", used ? "." : "",
+				 parts[i]);
+		}
+		/* a scope ending in a container's index ("layer1.0") names a functional op inside */
+		const char *dot = strrchr(joined, '.');
+		if (!joined[0])
+			snprintf(base, sizeof(base), "%s", op);
+		else if (dot && isdigit((unsigned char)dot[1]))
+			snprintf(base, sizeof(base), "%.100s.%s", joined, op);
+		else
+			snprintf(base, sizeof(base), "%.150s", joined);
+	}
+	if (!base[0])
+		snprintf(base, sizeof(base), "%.40s_%d", op, index);
+	im->names = realloc(im->names, (size_t)(im->nnames + 1) * sizeof(*im->names));
+	if (!im->names)
+		abort();
+	char *name = im->names[im->nnames];
+	snprintf(name, 64, "%.63s", base);
+	for (int i = 2; name_taken(im, name) && i < 100000; i++)
+		snprintf(name, 64, "%.56s_%d", base, i);
+	im->nnames++;
+	return name;
+}
+
+static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	const struct ampcl_onnx_tensor *w = input_constant(im, n, 1);
+	const struct ampcl_onnx_tensor *b = input_constant(im, n, 2);
+	int c, h, wd;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &wd);
+	if (!w || !w->f || w->ndim != 4 || w->dims[1] != c || w->dims[2] != w->dims[3])
+		return refuse(im, n, "its weight is not a float initializer of shape [out, in, k, k] "
+				     "matching its input");
+	if (n->nin > 2 && *n->in[2] && (!b || !b->f || b->count != (size_t)w->dims[0]))
+		return refuse(im, n, "its bias is not a float initializer of one value per output");
+	long long stride, pad, k = w->dims[2];
+	const char *auto_pad = NULL;
+	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
+	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET"))
+		auto_pad = ap->s;
+	if (attr_int(n, "group", 1) != 1)
+		return refuse(im, n, "group > 1 (grouped and depthwise convolutions)");
+	if (!ints_all(n, "dilations", 1))
+		return refuse(im, n, "dilations other than 1");
+	if (auto_pad)
+		return refuse(im, n, "auto_pad (give explicit pads)");
+	if (!ints_same(n, "strides", 1, &stride))
+		return refuse(im, n, "strides that differ between height and width");
+	if (!ints_same(n, "pads", 0, &pad))
+		return refuse(im, n, "asymmetric pads");
+	if (!ints_all(n, "kernel_shape", k))
+		return refuse(im, n, "a kernel_shape other than its weight's");
+	if (stride < 1 || stride > 65536 || pad > 65536 || k > 65536)
+		return refuse(im, n, "strides, pads or kernel out of range");
+	return ampcl_net_conv2d(im->net, layer_name(im, n, index, w->name), x, (int)w->dims[0],
+				(int)k, (int)stride, (int)pad, b != NULL, out);
+}
+
+static ampcl_status batchnorm(struct import *im, const struct ampcl_onnx_node *n, int index,
+			      int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	for (int k = 1; k <= 4; k++) {
+		const struct ampcl_onnx_tensor *t = input_constant(im, n, k);
+		if (!t || !t->f || t->count != (size_t)c)
+			return refuse(im, n, "scale, bias, mean and variance are not float "
+					     "initializers of one value per channel");
+	}
+	/* ampcl's BN is PyTorch's default: eps 1e-5, running statistics updated by 0.1 of the
+	 * batch's (ONNX's momentum is the share kept: 0.9) */
+	if (attr_float(n, "epsilon", 1e-5f) != 1e-5f || attr_float(n, "momentum", 0.9f) != 0.9f)
+		return refuse(im, n, "an epsilon other than 1e-5 or a momentum other than 0.9");
+	for (int k = 1; k < n->nout; k++)
+		if (*n->out[k])
+			add_value(im, n->out[k], -1, NULL); /* the updated statistics: not a layer */
+	return ampcl_net_batchnorm(im->net,
+				   layer_name(im, n, index, input_constant(im, n, 1)->name), x,
+				   out);
+}
+
+static ampcl_status pool(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	const char *name = layer_name(im, n, index, NULL);
+	if (!strcmp(n->op, "GlobalAveragePool"))
+		return ampcl_net_avgpool(im->net, name, x, out);
+	const struct ampcl_onnx_attr *ks = ampcl_onnx_attr(n, "kernel_shape");
+	if (!ks || ks->type != AMPCL_ONNX_ATTR_INTS || ks->nints != 2 || !ints_all(n, "pads", 0) ||
+	    attr_int(n, "ceil_mode", 0) || !ints_all(n, "dilations", 1))
+		return refuse(im, n, "padding, ceil_mode or dilations, or no 2-D kernel_shape");
+	if (!strcmp(n->op, "MaxPool")) {
+		if (ks->ints[0] != 2 || ks->ints[1] != 2 || !ints_all(n, "strides", 2) ||
+		    !ampcl_onnx_attr(n, "strides") || (n->nout > 1 && *n->out[1]))
+			return refuse(im, n, "a window other than 2x2 with stride 2, or indices");
+		return ampcl_net_maxpool2(im->net, name, x, out);
+	}
+	if (ks->ints[0] != h || ks->ints[1] != w)
+		return refuse(im, n, "a window smaller than the whole image");
+	return ampcl_net_avgpool(im->net, name, x, out);
+}
+
+/* Gemm: A (a layer, flattened) times B transposed ([out, in], PyTorch's Linear) plus C. */
+static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	const struct ampcl_onnx_tensor *b = input_constant(im, n, 1);
+	const struct ampcl_onnx_tensor *bias = input_constant(im, n, 2);
+	if (attr_int(n, "transA", 0) || !attr_int(n, "transB", 0) ||
+	    attr_float(n, "alpha", 1) != 1 || attr_float(n, "beta", 1) != 1)
+		return refuse(im, n, "transA, alpha or beta other than 0, 1, 1, or transB 0");
+	if (!b || !b->f || b->ndim != 2 || b->dims[1] != (long long)c * h * w)
+		return refuse(im, n, "B is not a float initializer [out, in] matching its input");
+	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)b->dims[0]))
+		return refuse(im, n, "C is not a float initializer of one value per output");
+	return ampcl_net_linear(im->net, layer_name(im, n, index, b->name), x, (int)b->dims[0],
+				bias != NULL, out);
+}
+
+/* Flatten (axis 1) and Reshape to [N, C]: ampcl's layers already see an image as one row. */
+static ampcl_status alias(struct import *im, const struct ampcl_onnx_node *n, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	if (!strcmp(n->op, "Flatten") && attr_int(n, "axis", 1) != 1)
+		return refuse(im, n, "an axis other than 1");
+	if (!strcmp(n->op, "Reshape")) {
+		int c, h, w;
+		ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+		const struct ampcl_onnx_tensor *s = input_constant(im, n, 1);
+		if (!s || !s->i || s->count != 2 || s->i[0] > 1 || s->i[0] < -1 ||
+		    (s->i[1] != -1 && s->i[1] != (long long)c * h * w))
+			return refuse(im, n, "a shape other than [N, C] (a constant [-1 or 0 or 1, "
+					     "-1 or C])");
+	}
+	*out = x;
+	return AMPCL_OK;
+}
+
+static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int index)
+{
+	if (*n->domain && strcmp(n->domain, "ai.onnx"))
+		return refuse(im, n, "an operator outside ONNX's standard domain");
+	if (!strcmp(n->op, "Constant")) {
+		const struct ampcl_onnx_attr *v = ampcl_onnx_attr(n, "value");
+		if (!v || v->type != AMPCL_ONNX_ATTR_TENSOR || n->nout != 1)
+			return refuse(im, n, "a value that is not one tensor");
+		add_value(im, n->out[0], -1, v->tensor);
+		return AMPCL_OK;
+	}
+	if (n->nout < 1)
+		return refuse(im, n, "no output");
+	int layer = -1;
+	ampcl_status st;
+	const char *op = n->op;
+	if (!strcmp(op, "Conv"))
+		st = conv(im, n, index, &layer);
+	else if (!strcmp(op, "BatchNormalization"))
+		st = batchnorm(im, n, index, &layer);
+	else if (!strcmp(op, "Relu")) {
+		int x = input_layer(im, n, 0, &st);
+		st = x < 0 ? st
+			   : ampcl_net_relu(im->net, layer_name(im, n, index, NULL), x, &layer);
+	} else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool") ||
+		   !strcmp(op, "GlobalAveragePool"))
+		st = pool(im, n, index, &layer);
+	else if (!strcmp(op, "Add")) {
+		st = AMPCL_OK;
+		int a = input_layer(im, n, 0, &st), b = a < 0 ? -1 : input_layer(im, n, 1, &st);
+		st = b < 0 ? st
+			   : ampcl_net_add(im->net, layer_name(im, n, index, NULL), a, b, &layer);
+	} else if (!strcmp(op, "Gemm"))
+		st = gemm(im, n, index, &layer);
+	else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape"))
+		st = alias(im, n, &layer);
+	else if (!strcmp(op, "Identity")) {
+		st = AMPCL_OK;
+		layer = input_layer(im, n, 0, &st);
+	} else
+		return refuse(im, n, "this operator is not supported");
+	if (st)
+		return st;
+	if (layer > im->last)
+		im->last = layer;
+	add_value(im, n->out[0], layer, NULL);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
+{
+	struct ampcl_onnx_model *m;
+	ampcl_status st = ampcl_onnx_read(path, &m);
+	if (st)
+		return st;
+	struct import im = {.m = m, .net = net};
+	int c, h, w;
+	ampcl_net_layer_shape(net, 0, &c, &h, &w);
+	const struct ampcl_onnx_value *in = m->ninputs == 1 ? &m->inputs[0] : NULL;
+	if (!in || in->ndim != 4 || (in->dims[1] >= 0 && in->dims[1] != c) ||
+	    (in->dims[2] >= 0 && in->dims[2] != h) || (in->dims[3] >= 0 && in->dims[3] != w))
+		st = ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "ONNX model '%s' takes %s%lldx%lldx%lld images; the data's are %dx%dx%d: "
+		    "export the model for that shape",
+		    path, in ? "" : "not one input of ", in && in->ndim == 4 ? in->dims[1] : -1,
+		    in && in->ndim == 4 ? in->dims[2] : -1, in && in->ndim == 4 ? in->dims[3] : -1,
+		    c, h, w);
+	if (!st)
+		add_value(&im, in->name, 0, NULL);
+	for (int k = 0; k < m->nnodes && !st; k++)
+		st = node(&im, &m->nodes[k], k);
+	if (!st) {
+		const struct value *o = m->noutputs == 1 ? find_value(&im, m->outputs[0].name) : NULL;
+		int oc = 0, oh = 0, ow = 0;
+		if (o && o->layer > 0)
+			ampcl_net_layer_shape(net, o->layer, &oc, &oh, &ow);
+		if (!o || o->layer != im.last || o->layer <= 0)
+			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					     "ONNX model '%s': ampcl trains a graph with one output, "
+					     "the logits, computed by its last layer",
+					     path);
+		else if (oc != classes || oh != 1 || ow != 1)
+			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					     "ONNX model '%s' gives %dx%dx%d outputs; the data has "
+					     "%d classes: export it with %d outputs",
+					     path, oc, oh, ow, classes, classes);
+	}
+	free(im.values);
+	free(im.names);
+	ampcl_onnx_free(m);
+	return st;
+}

@@ -1,0 +1,165 @@
+"""onnx_import.py: networks exported by torch.onnx.export trained by `ampcl train --model FILE.onnx`.
+
+Cases (--case NAME; all by default):
+  resnet18  ResNet-18 width 8 exported from PyTorch in training mode: its training equals the
+            built-in `--model resnet18 --width 8 --init` from the same weights bit for bit (every
+            tensor after one epoch with amplification, log.csv and amp.log's layer names).
+  plain     a plain CNN (Conv with bias, BatchNorm, ReLU, MaxPool, GlobalAveragePool, Flatten,
+            Linear) trains, and `ampcl export` of it loads into the PyTorch model with
+            load_state_dict(strict=True).
+  refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
+            operator, before any training.
+
+usage: /usr/bin/python3 onnx_import.py --ampcl BUILD/ampcl --work DIR [--case NAME ...]
+exit 0 when every case passes, 1 when one fails."""
+import argparse, os, subprocess, sys, warnings
+
+import numpy as np
+import torch, torch.nn as nn, torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crosscheck as X  # the models with ampcl's layer names, the data and safetensors helpers
+
+
+def export(model, path, size=32):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.train(), torch.randn(1, 3, size, size), path,
+                          training=torch.onnx.TrainingMode.TRAINING,
+                          do_constant_folding=False, opset_version=14)
+
+
+def ampcl(args, cmd, check=True):
+    p = subprocess.run([args.ampcl] + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=dict(os.environ, AMPCL_TUNE="off"))
+    if check and p.returncode != 0:
+        raise RuntimeError(f"ampcl {' '.join(cmd)} exited {p.returncode}:\n{p.stdout[-3000:]}")
+    return p
+
+
+TRAIN = ["--batch", "64", "--subset", "64", "--augment", "none", "--epochs", "1",
+         "--amp-epochs", "0", "--amp-types", "bn,relu", "--amp-ratio", "0.5", "--seed", "5"]
+
+
+def case_resnet18(args, work):
+    sd = X.initial_weights("resnet18", 8, 3)
+    model = X.build("resnet18", 8)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
+    onnx_path, init = os.path.join(work, "r18w8.onnx"), os.path.join(work, "r18w8.safetensors")
+    export(model, onnx_path)
+    # tracing runs the model once in training mode, which moves BN's running statistics: the
+    # file holds the weights as they are after the export
+    sd = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    for k in sd:  # the exporter leaves BN's batch counters out of the file: they start at 0
+        if k.endswith("num_batches_tracked"):
+            sd[k] = np.zeros((), np.int64)
+    X.write_safetensors(init, sd)
+    data = os.path.join(work, "data")
+    X.write_cifar(data, np.random.RandomState(7))
+    got = {}
+    for tag, flags in [("onnx", ["--model", onnx_path]),
+                       ("builtin", ["--model", "resnet18", "--width", "8", "--init", init])]:
+        out = os.path.join(work, tag)
+        ampcl(args, ["train", "--data", data, "--out", out, "--overwrite"] + flags + TRAIN)
+        ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--out",
+               os.path.join(out, "w.safetensors")])
+        logs = {}
+        for name in ("log.csv", "amp.log"):
+            with open(os.path.join(out, name)) as f:
+                logs[name] = f.read().splitlines()
+        # log.csv without the columns of time
+        rows = [r.split(",") for r in logs["log.csv"]]
+        keep = [i for i, h in enumerate(rows[0]) if h not in ("seconds", "images_per_s", "data_wait_s")]
+        logs["log.csv"] = [[r[i] for i in keep] for r in rows]
+        got[tag] = (X.read_safetensors(os.path.join(out, "w.safetensors")), logs)
+    (wa, la), (wb, lb) = got["onnx"], got["builtin"]
+    differ = [k for k in wb if k not in wa or wa[k].tobytes() != wb[k].tobytes()]
+    ok = not differ and set(wa) == set(wb)
+    print(f"{'PASS' if ok else 'FAIL'} resnet18 w8 through ONNX equals the built-in bit for bit: "
+          f"{len(wb)} tensors, {len(differ)} differ {differ[:4]}")
+    same_logs = la == lb  # log.csv without its times and rates; amp.log whole
+    print(f"{'PASS' if same_logs else 'FAIL'} log.csv and amp.log agree (layer names included)")
+    if not same_logs:
+        print("onnx:", la, "\nbuilt-in:", lb)
+    return ok and same_logs
+
+
+class Plain(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 6, 3, 1, 1); s.bn1 = nn.BatchNorm2d(6)
+        s.conv2 = nn.Conv2d(6, 8, 3, 2, 1, bias=False)
+        s.fc = nn.Linear(8, 10)
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.bn1(s.conv1(x))), 2)
+        x = F.relu(s.conv2(x))
+        return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def case_plain(args, work):
+    torch.manual_seed(11)
+    model = Plain()
+    path = os.path.join(work, "plain.onnx")
+    export(model, path)
+    data = os.path.join(work, "data_plain")
+    X.write_cifar(data, np.random.RandomState(8))
+    out = os.path.join(work, "plain")
+    ampcl(args, ["train", "--data", data, "--out", out, "--overwrite", "--model", path] + TRAIN)
+    w = os.path.join(out, "w.safetensors")
+    ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--out", w])
+    trained = X.read_safetensors(w)
+    try:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in trained.items()}, strict=True)
+        moved = not torch.equal(model.conv1.weight.detach(),
+                                torch.from_numpy(X.read_safetensors(w)["conv1.weight"]) * 0)
+        ok, why = moved, f"{len(trained)} tensors"
+    except RuntimeError as e:
+        ok, why = False, str(e)[:500]
+    print(f"{'PASS' if ok else 'FAIL'} a plain CNN trains and loads back with strict=True: {why}")
+    return ok
+
+
+def case_refused(args, work):
+    class Odd(nn.Module):
+        def __init__(s):
+            super().__init__(); s.conv = nn.Conv2d(3, 4, 3, 1, 1); s.fc = nn.Linear(4, 10)
+
+        def forward(s, x):
+            return s.fc(torch.flatten(F.adaptive_avg_pool2d(torch.sigmoid(s.conv(x)), 1), 1))
+    path = os.path.join(work, "odd.onnx")
+    export(Odd(), path)
+    data = os.path.join(work, "data")
+    if not os.path.isdir(data):
+        X.write_cifar(data, np.random.RandomState(7))
+    p = ampcl(args, ["train", "--data", data, "--out", os.path.join(work, "odd"), "--model", path,
+                     "--overwrite"] + TRAIN, check=False)
+    ok = (p.returncode == 2 and "(Sigmoid)" in p.stdout and "/Sigmoid" in p.stdout
+          and "ampcl imports" in p.stdout and not os.path.exists(os.path.join(work, "odd", "log.csv")))
+    print(f"{'PASS' if ok else 'FAIL'} an unsupported operator is refused: exit {p.returncode}: "
+          f"{p.stdout.strip()[-400:]}")
+    return ok
+
+
+CASES = {"resnet18": case_resnet18, "plain": case_plain, "refused": case_refused}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ampcl", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--case", action="append", choices=sorted(CASES))
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    ok = True
+    for name in args.case or list(CASES):
+        try:
+            ok &= CASES[name](args, args.work)
+        except Exception as e:  # a failed command fails the case, and the others still run
+            print(f"FAIL {name}: {e}")
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
