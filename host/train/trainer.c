@@ -79,7 +79,7 @@ void ampcl_trainer_free(ampcl_trainer_t *t)
 	ampcl_dp_free(&t->dp, t->net);
 	ampcl_net_free(t->net);
 	ampcl_amp_plan_free(t->amp);
-	free(t->st.history);
+	ampcl_checkpoint_state_release(&t->st);
 	free(t);
 }
 

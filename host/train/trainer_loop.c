@@ -125,6 +125,27 @@ static ampcl_status ranks_rms(struct ampcl_trainer *t, double *rms)
 	return st;
 }
 
+/* steps.csv: the step's images into the row under way, closed after every step_every steps of
+ * the epoch and at its last step, so a row never spans two epochs. step counts from 1. */
+static void add_to_step_row(struct ampcl_checkpoint_state *s, int epoch, int step, int steps,
+			    const struct ampcl_step_result *r, int n, double lr)
+{
+	s->row_loss_sum += r->loss * n, s->row_correct += r->correct, s->row_count += n;
+	if (step % s->step_every && step < steps)
+		return;
+	s->step_rows =
+	    ampcl_xrealloc(s->step_rows, (size_t)(s->nstep_rows + 1) * sizeof(*s->step_rows));
+	s->step_rows[s->nstep_rows++] =
+	    (struct ampcl_step_row){epoch,
+				    step,
+				    steps,
+				    s->row_count,
+				    lr,
+				    s->row_loss_sum / (double)s->row_count,
+				    (double)s->row_correct / (double)s->row_count};
+	s->row_loss_sum = 0, s->row_correct = 0, s->row_count = 0;
+}
+
 /* --amp-select auto after its measuring step: every layer's gradient statistics over the whole
  * batch choose the epoch's layers. */
 static ampcl_status choose_layers(struct ampcl_trainer *t, struct ampcl_amp_epoch *amp)
@@ -211,6 +232,7 @@ static ampcl_status train_epoch(struct ampcl_trainer *t, int epoch,
 			return st;
 		announce_amplification(t, epoch, &amp, cb);
 		step++;
+		add_to_step_row(&t->st, epoch, step, steps, &r, n, lr);
 		rec->lr = lr;
 		if (cb && cb->step)
 			report_progress(t, epoch, step, steps, &sums, lr, t0, cb);
@@ -313,6 +335,12 @@ ampcl_status ampcl_trainer_run_epochs(struct ampcl_trainer *t,
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
 	ampcl_status st = claim_output_folder(t);
+	/* steps.csv's rows: about 100 over the run (and at least one an epoch), fixed at its start
+	 */
+	if (!t->st.step_every) {
+		long long total = (long long)ampcl_loader_batches(t->train_loader) * c->epochs;
+		t->st.step_every = total > 100 ? (int)((total + 99) / 100) : 1;
+	}
 	for (int epoch = t->st.next_epoch; !st && epoch < c->epochs; epoch++) {
 		struct ampcl_epoch_record rec = {.epoch = epoch, .test_loss = NAN, .test_acc = NAN};
 		if ((st = train_epoch(t, epoch, cb, &rec)))

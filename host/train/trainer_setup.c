@@ -254,7 +254,7 @@ static ampcl_status same_run_in_folder(const char *checkpoint,
 	struct ampcl_checkpoint *ck = NULL;
 	ampcl_status s = ampcl_checkpoint_open(last, &ck, &there);
 	ampcl_checkpoint_free(ck);
-	free(there.history);
+	ampcl_checkpoint_state_release(&there);
 	if (s || !there.run_id || there.run_id == st->run_id)
 		return AMPCL_OK;
 	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
