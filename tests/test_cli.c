@@ -122,7 +122,7 @@ int main(void)
 	expect("train --data /tmp --amp-redraw every-step", 2,
 	       "the valid values are epoch, iter and once");
 	expect("train --data /tmp --model resnet18-with-a-long-name", 2,
-	       "the valid values are resnet18, resnet34 and vgg19");
+	       "the valid values are resnet18, resnet34, vgg19 and FILE.onnx");
 	expect("train --data /tmp --dataset cifar100", 2,
 	       "the valid values are cifar10, mnist, fashion-mnist and folder");
 	expect("train --data /tmp --augment heavy", 2, "the valid values are standard and none");

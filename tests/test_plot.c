@@ -2,6 +2,7 @@
  * legend and axis text, NaN/inf/single/constant data, translucent bands, bad paths and arguments.
  * Run with a folder argument to keep the PNGs for looking at. */
 #include "plot.h"
+#include "report.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -491,6 +492,69 @@ static void test_band(void)
 	free(px);
 }
 
+/* A one-epoch run's curves.png (the program's report_curves): the training series comes from the
+ * run's steps.csv, one point per row at fractional epochs, the test point at the epoch's end, so
+ * one epoch draws a curve, not a dot. */
+static void test_run_curves(void)
+{
+	char run[300], path[400];
+	out_path(run, sizeof(run), "run");
+	mkdir(run, 0755);
+	snprintf(path, sizeof(path), "%s/steps.csv", run);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "epoch,step,fractional_epoch,images,lr,train_loss,train_acc\n");
+	for (int k = 1; k <= 50; k++)
+		fprintf(f, "0,%d,%.9g,128,0.1,%.6g,%.6g\n", 2 * k, k / 50.0, 2.3 - 1.5 * k / 50.0,
+			0.1 + 0.5 * k / 50.0);
+	fclose(f);
+	struct ampcl_epoch_record h = {0, 0.1, 0.8, 0.6, 0.9, 0.55, 10, 1000, 0, 0};
+	struct report_steps steps;
+	report_steps_read(run, &steps);
+	struct ampcl_plot_line lines[4];
+	double *values;
+	report_curves_lines(&h, 1, &steps, lines, &values);
+	tu_check(steps.n == 50 && lines[0].n == 50 && lines[2].n == 50 && lines[0].x[0] == 0.02 &&
+		     lines[0].x[49] == 1 && lines[1].n == 1 && lines[1].x[0] == 1 &&
+		     fabs(lines[2].y[49] - 60) < 1e-9,
+		 "a one-epoch run's curves: a training point per steps.csv row, test at the end",
+		 "%d rows read; train %d points from x %g to %g; test %d point(s) at x %g", steps.n,
+		 lines[0].n, lines[0].n ? lines[0].x[0] : NAN,
+		 lines[0].n ? lines[0].x[lines[0].n - 1] : NAN, lines[1].n,
+		 lines[1].n ? lines[1].x[0] : NAN);
+	free(values);
+	report_steps_free(&steps);
+
+	ampcl_train_config_t *cfg;
+	tu_ok(ampcl_train_config_create(&cfg), "config");
+	tu_ok(report_curves(run, cfg, &h, 1), "report_curves");
+	ampcl_train_config_free(cfg);
+	snprintf(path, sizeof(path), "%s/curves.png", run);
+	int w = 0, hh = 0, rgb8 = 0;
+	unsigned char *px = read_png(path, &w, &hh, &rgb8);
+	/* the training line's colour in the loss panel's columns: a curve spans many, a dot few */
+	unsigned char c[3];
+	ampcl_plot_line_color(0, c);
+	int columns = 0;
+	for (int x = 0; px && x < w / 2; x++) {
+		int hit = 0;
+		for (int y = 0; y < hh && !hit; y++) {
+			const unsigned char *p = px + ((size_t)y * w + x) * 3;
+			hit = p[0] == c[0] && p[1] == c[1] && p[2] == c[2];
+		}
+		columns += hit;
+	}
+	tu_check(px && w == 1200 && hh == 480 && rgb8 && columns > 200,
+		 "curves.png draws the training curve of one epoch",
+		 "%d x %d (want 1200 x 480), the train colour in %d columns of the loss panel "
+		 "(want > 200)",
+		 w, hh, columns);
+	free(px);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/steps.csv", run);
+	unlink(path);
+	rmdir(run);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
@@ -506,6 +570,7 @@ int main(int argc, char **argv)
 	}
 	make_curves();
 	test_curves();
+	test_run_curves();
 	test_data_edges();
 	test_log_axes();
 	test_band();

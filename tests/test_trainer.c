@@ -59,6 +59,80 @@ static int same_weights(ampcl_trainer_t *a, ampcl_trainer_t *b)
 	return same;
 }
 
+/* The whole text of the file at path (NULL if it cannot be read); free it. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *text = tu_malloc(1 << 20);
+	size_t len = fread(text, 1, (1 << 20) - 1, f);
+	text[len] = 0;
+	fclose(f);
+	return text;
+}
+
+/* OUT/steps.csv of run `name` checked against its log.csv: the header, rows in order (fractional
+ * epochs rising, each epoch's rows ending at its last step), every epoch's rows' image-weighted
+ * mean loss and accuracy equal to log.csv's (as printed). Returns the rows, or -1 if wrong. */
+static int check_steps_csv(const char *name, int epochs)
+{
+	char path[600], line[512];
+	snprintf(path, sizeof(path), "%s/%s/steps.csv", dir, name);
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(line, sizeof(line), f) ||
+	    strcmp(line, "epoch,step,fractional_epoch,images,lr,train_loss,train_acc\n")) {
+		tu_check(0, "steps.csv header", "%s", f ? line : "missing");
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	double loss[64] = {0}, acc[64] = {0}, images[64] = {0}, prev = -1;
+	int rows = 0, ordered = 1;
+	int epoch, step;
+	double frac, img, lr, l, a;
+	while (fscanf(f, "%d,%d,%lf,%lf,%lf,%lf,%lf", &epoch, &step, &frac, &img, &lr, &l, &a) ==
+	       7) {
+		ordered &= frac > prev && epoch >= 0 && epoch < 64 && frac > epoch &&
+			   frac <= epoch + 1 && img > 0;
+		prev = frac, rows++;
+		if (epoch >= 0 && epoch < 64)
+			loss[epoch] += l * img, acc[epoch] += a * img, images[epoch] += img;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s/log.csv", dir, name);
+	f = fopen(path, "r");
+	int matched = 0;
+	double miss = 0;
+	if (f && fgets(line, sizeof(line), f))
+		while (fscanf(f, "%d,%lf,%lf,%lf%*[^\n]", &epoch, &lr, &l, &a) == 4 && epoch < 64) {
+			double dl = fabs(loss[epoch] / images[epoch] - l) / fabs(l),
+			       da = fabs(acc[epoch] / images[epoch] - a);
+			miss = fmax(miss, fmax(dl, da));
+			matched += dl < 1e-5 && da < 1e-5;
+		}
+	if (f)
+		fclose(f);
+	/* tolerance: both files print 6 significant digits */
+	tu_check(ordered && prev == epochs && matched == epochs, "steps.csv rows",
+		 "%s: %d rows in order %s, last at epoch %g, %d of %d epochs' means match log.csv "
+		 "(worst relative miss %.2g, allowed 1e-5)",
+		 name, rows, ordered ? "yes" : "no", prev, matched, epochs, miss);
+	return ordered && prev == epochs && matched == epochs ? rows : -1;
+}
+
+/* steps.csv of runs a and b byte for byte. */
+static int same_steps_csv(const char *a, const char *b)
+{
+	char pa[600], pb[600];
+	snprintf(pa, sizeof(pa), "%s/%s/steps.csv", dir, a);
+	snprintf(pb, sizeof(pb), "%s/%s/steps.csv", dir, b);
+	char *ta = read_text(pa), *tb = read_text(pb);
+	int same = ta && tb && !strcmp(ta, tb);
+	free(ta), free(tb);
+	return same;
+}
+
 /* `ampcl train` sent `sig` once an epoch is done: it stops after its step, saves last.ampcl,
  * says how to go on and exits 128 + sig. */
 static void test_signal(int sig)
@@ -155,7 +229,7 @@ static void test_kill9(void)
 		back += st.next_epoch < prev;
 		prev = st.next_epoch;
 		ampcl_checkpoint_free(ck);
-		free(st.history);
+		ampcl_checkpoint_state_release(&st);
 	}
 	tu_check(bad == 0 && back == 0 && opened > 0, "kill -9 never leaves a bad checkpoint",
 		 "6 kills: last.ampcl opened whole %d times, %d failed, the epoch went back %d "
@@ -282,6 +356,40 @@ int main(void)
 	json_decref(json);
 	int st;
 	free(text);
+	/* steps.csv: 5 steps an epoch, 15 in all, so a row every step */
+	int rows = check_steps_csv("full", 3);
+	tu_check(rows == 15, "steps.csv has a row per step of a short run", "%d rows, want 15",
+		 rows);
+	/* 120 steps of batch 1: a row every 2 steps (ceil(120 / 100)) */
+	{
+		struct ampcl_train_config b;
+		base_config(&b, "batch1", 3);
+		b.batch = 1;
+		ampcl_trainer_t *t1;
+		tu_ok(run(ctx, &b, &t1), "3 epochs of batch 1");
+		ampcl_trainer_free(t1);
+		rows = check_steps_csv("batch1", 3);
+		tu_check(rows == 60, "steps.csv thins a longer run to about 100 rows",
+			 "%d rows for 120 steps, want 60", rows);
+		/* stopped after step 7, inside a row of two steps: the half row is saved with
+		 * the run and the resumed run's rows are the uninterrupted run's */
+		base_config(&b, "batch1_stopped", 3);
+		b.batch = 1;
+		int polls = 7;
+		struct ampcl_train_callbacks stop = {&polls, NULL, NULL, NULL, NULL, stop_after};
+		tu_ok(ampcl_trainer_create(ctx, &b, &t1), "create");
+		int stopped = ampcl_trainer_run(t1, &stop);
+		ampcl_trainer_free(t1);
+		snprintf(path, sizeof(path), "%s/batch1_stopped/last.ampcl", dir);
+		tu_ok(ampcl_trainer_resume(ctx, path, 3, NULL, &t1), "resume in a row");
+		tu_ok(ampcl_trainer_run(t1, NULL), "resumed run");
+		ampcl_trainer_free(t1);
+		tu_check(stopped == AMPCL_ERR_INTERRUPTED &&
+			     same_steps_csv("batch1", "batch1_stopped"),
+			 "steps.csv of a run stopped inside a row equals an uninterrupted run's",
+			 "stop status %d; %s/batch1_stopped/steps.csv vs batch1/steps.csv", stopped,
+			 dir);
+	}
 
 	/* interrupted after 1 epoch, resumed for the remaining 2: the same losses, bit for bit */
 	base_config(&c, "part", 1);
@@ -303,6 +411,10 @@ int main(void)
 		 m == 3 ? r[2].train_loss : NAN, h[2].train_loss, m == 3 ? r[2].test_loss : NAN,
 		 h[2].test_loss);
 	tu_check(same_weights(full, resumed), "resumed weights bit-identical", "all tensors");
+	tu_check(same_steps_csv("full", "part"),
+		 "a resumed run's steps.csv equals an uninterrupted "
+		 "run's",
+		 "%s/part/steps.csv vs full/steps.csv", dir);
 	ampcl_trainer_free(resumed);
 
 	/* amplification on with factor 1, every eligible layer selected (residual joins included):
@@ -476,6 +588,9 @@ int main(void)
 			       r1[e].test_loss == r2[e].test_loss;
 		tu_check(same, "a run resumed mid-epoch is bit-identical",
 			 "%d epochs; weights and every epoch's losses compared bitwise", m2);
+		tu_check(same_steps_csv("full", "stopped"),
+			 "steps.csv of a run resumed mid-epoch equals an uninterrupted run's",
+			 "%s/stopped/steps.csv vs full/steps.csv: no row twice, none missing", dir);
 		ampcl_trainer_free(s2);
 	}
 

@@ -59,4 +59,31 @@ void ampcl_amp_describe(const struct ampcl_amp_plan *plan, const ampcl_net_t *ne
 /* Parses "0-49,60-69" into inclusive ranges; for tests and the study. */
 ampcl_status ampcl_amp_parse_ranges(const char *text, int ranges[][2], int max, int *n);
 
+/* One epoch's amplification as the trainer's step loop follows it (amp_epoch.c). */
+struct ampcl_amp_epoch {
+	int active; /* amplification is on in this epoch */
+	/* --amp-select auto: the next step runs unamplified and measures the gradients, and
+	 * ampcl_amp_epoch_choose chooses the layers from them after it */
+	int choosing;
+	/* non-NULL: the selection has just been decided and is to be logged now, after this prefix
+	 * ("", "chosen by the first step: ", "redrawn every step, step 0: "); the caller clears it
+	 */
+	const char *announce;
+};
+/* Decides epoch's amplification and sets it on the net: a drawn, restored or cleared selection,
+ * or for --amp-select auto none until its first step has measured. first: the step a run resumed
+ * mid-epoch starts at (0 otherwise; a mid-epoch resume keeps the checkpoint's selection). */
+ampcl_status ampcl_amp_epoch_begin(struct ampcl_amp_plan *plan, ampcl_net_t *net, int epoch,
+				   int first, struct ampcl_amp_epoch *e);
+/* Before step `step` of the epoch: a per-step redraw (--amp-redraw iter), and the request for the
+ * gradient statistics an automatic choice reads. */
+ampcl_status ampcl_amp_epoch_step(struct ampcl_amp_plan *plan, ampcl_net_t *net,
+				  struct ampcl_amp_epoch *e, int epoch, int step);
+/* After the measuring step (e->choosing): chooses from rms, one value per layer (the root mean
+ * square of each layer's output gradient over the whole batch), and sets the choice on the net. */
+ampcl_status ampcl_amp_epoch_choose(struct ampcl_amp_plan *plan, ampcl_net_t *net,
+				    struct ampcl_amp_epoch *e, const double *rms);
+/* Layers amplified in the epoch so far (0 when it is off), for the epoch's log line. */
+int ampcl_amp_epoch_layers(const struct ampcl_amp_plan *plan, const struct ampcl_amp_epoch *e);
+
 #endif

@@ -50,7 +50,7 @@ int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_
 
 /* The trainer's outputs callback: draws OUT/curves.png (a failure is reported, training goes on).
  */
-void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
+void cli_draw_curves(void *user, const ampcl_train_config_t *cfg,
 		     const struct ampcl_epoch_record *history, int epochs);
 
 int cmd_devices(int argc, char **argv);

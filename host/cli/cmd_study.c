@@ -21,7 +21,8 @@ static void help(void)
 	    "again; a run that fails is reported and the others go on. Writes DIR/results.md\n"
 	    "(per configuration mean and sd over seeds, amplified minus not amplified paired by\n"
 	    "seed with a 95%% confidence interval, a verdict per learning rate, the layers\n"
-	    "amplified), DIR/results.csv and plots (accuracy.png, final.png, diff.png).\n\n"
+	    "amplified), DIR/results.csv and plots (accuracy.png, train_loss.png, final.png,\n"
+	    "diff.png).\n\n"
 	    "  --jobs N                N runs at once, each with its own context (default: one\n"
 	    "                          per --devices entry, else 1); the results are those of the\n"
 	    "                          runs one after another\n"
@@ -278,9 +279,9 @@ int cmd_study(int argc, char **argv)
 		code = cli_fail("study", st);
 	}
 	if (!mpi.rank && (!st || st == AMPCL_ERR_CHECK_FAILED))
-		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, %s/final.png, "
-		       "%s/diff.png\n",
-		       out, out, out, out, out);
+		printf("results: %s/results.md, %s/results.csv, %s/accuracy.png, "
+		       "%s/train_loss.png, %s/final.png, %s/diff.png\n",
+		       out, out, out, out, out, out);
 	/* failed runs are reported by rank 0 once every rank has sent its own; any other failure
 	 * may be one rank's alone, and the others would wait for it: the job ends */
 	if (st && st != AMPCL_ERR_INTERRUPTED && st != AMPCL_ERR_CHECK_FAILED && mpi.size > 1)

@@ -126,7 +126,7 @@ static void on_epoch(void *user, const struct ampcl_epoch_record *r, int is_best
 	fflush(stdout);
 }
 
-void cli_draw_curves(void *user, const struct ampcl_train_config *cfg,
+void cli_draw_curves(void *user, const ampcl_train_config_t *cfg,
 		     const struct ampcl_epoch_record *history, int epochs)
 {
 	(void)user;

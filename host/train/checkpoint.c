@@ -45,6 +45,18 @@ static char *state_text(const struct ampcl_checkpoint_state *st, size_t *len)
 			"%lld\nstate epoch_count %lld\nstate epoch_seconds %.17g\n",
 			st->epoch_step, st->epoch_loss_sum, st->epoch_correct, st->epoch_count,
 			st->epoch_seconds);
+	if (st->epoch_step && st->row_count)
+		fprintf(f,
+			"state row_loss_sum %.17g\nstate row_correct %lld\nstate row_count %lld\n",
+			st->row_loss_sum, st->row_correct, st->row_count);
+	if (st->step_every)
+		fprintf(f, "state step_every %d\n", st->step_every);
+	/* state lines, which readers that do not know the key pass over */
+	for (int i = 0; i < st->nstep_rows; i++) {
+		const struct ampcl_step_row *r = &st->step_rows[i];
+		fprintf(f, "state step_row %d %d %d %lld %.17g %.17g %.17g\n", r->epoch, r->step,
+			r->steps, r->images, r->lr, r->loss, r->acc);
+	}
 	fprintf(f,
 		"state in_channels %d\nstate in_height %d\nstate in_width %d\nstate classes %d\n",
 		st->in_channels, st->in_height, st->in_width, st->classes);
@@ -203,8 +215,26 @@ static ampcl_status parse_text(const char *path, char *text, struct ampcl_checkp
 				st->in_width = (int)v;
 			else if (!strcmp(key, "classes"))
 				st->classes = (int)v;
-			else if (!strcmp(key, "amp_selected") &&
-				 st->amp_nselected < AMPCL_NET_MAX_LAYERS)
+			else if (!strcmp(key, "row_loss_sum"))
+				st->row_loss_sum = v;
+			else if (!strcmp(key, "row_correct"))
+				st->row_correct = (long long)v;
+			else if (!strcmp(key, "row_count"))
+				st->row_count = (long long)v;
+			else if (!strcmp(key, "step_every"))
+				st->step_every = (int)v;
+			else if (!strcmp(key, "step_row")) {
+				struct ampcl_step_row r;
+				if (sscanf(value, "%*s %d %d %d %lld %lf %lf %lf", &r.epoch,
+					   &r.step, &r.steps, &r.images, &r.lr, &r.loss,
+					   &r.acc) != 7 ||
+				    r.step < 1 || r.step > r.steps)
+					return bad(path, "has a damaged step row");
+				st->step_rows = ampcl_xrealloc(
+				    st->step_rows, (size_t)(st->nstep_rows + 1) * sizeof(r));
+				st->step_rows[st->nstep_rows++] = r;
+			} else if (!strcmp(key, "amp_selected") &&
+				   st->amp_nselected < AMPCL_NET_MAX_LAYERS)
 				st->amp_selected[st->amp_nselected++] = (int)v;
 		} else if (!strcmp(line, "run")) {
 			char *end;
@@ -311,8 +341,7 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 	*out = ck;
 	return AMPCL_OK;
 fail:
-	free(st->history);
-	st->history = NULL;
+	ampcl_checkpoint_state_release(st);
 	ampcl_checkpoint_free(ck);
 	return s;
 }
@@ -359,4 +388,12 @@ void ampcl_checkpoint_free(struct ampcl_checkpoint *ck)
 		return;
 	ampcl_st_free(ck->file);
 	free(ck);
+}
+
+void ampcl_checkpoint_state_release(struct ampcl_checkpoint_state *st)
+{
+	free(st->history);
+	free(st->step_rows);
+	st->history = NULL, st->step_rows = NULL;
+	st->nhistory = st->nstep_rows = 0;
 }

@@ -62,7 +62,7 @@ out:
 	ampcl_st_writer_free(w);
 	ampcl_net_free(net);
 	ampcl_checkpoint_free(ck);
-	free(st.history);
+	ampcl_checkpoint_state_release(&st);
 	return s;
 }
 

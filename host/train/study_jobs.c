@@ -128,7 +128,7 @@ ampcl_status study_check_run_folder(struct study_run *x, int overwrite)
 	ampcl_checkpoint_free(ck);
 	char why[512] = "";
 	int other = !s && settings_differ(&st.cfg, &x->cfg, why, sizeof(why));
-	free(st.history);
+	ampcl_checkpoint_state_release(&st);
 	if (!s && !other)
 		return AMPCL_OK;
 	if (overwrite) {
@@ -177,7 +177,7 @@ static ampcl_status do_run(struct job *j, struct study_run *x, int index)
 		x->history = st.history, x->n = st.nhistory;
 		return AMPCL_OK;
 	}
-	free(st.history);
+	ampcl_checkpoint_state_release(&st);
 	ampcl_trainer_t *t = NULL;
 	/* a run folder without a checkpoint is started over */
 	x->cfg.overwrite = 1;

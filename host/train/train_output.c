@@ -1,5 +1,5 @@
-/* train_output.c: the run's folder: claimed (locked, checked, cleaned) before a run, then log.csv
- * and summary.json from the whole history and last.ampcl (and best.ampcl) after every epoch. */
+/* train_output.c: the run's folder: claimed (locked, checked, cleaned) before a run, then log.csv,
+ * steps.csv and summary.json from the whole history and last.ampcl (and best.ampcl) every epoch. */
 #include "train_output.h"
 #include "context.h"
 #include "error.h"
@@ -55,6 +55,26 @@ static ampcl_status write_log(const char *dir, const struct ampcl_checkpoint_sta
 				csv_number(f, v[k]);
 			fprintf(f, ",%d\n", r->amp_layers);
 		}
+	}
+	return ampcl_atomic_commit(&a);
+}
+
+/* steps.csv: the training loss and accuracy every few steps, from the rows the run holds. */
+static ampcl_status write_steps(const char *dir, const struct ampcl_checkpoint_state *st)
+{
+	struct ampcl_atomic a;
+	ampcl_status s = start(&a, dir, "steps.csv");
+	if (s)
+		return s;
+	fprintf(a.f, "epoch,step,fractional_epoch,images,lr,train_loss,train_acc\n");
+	for (int i = 0; i < st->nstep_rows; i++) {
+		const struct ampcl_step_row *r = &st->step_rows[i];
+		fprintf(a.f, "%d,%d,%.9g,%lld", r->epoch, r->step,
+			r->epoch + (double)r->step / r->steps, r->images);
+		csv_number(a.f, r->lr);
+		csv_number(a.f, r->loss);
+		csv_number(a.f, r->acc);
+		fputc('\n', a.f);
 	}
 	return ampcl_atomic_commit(&a);
 }
@@ -140,13 +160,14 @@ ampcl_status ampcl_train_output_write(struct ampcl_context *ctx, struct ampcl_ne
 		if ((s = ampcl_checkpoint_save(path, net, st)))
 			return s;
 	}
-	if ((s = write_log(dir, st)) || (s = write_summary(ctx, dir, st)))
+	if ((s = write_log(dir, st)) || (s = write_steps(dir, st)) ||
+	    (s = write_summary(ctx, dir, st)))
 		return s;
 	return AMPCL_OK;
 }
 
 /* The outputs a run leaves in its folder; --overwrite removes them before a new run starts. */
-static const char *const run_files[] = {"last.ampcl",   "best.ampcl", "log.csv",
+static const char *const run_files[] = {"last.ampcl",   "best.ampcl", "log.csv",   "steps.csv",
 					"summary.json", "amp.log",    "curves.png"};
 
 /* Removes NAME.tmp.PID[.N] files whose process is gone (a run killed while writing). */
@@ -181,10 +202,11 @@ ampcl_status ampcl_out_claim(const char *dir, int resumed, int overwrite, int *l
 	 * a regular file (a FIFO planted there must not block) */
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ELOOP)
-		return ampcl_error_set(AMPCL_ERR_IO,
-				       "'%s' is a symbolic link: ampcl writes its lock there only as "
-				       "a file of its own; remove the link",
-				       path);
+		return ampcl_error_set(
+		    AMPCL_ERR_IO,
+		    "'%s' is a symbolic link: ampcl writes its lock there only as "
+		    "a file of its own; remove the link",
+		    path);
 	if (fd < 0)
 		return ampcl_error_set(
 		    AMPCL_ERR_IO, "cannot create '%s': %s; check the --out folder's permissions",

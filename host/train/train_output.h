@@ -1,5 +1,5 @@
-/* train_output.h: what a training run leaves in --out after every epoch: log.csv, summary.json,
- * last.ampcl and (when the test accuracy improved) best.ampcl. */
+/* train_output.h: what a training run leaves in --out after every epoch: log.csv, steps.csv,
+ * summary.json, last.ampcl and (when the test accuracy improved) best.ampcl. */
 #ifndef AMPCL_TRAIN_OUTPUT_H
 #define AMPCL_TRAIN_OUTPUT_H
 

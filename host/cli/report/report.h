@@ -1,9 +1,10 @@
 /* report.h: what the program draws and writes for people from the library's data: a run's
- * curves.png, and a study's results.md, accuracy.png, final.png and diff.png. */
+ * curves.png, and a study's results.md, accuracy.png, train_loss.png, final.png and diff.png. */
 #ifndef AMPCL_REPORT_H
 #define AMPCL_REPORT_H
 
 #include "ampcl.h"
+#include "plot.h"
 
 #include <stdlib.h>
 
@@ -20,8 +21,28 @@ static inline void *report_alloc(size_t count, size_t size)
  * the eighth call after (so one printf may take up to 8 of them). */
 const char *report_setting(const ampcl_train_config_t *cfg, const char *key);
 
-/* OUT/curves.png: loss and accuracy against epoch, train and test, from a run's history. */
-ampcl_status report_curves(const char *dir, const struct ampcl_train_config *cfg,
+/* A run's steps.csv: n rows of the training loss and accuracy (in percent) at fractional
+ * epochs x, rising. */
+struct report_steps {
+	int n;
+	double *x, *loss, *acc;
+};
+/* Reads DIR/steps.csv into s; a missing or unreadable file gives no rows (n = 0). */
+void report_steps_read(const char *dir, struct report_steps *s);
+void report_steps_free(struct report_steps *s);
+
+/* The curves' four series against epochs trained: the training loss and accuracy at each of
+ * steps's rows (without rows, each epoch's means at its end) and the test loss and accuracy at the
+ * end of each evaluated epoch, so a one-epoch run shows its learning curve. lines[0..1] are the
+ * loss panel's (train, test), lines[2..3] the accuracy panel's; they point into *values (free it).
+ */
+void report_curves_lines(const struct ampcl_epoch_record *history, int n,
+			 const struct report_steps *steps, struct ampcl_plot_line lines[4],
+			 double **values);
+
+/* OUT/curves.png: loss and accuracy against epochs trained, train (from OUT/steps.csv) and test,
+ * from a run's history. */
+ampcl_status report_curves(const char *dir, const ampcl_train_config_t *cfg,
 			   const struct ampcl_epoch_record *history, int n);
 
 /* OUT/results.md from the done of total runs of study sc (any subset of the study, in its

@@ -224,6 +224,7 @@ ampcl_status study_write_markdown(const ampcl_study_config_t *sc,
 	}
 	fprintf(f,
 		"\n%s![test accuracy against epoch](accuracy.png)\n\n"
+		"![training loss against epochs trained](train_loss.png)\n\n"
 		"![final accuracy per configuration](final.png)\n",
 		n < total ? "Plots (drawn once every run is done):\n\n" : "");
 	if (study_has_diff(confs, m))

@@ -1,5 +1,6 @@
 /* study_plots.c: a study's plots, drawn once every run is done: accuracy.png (mean over seeds
- * with a band), final.png (mean and sd) and diff.png (paired difference and 95% CI). */
+ * with a band), train_loss.png, final.png (mean and sd) and diff.png (paired difference, 95% CI).
+ */
 #include "plot.h"
 #include "study_report_internal.h"
 
@@ -127,6 +128,9 @@ ampcl_status study_write_plots(const char *dir, const struct ampcl_study_result 
 	char path[4400];
 	snprintf(path, sizeof(path), "%.4096s/accuracy.png", dir);
 	ampcl_status s = plot_accuracy(path, runs, n, confs, m);
+	snprintf(path, sizeof(path), "%.4096s/train_loss.png", dir);
+	if (!s)
+		s = study_plot_train_loss(path, dir, runs, n, confs, m);
 	snprintf(path, sizeof(path), "%.4096s/final.png", dir);
 	if (!s)
 		s = plot_final(path, confs, m);

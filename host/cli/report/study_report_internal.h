@@ -59,7 +59,13 @@ ampcl_status study_write_markdown(const ampcl_study_config_t *sc,
 				  const struct ampcl_study_result *runs, int n, int total,
 				  const struct study_conf *confs, int m);
 
-/* study_plots.c: dir/accuracy.png, dir/final.png and, with a paired difference, dir/diff.png. */
+/* study_steps.c: path (train_loss.png) from the steps.csv of the runs' folders under out/runs. */
+ampcl_status study_plot_train_loss(const char *path, const char *out,
+				   const struct ampcl_study_result *runs, int n,
+				   const struct study_conf *confs, int m);
+
+/* study_plots.c: dir/accuracy.png, dir/train_loss.png, dir/final.png and, with a paired difference,
+ * dir/diff.png. */
 ampcl_status study_write_plots(const char *dir, const struct ampcl_study_result *runs, int n,
 			       const struct study_conf *confs, int m);
 
