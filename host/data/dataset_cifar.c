@@ -24,14 +24,10 @@ static const char *const test_files[] = {"test_batch.bin"};
 /* Reads `records` records of file into labels/pixels, checking every label. */
 static ampcl_status read_records(const char *file, long records, int *labels, unsigned char *pixels)
 {
-	ampcl_status reg = ampcl_check_regular(file, "CIFAR-10 file", AMPCL_ERR_BAD_FILE);
-	if (reg)
-		return reg;
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open CIFAR-10 file '%s': %s", file,
-				       strerror(errno));
-	int st = AMPCL_OK;
+	FILE *f;
+	ampcl_status st = ampcl_input_open(file, "CIFAR-10 file", &f);
+	if (st)
+		return st;
 	unsigned char rec[RECORD];
 	for (long r = 0; r < records; r++) {
 		if (fread(rec, 1, RECORD, f) != RECORD) {

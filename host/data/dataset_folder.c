@@ -142,10 +142,10 @@ static ampcl_status list_split(const char *root, const char *name, char **classe
 static ampcl_status png_peek_colour(const char *file, int *colour)
 {
 	unsigned char b[33];
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open image '%s': %s", file,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(file, "image", &f);
+	if (opened)
+		return opened;
 	size_t n = fread(b, 1, sizeof(b), f);
 	fclose(f);
 	if (n < 8 || png_sig_cmp(b, 0, 8))
@@ -187,10 +187,10 @@ static void png_on_warning(png_structp png, png_const_charp msg)
 static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w, int *h,
 			       int *channels)
 {
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open image '%s': %s", file,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(file, "image", &f);
+	if (opened)
+		return opened;
 	unsigned char sig[8];
 	if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
 		fclose(f);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define SIDE AMPCL_DATASET_SIDE
@@ -96,10 +97,20 @@ static ampcl_status open_idx(const char *dir, const char *which, char *file, siz
 				       "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, gzipped "
 				       "or not, in one folder",
 				       file, file);
-	*out = gzopen(file, "rb");
-	if (!*out)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open MNIST file '%s': %s", file,
+	FILE *f;
+	ampcl_status st = ampcl_input_open(file, "MNIST file", &f);
+	if (st)
+		return st;
+	/* zlib reads plain and gzipped files alike from the descriptor the opener checked */
+	int fd = dup(fileno(f));
+	fclose(f);
+	*out = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+	if (!*out) {
+		if (fd >= 0)
+			close(fd);
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot read MNIST file '%s': %s", file,
 				       errno ? strerror(errno) : "out of memory");
+	}
 	gzbuffer(*out, 1u << 17);
 	return AMPCL_OK;
 }
