@@ -29,8 +29,12 @@ static const struct dataset_format {
 	int own_stats;         /* 1: the reader sets mean and std from the images */
 	float mean[3], std[3]; /* otherwise the data set's usual constants, per channel */
 } formats[] = {
-    {"cifar10", ampcl_dataset_cifar_detect, ampcl_dataset_cifar_read, 0,
-     {0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}},
+    {"cifar10",
+     ampcl_dataset_cifar_detect,
+     ampcl_dataset_cifar_read,
+     0,
+     {0.4914f, 0.4822f, 0.4465f},
+     {0.2470f, 0.2435f, 0.2616f}},
     {"mnist", ampcl_dataset_mnist_detect, ampcl_dataset_mnist_read, 0, {0.1307f}, {0.3081f}},
     {"fashion-mnist", NULL, ampcl_dataset_mnist_read, 0, {0.2860f}, {0.3530f}},
     {"folder", ampcl_dataset_folder_detect, ampcl_dataset_folder_read, 1, {0}, {0}},

@@ -311,8 +311,9 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 
 	struct stat sb;
 	if (fstat(fileno(fp), &sb)) { /* a regular file: ampcl_input_open saw to it */
-		st = ampcl_error_set(AMPCL_ERR_IO, "cannot read the size of safetensors file '%s': %s",
-				     path, strerror(errno));
+		st = ampcl_error_set(AMPCL_ERR_IO,
+				     "cannot read the size of safetensors file '%s': %s", path,
+				     strerror(errno));
 		goto out;
 	}
 	unsigned long long size = (unsigned long long)sb.st_size;
