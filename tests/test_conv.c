@@ -1,6 +1,7 @@
 /* test_conv.c: conv2d forward and backward against the double reference: kernel 1/3/5, stride
- * 1/2, pad 0/1/2, bias or none, batch 1/3, several chunkings, the CPU direct kernel and the
- * split-k and row-panel GEMM shapes, both GEMM back ends, bad input. */
+ * 1/2, pad 0/1/2, bias or none, batch 1/3, several chunkings, the packed CPU GEMM's k runs and
+ * strips, its stride-1 dx by flipped weights, col2im's long rows, both GEMM back ends, bad
+ * input. */
 #include "testutil.h"
 #include "conv.h"
 #include "gemm.h"

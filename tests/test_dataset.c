@@ -1,6 +1,7 @@
 /* test_dataset.c: every data set format read from small files written here (CIFAR-10 binary,
  * MNIST idx plain and gzipped, PNG folders of every colour type), detection and bad files. */
 #include "dataset.h"
+#include "paths.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -796,7 +797,7 @@ static void test_real(void)
 	char dir[4096], probe[4200];
 	snprintf(dir, sizeof(dir), "%s/.cache/cifar10/cifar-10-batches-bin", home ? home : "");
 	snprintf(probe, sizeof(probe), "%s/test_batch.bin", dir);
-	if (!ampcl_dataset_is_file(probe)) {
+	if (!ampcl_path_is_file(probe)) {
 		printf(
 		    "SKIP real CIFAR-10: %s absent (make it with /work/shared/tools/cifar10-bin)\n",
 		    dir);
@@ -840,7 +841,7 @@ static void test_real(void)
 		}
 	}
 	const char *fm = "/usr/share/datasets/fashion-mnist";
-	if (!ampcl_dataset_is_dir(fm)) {
+	if (!ampcl_path_is_dir(fm)) {
 		printf(
 		    "SKIP real Fashion-MNIST: %s absent (apt-get install dataset-fashion-mnist)\n",
 		    fm);

@@ -1,6 +1,7 @@
 /* test_loader.c: the prefetching loader: every image once per epoch, order and augmentation
  * from (seed, epoch) alone, drop_last, crop/flip against hand computations, normalised values. */
 #include "loader.h"
+#include "paths.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -547,7 +548,7 @@ static void test_real_rate(void)
 	char dir[4096], probe[4200];
 	snprintf(dir, sizeof(dir), "%s/.cache/cifar10/cifar-10-batches-bin", home ? home : "");
 	snprintf(probe, sizeof(probe), "%s/data_batch_5.bin", dir);
-	if (!ampcl_dataset_is_file(probe)) {
+	if (!ampcl_path_is_file(probe)) {
 		printf("SKIP loader rate on real CIFAR-10: %s absent (make it with "
 		       "/work/shared/tools/cifar10-bin)\n",
 		       dir);
