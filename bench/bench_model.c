@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "kprof.h"
 #include "net.h"
+#include "rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,11 +68,9 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 	int *labels = malloc((size_t)batch * sizeof(int));
 	if (!x || !labels)
 		abort();
-	unsigned long long s = b->seed;
-	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++) {
-		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-		x[i] = (float)((double)(s >> 40) / (double)(1 << 24) * 2.0 - 1.0);
-	}
+	uint64_t s = b->seed;
+	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++)
+		x[i] = (float)(ampcl_uniform01(&s) * 2.0 - 1.0);
 	for (int i = 0; i < batch; i++)
 		labels[i] = i % 10;
 	ampcl_status st;

@@ -1,6 +1,7 @@
 /* testutil.c: the shared helpers of the ctest programs (see testutil.h): checks that say what
  * they compared and by how much they missed, and the closing "N passed, M failed" line. */
 #include "testutil.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -94,15 +95,10 @@ int tu_finish(void)
 
 void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, float hi)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* splitmix64: fixed, platform-independent sequence */
-		unsigned long long z = (*state += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-		double u = (double)(z >> 11) / 9007199254740992.0;
-		x[i] = lo + (float)(u * (double)(hi - lo));
-	}
+	uint64_t s = *state; /* the library's splitmix64 stream: fixed on every platform */
+	for (size_t i = 0; i < n; i++)
+		x[i] = lo + (float)(ampcl_uniform01(&s) * (double)(hi - lo));
+	*state = s;
 }
 
 void tu_float_to_double(double *dst, const float *src, size_t n)
