@@ -1,5 +1,5 @@
 /* bench_model.c: `ampcl bench --model`: training-step throughput of a whole model on random
- * CIFAR-shaped data, the same measurement as ../shared/tools/torch-bench.py makes for PyTorch. */
+ * CIFAR-shaped data, the same measurement as bench/torch_bench.py makes for PyTorch. */
 #include "bench.h"
 #include "clock.h"
 #include "kprof.h"
@@ -75,13 +75,13 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 		labels[i] = i % 10;
 	ampcl_status st;
 	struct ampcl_step_result r;
-	/* torch-bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
+	/* torch_bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 0};
 	if ((st = ampcl_net_create(b->ctx, 3, 32, 32, &net)) ||
 	    (st = ampcl_model_build(net, model, width, 10)) || (st = tune(b, net, batch)) ||
 	    (st = ampcl_net_finalize(net, batch, b->seed)) || (st = ampcl_net_set_sgd(net, &sgd)))
 		goto out;
-	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch-bench.py does */
+	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch_bench.py does */
 		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
 	double t0 = ampcl_now();
 	for (int i = 0; i < steps && !st; i++)
