@@ -107,6 +107,13 @@ void tu_float_to_double(double *dst, const float *src, size_t n)
 		dst[i] = src[i];
 }
 
+double *tu_to_double(const float *src, size_t n)
+{
+	double *d = tu_malloc((n ? n : 1) * sizeof(double));
+	tu_float_to_double(d, src, n);
+	return d;
+}
+
 void *tu_malloc(size_t bytes)
 {
 	void *p = calloc(1, bytes ? bytes : 1);
@@ -283,5 +290,31 @@ int tu_count_lines(const char *path)
 		n += c == '\n';
 	if (f)
 		fclose(f);
+	return n;
+}
+
+void tu_write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f)) {
+		printf("FAIL cannot write test file %s\n", path);
+		exit(1);
+	}
+}
+
+long tu_file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) ? -1 : (long)sb.st_size;
+}
+
+int tu_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
 	return n;
 }
