@@ -3,6 +3,7 @@
 #include "dataset.h"
 #include "paths.h"
 #include "testutil.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -43,11 +43,7 @@ static void write_bytes(const char *rel, const void *data, size_t size)
 {
 	char p[4096];
 	path_of(p, sizeof(p), rel);
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f)) {
-		perror(p);
-		exit(1);
-	}
+	tu_write_file(p, data, size);
 }
 
 static void write_gz(const char *rel, const void *data, size_t size)
@@ -64,9 +60,8 @@ static void write_gz(const char *rel, const void *data, size_t size)
 static long file_size(const char *rel)
 {
 	char p[4096];
-	struct stat st;
 	path_of(p, sizeof(p), rel);
-	return stat(p, &st) ? -1 : (long)st.st_size;
+	return tu_file_size(p);
 }
 
 static void truncate_file(const char *rel, long size)
@@ -783,13 +778,6 @@ static void test_detection(void)
 		    AMPCL_ERR_BAD_FILE, "test_batch.bin");
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 /* Real data when this machine has it: counts, label ranges and the published means. */
 static void test_real(void)
 {
@@ -806,9 +794,9 @@ static void test_real(void)
 				    pub_sd[3] = {0.2470, 0.2435, 0.2616};
 		for (int train = 1; train >= 0; train--) {
 			struct ampcl_dataset *ds = NULL;
-			double t0 = seconds();
+			double t0 = ampcl_now();
 			tu_ok(ampcl_dataset_load(dir, NULL, train, 0, &ds), "real cifar10");
-			double t = seconds() - t0;
+			double t = ampcl_now() - t0;
 			int hist[10] = {0}, bad = 0;
 			for (int i = 0; i < ds->count; i++) {
 				if (ds->labels[i] < 0 || ds->labels[i] > 9)
@@ -849,9 +837,9 @@ static void test_real(void)
 	}
 	for (int train = 1; train >= 0; train--) {
 		struct ampcl_dataset *ds = NULL;
-		double t0 = seconds();
+		double t0 = ampcl_now();
 		tu_ok(ampcl_dataset_load(fm, NULL, train, 0, &ds), "real fashion-mnist");
-		double t = seconds() - t0;
+		double t = ampcl_now() - t0;
 		int bad = 0;
 		for (int i = 0; i < ds->count; i++)
 			bad += ds->labels[i] < 0 || ds->labels[i] > 9;

@@ -23,13 +23,6 @@ static unsigned long long seed = 7;
 #define ATOL_AVG 2e-6
 #define RTOL_AVG 1e-5
 
-static double *to_double(const float *f, size_t n)
-{
-	double *d = tu_malloc(n * sizeof(double));
-	tu_float_to_double(d, f, n);
-	return d;
-}
-
 /* The max-pool kernels' span (blocks of 4 windows per work-item) is 1 on GPUs and a whole row
  * on CPUs; span 0 here goes through the public call (the device's own choice), any other
  * through the op's own launch with that span, so both shapes are checked on every device. */
@@ -85,7 +78,7 @@ static void check_maxpool_span(struct ampcl_context *ctx, int n, int c, int h, i
 			hx[i] = floorf(hx[i] * 1.5f + 0.5f); /* -1, 0 or 1 */
 	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdx0, nx, &seed, -1.0f, 1.0f);
-	double *xd = to_double(hx, nx), *dyd = to_double(hdy, ny);
+	double *xd = tu_to_double(hx, nx), *dyd = tu_to_double(hdy, ny);
 	double *yd = tu_malloc(ny * sizeof(double)), *dxd = tu_malloc(nx * sizeof(double));
 	ref_maxpool2_forward(yd, xd, n, c, h, w);
 
@@ -157,7 +150,7 @@ static void check_avgpool(struct ampcl_context *ctx, int n, int c, int h, int w)
 	tu_fill_uniform_f(hx, nx, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdx0, nx, &seed, -1.0f, 1.0f);
-	double *xd = to_double(hx, nx), *dyd = to_double(hdy, ny);
+	double *xd = tu_to_double(hx, nx), *dyd = tu_to_double(hdy, ny);
 	double *yd = tu_malloc(ny * sizeof(double)), *dxd = tu_malloc(nx * sizeof(double));
 	ref_avgpool_forward(yd, xd, n, c, hw);
 

@@ -312,11 +312,6 @@ static ampcl_status check_same_classes(const char *root, char **train, int ntrai
 	return AMPCL_OK;
 }
 
-static unsigned long long mix64(unsigned long long x)
-{
-	return ampcl_mix64(x + AMPCL_GOLDEN);
-}
-
 /* keep of count images, class-balanced (the classes' counts differ by at most one until a
  * class runs out) and drawn with a fixed seed, so every run and every --seed trains on the same
  * images; index[] gets them in file order. The files are listed class by class, so the first
@@ -340,7 +335,7 @@ static void balanced_subset(const int *labels, int count, int classes, int keep,
 	for (int k = 0; k < classes; k++) {
 		int n = start[k + 1] - start[k], *o = order + start[k];
 		for (int i = n - 1; i > 0; i--) {
-			state = mix64(state);
+			state = ampcl_splitmix_at(state);
 			int j = (int)(state % (unsigned long long)(i + 1)), t = o[i];
 			o[i] = o[j], o[j] = t;
 		}
