@@ -786,9 +786,9 @@ static void test_real(void)
 	snprintf(dir, sizeof(dir), "%s/.cache/cifar10/cifar-10-batches-bin", home ? home : "");
 	snprintf(probe, sizeof(probe), "%s/test_batch.bin", dir);
 	if (!ampcl_path_is_file(probe)) {
-		printf(
-		    "SKIP real CIFAR-10: %s absent (make it with /work/shared/tools/cifar10-bin)\n",
-		    dir);
+		printf("SKIP real CIFAR-10: %s absent (make it with tools/cifar10-prepare.py SOURCE "
+		       "%s)\n",
+		       dir, dir);
 	} else {
 		static const double pub[3] = {0.4914, 0.4822, 0.4465},
 				    pub_sd[3] = {0.2470, 0.2435, 0.2616};

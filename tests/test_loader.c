@@ -543,8 +543,8 @@ static void test_real_rate(void)
 	snprintf(probe, sizeof(probe), "%s/data_batch_5.bin", dir);
 	if (!ampcl_path_is_file(probe)) {
 		printf("SKIP loader rate on real CIFAR-10: %s absent (make it with "
-		       "/work/shared/tools/cifar10-bin)\n",
-		       dir);
+		       "tools/cifar10-prepare.py SOURCE %s)\n",
+		       dir, dir);
 		return;
 	}
 	struct ampcl_dataset *ds = NULL;
