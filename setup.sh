@@ -21,13 +21,14 @@ packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers poc
 	libprotobuf-c-dev protobuf-c-compiler libonnx-dev
 	libclblast-dev libpng-dev zlib1g-dev libjansson-dev libxxhash-dev clinfo libjpeg-dev
 	dataset-fashion-mnist libopenmpi-dev openmpi-bin procps)
-# the test suite checks training steps against PyTorch (tests/torch)
+# the test suite checks training steps against PyTorch (tests/torch), prepares real CIFAR-10 from
+# a JPEG copy with Pillow (tools/cifar10-prepare.py)
 # and runs it a second time on Mesa's rusticl (llvmpipe), an independent OpenCL implementation
 # and its readers under libFuzzer (clang and its runtime libraries)
 # and the small kernel tests on Oclgrind's simulated device
 # and every kernel through Intel's offline compiler (ocloc) and LLVM 15's AMD and NVIDIA back ends
 # with libclc (ctest isa; never libclc-14, which removes Mesa's OpenCL)
-[ "$mode" = test ] && packages+=(python3-torch python3-numpy python3-onnx libonnx-testdata locales mesa-opencl-icd clang
+[ "$mode" = test ] && packages+=(python3-torch python3-numpy python3-pil python3-onnx libonnx-testdata locales mesa-opencl-icd clang
 	libclang-rt-14-dev oclgrind intel-opencl-icd clang-15 llvm-15 libclc-15)
 missing=()
 for p in "${packages[@]}"; do

@@ -28,7 +28,7 @@ static void help(void)
 	    "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
 	    "  --json FILE  also write the results as JSON\n"
 	    "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
-	    "               3x32x32 data, as ../shared/tools/torch-bench.py measures PyTorch;\n"
+	    "               3x32x32 data, as bench/torch_bench.py measures PyTorch;\n"
 	    "               --width (default 64), --steps (default 5), first --batch value;\n"
 	    "               prints ampcl's peak device memory and the process's peak RSS\n"
 	    "  --profile    with --model: one more step's device time per kernel (table, JSON)\n"

@@ -1,9 +1,10 @@
 /* bench_model.c: `ampcl bench --model`: training-step throughput of a whole model on random
- * CIFAR-shaped data, the same measurement as ../shared/tools/torch-bench.py makes for PyTorch. */
+ * CIFAR-shaped data, the same measurement as bench/torch_bench.py makes for PyTorch. */
 #include "bench.h"
 #include "clock.h"
 #include "kprof.h"
 #include "net.h"
+#include "rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,22 +68,20 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 	int *labels = malloc((size_t)batch * sizeof(int));
 	if (!x || !labels)
 		abort();
-	unsigned long long s = b->seed;
-	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++) {
-		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-		x[i] = (float)((double)(s >> 40) / (double)(1 << 24) * 2.0 - 1.0);
-	}
+	uint64_t s = b->seed;
+	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++)
+		x[i] = (float)(ampcl_uniform01(&s) * 2.0 - 1.0);
 	for (int i = 0; i < batch; i++)
 		labels[i] = i % 10;
 	ampcl_status st;
 	struct ampcl_step_result r;
-	/* torch-bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
+	/* torch_bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 0};
 	if ((st = ampcl_net_create(b->ctx, 3, 32, 32, &net)) ||
 	    (st = ampcl_model_build(net, model, width, 10)) || (st = tune(b, net, batch)) ||
 	    (st = ampcl_net_finalize(net, batch, b->seed)) || (st = ampcl_net_set_sgd(net, &sgd)))
 		goto out;
-	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch-bench.py does */
+	for (int i = 0; i < 2 && !st; i++) /* warm-up, as torch_bench.py does */
 		st = ampcl_net_train_step(net, x, labels, batch, 0.1f, &r);
 	double t0 = ampcl_now();
 	for (int i = 0; i < steps && !st; i++)

@@ -10,7 +10,7 @@ bin=${1:-$here/../build/ampcl}
 shift || true
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(resnet18:16:5 resnet18:64:3 resnet34:16:5 vgg19:16:5)
-torch_bench=${TORCH_BENCH:-$here/../../shared/tools/torch-bench.py}
+torch_bench=$here/torch_bench.py
 batch=${BATCH:-128}
 threads=${THREADS:-$(nproc)}
 tmp=$(mktemp -d)
@@ -23,8 +23,9 @@ for c in "${configs[@]}"; do
 	IFS=: read -r model width steps <<<"$c"
 	/usr/bin/time -f %M -o "$tmp/a.rss" "$bin" bench --model "$model" --width "$width" \
 		--batch "$batch" --steps "$steps" >"$tmp/a.txt" 2>/dev/null
-	THREADS=$threads /usr/bin/time -f %M -o "$tmp/t.rss" /usr/bin/python3 "$torch_bench" \
-		"$model" "$batch" "$steps" "$width" >"$tmp/t.txt" 2>/dev/null
+	/usr/bin/time -f %M -o "$tmp/t.rss" /usr/bin/python3 "$torch_bench" --model "$model" \
+		--width "$width" --batch "$batch" --steps "$steps" --threads "$threads" \
+		>"$tmp/t.txt" 2>/dev/null
 	a=$(grep -o '[0-9.]* img/s' "$tmp/a.txt" | tail -1 | cut -d' ' -f1)
 	t=$(grep -o '[0-9.]* img/s' "$tmp/t.txt" | tail -1 | cut -d' ' -f1)
 	ar=$(($(cat "$tmp/a.rss") / 1024))

@@ -1,5 +1,5 @@
 /* resnet.c: ResNet-18 and ResNet-34 in their CIFAR form (3x3 stem, no max-pool), with the layer
- * names of the PyTorch models in ../shared/tools/torch-bench.py. Public API only. */
+ * names of the PyTorch models in bench/torch_models.py. Public API only. */
 #include "ampcl.h"
 #include "models.h"
 

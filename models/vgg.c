@@ -1,5 +1,5 @@
 /* vgg.c: VGG-19 with batch norm in its CIFAR form (sixteen 3x3 conv+BN+ReLU, five max-pools, one
- * linear layer), named features.N / classifier as in torch-bench.py. Public API only. */
+ * linear layer), named features.N / classifier as in bench/torch_models.py. Public API only. */
 #include "ampcl.h"
 #include "models.h"
 

@@ -41,13 +41,6 @@ static double *dalloc(size_t n)
 	return tu_malloc(n * sizeof(double));
 }
 
-static double *to_double(const float *src, size_t n)
-{
-	double *d = dalloc(n);
-	tu_float_to_double(d, src, n);
-	return d;
-}
-
 static void host_init(struct bn_host *h, const struct bn_case *k, unsigned long long *rng)
 {
 	h->nx = (size_t)k->n * k->c * k->hw;
@@ -65,11 +58,11 @@ static void host_init(struct bn_host *h, const struct bn_case *k, unsigned long 
 	/* non-zero starting parameter gradients, so += is told apart from = */
 	tu_fill_uniform_f(h->dg0, h->c, rng, -1.0f, 1.0f);
 	tu_fill_uniform_f(h->db0, h->c, rng, -1.0f, 1.0f);
-	h->x_d = to_double(h->x, h->nx), h->dy_d = to_double(h->dy, h->nx);
-	h->dx0_d = to_double(h->dx0, h->nx), h->gamma_d = to_double(h->gamma, h->c);
-	h->beta_p_d = to_double(h->beta_p, h->c), h->rm_d = to_double(h->rm, h->c);
-	h->rv_d = to_double(h->rv, h->c), h->dg0_d = to_double(h->dg0, h->c);
-	h->db0_d = to_double(h->db0, h->c);
+	h->x_d = tu_to_double(h->x, h->nx), h->dy_d = tu_to_double(h->dy, h->nx);
+	h->dx0_d = tu_to_double(h->dx0, h->nx), h->gamma_d = tu_to_double(h->gamma, h->c);
+	h->beta_p_d = tu_to_double(h->beta_p, h->c), h->rm_d = tu_to_double(h->rm, h->c);
+	h->rv_d = tu_to_double(h->rv, h->c), h->dg0_d = tu_to_double(h->dg0, h->c);
+	h->db0_d = tu_to_double(h->db0, h->c);
 }
 
 static void host_free(struct bn_host *h)
@@ -249,7 +242,7 @@ static void check_backward(struct ampcl_context *ctx, const struct bn_case *k, s
 
 	get(ctx, &v->mean, mean);
 	get(ctx, &v->invstd, invstd);
-	double *mean_d = to_double(mean, c), *invstd_d = to_double(invstd, c);
+	double *mean_d = tu_to_double(mean, c), *invstd_d = tu_to_double(invstd, c);
 
 	for (int beta = 0; beta <= 1; beta++) {
 		if (beta)

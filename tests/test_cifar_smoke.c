@@ -1,5 +1,5 @@
 /* test_cifar_smoke.c: a real-data smoke run: a few hundred CIFAR-10 images (the JPEG-75 copy in
- * ../shared/data, made binary by ../shared/tools/cifar10-bin) train and the loss falls. */
+ * ../shared/data, made binary by tools/cifar10-prepare.py) train and the loss falls. */
 #include "testutil.h"
 #include "train_config.h"
 
@@ -11,16 +11,20 @@
 
 int main(void)
 {
-	const char *src = getenv("AMPCL_SOURCE_DIR");
-	char shared[4096], cmd[8400], folder[4096] = "";
-	snprintf(shared, sizeof(shared), "%s/../shared", src ? src : ".");
-	snprintf(cmd, sizeof(cmd), "%s/data/cifar10-jpg.tar.gz", shared);
-	if (access(cmd, R_OK) != 0) {
-		printf("SKIP: %s is not here, so there is no real CIFAR-10 to train on\n", cmd);
+	const char *src = getenv("AMPCL_SOURCE_DIR"), *python = getenv("AMPCL_PYTHON");
+	char tarball[4096], cmd[8400], folder[4096] = "";
+	snprintf(tarball, sizeof(tarball), "%s/../shared/data/cifar10-jpg.tar.gz", src ? src : ".");
+	if (access(tarball, R_OK) != 0) {
+		printf("SKIP: %s is not here, so there is no real CIFAR-10 to train on\n", tarball);
 		return tu_finish();
 	}
-	/* the tool reuses a complete copy in ~/.cache/cifar10 and prints the folder */
-	snprintf(cmd, sizeof(cmd), "sh '%s/tools/cifar10-bin'", shared);
+	if (!python || !python[0]) {
+		printf("SKIP: no python3 with Pillow (AMPCL_PYTHON) to prepare %s\n", tarball);
+		return tu_finish();
+	}
+	/* the script reuses the copy it prepared before in ~/.cache/ampcl and prints the folder */
+	snprintf(cmd, sizeof(cmd), "'%s' '%s/tools/cifar10-prepare.py' '%s'", python,
+		 src ? src : ".", tarball);
 	FILE *p = popen(cmd, "r");
 	if (p && fgets(folder, sizeof(folder), p))
 		folder[strcspn(folder, "\n")] = 0;

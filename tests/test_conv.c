@@ -1,7 +1,9 @@
 /* test_conv.c: conv2d forward and backward against the double reference: kernel 1/3/5, stride
- * 1/2, pad 0/1/2, bias or none, batch 1/3, several chunkings, the CPU direct kernel and the
- * split-k and row-panel GEMM shapes, both GEMM back ends, bad input. */
+ * 1/2, pad 0/1/2, bias or none, batch 1/3, several chunkings, the packed CPU GEMM's k runs and
+ * strips, its stride-1 dx by flipped weights, col2im's long rows, both GEMM back ends, bad
+ * input. */
 #include "testutil.h"
+#include "clock.h"
 #include "conv.h"
 #include "gemm.h"
 #include "ref.h"
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static struct ampcl_context *ctx;
 static unsigned long long rng = 777;
@@ -221,13 +222,6 @@ static void test_bad_input(void)
 	tu_arena_free(&ar);
 }
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int main(void)
 {
 	ctx = tu_context();
@@ -276,10 +270,10 @@ int main(void)
 	    {{3, 1, 7, 7, 2, 3, 3, 2, 1}, 1, 0.0f, 2, 1, "clblast", 1},
 	    {{3, 3, 5, 5, 33, 3, 3, 1, 1}, 0, 1.0f, 3, 1, "clblast", 0},
 	};
-	double t0 = now();
+	double t0 = ampcl_now();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
-	printf("INFO %zu cases in %.1f s\n", sizeof(cases) / sizeof(cases[0]), now() - t0);
+	printf("INFO %zu cases in %.1f s\n", sizeof(cases) / sizeof(cases[0]), ampcl_now() - t0);
 	test_bad_input();
 	ampcl_context_free(ctx);
 	return tu_finish();

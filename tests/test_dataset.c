@@ -1,7 +1,9 @@
 /* test_dataset.c: every data set format read from small files written here (CIFAR-10 binary,
  * MNIST idx plain and gzipped, PNG folders of every colour type), detection and bad files. */
 #include "dataset.h"
+#include "paths.h"
 #include "testutil.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -10,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -42,11 +43,7 @@ static void write_bytes(const char *rel, const void *data, size_t size)
 {
 	char p[4096];
 	path_of(p, sizeof(p), rel);
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f)) {
-		perror(p);
-		exit(1);
-	}
+	tu_write_file(p, data, size);
 }
 
 static void write_gz(const char *rel, const void *data, size_t size)
@@ -63,9 +60,8 @@ static void write_gz(const char *rel, const void *data, size_t size)
 static long file_size(const char *rel)
 {
 	char p[4096];
-	struct stat st;
 	path_of(p, sizeof(p), rel);
-	return stat(p, &st) ? -1 : (long)st.st_size;
+	return tu_file_size(p);
 }
 
 static void truncate_file(const char *rel, long size)
@@ -782,13 +778,6 @@ static void test_detection(void)
 		    AMPCL_ERR_BAD_FILE, "test_batch.bin");
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 /* Real data when this machine has it: counts, label ranges and the published means. */
 static void test_real(void)
 {
@@ -796,18 +785,18 @@ static void test_real(void)
 	char dir[4096], probe[4200];
 	snprintf(dir, sizeof(dir), "%s/.cache/cifar10/cifar-10-batches-bin", home ? home : "");
 	snprintf(probe, sizeof(probe), "%s/test_batch.bin", dir);
-	if (!ampcl_dataset_is_file(probe)) {
-		printf(
-		    "SKIP real CIFAR-10: %s absent (make it with /work/shared/tools/cifar10-bin)\n",
-		    dir);
+	if (!ampcl_path_is_file(probe)) {
+		printf("SKIP real CIFAR-10: %s absent (make it with tools/cifar10-prepare.py SOURCE "
+		       "%s)\n",
+		       dir, dir);
 	} else {
 		static const double pub[3] = {0.4914, 0.4822, 0.4465},
 				    pub_sd[3] = {0.2470, 0.2435, 0.2616};
 		for (int train = 1; train >= 0; train--) {
 			struct ampcl_dataset *ds = NULL;
-			double t0 = seconds();
+			double t0 = ampcl_now();
 			tu_ok(ampcl_dataset_load(dir, NULL, train, 0, &ds), "real cifar10");
-			double t = seconds() - t0;
+			double t = ampcl_now() - t0;
 			int hist[10] = {0}, bad = 0;
 			for (int i = 0; i < ds->count; i++) {
 				if (ds->labels[i] < 0 || ds->labels[i] > 9)
@@ -840,7 +829,7 @@ static void test_real(void)
 		}
 	}
 	const char *fm = "/usr/share/datasets/fashion-mnist";
-	if (!ampcl_dataset_is_dir(fm)) {
+	if (!ampcl_path_is_dir(fm)) {
 		printf(
 		    "SKIP real Fashion-MNIST: %s absent (apt-get install dataset-fashion-mnist)\n",
 		    fm);
@@ -848,9 +837,9 @@ static void test_real(void)
 	}
 	for (int train = 1; train >= 0; train--) {
 		struct ampcl_dataset *ds = NULL;
-		double t0 = seconds();
+		double t0 = ampcl_now();
 		tu_ok(ampcl_dataset_load(fm, NULL, train, 0, &ds), "real fashion-mnist");
-		double t = seconds() - t0;
+		double t = ampcl_now() - t0;
 		int bad = 0;
 		for (int i = 0; i < ds->count; i++)
 			bad += ds->labels[i] < 0 || ds->labels[i] > 9;

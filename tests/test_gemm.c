@@ -2,6 +2,7 @@
  * padded leading dimensions, offsets, alpha, beta 0 on NaN and 1, batches, the shapes where the
  * packed CPU GEMM pads its panels or splits k, determinism, and bad input. */
 #include "testutil.h"
+#include "clock.h"
 #include "gemm.h"
 #include "gemm_splitk.h"
 #include "ref.h"
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static struct ampcl_context *ctx;
 static unsigned long long rng = 12345;
@@ -242,13 +242,6 @@ static void run_backend(const char *backend)
 	run_case(&k0, label, 0);
 }
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* GFLOP/s of each back end at m = n = k = 512 (best of 5 after a warm-up); printed, not
  * checked, since a shared CI machine's timing varies. */
 static void report_speed(void)
@@ -267,14 +260,14 @@ static void report_speed(void)
 		tu_ok(ampcl_gemm_set_backend(ctx, names[i]), names[i]);
 		double best = 1e30, first = 0;
 		for (int r = 0; r < 6; r++) {
-			double t0 = now();
+			double t0 = ampcl_now();
 			tu_ok(ampcl_gemm(ctx, 0, 0, s, s, s, 1.0f, ampcl_tensor_mem(&a),
 					 ampcl_tensor_off(&a), s, ampcl_tensor_mem(&b),
 					 ampcl_tensor_off(&b), s, 0.0f, ampcl_tensor_mem(&c),
 					 ampcl_tensor_off(&c), s),
 			      "speed gemm");
 			clFinish(ctx->queue);
-			double dt = now() - t0;
+			double dt = ampcl_now() - t0;
 			if (r == 0)
 				first = dt;
 			else if (dt < best)
@@ -344,11 +337,11 @@ int main(void)
 {
 	ctx = tu_context();
 	printf("device: %s\n", ctx->caps.desc.name);
-	double t0 = now();
+	double t0 = ampcl_now();
 	run_backend("own");
-	double t1 = now();
+	double t1 = ampcl_now();
 	run_backend("clblast");
-	double t2 = now();
+	double t2 = ampcl_now();
 	printf("INFO own kernels: %.1f s; CLBlast: %.1f s (includes compiling its kernels unless "
 	       "the OpenCL driver cached them)\n",
 	       t1 - t0, t2 - t1);

@@ -1,7 +1,9 @@
 /* test_loader.c: the prefetching loader: every image once per epoch, order and augmentation
  * from (seed, epoch) alone, drop_last, crop/flip against hand computations, normalised values. */
 #include "loader.h"
+#include "paths.h"
 #include "testutil.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -9,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S 32
@@ -466,24 +467,17 @@ static void test_errors(const struct ampcl_dataset *ds)
 	tu_check(1, "free mid-epoch returns", "joined");
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 static void test_wait(const struct ampcl_dataset *ds)
 {
 	struct ampcl_loader *l = make_loader(ds, 10, 1, 1, 1, 3);
-	double t0 = seconds();
+	double t0 = ampcl_now();
 	tu_ok(ampcl_loader_start_epoch(l, 0), "start");
 	const float *x;
 	const int *lab;
 	int n;
 	while (ampcl_loader_next(l, &x, &lab, &n) == 1)
 		;
-	double wall = seconds() - t0, w = ampcl_loader_wait_seconds(l);
+	double wall = ampcl_now() - t0, w = ampcl_loader_wait_seconds(l);
 	tu_check(w >= 0 && w <= wall, "wait time is within the epoch's wall time",
 		 "waited %.6f s of %.6f s", w, wall);
 	tu_ok(ampcl_loader_start_epoch(l, 1), "start");
@@ -547,17 +541,17 @@ static void test_real_rate(void)
 	char dir[4096], probe[4200];
 	snprintf(dir, sizeof(dir), "%s/.cache/cifar10/cifar-10-batches-bin", home ? home : "");
 	snprintf(probe, sizeof(probe), "%s/data_batch_5.bin", dir);
-	if (!ampcl_dataset_is_file(probe)) {
+	if (!ampcl_path_is_file(probe)) {
 		printf("SKIP loader rate on real CIFAR-10: %s absent (make it with "
-		       "/work/shared/tools/cifar10-bin)\n",
-		       dir);
+		       "tools/cifar10-prepare.py SOURCE %s)\n",
+		       dir, dir);
 		return;
 	}
 	struct ampcl_dataset *ds = NULL;
 	tu_ok(ampcl_dataset_load(dir, NULL, 1, 0, &ds), "real cifar10");
 	for (int augment = 1; augment >= 0; augment--) {
 		struct ampcl_loader *l = make_loader(ds, 128, 1, augment, 1, 1);
-		double t0 = seconds();
+		double t0 = ampcl_now();
 		tu_ok(ampcl_loader_start_epoch(l, 0), "start");
 		const float *x;
 		const int *lab;
@@ -568,7 +562,7 @@ static void test_real_rate(void)
 			batches++;
 			sum += x[0];
 		}
-		double t = seconds() - t0;
+		double t = ampcl_now() - t0;
 		char name[96];
 		snprintf(name, sizeof(name), "real cifar10 train epoch, batch 128%s",
 			 augment ? ", augmented" : "");

@@ -5,7 +5,6 @@
 #include "report.h"
 #include "testutil.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
@@ -18,17 +17,6 @@ static char dir[256];
 static int keep; /* a folder was given: leave the images there */
 
 static const unsigned char ink[3] = {0x22, 0x22, 0x22}; /* plot.c's text colour */
-
-static int count_dir_entries(const char *d)
-{
-	DIR *dd = opendir(d);
-	int n = 0;
-	for (struct dirent *e; dd && (e = readdir(dd));)
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	if (dd)
-		closedir(dd);
-	return n;
-}
 
 /* Reads path as 8-bit RGB; returns the pixels (malloc'ed) or NULL with a printed reason. */
 static unsigned char *read_png(const char *path, int *w, int *h, int *was_rgb8)
@@ -345,23 +333,23 @@ static void test_errors(void)
 
 	char missing[300];
 	out_path(missing, sizeof(missing), "no-such-folder/curves.png");
-	int before = count_dir_entries(dir);
+	int before = tu_count_entries(dir);
 	int st = ampcl_plot_write_png(missing, &p, 1, 400, 300);
 	tu_check(st == AMPCL_ERR_IO && strstr(ampcl_last_error(), missing) &&
-		     count_dir_entries(dir) == before,
+		     tu_count_entries(dir) == before,
 		 "write to a missing folder", "status %d, files %d -> %d: %s", st, before,
-		 count_dir_entries(dir), ampcl_last_error());
+		 tu_count_entries(dir), ampcl_last_error());
 
 	/* a path that is an existing folder: the temporary file is written, the rename fails */
 	char sub[300];
 	out_path(sub, sizeof(sub), "a-folder");
 	mkdir(sub, 0755);
-	before = count_dir_entries(dir);
+	before = tu_count_entries(dir);
 	st = ampcl_plot_write_png(sub, &p, 1, 400, 300);
 	tu_check(st == AMPCL_ERR_IO && strstr(ampcl_last_error(), sub) &&
-		     count_dir_entries(dir) == before,
+		     tu_count_entries(dir) == before,
 		 "write over a folder", "status %d, files %d -> %d: %s", st, before,
-		 count_dir_entries(dir), ampcl_last_error());
+		 tu_count_entries(dir), ampcl_last_error());
 	rmdir(sub);
 
 	struct ampcl_plot_line neg = {"neg", x, y, -1, NULL, 0, NULL, NULL},
@@ -576,7 +564,7 @@ int main(int argc, char **argv)
 	test_band();
 	test_errors();
 	if (!keep) {
-		int n = count_dir_entries(dir);
+		int n = tu_count_entries(dir);
 		tu_check(n == 0, "no stray files", "%d files left in %s", n, dir);
 		rmdir(dir);
 	} else {

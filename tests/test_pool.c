@@ -23,38 +23,15 @@ static unsigned long long seed = 7;
 #define ATOL_AVG 2e-6
 #define RTOL_AVG 1e-5
 
-static double *to_double(const float *f, size_t n)
-{
-	double *d = tu_malloc(n * sizeof(double));
-	tu_float_to_double(d, f, n);
-	return d;
-}
-
 /* The max-pool kernels' span (blocks of 4 windows per work-item) is 1 on GPUs and a whole row
  * on CPUs; span 0 here goes through the public call (the device's own choice), any other
- * launches the kernel directly with that span, so both shapes are checked on every device. */
-static cl_kernel pool_kernel(struct ampcl_context *ctx, const char *name)
-{
-	cl_kernel k = NULL;
-	tu_ok(ampcl_kernel_get(ctx, "pool", "", name, &k), name);
-	return k;
-}
-
+ * through the op's own launch with that span, so both shapes are checked on every device. */
 static ampcl_status maxpool_forward_span(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 					 const struct ampcl_tensor *x, unsigned span)
 {
 	if (!span)
 		return ampcl_maxpool2_forward(ctx, y, x);
-	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),
-				    AMPCL_KARG_VIEW(x),
-				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
-				    AMPCL_KARG_UINT(x->shape[2]),
-				    AMPCL_KARG_UINT(x->shape[3]),
-				    AMPCL_KARG_UINT(span)};
-	size_t items[3] = {ampcl_div_up((size_t)y->shape[3], 4 * span), (size_t)y->shape[2],
-			   (size_t)x->shape[0] * x->shape[1]};
-	return ampcl_launch(ctx, pool_kernel(ctx, "maxpool2_forward"), 3, items, NULL,
-			    AMPCL_NARGS(args), args, NULL);
+	return ampcl_maxpool2_forward_launch(ctx, y, x, span);
 }
 
 static ampcl_status maxpool_backward_span(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
@@ -63,46 +40,18 @@ static ampcl_status maxpool_backward_span(struct ampcl_context *ctx, const struc
 {
 	if (!span)
 		return ampcl_maxpool2_backward(ctx, dx, dy, x, beta);
-	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
-				    AMPCL_KARG_VIEW(dy),
-				    AMPCL_KARG_VIEW(x),
-				    AMPCL_KARG_FLOAT(beta),
-				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
-				    AMPCL_KARG_UINT(x->shape[2]),
-				    AMPCL_KARG_UINT(x->shape[3]),
-				    AMPCL_KARG_UINT(span)};
-	size_t items[3] = {ampcl_div_up(ampcl_div_up((size_t)x->shape[3], 2), 4 * span),
-			   ampcl_div_up((size_t)x->shape[2], 2), (size_t)x->shape[0] * x->shape[1]};
-	return ampcl_launch(ctx, pool_kernel(ctx, "maxpool2_backward"), 3, items, NULL,
-			    AMPCL_NARGS(args), args, NULL);
+	return ampcl_maxpool2_backward_launch(ctx, dx, dy, x, beta, span);
 }
 
 /* The average's two forms: kind 0 the public call, 1 the one-plane-per-item kernel CPUs get,
- * 2 the lanes-per-plane tree GPUs get (lanes 4 in groups of 16, so groups hold several planes
- * and hw leaves lanes partly empty on small maps). */
+ * 2 the lanes-per-plane tree GPUs get, here in groups of at most 16 so that groups hold several
+ * planes and lanes stay partly empty on small maps. */
 static ampcl_status avgpool_forward_kind(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 					 const struct ampcl_tensor *x, int kind)
 {
-	size_t planes = (size_t)x->shape[0] * x->shape[1];
-	size_t hw = (size_t)x->shape[2] * x->shape[3];
 	if (kind == 0)
 		return ampcl_avgpool_forward(ctx, y, x);
-	if (kind == 1) {
-		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
-					    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw)};
-		return ampcl_launch(ctx, pool_kernel(ctx, "avgpool_plane_forward"), 1, &planes,
-				    NULL, AMPCL_NARGS(args), args, NULL);
-	}
-	/* a device (or AMPCL_LIMITS) under 16 work-items a group gets what it takes */
-	cl_kernel k = pool_kernel(ctx, "avgpool_forward");
-	size_t group = ampcl_launch_reduce_group(ctx, k, 16, sizeof(cl_float)),
-	       lanes = group < 4 ? group : 4;
-	size_t global = ampcl_div_up(planes, group / lanes) * group;
-	struct ampcl_karg args[] = {
-	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),
-	    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw),
-	    AMPCL_KARG_UINT(lanes),  AMPCL_KARG_LOCAL(group * sizeof(cl_float))};
-	return ampcl_launch(ctx, k, 1, &global, &group, AMPCL_NARGS(args), args, NULL);
+	return ampcl_avgpool_forward_launch(ctx, y, x, kind == 1, 16);
 }
 
 /* ties: inputs drawn from {-1, 0, 1}, so most windows hold equal maxima */
@@ -129,7 +78,7 @@ static void check_maxpool_span(struct ampcl_context *ctx, int n, int c, int h, i
 			hx[i] = floorf(hx[i] * 1.5f + 0.5f); /* -1, 0 or 1 */
 	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdx0, nx, &seed, -1.0f, 1.0f);
-	double *xd = to_double(hx, nx), *dyd = to_double(hdy, ny);
+	double *xd = tu_to_double(hx, nx), *dyd = tu_to_double(hdy, ny);
 	double *yd = tu_malloc(ny * sizeof(double)), *dxd = tu_malloc(nx * sizeof(double));
 	ref_maxpool2_forward(yd, xd, n, c, h, w);
 
@@ -201,7 +150,7 @@ static void check_avgpool(struct ampcl_context *ctx, int n, int c, int h, int w)
 	tu_fill_uniform_f(hx, nx, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
 	tu_fill_uniform_f(hdx0, nx, &seed, -1.0f, 1.0f);
-	double *xd = to_double(hx, nx), *dyd = to_double(hdy, ny);
+	double *xd = tu_to_double(hx, nx), *dyd = tu_to_double(hdy, ny);
 	double *yd = tu_malloc(ny * sizeof(double)), *dxd = tu_malloc(nx * sizeof(double));
 	ref_avgpool_forward(yd, xd, n, c, hw);
 

@@ -3,7 +3,6 @@
 #include "safetensors.h"
 #include "testutil.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +13,6 @@ static char dir[64];
 static void path_in_dir(char *buf, size_t size, const char *name)
 {
 	snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
-		printf("FAIL cannot write test file %s\n", path);
-		exit(1);
-	}
-}
-
-static int count_dir_entries(void)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	if (d)
-		closedir(d);
-	return n;
 }
 
 /* ---- safetensors ---- */
@@ -161,7 +140,7 @@ static void test_byte_exact(void)
 		 "%zu bytes written, %zu expected, first difference at byte %zu", n,
 		 sizeof(hand_file), first);
 
-	write_bytes(hpath, hand_file, sizeof(hand_file));
+	tu_write_file(hpath, hand_file, sizeof(hand_file));
 	struct ampcl_st_file *f = NULL;
 	tu_ok(ampcl_st_open(hpath, &f), "open hand-made file");
 	const struct ampcl_st_tensor *t = ampcl_st_find(f, "a");
@@ -185,7 +164,7 @@ static void write_st(const char *path, unsigned long long declared, const char *
 	memcpy(b + 8, header, hl);
 	if (nbuf)
 		memcpy(b + 8 + hl, buf, nbuf);
-	write_bytes(path, b, 8 + hl + nbuf);
+	tu_write_file(path, b, 8 + hl + nbuf);
 	free(b);
 }
 
@@ -208,7 +187,7 @@ static void test_corrupt(void)
 	struct ampcl_st_file *f;
 
 	/* length-level damage first: these never reach the JSON */
-	write_bytes(path, "\x10\0\0\0\0", 5);
+	tu_write_file(path, "\x10\0\0\0\0", 5);
 	f = (struct ampcl_st_file *)1;
 	st = ampcl_st_open(path, &f);
 	tu_check(st == AMPCL_ERR_BAD_FILE && !f && strstr(ampcl_last_error(), path) &&
@@ -350,12 +329,13 @@ static void test_writer_errors(void)
 
 	char path[160];
 	path_in_dir(path, sizeof(path), "no-such-folder/out.safetensors");
-	int before = count_dir_entries();
+	int before = tu_count_entries(dir);
 	int st = ampcl_st_writer_save(wr, path);
-	tu_check(
-	    st == AMPCL_ERR_IO && strstr(ampcl_last_error(), path) && count_dir_entries() == before,
-	    "save to a missing folder fails cleanly", "status %d, %d files before, %d after: %s",
-	    st, before, count_dir_entries(), ampcl_last_error());
+	tu_check(st == AMPCL_ERR_IO && strstr(ampcl_last_error(), path) &&
+		     tu_count_entries(dir) == before,
+		 "save to a missing folder fails cleanly",
+		 "status %d, %d files before, %d after: %s", st, before, tu_count_entries(dir),
+		 ampcl_last_error());
 	ampcl_st_writer_free(wr);
 }
 
@@ -396,7 +376,7 @@ static int run_python(const char *script_name, const char *script, const char *f
 {
 	char spath[160], cmd[512];
 	path_in_dir(spath, sizeof(spath), script_name);
-	write_bytes(spath, script, strlen(script));
+	tu_write_file(spath, script, strlen(script));
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s' '%s'", spath, file);
 	int rc = system(cmd);
 	unlink(spath);
@@ -459,7 +439,7 @@ int main(void)
 		path_in_dir(path, sizeof(path), left[i]);
 		unlink(path);
 	}
-	int n = count_dir_entries();
+	int n = tu_count_entries(dir);
 	tu_check(n == 0, "no stray files", "%d files left in %s", n, dir);
 	rmdir(dir);
 	return tu_finish();

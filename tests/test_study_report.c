@@ -172,9 +172,8 @@ static void expect_not(const char *md, const char *bad, const char *name)
 static long file_size(const char *name)
 {
 	char path[128];
-	struct stat sb;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return stat(path, &sb) ? -1 : (long)sb.st_size;
+	return tu_file_size(path);
 }
 
 /* Five runs done of 17, not a prefix of the study: config 1 has one seed paired, config 4 no

@@ -292,12 +292,6 @@ static int stop_after(void *user)
 	return --*left < 0;
 }
 
-static long file_size(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) ? -1 : (long)sb.st_size;
-}
-
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -326,10 +320,10 @@ int main(void)
 	int present = 0;
 	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/full/%s", dir, files[i]);
-		present += file_size(path) > 0;
+		present += tu_file_size(path) > 0;
 	}
 	snprintf(path, sizeof(path), "%s/full/curves.png", dir);
-	tu_check(present == 4 && file_size(path) < 0, "outputs written",
+	tu_check(present == 4 && tu_file_size(path) < 0, "outputs written",
 		 "%d of 4 files in %s/full, and no picture", present, dir);
 	snprintf(path, sizeof(path), "%s/full/log.csv", dir);
 	FILE *f = fopen(path, "r");
@@ -444,7 +438,7 @@ int main(void)
 	tu_check(m == 3 && r[1].train_loss != h[1].train_loss, "factor 2 changes training",
 		 "epoch 1 train loss %.6f vs %.6f", r[1].train_loss, h[1].train_loss);
 	snprintf(path, sizeof(path), "%s/amp2/amp.log", dir);
-	tu_check(file_size(path) > 0, "the selection is logged", "%s", path);
+	tu_check(tu_file_size(path) > 0, "the selection is logged", "%s", path);
 	ampcl_trainer_free(amp);
 	/* every mode logs what it amplified, and log.csv counts it: per-step draws, and the
 	 * automatic choice made after the first step of an amplified epoch */
@@ -504,7 +498,7 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, path2);
 	tu_check(system(cmd) == 0, "copy checkpoint", "%s", cmd);
 	f = fopen(path2, "r+b");
-	fseek(f, file_size(path2) / 2, SEEK_SET);
+	fseek(f, tu_file_size(path2) / 2, SEEK_SET);
 	fputc(0x5a ^ fgetc(f), f);
 	fclose(f);
 	st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
@@ -536,7 +530,7 @@ int main(void)
 	st = ampcl_trainer_resume(ctx, path2, 0, NULL, &resumed);
 	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(ampcl_last_error(), "ampcl 0.1's format"),
 		 "an old checkpoint is refused", "%s", ampcl_last_error());
-	tu_check(truncate(path, file_size(path) - 100) == 0, "truncate", "%s", path);
+	tu_check(truncate(path, tu_file_size(path) - 100) == 0, "truncate", "%s", path);
 	st = ampcl_trainer_resume(ctx, path, 0, NULL, &resumed);
 	tu_check(st == AMPCL_ERR_BAD_FILE, "a truncated checkpoint is refused", "%s",
 		 ampcl_last_error());

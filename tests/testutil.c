@@ -1,6 +1,7 @@
 /* testutil.c: the shared helpers of the ctest programs (see testutil.h): checks that say what
  * they compared and by how much they missed, and the closing "N passed, M failed" line. */
 #include "testutil.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -94,21 +95,23 @@ int tu_finish(void)
 
 void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, float hi)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* splitmix64: fixed, platform-independent sequence */
-		unsigned long long z = (*state += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		z ^= z >> 31;
-		double u = (double)(z >> 11) / 9007199254740992.0;
-		x[i] = lo + (float)(u * (double)(hi - lo));
-	}
+	uint64_t s = *state; /* the library's splitmix64 stream: fixed on every platform */
+	for (size_t i = 0; i < n; i++)
+		x[i] = lo + (float)(ampcl_uniform01(&s) * (double)(hi - lo));
+	*state = s;
 }
 
 void tu_float_to_double(double *dst, const float *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		dst[i] = src[i];
+}
+
+double *tu_to_double(const float *src, size_t n)
+{
+	double *d = tu_malloc((n ? n : 1) * sizeof(double));
+	tu_float_to_double(d, src, n);
+	return d;
 }
 
 void *tu_malloc(size_t bytes)
@@ -287,5 +290,31 @@ int tu_count_lines(const char *path)
 		n += c == '\n';
 	if (f)
 		fclose(f);
+	return n;
+}
+
+void tu_write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f)) {
+		printf("FAIL cannot write test file %s\n", path);
+		exit(1);
+	}
+}
+
+long tu_file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) ? -1 : (long)sb.st_size;
+}
+
+int tu_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
 	return n;
 }

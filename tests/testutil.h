@@ -31,6 +31,8 @@ int tu_finish(void);
 /* Deterministic uniform values in [lo, hi). */
 void tu_fill_uniform_f(float *x, size_t n, unsigned long long *state, float lo, float hi);
 void tu_float_to_double(double *dst, const float *src, size_t n);
+/* A new array (tu_malloc, caller frees) with src's n values as doubles. */
+double *tu_to_double(const float *src, size_t n);
 void *tu_malloc(size_t bytes); /* aborts on failure */
 
 /* Runs the ampcl program ($AMPCL_BIN) with args through the shell; captures stdout and stderr
@@ -54,6 +56,12 @@ int tu_count_lines(const char *path);
 int tu_count_substr(const char *hay, const char *needle);
 /* The whole file at path (caller frees), its size in *n; NULL when it cannot be read. */
 char *tu_read_file(const char *path, size_t *n);
+/* Writes size bytes of data to path (replacing it); prints FAIL and exits 1 when it cannot. */
+void tu_write_file(const char *path, const void *data, size_t size);
+/* The size of the file at path in bytes, -1 when it cannot be had. */
+long tu_file_size(const char *path);
+/* The entries of folder dir but "." and ".." (0 when it cannot be opened). */
+int tu_count_entries(const char *dir);
 
 /* A fresh arena holding one tensor per call, each after a small pad so offsets are non-zero. */
 struct tu_arena {

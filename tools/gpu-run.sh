@@ -67,12 +67,12 @@ for step in "$@"; do
 			a=$(timeout 120 "$kit/bin/ampcl" bench --model "$model" --width "$width" \
 				--batch 128 --steps 20 2>&1 | tee -a "$out/vs-torch-raw.txt" |
 				grep -o '[0-9.]* img/s' | tail -1 | cut -d' ' -f1)
-			t0=$(DEVICE=cuda TF32=0 timeout 120 python3 "$kit/torch-bench.py" "$model" 128 20 \
-				"$width" 2>&1 | tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' |
-				tail -1 | cut -d' ' -f1)
-			t1=$(DEVICE=cuda TF32=1 timeout 120 python3 "$kit/torch-bench.py" "$model" 128 20 \
-				"$width" 2>&1 | tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' |
-				tail -1 | cut -d' ' -f1)
+			t0=$(timeout 120 python3 "$kit/torch_bench.py" --device cuda --model "$model" \
+				--width "$width" --batch 128 --steps 20 --warmup 3 2>&1 |
+				tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' | tail -1 | cut -d' ' -f1)
+			t1=$(timeout 120 python3 "$kit/torch_bench.py" --device cuda --tf32 --model "$model" \
+				--width "$width" --batch 128 --steps 20 --warmup 3 2>&1 |
+				tee -a "$out/vs-torch-raw.txt" | grep -o '[0-9.]* img/s' | tail -1 | cut -d' ' -f1)
 			r0=$(python3 -c "print(f'{${a:-0} / ${t0:-1}:.2f}')" 2>/dev/null)
 			r1=$(python3 -c "print(f'{${a:-0} / ${t1:-1}:.2f}')" 2>/dev/null)
 			echo "| $model width $width | $a | $t0 | $r0 | $t1 | $r1 |" >>"$out/vs-torch.md"

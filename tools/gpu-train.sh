@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpu-train.sh: on the lent GPU machine (see gpu-run.sh), builds CIFAR-10 binary files from the
-# JPEG copy carried in gpu-kit/data, then runs the accuracy benchmark and the amplification study
+# JPEG copy carried in gpu-kit/data (cifar10-prepare.py, which needs Pillow there), then runs the accuracy benchmark and the amplification study
 # of docs/performance.md and docs/amplification.md with their outputs under $OUT (so a cut-off run still returns what it wrote).
 #   tools/gpu-train.sh [accuracy] [study] [study-full]   (study-full: bench/study-gpu.sh, about
 #                                                        8 minutes; BUDGET, NETS, JOBS apply)
@@ -19,12 +19,7 @@ if [ -n "$lib" ] && ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
 	export OCL_ICD_VENDORS=$out/vendors
 fi
 data=$PWD/gpu-data/cifar-10-batches-bin
-if [ ! -f "$data/test_batch.bin" ]; then
-	mkdir -p gpu-data
-	tar -xzf "$kit/data/cifar10-jpg.tar.gz" -C gpu-data
-	mkdir -p "$data"
-	"$kit/bin/cifar10-bin" gpu-data/cifar10-jpg "$data" >/dev/null || exit 1
-fi
+python3 "$kit/cifar10-prepare.py" "$kit/data/cifar10-jpg.tar.gz" "$data" >/dev/null || exit 1
 for step in "$@"; do
 	case $step in
 	accuracy)

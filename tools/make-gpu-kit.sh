@@ -21,6 +21,7 @@ ldd "$b/ampcl" "$b/libampcl.so" | awk '/=> \// {print $3}' | sort -u | while rea
 	*) cp -Ln "$path" gpu-kit/lib/ 2>/dev/null || true ;;
 	esac
 done
-# the PyTorch side of the side-by-side benchmark (tools/gpu-run.sh vs-torch)
-cp ../shared/tools/torch-bench.py gpu-kit/ || echo "make-gpu-kit: ../shared/tools/torch-bench.py not found: the vs-torch step will lack PyTorch" >&2
+# the PyTorch side of the side-by-side benchmark (tools/gpu-run.sh vs-torch) and the CIFAR-10
+# preparation (tools/gpu-train.sh)
+cp bench/torch_bench.py bench/torch_models.py tools/cifar10-prepare.py gpu-kit/
 du -sh gpu-kit

@@ -162,12 +162,6 @@ int ampcl_amp_active(const struct ampcl_amp_plan *plan, int epoch)
 	return 0;
 }
 
-/* splitmix64 of x: the stream's step, then its finaliser */
-static unsigned long long mix(unsigned long long x)
-{
-	return ampcl_mix64(x + AMPCL_GOLDEN);
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -180,11 +174,12 @@ static void draw(struct ampcl_amp_plan *p, int epoch, int iter)
 	int n = p->neligible, k = (int)floor(p->ratio * n + 0.5);
 	int *pool = ampcl_xmalloc((size_t)(n ? n : 1) * sizeof(int));
 	memcpy(pool, p->eligible, (size_t)n * sizeof(int));
-	unsigned long long state = mix(mix(p->seed ^ 0xa3f1ULL) ^ (unsigned long long)(epoch + 1)) ^
-				   mix((unsigned long long)(iter + 2));
+	uint64_t state =
+	    ampcl_splitmix_at(ampcl_splitmix_at(p->seed ^ 0xa3f1ULL) ^ (uint64_t)(epoch + 1)) ^
+	    ampcl_splitmix_at((uint64_t)(iter + 2));
 	for (int i = 0; i < k; i++) {
-		state = mix(state);
-		int j = i + (int)(state % (unsigned long long)(n - i));
+		state = ampcl_splitmix_at(state);
+		int j = i + (int)(state % (uint64_t)(n - i));
 		int t = pool[i];
 		pool[i] = pool[j], pool[j] = t;
 	}

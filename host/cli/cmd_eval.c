@@ -139,7 +139,7 @@ int cmd_export(int argc, char **argv)
 		printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n\n"
 		       "Writes the weights and BN statistics under PyTorch's state_dict names\n"
 		       "(num_batches_tracked included), loadable with load_state_dict into the\n"
-		       "same network of ../shared/tools/torch-bench.py.\n");
+		       "same network of bench/torch_models.py.\n");
 		return EXIT_OK;
 	}
 	if (rc)

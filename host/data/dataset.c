@@ -1,12 +1,11 @@
-/* dataset.c: what every data set shares: format detection, the normalisation constants, the
- * 32x32 placement (padding and area resize), image access and statistics. */
+/* dataset.c: a data set from its folder: the table of formats (detection, reader, normalisation
+ * constants) that loading dispatches through, class names, image access and the description. */
 #include "dataset.h"
 #include "alloc.h"
 #include "error.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,60 +21,25 @@ static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullo
 					      "Coat",        "Sandal",    "Shirt",    "Sneaker",
 					      "Bag",         "Ankle boot"};
 
-int ampcl_dataset_is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-int ampcl_dataset_is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-ampcl_status ampcl_dataset_join(char *dst, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(dst, size, "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= size)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "data path '%s/%s' is longer than %zu bytes: move the data "
-				       "to a shorter path",
-				       dir, name, size - 1);
-	return AMPCL_OK;
-}
-
-int ampcl_dataset_cifar_dir(const char *path, char *dir, size_t size)
-{
-	char probe[4200];
-	snprintf(probe, sizeof(probe), "%s/data_batch_1.bin", path);
-	if (ampcl_dataset_is_file(probe)) {
-		snprintf(dir, size, "%s", path);
-		return 1;
-	}
-	snprintf(probe, sizeof(probe), "%s/cifar-10-batches-bin", path);
-	if (ampcl_dataset_is_dir(probe)) {
-		snprintf(dir, size, "%s", probe);
-		return 1;
-	}
-	return 0;
-}
-
-int ampcl_dataset_mnist_file(const char *dir, const char *which, char *file, size_t size)
-{
-	/* the names LeCun's page and Debian use, and the dotted ones some mirrors use */
-	static const char *const patterns[] = {"%s/%s-idx%d-ubyte", "%s/%s-idx%d-ubyte.gz",
-					       "%s/%s.idx%d-ubyte", "%s/%s.idx%d-ubyte.gz"};
-	int dims = strstr(which, "images") ? 3 : 1;
-	/* "train-images" -> "train-images-idx3-ubyte"; the dotted form splits at the same dash */
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		snprintf(file, size, patterns[i], dir, which, dims);
-		if (ampcl_dataset_is_file(file))
-			return 1;
-	}
-	snprintf(file, size, patterns[0], dir, which, dims);
-	return 0;
-}
+/* The formats, in the order detection tries them (one without detect is named, never found). */
+static const struct dataset_format {
+	const char *kind;
+	int (*detect)(const char *path);
+	ampcl_status (*read)(struct ampcl_dataset *ds, int train, int subset);
+	int own_stats;         /* 1: the reader sets mean and std from the images */
+	float mean[3], std[3]; /* otherwise the data set's usual constants, per channel */
+} formats[] = {
+    {"cifar10",
+     ampcl_dataset_cifar_detect,
+     ampcl_dataset_cifar_read,
+     0,
+     {0.4914f, 0.4822f, 0.4465f},
+     {0.2470f, 0.2435f, 0.2616f}},
+    {"mnist", ampcl_dataset_mnist_detect, ampcl_dataset_mnist_read, 0, {0.1307f}, {0.3081f}},
+    {"fashion-mnist", NULL, ampcl_dataset_mnist_read, 0, {0.2860f}, {0.3530f}},
+    {"folder", ampcl_dataset_folder_detect, ampcl_dataset_folder_read, 1, {0}, {0}},
+};
+enum { FORMATS = sizeof(formats) / sizeof(formats[0]) };
 
 static int contains_nocase(const char *s, const char *word)
 {
@@ -89,7 +53,6 @@ static int contains_nocase(const char *s, const char *word)
 /* Detects the format of path into kind (see ampcl_dataset_load). */
 static ampcl_status detect_kind(const char *path, char *kind, size_t size)
 {
-	char probe[4200];
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return ampcl_error_set(AMPCL_ERR_IO, "cannot open data folder '%s': %s", path,
@@ -100,21 +63,11 @@ static ampcl_status detect_kind(const char *path, char *kind, size_t size)
 		    "data path '%s' is a file, not a folder: pass the folder that "
 		    "holds the data set's files",
 		    path);
-	if (ampcl_dataset_cifar_dir(path, probe, sizeof(probe))) {
-		snprintf(kind, size, "cifar10");
-		return AMPCL_OK;
-	}
-	if (ampcl_dataset_mnist_file(path, "train-images", probe, sizeof(probe))) {
-		snprintf(kind, size, "mnist");
-		return AMPCL_OK;
-	}
-	char train[4200], test[4200];
-	snprintf(train, sizeof(train), "%s/train", path);
-	snprintf(test, sizeof(test), "%s/test", path);
-	if (ampcl_dataset_is_dir(train) && ampcl_dataset_is_dir(test)) {
-		snprintf(kind, size, "folder");
-		return AMPCL_OK;
-	}
+	for (int i = 0; i < FORMATS; i++)
+		if (formats[i].detect && formats[i].detect(path)) {
+			snprintf(kind, size, "%s", formats[i].kind);
+			return AMPCL_OK;
+		}
 	return ampcl_error_set(
 	    AMPCL_ERR_BAD_FILE,
 	    "'%s' holds no data set ampcl recognises: looked for data_batch_1.bin or "
@@ -190,19 +143,14 @@ ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, i
 	if (!train)
 		subset = 0;
 
-	if (!strcmp(k, "cifar10")) {
-		st = ampcl_dataset_read_cifar(ds, ds->train, subset);
-		static const float m[3] = {0.4914f, 0.4822f, 0.4465f},
-				   s[3] = {0.2470f, 0.2435f, 0.2616f};
-		memcpy(ds->mean, m, sizeof(m));
-		memcpy(ds->std, s, sizeof(s));
-	} else if (!strcmp(k, "mnist") || !strcmp(k, "fashion-mnist")) {
-		st = ampcl_dataset_read_mnist(ds, ds->train, subset);
-		int fashion = !strcmp(k, "fashion-mnist");
-		ds->mean[0] = fashion ? 0.2860f : 0.1307f;
-		ds->std[0] = fashion ? 0.3530f : 0.3081f;
-	} else {
-		st = ampcl_dataset_read_folder(ds, ds->train, subset); /* sets mean and std */
+	const struct dataset_format *format = &formats[FORMATS - 1];
+	for (int i = 0; i < FORMATS; i++)
+		if (!strcmp(k, formats[i].kind))
+			format = &formats[i];
+	st = format->read(ds, ds->train, subset);
+	if (!format->own_stats) {
+		memcpy(ds->mean, format->mean, sizeof(ds->mean));
+		memcpy(ds->std, format->std, sizeof(ds->std));
 	}
 	if (st)
 		goto fail;
@@ -263,129 +211,6 @@ const char *ampcl_dataset_class_name(const struct ampcl_dataset *ds, int k)
 	if (!strcmp(ds->kind, "fashion-mnist"))
 		return fashion_names[k];
 	return mnist_names[k];
-}
-
-void ampcl_dataset_pixel_stats(const struct ampcl_dataset *ds, double mean[3], double std[3])
-{
-	for (int c = 0; c < 3; c++) {
-		mean[c] = 0.0;
-		std[c] = 0.0;
-	}
-	if (!ds || ds->count <= 0)
-		return;
-	/* integer sums are exact: 255^2 * 1024 * 2^31 images still fits in 64 bits */
-	size_t plane = SIDE * SIDE;
-	for (int c = 0; c < ds->channels; c++) {
-		unsigned long long s = 0, s2 = 0;
-		for (int i = 0; i < ds->count; i++) {
-			const unsigned char *p =
-			    ds->pixels + ((size_t)i * ds->channels + c) * plane;
-			unsigned long long a = 0, a2 = 0;
-			for (size_t j = 0; j < plane; j++) {
-				a += p[j];
-				a2 += (unsigned)p[j] * p[j];
-			}
-			s += a;
-			s2 += a2;
-		}
-		double n = (double)ds->count * (double)plane;
-		double m = (double)s / n, var = (double)s2 / n - m * m;
-		mean[c] = m / 255.0;
-		std[c] = sqrt(var > 0 ? var : 0) / 255.0;
-	}
-}
-
-/* Shrinks n source positions to m < n outputs along one axis: output o covers source interval
- * [o*n/m, (o+1)*n/m); w[o][k] is the covered length of source pixel first[o] + k. */
-struct area_axis {
-	int first[SIDE], taps[SIDE];
-	double *w; /* SIDE rows of up to max_taps weights */
-	int max_taps;
-};
-
-static void area_axis_init(struct area_axis *a, int n, int m)
-{
-	a->max_taps = n / m + 2;
-	a->w = ampcl_xcalloc((size_t)m * a->max_taps, sizeof(double));
-	double scale = (double)n / m;
-	for (int o = 0; o < m; o++) {
-		double lo = o * scale, hi = (o + 1) * scale;
-		int first = (int)floor(lo), last = (int)ceil(hi) - 1;
-		if (last > n - 1)
-			last = n - 1;
-		a->first[o] = first;
-		a->taps[o] = last - first + 1;
-		for (int s = first; s <= last; s++) {
-			double l = s > lo ? s : lo, h = s + 1 < hi ? s + 1 : hi;
-			a->w[o * a->max_taps + (s - first)] = h > l ? h - l : 0;
-		}
-	}
-}
-
-void ampcl_dataset_place(const unsigned char *src, int w, int h, int src_channels,
-			 unsigned char *dst, int channels)
-{
-	int mw = w < SIDE ? w : SIDE, mh = h < SIDE ? h : SIDE;
-	int ox = (SIDE - mw) / 2, oy = (SIDE - mh) / 2;
-	memset(dst, 0, (size_t)channels * SIDE * SIDE);
-	if (w <= SIDE && h <= SIDE) {
-		for (int c = 0; c < channels; c++) {
-			int sc = src_channels == 1 ? 0 : c;
-			unsigned char *d = dst + (size_t)c * SIDE * SIDE;
-			for (int y = 0; y < h; y++)
-				for (int x = 0; x < w; x++)
-					d[(y + oy) * SIDE + x + ox] =
-					    src[((size_t)y * w + x) * src_channels + sc];
-		}
-		return;
-	}
-	/* area averaging is separable: rows first into doubles (h x mw), then columns */
-	struct area_axis ax = {0}, ay = {0};
-	int rx = w > SIDE, ry = h > SIDE;
-	if (rx)
-		area_axis_init(&ax, w, SIDE);
-	if (ry)
-		area_axis_init(&ay, h, SIDE);
-	double *tmp = ampcl_xmalloc((size_t)h * mw * sizeof(double));
-	double sx = rx ? (double)w / SIDE : 1.0, sy = ry ? (double)h / SIDE : 1.0;
-	for (int c = 0; c < src_channels; c++) {
-		for (int y = 0; y < h; y++) {
-			const unsigned char *row = src + (size_t)y * w * src_channels + c;
-			for (int x = 0; x < mw; x++) {
-				if (!rx) {
-					tmp[(size_t)y * mw + x] = row[(size_t)x * src_channels];
-					continue;
-				}
-				double acc = 0;
-				for (int k = 0; k < ax.taps[x]; k++)
-					acc += ax.w[x * ax.max_taps + k] *
-					       row[(size_t)(ax.first[x] + k) * src_channels];
-				tmp[(size_t)y * mw + x] = acc;
-			}
-		}
-		for (int y = 0; y < mh; y++) {
-			for (int x = 0; x < mw; x++) {
-				double acc;
-				if (!ry) {
-					acc = tmp[(size_t)y * mw + x];
-				} else {
-					acc = 0;
-					for (int k = 0; k < ay.taps[y]; k++)
-						acc += ay.w[y * ay.max_taps + k] *
-						       tmp[(size_t)(ay.first[y] + k) * mw + x];
-				}
-				double v = floor(acc / (sx * sy) + 0.5);
-				unsigned char b = v < 0 ? 0 : v > 255 ? 255 : (unsigned char)v;
-				/* a grey source fills every output channel */
-				for (int dc = src_channels == 1 ? 0 : c;
-				     dc < (src_channels == 1 ? channels : c + 1); dc++)
-					dst[((size_t)dc * SIDE + y + oy) * SIDE + x + ox] = b;
-			}
-		}
-	}
-	free(tmp);
-	free(ax.w);
-	free(ay.w);
 }
 
 void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampcl_dataset *test,

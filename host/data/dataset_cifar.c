@@ -1,9 +1,10 @@
 /* dataset_cifar.c: CIFAR-10 in its binary form: data_batch_1..5.bin (train) and test_batch.bin,
  * 3073-byte records (label byte, then the 32x32 R, G and B planes), exactly as downloaded. */
-#include "dataset.h"
+#include "dataset_reader.h"
 #include "alloc.h"
 #include "error.h"
 #include "files.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,14 +24,10 @@ static const char *const test_files[] = {"test_batch.bin"};
 /* Reads `records` records of file into labels/pixels, checking every label. */
 static ampcl_status read_records(const char *file, long records, int *labels, unsigned char *pixels)
 {
-	ampcl_status reg = ampcl_check_regular(file, "CIFAR-10 file", AMPCL_ERR_BAD_FILE);
-	if (reg)
-		return reg;
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open CIFAR-10 file '%s': %s", file,
-				       strerror(errno));
-	int st = AMPCL_OK;
+	FILE *f;
+	ampcl_status st = ampcl_input_open(file, "CIFAR-10 file", &f);
+	if (st)
+		return st;
 	unsigned char rec[RECORD];
 	for (long r = 0; r < records; r++) {
 		if (fread(rec, 1, RECORD, f) != RECORD) {
@@ -56,19 +53,43 @@ static ampcl_status read_records(const char *file, long records, int *labels, un
 	return st;
 }
 
-ampcl_status ampcl_dataset_read_cifar(struct ampcl_dataset *ds, int train, int subset)
+/* Where the CIFAR-10 batches of path are: path itself or path/cifar-10-batches-bin.
+ * Returns 1 and writes dir when data_batch_1.bin is there, else 0. */
+static int batches_dir(const char *path, char *dir, size_t size)
+{
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/data_batch_1.bin", path);
+	if (ampcl_path_is_file(probe)) {
+		snprintf(dir, size, "%s", path);
+		return 1;
+	}
+	snprintf(probe, sizeof(probe), "%s/cifar-10-batches-bin", path);
+	if (ampcl_path_is_dir(probe)) {
+		snprintf(dir, size, "%s", probe);
+		return 1;
+	}
+	return 0;
+}
+
+int ampcl_dataset_cifar_detect(const char *path)
+{
+	char dir[4200];
+	return batches_dir(path, dir, sizeof(dir));
+}
+
+ampcl_status ampcl_dataset_cifar_read(struct ampcl_dataset *ds, int train, int subset)
 {
 	char dir[4096], file[4200];
 	const char *const *names = train ? train_files : test_files;
 	int nfiles = train ? 5 : 1;
 	long records[5], total = 0;
 
-	if (!ampcl_dataset_cifar_dir(ds->path, dir, sizeof(dir)))
+	if (!batches_dir(ds->path, dir, sizeof(dir)))
 		snprintf(dir, sizeof(dir), "%s", ds->path); /* explicit kind: report the files */
 	/* check every file of the split before reading any, so a broken download is named at once
 	 */
 	for (int i = 0; i < nfiles; i++) {
-		int st = ampcl_dataset_join(file, sizeof(file), dir, names[i]);
+		int st = ampcl_path_join(file, sizeof(file), dir, names[i]);
 		if (st)
 			return st;
 		struct stat sb;
@@ -100,7 +121,7 @@ ampcl_status ampcl_dataset_read_cifar(struct ampcl_dataset *ds, int train, int s
 	long done = 0;
 	for (int i = 0; i < nfiles && done < keep; i++) {
 		long n = records[i] < keep - done ? records[i] : keep - done;
-		ampcl_dataset_join(file, sizeof(file), dir, names[i]);
+		ampcl_path_join(file, sizeof(file), dir, names[i]);
 		int st =
 		    read_records(file, n, ds->labels + done, ds->pixels + (size_t)done * IMAGE);
 		if (st)

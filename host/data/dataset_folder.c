@@ -1,10 +1,12 @@
 /* dataset_folder.c: image folders ROOT/{train,test}/<class>/<name>.png decoded with libpng to
  * 8-bit grey or RGB, placed at 32x32, and normalised with the training images' own statistics. */
-#include "dataset.h"
+#include "dataset_reader.h"
+#include "dataset_pixels.h"
 #include "size.h"
 #include "rng.h"
 #include "alloc.h"
 #include "error.h"
+#include "paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -74,7 +76,7 @@ static ampcl_status list_dir(const char *dir, int want_dirs, char ***out, int *c
 		/* a path too long to open is no entry the data set can use */
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		if (want_dirs ? !ampcl_dataset_is_dir(path) : !ampcl_dataset_is_file(path))
+		if (want_dirs ? !ampcl_path_is_dir(path) : !ampcl_path_is_file(path))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -95,7 +97,7 @@ static ampcl_status list_split(const char *root, const char *name, char **classe
 			       struct split *s)
 {
 	char dir[4200], cdir[4400];
-	int st = ampcl_dataset_join(dir, sizeof(dir), root, name);
+	int st = ampcl_path_join(dir, sizeof(dir), root, name);
 	if (st)
 		return st;
 	for (int k = 0; k < nclasses; k++) {
@@ -140,10 +142,10 @@ static ampcl_status list_split(const char *root, const char *name, char **classe
 static ampcl_status png_peek_colour(const char *file, int *colour)
 {
 	unsigned char b[33];
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open image '%s': %s", file,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(file, "image", &f);
+	if (opened)
+		return opened;
 	size_t n = fread(b, 1, sizeof(b), f);
 	fclose(f);
 	if (n < 8 || png_sig_cmp(b, 0, 8))
@@ -185,10 +187,10 @@ static void png_on_warning(png_structp png, png_const_charp msg)
 static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w, int *h,
 			       int *channels)
 {
-	FILE *f = fopen(file, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open image '%s': %s", file,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(file, "image", &f);
+	if (opened)
+		return opened;
 	unsigned char sig[8];
 	if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
 		fclose(f);
@@ -310,11 +312,6 @@ static ampcl_status check_same_classes(const char *root, char **train, int ntrai
 	return AMPCL_OK;
 }
 
-static unsigned long long mix64(unsigned long long x)
-{
-	return ampcl_mix64(x + AMPCL_GOLDEN);
-}
-
 /* keep of count images, class-balanced (the classes' counts differ by at most one until a
  * class runs out) and drawn with a fixed seed, so every run and every --seed trains on the same
  * images; index[] gets them in file order. The files are listed class by class, so the first
@@ -338,7 +335,7 @@ static void balanced_subset(const int *labels, int count, int classes, int keep,
 	for (int k = 0; k < classes; k++) {
 		int n = start[k + 1] - start[k], *o = order + start[k];
 		for (int i = n - 1; i > 0; i--) {
-			state = mix64(state);
+			state = ampcl_splitmix_at(state);
 			int j = (int)(state % (unsigned long long)(i + 1)), t = o[i];
 			o[i] = o[j], o[j] = t;
 		}
@@ -359,7 +356,15 @@ static void balanced_subset(const int *labels, int count, int classes, int keep,
 	free(chosen);
 }
 
-ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int subset)
+int ampcl_dataset_folder_detect(const char *path)
+{
+	char train[4200], test[4200];
+	snprintf(train, sizeof(train), "%s/train", path);
+	snprintf(test, sizeof(test), "%s/test", path);
+	return ampcl_path_is_dir(train) && ampcl_path_is_dir(test);
+}
+
+ampcl_status ampcl_dataset_folder_read(struct ampcl_dataset *ds, int train, int subset)
 {
 	char dir[4200];
 	char **classes = NULL, **test_classes = NULL;
@@ -367,7 +372,7 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 	struct split tr = {0}, te = {0};
 	unsigned char *train_pixels = NULL;
 
-	if (ampcl_dataset_join(dir, sizeof(dir), ds->path, "train") || !ampcl_dataset_is_dir(dir))
+	if (ampcl_path_join(dir, sizeof(dir), ds->path, "train") || !ampcl_path_is_dir(dir))
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "image folder '%s' has no train/ sub-folder: the layout is "
 				       "train/<class>/*.png and test/<class>/*.png",
@@ -390,7 +395,7 @@ ampcl_status ampcl_dataset_read_folder(struct ampcl_dataset *ds, int train, int 
 		    dir, classes[0]);
 		goto out;
 	}
-	if (ampcl_dataset_join(dir, sizeof(dir), ds->path, "test") || !ampcl_dataset_is_dir(dir)) {
+	if (ampcl_path_join(dir, sizeof(dir), ds->path, "test") || !ampcl_path_is_dir(dir)) {
 		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				     "image folder '%s' has no test/ sub-folder: the layout is "
 				     "train/<class>/*.png and test/<class>/*.png",

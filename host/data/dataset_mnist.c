@@ -1,8 +1,10 @@
 /* dataset_mnist.c: MNIST and Fashion-MNIST idx files, plain or gzipped (zlib reads both): the
  * header is checked against the data, and the 28x28 images are zero-padded to 32x32. */
-#include "dataset.h"
+#include "dataset_reader.h"
+#include "dataset_pixels.h"
 #include "alloc.h"
 #include "error.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define SIDE AMPCL_DATASET_SIDE
@@ -65,20 +68,49 @@ static ampcl_status expect_end(gzFile f, const char *file, const char *what)
 	return AMPCL_OK;
 }
 
+/* Writes into file the first of the usual names of an MNIST idx file that exists in dir
+ * (which: "train-images", "train-labels", "t10k-images", "t10k-labels"), plain before .gz.
+ * Returns 1 if one exists, else 0 (file then holds the canonical name, for messages). */
+static int idx_file(const char *dir, const char *which, char *file, size_t size)
+{
+	/* the names LeCun's page and Debian use, and the dotted ones some mirrors use */
+	static const char *const patterns[] = {"%s/%s-idx%d-ubyte", "%s/%s-idx%d-ubyte.gz",
+					       "%s/%s.idx%d-ubyte", "%s/%s.idx%d-ubyte.gz"};
+	int dims = strstr(which, "images") ? 3 : 1;
+	/* "train-images" -> "train-images-idx3-ubyte"; the dotted form splits at the same dash */
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		snprintf(file, size, patterns[i], dir, which, dims);
+		if (ampcl_path_is_file(file))
+			return 1;
+	}
+	snprintf(file, size, patterns[0], dir, which, dims);
+	return 0;
+}
+
 static ampcl_status open_idx(const char *dir, const char *which, char *file, size_t size,
 			     gzFile *out)
 {
-	if (!ampcl_dataset_mnist_file(dir, which, file, size))
+	if (!idx_file(dir, which, file, size))
 		return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				       "MNIST file '%s' (or '%s.gz') is missing: an idx data set "
 				       "has train-images-idx3-ubyte, train-labels-idx1-ubyte, "
 				       "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, gzipped "
 				       "or not, in one folder",
 				       file, file);
-	*out = gzopen(file, "rb");
-	if (!*out)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open MNIST file '%s': %s", file,
+	FILE *f;
+	ampcl_status st = ampcl_input_open(file, "MNIST file", &f);
+	if (st)
+		return st;
+	/* zlib reads plain and gzipped files alike from the descriptor the opener checked */
+	int fd = dup(fileno(f));
+	fclose(f);
+	*out = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+	if (!*out) {
+		if (fd >= 0)
+			close(fd);
+		return ampcl_error_set(AMPCL_ERR_IO, "cannot read MNIST file '%s': %s", file,
 				       errno ? strerror(errno) : "out of memory");
+	}
 	gzbuffer(*out, 1u << 17);
 	return AMPCL_OK;
 }
@@ -168,7 +200,13 @@ out:
 	return st;
 }
 
-ampcl_status ampcl_dataset_read_mnist(struct ampcl_dataset *ds, int train, int subset)
+int ampcl_dataset_mnist_detect(const char *path)
+{
+	char file[4200];
+	return idx_file(path, "train-images", file, sizeof(file));
+}
+
+ampcl_status ampcl_dataset_mnist_read(struct ampcl_dataset *ds, int train, int subset)
 {
 	char lfile[4200], ifile[4200];
 	unsigned char *labels = NULL, *rows = NULL;

@@ -28,55 +28,14 @@ static uint64_t epoch_key(unsigned long long seed, int epoch)
 	return ampcl_mix64((uint64_t)seed + AMPCL_GOLDEN * ((uint64_t)epoch + 1));
 }
 
-struct xoshiro {
-	uint64_t s[4];
-};
-
-static void xoshiro_seed(struct xoshiro *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		seed += AMPCL_GOLDEN;
-		r->s[i] = ampcl_mix64(seed);
-	}
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t xoshiro_next(struct xoshiro *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-/* Uniform in [0, n) without modulo bias: reject the 2^64 mod n lowest values. */
-static uint64_t xoshiro_below(struct xoshiro *r, uint64_t n)
-{
-	uint64_t threshold = (0 - n) % n;
-	for (;;) {
-		uint64_t x = xoshiro_next(r);
-		if (x >= threshold)
-			return x % n;
-	}
-}
-
 void ampcl_loader_permutation(unsigned long long seed, int epoch, int count, int *order)
 {
-	struct xoshiro r;
-	xoshiro_seed(&r, epoch_key(seed, epoch) ^ TAG_SHUFFLE);
+	struct ampcl_xoshiro r;
+	ampcl_xoshiro_seed(&r, epoch_key(seed, epoch) ^ TAG_SHUFFLE);
 	for (int i = 0; i < count; i++)
 		order[i] = i;
 	for (int i = count - 1; i > 0; i--) { /* Fisher-Yates, Knuth's Algorithm P */
-		int j = (int)xoshiro_below(&r, (uint64_t)i + 1);
+		int j = (int)ampcl_xoshiro_below(&r, (uint64_t)i + 1);
 		int t = order[i];
 		order[i] = order[j];
 		order[j] = t;

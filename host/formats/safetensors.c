@@ -299,13 +299,10 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 	if (!path || !out)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_st_open: NULL path or out");
 	*out = NULL;
-	ampcl_status reg = ampcl_check_regular(path, "safetensors file", AMPCL_ERR_BAD_FILE);
-	if (reg)
-		return reg;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return ampcl_error_set(AMPCL_ERR_IO, "cannot open safetensors file '%s': %s", path,
-				       strerror(errno));
+	FILE *fp;
+	ampcl_status opened = ampcl_input_open(path, "safetensors file", &fp);
+	if (opened)
+		return opened;
 
 	int st = AMPCL_OK;
 	char *header = NULL;
@@ -313,9 +310,10 @@ ampcl_status ampcl_st_open(const char *path, struct ampcl_st_file **out)
 	struct ampcl_st_file *f = ampcl_xcalloc(1, sizeof(*f));
 
 	struct stat sb;
-	if (fstat(fileno(fp), &sb) || !S_ISREG(sb.st_mode)) {
-		st = ampcl_error_set(AMPCL_ERR_IO, "safetensors file '%s' is not a regular file",
-				     path);
+	if (fstat(fileno(fp), &sb)) { /* a regular file: ampcl_input_open saw to it */
+		st = ampcl_error_set(AMPCL_ERR_IO,
+				     "cannot read the size of safetensors file '%s': %s", path,
+				     strerror(errno));
 		goto out;
 	}
 	unsigned long long size = (unsigned long long)sb.st_size;

@@ -250,7 +250,7 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 		return st;
 	/* every process's batch (--sync-bn): stage 2 folds one chunk of all their images */
 	cl_uint images = 0, one = 1;
-	if (ctx->bn_sync) {
+	if (ampcl_bn_sync_get(ctx)) {
 		unsigned all;
 		if ((st = ampcl_bn_sync_moments(ctx, s, sp.ipc, (unsigned)sp.nparts, part,
 						part_off / sizeof(float), &all)))
@@ -369,7 +369,7 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),     AMPCL_KARG_UINT(s->hw),
 	};
 	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
-	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)) && ctx->bn_sync)
+	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)) && ampcl_bn_sync_get(ctx))
 		st = ampcl_bn_sync_coef(ctx, s, (unsigned)sp.nparts, part, base, coef_off,
 					save_invstd);
 	if (!st)

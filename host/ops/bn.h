@@ -4,12 +4,8 @@
 #define AMPCL_BN_H
 
 #include "arena.h"
+#include "bn_shape.h"
 #include "context.h"
-
-/* x is (n, c, hw) with hw = h * w; statistics are per channel over (n, hw). */
-struct ampcl_bn_shape {
-	int n, c, hw;
-};
 
 /* Training mode: normalises with the batch mean and the biased variance, eps inside the root;
  * run_mean/run_var = (1 - momentum) * run + momentum * stat, with the unbiased variance

@@ -6,6 +6,19 @@
 
 #include <stdlib.h>
 
+/* the key under which a context holds its hook */
+static const char hook_key;
+
+void ampcl_bn_sync_set(struct ampcl_context *ctx, struct ampcl_bn_sync *hook)
+{
+	ampcl_context_attach(ctx, &hook_key, hook, NULL);
+}
+
+const struct ampcl_bn_sync *ampcl_bn_sync_get(const struct ampcl_context *ctx)
+{
+	return ampcl_context_attached(ctx, &hook_key);
+}
+
 static ampcl_status transfer(struct ampcl_context *ctx, cl_mem mem, size_t float_off, size_t n,
 			     float *host, int write)
 {
@@ -45,8 +58,9 @@ ampcl_status ampcl_bn_sync_moments(struct ampcl_context *ctx, const struct ampcl
 		}
 		m[ch * 3] = n, m[ch * 3 + 1] = mean, m[ch * 3 + 2] = m2;
 	}
+	const struct ampcl_bn_sync *hook = ampcl_bn_sync_get(ctx);
 	if (!st)
-		st = ctx->bn_sync->moments(ctx->bn_sync->user, m, s->c);
+		st = hook->moments(hook->user, m, s->c);
 	for (size_t ch = 0; ch < c && !st; ch++) {
 		f[ch * 2] = (float)m[ch * 3 + 1];
 		f[ch * 2 + 1] = (float)m[ch * 3 + 2];
@@ -75,8 +89,9 @@ ampcl_status ampcl_bn_sync_coef(struct ampcl_context *ctx, const struct ampcl_bn
 			dy += f[(ch * nparts + p) * 2], dyxc += f[(ch * nparts + p) * 2 + 1];
 		v[ch * 3] = (double)s->n * s->hw, v[ch * 3 + 1] = dy, v[ch * 3 + 2] = dyxc;
 	}
+	const struct ampcl_bn_sync *hook = ampcl_bn_sync_get(ctx);
 	if (!st)
-		st = ctx->bn_sync->sums(ctx->bn_sync->user, v, s->c);
+		st = hook->sums(hook->user, v, s->c);
 	/* the terms of bn_backward_sums, over every process's batch */
 	for (size_t ch = 0; ch < c && !st; ch++) {
 		double cnt = v[ch * 3], is = invstd[ch];

@@ -22,20 +22,6 @@
 	    AMPCL_KARG_UINT((s)->r), AMPCL_KARG_UINT((s)->s), AMPCL_KARG_UINT((s)->stride),        \
 	    AMPCL_KARG_UINT((s)->pad), AMPCL_KARG_UINT(p), AMPCL_KARG_UINT(q)
 
-int ampcl_conv2d_out_h(const struct ampcl_conv2d_shape *s)
-{
-	if (s->stride < 1 || s->h + 2 * s->pad < s->r)
-		return 0;
-	return (s->h + 2 * s->pad - s->r) / s->stride + 1;
-}
-
-int ampcl_conv2d_out_w(const struct ampcl_conv2d_shape *s)
-{
-	if (s->stride < 1 || s->w + 2 * s->pad < s->s)
-		return 0;
-	return (s->w + 2 * s->pad - s->s) / s->stride + 1;
-}
-
 size_t ampcl_conv2d_scratch_floats(const struct ampcl_conv2d_shape *s, int images)
 {
 	size_t pq = (size_t)ampcl_conv2d_out_h(s) * (size_t)ampcl_conv2d_out_w(s);

@@ -1,21 +1,12 @@
-/* conv.h: 2-D convolution, NCHW, zero padding, any kernel size and stride, optional bias, as
- * im2col + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch
- * (on CPUs, stride-1 forward and dx by a direct kernel that needs no scratch). */
+/* conv.h: 2-D convolution, NCHW, zero padding, any kernel size and stride, optional bias: im2col
+ * + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch, or,
+ * where the profile takes them, the packed CPU GEMM (conv_packed.h) and implicit GEMMs (conv_implicit.h). */
 #ifndef AMPCL_CONV_H
 #define AMPCL_CONV_H
 
 #include "arena.h"
 #include "context.h"
-
-/* x: (n, c, h, w)  w: (k, c, r, s)  y: (n, k, p, q), the same stride and pad on both axes */
-struct ampcl_conv2d_shape {
-	int n, c, h, w, k, r, s, stride, pad;
-};
-
-/* Output extents, floored as in PyTorch: p = (h + 2*pad - r)/stride + 1; 0 or less when the
- * kernel does not fit the padded input (the layer calls reject that). */
-int ampcl_conv2d_out_h(const struct ampcl_conv2d_shape *s);
-int ampcl_conv2d_out_w(const struct ampcl_conv2d_shape *s);
+#include "conv_shape.h"
 
 /*
  * Scratch, in floats, for a chunk of `images` images: images * p*q * (c*r*s + k) — that

@@ -3,7 +3,9 @@
 #ifndef AMPCL_CONV_IMPLICIT_H
 #define AMPCL_CONV_IMPLICIT_H
 
-#include "conv.h"
+#include "arena.h"
+#include "context.h"
+#include "conv_shape.h"
 
 /* Whether convolutions take this path here: the profile asks for it (gpu row, AMPCL_CONV), the
  * packed CPU GEMM is not in use, and the device runs loops of any length. */

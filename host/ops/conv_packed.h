@@ -3,7 +3,9 @@
 #ifndef AMPCL_CONV_PACKED_H
 #define AMPCL_CONV_PACKED_H
 
-#include "conv.h"
+#include "arena.h"
+#include "context.h"
+#include "conv_shape.h"
 
 /* Whether conv.c takes these paths: the packed GEMM serves products on this device. */
 int ampcl_conv2d_packed_on(const struct ampcl_context *ctx);

@@ -1,9 +1,10 @@
 /* gemm.h: the one GEMM interface the layers call (row-major, strided-batched), and the choice
- * between its two back ends: CLBlast (host/gemm_clblast.c) and ampcl's own kernels (gemm_own.c). */
+ * between its two back ends: CLBlast (gemm_clblast.c) and ampcl's own kernels (gemm_own.c). */
 #ifndef AMPCL_GEMM_H
 #define AMPCL_GEMM_H
 
 #include "context.h"
+#include "gemm_args.h"
 
 #include <CL/cl.h>
 
@@ -51,17 +52,7 @@ ampcl_status ampcl_gemm_batched(struct ampcl_context *ctx, int trans_a, int tran
 
 /* ---- back ends: called by gemm.c after it has checked the arguments ---- */
 
-/* One strided-batched GEMM, arguments as ampcl_gemm_batched, already validated, m, n, batch
- * >= 1 and k >= 0. */
-struct ampcl_gemm_args {
-	int trans_a, trans_b, m, n, k;
-	float alpha, beta;
-	cl_mem a, b, c;
-	size_t a_off, b_off, c_off;
-	int lda, ldb, ldc;
-	size_t stride_a, stride_b, stride_c;
-	int batch;
-};
+/* struct ampcl_gemm_args (gemm_args.h): what a back end receives. */
 
 /* gemm_own.c: the packed GEMM on CPU devices (gemm_packed.h), else cl/gemm.cl's tiled kernel
  * with tiles chosen for the device. */

@@ -89,11 +89,15 @@ static ampcl_status clblast_status(CLBlastStatusCode code)
 /* CLBlast caches its compiled programs and kernels for the process; they hold this context, so
  * they are dropped before it is released (a strict OpenCL implementation otherwise finds them
  * outliving it and aborts at exit). */
-static void clear_clblast(struct ampcl_context *ctx)
+static void clear_clblast(struct ampcl_context *ctx, void *value)
 {
 	(void)ctx;
+	(void)value;
 	CLBlastClearCache();
 }
+
+/* the key (and the value) under which a context that ran CLBlast holds clear_clblast */
+static char clblast_used;
 
 /* The same at exit, for a program that never releases its context: CLBlast's cache would
  * otherwise be torn down by its static destructors after the OpenCL implementation's own
@@ -109,7 +113,7 @@ ampcl_status ampcl_gemm_clblast_run(struct ampcl_context *ctx, const struct ampc
 	static int at_exit;
 	if (!at_exit)
 		at_exit = atexit(clear_clblast_at_exit) == 0;
-	ctx->before_release = clear_clblast;
+	ampcl_context_attach(ctx, &clblast_used, &clblast_used, clear_clblast);
 	CLBlastTranspose ta = g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
 	CLBlastTranspose tb = g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
 	CLBlastStatusCode code;

@@ -3,7 +3,7 @@
 #ifndef AMPCL_GEMM_PACKED_H
 #define AMPCL_GEMM_PACKED_H
 
-#include "conv.h"
+#include "conv_shape.h"
 #include "gemm.h"
 
 /* Where a packed operand's values come from. */

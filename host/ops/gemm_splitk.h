@@ -3,7 +3,8 @@
 #ifndef AMPCL_GEMM_SPLITK_H
 #define AMPCL_GEMM_SPLITK_H
 
-#include "gemm.h"
+#include "context.h"
+#include "gemm_args.h"
 
 /* How a product's k is cut: `slices` of kc (the last one shorter); slices == 1: not cut. */
 struct ampcl_gemm_splitk {

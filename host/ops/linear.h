@@ -1,5 +1,5 @@
 /* linear.h: the fully connected layer y = x W^T + b, PyTorch's nn.Linear, on the GEMM
- * interface (host/gemm.h), so it runs on whichever back end is in effect. */
+ * interface (gemm.h), so it runs on whichever back end is in effect. */
 #ifndef AMPCL_LINEAR_H
 #define AMPCL_LINEAR_H
 

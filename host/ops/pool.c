@@ -107,7 +107,12 @@ ampcl_status ampcl_maxpool2_forward(struct ampcl_context *ctx, const struct ampc
 	    (st = check_shape(op, "y", y, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
-	size_t span = pool_span(ctx, (size_t)y->shape[3]);
+	return ampcl_maxpool2_forward_launch(ctx, y, x, pool_span(ctx, (size_t)y->shape[3]));
+}
+
+ampcl_status ampcl_maxpool2_forward_launch(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					   const struct ampcl_tensor *x, size_t span)
+{
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),
 				    AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_UINT(x->shape[0] * x->shape[1]),
@@ -131,7 +136,15 @@ ampcl_status ampcl_maxpool2_backward(struct ampcl_context *ctx, const struct amp
 	    (st = check_shape(op, "dy", dy, x->shape[0], x->shape[1], x->shape[2] / 2,
 			      x->shape[3] / 2)))
 		return st;
-	size_t span = pool_span(ctx, ampcl_div_up((size_t)x->shape[3], 2));
+	return ampcl_maxpool2_backward_launch(ctx, dx, dy, x, beta,
+					      pool_span(ctx, ampcl_div_up((size_t)x->shape[3], 2)));
+}
+
+ampcl_status ampcl_maxpool2_backward_launch(struct ampcl_context *ctx,
+					    const struct ampcl_tensor *dx,
+					    const struct ampcl_tensor *dy,
+					    const struct ampcl_tensor *x, float beta, size_t span)
+{
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
 				    AMPCL_KARG_VIEW(dy),
 				    AMPCL_KARG_VIEW(x),
@@ -155,22 +168,30 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 	if ((st = check_4d(op, "x", x)) ||
 	    (st = check_pooled(op, "y", y, x->shape[0], x->shape[1])))
 		return st;
+	return ampcl_avgpool_forward_launch(ctx, y, x, ctx->profile.pool_rows, 256);
+}
+
+ampcl_status ampcl_avgpool_forward_launch(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					  const struct ampcl_tensor *x, int plane_per_item,
+					  size_t group_max)
+{
 	size_t planes = (size_t)x->shape[0] * x->shape[1];
 	size_t hw = (size_t)x->shape[2] * x->shape[3];
 	/* A CPU core streams a plane fastest alone; a GPU needs many items per plane. Either way
 	 * the order depends only on hw and the device, so a net's means repeat bit for bit. */
-	if (ctx->profile.pool_rows) {
+	if (plane_per_item) {
 		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(x),
 					    AMPCL_KARG_UINT(planes), AMPCL_KARG_UINT(hw)};
 		return ampcl_launch_1d_named(ctx, "pool", "avgpool_plane_forward", planes,
 					     AMPCL_NARGS(args), args);
 	}
 	cl_kernel k;
-	if ((st = ampcl_kernel_get(ctx, "pool", "", "avgpool_forward", &k)))
+	ampcl_status st = ampcl_kernel_get(ctx, "pool", "", "avgpool_forward", &k);
+	if (st)
 		return st;
 	/* lanes per plane: a power of two covering hw, at most one work-group; the choice depends
 	 * only on hw and the device, so the summation order is fixed for a given net */
-	size_t group = ampcl_launch_reduce_group(ctx, k, 256, sizeof(cl_float)), lanes = 1;
+	size_t group = ampcl_launch_reduce_group(ctx, k, group_max, sizeof(cl_float)), lanes = 1;
 	while (lanes < hw && lanes < group)
 		lanes *= 2;
 	size_t per_group = group / lanes;

@@ -24,4 +24,20 @@ ampcl_status ampcl_avgpool_forward(struct ampcl_context *ctx, const struct ampcl
 ampcl_status ampcl_avgpool_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				    const struct ampcl_tensor *dy, float beta);
 
+/* The launches behind the calls above, without their shape checks, with the choice the device
+ * profile makes there passed in instead, so a test can run the CPU and the GPU form on any
+ * device. Max-pool: span blocks of 4 windows per work-item along a row (the profile's CPU form:
+ * the whole row; GPU form: 1). Average: plane_per_item 1 sums each plane in one work-item (CPU
+ * form); 0 sums it over lanes, a power of two covering h*w, in work-groups of at most
+ * group_max items (GPU form, group_max 256). */
+ampcl_status ampcl_maxpool2_forward_launch(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					   const struct ampcl_tensor *x, size_t span);
+ampcl_status ampcl_maxpool2_backward_launch(struct ampcl_context *ctx,
+					    const struct ampcl_tensor *dx,
+					    const struct ampcl_tensor *dy,
+					    const struct ampcl_tensor *x, float beta, size_t span);
+ampcl_status ampcl_avgpool_forward_launch(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+					  const struct ampcl_tensor *x, int plane_per_item,
+					  size_t group_max);
+
 #endif

@@ -1,6 +1,7 @@
 /* ref.c: plain-C double-precision reference of every ampcl op, written for clarity not speed.
  * Loops follow the math of PyTorch's CPU path so the OpenCL kernels have one trusted baseline. */
 #include "ref.h"
+#include "rng.h"
 
 #include <math.h>
 
@@ -407,22 +408,12 @@ void ref_gemm(int trans_a, int trans_b, int m, int n, int k, double alpha, const
 
 /* ---- test helpers ---- */
 
-/* splitmix64: tiny, full-period, and good enough that any seed (0 included) is usable. */
-static unsigned long long splitmix64(unsigned long long *state)
-{
-	unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 void ref_fill_uniform(double *x, size_t count, unsigned long long *state, double lo, double hi)
 {
-	for (size_t i = 0; i < count; i++) {
-		/* top 53 bits -> [0, 1) exactly representable in a double */
-		double u = (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
-		x[i] = lo + (hi - lo) * u;
-	}
+	uint64_t s = *state;
+	for (size_t i = 0; i < count; i++)
+		x[i] = lo + (hi - lo) * ampcl_uniform01(&s);
+	*state = s;
 }
 
 double ref_max_abs_diff(const double *a, const double *b, size_t n)

@@ -7,7 +7,7 @@
 #include "device.h"
 #include "env.h"
 #include "profile.h"
-#include "tune.h"
+#include "tune_table.h"
 
 struct ampcl_kernel_entry {
 	char *name;
@@ -23,14 +23,17 @@ struct ampcl_program_entry {
 	int nkernels;
 };
 
-/* Batch normalisation over the batches of several processes (mpirun --sync-bn), set by a layer
- * above on the context its net runs on; NULL: each process's batch alone. */
-struct ampcl_bn_sync {
-	void *user;
-	/* per channel (count, mean, M2) of this process's batch, replaced by those of all */
-	ampcl_status (*moments)(void *user, double *count_mean_m2, int channels);
-	/* per channel (count, sum dy, sum dy * (x - mean)), replaced by the sums over all */
-	ampcl_status (*sums)(void *user, double *count_sums, int channels);
+struct ampcl_context;
+
+/* State a layer above keeps for one context (CLBlast's program cache, the --sync-bn hook), under
+ * a key of its own (the address of one of its statics), so the context holds it knowing neither
+ * its type nor its layer. */
+struct ampcl_context_slot {
+	const void *key;
+	void *value;
+	/* NULL, or called as the context is freed, before its programs, queue and OpenCL context
+	 * are released (the slot attached last first) */
+	void (*release)(struct ampcl_context *ctx, void *value);
 };
 
 struct ampcl_context {
@@ -43,7 +46,7 @@ struct ampcl_context {
 	struct ampcl_program_entry *programs;
 	int nprograms;
 	struct ampcl_build_stats stats;
-	int gemm_backend; /* enum ampcl_gemm_backend (host/gemm.h); 0 = automatic */
+	int gemm_backend; /* enum ampcl_gemm_backend (host/ops/gemm.h); 0 = automatic */
 	/* the buffers ampcl allocated, with their sizes: range checks read them here instead of
 	 * asking the driver on every call */
 	struct ampcl_known_buffer {
@@ -57,11 +60,16 @@ struct ampcl_context {
 	size_t ws_lent_offset, ws_lent_floats, ws_own_floats;
 	struct ampcl_kprof *kprof; /* kprof.h: the launches being recorded, NULL when off */
 	struct ampcl_tune tune;    /* tune.h: the variants measured fastest here, per shape */
-	/* set by a layer above that keeps state tied to this context (CLBlast's program cache):
-	 * called before the queue and the context are released */
-	void (*before_release)(struct ampcl_context *ctx);
-	const struct ampcl_bn_sync *bn_sync; /* training BN over every process's batch */
+	struct ampcl_context_slot *slots; /* what layers above attached (ampcl_context_attach) */
+	int nslots;
 };
+
+/* Attaches value to the context under key, replacing what key held (its release is not called);
+ * value NULL detaches it. release: as in struct ampcl_context_slot. */
+void ampcl_context_attach(struct ampcl_context *ctx, const void *key, void *value,
+			  void (*release)(struct ampcl_context *ctx, void *value));
+/* The value attached under key, NULL when none. */
+void *ampcl_context_attached(const struct ampcl_context *ctx, const void *key);
 
 /* Records (or forgets) a buffer ampcl allocated, for ampcl_context_buffer_bytes. */
 void ampcl_context_know_buffer(struct ampcl_context *ctx, cl_mem mem, size_t bytes);

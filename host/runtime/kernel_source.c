@@ -56,7 +56,7 @@ static ampcl_status read_file(const char *dir, const char *name, char **out)
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s%s", dir, name,
 		 strcmp(name, "constants") ? ".cl" : ".h");
-	FILE *f = fopen(path, "rb");
+	FILE *f = ampcl_open_input(path);
 	if (!f)
 		return ampcl_error_set(AMPCL_ERR_KERNEL_NOT_FOUND,
 				       "cannot read kernel file '%s' (AMPCL_KERNEL_DIR=%s): %s; "

@@ -281,13 +281,10 @@ ampcl_status ampcl_checkpoint_open(const char *path, struct ampcl_checkpoint **o
 	memset(st, 0, sizeof(*st));
 	/* ampcl 0.1 wrote raw arenas behind an AMPCLCKP header */
 	char head[8] = {0};
-	ampcl_status reg = ampcl_check_regular(path, "checkpoint", AMPCL_ERR_BAD_FILE);
-	if (reg)
-		return reg;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot open checkpoint '%s': %s", path,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(path, "checkpoint", &f);
+	if (opened)
+		return opened;
 	size_t got = fread(head, 1, sizeof(head), f);
 	fclose(f);
 	if (got == sizeof(head) && !memcmp(head, OLD_MAGIC, 8))

@@ -59,15 +59,15 @@ void ampcl_dp_init(struct ampcl_dp *dp, struct ampcl_net *net, int enabled, int 
 	dp->hook = (struct ampcl_bn_sync){dp, sync_moments, sync_sums};
 	dp->net = net;
 	if (dp->sync_bn)
-		net->ctx->bn_sync = &dp->hook;
+		ampcl_bn_sync_set(net->ctx, &dp->hook);
 	if (dp->size > 1)
 		start_overlap(dp, net);
 }
 
 void ampcl_dp_free(struct ampcl_dp *dp, struct ampcl_net *net)
 {
-	if (net && net->ctx->bn_sync == &dp->hook)
-		net->ctx->bn_sync = NULL;
+	if (net && ampcl_bn_sync_get(net->ctx) == &dp->hook)
+		ampcl_bn_sync_set(net->ctx, NULL);
 	if (net && net->backward_queued_user == dp)
 		net->backward_queued = NULL, net->backward_queued_user = NULL;
 	if (dp->thread_started) {

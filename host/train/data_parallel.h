@@ -3,6 +3,7 @@
 #ifndef AMPCL_DATA_PARALLEL_H
 #define AMPCL_DATA_PARALLEL_H
 
+#include "bn_sync.h"
 #include "context.h"
 #include "net.h"
 

@@ -110,13 +110,10 @@ double ampcl_schedule_lr(const struct ampcl_lr_schedule *s, int epoch, int iter,
 ampcl_status ampcl_phases_read(const char *path, struct ampcl_phases *p)
 {
 	memset(p, 0, sizeof(*p));
-	ampcl_status reg = ampcl_check_regular(path, "--schedule", AMPCL_ERR_BAD_FILE);
-	if (reg)
-		return reg;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return ampcl_error_set(AMPCL_ERR_BAD_FILE, "cannot read --schedule '%s': %s", path,
-				       strerror(errno));
+	FILE *f;
+	ampcl_status opened = ampcl_input_open(path, "--schedule", &f);
+	if (opened)
+		return opened;
 	char line[512];
 	int lineno = 0, total = 0;
 	ampcl_status st = AMPCL_OK;

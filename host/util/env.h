@@ -1,4 +1,4 @@
-/* env.h: every environment variable ampcl reads, read in one place (host/env.c) so the rest of
+/* env.h: every environment variable ampcl reads, read in one place (env.c) so the rest of
  * the library takes settings as values. */
 #ifndef AMPCL_ENV_H
 #define AMPCL_ENV_H

@@ -2,6 +2,7 @@
  * into one report, the element-wise comparison every op check goes through, and the JSON. */
 #include "verify.h"
 #include "alloc.h"
+#include "rng.h"
 #include "error.h"
 #include "files.h"
 #include "kprof.h"
@@ -169,17 +170,14 @@ void vf_fact(struct vf_run *v, const char *name, const char *fmt, ...)
 	f->value = ampcl_xstrdup(value);
 }
 
-/* splitmix64, as host/ref's fill */
+/* the stream of host/ref's fill, 24 bits a value */
 float *vf_uniform(struct vf_run *v, size_t n, float lo, float hi)
 {
 	float *x = ampcl_xmalloc((n ? n : 1) * sizeof(float));
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long z = (v->rng += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
-		x[i] = lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
-	}
+	uint64_t s = v->rng;
+	for (size_t i = 0; i < n; i++)
+		x[i] = lo + (hi - lo) * (float)ampcl_uniform24(&s);
+	v->rng = s;
 	return x;
 }
 

@@ -4,6 +4,7 @@
 #include "verify.h"
 #include "verify_replay.h"
 #include "alloc.h"
+#include "rng.h"
 #include "error.h"
 
 #include <math.h>
@@ -11,17 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The script's splitmix64: 24-bit values in [0, 1), exact in double. */
+/* The script's splitmix64 stream: 24-bit values in [0, 1), exact in double. */
 static void stream(unsigned long long seed, size_t n, double *out)
 {
-	unsigned long long z0 = seed;
-	for (size_t i = 0; i < n; i++) {
-		unsigned long long z = (z0 += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
-		out[i] = (double)(z >> 40) / (double)(1ull << 24);
-	}
+	uint64_t s = seed;
+	for (size_t i = 0; i < n; i++)
+		out[i] = ampcl_uniform24(&s);
 }
 
 /* The network, layer for layer as the script's Net; ids of the amplified layers in amp. */

@@ -17,6 +17,9 @@ import argparse, json, os, struct, subprocess, sys, time
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import torch_models  # noqa: E402  ampcl's models in PyTorch, one definition for tests and bench
+
 FACTOR, FLOOR = 10.0, 2e-5  # ampcl's error may be 10x PyTorch float32's, or below 2e-5
 LOGIT_TOL = 1e-4            # eval-mode logits: max |diff| from PyTorch float64, x max(1, |logit|)
 BATCH, TEST = 64, 16
@@ -24,7 +27,7 @@ MEAN = [0.4914, 0.4822, 0.4465]  # ampcl's CIFAR-10 constants (float32 in ampcl)
 STD = [0.2470, 0.2435, 0.2616]
 
 
-# ---- the models, with ampcl's layer names (ReLUs as modules so hooks can reach them) ----
+# ---- the ReLU of the models (bench/torch_models.py: ampcl's layer names, ReLUs as modules) ----
 class ReLU(nn.Module):
     """nn.ReLU whose decision can be inverted at chosen elements (flat indices of its input), and
     which keeps its input: a float32 implementation cannot tell the sign of an input within its
@@ -42,61 +45,9 @@ class ReLU(nn.Module):
         return v * m.view_as(v)
 
 
-class Block(nn.Module):
-    def __init__(s, i, o, st):
-        super().__init__()
-        s.conv1 = nn.Conv2d(i, o, 3, st, 1, bias=False); s.bn1 = nn.BatchNorm2d(o)
-        s.relu1 = ReLU()
-        s.conv2 = nn.Conv2d(o, o, 3, 1, 1, bias=False); s.bn2 = nn.BatchNorm2d(o)
-        s.shortcut = nn.Sequential()
-        if st != 1 or i != o:
-            s.shortcut = nn.Sequential(nn.Conv2d(i, o, 1, st, bias=False), nn.BatchNorm2d(o))
-        s.relu2 = ReLU()
-
-    def forward(s, x):
-        y = s.bn2(s.conv2(s.relu1(s.bn1(s.conv1(x)))))
-        return s.relu2(y + s.shortcut(x))
-
-
-class ResNet(nn.Module):
-    def __init__(s, blocks, w, classes=10):
-        super().__init__()
-        s.conv1 = nn.Conv2d(3, w, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(w)
-        s.relu = ReLU()
-        i = w
-        for k, n in enumerate(blocks):
-            o = w * 2**k
-            layers = []
-            for j in range(n):
-                layers.append(Block(i, o, 2 if j == 0 and k > 0 else 1)); i = o
-            setattr(s, f"layer{k + 1}", nn.Sequential(*layers))
-        s.linear = nn.Linear(i, classes)
-
-    def forward(s, x):
-        x = s.relu(s.bn1(s.conv1(x)))
-        x = s.layer4(s.layer3(s.layer2(s.layer1(x))))
-        return s.linear(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
-
-class VGG(nn.Module):
-    def __init__(s, w, classes=10):
-        super().__init__()
-        L, i = [], 3
-        for c in [1, 1, 0, 2, 2, 0, 4, 4, 4, 4, 0, 8, 8, 8, 8, 0, 8, 8, 8, 8, 0]:
-            if c == 0:
-                L.append(nn.MaxPool2d(2))
-            else:
-                L += [nn.Conv2d(i, c * w, 3, 1, 1), nn.BatchNorm2d(c * w), ReLU()]; i = c * w
-        s.features = nn.Sequential(*L); s.classifier = nn.Linear(i, classes)
-
-    def forward(s, x):
-        return s.classifier(torch.flatten(s.features(x), 1))
-
-
 def build(model, width):
-    if model == "resnet18": return ResNet([2, 2, 2, 2], width)
-    if model == "resnet34": return ResNet([3, 4, 6, 3], width)
-    return VGG(width)
+    """The shared PyTorch model (bench/torch_models.py) with the ReLU above in every place."""
+    return torch_models.build(model, width, relu=ReLU)
 
 
 # ---- the cases: (name, model, width, amplification flags or None) ----

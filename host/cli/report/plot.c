@@ -1,7 +1,7 @@
 /* plot.c: the chart renderer behind plot.h (axes, nice ticks, antialiased lines and markers,
  * bitmap text, legend) and its PNG output through libpng, via a temporary name and a rename. */
 #include "plot.h"
-#include "report.h"
+#include "report_alloc.h"
 
 #include "font.h"
 

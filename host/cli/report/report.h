@@ -6,16 +6,7 @@
 #include "ampcl.h"
 #include "plot.h"
 
-#include <stdlib.h>
-
-/* The report links the public library alone: its allocation aborts on exhaustion as ampcl's. */
-static inline void *report_alloc(size_t count, size_t size)
-{
-	void *p = calloc(count ? count : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
+#include "report_alloc.h"
 
 /* A setting of cfg as text (ampcl_train_config_get), in one of 8 rotating buffers: valid until
  * the eighth call after (so one printf may take up to 8 of them). */
