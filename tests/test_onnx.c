@@ -1,0 +1,305 @@
+/* test_onnx.c: ONNX models written here with protobuf-c: a small CNN imports with its names and
+ * initial weights; each unsupported attribute, a wrong shape, a damaged file is refused by name. */
+#include "onnx.pb-c.h"
+#include "onnx_weights.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[] = "/tmp/ampcl-onnx-XXXXXX";
+
+/* ---- a model under construction: everything it points to is kept here until it is packed ---- */
+#define MAX_NODES 16
+static Onnx__NodeProto nodes[MAX_NODES], *node_ptr[MAX_NODES];
+static Onnx__AttributeProto attrs[MAX_NODES][4], *attr_ptr[MAX_NODES][4];
+static char *names[MAX_NODES][2][6];
+static Onnx__TensorProto inits[16], *init_ptr[16];
+static float init_data[16][512];
+static int64_t init_dims[16][4];
+static int nnodes, ninits;
+
+static void reset(void)
+{
+	nnodes = ninits = 0;
+}
+
+static Onnx__NodeProto *node(const char *name, const char *op, const char *in0, const char *in1,
+			     const char *in2, const char *out)
+{
+	Onnx__NodeProto *n = &nodes[nnodes];
+	onnx__node_proto__init(n);
+	n->name = (char *)name, n->op_type = (char *)op;
+	const char *ins[3] = {in0, in1, in2};
+	n->input = names[nnodes][0];
+	for (int i = 0; i < 3 && ins[i]; i++)
+		n->input[n->n_input++] = (char *)ins[i];
+	n->output = names[nnodes][1];
+	n->output[0] = (char *)out;
+	n->n_output = 1;
+	n->attribute = attr_ptr[nnodes];
+	node_ptr[nnodes] = n;
+	nnodes++;
+	return n;
+}
+
+static void attr_ints(Onnx__NodeProto *n, const char *name, int64_t *v, size_t count)
+{
+	int k = (int)(n - nodes);
+	Onnx__AttributeProto *a = &attrs[k][n->n_attribute];
+	onnx__attribute_proto__init(a);
+	a->name = (char *)name, a->has_type = 1;
+	if (count == 1) {
+		a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, a->has_i = 1, a->i = v[0];
+	} else {
+		a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS, a->ints = v, a->n_ints = count;
+	}
+	n->attribute[n->n_attribute++] = a;
+}
+
+static void attr_float(Onnx__NodeProto *n, const char *name, float v)
+{
+	int k = (int)(n - nodes);
+	Onnx__AttributeProto *a = &attrs[k][n->n_attribute];
+	onnx__attribute_proto__init(a);
+	a->name = (char *)name, a->has_type = 1;
+	a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, a->has_f = 1, a->f = v;
+	n->attribute[n->n_attribute++] = a;
+}
+
+/* An initializer whose values are 0.01 * (index + 1) * (its number + 1), so each one differs. */
+static void init(const char *name, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+	Onnx__TensorProto *t = &inits[ninits];
+	onnx__tensor_proto__init(t);
+	t->name = (char *)name, t->has_data_type = 1, t->data_type = 1;
+	int64_t d[4] = {d0, d1, d2, d3};
+	size_t count = 1;
+	t->dims = init_dims[ninits];
+	for (int i = 0; i < 4 && d[i] > 0; i++)
+		t->dims[t->n_dims++] = d[i], count *= (size_t)d[i];
+	for (size_t i = 0; i < count; i++)
+		init_data[ninits][i] = 0.01f * (float)(i + 1) * (float)(ninits + 1);
+	t->float_data = init_data[ninits], t->n_float_data = count;
+	init_ptr[ninits++] = t;
+}
+
+static void value(Onnx__ValueInfoProto *v, Onnx__TypeProto *tp, Onnx__TypeProto__Tensor *tt,
+		  Onnx__TensorShapeProto *sh, Onnx__TensorShapeProto__Dimension *dims,
+		  Onnx__TensorShapeProto__Dimension **dptr, const char *name, const int64_t *d, int n)
+{
+	onnx__value_info_proto__init(v);
+	onnx__type_proto__init(tp);
+	onnx__type_proto__tensor__init(tt);
+	onnx__tensor_shape_proto__init(sh);
+	for (int i = 0; i < n; i++) {
+		onnx__tensor_shape_proto__dimension__init(&dims[i]);
+		dims[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+		dims[i].dim_value = d[i];
+		dptr[i] = &dims[i];
+	}
+	sh->dim = dptr, sh->n_dim = (size_t)n;
+	tt->has_elem_type = 1, tt->elem_type = 1, tt->shape = sh;
+	tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, tp->tensor_type = tt;
+	v->name = (char *)name, v->type = tp;
+}
+
+/* Packs the model (input "x" 1 x 3 x side x side, output "y" 1 x classes) to path. */
+static void write_model(const char *path, int side, int classes)
+{
+	static Onnx__ValueInfoProto in, out, *inp[1], *outp[1];
+	static Onnx__TypeProto tin, tout;
+	static Onnx__TypeProto__Tensor ttin, ttout;
+	static Onnx__TensorShapeProto sin, sout;
+	static Onnx__TensorShapeProto__Dimension din[4], dout[2], *dinp[4], *doutp[2];
+	int64_t xi[4] = {1, 3, side, side}, yo[2] = {1, classes};
+	value(&in, &tin, &ttin, &sin, din, dinp, "x", xi, 4);
+	value(&out, &tout, &ttout, &sout, dout, doutp, "y", yo, 2);
+	inp[0] = &in, outp[0] = &out;
+	Onnx__GraphProto g;
+	onnx__graph_proto__init(&g);
+	g.node = node_ptr, g.n_node = (size_t)nnodes;
+	g.initializer = init_ptr, g.n_initializer = (size_t)ninits;
+	g.input = inp, g.n_input = 1, g.output = outp, g.n_output = 1;
+	Onnx__OperatorSetIdProto opset, *opsetp = &opset;
+	onnx__operator_set_id_proto__init(&opset);
+	opset.has_version = 1, opset.version = 14;
+	Onnx__ModelProto m;
+	onnx__model_proto__init(&m);
+	m.has_ir_version = 1, m.ir_version = 7, m.graph = &g;
+	m.opset_import = &opsetp, m.n_opset_import = 1;
+	size_t n = onnx__model_proto__get_packed_size(&m);
+	uint8_t *buf = tu_malloc(n);
+	onnx__model_proto__pack(&m, buf);
+	tu_write_file(path, buf, n);
+	free(buf);
+}
+
+/* conv1 (3->4, 3x3, pad 1, bias), bn1, relu, pool (2x2), gap, flatten, fc (4->10). */
+static void small_cnn(void)
+{
+	static int64_t k3[2] = {3, 3}, one[2] = {1, 1}, pad1[4] = {1, 1, 1, 1}, two[2] = {2, 2},
+		       trans[1] = {1};
+	reset();
+	init("conv1.weight", 4, 3, 3, 3);
+	init("conv1.bias", 4, 0, 0, 0);
+	init("bn1.weight", 4, 0, 0, 0);
+	init("bn1.bias", 4, 0, 0, 0);
+	init("bn1.running_mean", 4, 0, 0, 0);
+	init("bn1.running_var", 4, 0, 0, 0);
+	init("fc.weight", 10, 4, 0, 0);
+	init("fc.bias", 10, 0, 0, 0);
+	Onnx__NodeProto *c = node("/conv1/Conv", "Conv", "x", "conv1.weight", "conv1.bias", "c");
+	attr_ints(c, "kernel_shape", k3, 2);
+	attr_ints(c, "strides", one, 2);
+	attr_ints(c, "pads", pad1, 4);
+	Onnx__NodeProto *b = node("/bn1/BatchNormalization", "BatchNormalization", "c",
+				  "bn1.weight", "bn1.bias", "b");
+	b->input[b->n_input++] = "bn1.running_mean";
+	b->input[b->n_input++] = "bn1.running_var";
+	attr_float(b, "epsilon", 1e-5f);
+	node("/relu/Relu", "Relu", "b", NULL, NULL, "r");
+	Onnx__NodeProto *p = node("/pool/MaxPool", "MaxPool", "r", NULL, NULL, "p");
+	attr_ints(p, "kernel_shape", two, 2);
+	attr_ints(p, "strides", two, 2);
+	node("/GlobalAveragePool", "GlobalAveragePool", "p", NULL, NULL, "g");
+	node("/Flatten", "Flatten", "g", NULL, NULL, "f");
+	Onnx__NodeProto *fc = node("/fc/Gemm", "Gemm", "f", "fc.weight", "fc.bias", "y");
+	attr_ints(fc, "transB", trans, 1);
+}
+
+/* Builds path into a fresh 3 x side x side net; the status, and the message in msg. */
+static ampcl_status import(struct ampcl_context *ctx, const char *path, int side, int classes,
+			   ampcl_net_t **keep, char *msg, size_t size)
+{
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, 3, side, side, &net), "net create");
+	ampcl_status st = ampcl_model_build(net, path, 0, classes);
+	snprintf(msg, size, "%s", st ? ampcl_last_error() : "");
+	if (keep && !st)
+		*keep = net;
+	else
+		ampcl_net_free(net);
+	return st;
+}
+
+/* The small CNN with one change, refused naming the node and the change. */
+static void refused(struct ampcl_context *ctx, const char *path, const char *what,
+		    const char *node_name, const char *word)
+{
+	write_model(path, 8, 10);
+	char msg[2048];
+	ampcl_status st = import(ctx, path, 8, 10, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(msg, node_name) && strstr(msg, word) &&
+		     strstr(msg, "ampcl imports"),
+		 what, "status %d: %s", st, msg);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	struct ampcl_context *ctx = tu_context();
+	char path[600], msg[2048];
+	snprintf(path, sizeof(path), "%s/m.onnx", dir);
+
+	/* the small CNN: names from its initializers and scopes, weights from its initializers */
+	small_cnn();
+	write_model(path, 8, 10);
+	ampcl_net_t *net = NULL;
+	ampcl_status st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	tu_check(st == AMPCL_OK && net, "a small CNN imports", "%s", msg);
+	if (net) {
+		const char *want[] = {"input", "conv1", "bn1", "relu", "pool", "globalaveragepool", "fc"};
+		int n = ampcl_net_layer_count(net), same = n == 7;
+		for (int i = 1; same && i < n; i++)
+			same = !strcmp(ampcl_net_layer_name(net, i), want[i]);
+		tu_check(same, "layer names from parameters and scopes", "%d layers, layer 1 '%s'", n,
+			 n > 1 ? ampcl_net_layer_name(net, 1) : "");
+		tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+		long long tracked = -1;
+		tu_ok(ampcl_net_load_onnx(net, path, &tracked), "initial weights from the file");
+		int match = ampcl_net_tensor_count(net) == ninits;
+		for (int i = 0; match && i < ninits; i++) {
+			struct ampcl_tensor_info info;
+			ampcl_net_tensor_info(net, i, &info);
+			float got[512];
+			tu_ok(ampcl_net_tensor_read(net, i, got), "read");
+			match = !strcmp(info.name, inits[i].name) && info.count == inits[i].n_float_data &&
+				!memcmp(got, init_data[i], info.count * sizeof(float));
+		}
+		tu_check(match && tracked == 0, "every tensor holds its initializer, bit for bit",
+			 "%d tensors, %d initializers", ampcl_net_tensor_count(net), ninits);
+		ampcl_net_free(net);
+	}
+
+	/* the shape the data gives must be the model's */
+	st = import(ctx, path, 16, 10, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(msg, "takes 3x8x8 images"),
+		 "another image size is refused", "%s", msg);
+	st = import(ctx, path, 8, 7, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_INVALID_ARG && strstr(msg, "7 classes"),
+		 "another class count is refused", "%s", msg);
+
+	/* one unsupported attribute at a time */
+	static int64_t g2[1] = {2}, d2[2] = {2, 2}, asym[4] = {1, 0, 1, 0}, k3[2] = {3, 3},
+		       t0[1] = {0};
+	small_cnn();
+	attr_ints(&nodes[0], "group", g2, 1);
+	refused(ctx, path, "a grouped convolution is refused", "/conv1/Conv", "group");
+	small_cnn();
+	attr_ints(&nodes[0], "dilations", d2, 2);
+	refused(ctx, path, "a dilated convolution is refused", "/conv1/Conv", "dilations");
+	small_cnn();
+	nodes[0].attribute[2]->ints = asym;
+	refused(ctx, path, "asymmetric pads are refused", "/conv1/Conv", "asymmetric pads");
+	small_cnn();
+	nodes[3].attribute[0]->ints = k3;
+	refused(ctx, path, "a 3x3 max-pool is refused", "/pool/MaxPool", "2x2");
+	small_cnn();
+	nodes[1].attribute[0]->f = 1e-3f;
+	refused(ctx, path, "another BN epsilon is refused", "/bn1/BatchNormalization", "epsilon");
+	small_cnn();
+	nodes[6].attribute[0]->i = t0[0];
+	refused(ctx, path, "Gemm with transB 0 is refused", "/fc/Gemm", "transB");
+	small_cnn();
+	nodes[2].op_type = "Sigmoid";
+	refused(ctx, path, "an unknown operator is refused", "/relu/Relu", "(Sigmoid)");
+
+	/* damaged files: never a crash, always a refusal naming the file (or, cut at a field
+	 * boundary after the graph, the same model) */
+	small_cnn();
+	write_model(path, 8, 10);
+	size_t size;
+	char *whole = tu_read_file(path, &size);
+	int bad = 0, cuts = 0;
+	char cut[600];
+	snprintf(cut, sizeof(cut), "%s/cut.onnx", dir);
+	for (size_t len = 0; whole && len < size; len += 1 + len / 8, cuts++) {
+		tu_write_file(cut, whole, len);
+		st = import(ctx, cut, 8, 10, NULL, msg, sizeof(msg));
+		bad += st != AMPCL_OK && (st != AMPCL_ERR_BAD_FILE && st != AMPCL_ERR_INVALID_ARG);
+		bad += st != AMPCL_OK && !strstr(msg, cut);
+	}
+	free(whole);
+	tu_check(bad == 0 && cuts > 20, "truncated models are refused naming the file",
+		 "%d of %d cuts misreported", bad, cuts);
+	tu_write_file(cut, "not a model at all", 18);
+	st = import(ctx, cut, 8, 10, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(msg, "not an ONNX model"), "a text file",
+		 "%d: %s", st, msg);
+	snprintf(cut, sizeof(cut), "%s/missing.onnx", dir);
+	st = import(ctx, cut, 8, 10, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_IO && strstr(msg, "missing.onnx"), "a missing file", "%d: %s", st,
+		 msg);
+	snprintf(cut, sizeof(cut), "%s/folder.onnx", dir);
+	mkdir(cut, 0755);
+	st = import(ctx, cut, 8, 10, NULL, msg, sizeof(msg));
+	tu_check(st == AMPCL_ERR_BAD_FILE && strstr(msg, "folder"), "a folder", "%d: %s", st, msg);
+
+	tu_remove_tree(dir);
+	ampcl_context_free(ctx);
+	return tu_finish();
+}
