@@ -116,9 +116,9 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 	}
 	if (out->dtype == 1) {
 		out->f = ampcl_xmalloc((count ? count : 1) * sizeof(float));
-		if (t->has_raw_data) /* little-endian, as the format specifies and x86/ARM are */
+		if (count && t->has_raw_data) /* little-endian, as the format specifies and x86/ARM are */
 			memcpy(out->f, t->raw_data.data, count * sizeof(float));
-		else
+		else if (count)
 			memcpy(out->f, t->float_data, count * sizeof(float));
 		return AMPCL_OK;
 	}
@@ -196,11 +196,12 @@ static ampcl_status copy_node(struct owner *o, int k, const Onnx__NodeProto *n)
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
 			at->type = AMPCL_ONNX_ATTR_INTS;
-			at->ints = (const long long *)p->ints, at->nints = p->n_ints;
+			at->ints = p->ints, at->nints = p->n_ints;
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
 			char *s = ampcl_xmalloc(p->s.len + 1);
-			memcpy(s, p->s.data, p->s.len);
+			if (p->s.len)
+				memcpy(s, p->s.data, p->s.len);
 			s[p->s.len] = 0;
 			o->strings = ampcl_xrealloc(o->strings, (o->nstrings + 1) * sizeof(char *));
 			o->strings[o->nstrings++] = s;
@@ -241,7 +242,6 @@ ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out)
 		onnx__model_proto__free_unpacked(proto, NULL);
 		return bad(path, "the model holds no graph");
 	}
-	_Static_assert(sizeof(long long) == sizeof(int64_t), "INTS attributes are read in place");
 	const Onnx__GraphProto *g = proto->graph;
 	struct owner *o = ampcl_xcalloc(1, sizeof(*o));
 	o->proto = proto;

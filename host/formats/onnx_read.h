@@ -6,6 +6,7 @@
 #include "ampcl.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define AMPCL_ONNX_MAX_DIMS 8
 
@@ -35,7 +36,7 @@ struct ampcl_onnx_attr {
 	enum ampcl_onnx_attr_type type;
 	long long i;
 	float f;
-	const long long *ints; /* INTS: nints values */
+	const int64_t *ints; /* INTS: nints values */
 	size_t nints;
 	const char *s;                          /* STRING (NUL-terminated copy) */
 	const struct ampcl_onnx_tensor *tensor; /* TENSOR */
