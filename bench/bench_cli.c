@@ -27,7 +27,7 @@ static void help(void)
 	    "  --batch      batch sizes to time (default 32,64)\n"
 	    "  --gemm       GEMM back end (default: automatic, or AMPCL_GEMM)\n"
 	    "  --json FILE  also write the results as JSON\n"
-	    "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19) on random\n"
+	    "  --model NAME training steps of a whole model (resnet18|resnet34|vgg19|FILE.onnx) on random\n"
 	    "               3x32x32 data, as bench/torch_bench.py measures PyTorch;\n"
 	    "               --width (default 64), --steps (default 5), first --batch value;\n"
 	    "               prints ampcl's peak device memory and the process's peak RSS\n"
@@ -143,12 +143,8 @@ static int bench_main(int argc, char **argv)
 	if (a.plot && plot_dir_unwritable(a.plot))
 		return cli_usage_error(
 		    "bench", "--plot '%s': its folder does not exist or is not writable", a.plot);
-	if (model && strcmp(model, "resnet18") && strcmp(model, "resnet34") &&
-	    strcmp(model, "vgg19"))
-		return cli_usage_error("bench",
-				       "--model '%s': the valid values are resnet18, resnet34 and "
-				       "vgg19",
-				       model);
+	if (model && cli_check_model("bench", model))
+		return 2;
 
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(spec, &ctx);

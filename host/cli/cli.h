@@ -47,6 +47,9 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *flag, 
 int cli_parse_int(const char *verb, const char *flag, const char *s, long lo, long hi, int *out);
 int cli_parse_double(const char *verb, const char *flag, const char *s, double *out);
 int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size);
+/* --model's value checked: a built-in model or a file ending in .onnx (read when the net is
+ * built); 0, or 2 after a usage error naming the valid values. */
+int cli_check_model(const char *verb, const char *v);
 
 /* The trainer's outputs callback: draws OUT/curves.png (a failure is reported, training goes on).
  */

@@ -122,6 +122,18 @@ int cli_parse_double(const char *verb, const char *flag, const char *s, double *
 	return 0;
 }
 
+int cli_check_model(const char *verb, const char *v)
+{
+	size_t n = strlen(v);
+	if (!strcmp(v, "resnet18") || !strcmp(v, "resnet34") || !strcmp(v, "vgg19") ||
+	    (n > 5 && !strcmp(v + n - 5, ".onnx")))
+		return 0;
+	return cli_usage_error(verb,
+			       "--model '%s': the valid values are resnet18, resnet34, vgg19 and "
+			       "FILE.onnx",
+			       v);
+}
+
 int cli_copy(const char *verb, const char *flag, const char *s, char *dst, size_t size)
 {
 	if (strlen(s) >= size)

@@ -42,11 +42,8 @@ static int eval_option(void *user, const char *name, const char *v)
 	else if (!strcmp(name, "weights"))
 		req->weights = v;
 	else if (!strcmp(name, "model")) {
-		if (strcmp(v, "resnet18") && strcmp(v, "resnet34") && strcmp(v, "vgg19"))
-			return cli_usage_error("eval",
-					       "--model '%s': the valid values are resnet18, "
-					       "resnet34 and vgg19",
-					       v);
+		if (cli_check_model("eval", v))
+			return 2;
 		req->model = v;
 	} else if (!strcmp(name, "width"))
 		return cli_parse_int("eval", "--width", v, 1, 1024, &req->width);
@@ -86,7 +83,9 @@ int cmd_eval(int argc, char **argv)
 	if (!req.checkpoint == !req.weights)
 		return cli_usage_error("eval", "give --checkpoint FILE (e.g. OUT/best.ampcl) or "
 					       "--weights FILE.safetensors, one of them");
-	if (req.weights && (!req.model || !req.width || !req.data))
+	size_t mlen = req.model ? strlen(req.model) : 0;
+	int onnx = mlen > 5 && !strcmp(req.model + mlen - 5, ".onnx");
+	if (req.weights && (!req.model || (!req.width && !onnx) || !req.data))
 		return cli_usage_error("eval", "--weights needs --model, --width and --data "
 					       "(safetensors files do not say what network they "
 					       "are)");

@@ -8,7 +8,7 @@
 
 static void help(void)
 {
-	printf("usage: ampcl tune [--model resnet18|resnet34|vgg19] [--width W] [--batch B]\n"
+	printf("usage: ampcl tune [--model resnet18|resnet34|vgg19|FILE.onnx] [--width W] [--batch B]\n"
 	       "                  [--input CxHxW] [--classes N] [--level quick|full]\n"
 	       "                  [--device N|SUBSTRING]\n\n"
 	       "Runs one training pass of the model on random images, in which every GEMM shape\n"
@@ -73,11 +73,8 @@ int cmd_tune(int argc, char **argv)
 	if (strcmp(a.level, "quick") && strcmp(a.level, "full"))
 		return cli_usage_error("tune", "--level '%s': the valid values are quick and full",
 				       a.level);
-	if (strcmp(a.model, "resnet18") && strcmp(a.model, "resnet34") && strcmp(a.model, "vgg19"))
-		return cli_usage_error("tune",
-				       "--model '%s': the valid values are resnet18, resnet34 and "
-				       "vgg19",
-				       a.model);
+	if (cli_check_model("tune", a.model))
+		return 2;
 	setenv("AMPCL_TUNE", a.level, 1); /* read when the context is made */
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(a.spec, &ctx);

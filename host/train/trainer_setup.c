@@ -353,10 +353,11 @@ ampcl_status ampcl_trainer_setup_weights(ampcl_context_t *ctx, const struct ampc
 					 struct ampcl_trainer **result)
 {
 	*result = NULL;
-	if (!req->model || !req->width || !req->data || !*req->data)
+	int onnx = req->model && model_is_onnx(req->model);
+	if (!req->model || (!req->width && !onnx) || !req->data || !*req->data)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "evaluating weights '%s' needs the model, its width and the "
-				       "data (--model, --width, --data)",
+				       "evaluating weights '%s' needs the model, its width (not for "
+				       "FILE.onnx) and the data (--model, --width, --data)",
 				       req->weights);
 	struct ampcl_trainer *t = ampcl_xcalloc(1, sizeof(*t));
 	t->ctx = ctx;
@@ -364,7 +365,7 @@ ampcl_status ampcl_trainer_setup_weights(ampcl_context_t *ctx, const struct ampc
 	struct ampcl_train_config *c = &t->st.cfg;
 	ampcl_train_config_defaults(c);
 	snprintf(c->model, sizeof(c->model), "%s", req->model);
-	c->width = req->width;
+	c->width = req->width ? req->width : c->width; /* an ONNX graph has no width */
 	snprintf(c->data, sizeof(c->data), "%s", req->data);
 	snprintf(c->dataset, sizeof(c->dataset), "%s", req->dataset ? req->dataset : "");
 	snprintf(c->init, sizeof(c->init), "%s", req->weights);

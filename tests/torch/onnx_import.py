@@ -117,7 +117,21 @@ def case_plain(args, work):
     except RuntimeError as e:
         ok, why = False, str(e)[:500]
     print(f"{'PASS' if ok else 'FAIL'} a plain CNN trains and loads back with strict=True: {why}")
-    return ok
+    # the other verbs take the file as --model: eval of the exported weights equals eval of the
+    # checkpoint, and bench times its steps
+    acc = []
+    for flags in (["--checkpoint", os.path.join(out, "last.ampcl")],
+                  ["--weights", w, "--model", path]):
+        p = ampcl(args, ["eval", "--data", data] + flags)
+        acc.append([l for l in p.stdout.splitlines() if "accuracy" in l][-1:])
+    same = acc[0] == acc[1] and acc[0] != []
+    print(f"{'PASS' if same else 'FAIL'} eval --weights --model FILE.onnx equals eval of the "
+          f"checkpoint: {acc}")
+    p = ampcl(args, ["bench", "--model", path, "--batch", "8", "--steps", "2"], check=False)
+    bench = p.returncode == 0 and "img/s" in p.stdout
+    print(f"{'PASS' if bench else 'FAIL'} bench --model FILE.onnx: exit {p.returncode} "
+          f"{p.stdout.strip().splitlines()[-1:] if p.stdout.strip() else ''}")
+    return ok and same and bench
 
 
 def case_refused(args, work):
