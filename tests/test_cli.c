@@ -126,7 +126,7 @@ int main(void)
 	expect("train --data /tmp --dataset cifar100", 2,
 	       "the valid values are cifar10, mnist, fashion-mnist and folder");
 	expect("train --data /tmp --augment heavy", 2, "the valid values are standard and none");
-	expect("bench --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");
+	expect("bench --model resnet50", 2, "the valid values are resnet18, resnet34, vgg19 and FILE.onnx");
 	/* bench with no mode: the kernels and a model step; --json alone writes them */
 	expect("bench --json @/bench.json --width 2 --batch 2 --reps 1 --steps 1", 0,
 	       "resnet18 w=2 batch=2");
@@ -181,7 +181,7 @@ int main(void)
 	expect("train --data /tmp --amp-factor 1e39", 2, "--amp-factor 1e+39: give a finite value");
 	expect("tune --level fast", 2, "--level 'fast': the valid values are quick and full");
 	expect("tune --input 3x32", 2, "--input '3x32': give CxHxW");
-	expect("tune --model resnet50", 2, "the valid values are resnet18, resnet34 and vgg19");
+	expect("tune --model resnet50", 2, "the valid values are resnet18, resnet34, vgg19 and FILE.onnx");
 	expect("eval", 2, "--checkpoint");
 	expect("eval --checkpoint /nonexistent.ampcl", 2, "/nonexistent.ampcl");
 	expect("export --checkpoint /nonexistent.ampcl --out /tmp/x.safetensors", 2,
