@@ -444,7 +444,9 @@ struct ampcl_eval_result {
 };
 AMPCL_API ampcl_status ampcl_evaluate(ampcl_context_t *ctx, const struct ampcl_eval_request *req,
 				      struct ampcl_eval_result *res);
-/* Weights and BN statistics of a checkpoint as safetensors with PyTorch's names. */
+/* Weights and BN statistics of a checkpoint as safetensors with PyTorch's names; or, for a path
+ * ending in ".onnx" and a run of an ONNX model, a copy of that model with the trained values in
+ * its initializers. */
 AMPCL_API ampcl_status ampcl_checkpoint_export(ampcl_context_t *ctx, const char *checkpoint,
 					       const char *path);
 

@@ -113,7 +113,7 @@ int cmd_eval(int argc, char **argv)
 }
 
 struct export_args {
-	const char *ckpt, *out, *device;
+	const char *ckpt, *out, *device, *format;
 };
 
 static int export_option(void *user, const char *name, const char *v)
@@ -125,20 +125,33 @@ static int export_option(void *user, const char *name, const char *v)
 		e->out = v;
 	else if (!strcmp(name, "device"))
 		e->device = v;
+	else if (!strcmp(name, "format")) {
+		if (strcmp(v, "safetensors") && strcmp(v, "onnx"))
+			return cli_usage_error("export",
+					       "--format '%s': the valid values are safetensors and "
+					       "onnx",
+					       v);
+		e->format = v;
+	}
 	return 0;
 }
 
 int cmd_export(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
-	    {"checkpoint", 1}, {"out", 1}, {"device", 1}, {NULL, 0}};
+	    {"checkpoint", 1}, {"out", 1}, {"device", 1}, {"format", 1}, {NULL, 0}};
 	struct export_args e = {0};
 	int rc = cli_parse("export", argc, argv, opts, export_option, &e);
 	if (rc == CLI_HELP) {
-		printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n\n"
+		printf("usage: ampcl export --checkpoint FILE --out WEIGHTS.safetensors\n"
+		       "       ampcl export --checkpoint FILE --format onnx --out TRAINED.onnx\n\n"
 		       "Writes the weights and BN statistics under PyTorch's state_dict names\n"
 		       "(num_batches_tracked included), loadable with load_state_dict into the\n"
-		       "same network of bench/torch_models.py.\n");
+		       "same network of bench/torch_models.py, or for a run of --model FILE.onnx\n"
+		       "into the network it was built from.\n"
+		       "  --format F   safetensors (default) or onnx: a copy of the run's ONNX model\n"
+		       "               with the trained weights in its initializers (the format\n"
+		       "               follows --out's ending .onnx when not given)\n");
 		return EXIT_OK;
 	}
 	if (rc)
@@ -147,6 +160,13 @@ int cmd_export(int argc, char **argv)
 	if (!ckpt || !out)
 		return cli_usage_error("export",
 				       "give --checkpoint FILE and --out FILE.safetensors");
+	size_t olen = strlen(out);
+	int onnx_out = olen > 5 && !strcmp(out + olen - 5, ".onnx");
+	if (e.format && onnx_out != !strcmp(e.format, "onnx"))
+		return cli_usage_error("export",
+				       "--format %s with --out '%s': an ONNX file's name ends in "
+				       ".onnx, and only an ONNX file's does",
+				       e.format, out);
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
 	if (st)

@@ -26,7 +26,7 @@ struct owner {
 	size_t nstrings;
 };
 
-static ampcl_status bad(const char *path, const char *what)
+ampcl_status ampcl_onnx_bad(const char *path, const char *what)
 {
 	return ampcl_error_set(AMPCL_ERR_BAD_FILE,
 			       "ONNX model '%s': %s; export it again (torch.onnx.export) or give "
@@ -34,7 +34,7 @@ static ampcl_status bad(const char *path, const char *what)
 			       path, what);
 }
 
-static ampcl_status read_all(const char *path, uint8_t **data, size_t *size)
+ampcl_status ampcl_onnx_read_file(const char *path, uint8_t **data, size_t *size)
 {
 	FILE *f;
 	ampcl_status st = ampcl_input_open(path, "ONNX model", &f);
@@ -47,7 +47,7 @@ static ampcl_status read_all(const char *path, uint8_t **data, size_t *size)
 			if (cap >= MAX_FILE_BYTES) {
 				free(buf);
 				fclose(f);
-				return bad(path, "larger than 2 GiB (weights in external files are not "
+				return ampcl_onnx_bad(path, "larger than 2 GiB (weights in external files are not "
 						 "read)");
 			}
 			cap *= 2;
@@ -80,7 +80,7 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 	if (t->n_dims > AMPCL_ONNX_MAX_DIMS) {
 		snprintf(what, sizeof(what), "tensor '%.200s' has %zu dimensions (at most %d)",
 			 out->name, t->n_dims, AMPCL_ONNX_MAX_DIMS);
-		return bad(path, what);
+		return ampcl_onnx_bad(path, what);
 	}
 	out->ndim = (int)t->n_dims;
 	size_t count = 1;
@@ -88,7 +88,7 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 		if (t->dims[d] < 0 || !ampcl_size_mul(count, (size_t)t->dims[d], &count)) {
 			snprintf(what, sizeof(what), "tensor '%.200s' has dimension %zu of %lld",
 				 out->name, d, (long long)t->dims[d]);
-			return bad(path, what);
+			return ampcl_onnx_bad(path, what);
 		}
 		out->dims[d] = t->dims[d];
 	}
@@ -99,7 +99,7 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 			 "tensor '%.200s' keeps its data in an external file, which is not read "
 			 "(export with the weights inside the model)",
 			 out->name);
-		return bad(path, what);
+		return ampcl_onnx_bad(path, what);
 	}
 	size_t elem = out->dtype == 1 || out->dtype == 6 ? 4 : out->dtype == 7 ? 8 : 0;
 	if (!elem)
@@ -112,7 +112,7 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 		snprintf(what, sizeof(what),
 			 "tensor '%.200s' holds %zu values where its shape needs %zu", out->name,
 			 have, count);
-		return bad(path, what);
+		return ampcl_onnx_bad(path, what);
 	}
 	if (out->dtype == 1) {
 		out->f = ampcl_xmalloc((count ? count : 1) * sizeof(float));
@@ -172,7 +172,7 @@ static ampcl_status copy_node(struct owner *o, int k, const Onnx__NodeProto *n)
 	node->op = n->op_type ? n->op_type : "";
 	node->domain = n->domain ? n->domain : "";
 	if (n->n_input > 1024 || n->n_output > 1024 || n->n_attribute > 1024)
-		return bad(path, "a node with more than 1024 inputs, outputs or attributes");
+		return ampcl_onnx_bad(path, "a node with more than 1024 inputs, outputs or attributes");
 	const char **names = o->names[k] = ampcl_xcalloc(n->n_input + n->n_output + 1, sizeof(char *));
 	for (size_t i = 0; i < n->n_input; i++)
 		names[i] = n->input[i] ? n->input[i] : "";
@@ -230,17 +230,17 @@ ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out)
 	*out = NULL;
 	uint8_t *data = NULL;
 	size_t size = 0;
-	ampcl_status st = read_all(path, &data, &size);
+	ampcl_status st = ampcl_onnx_read_file(path, &data, &size);
 	if (st)
 		return st;
 	Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, size, data);
 	free(data);
 	if (!proto)
-		return bad(path, "not an ONNX model (the protobuf does not parse: truncated or "
+		return ampcl_onnx_bad(path, "not an ONNX model (the protobuf does not parse: truncated or "
 				 "another kind of file)");
 	if (!proto->graph) {
 		onnx__model_proto__free_unpacked(proto, NULL);
-		return bad(path, "the model holds no graph");
+		return ampcl_onnx_bad(path, "the model holds no graph");
 	}
 	const Onnx__GraphProto *g = proto->graph;
 	struct owner *o = ampcl_xcalloc(1, sizeof(*o));
@@ -255,7 +255,7 @@ ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out)
 	size_t nodes = g->n_node, inits = g->n_initializer;
 	if (nodes > 100000 || inits > 100000 || g->n_input > 100000 || g->n_output > 1024) {
 		ampcl_onnx_free(&o->pub);
-		return bad(path, "more than 100,000 nodes, initializers or inputs");
+		return ampcl_onnx_bad(path, "more than 100,000 nodes, initializers or inputs");
 	}
 	o->nodes = ampcl_xcalloc(nodes + 1, sizeof(*o->nodes));
 	o->attrs = ampcl_xcalloc(nodes + 1, sizeof(*o->attrs));

@@ -79,6 +79,16 @@ struct ampcl_onnx_model {
 ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out);
 void ampcl_onnx_free(struct ampcl_onnx_model *m);
 
+/* The whole file (at most 2 GiB, a regular file), malloc'ed; errors name the file. */
+ampcl_status ampcl_onnx_read_file(const char *path, uint8_t **data, size_t *size);
+/* AMPCL_ERR_BAD_FILE: "ONNX model 'path': what; export it again ...". */
+ampcl_status ampcl_onnx_bad(const char *path, const char *what);
+/* Writes src's model to dst (atomically) with the initializers called names[i] holding
+ * values[i] (counts[i] floats, as many as they held); the rest of the file as it was. */
+ampcl_status ampcl_onnx_write_weights(const char *src, const char *dst, int n,
+				      const char *const *names, const float *const *values,
+				      const size_t *counts);
+
 /* The attribute called name, or NULL. */
 const struct ampcl_onnx_attr *ampcl_onnx_attr(const struct ampcl_onnx_node *node, const char *name);
 /* The inputs of node that ampcl keeps as the layer's parameters, in the net's tensor order:

@@ -131,7 +131,34 @@ def case_plain(args, work):
     bench = p.returncode == 0 and "img/s" in p.stdout
     print(f"{'PASS' if bench else 'FAIL'} bench --model FILE.onnx: exit {p.returncode} "
           f"{p.stdout.strip().splitlines()[-1:] if p.stdout.strip() else ''}")
-    return ok and same and bench
+    # back as ONNX: a valid model whose initializers are the trained weights, and whose outputs
+    # in PyTorch, with those weights, are ampcl's
+    trained = os.path.join(work, "trained.onnx")
+    ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--format", "onnx",
+                 "--out", trained])
+    import onnx, onnx.numpy_helper
+    m = onnx.load(trained)
+    onnx.checker.check_model(m)
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in m.graph.initializer}
+    st = X.read_safetensors(w)
+    equal = all(k in inits and inits[k].tobytes() == v.tobytes()
+                for k, v in st.items() if not k.endswith("num_batches_tracked"))
+    model.load_state_dict({k: torch.from_numpy(inits[k].copy()) if k in inits else
+                           torch.from_numpy(v) for k, v in st.items()}, strict=True)
+    pred = os.path.join(work, "plain_predictions.csv")
+    ampcl(args, ["eval", "--data", data, "--checkpoint", os.path.join(out, "last.ampcl"),
+                 "--predictions", pred])
+    rows = np.loadtxt(pred, delimiter=",", skiprows=1)
+    got = rows[:, -10:]
+    pix, _ = X.write_cifar(os.path.join(work, "data_plain_again"), np.random.RandomState(8))["test_batch.bin"]
+    with torch.no_grad():
+        want = model.double().eval()(torch.from_numpy(X.normalise(pix)).double()).numpy()
+    err = float(np.max(np.abs(got - want) / np.maximum(1, np.abs(want))))
+    back = equal and err < X.LOGIT_TOL
+    print(f"{'PASS' if back else 'FAIL'} export --format onnx: onnx.checker passes, the "
+          f"initializers are the trained weights ({'equal' if equal else 'DIFFER'}), PyTorch's "
+          f"logits with them are ampcl's within {X.LOGIT_TOL} (max error {err:.2e})")
+    return ok and same and bench and back
 
 
 def case_refused(args, work):
