@@ -7,7 +7,8 @@
 
 ampcl_status ampcl_model_resnet(ampcl_net_t *net, const int *blocks, int width, int classes);
 ampcl_status ampcl_model_vgg19(ampcl_net_t *net, int width, int classes);
-/* The graph of an ONNX file (models/onnx_model.c). */
+/* The graph of an ONNX file (models/onnx_model.c); its output must be `classes` logits, or with
+ * classes 0 any layer's output (ONNX's operator tests). */
 ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes);
 /* Whether model names an ONNX file (ends in ".onnx"). */
 int ampcl_model_is_onnx(const char *model);

@@ -36,6 +36,11 @@ struct import {
 static ampcl_status refuse(const struct import *im, const struct ampcl_onnx_node *n,
 			   const char *what)
 {
+	if (!*n->name) /* unnamed: its place and its output name it */
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "ONNX model '%s': node %d, output '%s' (%s): %s. " SUPPORTED,
+				       im->m->path, (int)(n - im->m->nodes),
+				       n->nout ? n->out[0] : "", n->op, what);
 	return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ONNX model '%s': node '%s' (%s): %s. " SUPPORTED,
 			       im->m->path, n->name, n->op, what);
 }
@@ -409,7 +414,7 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 					     "ONNX model '%s': ampcl trains a graph with one output, "
 					     "the logits, computed by its last layer",
 					     path);
-		else if (oc != classes || oh != 1 || ow != 1)
+		else if (classes > 0 && (oc != classes || oh != 1 || ow != 1))
 			st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 					     "ONNX model '%s' gives %dx%dx%d outputs; the data has "
 					     "%d classes: export it with %d outputs",

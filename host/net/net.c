@@ -515,7 +515,7 @@ ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch)
 	if (net->nlayers < 2)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "the net has no layers");
 	const struct ampcl_layer *last = &net->layers[net->nlayers - 1];
-	if (last->h != 1 || last->w != 1)
+	if ((last->h != 1 || last->w != 1) && !net->any_output)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "the last layer '%s' gives %dx%dx%d per image; the logits "
 				       "must be one vector (end with linear or avgpool)",
@@ -652,6 +652,11 @@ size_t ampcl_net_param_count(const ampcl_net_t *net)
 		n += c;
 	}
 	return n;
+}
+
+void ampcl_net_allow_any_output(struct ampcl_net *net)
+{
+	net->any_output = 1;
 }
 
 ampcl_status ampcl_net_layer_shape(const ampcl_net_t *net, int layer, int *channels, int *height,

@@ -46,6 +46,7 @@ struct ampcl_net {
 	int ntensors;
 	int max_batch;
 	int finalized;
+	int any_output; /* forward passes only: the last layer need not be logits */
 	struct ampcl_arena *params, *grads, *momentum, *running, *acts, *scratch;
 	struct ampcl_tensor conv_scratch; /* bounded im2col space shared by every convolution */
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
@@ -77,6 +78,9 @@ struct ampcl_tensor ampcl_net_arena_view(struct ampcl_arena *arena);
  * half of ampcl_net_finalize): a tensor or arena beyond the kernels' indexing is refused here.
  * On failure the net is left unplanned; ampcl_net_unfinalize undoes a successful plan. */
 ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch);
+/* Lets the net end in a layer of any shape, for forward passes alone (ampcl_net_predict):
+ * ONNX's operator tests run single operators so. The loss and training steps then refuse. */
+void ampcl_net_allow_any_output(struct ampcl_net *net);
 /* Back to a built, unfinalized net: the arenas, labels and planned views are released. */
 void ampcl_net_unfinalize(struct ampcl_net *net);
 

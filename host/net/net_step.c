@@ -354,6 +354,9 @@ static ampcl_status enqueue_update(struct ampcl_net *net, float lr)
 ampcl_status ampcl_net_forward_backward(ampcl_net_t *net, const float *x, const int *labels, int n,
 					struct ampcl_step_result *res)
 {
+	if (net->any_output)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "this net ends in no logits: it runs forward passes alone");
 	ampcl_status st = enqueue_forward_backward(net, x, labels, n);
 	return finish_on_error(net, st ? st : read_stats(net, n, res));
 }
@@ -438,6 +441,9 @@ ampcl_status ampcl_net_grad_rms(struct ampcl_net *net, double *rms)
 ampcl_status ampcl_net_eval_step(ampcl_net_t *net, const float *x, const int *labels, int n,
 				 struct ampcl_step_result *res)
 {
+	if (net->any_output)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "this net ends in no logits: it runs forward passes alone");
 	ampcl_status st;
 	if ((st = upload(net, x, labels, n)) || (st = ampcl_net_forward(net, n, 0)) ||
 	    (st = softmax_loss(net, n)))
