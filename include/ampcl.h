@@ -207,6 +207,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_AVGPOOL,
 	AMPCL_LAYER_LINEAR,
 	AMPCL_LAYER_ADD,
+	AMPCL_LAYER_CLIP,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -221,6 +222,9 @@ AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int
 AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			       int bias, int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
+/* y = min(max(x, lo), hi) (ReLU6: 0, 6), lo < hi, both finite. */
+AMPCL_API ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo,
+				      float hi, int *layer);
 
 /* Plans and allocates device memory for batches of up to max_batch images and initialises the
  * parameters from seed as PyTorch's defaults do (uniform +-1/sqrt(fan_in) for convolution and

@@ -12,9 +12,10 @@
 
 #define SUPPORTED                                                                                  \
 	"ampcl imports Conv (group 1, no dilation, square kernel, equal strides and pads), "        \
-	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, MaxPool (2x2, stride 2), "          \
-	"AveragePool over the whole image, GlobalAveragePool, Add of two layers, Flatten, Reshape " \
-	"to [N, C], Gemm (transB 1), Identity and Constant"
+	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
+	"MaxPool (2x2, stride 2), AveragePool over the whole image, GlobalAveragePool, Add of two " \
+	"layers, Flatten, Reshape to [N, C], Gemm (transB 1), Identity, Constant and Cast to "     \
+	"float"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -25,6 +26,8 @@ struct value {
 
 struct import {
 	const struct ampcl_onnx_model *m;
+	struct ampcl_onnx_tensor **casts; /* constants made float by Cast nodes */
+	int ncasts;
 	ampcl_net_t *net;
 	struct value *values;
 	int nvalues;
@@ -310,6 +313,81 @@ static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int
 				bias != NULL, out);
 }
 
+/* A constant's one value as a float (a scalar or one-element tensor); 0 when it is not one. */
+static int scalar(const struct ampcl_onnx_tensor *t, float *v)
+{
+	if (!t || t->count != 1 || !(t->f || t->i))
+		return 0;
+	*v = t->f ? t->f[0] : (float)t->i[0];
+	return 1;
+}
+
+/* Clip: bounds from its constant inputs (opset 11 on) or its attributes (before); ReLU6 is
+ * Clip(0, 6). A lower bound of 0 without an upper one is a ReLU. */
+static ampcl_status clip(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	float lo = -INFINITY, hi = INFINITY;
+	const struct ampcl_onnx_attr *amin = ampcl_onnx_attr(n, "min"),
+				     *amax = ampcl_onnx_attr(n, "max");
+	if (amin && amin->type == AMPCL_ONNX_ATTR_FLOAT)
+		lo = amin->f;
+	if (amax && amax->type == AMPCL_ONNX_ATTR_FLOAT)
+		hi = amax->f;
+	for (int k = 1; k <= 2 && k < n->nin; k++) {
+		if (!*n->in[k])
+			continue;
+		float v;
+		if (!scalar(input_constant(im, n, k), &v))
+			return refuse(im, n, "a bound that is not a constant scalar");
+		*(k == 1 ? &lo : &hi) = v;
+	}
+	const char *name = layer_name(im, n, index, NULL);
+	if (lo == 0 && hi == INFINITY)
+		return ampcl_net_relu(im->net, name, x, out);
+	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+		return refuse(im, n, "bounds that are not finite with min < max");
+	return ampcl_net_clip(im->net, name, x, lo, hi, out);
+}
+
+/* Cast to float: of a constant, the constant as floats; of a layer (float already), the layer. */
+static ampcl_status cast(struct import *im, const struct ampcl_onnx_node *n, int *out,
+			 const struct ampcl_onnx_tensor **constant)
+{
+	if (attr_int(n, "to", 0) != 1)
+		return refuse(im, n, "a cast to another type than float");
+	const struct ampcl_onnx_tensor *t = input_constant(im, n, 0);
+	if (!t) {
+		ampcl_status st = AMPCL_OK;
+		*out = input_layer(im, n, 0, &st);
+		return st;
+	}
+	if (t->f) {
+		*constant = t;
+		return AMPCL_OK;
+	}
+	if (!t->i)
+		return refuse(im, n, "a constant that is neither float nor integer");
+	im->casts = realloc(im->casts, (size_t)(im->ncasts + 1) * sizeof(*im->casts));
+	if (!im->casts)
+		abort();
+	struct ampcl_onnx_tensor *c = im->casts[im->ncasts++] = malloc(sizeof(*c));
+	if (!c)
+		abort();
+	*c = *t;
+	c->i = NULL;
+	c->f = malloc((t->count ? t->count : 1) * sizeof(float));
+	if (!c->f)
+		abort();
+	for (size_t k = 0; k < t->count; k++)
+		c->f[k] = (float)t->i[k];
+	*constant = c;
+	return AMPCL_OK;
+}
+
 /* Flatten (axis 1) and Reshape to [N, C]: ampcl's layers already see an image as one row. */
 static ampcl_status alias(struct import *im, const struct ampcl_onnx_node *n, int *out)
 {
@@ -343,6 +421,15 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		add_value(im, n->out[0], -1, v->tensor);
 		return AMPCL_OK;
 	}
+	if (!strcmp(n->op, "Cast") && n->nout == 1) {
+		const struct ampcl_onnx_tensor *constant = NULL;
+		int layer = -1;
+		ampcl_status st = cast(im, n, &layer, &constant);
+		if (st)
+			return st;
+		add_value(im, n->out[0], constant ? -1 : layer, constant);
+		return AMPCL_OK;
+	}
 	if (n->nout < 1)
 		return refuse(im, n, "no output");
 	int layer = -1;
@@ -352,6 +439,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		st = conv(im, n, index, &layer);
 	else if (!strcmp(op, "BatchNormalization"))
 		st = batchnorm(im, n, index, &layer);
+	else if (!strcmp(op, "Clip"))
+		st = clip(im, n, index, &layer);
 	else if (!strcmp(op, "Relu")) {
 		int x = input_layer(im, n, 0, &st);
 		st = x < 0 ? st
@@ -420,6 +509,11 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 					     "%d classes: export it with %d outputs",
 					     path, oc, oh, ow, classes, classes);
 	}
+	for (int k = 0; k < im.ncasts; k++) {
+		free(im.casts[k]->f);
+		free(im.casts[k]);
+	}
+	free(im.casts);
 	free(im.values);
 	free(im.names);
 	ampcl_onnx_free(m);

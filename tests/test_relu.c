@@ -1,5 +1,6 @@
-/* test_relu.c: ReLU forward (out of place, in place, at unaligned offsets) and backward against
- * the double reference on odd sizes, NaN-poisoned outputs, both beta values, repeatability. */
+/* test_relu.c: ReLU and Clip (ReLU6) forward (out of place, in place, at unaligned offsets) and
+ * backward against the double reference on odd sizes, NaN-poisoned outputs, both beta values,
+ * repeatability; Clip's backward also against finite differences of its forward. */
 #include "ref.h"
 #include "relu.h"
 #include "testutil.h"
@@ -141,6 +142,101 @@ static void check_nan(struct ampcl_context *ctx)
 	tu_arena_free(&a);
 }
 
+/* Clip at bounds lo, hi: forward (out of place and in place) and backward (both betas) against
+ * the reference, inputs spread over and beyond the bounds with some exactly on them; then the
+ * backward against central differences of the device's forward, at inputs 2h from any bound. */
+static void check_clip(struct ampcl_context *ctx, size_t count, float lo, float hi)
+{
+	int shape[1] = {(int)count};
+	char name[160];
+	struct tu_arena a;
+	tu_arena_init(&a, "clip");
+	struct ampcl_tensor x = tu_reserve(&a, "x", 1, shape);
+	struct ampcl_tensor y = tu_reserve(&a, "y", 1, shape);
+	struct ampcl_tensor dy = tu_reserve(&a, "dy", 1, shape);
+	struct ampcl_tensor dx = tu_reserve(&a, "dx", 1, shape);
+	tu_arena_commit(ctx, &a);
+	float *hx = tu_malloc(count * sizeof(float)), *hdy = tu_malloc(count * sizeof(float));
+	float *got = tu_malloc(count * sizeof(float)), *hdx0 = tu_malloc(count * sizeof(float));
+	double *xd = tu_malloc(count * sizeof(double)), *yd = tu_malloc(count * sizeof(double));
+	double *dyd = tu_malloc(count * sizeof(double)), *dxd = tu_malloc(count * sizeof(double));
+	float span = hi - lo;
+	tu_fill_uniform_f(hx, count, &seed, lo - span, hi + span);
+	for (size_t i = 0; i < count; i += 11)
+		hx[i] = i % 2 ? lo : hi; /* on a bound: no gradient passes */
+	tu_fill_uniform_f(hdy, count, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hdx0, count, &seed, -1.0f, 1.0f);
+	tu_float_to_double(xd, hx, count);
+	ref_clip_forward(yd, xd, count, lo, hi);
+	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_clip_forward(ctx, &y, &x, lo, hi), "clip forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "clip [%g, %g] forward, n=%zu", lo, hi, count);
+	tu_compare(name, got, yd, count, ATOL_EXACT, RTOL_EXACT);
+	tu_float_to_double(dyd, hdy, count);
+	tu_ok(ampcl_tensor_write(ctx, &dy, hdy), "write dy");
+	for (int beta = 0; beta <= 1; beta++) {
+		if (beta) {
+			tu_ok(ampcl_tensor_write(ctx, &dx, hdx0), "write dx");
+			tu_float_to_double(dxd, hdx0, count);
+		} else {
+			tu_poison(ctx, &dx);
+			for (size_t i = 0; i < count; i++)
+				dxd[i] = NAN;
+		}
+		ref_clip_backward(dxd, dyd, yd, count, lo, hi, beta);
+		tu_ok(ampcl_clip_backward(ctx, &dx, &dy, &y, lo, hi, (float)beta), "clip backward");
+		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+		snprintf(name, sizeof(name), "clip [%g, %g] backward, n=%zu, beta %d", lo, hi, count,
+			 beta);
+		tu_compare(name, got, dxd, count, beta ? ATOL_ADD : ATOL_EXACT,
+			   beta ? RTOL_ADD : RTOL_EXACT);
+	}
+	/* in place, as the net may run it */
+	tu_ok(ampcl_clip_forward(ctx, &x, &x, lo, hi), "clip forward in place");
+	tu_ok(ampcl_tensor_read(ctx, &x, got), "read x");
+	snprintf(name, sizeof(name), "clip [%g, %g] forward in place, n=%zu", lo, hi, count);
+	tu_compare(name, got, yd, count, ATOL_EXACT, RTOL_EXACT);
+
+	/* finite differences of L = sum(dy * clip(x)): dL/dx_i is dy_i inside, 0 outside */
+	const float h = 1e-2f * span;
+	for (size_t i = 0; i < count; i++) {
+		float v = hx[i];
+		if (fabsf(v - lo) < 2 * h || fabsf(v - hi) < 2 * h)
+			hx[i] = v < lo + 2 * h ? lo - 3 * h : v > hi - 2 * h ? hi + 3 * h : v;
+	}
+	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
+	tu_ok(ampcl_clip_forward(ctx, &y, &x, lo, hi), "clip forward");
+	tu_ok(ampcl_clip_backward(ctx, &dx, &dy, &y, lo, hi, 0.0f), "clip backward");
+	tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+	double worst = 0;
+	float *yp = tu_malloc(count * sizeof(float)), *ym = tu_malloc(count * sizeof(float));
+	for (size_t i = 0; i < count; i += 1 + count / 97) {
+		float keep = hx[i];
+		hx[i] = keep + h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x+h");
+		tu_ok(ampcl_clip_forward(ctx, &y, &x, lo, hi), "clip forward x+h");
+		tu_ok(ampcl_tensor_read(ctx, &y, yp), "read");
+		hx[i] = keep - h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x-h");
+		tu_ok(ampcl_clip_forward(ctx, &y, &x, lo, hi), "clip forward x-h");
+		tu_ok(ampcl_tensor_read(ctx, &y, ym), "read");
+		hx[i] = keep;
+		double fd = 0;
+		for (size_t k = 0; k < count; k++)
+			fd += (double)hdy[k] * ((double)yp[k] - (double)ym[k]);
+		fd /= 2.0 * ((double)(keep + h) - (double)keep);
+		worst = fmax(worst, fabs(fd - got[i]));
+	}
+	snprintf(name, sizeof(name), "clip [%g, %g] backward against finite differences, n=%zu", lo,
+		 hi, count);
+	tu_check(worst < 1e-3, name, "max |fd - backward| %.2e", worst);
+	free(yp), free(ym), free(hx), free(hdy), free(got), free(hdx0);
+	free(xd), free(yd), free(dyd), free(dxd);
+	tu_arena_free(&a);
+}
+
 static void check_bad_args(struct ampcl_context *ctx)
 {
 	int s1[1] = {5}, s2[1] = {6};
@@ -167,6 +263,9 @@ int main(void)
 	check_shape(ctx, 1, 33, 33, 33);
 	check_unaligned(ctx);
 	check_nan(ctx);
+	check_clip(ctx, 1, 0.0f, 6.0f);
+	check_clip(ctx, 1031, 0.0f, 6.0f);
+	check_clip(ctx, 4099, -1.0f, 1.0f);
 	check_bad_args(ctx);
 	ampcl_context_free(ctx);
 	return tu_finish();

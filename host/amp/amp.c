@@ -49,8 +49,8 @@ static ampcl_status parse_types(const char *text, int *mask)
 	snprintf(buf, sizeof(buf), "%s", text);
 	*mask = 0;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(t, "relu"))
-			*mask |= 1 << AMPCL_LAYER_RELU;
+		if (!strcmp(t, "relu")) /* ReLU6 (Clip) is a ReLU too */
+			*mask |= 1 << AMPCL_LAYER_RELU | 1 << AMPCL_LAYER_CLIP;
 		else if (!strcmp(t, "bn"))
 			*mask |= 1 << AMPCL_LAYER_BN;
 		else if (!strcmp(t, "conv"))

@@ -20,8 +20,8 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input",   "conv",    "bn",     "relu",
-				   "maxpool", "avgpool", "linear", "add"};
+static const char *type_names[] = {"input",   "conv",    "bn",     "relu", "maxpool",
+				   "avgpool", "linear", "add", "clip"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -259,6 +259,20 @@ static int build_add(ampcl_net_t *net, const char *name, int a, int b)
 	return id;
 }
 
+static int build_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi)
+{
+	int id = new_layer(net, AMPCL_LAYER_CLIP, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "clip '%s': bounds %g and %g (need finite lo < hi)", name, lo,
+				       hi);
+	net->layers[id].lo = lo, net->layers[id].hi = hi;
+	net->nlayers++;
+	return id;
+}
+
 /* The public builders: the layer's id through *layer, the status returned. */
 static ampcl_status built(int id, int *layer)
 {
@@ -304,6 +318,12 @@ ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int
 ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer)
 {
 	return built(build_add(net, name, a, b), layer);
+}
+
+ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi,
+			    int *layer)
+{
+	return built(build_clip(net, name, input, lo, hi), layer);
 }
 
 /* The shape of a net tensor, from its layer. */

@@ -25,6 +25,7 @@ struct ampcl_layer {
 	int c, h, w;                   /* output, per image */
 	int out_features;              /* linear */
 	int kernel, stride, pad, bias; /* conv */
+	float lo, hi;                  /* clip */
 	int consumers;                 /* layers that read this output */
 	int inplace;                   /* relu writing over its input's buffer */
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */

@@ -94,6 +94,9 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_RELU:
 			st = ampcl_relu_forward(ctx, &y, &x);
 			break;
+		case AMPCL_LAYER_CLIP:
+			st = ampcl_clip_forward(ctx, &y, &x, L->lo, L->hi);
+			break;
 		case AMPCL_LAYER_MAXPOOL:
 			st = ampcl_maxpool2_forward(ctx, &y, &x);
 			break;
@@ -192,6 +195,11 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	case AMPCL_LAYER_RELU: {
 		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
 		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
+		break;
+	}
+	case AMPCL_LAYER_CLIP: {
+		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
+		st = ampcl_clip_backward(ctx, &t.dst, &dy, &y, L->lo, L->hi, t.beta);
 		break;
 	}
 	case AMPCL_LAYER_MAXPOOL:

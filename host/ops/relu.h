@@ -1,5 +1,5 @@
-/* relu.h: host side of cl/relu.cl: ReLU forward and its backward, which reads the output (not
- * the input) so the forward may run in place. */
+/* relu.h: host side of cl/relu.cl: ReLU and Clip forward and their backward, which read the
+ * output (not the input) so the forward may run in place. */
 #ifndef AMPCL_RELU_H
 #define AMPCL_RELU_H
 
@@ -15,5 +15,13 @@ ampcl_status ampcl_relu_forward(struct ampcl_context *ctx, const struct ampcl_te
 ampcl_status ampcl_relu_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				 const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
 				 float beta);
+
+/* y = min(max(x, lo), hi), NaN passing through; y may be x. lo < hi. */
+ampcl_status ampcl_clip_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				const struct ampcl_tensor *x, float lo, float hi);
+/* dx = beta*dx + dy*(lo < y < hi). */
+ampcl_status ampcl_clip_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				 const struct ampcl_tensor *dy, const struct ampcl_tensor *y, float lo,
+				 float hi, float beta);
 
 #endif

@@ -207,6 +207,21 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
 	}
 }
 
+void ref_clip_forward(double *y, const double *x, size_t count, double lo, double hi)
+{
+	for (size_t i = 0; i < count; i++)
+		y[i] = isnan(x[i]) ? x[i] : x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+}
+
+void ref_clip_backward(double *dx, const double *dy, const double *y, size_t count, double lo,
+		       double hi, double beta)
+{
+	for (size_t i = 0; i < count; i++) {
+		double g = y[i] > lo && y[i] < hi ? dy[i] : 0.0;
+		dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
+	}
+}
+
 /* ---- max pool ---- */
 
 /* Index (within one (h, wd) plane) of the window's maximum, by PyTorch's CPU scan: start at the

@@ -62,6 +62,14 @@ void ref_relu_forward(double *y, const double *x, size_t count);
  * dx, dy, y: (count) */
 void ref_relu_backward(double *dx, const double *dy, const double *y, size_t count, double beta);
 
+/* ---- Clip (ReLU6 with lo 0, hi 6) ---- */
+
+/* y = min(max(x, lo), hi), NaN passing through. y, x: (count) */
+void ref_clip_forward(double *y, const double *x, size_t count, double lo, double hi);
+/* dx = dy where lo < y < hi, else 0. dx, dy, y: (count) */
+void ref_clip_backward(double *dx, const double *dy, const double *y, size_t count, double lo,
+		       double hi, double beta);
+
 /* ---- max pool, kernel 2, stride 2, no padding, floor ---- */
 
 /* y: (n, c, h/2, wd/2)  x: (n, c, h, wd). The window scan is PyTorch's CPU one: a later element

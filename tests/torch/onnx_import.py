@@ -7,6 +7,8 @@ Cases (--case NAME; all by default):
   plain     a plain CNN (Conv with bias, BatchNorm, ReLU, MaxPool, GlobalAveragePool, Flatten,
             Linear) trains, and `ampcl export` of it loads into the PyTorch model with
             load_state_dict(strict=True).
+  relu6     a network with nn.ReLU6 and F.relu6 (Clip, with Constant and Cast around it): one SGD
+            step equals PyTorch's float64 step within the cross-check's bound.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
             operator, before any training.
 
@@ -161,6 +163,73 @@ def case_plain(args, work):
     return ok and same and bench and back
 
 
+class Relu6Net(nn.Module):
+    """ReLU6 both ways PyTorch exports it: nn.ReLU6 (Constant, Constant, Clip) and F.relu6
+    (Relu, then Constant, Cast, Clip)."""
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 6, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(6); s.act = nn.ReLU6()
+        s.conv2 = nn.Conv2d(6, 8, 3, 2, 1); s.fc = nn.Linear(8, 10)
+
+    def forward(s, x):
+        x = s.act(s.bn1(s.conv1(x)))
+        x = F.relu6(s.conv2(x))
+        return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def case_relu6(args, work):
+    """One SGD step of a ReLU6 network through ONNX against PyTorch's float64 step (float32's error
+    as the noise floor, as the cross-check decides)."""
+    torch.manual_seed(21)
+    model = Relu6Net()
+    with torch.no_grad():  # inputs that reach past 6 as well as below 0
+        model.conv1.weight.mul_(8.0)
+        model.bn1.weight.uniform_(2.0, 6.0)
+    path = os.path.join(work, "relu6.onnx")
+    export(model, path)
+    init = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    data = os.path.join(work, "data_relu6")
+    sets = X.write_cifar(data, np.random.RandomState(9))
+    out = os.path.join(work, "relu6")
+    ampcl(args, ["train", "--data", data, "--out", out, "--overwrite", "--model", path,
+                 "--batch", "64", "--subset", "64", "--augment", "none", "--epochs", "1",
+                 "--lr-schedule", "constant", "--lr", "0.1", "--momentum", "0.9",
+                 "--weight-decay", "5e-4", "--amp-epochs", ""])
+    w = os.path.join(out, "w.safetensors")
+    ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--out", w])
+    got = X.read_safetensors(w)
+    pix, labels = sets["data_batch_1.bin"]
+    x = X.normalise(pix)
+
+    def step(dtype):
+        net = Relu6Net().to(dtype)
+        net.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in init.items()})
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        loss = F.cross_entropy(net(torch.from_numpy(x).to(dtype)), torch.from_numpy(labels).long())
+        loss.backward()
+        opt.step()
+        return {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
+    truth, f32 = step(torch.float64), step(torch.float32)
+    worst, failures = 0.0, []
+    for k, t in truth.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        before = init[k].double().numpy()
+        d_truth = t - before
+        scale = max(np.linalg.norm(d_truth), 1e-30)
+        err = np.linalg.norm((got[k].astype(np.float64) - before) - d_truth) / scale
+        err32 = np.linalg.norm((f32[k] - before) - d_truth) / scale
+        bound = max(X.FACTOR * err32, X.FLOOR)
+        worst = max(worst, err / bound)
+        if not err <= bound:
+            failures.append(f"{k}: {err:.2e} > {bound:.2e}")
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a ReLU6 network's SGD step through ONNX equals PyTorch's "
+          f"float64 step within the cross-check's bound: worst {worst:.2f} of it {failures[:3]}")
+    return ok
+
+
 def case_refused(args, work):
     class Odd(nn.Module):
         def __init__(s):
@@ -182,7 +251,8 @@ def case_refused(args, work):
     return ok
 
 
-CASES = {"resnet18": case_resnet18, "plain": case_plain, "refused": case_refused}
+CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
+         "refused": case_refused}
 
 
 def main():
