@@ -1,5 +1,6 @@
 /* eltwise.cl: element-wise kernels: fill, the residual add (forward; its backward is a copy or
- * accumulate of the incoming gradient), and in-place scaling, which amplification uses. */
+ * accumulate of the incoming gradient), in-place scaling, which amplification uses, and the
+ * channel concatenation (copies both ways). */
 
 /* No a*b+c contraction into fma: every device then rounds exactly like the host reference's
  * float arithmetic, and amplification by 1 stays a bit-exact no-op. */
@@ -69,4 +70,28 @@ __kernel void sumsq_forward(__global float *out, uint out_off, __global const fl
 	}
 	if (lid == 0 && get_group_id(0) == 0)
 		out[out_off] = part[0];
+}
+
+/* Channel concatenation of (N, C, HW) tensors: src, of cs channels, is the part of dst (cd
+ * channels) at channels [off, off + cs). One work-item an element of src; n = N * cs * HW. */
+__kernel void concat_forward(__global float *dst, uint dst_off, __global const float *src,
+			     uint src_off, uint cs, uint cd, uint off, uint hw, uint n)
+{
+	uint g = get_global_id(0);
+	if (g >= n)
+		return;
+	uint per = cs * hw, i = g / per, r = g - i * per;
+	dst[dst_off + (i * cd + off) * hw + r] = src[src_off + g];
+}
+
+/* dx = beta * dx + that part of dy: one input's gradient; beta == 0 never reads dx. */
+__kernel void concat_backward(__global float *dx, uint dx_off, __global const float *dy,
+			      uint dy_off, uint cs, uint cd, uint off, uint hw, float beta, uint n)
+{
+	uint g = get_global_id(0);
+	if (g >= n)
+		return;
+	uint per = cs * hw, i = g / per, r = g - i * per;
+	float v = dy[dy_off + (i * cd + off) * hw + r];
+	dx[dx_off + g] = beta != 0.0f ? beta * dx[dx_off + g] + v : v;
 }

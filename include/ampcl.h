@@ -208,6 +208,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_LINEAR,
 	AMPCL_LAYER_ADD,
 	AMPCL_LAYER_CLIP,
+	AMPCL_LAYER_CONCAT,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -222,6 +223,9 @@ AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int
 AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			       int bias, int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
+/* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
+AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
+					int *layer);
 /* y = min(max(x, lo), hi) (ReLU6: 0, 6), lo < hi, both finite. */
 AMPCL_API ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo,
 				      float hi, int *layer);

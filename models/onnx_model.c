@@ -14,8 +14,8 @@
 	"ampcl imports Conv (group 1, no dilation, square kernel, equal strides and pads), "        \
 	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
 	"MaxPool (2x2, stride 2), AveragePool over the whole image, GlobalAveragePool, Add of two " \
-	"layers, Flatten, Reshape to [N, C], Gemm (transB 1), Identity, Constant and Cast to "     \
-	"float"
+	"layers, Concat of layers along channels, Flatten, Reshape to [N, C], Gemm (transB 1), "    \
+	"Identity, Constant and Cast to float"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -313,6 +313,27 @@ static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int
 				bias != NULL, out);
 }
 
+/* Concat along channels (axis 1) of two or more layers: one concat layer per input after the
+ * first, each named after the node (made unique). */
+static ampcl_status concat(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	long long axis = attr_int(n, "axis", 0);
+	if (axis != 1)
+		return refuse(im, n, "an axis other than the channels' (1)");
+	if (n->nin < 2)
+		return refuse(im, n, "fewer than two inputs");
+	ampcl_status st = AMPCL_OK;
+	int y = input_layer(im, n, 0, &st);
+	for (int k = 1; k < n->nin && !st; k++) {
+		int b = input_layer(im, n, k, &st);
+		if (b < 0)
+			break;
+		st = ampcl_net_concat(im->net, layer_name(im, n, index, NULL), y, b, &y);
+	}
+	*out = y;
+	return st;
+}
+
 /* A constant's one value as a float (a scalar or one-element tensor); 0 when it is not one. */
 static int scalar(const struct ampcl_onnx_tensor *t, float *v)
 {
@@ -439,6 +460,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		st = conv(im, n, index, &layer);
 	else if (!strcmp(op, "BatchNormalization"))
 		st = batchnorm(im, n, index, &layer);
+	else if (!strcmp(op, "Concat"))
+		st = concat(im, n, index, &layer);
 	else if (!strcmp(op, "Clip"))
 		st = clip(im, n, index, &layer);
 	else if (!strcmp(op, "Relu")) {

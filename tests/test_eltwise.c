@@ -1,6 +1,7 @@
-/* test_eltwise.c: the residual add (forward, backward with both beta values), amplification
- * and fill against the double reference, on odd sizes, unaligned views, NaN-poisoned outputs,
- * bit-repeatability, factor 1 as a bit-exact no-op, and size mismatches refused. */
+/* test_eltwise.c: the residual add (forward, backward with both beta values), amplification,
+ * fill and the channel concatenation against the double reference, on odd sizes, unaligned
+ * views, NaN-poisoned outputs, bit-repeatability, factor 1 as a bit-exact no-op, size mismatches
+ * refused; the concatenation's backward against finite differences too. */
 #include "eltwise.h"
 #include "ref.h"
 #include "testutil.h"
@@ -142,6 +143,90 @@ static void check_unaligned(struct ampcl_context *ctx)
 	tu_arena_free(&ar);
 }
 
+/* Channel concatenation: forward against the reference (exact copies), each input's backward with
+ * both betas, and the backward against finite differences of the forward (the op is linear, so
+ * the difference quotient must equal the gradient to rounding). */
+static void check_concat(struct ampcl_context *ctx, int n, int ca, int cb, int hw)
+{
+	int sa[3] = {n, ca, hw}, sb[3] = {n, cb, hw}, sy[3] = {n, ca + cb, hw};
+	size_t na = (size_t)n * ca * hw, nb = (size_t)n * cb * hw, ny = na + nb;
+	char name[160];
+	struct tu_arena ar;
+	tu_arena_init(&ar, "concat");
+	struct ampcl_tensor a = tu_reserve(&ar, "a", 3, sa), b = tu_reserve(&ar, "b", 3, sb);
+	struct ampcl_tensor y = tu_reserve(&ar, "y", 3, sy), dy = tu_reserve(&ar, "dy", 3, sy);
+	struct ampcl_tensor da = tu_reserve(&ar, "da", 3, sa), db = tu_reserve(&ar, "db", 3, sb);
+	tu_arena_commit(ctx, &ar);
+	float *ha = tu_malloc(na * 4 + 4), *hb = tu_malloc(nb * 4 + 4), *hdy = tu_malloc(ny * 4);
+	float *got = tu_malloc(ny * 4), *hd0 = tu_malloc(ny * 4);
+	double *ad = tu_malloc(na * 8 + 8), *bd = tu_malloc(nb * 8 + 8), *yd = tu_malloc(ny * 8);
+	double *dyd = tu_malloc(ny * 8), *dxd = tu_malloc(ny * 8);
+	tu_fill_uniform_f(ha, na, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hb, nb, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hd0, ny, &seed, -1.0f, 1.0f);
+	tu_float_to_double(ad, ha, na);
+	tu_float_to_double(bd, hb, nb);
+	tu_float_to_double(dyd, hdy, ny);
+	ref_concat_forward(yd, ad, bd, n, ca, cb, hw);
+	tu_ok(ampcl_tensor_write(ctx, &a, ha), "write a");
+	tu_ok(ampcl_tensor_write(ctx, &b, hb), "write b");
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_concat_forward(ctx, &y, &a, &b, n, ca, cb, hw), "concat forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "concat forward n%d %d+%d channels hw%d", n, ca, cb, hw);
+	tu_compare(name, got, yd, ny, 0.0, 0.0);
+	tu_ok(ampcl_tensor_write(ctx, &dy, hdy), "write dy");
+	for (int beta = 0; beta <= 1; beta++)
+		for (int part = 0; part < 2; part++) {
+			const struct ampcl_tensor *dx = part ? &db : &da;
+			size_t cnt = part ? nb : na;
+			int cs = part ? cb : ca, off = part ? ca : 0;
+			if (beta) {
+				tu_ok(ampcl_tensor_write(ctx, dx, hd0), "write dx");
+				tu_float_to_double(dxd, hd0, cnt);
+			} else {
+				tu_poison(ctx, dx);
+			}
+			ref_concat_backward(dxd, dyd, n, cs, ca + cb, off, hw, beta);
+			tu_ok(ampcl_concat_backward(ctx, dx, &dy, n, cs, ca + cb, off, hw,
+						    (float)beta),
+			      "concat backward");
+			tu_ok(ampcl_tensor_read(ctx, dx, got), "read dx");
+			snprintf(name, sizeof(name), "concat backward of %s, n%d %d+%d hw%d beta %d",
+				 part ? "b" : "a", n, ca, cb, hw, beta);
+			tu_compare(name, got, dxd, cnt, beta ? 1e-7 : 0.0, beta ? 1e-6 : 0.0);
+		}
+	/* L = sum(dy * concat(a, b)): dL/da = its part of dy, by central differences */
+	tu_ok(ampcl_concat_backward(ctx, &da, &dy, n, ca, ca + cb, 0, hw, 0.0f), "backward a");
+	float *gda = tu_malloc(na * 4 + 4), *yp = tu_malloc(ny * 4), *ym = tu_malloc(ny * 4);
+	tu_ok(ampcl_tensor_read(ctx, &da, gda), "read da");
+	double worst = 0;
+	const float h = 0.25f;
+	for (size_t i = 0; i < na; i += 1 + na / 37) {
+		float keep = ha[i];
+		ha[i] = keep + h;
+		tu_ok(ampcl_tensor_write(ctx, &a, ha), "write a+h");
+		tu_ok(ampcl_concat_forward(ctx, &y, &a, &b, n, ca, cb, hw), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &y, yp), "read");
+		ha[i] = keep - h;
+		tu_ok(ampcl_tensor_write(ctx, &a, ha), "write a-h");
+		tu_ok(ampcl_concat_forward(ctx, &y, &a, &b, n, ca, cb, hw), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &y, ym), "read");
+		ha[i] = keep;
+		double fd = 0;
+		for (size_t k = 0; k < ny; k++)
+			fd += (double)hdy[k] * ((double)yp[k] - (double)ym[k]);
+		worst = fmax(worst, fabs(fd / (2.0 * h) - gda[i]));
+	}
+	snprintf(name, sizeof(name), "concat backward against finite differences, n%d %d+%d hw%d", n,
+		 ca, cb, hw);
+	tu_check(worst < 1e-5, name, "max |fd - backward| %.2e", worst);
+	free(ha), free(hb), free(hdy), free(got), free(hd0), free(gda), free(yp), free(ym);
+	free(ad), free(bd), free(yd), free(dyd), free(dxd);
+	tu_arena_free(&ar);
+}
+
 static void check_bad_args(struct ampcl_context *ctx)
 {
 	int s5[1] = {5}, s6[1] = {6};
@@ -175,6 +260,9 @@ int main(void)
 	check_count(ctx, 3, 33, 7, 7);
 	check_count(ctx, 3, 33, 33, 5);
 	check_unaligned(ctx);
+	check_concat(ctx, 1, 1, 1, 1);
+	check_concat(ctx, 3, 5, 2, 7);
+	check_concat(ctx, 2, 13, 29, 33);
 	check_bad_args(ctx);
 	ampcl_context_free(ctx);
 	return tu_finish();

@@ -19,7 +19,7 @@
 static const char *const prefixes[] = {
     "test_conv_",     "test_basic_conv_", "test_batchnorm_", "test_relu",     "test_maxpool_",
     "test_averagepool_", "test_globalaveragepool", "test_add", "test_flatten_", "test_reshape_",
-    "test_gemm_",     "test_identity",    "test_clip",       NULL};
+    "test_gemm_",     "test_identity",    "test_clip",       "test_concat_", NULL};
 
 /* Tests that must run and match: each supported form of each operator. */
 static const char *const required[] = {"test_basic_conv_with_padding",

@@ -20,8 +20,8 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input",   "conv",    "bn",     "relu", "maxpool",
-				   "avgpool", "linear", "add", "clip"};
+static const char *type_names[] = {"input",  "conv",   "bn",  "relu", "maxpool",
+				   "avgpool", "linear", "add", "clip", "concat"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -259,6 +259,24 @@ static int build_add(ampcl_net_t *net, const char *name, int a, int b)
 	return id;
 }
 
+static int build_concat(ampcl_net_t *net, const char *name, int a, int b)
+{
+	int id = new_layer(net, AMPCL_LAYER_CONCAT, name, a, b, 2);
+	if (id < 0)
+		return id;
+	const struct ampcl_layer *A = &net->layers[a], *B = &net->layers[b];
+	if (A->h != B->h || A->w != B->w)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "concat '%s': '%s' is %dx%d but '%s' is %dx%d", name, A->name,
+				       A->h, A->w, B->name, B->h, B->w);
+	ampcl_status st = extent_fits(name, "output per image", 1, A->c + B->c, A->h, A->w);
+	if (st)
+		return st;
+	net->layers[id].c = A->c + B->c;
+	net->nlayers++;
+	return id;
+}
+
 static int build_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi)
 {
 	int id = new_layer(net, AMPCL_LAYER_CLIP, name, input, -1, 1);
@@ -318,6 +336,11 @@ ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int
 ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer)
 {
 	return built(build_add(net, name, a, b), layer);
+}
+
+ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b, int *layer)
+{
+	return built(build_concat(net, name, a, b), layer);
 }
 
 ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi,

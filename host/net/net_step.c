@@ -116,6 +116,12 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 			st = ampcl_add_forward(ctx, &y, &x, &b);
 			break;
 		}
+		case AMPCL_LAYER_CONCAT: {
+			const struct ampcl_layer *B = &net->layers[L->in[1]];
+			struct ampcl_tensor b = ampcl_net_batch_view(&B->y, n);
+			st = ampcl_concat_forward(ctx, &y, &x, &b, n, A->c, B->c, L->h * L->w);
+			break;
+		}
 		case AMPCL_LAYER_INPUT:
 			break;
 		}
@@ -227,6 +233,20 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 				st = grad_done(net, L, 1, n, &t);
 		}
 		return st;
+	case AMPCL_LAYER_CONCAT: {
+		const struct ampcl_layer *B = &net->layers[L->in[1]];
+		st = ampcl_concat_backward(ctx, &t.dst, &dy, n, A->c, L->c, 0, L->h * L->w, t.beta);
+		if (!st)
+			st = grad_done(net, L, 0, n, &t);
+		if (!st) {
+			t = grad_target(net, L, 1, n);
+			st = ampcl_concat_backward(ctx, &t.dst, &dy, n, B->c, L->c, A->c,
+						   L->h * L->w, t.beta);
+			if (!st)
+				st = grad_done(net, L, 1, n, &t);
+		}
+		return st;
+	}
 	case AMPCL_LAYER_INPUT:
 		return AMPCL_OK;
 	}

@@ -72,3 +72,59 @@ ampcl_status ampcl_sumsq(struct ampcl_context *ctx, const struct ampcl_tensor *o
 				    AMPCL_KARG_LOCAL(group * sizeof(float))};
 	return ampcl_launch(ctx, kernel, 1, &group, &group, AMPCL_NARGS(args), args, NULL);
 }
+
+/* One input's channels into y, or back out of dy. */
+static ampcl_status concat_part(struct ampcl_context *ctx, const char *kernel,
+				const struct ampcl_tensor *part, const struct ampcl_tensor *whole,
+				int n, int cs, int cd, int off, int hw, const float *beta)
+{
+	size_t count = (size_t)n * (size_t)cs * (size_t)hw;
+	if (n < 1 || cs < 1 || hw < 1 || off < 0 || off + cs > cd ||
+	    ampcl_tensor_count(part) != count ||
+	    ampcl_tensor_count(whole) != (size_t)n * (size_t)cd * (size_t)hw)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "concat: a part of %zu values at channels %d..%d of %d "
+				       "(n %d, hw %d) against views of %zu and %zu",
+				       count, off, off + cs, cd, n, hw, ampcl_tensor_count(part),
+				       ampcl_tensor_count(whole));
+	if (beta) {
+		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(part),   AMPCL_KARG_VIEW(whole),
+					    AMPCL_KARG_UINT(cs),     AMPCL_KARG_UINT(cd),
+					    AMPCL_KARG_UINT(off),    AMPCL_KARG_UINT(hw),
+					    AMPCL_KARG_FLOAT(*beta), AMPCL_KARG_UINT(count)};
+		return ampcl_launch_1d_named(ctx, "eltwise", kernel, count, AMPCL_NARGS(args),
+					     args);
+	}
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(whole), AMPCL_KARG_VIEW(part),
+				    AMPCL_KARG_UINT(cs),    AMPCL_KARG_UINT(cd),
+				    AMPCL_KARG_UINT(off),   AMPCL_KARG_UINT(hw),
+				    AMPCL_KARG_UINT(count)};
+	return ampcl_launch_1d_named(ctx, "eltwise", kernel, count, AMPCL_NARGS(args), args);
+}
+
+ampcl_status ampcl_concat_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				  const struct ampcl_tensor *a, const struct ampcl_tensor *b, int n,
+				  int ca, int cb, int hw)
+{
+	/* y: (n, ca + cb, hw), a: (n, ca, hw), b: (n, cb, hw) */
+	ampcl_status st;
+	if ((st = ampcl_tensor_check("concat forward", "y", y, 0, NULL)) ||
+	    (st = ampcl_tensor_check("concat forward", "a", a, 0, NULL)) ||
+	    (st = ampcl_tensor_check("concat forward", "b", b, 0, NULL)))
+		return st;
+	if ((st = concat_part(ctx, "concat_forward", a, y, n, ca, ca + cb, 0, hw, NULL)))
+		return st;
+	return concat_part(ctx, "concat_forward", b, y, n, cb, ca + cb, ca, hw, NULL);
+}
+
+ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				   const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
+				   int hw, float beta)
+{
+	/* dx: (n, cs, hw), dy: (n, cd, hw) */
+	ampcl_status st;
+	if ((st = ampcl_tensor_check("concat backward", "dx", dx, 0, NULL)) ||
+	    (st = ampcl_tensor_check("concat backward", "dy", dy, 0, NULL)))
+		return st;
+	return concat_part(ctx, "concat_backward", dx, dy, n, cs, cd, off, hw, &beta);
+}

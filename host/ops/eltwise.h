@@ -25,6 +25,14 @@ ampcl_status ampcl_amplify(struct ampcl_context *ctx, const struct ampcl_tensor 
 /* out[0] = sum of x's squares, deterministic (one work-group, fixed order). out: (1) */
 ampcl_status ampcl_sumsq(struct ampcl_context *ctx, const struct ampcl_tensor *out,
 			 const struct ampcl_tensor *x);
+/* Channel concatenation: y (N, ca + cb, HW) = [a (N, ca, HW), b (N, cb, HW)]; y is neither. */
+ampcl_status ampcl_concat_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				  const struct ampcl_tensor *a, const struct ampcl_tensor *b, int n,
+				  int ca, int cb, int hw);
+/* dx (N, cs, HW) = beta*dx + dy's channels [off, off + cs) (dy: N, cd, HW). */
+ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				   const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
+				   int hw, float beta);
 /* Every element of t = value. */
 ampcl_status ampcl_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value);
 

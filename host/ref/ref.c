@@ -4,6 +4,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Apply the input-gradient beta: 0 must overwrite (garbage or NaN on entry), 1 keeps. */
 static void scale_by_beta(double *dx, size_t count, double beta)
@@ -205,6 +206,28 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
 		double g = y[i] > 0.0 ? dy[i] : 0.0;
 		dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
 	}
+}
+
+void ref_concat_forward(double *y, const double *a, const double *b, int n, int ca, int cb,
+			int hw)
+{
+	size_t pa = (size_t)ca * hw, pb = (size_t)cb * hw;
+	for (int i = 0; i < n; i++) {
+		memcpy(y + i * (pa + pb), a + i * pa, pa * sizeof(double));
+		memcpy(y + i * (pa + pb) + pa, b + i * pb, pb * sizeof(double));
+	}
+}
+
+void ref_concat_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
+			 double beta)
+{
+	size_t per = (size_t)cs * hw;
+	for (int i = 0; i < n; i++)
+		for (size_t r = 0; r < per; r++) {
+			double v = dy[((size_t)i * cd + off) * hw + r];
+			double *d = &dx[i * per + r];
+			*d = (beta == 0.0 ? 0.0 : beta * *d) + v;
+		}
 }
 
 void ref_clip_forward(double *y, const double *x, size_t count, double lo, double hi)

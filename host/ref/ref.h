@@ -62,6 +62,15 @@ void ref_relu_forward(double *y, const double *x, size_t count);
  * dx, dy, y: (count) */
 void ref_relu_backward(double *dx, const double *dy, const double *y, size_t count, double beta);
 
+/* ---- channel concatenation ---- */
+
+/* y (n, ca + cb, hw) = [a (n, ca, hw), b (n, cb, hw)] */
+void ref_concat_forward(double *y, const double *a, const double *b, int n, int ca, int cb,
+			int hw);
+/* dx (n, cs, hw) = beta*dx + channels [off, off + cs) of dy (n, cd, hw) */
+void ref_concat_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
+			 double beta);
+
 /* ---- Clip (ReLU6 with lo 0, hi 6) ---- */
 
 /* y = min(max(x, lo), hi), NaN passing through. y, x: (count) */

@@ -9,6 +9,7 @@ Cases (--case NAME; all by default):
             load_state_dict(strict=True).
   relu6     a network with nn.ReLU6 and F.relu6 (Clip, with Constant and Cast around it): one SGD
             step equals PyTorch's float64 step within the cross-check's bound.
+  densenet  a DenseNet-style network (Concat along channels): one SGD step as relu6's.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
             operator, before any training.
 
@@ -177,20 +178,17 @@ class Relu6Net(nn.Module):
         return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def case_relu6(args, work):
-    """One SGD step of a ReLU6 network through ONNX against PyTorch's float64 step (float32's error
-    as the noise floor, as the cross-check decides)."""
-    torch.manual_seed(21)
-    model = Relu6Net()
-    with torch.no_grad():  # inputs that reach past 6 as well as below 0
-        model.conv1.weight.mul_(8.0)
-        model.bn1.weight.uniform_(2.0, 6.0)
-    path = os.path.join(work, "relu6.onnx")
+def step_check(args, work, tag, make, seed):
+    """One SGD step of make()'s network through ONNX against PyTorch's float64 step (float32's
+    error as the noise floor, as the cross-check decides): the worst ratio and the failures."""
+    torch.manual_seed(seed)
+    model = make()
+    path = os.path.join(work, tag + ".onnx")
     export(model, path)
     init = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    data = os.path.join(work, "data_relu6")
-    sets = X.write_cifar(data, np.random.RandomState(9))
-    out = os.path.join(work, "relu6")
+    data = os.path.join(work, "data_" + tag)
+    sets = X.write_cifar(data, np.random.RandomState(seed))
+    out = os.path.join(work, tag)
     ampcl(args, ["train", "--data", data, "--out", out, "--overwrite", "--model", path,
                  "--batch", "64", "--subset", "64", "--augment", "none", "--epochs", "1",
                  "--lr-schedule", "constant", "--lr", "0.1", "--momentum", "0.9",
@@ -202,7 +200,7 @@ def case_relu6(args, work):
     x = X.normalise(pix)
 
     def step(dtype):
-        net = Relu6Net().to(dtype)
+        net = make().to(dtype)
         net.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in init.items()})
         net.train()
         opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
@@ -224,9 +222,48 @@ def case_relu6(args, work):
         worst = max(worst, err / bound)
         if not err <= bound:
             failures.append(f"{k}: {err:.2e} > {bound:.2e}")
+    return worst, failures
+
+
+def relu6_net():
+    net = Relu6Net()
+    with torch.no_grad():  # inputs that reach past 6 as well as below 0
+        net.conv1.weight.mul_(8.0)
+        net.bn1.weight.uniform_(2.0, 6.0)
+    return net
+
+
+def case_relu6(args, work):
+    worst, failures = step_check(args, work, "relu6", relu6_net, 21)
     ok = not failures
     print(f"{'PASS' if ok else 'FAIL'} a ReLU6 network's SGD step through ONNX equals PyTorch's "
           f"float64 step within the cross-check's bound: worst {worst:.2f} of it {failures[:3]}")
+    return ok
+
+
+class Dense(nn.Module):
+    """DenseNet's pattern: each layer's output concatenated to its input along channels."""
+    def __init__(s):
+        super().__init__()
+        s.conv0 = nn.Conv2d(3, 4, 3, 1, 1, bias=False)
+        s.bn1 = nn.BatchNorm2d(4); s.conv1 = nn.Conv2d(4, 3, 3, 1, 1, bias=False)
+        s.bn2 = nn.BatchNorm2d(7); s.conv2 = nn.Conv2d(7, 3, 3, 1, 1, bias=False)
+        s.bn3 = nn.BatchNorm2d(10); s.fc = nn.Linear(10, 10)
+
+    def forward(s, x):
+        x = s.conv0(x)
+        x = torch.cat([x, s.conv1(F.relu(s.bn1(x)))], 1)
+        x = torch.cat([x, s.conv2(F.relu(s.bn2(x)))], 1)
+        x = F.max_pool2d(F.relu(s.bn3(x)), 2)
+        return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def case_densenet(args, work):
+    worst, failures = step_check(args, work, "dense", Dense, 22)
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a DenseNet-style network's (Concat) SGD step through ONNX "
+          f"equals PyTorch's float64 step within the cross-check's bound: worst {worst:.2f} of it "
+          f"{failures[:3]}")
     return ok
 
 
@@ -252,7 +289,7 @@ def case_refused(args, work):
 
 
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
-         "refused": case_refused}
+         "densenet": case_densenet, "refused": case_refused}
 
 
 def main():
