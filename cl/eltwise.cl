@@ -1,6 +1,6 @@
 /* eltwise.cl: element-wise kernels: fill, the residual add (forward; its backward is a copy or
- * accumulate of the incoming gradient), in-place scaling, which amplification uses, and the
- * channel concatenation (copies both ways). */
+ * accumulate of the incoming gradient), in-place scaling, which amplification uses, the
+ * channel concatenation (copies both ways) and dropout (its mask drawn from a hash, not kept). */
 
 /* No a*b+c contraction into fma: every device then rounds exactly like the host reference's
  * float arithmetic, and amplification by 1 stays a bit-exact no-op. */
@@ -94,4 +94,47 @@ __kernel void concat_backward(__global float *dx, uint dx_off, __global const fl
 	uint per = cs * hw, i = g / per, r = g - i * per;
 	float v = dy[dy_off + (i * cd + off) * hw + r];
 	dx[dx_off + g] = beta != 0.0f ? beta * dx[dx_off + g] + v : v;
+}
+
+/* Dropout's mask without storing it: element i of a step keeps its value when a hash of (the
+ * run's seed, the step, the layer and rank's salt, i) reaches the threshold p * 2^32, the same
+ * decision forward and backward (ref.c's ref_dropout_keep is this function). */
+uint dropout_hash(uint seed_lo, uint seed_hi, uint step, uint salt, uint i)
+{
+	uint h = seed_lo ^ 0x9e3779b9u;
+	uint v[4] = {seed_hi, step, salt, i};
+	for (int k = 0; k < 4; k++) {
+		h ^= v[k] + 0x85ebca6bu + (h << 6) + (h >> 2);
+		h ^= h >> 16;
+		h *= 0x7feb352du;
+		h ^= h >> 15;
+		h *= 0x846ca68bu;
+		h ^= h >> 16;
+	}
+	return h;
+}
+
+/* y = x * scale where kept, else 0 (scale = 1 / (1 - p)); threshold 0 keeps every element. */
+__kernel void dropout_forward(__global float *y, uint y_off, __global const float *x, uint x_off,
+			      uint seed_lo, uint seed_hi, uint step, uint salt, uint threshold,
+			      float scale, uint n)
+{
+	uint i = get_global_id(0);
+	if (i >= n)
+		return;
+	int keep = dropout_hash(seed_lo, seed_hi, step, salt, i) >= threshold;
+	y[y_off + i] = keep ? x[x_off + i] * scale : 0.0f;
+}
+
+/* dx = beta * dx + (kept ? dy * scale : 0), the forward's mask drawn again. */
+__kernel void dropout_backward(__global float *dx, uint dx_off, __global const float *dy,
+			       uint dy_off, uint seed_lo, uint seed_hi, uint step, uint salt,
+			       uint threshold, float scale, float beta, uint n)
+{
+	uint i = get_global_id(0);
+	if (i >= n)
+		return;
+	int keep = dropout_hash(seed_lo, seed_hi, step, salt, i) >= threshold;
+	float g = keep ? dy[dy_off + i] * scale : 0.0f;
+	dx[dx_off + i] = beta != 0.0f ? beta * dx[dx_off + i] + g : g;
 }

@@ -209,6 +209,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_ADD,
 	AMPCL_LAYER_CLIP,
 	AMPCL_LAYER_CONCAT,
+	AMPCL_LAYER_DROPOUT,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -226,6 +227,11 @@ AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, 
 /* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
 AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
 					int *layer);
+/* Dropout of ratio p in [0, 1): in training each element is kept with probability 1 - p and
+ * scaled by 1 / (1 - p), the mask drawn from the net's seed and the step (the same run draws the
+ * same masks, resumed or not); in evaluation the identity. */
+AMPCL_API ampcl_status ampcl_net_dropout(ampcl_net_t *net, const char *name, int input,
+					 float ratio, int *layer);
 /* y = min(max(x, lo), hi) (ReLU6: 0, 6), lo < hi, both finite. */
 AMPCL_API ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo,
 				      float hi, int *layer);

@@ -14,8 +14,8 @@
 	"ampcl imports Conv (group 1, no dilation, square kernel, equal strides and pads), "        \
 	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
 	"MaxPool (2x2, stride 2), AveragePool over the whole image, GlobalAveragePool, Add of two " \
-	"layers, Concat of layers along channels, Flatten, Reshape to [N, C], Gemm (transB 1), "    \
-	"Identity, Constant and Cast to float"
+	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
+	"[N, C], Gemm (transB 1), Identity, Constant and Cast to float"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -334,6 +334,35 @@ static ampcl_status concat(struct import *im, const struct ampcl_onnx_node *n, i
 	return st;
 }
 
+/* The constant's one value (a scalar or one-element tensor) as a float, or 0 when not one. */
+static int scalar(const struct ampcl_onnx_tensor *t, float *v);
+
+/* Dropout: its ratio from its constant input (opset 12 on) or attribute (before), 0.5 when
+ * absent; in an export made for evaluation (training_mode a constant false) the identity. */
+static ampcl_status dropout(struct import *im, const struct ampcl_onnx_node *n, int index,
+			    int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	float ratio = 0.5f, training = 1.0f;
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, "ratio");
+	if (a && a->type == AMPCL_ONNX_ATTR_FLOAT)
+		ratio = a->f;
+	if (n->nin > 1 && *n->in[1] && !scalar(input_constant(im, n, 1), &ratio))
+		return refuse(im, n, "a ratio that is not a constant scalar");
+	if (n->nin > 2 && *n->in[2] && !scalar(input_constant(im, n, 2), &training))
+		return refuse(im, n, "a training_mode that is not a constant");
+	if (training == 0.0f) {
+		*out = x;
+		return AMPCL_OK;
+	}
+	if (!(ratio >= 0.0f && ratio < 1.0f))
+		return refuse(im, n, "a ratio outside [0, 1)");
+	return ampcl_net_dropout(im->net, layer_name(im, n, index, NULL), x, ratio, out);
+}
+
 /* A constant's one value as a float (a scalar or one-element tensor); 0 when it is not one. */
 static int scalar(const struct ampcl_onnx_tensor *t, float *v)
 {
@@ -460,6 +489,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		st = conv(im, n, index, &layer);
 	else if (!strcmp(op, "BatchNormalization"))
 		st = batchnorm(im, n, index, &layer);
+	else if (!strcmp(op, "Dropout"))
+		st = dropout(im, n, index, &layer);
 	else if (!strcmp(op, "Concat"))
 		st = concat(im, n, index, &layer);
 	else if (!strcmp(op, "Clip"))

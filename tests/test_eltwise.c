@@ -1,7 +1,7 @@
 /* test_eltwise.c: the residual add (forward, backward with both beta values), amplification,
- * fill and the channel concatenation against the double reference, on odd sizes, unaligned
+ * fill, the channel concatenation and dropout against the double reference, on odd sizes, unaligned
  * views, NaN-poisoned outputs, bit-repeatability, factor 1 as a bit-exact no-op, size mismatches
- * refused; the concatenation's backward against finite differences too. */
+ * refused; the backward of the concatenation and of dropout against finite differences too. */
 #include "eltwise.h"
 #include "ref.h"
 #include "testutil.h"
@@ -227,6 +227,103 @@ static void check_concat(struct ampcl_context *ctx, int n, int ca, int cb, int h
 	tu_arena_free(&ar);
 }
 
+/* Dropout of ratio p: forward and backward (both betas) against the reference's mask and values,
+ * the share kept within 5 sigma of 1 - p, another step drawing another mask, p 0 an exact copy,
+ * and the backward against finite differences of the forward (linear for a fixed mask). */
+static void check_dropout(struct ampcl_context *ctx, size_t count, float p)
+{
+	int shape[1] = {(int)count};
+	char name[160];
+	struct tu_arena ar;
+	tu_arena_init(&ar, "dropout");
+	struct ampcl_tensor x = tu_reserve(&ar, "x", 1, shape), y = tu_reserve(&ar, "y", 1, shape);
+	struct ampcl_tensor dy = tu_reserve(&ar, "dy", 1, shape), dx = tu_reserve(&ar, "dx", 1, shape);
+	tu_arena_commit(ctx, &ar);
+	float *hx = tu_malloc(count * 4), *hdy = tu_malloc(count * 4), *got = tu_malloc(count * 4);
+	float *hd0 = tu_malloc(count * 4), *got2 = tu_malloc(count * 4);
+	double *xd = tu_malloc(count * 8), *yd = tu_malloc(count * 8), *dyd = tu_malloc(count * 8);
+	double *dxd = tu_malloc(count * 8);
+	tu_fill_uniform_f(hx, count, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hdy, count, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hd0, count, &seed, -1.0f, 1.0f);
+	tu_float_to_double(xd, hx, count);
+	tu_float_to_double(dyd, hdy, count);
+	struct ampcl_dropout_draw d = {0x123456789abcdefULL, 7, 3, p};
+	ref_dropout_forward(yd, xd, count, d.seed, d.step, d.salt, p);
+	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_dropout_forward(ctx, &y, &x, &d), "dropout forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "dropout p %g forward, n=%zu", p, count);
+	tu_compare(name, got, yd, count, 0.0, 1e-7); /* one rounding of x * scale */
+	size_t kept = 0;
+	for (size_t i = 0; i < count; i++)
+		kept += got[i] != 0.0f;
+	double mean = (1.0 - p) * (double)count, sd = sqrt((double)count * p * (1.0 - p));
+	snprintf(name, sizeof(name), "dropout p %g keeps 1 - p of %zu", p, count);
+	tu_check(fabs((double)kept - mean) <= 5 * sd + 1e-9, name, "%zu kept, %.1f expected", kept,
+		 mean);
+	tu_ok(ampcl_tensor_write(ctx, &dy, hdy), "write dy");
+	for (int beta = 0; beta <= 1; beta++) {
+		if (beta) {
+			tu_ok(ampcl_tensor_write(ctx, &dx, hd0), "write dx");
+			tu_float_to_double(dxd, hd0, count);
+		} else {
+			tu_poison(ctx, &dx);
+		}
+		ref_dropout_backward(dxd, dyd, count, d.seed, d.step, d.salt, p, beta);
+		tu_ok(ampcl_dropout_backward(ctx, &dx, &dy, &d, (float)beta), "dropout backward");
+		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+		snprintf(name, sizeof(name), "dropout p %g backward, n=%zu, beta %d", p, count, beta);
+		tu_compare(name, got, dxd, count, beta ? 1e-7 : 0.0, beta ? 2e-7 : 1e-7);
+	}
+	/* the next step draws another mask; p 0 copies */
+	struct ampcl_dropout_draw next = d, none = d;
+	next.step++;
+	none.ratio = 0.0f;
+	tu_ok(ampcl_dropout_forward(ctx, &y, &x, &next), "next step");
+	tu_ok(ampcl_tensor_read(ctx, &y, got2), "read");
+	tu_ok(ampcl_dropout_forward(ctx, &y, &x, &d), "this step again");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read");
+	size_t differ = 0;
+	for (size_t i = 0; i < count; i++)
+		differ += (got[i] == 0.0f) != (got2[i] == 0.0f);
+	snprintf(name, sizeof(name), "dropout p %g: another step, another mask, n=%zu", p, count);
+	tu_check(p == 0.0f || count < 64 || differ > 0, name, "%zu decisions differ", differ);
+	tu_ok(ampcl_dropout_forward(ctx, &y, &x, &none), "p 0");
+	tu_ok(ampcl_tensor_read(ctx, &y, got2), "read");
+	tu_check(!memcmp(got2, hx, count * 4), "dropout p 0 copies its input bit for bit", "n=%zu",
+		 count);
+	/* finite differences of L = sum(dy * dropout(x)) at a few elements */
+	tu_ok(ampcl_dropout_backward(ctx, &dx, &dy, &d, 0.0f), "backward");
+	tu_ok(ampcl_tensor_read(ctx, &dx, got2), "read dx");
+	double worst = 0;
+	const float h = 0.125f;
+	for (size_t i = 0; i < count; i += 1 + count / 29) {
+		float keep = hx[i], yp, ym;
+		struct ampcl_tensor yi = y, xi = x;
+		(void)xi;
+		hx[i] = keep + h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write");
+		tu_ok(ampcl_dropout_forward(ctx, &y, &x, &d), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &yi, got), "read");
+		yp = got[i];
+		hx[i] = keep - h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write");
+		tu_ok(ampcl_dropout_forward(ctx, &y, &x, &d), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &yi, got), "read");
+		ym = got[i];
+		hx[i] = keep;
+		double fd = (double)hdy[i] * ((double)yp - (double)ym) / (2.0 * h);
+		worst = fmax(worst, fabs(fd - got2[i]));
+	}
+	snprintf(name, sizeof(name), "dropout p %g backward against finite differences, n=%zu", p,
+		 count);
+	tu_check(worst < 1e-5, name, "max |fd - backward| %.2e", worst);
+	free(hx), free(hdy), free(got), free(hd0), free(got2), free(xd), free(yd), free(dyd), free(dxd);
+	tu_arena_free(&ar);
+}
+
 static void check_bad_args(struct ampcl_context *ctx)
 {
 	int s5[1] = {5}, s6[1] = {6};
@@ -263,6 +360,10 @@ int main(void)
 	check_concat(ctx, 1, 1, 1, 1);
 	check_concat(ctx, 3, 5, 2, 7);
 	check_concat(ctx, 2, 13, 29, 33);
+	check_dropout(ctx, 1, 0.5f);
+	check_dropout(ctx, 1031, 0.5f);
+	check_dropout(ctx, 4099, 0.2f);
+	check_dropout(ctx, 777, 0.0f);
 	check_bad_args(ctx);
 	ampcl_context_free(ctx);
 	return tu_finish();

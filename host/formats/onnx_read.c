@@ -101,13 +101,16 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 			 out->name);
 		return ampcl_onnx_bad(path, what);
 	}
-	size_t elem = out->dtype == 1 || out->dtype == 6 ? 4 : out->dtype == 7 ? 8 : 0;
+	/* FLOAT, INT32, INT64 and BOOL (a byte in raw data, int32_data otherwise) */
+	size_t elem = out->dtype == 1 || out->dtype == 6 ? 4 : out->dtype == 7 ? 8
+		      : out->dtype == 9					 ? 1
+										 : 0;
 	if (!elem)
 		return AMPCL_OK; /* kept by name and shape: an operator that needs it refuses it */
-	size_t have = t->has_raw_data ? t->raw_data.len / elem
-		      : out->dtype == 1 ? t->n_float_data
-		      : out->dtype == 6 ? t->n_int32_data
-					: t->n_int64_data;
+	size_t have = t->has_raw_data		      ? t->raw_data.len / elem
+		      : out->dtype == 1			      ? t->n_float_data
+		      : out->dtype == 6 || out->dtype == 9 ? t->n_int32_data
+							   : t->n_int64_data;
 	if ((t->has_raw_data && t->raw_data.len % elem) || have != count) {
 		snprintf(what, sizeof(what),
 			 "tensor '%.200s' holds %zu values where its shape needs %zu", out->name,
@@ -124,7 +127,9 @@ static ampcl_status copy_tensor(const char *path, const Onnx__TensorProto *t,
 	}
 	out->i = ampcl_xmalloc((count ? count : 1) * sizeof(long long));
 	for (size_t k = 0; k < count; k++) {
-		if (out->dtype == 7) {
+		if (out->dtype == 9) {
+			out->i[k] = t->has_raw_data ? t->raw_data.data[k] != 0 : t->int32_data[k] != 0;
+		} else if (out->dtype == 7) {
 			int64_t v;
 			if (t->has_raw_data)
 				memcpy(&v, t->raw_data.data + 8 * k, 8);

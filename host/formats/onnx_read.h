@@ -20,7 +20,7 @@ enum ampcl_onnx_attr_type {
 };
 
 /* A tensor: an initializer or a Constant's value. Floats (FLOAT, DOUBLE, FLOAT16 are not read:
- * only FLOAT) in f, integers (INT64, INT32) in i; the other is NULL. */
+ * only FLOAT) in f, integers (INT64, INT32, BOOL as 0 or 1) in i; the other is NULL. */
 struct ampcl_onnx_tensor {
 	const char *name;
 	int dtype; /* ONNX's TensorProto.DataType: 1 FLOAT, 6 INT32, 7 INT64, ... */

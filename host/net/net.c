@@ -20,8 +20,8 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input",  "conv",   "bn",  "relu", "maxpool",
-				   "avgpool", "linear", "add", "clip", "concat"};
+static const char *type_names[] = {"input",  "conv",   "bn",   "relu",   "maxpool",
+				   "avgpool", "linear", "add", "clip", "concat", "dropout"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -277,6 +277,19 @@ static int build_concat(ampcl_net_t *net, const char *name, int a, int b)
 	return id;
 }
 
+static int build_dropout(ampcl_net_t *net, const char *name, int input, float ratio)
+{
+	int id = new_layer(net, AMPCL_LAYER_DROPOUT, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	if (!(ratio >= 0.0f && ratio < 1.0f))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "dropout '%s': ratio %g (need 0 <= ratio < 1)", name, ratio);
+	net->layers[id].ratio = ratio;
+	net->nlayers++;
+	return id;
+}
+
 static int build_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi)
 {
 	int id = new_layer(net, AMPCL_LAYER_CLIP, name, input, -1, 1);
@@ -336,6 +349,17 @@ ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int
 ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer)
 {
 	return built(build_add(net, name, a, b), layer);
+}
+
+ampcl_status ampcl_net_dropout(ampcl_net_t *net, const char *name, int input, float ratio,
+			       int *layer)
+{
+	return built(build_dropout(net, name, input, ratio), layer);
+}
+
+void ampcl_net_set_dropout_step(struct ampcl_net *net, unsigned step, unsigned rank)
+{
+	net->drop_step = step, net->drop_rank = rank;
 }
 
 ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b, int *layer)
@@ -654,6 +678,7 @@ ampcl_status ampcl_net_finalize(ampcl_net_t *net, int max_batch, unsigned long l
 	}
 	if (!st)
 		st = init_params(net, seed);
+	net->seed = seed;
 
 	if (st) {
 		/* back to the state before the call, so a smaller batch can be tried */

@@ -26,6 +26,7 @@ struct ampcl_layer {
 	int out_features;              /* linear */
 	int kernel, stride, pad, bias; /* conv */
 	float lo, hi;                  /* clip */
+	float ratio;                   /* dropout */
 	int consumers;                 /* layers that read this output */
 	int inplace;                   /* relu writing over its input's buffer */
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */
@@ -48,6 +49,8 @@ struct ampcl_net {
 	int max_batch;
 	int finalized;
 	int any_output; /* forward passes only: the last layer need not be logits */
+	unsigned long long seed;   /* finalize's: dropout draws its masks from it */
+	unsigned drop_step, drop_rank; /* the training step the masks are drawn for, and the rank */
 	struct ampcl_arena *params, *grads, *momentum, *running, *acts, *scratch;
 	struct ampcl_tensor conv_scratch; /* bounded im2col space shared by every convolution */
 	struct ampcl_tensor stats;        /* {loss, correct} from the loss kernel */
@@ -82,6 +85,10 @@ ampcl_status ampcl_net_plan(struct ampcl_net *net, int max_batch);
 /* Lets the net end in a layer of any shape, for forward passes alone (ampcl_net_predict):
  * ONNX's operator tests run single operators so. The loss and training steps then refuse. */
 void ampcl_net_allow_any_output(struct ampcl_net *net);
+/* Dropout's masks for the next training step: those of step `step` (counted over the run) on rank
+ * `rank`; each training step then moves on by one. The trainer sets it before every step, so a
+ * resumed run draws the masks an uninterrupted one would. */
+void ampcl_net_set_dropout_step(struct ampcl_net *net, unsigned step, unsigned rank);
 /* Back to a built, unfinalized net: the arenas, labels and planned views are released. */
 void ampcl_net_unfinalize(struct ampcl_net *net);
 

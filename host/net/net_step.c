@@ -43,6 +43,15 @@ static void lend_workspace(struct ampcl_net *net)
 			     ampcl_tensor_count(&net->workspace));
 }
 
+/* Layer L's dropout masks this step: the run's seed, the step, the layer and the rank. */
+static struct ampcl_dropout_draw dropout_draw(const struct ampcl_net *net,
+					      const struct ampcl_layer *L)
+{
+	struct ampcl_dropout_draw d = {net->seed, net->drop_step,
+				       (unsigned)(L - net->layers) + 65536u * net->drop_rank, L->ratio};
+	return d;
+}
+
 static ampcl_status forward(struct ampcl_net *net, int n, int train);
 static ampcl_status backward(struct ampcl_net *net, int n);
 
@@ -97,6 +106,13 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_CLIP:
 			st = ampcl_clip_forward(ctx, &y, &x, L->lo, L->hi);
 			break;
+		case AMPCL_LAYER_DROPOUT: {
+			struct ampcl_dropout_draw d = dropout_draw(net, L);
+			if (!train)
+				d.ratio = 0.0f; /* evaluation: the identity */
+			st = ampcl_dropout_forward(ctx, &y, &x, &d);
+			break;
+		}
 		case AMPCL_LAYER_MAXPOOL:
 			st = ampcl_maxpool2_forward(ctx, &y, &x);
 			break;
@@ -201,6 +217,11 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	case AMPCL_LAYER_RELU: {
 		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
 		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
+		break;
+	}
+	case AMPCL_LAYER_DROPOUT: {
+		struct ampcl_dropout_draw d = dropout_draw(net, L);
+		st = ampcl_dropout_backward(ctx, &t.dst, &dy, &d, t.beta);
 		break;
 	}
 	case AMPCL_LAYER_CLIP: {
@@ -366,6 +387,7 @@ static ampcl_status enqueue_forward_backward(struct ampcl_net *net, const float 
 	    (st = ampcl_net_backward(net, n)))
 		return st;
 	net->last_batch = n;
+	net->drop_step++; /* the next step draws new masks */
 	return AMPCL_OK;
 }
 

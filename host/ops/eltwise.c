@@ -128,3 +128,66 @@ ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl
 		return st;
 	return concat_part(ctx, "concat_backward", dx, dy, n, cs, cd, off, hw, &beta);
 }
+
+/* The mask's threshold (p * 2^32, a kept element's hash reaches it) and the kept values' scale. */
+static ampcl_status dropout_args(const struct ampcl_dropout_draw *d, unsigned *threshold,
+				 float *scale)
+{
+	if (!(d->ratio >= 0.0f && d->ratio < 1.0f))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "dropout ratio %g: give 0 <= p < 1",
+				       d->ratio);
+	*threshold = (unsigned)((double)d->ratio * 4294967296.0);
+	*scale = 1.0f / (1.0f - d->ratio);
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_dropout_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				   const struct ampcl_tensor *x, const struct ampcl_dropout_draw *d)
+{
+	/* y, x: (count) */
+	ampcl_status st;
+	unsigned threshold = 0;
+	float scale = 1.0f;
+	if ((st = ampcl_tensor_check("dropout forward", "x", x, 0, NULL)) ||
+	    (st = ampcl_tensor_check_same("dropout forward", "y", y, "x", x)) ||
+	    (st = dropout_args(d, &threshold, &scale)))
+		return st;
+	size_t n = ampcl_tensor_count(x);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),
+				    AMPCL_KARG_VIEW(x),
+				    AMPCL_KARG_UINT((unsigned)d->seed),
+				    AMPCL_KARG_UINT((unsigned)(d->seed >> 32)),
+				    AMPCL_KARG_UINT(d->step),
+				    AMPCL_KARG_UINT(d->salt),
+				    AMPCL_KARG_UINT(threshold),
+				    AMPCL_KARG_FLOAT(scale),
+				    AMPCL_KARG_UINT(n)};
+	return ampcl_launch_1d_named(ctx, "eltwise", "dropout_forward", n, AMPCL_NARGS(args), args);
+}
+
+ampcl_status ampcl_dropout_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				    const struct ampcl_tensor *dy,
+				    const struct ampcl_dropout_draw *d, float beta)
+{
+	/* dx, dy: (count) */
+	ampcl_status st;
+	unsigned threshold = 0;
+	float scale = 1.0f;
+	if ((st = ampcl_tensor_check("dropout backward", "dy", dy, 0, NULL)) ||
+	    (st = ampcl_tensor_check_same("dropout backward", "dx", dx, "dy", dy)) ||
+	    (st = dropout_args(d, &threshold, &scale)))
+		return st;
+	size_t n = ampcl_tensor_count(dy);
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),
+				    AMPCL_KARG_VIEW(dy),
+				    AMPCL_KARG_UINT((unsigned)d->seed),
+				    AMPCL_KARG_UINT((unsigned)(d->seed >> 32)),
+				    AMPCL_KARG_UINT(d->step),
+				    AMPCL_KARG_UINT(d->salt),
+				    AMPCL_KARG_UINT(threshold),
+				    AMPCL_KARG_FLOAT(scale),
+				    AMPCL_KARG_FLOAT(beta),
+				    AMPCL_KARG_UINT(n)};
+	return ampcl_launch_1d_named(ctx, "eltwise", "dropout_backward", n, AMPCL_NARGS(args),
+				     args);
+}

@@ -33,6 +33,20 @@ ampcl_status ampcl_concat_forward(struct ampcl_context *ctx, const struct ampcl_
 ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				   const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
 				   int hw, float beta);
+/* Dropout of ratio p in [0, 1): y = x / (1 - p) where the mask keeps, else 0; the mask of
+ * element i is a hash of (seed, step, salt, i), drawn again by the backward (nothing stored).
+ * p 0 copies x. y may be x. */
+struct ampcl_dropout_draw {
+	unsigned long long seed;
+	unsigned step, salt; /* the training step; the layer (and rank) */
+	float ratio;
+};
+ampcl_status ampcl_dropout_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				   const struct ampcl_tensor *x, const struct ampcl_dropout_draw *d);
+/* dx = beta*dx + dy / (1 - p) where the forward's mask kept, else beta*dx. */
+ampcl_status ampcl_dropout_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				    const struct ampcl_tensor *dy,
+				    const struct ampcl_dropout_draw *d, float beta);
 /* Every element of t = value. */
 ampcl_status ampcl_fill(struct ampcl_context *ctx, const struct ampcl_tensor *t, float value);
 

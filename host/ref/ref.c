@@ -4,6 +4,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Apply the input-gradient beta: 0 must overwrite (garbage or NaN on entry), 1 keeps. */
@@ -204,6 +205,39 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
 {
 	for (size_t i = 0; i < count; i++) {
 		double g = y[i] > 0.0 ? dy[i] : 0.0;
+		dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
+	}
+}
+
+int ref_dropout_keep(unsigned long long seed, unsigned step, unsigned salt, unsigned i, double p)
+{
+	uint32_t h = (uint32_t)seed ^ 0x9e3779b9u;
+	uint32_t v[4] = {(uint32_t)(seed >> 32), step, salt, i};
+	for (int k = 0; k < 4; k++) {
+		h ^= v[k] + 0x85ebca6bu + (h << 6) + (h >> 2);
+		h ^= h >> 16;
+		h *= 0x7feb352du;
+		h ^= h >> 15;
+		h *= 0x846ca68bu;
+		h ^= h >> 16;
+	}
+	return h >= (uint32_t)(p * 4294967296.0);
+}
+
+void ref_dropout_forward(double *y, const double *x, size_t count, unsigned long long seed,
+			 unsigned step, unsigned salt, double p)
+{
+	double scale = (double)(1.0f / (1.0f - (float)p)); /* the kernels' float scale */
+	for (size_t i = 0; i < count; i++)
+		y[i] = ref_dropout_keep(seed, step, salt, (unsigned)i, p) ? x[i] * scale : 0.0;
+}
+
+void ref_dropout_backward(double *dx, const double *dy, size_t count, unsigned long long seed,
+			  unsigned step, unsigned salt, double p, double beta)
+{
+	double scale = (double)(1.0f / (1.0f - (float)p));
+	for (size_t i = 0; i < count; i++) {
+		double g = ref_dropout_keep(seed, step, salt, (unsigned)i, p) ? dy[i] * scale : 0.0;
 		dx[i] = (beta == 0.0 ? 0.0 : beta * dx[i]) + g;
 	}
 }

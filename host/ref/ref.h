@@ -62,6 +62,17 @@ void ref_relu_forward(double *y, const double *x, size_t count);
  * dx, dy, y: (count) */
 void ref_relu_backward(double *dx, const double *dy, const double *y, size_t count, double beta);
 
+/* ---- dropout ---- */
+
+/* Whether dropout of ratio p keeps element i of a step: the kernels' hash of (seed, step, salt,
+ * i) against p * 2^32. */
+int ref_dropout_keep(unsigned long long seed, unsigned step, unsigned salt, unsigned i, double p);
+/* y = x / (1 - p) where kept, else 0; dx = beta*dx + dy / (1 - p) where kept. (count) */
+void ref_dropout_forward(double *y, const double *x, size_t count, unsigned long long seed,
+			 unsigned step, unsigned salt, double p);
+void ref_dropout_backward(double *dx, const double *dy, size_t count, unsigned long long seed,
+			  unsigned step, unsigned salt, double p, double beta);
+
 /* ---- channel concatenation ---- */
 
 /* y (n, ca + cb, hw) = [a (n, ca, hw), b (n, cb, hw)] */

@@ -91,6 +91,9 @@ static ampcl_status interrupted(struct ampcl_trainer *t, int epoch, int step, in
 static ampcl_status train_step(struct ampcl_trainer *t, const float *x, const int *labels, int *n,
 			       float lr, struct ampcl_step_result *r)
 {
+	/* dropout's masks follow the run's step count, so a resumed run draws the same ones */
+	ampcl_net_set_dropout_step(t->net, (unsigned)t->st.steps,
+				   (unsigned)(t->dp.rank > 0 ? t->dp.rank : 0));
 	if (t->dp.size < 2)
 		return ampcl_net_train_step(t->net, x, labels, *n, lr, r);
 	int first, count;

@@ -10,6 +10,8 @@ Cases (--case NAME; all by default):
   relu6     a network with nn.ReLU6 and F.relu6 (Clip, with Constant and Cast around it): one SGD
             step equals PyTorch's float64 step within the cross-check's bound.
   densenet  a DenseNet-style network (Concat along channels): one SGD step as relu6's.
+  dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
+            one straight through, another seed differs, eval-mode logits are PyTorch's.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
             operator, before any training.
 
@@ -267,6 +269,70 @@ def case_densenet(args, work):
     return ok
 
 
+class Classic(nn.Module):
+    """The classic CNN: convolutions and max-pools, Flatten, two Linear layers with Dropout."""
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 8, 3, 1, 1); s.conv2 = nn.Conv2d(8, 8, 3, 1, 1)
+        s.fc1 = nn.Linear(8 * 8 * 8, 32); s.drop = nn.Dropout(0.3); s.fc2 = nn.Linear(32, 10)
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(s.conv2(x)), 2)
+        return s.fc2(s.drop(F.relu(s.fc1(torch.flatten(x, 1)))))
+
+
+def case_dropout(args, work):
+    """Dropout draws its masks from the run's seed and step: a run stopped after its first epoch
+    and resumed ends bit for bit as one run straight through, and another seed draws other masks;
+    evaluation leaves dropout out, so PyTorch's eval-mode logits with the trained weights are
+    ampcl's."""
+    torch.manual_seed(23)
+    model = Classic()
+    path = os.path.join(work, "classic.onnx")
+    export(model, path)
+    data = os.path.join(work, "data_classic")
+    X.write_cifar(data, np.random.RandomState(10))
+    flags = ["--data", data, "--model", path, "--batch", "16", "--augment", "none",
+             "--amp-epochs", "", "--overwrite"]
+    straight, halves, other = (os.path.join(work, k) for k in ("cl_straight", "cl_halves", "cl_other"))
+    ampcl(args, ["train", "--out", straight, "--epochs", "2"] + flags)
+    ampcl(args, ["train", "--out", halves, "--epochs", "1"] + flags)
+    ampcl(args, ["train", "--resume", halves, "--epochs", "2"])
+    ampcl(args, ["train", "--out", other, "--epochs", "2", "--seed", "2"] + flags)
+    # exported for evaluation the graph has no Dropout: the same run without it trains otherwise
+    plain = os.path.join(work, "classic_eval.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), torch.randn(1, 3, 32, 32), plain, opset_version=14,
+                          do_constant_folding=False)
+    nodrop = os.path.join(work, "cl_nodrop")
+    ampcl(args, ["train", "--out", nodrop, "--epochs", "2"] + flags[:2] + ["--model", plain] + flags[4:])
+    w = {}
+    for k, d in (("straight", straight), ("halves", halves), ("other", other), ("nodrop", nodrop)):
+        w[k] = os.path.join(d, "w.safetensors")
+        ampcl(args, ["export", "--checkpoint", os.path.join(d, "last.ampcl"), "--out", w[k]])
+    a, b, c, e = (X.read_safetensors(w[k]) for k in ("straight", "halves", "other", "nodrop"))
+    resumed = all(a[k].tobytes() == b[k].tobytes() for k in a)
+    differs = any(a[k].tobytes() != c[k].tobytes() for k in a)
+    acts = any(a[k].tobytes() != e[k].tobytes() for k in a)
+    pred = os.path.join(work, "classic_predictions.csv")
+    ampcl(args, ["eval", "--data", data, "--checkpoint", os.path.join(straight, "last.ampcl"),
+                 "--predictions", pred])
+    got = np.loadtxt(pred, delimiter=",", skiprows=1)[:, -10:]
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in a.items()}, strict=True)
+    pix, _ = X.write_cifar(os.path.join(work, "data_classic_again"), np.random.RandomState(10))["test_batch.bin"]
+    with torch.no_grad():
+        want = model.double().eval()(torch.from_numpy(X.normalise(pix)).double()).numpy()
+    err = float(np.max(np.abs(got - want) / np.maximum(1, np.abs(want))))
+    ok = resumed and differs and acts and err < X.LOGIT_TOL
+    print(f"{'PASS' if ok else 'FAIL'} Dropout: a resumed run equals one straight through "
+          f"({'yes' if resumed else 'NO'}), another seed trains otherwise ({'yes' if differs else 'NO'}), "
+          f"the same run without Dropout trains otherwise ({'yes' if acts else 'NO'}), "
+          f"eval-mode logits are PyTorch's within {X.LOGIT_TOL} (max error {err:.2e})")
+    return ok
+
+
 def case_refused(args, work):
     class Odd(nn.Module):
         def __init__(s):
@@ -289,7 +355,7 @@ def case_refused(args, work):
 
 
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
-         "densenet": case_densenet, "refused": case_refused}
+         "densenet": case_densenet, "dropout": case_dropout, "refused": case_refused}
 
 
 def main():
