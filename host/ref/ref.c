@@ -209,6 +209,71 @@ void ref_relu_backward(double *dx, const double *dy, const double *y, size_t cou
 	}
 }
 
+void ref_gconv_out(const struct ref_gconv *s, int *p, int *q)
+{
+	*p = (s->h + s->pt + s->pb - s->dh * (s->kh - 1) - 1) / s->sh + 1;
+	*q = (s->w + s->pl + s->pr - s->dw * (s->kw - 1) - 1) / s->sw + 1;
+}
+
+/* Calls f(n, k, p, q, c, r, t, hi, wi) for every product term inside the image. */
+#define GCONV_TERMS(s, P, Q, BODY)                                                                 \
+	for (int n = 0; n < (s)->n; n++)                                                           \
+		for (int k = 0; k < (s)->k; k++)                                                   \
+			for (int p = 0; p < (P); p++)                                              \
+				for (int q = 0; q < (Q); q++)                                      \
+					for (int cl = 0; cl < (s)->c / (s)->groups; cl++)          \
+						for (int r = 0; r < (s)->kh; r++)                  \
+							for (int t = 0; t < (s)->kw; t++) {        \
+								int c = (k / ((s)->k / (s)->groups)) * \
+									    ((s)->c / (s)->groups) + cl; \
+								int hi = p * (s)->sh - (s)->pt + r * (s)->dh; \
+								int wi = q * (s)->sw - (s)->pl + t * (s)->dw; \
+								if (hi < 0 || hi >= (s)->h || wi < 0 ||   \
+								    wi >= (s)->w)                         \
+									continue;                         \
+								size_t yi = (((size_t)n * (s)->k + k) * (P) + p) * (Q) + q; \
+								size_t xi = (((size_t)n * (s)->c + c) * (s)->h + hi) * (s)->w + wi; \
+								size_t wj = (((size_t)k * ((s)->c / (s)->groups) + cl) * (s)->kh + r) * (s)->kw + t; \
+								BODY;                                     \
+							}
+
+void ref_gconv_forward(const struct ref_gconv *s, double *y, const double *x, const double *w,
+		       const double *b)
+{
+	int P, Q;
+	ref_gconv_out(s, &P, &Q);
+	size_t ny = (size_t)s->n * s->k * P * Q;
+	for (size_t i = 0; i < ny; i++)
+		y[i] = b ? b[(i / ((size_t)P * Q)) % (size_t)s->k] : 0.0;
+	GCONV_TERMS(s, P, Q, y[yi] += x[xi] * w[wj])
+}
+
+void ref_gconv_backward(const struct ref_gconv *s, double *dx, double *dw, double *db,
+			const double *dy, const double *x, const double *w, double beta)
+{
+	int P, Q;
+	ref_gconv_out(s, &P, &Q);
+	size_t nx = (size_t)s->n * s->c * s->h * s->w,
+	       nw = (size_t)s->k * (s->c / s->groups) * s->kh * s->kw;
+	if (dx)
+		for (size_t i = 0; i < nx; i++)
+			dx[i] = beta == 0.0 ? 0.0 : beta * dx[i];
+	for (size_t i = 0; i < nw; i++)
+		dw[i] = 0.0;
+	GCONV_TERMS(s, P, Q, {
+		if (dx)
+			dx[xi] += dy[yi] * w[wj];
+		dw[wj] += dy[yi] * x[xi];
+	})
+	if (db)
+		for (int k = 0; k < s->k; k++) {
+			db[k] = 0.0;
+			for (int n = 0; n < s->n; n++)
+				for (int i = 0; i < P * Q; i++)
+					db[k] += dy[((size_t)n * s->k + k) * P * Q + i];
+		}
+}
+
 int ref_dropout_keep(unsigned long long seed, unsigned step, unsigned salt, unsigned i, double p)
 {
 	uint32_t h = (uint32_t)seed ^ 0x9e3779b9u;

@@ -62,6 +62,21 @@ void ref_relu_forward(double *y, const double *x, size_t count);
  * dx, dy, y: (count) */
 void ref_relu_backward(double *dx, const double *dy, const double *y, size_t count, double beta);
 
+/* ---- the general convolution (groups, dilation, padding per side) ---- */
+
+/* The shape as the ops' struct ampcl_gconv_shape: x (n, c, h, w), w (k, c/groups, kh, kw),
+ * y (n, k, p, q) with p, q from ref_gconv_out. */
+struct ref_gconv {
+	int n, c, h, w, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
+};
+void ref_gconv_out(const struct ref_gconv *s, int *p, int *q);
+/* y = conv(x, w) + b (b may be NULL) */
+void ref_gconv_forward(const struct ref_gconv *s, double *y, const double *x, const double *w,
+		       const double *b);
+/* dx = beta*dx + input gradient (dx may be NULL); dw, db (may be NULL) overwritten */
+void ref_gconv_backward(const struct ref_gconv *s, double *dx, double *dw, double *db,
+			const double *dy, const double *x, const double *w, double beta);
+
 /* ---- dropout ---- */
 
 /* Whether dropout of ratio p keeps element i of a step: the kernels' hash of (seed, step, salt,
