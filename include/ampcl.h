@@ -210,6 +210,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_CLIP,
 	AMPCL_LAYER_CONCAT,
 	AMPCL_LAYER_DROPOUT,
+	AMPCL_LAYER_CONV_GENERAL,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -224,6 +225,22 @@ AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int
 AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			       int bias, int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
+/* A convolution in its general form: groups (depthwise: groups = input channels = out_channels
+ * / multiplier), dilation, padding per side, rectangular kernels and strides. Its weight is
+ * (out_channels, in_channels / groups, kernel_h, kernel_w), as PyTorch's Conv2d. Computed by
+ * direct kernels, slower than ampcl_net_conv2d's for the forms that one takes. */
+struct ampcl_conv2d_options {
+	int out_channels;
+	int kernel_h, kernel_w;
+	int stride_h, stride_w;                        /* >= 1 */
+	int pad_top, pad_left, pad_bottom, pad_right; /* >= 0 */
+	int dilation_h, dilation_w;                    /* >= 1 */
+	int groups;                                    /* >= 1, dividing both channel counts */
+	int bias;
+};
+AMPCL_API ampcl_status ampcl_net_conv2d_general(ampcl_net_t *net, const char *name, int input,
+						const struct ampcl_conv2d_options *opt,
+						int *layer);
 /* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
 AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
 					int *layer);

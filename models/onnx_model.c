@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SUPPORTED                                                                                  \
-	"ampcl imports Conv (group 1, no dilation, square kernel, equal strides and pads), "        \
+	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "    \
 	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
 	"MaxPool (2x2, stride 2), AveragePool over the whole image, GlobalAveragePool, Add of two " \
 	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
@@ -115,23 +115,6 @@ static int ints_all(const struct ampcl_onnx_node *n, const char *name, long long
 	return a->type == AMPCL_ONNX_ATTR_INTS;
 }
 
-/* Whether INTS attribute name has every value equal (*v: that value; absent: dflt). */
-static int ints_same(const struct ampcl_onnx_node *n, const char *name, long long dflt,
-		     long long *v)
-{
-	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
-	*v = dflt;
-	if (!a)
-		return 1;
-	if (a->type != AMPCL_ONNX_ATTR_INTS || a->nints == 0)
-		return 0;
-	*v = a->ints[0];
-	for (size_t i = 1; i < a->nints; i++)
-		if (a->ints[i] != *v)
-			return 0;
-	return 1;
-}
-
 static int name_taken(const struct import *im, const char *name)
 {
 	for (int i = 0; i < im->nnames; i++)
@@ -200,6 +183,36 @@ static const char *layer_name(struct import *im, const struct ampcl_onnx_node *n
 	return name;
 }
 
+/* INTS attribute name's count values into v (absent: dflt each); 0 when it has another count. */
+static int ints_get(const struct ampcl_onnx_node *n, const char *name, int count, long long dflt,
+		    long long *v)
+{
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
+	for (int i = 0; i < count; i++)
+		v[i] = dflt;
+	if (!a)
+		return 1;
+	if (a->type != AMPCL_ONNX_ATTR_INTS || a->nints != (size_t)count)
+		return 0;
+	for (int i = 0; i < count; i++)
+		v[i] = a->ints[i];
+	return 1;
+}
+
+/* auto_pad SAME_UPPER / SAME_LOWER: the pads that keep ceil(size / stride) outputs, the odd one
+ * after (UPPER) or before (LOWER); VALID: none. */
+static void auto_pads(const char *mode, int size, long long k, long long s, long long d,
+		      long long *begin, long long *end)
+{
+	long long out = (size + s - 1) / s, total = (out - 1) * s + (k - 1) * d + 1 - size;
+	if (total < 0 || !strcmp(mode, "VALID"))
+		total = 0;
+	*begin = !strcmp(mode, "SAME_LOWER") ? total - total / 2 : total / 2;
+	*end = total - *begin;
+}
+
+/* Conv: the fast convolution when its form allows (group 1, no dilation, a square kernel,
+ * equal strides and pads), the general one otherwise. */
 static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
 {
 	ampcl_status st = AMPCL_OK;
@@ -210,32 +223,44 @@ static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int
 	const struct ampcl_onnx_tensor *b = input_constant(im, n, 2);
 	int c, h, wd;
 	ampcl_net_layer_shape(im->net, x, &c, &h, &wd);
-	if (!w || !w->f || w->ndim != 4 || w->dims[1] != c || w->dims[2] != w->dims[3])
-		return refuse(im, n, "its weight is not a float initializer of shape [out, in, k, k] "
-				     "matching its input");
+	long long groups = attr_int(n, "group", 1);
+	if (groups < 1 || groups > c || c % groups)
+		return refuse(im, n, "a group count that does not divide the input channels");
+	if (!w || !w->f || w->ndim != 4 || w->dims[1] * groups != c || w->dims[0] % groups)
+		return refuse(im, n, "its weight is not a float initializer of shape [out, in / "
+				     "group, kh, kw] matching its input");
 	if (n->nin > 2 && *n->in[2] && (!b || !b->f || b->count != (size_t)w->dims[0]))
 		return refuse(im, n, "its bias is not a float initializer of one value per output");
-	long long stride, pad, k = w->dims[2];
-	const char *auto_pad = NULL;
-	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
-	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET"))
-		auto_pad = ap->s;
-	if (attr_int(n, "group", 1) != 1)
-		return refuse(im, n, "group > 1 (grouped and depthwise convolutions)");
-	if (!ints_all(n, "dilations", 1))
-		return refuse(im, n, "dilations other than 1");
-	if (auto_pad)
-		return refuse(im, n, "auto_pad (give explicit pads)");
-	if (!ints_same(n, "strides", 1, &stride))
-		return refuse(im, n, "strides that differ between height and width");
-	if (!ints_same(n, "pads", 0, &pad))
-		return refuse(im, n, "asymmetric pads");
-	if (!ints_all(n, "kernel_shape", k))
+	long long kh = w->dims[2], kw = w->dims[3], ks[2], strides[2], dil[2], pads[4];
+	if (!ints_get(n, "kernel_shape", 2, 0, ks) || (ks[0] && (ks[0] != kh || ks[1] != kw)))
 		return refuse(im, n, "a kernel_shape other than its weight's");
-	if (stride < 1 || stride > 65536 || pad > 65536 || k > 65536)
-		return refuse(im, n, "strides, pads or kernel out of range");
-	return ampcl_net_conv2d(im->net, layer_name(im, n, index, w->name), x, (int)w->dims[0],
-				(int)k, (int)stride, (int)pad, b != NULL, out);
+	if (!ints_get(n, "strides", 2, 1, strides) || !ints_get(n, "dilations", 2, 1, dil) ||
+	    !ints_get(n, "pads", 4, 0, pads))
+		return refuse(im, n, "strides, dilations or pads that are not 2-D");
+	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
+	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET")) {
+		if (strcmp(ap->s, "SAME_UPPER") && strcmp(ap->s, "SAME_LOWER") &&
+		    strcmp(ap->s, "VALID"))
+			return refuse(im, n, "an auto_pad other than NOTSET, SAME_UPPER, SAME_LOWER "
+					     "and VALID");
+		auto_pads(ap->s, h, kh, strides[0], dil[0], &pads[0], &pads[2]);
+		auto_pads(ap->s, wd, kw, strides[1], dil[1], &pads[1], &pads[3]);
+	}
+	for (int i = 0; i < 4; i++)
+		if (pads[i] < 0 || pads[i] > 65536 || (i < 2 && (strides[i] < 1 || strides[i] > 65536 ||
+								   dil[i] < 1 || dil[i] > 65536)))
+			return refuse(im, n, "strides, dilations or pads out of range");
+	const char *name = layer_name(im, n, index, w->name);
+	if (groups == 1 && dil[0] == 1 && dil[1] == 1 && kh == kw && strides[0] == strides[1] &&
+	    pads[0] == pads[1] && pads[0] == pads[2] && pads[0] == pads[3])
+		return ampcl_net_conv2d(im->net, name, x, (int)w->dims[0], (int)kh, (int)strides[0],
+					(int)pads[0], b != NULL, out);
+	struct ampcl_conv2d_options o = {(int)w->dims[0], (int)kh,	   (int)kw,
+					 (int)strides[0], (int)strides[1], (int)pads[0],
+					 (int)pads[1],	  (int)pads[2],	   (int)pads[3],
+					 (int)dil[0],	  (int)dil[1],	   (int)groups,
+					 b != NULL};
+	return ampcl_net_conv2d_general(im->net, name, x, &o, out);
 }
 
 static ampcl_status batchnorm(struct import *im, const struct ampcl_onnx_node *n, int index,

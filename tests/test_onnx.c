@@ -248,13 +248,24 @@ int main(void)
 		       t0[1] = {0};
 	small_cnn();
 	attr_ints(&nodes[0], "group", g2, 1);
-	refused(ctx, path, "a grouped convolution is refused", "/conv1/Conv", "group");
-	small_cnn();
-	attr_ints(&nodes[0], "dilations", d2, 2);
-	refused(ctx, path, "a dilated convolution is refused", "/conv1/Conv", "dilations");
-	small_cnn();
-	nodes[0].attribute[2]->ints = asym;
-	refused(ctx, path, "asymmetric pads are refused", "/conv1/Conv", "asymmetric pads");
+	refused(ctx, path, "a group count that does not divide the channels is refused",
+		"/conv1/Conv", "group");
+	/* dilation and asymmetric pads take the general convolution */
+	for (int form = 0; form < 2; form++) {
+		small_cnn();
+		if (form)
+			nodes[0].attribute[2]->ints = asym;
+		else
+			attr_ints(&nodes[0], "dilations", d2, 2);
+		write_model(path, 8, 10);
+		net = NULL;
+		st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+		tu_check(!st && net && ampcl_net_layer_type(net, 1) == AMPCL_LAYER_CONV_GENERAL,
+			 form ? "asymmetric pads take the general convolution"
+			      : "a dilated convolution takes the general convolution",
+			 "%d: %s", st, msg);
+		ampcl_net_free(net);
+	}
 	small_cnn();
 	nodes[3].attribute[0]->ints = k3;
 	refused(ctx, path, "a 3x3 max-pool is refused", "/pool/MaxPool", "2x2");

@@ -60,6 +60,8 @@ static float *floats(const Onnx__TensorProto *t, size_t *count)
 	if (t->data_type != 1)
 		return NULL;
 	float *v = tu_malloc(n * sizeof(float) + 1);
+	if (n == 0) /* an empty tensor: nothing to copy (and no data pointer to copy from) */
+		return v;
 	if (t->has_raw_data && t->raw_data.len == n * sizeof(float))
 		memcpy(v, t->raw_data.data, n * sizeof(float));
 	else if (t->n_float_data == n)

@@ -54,7 +54,7 @@ static ampcl_status parse_types(const char *text, int *mask)
 		else if (!strcmp(t, "bn"))
 			*mask |= 1 << AMPCL_LAYER_BN;
 		else if (!strcmp(t, "conv"))
-			*mask |= 1 << AMPCL_LAYER_CONV;
+			*mask |= 1 << AMPCL_LAYER_CONV | 1 << AMPCL_LAYER_CONV_GENERAL;
 		else if (!strcmp(t, "linear"))
 			*mask |= 1 << AMPCL_LAYER_LINEAR;
 		else

@@ -51,7 +51,8 @@ ampcl_status ampcl_net_plan_output_grads(struct ampcl_net *net)
 			enum ampcl_layer_type type = net->layers[j].type;
 			/* a convolution or linear layer skips the gradient of the network's input
 			 */
-			if (i == 0 && (type == AMPCL_LAYER_CONV || type == AMPCL_LAYER_LINEAR))
+			if (i == 0 && (type == AMPCL_LAYER_CONV || type == AMPCL_LAYER_CONV_GENERAL ||
+				       type == AMPCL_LAYER_LINEAR))
 				continue;
 			birth[i] = j > birth[i] ? j : birth[i];
 		}

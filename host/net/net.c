@@ -20,8 +20,9 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input",  "conv",   "bn",   "relu",   "maxpool",
-				   "avgpool", "linear", "add", "clip", "concat", "dropout"};
+static const char *type_names[] = {"input", "conv",   "bn",	"relu",	"maxpool",
+				   "avgpool", "linear", "add", "clip", "concat", "dropout",
+				   "conv_general"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -277,6 +278,46 @@ static int build_concat(ampcl_net_t *net, const char *name, int a, int b)
 	return id;
 }
 
+static int build_conv_general(ampcl_net_t *net, const char *name, int input,
+			      const struct ampcl_conv2d_options *o)
+{
+	int id = new_layer(net, AMPCL_LAYER_CONV_GENERAL, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	struct ampcl_gconv_shape g = {1,	L->c,	     L->h,	     L->w,	       o->out_channels,
+				      o->kernel_h,  o->kernel_w,   o->stride_h,  o->stride_w,
+				      o->pad_top,   o->pad_left,   o->pad_bottom, o->pad_right,
+				      o->dilation_h, o->dilation_w, o->groups};
+	int ok = g.k >= 1 && g.groups >= 1 && g.c % g.groups == 0 && g.k % g.groups == 0 &&
+		 g.kh >= 1 && g.kw >= 1 && g.kh <= MAX_WINDOW && g.kw <= MAX_WINDOW && g.sh >= 1 &&
+		 g.sw >= 1 && g.sh <= MAX_WINDOW && g.sw <= MAX_WINDOW && g.dh >= 1 && g.dw >= 1 &&
+		 g.dh <= MAX_WINDOW && g.dw <= MAX_WINDOW && g.pt >= 0 && g.pl >= 0 && g.pb >= 0 &&
+		 g.pr >= 0 && g.pt <= MAX_WINDOW && g.pl <= MAX_WINDOW && g.pb <= MAX_WINDOW &&
+		 g.pr <= MAX_WINDOW;
+	int p = ok ? ampcl_gconv_out_h(&g) : 0, q = ok ? ampcl_gconv_out_w(&g) : 0;
+	if (!ok || p < 1 || q < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "conv '%s': %d outputs, kernel %dx%d, strides %dx%d, pads %d "
+				       "%d %d %d, dilation %dx%d, groups %d on a %dx%dx%d input give "
+				       "no output (groups must divide %d and the outputs; each at "
+				       "most %d)",
+				       name, g.k, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.pb, g.pr, g.dh,
+				       g.dw, g.groups, L->c, L->h, L->w, L->c, MAX_WINDOW);
+	ampcl_status st;
+	if ((st = extent_fits(name, "output per image", 1, g.k, p, q)) ||
+	    (st = extent_fits(name, "weight", g.k, g.c / g.groups, g.kh, g.kw)))
+		return st;
+	L->gconv = g;
+	L->bias = !!o->bias;
+	L->c = g.k, L->h = p, L->w = q;
+	net->nlayers++;
+	L->weight = add_tensor(net, id, "weight", 1);
+	if (o->bias)
+		L->bias_t = add_tensor(net, id, "bias", 1);
+	return id;
+}
+
 static int build_dropout(ampcl_net_t *net, const char *name, int input, float ratio)
 {
 	int id = new_layer(net, AMPCL_LAYER_DROPOUT, name, input, -1, 1);
@@ -351,6 +392,12 @@ ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int
 	return built(build_add(net, name, a, b), layer);
 }
 
+ampcl_status ampcl_net_conv2d_general(ampcl_net_t *net, const char *name, int input,
+				      const struct ampcl_conv2d_options *opt, int *layer)
+{
+	return built(build_conv_general(net, name, input, opt), layer);
+}
+
 ampcl_status ampcl_net_dropout(ampcl_net_t *net, const char *name, int input, float ratio,
 			       int *layer)
 {
@@ -382,6 +429,11 @@ static int tensor_shape(const struct ampcl_net *net, const struct ampcl_net_tens
 	int is_weight = len >= 7 && !strcmp(t->name + len - 7, ".weight");
 	if (L->type == AMPCL_LAYER_CONV && is_weight) {
 		shape[0] = L->c, shape[1] = in->c, shape[2] = shape[3] = L->kernel;
+		return 4;
+	}
+	if (L->type == AMPCL_LAYER_CONV_GENERAL && is_weight) {
+		const struct ampcl_gconv_shape *g = &L->gconv;
+		shape[0] = L->c, shape[1] = in->c / g->groups, shape[2] = g->kh, shape[3] = g->kw;
 		return 4;
 	}
 	if (L->type == AMPCL_LAYER_LINEAR && is_weight) {
@@ -432,8 +484,11 @@ static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 			for (size_t k = 0; k < n; k++)
 				v[k] = value;
 		} else {
+			const struct ampcl_gconv_shape *g = &L->gconv;
 			double fan_in = L->type == AMPCL_LAYER_CONV
 					    ? (double)in->c * L->kernel * L->kernel
+					: L->type == AMPCL_LAYER_CONV_GENERAL
+					    ? (double)(in->c / g->groups) * g->kh * g->kw
 					    : (double)in->c * in->h * in->w;
 			double bound = 1.0 / sqrt(fan_in);
 			for (size_t k = 0; k < n; k++) {

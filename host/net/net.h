@@ -4,6 +4,7 @@
 #define AMPCL_NET_H
 
 #include "arena.h"
+#include "conv_general.h"
 #include "context.h"
 
 #define AMPCL_NET_MAX_LAYERS 512
@@ -27,6 +28,7 @@ struct ampcl_layer {
 	int kernel, stride, pad, bias; /* conv */
 	float lo, hi;                  /* clip */
 	float ratio;                   /* dropout */
+	struct ampcl_gconv_shape gconv; /* conv_general: its kernel, strides, pads, groups */
 	int consumers;                 /* layers that read this output */
 	int inplace;                   /* relu writing over its input's buffer */
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */

@@ -106,6 +106,13 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_CLIP:
 			st = ampcl_clip_forward(ctx, &y, &x, L->lo, L->hi);
 			break;
+		case AMPCL_LAYER_CONV_GENERAL: {
+			struct ampcl_gconv_shape g = L->gconv;
+			g.n = n;
+			st = ampcl_gconv_forward(ctx, &g, &y, &x, param(net, L->weight),
+						 L->bias ? param(net, L->bias_t) : NULL);
+			break;
+		}
 		case AMPCL_LAYER_DROPOUT: {
 			struct ampcl_dropout_draw d = dropout_draw(net, L);
 			if (!train)
@@ -219,6 +226,14 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
 		break;
 	}
+	case AMPCL_LAYER_CONV_GENERAL: {
+		struct ampcl_gconv_shape g = L->gconv;
+		g.n = n;
+		st = ampcl_gconv_backward(ctx, &g, want_dx ? &t.dst : NULL, grad(net, L->weight),
+					  L->bias ? grad(net, L->bias_t) : NULL, &dy, &x,
+					  param(net, L->weight), t.beta);
+		break;
+	}
 	case AMPCL_LAYER_DROPOUT: {
 		struct ampcl_dropout_draw d = dropout_draw(net, L);
 		st = ampcl_dropout_backward(ctx, &t.dst, &dy, &d, t.beta);
@@ -273,7 +288,10 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	}
 	/* conv and linear skip the input gradient of the network's input; the rest always write it
 	 */
-	int wrote_dx = (L->type == AMPCL_LAYER_CONV || L->type == AMPCL_LAYER_LINEAR) ? want_dx : 1;
+	int wrote_dx = (L->type == AMPCL_LAYER_CONV || L->type == AMPCL_LAYER_CONV_GENERAL ||
+			L->type == AMPCL_LAYER_LINEAR)
+			   ? want_dx
+			   : 1;
 	if (!st && wrote_dx)
 		st = grad_done(net, L, 0, n, &t);
 	/* --amp-target params: this layer's own parameter gradients, written only by it */

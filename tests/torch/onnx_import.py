@@ -10,6 +10,8 @@ Cases (--case NAME; all by default):
   relu6     a network with nn.ReLU6 and F.relu6 (Clip, with Constant and Cast around it): one SGD
             step equals PyTorch's float64 step within the cross-check's bound.
   densenet  a DenseNet-style network (Concat along channels): one SGD step as relu6's.
+  mobilenet a MobileNetV2-style network (depthwise convolutions, ReLU6, inverted residuals): one
+            SGD step as relu6's.
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
@@ -269,6 +271,46 @@ def case_densenet(args, work):
     return ok
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: 1x1 expansion, 3x3 depthwise, 1x1 projection; a residual when the
+    shape stays."""
+    def __init__(s, i, o, stride, expand):
+        super().__init__()
+        h = i * expand
+        s.expand = nn.Sequential(nn.Conv2d(i, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6())
+        s.depthwise = nn.Sequential(nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False),
+                                    nn.BatchNorm2d(h), nn.ReLU6())
+        s.project = nn.Sequential(nn.Conv2d(h, o, 1, bias=False), nn.BatchNorm2d(o))
+        s.residual = stride == 1 and i == o
+
+    def forward(s, x):
+        y = s.project(s.depthwise(s.expand(x)))
+        return x + y if s.residual else y
+
+
+class MobileNetV2ish(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        s.block1 = InvertedResidual(8, 8, 1, 2)
+        s.block2 = InvertedResidual(8, 12, 2, 2)
+        s.head = nn.Sequential(nn.Conv2d(12, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
+        s.fc = nn.Linear(16, 10)
+
+    def forward(s, x):
+        x = s.head(s.block2(s.block1(s.stem(x))))
+        return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def case_mobilenet(args, work):
+    worst, failures = step_check(args, work, "mobilenet", MobileNetV2ish, 24)
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a MobileNetV2-style network's (depthwise convolutions, ReLU6, "
+          f"inverted residuals) SGD step through ONNX equals PyTorch's float64 step within the "
+          f"cross-check's bound: worst {worst:.2f} of it {failures[:3]}")
+    return ok
+
+
 class Classic(nn.Module):
     """The classic CNN: convolutions and max-pools, Flatten, two Linear layers with Dropout."""
     def __init__(s):
@@ -355,7 +397,8 @@ def case_refused(args, work):
 
 
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
-         "densenet": case_densenet, "dropout": case_dropout, "refused": case_refused}
+         "densenet": case_densenet, "mobilenet": case_mobilenet, "dropout": case_dropout,
+         "refused": case_refused}
 
 
 def main():
