@@ -90,23 +90,24 @@ __kernel void gconv_backward_data(__global float *dx, uint dx_off, __global cons
 }
 
 /* dw = sum over images and positions of dy * x, one item per weight element; db = sum of dy,
- * items past the weights (has_bias), one per output channel */
+ * items past the weights (has_bias), one per output channel. The sums run over the positions
+ * [j0, j1) of the flattened (image, row, column) space, added to what the launch before left
+ * (accumulate), so a device that ends long loops early gets them in launches short enough. */
 __kernel void gconv_backward_weight(__global float *dw, uint dw_off, __global float *db,
 				    uint db_off, __global const float *dy, uint dy_off,
-				    __global const float *x, uint x_off, int has_bias,
-				    int16 s)
+				    __global const float *x, uint x_off, int has_bias, int j0,
+				    int j1, int accumulate, int16 s)
 {
-	int idx = get_global_id(0), cg = S_C / S_G, kg = S_K / S_G;
+	int idx = get_global_id(0), cg = S_C / S_G, kg = S_K / S_G, pq = S_P * S_Q;
 	int weights = S_K * cg * S_KH * S_KW;
 	if (idx >= weights) {
 		int k = idx - weights;
 		if (!has_bias || k >= S_K)
 			return;
-		float acc = 0.0f;
-		for (int n = 0; n < S_N; n++) {
-			__global const float *d = dy + dy_off + ((size_t)n * S_K + k) * S_P * S_Q;
-			for (int i = 0; i < S_P * S_Q; i++)
-				acc += d[i];
+		float acc = accumulate ? db[db_off + k] : 0.0f;
+		for (int j = j0; j < j1; j++) {
+			int n = j / pq, i = j - n * pq;
+			acc += dy[dy_off + ((size_t)n * S_K + k) * pq + i];
 		}
 		db[db_off + k] = acc;
 		return;
@@ -114,20 +115,13 @@ __kernel void gconv_backward_weight(__global float *dw, uint dw_off, __global fl
 	int t = idx % S_KW, r = (idx / S_KW) % S_KH, cl = (idx / (S_KW * S_KH)) % cg,
 	    k = idx / (S_KW * S_KH * cg);
 	int c = (k / kg) * cg + cl;
-	float acc = 0.0f;
-	for (int n = 0; n < S_N; n++) {
-		__global const float *d = dy + dy_off + ((size_t)n * S_K + k) * S_P * S_Q;
-		__global const float *xc = x + x_off + ((size_t)n * S_C + c) * S_H * S_W;
-		for (int p = 0; p < S_P; p++) {
-			int hi = p * S_SH - S_PT + r * S_DH;
-			if (hi < 0 || hi >= S_H)
-				continue;
-			for (int q = 0; q < S_Q; q++) {
-				int wi = q * S_SW - S_PL + t * S_DW;
-				if (wi >= 0 && wi < S_W)
-					acc += d[p * S_Q + q] * xc[hi * S_W + wi];
-			}
-		}
+	float acc = accumulate ? dw[dw_off + idx] : 0.0f;
+	for (int j = j0; j < j1; j++) {
+		int n = j / pq, i = j - n * pq, p = i / S_Q, q = i - p * S_Q;
+		int hi = p * S_SH - S_PT + r * S_DH, wi = q * S_SW - S_PL + t * S_DW;
+		if (hi >= 0 && hi < S_H && wi >= 0 && wi < S_W)
+			acc += dy[dy_off + ((size_t)n * S_K + k) * pq + i] *
+			       x[x_off + ((size_t)n * S_C + c) * S_H * S_W + hi * S_W + wi];
 	}
 	dw[dw_off + idx] = acc;
 }

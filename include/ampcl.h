@@ -211,6 +211,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_CONCAT,
 	AMPCL_LAYER_DROPOUT,
 	AMPCL_LAYER_CONV_GENERAL,
+	AMPCL_LAYER_POOL_GENERAL,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -241,6 +242,18 @@ struct ampcl_conv2d_options {
 AMPCL_API ampcl_status ampcl_net_conv2d_general(ampcl_net_t *net, const char *name, int input,
 						const struct ampcl_conv2d_options *opt,
 						int *layer);
+/* Max or average pooling in its general form (ONNX's MaxPool and AveragePool, PyTorch's
+ * MaxPool2d and AvgPool2d): any window and strides, padding per side (each smaller than the
+ * window), ceil_mode, and for the average count_include_pad. Direct kernels. */
+struct ampcl_pool2d_options {
+	int kernel_h, kernel_w;
+	int stride_h, stride_w;
+	int pad_top, pad_left, pad_bottom, pad_right;
+	int ceil_mode;
+	int count_include_pad; /* average only */
+};
+AMPCL_API ampcl_status ampcl_net_pool2d(ampcl_net_t *net, const char *name, int input, int average,
+					const struct ampcl_pool2d_options *opt, int *layer);
 /* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
 AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
 					int *layer);

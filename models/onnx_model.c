@@ -13,15 +13,18 @@
 #define SUPPORTED                                                                                  \
 	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "    \
 	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
-	"MaxPool (2x2, stride 2), AveragePool over the whole image, GlobalAveragePool, Add of two " \
+	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "          \
 	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
-	"[N, C], Gemm (transB 1), Identity, Constant and Cast to float"
+	"[N, C], Gemm (transB 1), Identity, Constant, Cast to float, and Pad with zeros before a "  \
+	"Conv or AveragePool"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
 	const char *name;
 	int layer; /* -1: a constant */
 	const struct ampcl_onnx_tensor *constant;
+	int pad[4]; /* zeros a Pad node put around the layer's output, for the next Conv or
+		     * AveragePool to take as its padding: top, left, bottom, right */
 };
 
 struct import {
@@ -54,7 +57,7 @@ static void add_value(struct import *im, const char *name, int layer,
 	im->values = realloc(im->values, (size_t)(im->nvalues + 1) * sizeof(*im->values));
 	if (!im->values)
 		abort();
-	im->values[im->nvalues++] = (struct value){name, layer, constant};
+	im->values[im->nvalues++] = (struct value){name, layer, constant, {0, 0, 0, 0}};
 }
 
 static const struct value *find_value(const struct import *im, const char *name)
@@ -66,16 +69,33 @@ static const struct value *find_value(const struct import *im, const char *name)
 }
 
 /* The layer behind a node's input k, or -1 with the failure recorded. */
-static int input_layer(struct import *im, const struct ampcl_onnx_node *n, int k, ampcl_status *st)
+/* The layer behind input k and the zero padding a Pad put around it (pad may be NULL: then a
+ * padded input is refused), or -1 with the failure recorded. */
+static int input_padded(struct import *im, const struct ampcl_onnx_node *n, int k,
+			ampcl_status *st, int pad[4])
 {
 	const struct value *v = k < n->nin ? find_value(im, n->in[k]) : NULL;
-	if (v && v->layer >= 0)
+	int padded = v && (v->pad[0] || v->pad[1] || v->pad[2] || v->pad[3]);
+	if (v && v->layer >= 0 && padded && !pad) {
+		*st = refuse(im, n, "an input a Pad padded (ampcl takes zero padding into a Conv or "
+				    "an AveragePool after it)");
+		return -1;
+	}
+	if (v && v->layer >= 0) {
+		for (int i = 0; pad && i < 4; i++)
+			pad[i] = v->pad[i];
 		return v->layer;
+	}
 	char what[300];
 	snprintf(what, sizeof(what), "input %d ('%.200s') is %s", k, k < n->nin ? n->in[k] : "",
 		 v ? "a constant where a layer's output is needed" : "not computed before it");
 	*st = refuse(im, n, what);
 	return -1;
+}
+
+static int input_layer(struct import *im, const struct ampcl_onnx_node *n, int k, ampcl_status *st)
+{
+	return input_padded(im, n, k, st, NULL);
 }
 
 /* A constant input (an initializer or a Constant node's value), or NULL. */
@@ -101,18 +121,6 @@ static float attr_float(const struct ampcl_onnx_node *n, const char *name, float
 {
 	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
 	return a && a->type == AMPCL_ONNX_ATTR_FLOAT ? a->f : dflt;
-}
-
-/* Whether INTS attribute name is absent or every value equals v. */
-static int ints_all(const struct ampcl_onnx_node *n, const char *name, long long v)
-{
-	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, name);
-	if (!a)
-		return 1;
-	for (size_t i = 0; i < a->nints; i++)
-		if (a->ints[i] != v)
-			return 0;
-	return a->type == AMPCL_ONNX_ATTR_INTS;
 }
 
 static int name_taken(const struct import *im, const char *name)
@@ -216,7 +224,8 @@ static void auto_pads(const char *mode, int size, long long k, long long s, long
 static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
 {
 	ampcl_status st = AMPCL_OK;
-	int x = input_layer(im, n, 0, &st);
+	int extra[4] = {0, 0, 0, 0}; /* a Pad's zeros before it */
+	int x = input_padded(im, n, 0, &st, extra);
 	if (x < 0)
 		return st;
 	const struct ampcl_onnx_tensor *w = input_constant(im, n, 1);
@@ -246,6 +255,8 @@ static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int
 		auto_pads(ap->s, h, kh, strides[0], dil[0], &pads[0], &pads[2]);
 		auto_pads(ap->s, wd, kw, strides[1], dil[1], &pads[1], &pads[3]);
 	}
+	for (int i = 0; i < 4; i++)
+		pads[i] += extra[i];
 	for (int i = 0; i < 4; i++)
 		if (pads[i] < 0 || pads[i] > 65536 || (i < 2 && (strides[i] < 1 || strides[i] > 65536 ||
 								   dil[i] < 1 || dil[i] > 65536)))
@@ -290,30 +301,70 @@ static ampcl_status batchnorm(struct import *im, const struct ampcl_onnx_node *n
 				   out);
 }
 
+/* MaxPool and AveragePool: the fast 2x2/2 max-pool and global average where they fit (the
+ * built-in networks' layers), the general pooling otherwise. */
 static ampcl_status pool(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
 {
 	ampcl_status st = AMPCL_OK;
-	int x = input_layer(im, n, 0, &st);
+	int extra[4] = {0, 0, 0, 0}; /* a Pad's zeros before it */
+	int x = input_padded(im, n, 0, &st, extra);
 	if (x < 0)
 		return st;
+	int padded = extra[0] || extra[1] || extra[2] || extra[3];
 	int c, h, w;
 	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
 	const char *name = layer_name(im, n, index, NULL);
 	if (!strcmp(n->op, "GlobalAveragePool"))
 		return ampcl_net_avgpool(im->net, name, x, out);
-	const struct ampcl_onnx_attr *ks = ampcl_onnx_attr(n, "kernel_shape");
-	if (!ks || ks->type != AMPCL_ONNX_ATTR_INTS || ks->nints != 2 || !ints_all(n, "pads", 0) ||
-	    attr_int(n, "ceil_mode", 0) || !ints_all(n, "dilations", 1))
-		return refuse(im, n, "padding, ceil_mode or dilations, or no 2-D kernel_shape");
-	if (!strcmp(n->op, "MaxPool")) {
-		if (ks->ints[0] != 2 || ks->ints[1] != 2 || !ints_all(n, "strides", 2) ||
-		    !ampcl_onnx_attr(n, "strides") || (n->nout > 1 && *n->out[1]))
-			return refuse(im, n, "a window other than 2x2 with stride 2, or indices");
-		return ampcl_net_maxpool2(im->net, name, x, out);
+	int average = !strcmp(n->op, "AveragePool");
+	long long ks[2], strides[2], pads[4], dil[2];
+	if (!ints_get(n, "kernel_shape", 2, 0, ks) || ks[0] < 1 || ks[1] < 1 ||
+	    !ints_get(n, "strides", 2, 1, strides) || !ints_get(n, "pads", 4, 0, pads) ||
+	    !ints_get(n, "dilations", 2, 1, dil))
+		return refuse(im, n, "no 2-D kernel_shape, or strides, pads or dilations not 2-D");
+	if (dil[0] != 1 || dil[1] != 1)
+		return refuse(im, n, "dilations other than 1");
+	if (n->nout > 1 && *n->out[1])
+		return refuse(im, n, "an indices output");
+	if (attr_int(n, "storage_order", 0))
+		return refuse(im, n, "storage_order 1");
+	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
+	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET")) {
+		if (strcmp(ap->s, "SAME_UPPER") && strcmp(ap->s, "SAME_LOWER") &&
+		    strcmp(ap->s, "VALID"))
+			return refuse(im, n, "an auto_pad other than NOTSET, SAME_UPPER, SAME_LOWER "
+					     "and VALID");
+		auto_pads(ap->s, h, ks[0], strides[0], 1, &pads[0], &pads[2]);
+		auto_pads(ap->s, w, ks[1], strides[1], 1, &pads[1], &pads[3]);
 	}
-	if (ks->ints[0] != h || ks->ints[1] != w)
-		return refuse(im, n, "a window smaller than the whole image");
-	return ampcl_net_avgpool(im->net, name, x, out);
+	int ceil_mode = (int)attr_int(n, "ceil_mode", 0) != 0;
+	int include = (int)attr_int(n, "count_include_pad", 0) != 0;
+	if (padded) { /* PyTorch's avg_pool2d(count_include_pad=True): Pad, then AveragePool */
+		if (!average)
+			return refuse(im, n, "a Pad before it (zeros would enter the maximum)");
+		if (pads[0] || pads[1] || pads[2] || pads[3])
+			return refuse(im, n, "pads of its own after a Pad");
+		for (int i = 0; i < 4; i++)
+			pads[i] = extra[i];
+		include = 1;
+	}
+	int no_pad = !pads[0] && !pads[1] && !pads[2] && !pads[3];
+	if (!average && ks[0] == 2 && ks[1] == 2 && strides[0] == 2 && strides[1] == 2 && no_pad &&
+	    !ceil_mode)
+		return ampcl_net_maxpool2(im->net, name, x, out);
+	if (average && ks[0] == h && ks[1] == w && no_pad)
+		return ampcl_net_avgpool(im->net, name, x, out);
+	for (int i = 0; i < 4; i++)
+		if (pads[i] < 0 || pads[i] >= ks[i % 2] || (i < 2 && (strides[i] < 1 ||
+								      strides[i] > 65536 ||
+								      ks[i] > 65536)))
+			return refuse(im, n, "pads as large as the window, or strides or window out "
+					     "of range");
+	struct ampcl_pool2d_options o = {(int)ks[0],   (int)ks[1],   (int)strides[0],
+					 (int)strides[1], (int)pads[0], (int)pads[1],
+					 (int)pads[2],	  (int)pads[3], ceil_mode,
+					 average && include};
+	return ampcl_net_pool2d(im->net, name, x, average, &o, out);
 }
 
 /* Gemm: A (a layer, flattened) times B transposed ([out, in], PyTorch's Linear) plus C. */
@@ -485,6 +536,44 @@ static ampcl_status alias(struct import *im, const struct ampcl_onnx_node *n, in
 	return AMPCL_OK;
 }
 
+/* Pad with zeros around the image (mode constant, value 0): kept on the value for the Conv or
+ * AveragePool that follows to take as its padding. */
+static ampcl_status pad(struct import *im, const struct ampcl_onnx_node *n)
+{
+	ampcl_status st = AMPCL_OK;
+	int extra[4] = {0, 0, 0, 0};
+	int x = input_padded(im, n, 0, &st, extra);
+	if (x < 0)
+		return st;
+	const struct ampcl_onnx_attr *mode = ampcl_onnx_attr(n, "mode");
+	if (mode && mode->type == AMPCL_ONNX_ATTR_STRING && strcmp(mode->s, "constant"))
+		return refuse(im, n, "a mode other than constant");
+	long long p[8];
+	const struct ampcl_onnx_tensor *t = input_constant(im, n, 1);
+	const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, "pads");
+	if (t && t->i && t->count == 8)
+		for (int i = 0; i < 8; i++)
+			p[i] = t->i[i];
+	else if (!t && a && a->type == AMPCL_ONNX_ATTR_INTS && a->nints == 8)
+		for (int i = 0; i < 8; i++)
+			p[i] = a->ints[i];
+	else
+		return refuse(im, n, "pads that are not 8 constant integers (an image's)");
+	float value = attr_float(n, "value", 0.0f);
+	if (n->nin > 2 && *n->in[2] && !scalar(input_constant(im, n, 2), &value))
+		return refuse(im, n, "a value that is not a constant scalar");
+	if (value != 0.0f || p[0] || p[1] || p[4] || p[5])
+		return refuse(im, n, "a value other than 0, or padding of the batch or the channels");
+	long long add[4] = {p[2], p[3], p[6], p[7]}; /* top, left, bottom, right */
+	for (int i = 0; i < 4; i++)
+		if (add[i] < 0 || add[i] + extra[i] > 65536)
+			return refuse(im, n, "negative padding (cropping) or padding past 65536");
+	add_value(im, n->out[0], x, NULL);
+	for (int i = 0; i < 4; i++)
+		im->values[im->nvalues - 1].pad[i] = extra[i] + (int)add[i];
+	return AMPCL_OK;
+}
+
 static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int index)
 {
 	if (*n->domain && strcmp(n->domain, "ai.onnx"))
@@ -496,6 +585,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		add_value(im, n->out[0], -1, v->tensor);
 		return AMPCL_OK;
 	}
+	if (!strcmp(n->op, "Pad") && n->nout == 1)
+		return pad(im, n);
 	if (!strcmp(n->op, "Cast") && n->nout == 1) {
 		const struct ampcl_onnx_tensor *constant = NULL;
 		int layer = -1;

@@ -71,6 +71,9 @@ static void check(struct ampcl_context *ctx, const char *what, struct ampcl_gcon
 	snprintf(name, sizeof(name), "%s forward", what);
 	tu_compare(name, got, yd, ny, ATOL, RTOL);
 
+	/* the weight gradients sum n*p*q products: float32's error grows as its square root */
+	double grow = sqrt((double)s.n * P * Q) / 100.0;
+	double wtol_a = ATOL * (grow > 1 ? grow : 1), wtol_r = RTOL * (grow > 1 ? grow : 1);
 	for (int beta = 0; beta <= 1; beta++) {
 		if (beta) {
 			tu_ok(ampcl_tensor_write(ctx, &dx, hdx0), "write dx");
@@ -89,15 +92,22 @@ static void check(struct ampcl_context *ctx, const char *what, struct ampcl_gcon
 		tu_compare(name, got, dxd, nx, ATOL, RTOL);
 		tu_ok(ampcl_tensor_read(ctx, &dw, got), "read dw");
 		snprintf(name, sizeof(name), "%s backward dw, beta %d", what, beta);
-		tu_compare(name, got, dwd, nw, ATOL, RTOL);
+		tu_compare(name, got, dwd, nw, wtol_a, wtol_r);
 		if (bias) {
 			tu_ok(ampcl_tensor_read(ctx, &db, got), "read db");
 			snprintf(name, sizeof(name), "%s backward db, beta %d", what, beta);
-			tu_compare(name, got, dbd, nb, ATOL, RTOL);
+			tu_compare(name, got, dbd, nb, wtol_a, wtol_r);
 		}
 	}
 
-	/* L = sum(dy * y): central differences of the device's forward in x and in w */
+	/* L = sum(dy * y): central differences of the device's forward in x and in w (small
+	 * shapes: each difference runs the whole forward twice) */
+	if (ny > 20000) {
+		free(hx), free(hw), free(hb), free(hdy), free(hdx0), free(got);
+		free(xd), free(wd), free(bd), free(yd), free(dyd), free(dxd), free(dwd), free(dbd);
+		tu_arena_free(&a);
+		return;
+	}
 	float *gx = tu_malloc(nx * 4), *gw = tu_malloc(nw * 4), *yp = tu_malloc(ny * 4);
 	tu_ok(ampcl_gconv_backward(ctx, &s, &dx, &dw, NULL, &dy, &x, &w, 0.0f), "backward");
 	tu_ok(ampcl_tensor_read(ctx, &dx, gx), "read dx");
@@ -151,6 +161,12 @@ int main(void)
 	      1);
 	check(ctx, "asymmetric pads, 3x2 kernel, strides 2x1",
 	      (struct ampcl_gconv_shape){2, 3, 8, 7, 5, 3, 2, 2, 1, 0, 1, 1, 0, 1, 1, 1}, 0);
+	/* a weight gradient summing over 72000 positions: past 65535 loop iterations, which
+	 * llvmpipe would end silently (its profile cuts the sum into launches) */
+	check(ctx, "depthwise over 72000 positions", (struct ampcl_gconv_shape){3, 2, 160, 150, 2, 3, 3,
+									     1, 1, 1, 1, 1, 1,
+									     1, 1, 2},
+	      1);
 	check(ctx, "one image, one channel, 1x1", (struct ampcl_gconv_shape){1, 1, 1, 1, 1, 1, 1, 1, 1,
 									 0, 0, 0, 0, 1, 1, 1},
 	      1);

@@ -267,8 +267,16 @@ int main(void)
 		ampcl_net_free(net);
 	}
 	small_cnn();
+	attr_ints(&nodes[3], "dilations", d2, 2);
+	refused(ctx, path, "a dilated max-pool is refused", "/pool/MaxPool", "dilations");
+	small_cnn(); /* a 3x3 window takes the general pooling */
 	nodes[3].attribute[0]->ints = k3;
-	refused(ctx, path, "a 3x3 max-pool is refused", "/pool/MaxPool", "2x2");
+	write_model(path, 8, 10);
+	net = NULL;
+	st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	tu_check(!st && net && ampcl_net_layer_type(net, 4) == AMPCL_LAYER_POOL_GENERAL,
+		 "a 3x3 max-pool takes the general pooling", "%d: %s", st, msg);
+	ampcl_net_free(net);
 	small_cnn();
 	nodes[1].attribute[0]->f = 1e-3f;
 	refused(ctx, path, "another BN epsilon is refused", "/bn1/BatchNormalization", "epsilon");

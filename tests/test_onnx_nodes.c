@@ -35,6 +35,10 @@ static const char *const required[] = {"test_basic_conv_with_padding",
 				       "test_gemm_transposeB",
 				       "test_clip",
 				       "test_clip_splitbounds",
+				       "test_maxpool_2d_pads",
+				       "test_maxpool_2d_ceil",
+				       "test_averagepool_2d_pads_count_include_pad",
+				       "test_conv_with_strides_and_asymmetric_padding",
 				       NULL};
 
 static char dir[] = "/tmp/ampcl-onnx-nodes-XXXXXX";

@@ -22,7 +22,7 @@
 
 static const char *type_names[] = {"input", "conv",   "bn",	"relu",	"maxpool",
 				   "avgpool", "linear", "add", "clip", "concat", "dropout",
-				   "conv_general"};
+				   "conv_general", "pool_general"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -318,6 +318,36 @@ static int build_conv_general(ampcl_net_t *net, const char *name, int input,
 	return id;
 }
 
+static int build_pool(ampcl_net_t *net, const char *name, int input, int average,
+		      const struct ampcl_pool2d_options *o)
+{
+	int id = new_layer(net, AMPCL_LAYER_POOL_GENERAL, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	struct ampcl_gpool_shape g = {1,	     L->c,	  L->h,		 L->w,
+				      o->kernel_h,   o->kernel_w, o->stride_h,	 o->stride_w,
+				      o->pad_top,    o->pad_left, o->pad_bottom, o->pad_right,
+				      !!o->ceil_mode, !!o->count_include_pad};
+	int ok = g.kh >= 1 && g.kw >= 1 && g.kh <= MAX_WINDOW && g.kw <= MAX_WINDOW && g.sh >= 1 &&
+		 g.sw >= 1 && g.sh <= MAX_WINDOW && g.sw <= MAX_WINDOW && g.pt >= 0 && g.pl >= 0 &&
+		 g.pb >= 0 && g.pr >= 0 && g.pt < g.kh && g.pb < g.kh && g.pl < g.kw &&
+		 g.pr < g.kw;
+	int p = ok ? ampcl_gpool_out_h(&g) : 0, q = ok ? ampcl_gpool_out_w(&g) : 0;
+	if (!ok || p < 1 || q < 1)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "%s pool '%s': window %dx%d, strides %dx%d, pads %d %d %d %d "
+				       "on a %dx%d input give no output (each pad must be smaller "
+				       "than the window)",
+				       average ? "average" : "max", name, g.kh, g.kw, g.sh, g.sw, g.pt,
+				       g.pl, g.pb, g.pr, L->h, L->w);
+	L->gpool = g;
+	L->average = !!average;
+	L->h = p, L->w = q;
+	net->nlayers++;
+	return id;
+}
+
 static int build_dropout(ampcl_net_t *net, const char *name, int input, float ratio)
 {
 	int id = new_layer(net, AMPCL_LAYER_DROPOUT, name, input, -1, 1);
@@ -396,6 +426,12 @@ ampcl_status ampcl_net_conv2d_general(ampcl_net_t *net, const char *name, int in
 				      const struct ampcl_conv2d_options *opt, int *layer)
 {
 	return built(build_conv_general(net, name, input, opt), layer);
+}
+
+ampcl_status ampcl_net_pool2d(ampcl_net_t *net, const char *name, int input, int average,
+			      const struct ampcl_pool2d_options *opt, int *layer)
+{
+	return built(build_pool(net, name, input, average, opt), layer);
 }
 
 ampcl_status ampcl_net_dropout(ampcl_net_t *net, const char *name, int input, float ratio,

@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "conv_general.h"
+#include "pool_general.h"
 #include "context.h"
 
 #define AMPCL_NET_MAX_LAYERS 512
@@ -29,6 +30,8 @@ struct ampcl_layer {
 	float lo, hi;                  /* clip */
 	float ratio;                   /* dropout */
 	struct ampcl_gconv_shape gconv; /* conv_general: its kernel, strides, pads, groups */
+	struct ampcl_gpool_shape gpool; /* pool_general: its window, strides, pads, modes */
+	int average;                    /* pool_general: average (1) or max (0) */
 	int consumers;                 /* layers that read this output */
 	int inplace;                   /* relu writing over its input's buffer */
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */

@@ -106,6 +106,12 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_CLIP:
 			st = ampcl_clip_forward(ctx, &y, &x, L->lo, L->hi);
 			break;
+		case AMPCL_LAYER_POOL_GENERAL: {
+			struct ampcl_gpool_shape g = L->gpool;
+			g.n = n;
+			st = ampcl_gpool_forward(ctx, &g, L->average, &y, &x);
+			break;
+		}
 		case AMPCL_LAYER_CONV_GENERAL: {
 			struct ampcl_gconv_shape g = L->gconv;
 			g.n = n;
@@ -224,6 +230,12 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	case AMPCL_LAYER_RELU: {
 		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
 		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
+		break;
+	}
+	case AMPCL_LAYER_POOL_GENERAL: {
+		struct ampcl_gpool_shape g = L->gpool;
+		g.n = n;
+		st = ampcl_gpool_backward(ctx, &g, L->average, &t.dst, &dy, &x, t.beta);
 		break;
 	}
 	case AMPCL_LAYER_CONV_GENERAL: {

@@ -81,11 +81,22 @@ ampcl_status ampcl_gconv_backward(struct ampcl_context *ctx, const struct ampcl_
 						ampcl_tensor_count(dx), AMPCL_NARGS(args), args)))
 			return st;
 	}
+	/* the sums over (image, row, column) in one launch, or in launches of 8192 positions on a
+	 * device that ends long loops early (the profile's loop_k_max): llvmpipe counts the
+	 * iterations of both loops when a group's lanes take both (weights and biases) */
 	const struct ampcl_tensor *bias = db ? db : dw;
-	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dw), AMPCL_KARG_VIEW(bias),
-				    AMPCL_KARG_VIEW(dy), AMPCL_KARG_VIEW(x),
-				    AMPCL_KARG_INT(db != NULL), AMPCL_KARG(pack)};
-	return ampcl_launch_1d_named(ctx, "conv_general", "gconv_backward_weight",
-				     ampcl_tensor_count(dw) + (db ? (size_t)s->k : 0),
-				     AMPCL_NARGS(args), args);
+	int total = s->n * ampcl_gconv_out_h(s) * ampcl_gconv_out_w(s);
+	int chunk = ctx->profile.loop_k_max ? 8192 : total;
+	for (int j0 = 0; j0 < total && !st; j0 += chunk) {
+		int j1 = total - j0 > chunk ? j0 + chunk : total;
+		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dw),	 AMPCL_KARG_VIEW(bias),
+					    AMPCL_KARG_VIEW(dy),	 AMPCL_KARG_VIEW(x),
+					    AMPCL_KARG_INT(db != NULL), AMPCL_KARG_INT(j0),
+					    AMPCL_KARG_INT(j1),	 AMPCL_KARG_INT(j0 > 0),
+					    AMPCL_KARG(pack)};
+		st = ampcl_launch_1d_named(ctx, "conv_general", "gconv_backward_weight",
+					   ampcl_tensor_count(dw) + (db ? (size_t)s->k : 0),
+					   AMPCL_NARGS(args), args);
+	}
+	return st;
 }

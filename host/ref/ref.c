@@ -274,6 +274,84 @@ void ref_gconv_backward(const struct ref_gconv *s, double *dx, double *dw, doubl
 		}
 }
 
+/* Output (p, q)'s window in the image [h0, h1) x [w0, w1) and its average's divisor. */
+static void gpool_window(const struct ref_gpool *s, int p, int q, int *h0, int *h1, int *w0,
+			 int *w1, int *divisor)
+{
+	int hs = p * s->sh - s->pt, ws = q * s->sw - s->pl;
+	int he = hs + s->kh < s->h + s->pb ? hs + s->kh : s->h + s->pb;
+	int we = ws + s->kw < s->w + s->pr ? ws + s->kw : s->w + s->pr;
+	int padded = (he - hs) * (we - ws);
+	*h0 = hs > 0 ? hs : 0, *w0 = ws > 0 ? ws : 0;
+	*h1 = he < s->h ? he : s->h, *w1 = we < s->w ? we : s->w;
+	*divisor = s->count_include_pad ? padded : (*h1 - *h0) * (*w1 - *w0);
+}
+
+static int gpool_argmax(const struct ref_gpool *s, const double *plane, int p, int q)
+{
+	int h0, h1, w0, w1, d, best = -1;
+	gpool_window(s, p, q, &h0, &h1, &w0, &w1, &d);
+	for (int h = h0; h < h1; h++)
+		for (int w = w0; w < w1; w++) {
+			double v = plane[h * s->w + w];
+			if (best < 0 || v > plane[best] || isnan(v)) {
+				best = h * s->w + w;
+				if (isnan(v))
+					return best;
+			}
+		}
+	return best;
+}
+
+void ref_gpool_forward(const struct ref_gpool *s, int average, double *y, const double *x)
+{
+	for (int pl = 0; pl < s->n * s->c; pl++) {
+		const double *xp = x + (size_t)pl * s->h * s->w;
+		for (int p = 0; p < s->p; p++)
+			for (int q = 0; q < s->q; q++) {
+				double *out = &y[((size_t)pl * s->p + p) * s->q + q];
+				if (!average) {
+					int i = gpool_argmax(s, xp, p, q);
+					*out = i < 0 ? -INFINITY : xp[i];
+					continue;
+				}
+				int h0, h1, w0, w1, d;
+				gpool_window(s, p, q, &h0, &h1, &w0, &w1, &d);
+				double sum = 0;
+				for (int h = h0; h < h1; h++)
+					for (int w = w0; w < w1; w++)
+						sum += xp[h * s->w + w];
+				*out = d > 0 ? sum / d : 0.0;
+			}
+	}
+}
+
+void ref_gpool_backward(const struct ref_gpool *s, int average, double *dx, const double *dy,
+			const double *x, double beta)
+{
+	size_t nx = (size_t)s->n * s->c * s->h * s->w;
+	for (size_t i = 0; i < nx; i++)
+		dx[i] = beta == 0.0 ? 0.0 : beta * dx[i];
+	for (int pl = 0; pl < s->n * s->c; pl++) {
+		double *dxp = dx + (size_t)pl * s->h * s->w;
+		for (int p = 0; p < s->p; p++)
+			for (int q = 0; q < s->q; q++) {
+				double g = dy[((size_t)pl * s->p + p) * s->q + q];
+				if (!average) {
+					int i = gpool_argmax(s, x + (size_t)pl * s->h * s->w, p, q);
+					if (i >= 0)
+						dxp[i] += g;
+					continue;
+				}
+				int h0, h1, w0, w1, d;
+				gpool_window(s, p, q, &h0, &h1, &w0, &w1, &d);
+				for (int h = h0; h < h1 && d > 0; h++)
+					for (int w = w0; w < w1; w++)
+						dxp[h * s->w + w] += g / d;
+			}
+	}
+}
+
 int ref_dropout_keep(unsigned long long seed, unsigned step, unsigned salt, unsigned i, double p)
 {
 	uint32_t h = (uint32_t)seed ^ 0x9e3779b9u;

@@ -77,6 +77,18 @@ void ref_gconv_forward(const struct ref_gconv *s, double *y, const double *x, co
 void ref_gconv_backward(const struct ref_gconv *s, double *dx, double *dw, double *db,
 			const double *dy, const double *x, const double *w, double beta);
 
+/* ---- pooling in its general form (any window, strides, pads, ceil_mode) ---- */
+
+/* As the ops' struct ampcl_gpool_shape; p, q: the output size the ops compute. */
+struct ref_gpool {
+	int n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, p, q, count_include_pad;
+};
+/* max: the first largest (NaN wins), as PyTorch's CPU scan; average: over the window's cells in
+ * the image, divided by those or (count_include_pad) by the window within the padded image */
+void ref_gpool_forward(const struct ref_gpool *s, int average, double *y, const double *x);
+void ref_gpool_backward(const struct ref_gpool *s, int average, double *dx, const double *dy,
+			const double *x, double beta);
+
 /* ---- dropout ---- */
 
 /* Whether dropout of ratio p keeps element i of a step: the kernels' hash of (seed, step, salt,

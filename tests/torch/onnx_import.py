@@ -12,6 +12,8 @@ Cases (--case NAME; all by default):
   densenet  a DenseNet-style network (Concat along channels): one SGD step as relu6's.
   mobilenet a MobileNetV2-style network (depthwise convolutions, ReLU6, inverted residuals): one
             SGD step as relu6's.
+  pools     general max and average pools (padding, count_include_pad, ceil_mode): one SGD step
+            as relu6's.
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
@@ -311,6 +313,31 @@ def case_mobilenet(args, work):
     return ok
 
 
+class Pools(nn.Module):
+    """ImageNet's stem pool (3x3, stride 2, pad 1), an average counting no padding, one in
+    ceil_mode counting it."""
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 6, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(6)
+        s.conv2 = nn.Conv2d(6, 8, 3, 1, 1); s.fc = nn.Linear(8, 10)
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.bn1(s.conv1(x))), 3, 2, 1)
+        x = F.avg_pool2d(F.relu(s.conv2(x)), 3, 1, 1, count_include_pad=False)
+        x = F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=True)
+        return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def case_pools(args, work):
+    worst, failures = step_check(args, work, "pools", Pools, 25)
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a network with general pools (3x3/2 max with padding, "
+          f"averages with and without the padding, ceil_mode) trains one SGD step through ONNX "
+          f"as PyTorch's float64 step within the cross-check's bound: worst {worst:.2f} of it "
+          f"{failures[:3]}")
+    return ok
+
+
 class Classic(nn.Module):
     """The classic CNN: convolutions and max-pools, Flatten, two Linear layers with Dropout."""
     def __init__(s):
@@ -397,7 +424,8 @@ def case_refused(args, work):
 
 
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
-         "densenet": case_densenet, "mobilenet": case_mobilenet, "dropout": case_dropout,
+         "densenet": case_densenet, "mobilenet": case_mobilenet, "pools": case_pools,
+         "dropout": case_dropout,
          "refused": case_refused}
 
 
