@@ -73,3 +73,18 @@ ampcl_status ampcl_net_load_onnx(ampcl_net_t *net, const char *path, long long *
 	ampcl_onnx_free(m);
 	return st;
 }
+
+int ampcl_onnx_bn_folded(const char *path)
+{
+	struct ampcl_onnx_model *m;
+	if (ampcl_onnx_read(path, &m))
+		return 0;
+	int bn = 0, renamed = 0;
+	for (int k = 0; k < m->nnodes; k++) {
+		const struct ampcl_onnx_node *n = &m->nodes[k];
+		bn |= !strcmp(n->op, "BatchNormalization");
+		renamed |= !strcmp(n->op, "Conv") && n->nin > 1 && !strncmp(n->in[1], "onnx::", 6);
+	}
+	ampcl_onnx_free(m);
+	return !bn && renamed;
+}

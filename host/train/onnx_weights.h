@@ -11,4 +11,8 @@
  * num_batches_tracked initializer (PyTorch's count of training batches), 0 without one. */
 ampcl_status ampcl_net_load_onnx(ampcl_net_t *net, const char *path, long long *batches_tracked);
 
+/* Whether path's graph looks exported for evaluation: no BatchNormalization, and convolution
+ * weights under the exporter's own names ("onnx::Conv_12"), BN having been folded into them. */
+int ampcl_onnx_bn_folded(const char *path);
+
 #endif

@@ -26,6 +26,7 @@ struct ampcl_trainer {
 	double eval_s; /* how long the last test evaluation took; 0 before the first */
 	double eta_s;  /* the last estimate of the time left, shown during evaluations */
 	struct ampcl_tune_report tune; /* what tuning did before the net was finalized */
+	char note[700]; /* a line for the caller when the run starts ("" for none) */
 	int resumed;                   /* made from a checkpoint: its --out may hold the run */
 	int lock_fd;                   /* the open, locked OUT/.lock while running (-1: none) */
 	struct ampcl_dp dp;            /* mpirun's ranks: this one's share of every batch */

@@ -338,6 +338,9 @@ ampcl_status ampcl_trainer_run_epochs(struct ampcl_trainer *t,
 {
 	const struct ampcl_train_config *c = &t->st.cfg;
 	ampcl_status st = claim_output_folder(t);
+	if (t->note[0] && cb && cb->message)
+		cb->message(cb->user, t->note);
+	t->note[0] = 0;
 	/* steps.csv's rows: about 100 over the run (and at least one an epoch), fixed at its start
 	 */
 	if (!t->st.step_every) {

@@ -214,6 +214,14 @@ static ampcl_status setup(struct ampcl_trainer *t, int random_init)
 	if (random_init && c->init[0] &&
 	    (st = ampcl_net_load_weights(t->net, c->init, flag, &t->st.tracked_base)))
 		return st;
+	/* an export made for evaluation trains, but not as the network it came from: say so */
+	if (model_is_onnx(c->model) && ampcl_onnx_bn_folded(c->model))
+		snprintf(t->note, sizeof(t->note),
+			 "note: '%.300s' has no BatchNormalization: an export made for evaluation "
+			 "folds it into the convolutions, which then train as plain convolutions "
+			 "with biases (export with training=torch.onnx.TrainingMode.TRAINING to keep "
+			 "it)",
+			 c->model);
 	/* a network from an ONNX file starts from the file's weights, unless --init gives others */
 	if (random_init && !c->init[0] && model_is_onnx(c->model) &&
 	    (st = ampcl_net_load_onnx(t->net, c->model, &t->st.tracked_base)))

@@ -16,6 +16,8 @@ Cases (--case NAME; all by default):
             as relu6's.
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
+  folded    a model exported for evaluation (BN folded into the convolutions) trains, and the
+            run says so.
   refused   a graph with an operator ampcl lacks (Sigmoid) exits 2 naming the node and the
             operator, before any training.
 
@@ -402,6 +404,33 @@ def case_dropout(args, work):
     return ok
 
 
+def case_folded(args, work):
+    """A model exported for evaluation (BN folded into the convolutions, renamed onnx::Conv_N)
+    trains, and the run says what it is training."""
+    class Small(nn.Module):
+        def __init__(s):
+            super().__init__()
+            s.conv1 = nn.Conv2d(3, 4, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(4)
+            s.fc = nn.Linear(4, 10)
+
+        def forward(s, x):
+            return s.fc(torch.flatten(F.adaptive_avg_pool2d(F.relu(s.bn1(s.conv1(x))), 1), 1))
+    path = os.path.join(work, "folded.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Small().eval(), torch.randn(1, 3, 32, 32), path, opset_version=14)
+    data = os.path.join(work, "data")
+    if not os.path.isdir(data):
+        X.write_cifar(data, np.random.RandomState(7))
+    p = ampcl(args, ["train", "--data", data, "--out", os.path.join(work, "folded"), "--model",
+                     path, "--overwrite"] + TRAIN, check=False)
+    ok = p.returncode == 0 and "has no BatchNormalization" in p.stdout and "TRAINING" in p.stdout
+    print(f"{'PASS' if ok else 'FAIL'} an export made for evaluation trains and the run says BN "
+          f"was folded: exit {p.returncode}: "
+          f"{[l for l in p.stdout.splitlines() if 'BatchNormalization' in l][:1]}")
+    return ok
+
+
 def case_refused(args, work):
     class Odd(nn.Module):
         def __init__(s):
@@ -425,7 +454,7 @@ def case_refused(args, work):
 
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
          "densenet": case_densenet, "mobilenet": case_mobilenet, "pools": case_pools,
-         "dropout": case_dropout,
+         "dropout": case_dropout, "folded": case_folded,
          "refused": case_refused}
 
 
