@@ -33,6 +33,15 @@ static void window(int16 s, int p, int q, int *h0, int *h1, int *w0, int *w1, in
 	*divisor = S_INCLUDE ? padded : (*h1 - *h0) * (*w1 - *w0);
 }
 
+/* The outputs whose windows can hold cell (h, w), [p0, p1] x [q0, q1]: those with
+ * p*sh - pt <= h < p*sh - pt + kh (and so for q); a window cut by the image's end is checked by
+ * its caller. */
+static void windows_over(int16 s, int h, int w, int *p0, int *p1, int *q0, int *q1)
+{
+	*p0 = max(0, (h + S_PT - S_KH + S_SH) / S_SH), *p1 = min(S_P - 1, (h + S_PT) / S_SH);
+	*q0 = max(0, (w + S_PL - S_KW + S_SW) / S_SW), *q1 = min(S_Q - 1, (w + S_PL) / S_SW);
+}
+
 /* The window's maximum by PyTorch's scan: the first cell, then any greater or NaN; -1 when the
  * window holds no cell of the image. */
 static int argmax(__global const float *plane, int16 s, int p, int q)
@@ -77,9 +86,8 @@ __kernel void gpool_max_backward(__global float *dx, uint dx_off, __global const
 	int h = cell / S_W, w = cell % S_W;
 	__global const float *xp = x + x_off + (size_t)plane * S_H * S_W;
 	__global const float *dyp = dy + dy_off + (size_t)plane * S_P * S_Q;
-	/* the windows that can hold (h, w): p*sh - pt <= h < p*sh - pt + kh */
-	int p0 = max(0, (h + S_PT - S_KH + S_SH) / S_SH), p1 = min(S_P - 1, (h + S_PT) / S_SH);
-	int q0 = max(0, (w + S_PL - S_KW + S_SW) / S_SW), q1 = min(S_Q - 1, (w + S_PL) / S_SW);
+	int p0, p1, q0, q1;
+	windows_over(s, h, w, &p0, &p1, &q0, &q1);
 	float acc = 0.0f;
 	for (int p = p0; p <= p1; p++)
 		for (int q = q0; q <= q1; q++)
@@ -115,8 +123,8 @@ __kernel void gpool_avg_backward(__global float *dx, uint dx_off, __global const
 	int cell = idx % (S_H * S_W), plane = idx / (S_H * S_W);
 	int h = cell / S_W, w = cell % S_W;
 	__global const float *dyp = dy + dy_off + (size_t)plane * S_P * S_Q;
-	int p0 = max(0, (h + S_PT - S_KH + S_SH) / S_SH), p1 = min(S_P - 1, (h + S_PT) / S_SH);
-	int q0 = max(0, (w + S_PL - S_KW + S_SW) / S_SW), q1 = min(S_Q - 1, (w + S_PL) / S_SW);
+	int p0, p1, q0, q1;
+	windows_over(s, h, w, &p0, &p1, &q0, &q1);
 	float acc = 0.0f;
 	for (int p = p0; p <= p1; p++)
 		for (int q = q0; q <= q1; q++) {

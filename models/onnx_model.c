@@ -207,16 +207,30 @@ static int ints_get(const struct ampcl_onnx_node *n, const char *name, int count
 	return 1;
 }
 
-/* auto_pad SAME_UPPER / SAME_LOWER: the pads that keep ceil(size / stride) outputs, the odd one
- * after (UPPER) or before (LOWER); VALID: none. */
-static void auto_pads(const char *mode, int size, long long k, long long s, long long d,
-		      long long *begin, long long *end)
+/* The node's auto_pad applied to pads (top, left, bottom, right) for an h x w input, kernel
+ * k, strides s and dilations d: SAME_UPPER / SAME_LOWER keep ceil(size / stride) outputs, the
+ * odd pad after (UPPER) or before (LOWER); VALID none; NOTSET or absent leaves pads as given.
+ * Another value is refused. */
+static ampcl_status auto_pads(struct import *im, const struct ampcl_onnx_node *n, int h, int w,
+			      const long long k[2], const long long s[2], const long long d[2],
+			      long long pads[4])
 {
-	long long out = (size + s - 1) / s, total = (out - 1) * s + (k - 1) * d + 1 - size;
-	if (total < 0 || !strcmp(mode, "VALID"))
-		total = 0;
-	*begin = !strcmp(mode, "SAME_LOWER") ? total - total / 2 : total / 2;
-	*end = total - *begin;
+	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
+	if (!ap || ap->type != AMPCL_ONNX_ATTR_STRING || !strcmp(ap->s, "NOTSET"))
+		return AMPCL_OK;
+	const char *mode = ap->s;
+	if (strcmp(mode, "SAME_UPPER") && strcmp(mode, "SAME_LOWER") && strcmp(mode, "VALID"))
+		return refuse(im, n, "an auto_pad other than NOTSET, SAME_UPPER, SAME_LOWER and VALID");
+	int size[2] = {h, w};
+	for (int i = 0; i < 2; i++) {
+		long long out = (size[i] + s[i] - 1) / s[i];
+		long long total = (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - size[i];
+		if (total < 0 || !strcmp(mode, "VALID"))
+			total = 0;
+		pads[i] = !strcmp(mode, "SAME_LOWER") ? total - total / 2 : total / 2;
+		pads[i + 2] = total - pads[i];
+	}
+	return AMPCL_OK;
 }
 
 /* Conv: the fast convolution when its form allows (group 1, no dilation, a square kernel,
@@ -246,15 +260,9 @@ static ampcl_status conv(struct import *im, const struct ampcl_onnx_node *n, int
 	if (!ints_get(n, "strides", 2, 1, strides) || !ints_get(n, "dilations", 2, 1, dil) ||
 	    !ints_get(n, "pads", 4, 0, pads))
 		return refuse(im, n, "strides, dilations or pads that are not 2-D");
-	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
-	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET")) {
-		if (strcmp(ap->s, "SAME_UPPER") && strcmp(ap->s, "SAME_LOWER") &&
-		    strcmp(ap->s, "VALID"))
-			return refuse(im, n, "an auto_pad other than NOTSET, SAME_UPPER, SAME_LOWER "
-					     "and VALID");
-		auto_pads(ap->s, h, kh, strides[0], dil[0], &pads[0], &pads[2]);
-		auto_pads(ap->s, wd, kw, strides[1], dil[1], &pads[1], &pads[3]);
-	}
+	long long kernel[2] = {kh, kw};
+	if ((st = auto_pads(im, n, h, wd, kernel, strides, dil, pads)))
+		return st;
 	for (int i = 0; i < 4; i++)
 		pads[i] += extra[i];
 	for (int i = 0; i < 4; i++)
@@ -328,15 +336,8 @@ static ampcl_status pool(struct import *im, const struct ampcl_onnx_node *n, int
 		return refuse(im, n, "an indices output");
 	if (attr_int(n, "storage_order", 0))
 		return refuse(im, n, "storage_order 1");
-	const struct ampcl_onnx_attr *ap = ampcl_onnx_attr(n, "auto_pad");
-	if (ap && ap->type == AMPCL_ONNX_ATTR_STRING && strcmp(ap->s, "NOTSET")) {
-		if (strcmp(ap->s, "SAME_UPPER") && strcmp(ap->s, "SAME_LOWER") &&
-		    strcmp(ap->s, "VALID"))
-			return refuse(im, n, "an auto_pad other than NOTSET, SAME_UPPER, SAME_LOWER "
-					     "and VALID");
-		auto_pads(ap->s, h, ks[0], strides[0], 1, &pads[0], &pads[2]);
-		auto_pads(ap->s, w, ks[1], strides[1], 1, &pads[1], &pads[3]);
-	}
+	if ((st = auto_pads(im, n, h, w, ks, strides, dil, pads)))
+		return st;
 	int ceil_mode = (int)attr_int(n, "ceil_mode", 0) != 0;
 	int include = (int)attr_int(n, "count_include_pad", 0) != 0;
 	if (padded) { /* PyTorch's avg_pool2d(count_include_pad=True): Pad, then AveragePool */
