@@ -377,8 +377,8 @@ AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, in
 /* A training configuration: opaque, so settings can be added without breaking callers. Every
  * setting is a key (the names `ampcl train --help` lists, with '_' for '-': model, width, data,
  * dataset, epochs, batch, lr, momentum, weight_decay, nesterov, lr_schedule, warmup_epochs,
- * seed, eval_every, subset, augment, out, init, amp_types, amp_ratio, amp_factor, amp_epochs,
- * amp_redraw, amp_target, amp_select, schedule_file) with a text value. */
+ * seed, eval_every, subset, augment, image_size, out, init, amp_types, amp_ratio, amp_factor,
+ * amp_epochs, amp_redraw, amp_target, amp_select, schedule_file) with a text value. */
 typedef struct ampcl_train_config ampcl_train_config_t;
 /* A configuration with `ampcl train`'s defaults (ResNet-18 width 64, batch 128, lr 0.1, ...). */
 AMPCL_API ampcl_status ampcl_train_config_create(ampcl_train_config_t **out);
@@ -479,6 +479,8 @@ struct ampcl_eval_request {
 	const char *data;        /* NULL: the checkpoint's data set; required with weights */
 	const char *dataset;     /* cifar10 | mnist | fashion-mnist | folder; NULL detects */
 	int batch;               /* images per step; 0: the checkpoint's, or 128 */
+	const char *image_size;  /* (with weights) "64" or "96x64"; NULL: an ONNX model's input
+				  * size, else 32x32 (a checkpoint keeps its own) */
 	const char *predictions; /* CSV, one row per test image: index, label, predicted,
 				  * p0.. (softmax), logit0..; NULL writes none */
 };

@@ -446,36 +446,12 @@ static void test_mnist(void)
 
 /* ---- PNG folders ---- */
 
-/* rows: the PNG's own packed rows (16-bit big-endian, 1-bit MSB first) */
 static void write_png(const char *rel, int w, int h, int type, int depth, const unsigned char *rows,
 		      const png_color *pal, int npal)
 {
 	char p[4096];
 	path_of(p, sizeof(p), rel);
-	FILE *f = fopen(p, "wb");
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = png_create_info_struct(png);
-	if (!f || !png || !info || setjmp(png_jmpbuf(png))) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	png_init_io(png, f);
-	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, type, PNG_INTERLACE_NONE,
-		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	if (pal)
-		png_set_PLTE(png, info, pal, npal);
-	png_write_info(png, info);
-	int ch = type == PNG_COLOR_TYPE_GRAY         ? 1
-		 : type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
-		 : type == PNG_COLOR_TYPE_RGB        ? 3
-		 : type == PNG_COLOR_TYPE_RGBA       ? 4
-						     : 1;
-	size_t rowbytes = ((size_t)w * ch * depth + 7) / 8;
-	for (int y = 0; y < h; y++)
-		png_write_row(png, rows + (size_t)y * rowbytes);
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	fclose(f);
+	tu_write_png(p, w, h, type, depth, rows, pal, npal);
 }
 
 static void set_px(unsigned char *img, int c, int y, int x, int v)
@@ -552,17 +528,21 @@ static void write_image_folder(const char *dir, unsigned char *want)
 	snprintf(rel, sizeof(rel), "%s/train/dog/d_grey16_48.png", dir);
 	write_png(rel, 48, 48, PNG_COLOR_TYPE_GRAY, 16, buf, NULL, 0);
 	want += 3072;
-	/* e (test): grey+alpha, 20 wide and 36 tall, constant down each column: padded 6 left and
-	 * right, shrunk 36 -> 32 rows (which leaves constant columns as they are); alpha dropped */
+	/* e (test): grey+alpha, 20 wide and 36 tall, constant down each column: 12 short of 32, more
+	 * than an eighth, so enlarged bilinearly across (a linear ramp stays linear: output column
+	 * o samples source position (o + 0.5) * 20/32 - 0.5, clamped to [0, 19]; never a tie),
+	 * shrunk 36 -> 32 rows (which leaves constant columns as they are); alpha dropped */
 	for (int y = 0; y < 36; y++)
 		for (int x = 0; x < 20; x++) {
 			buf[(y * 20 + x) * 2] = (unsigned char)(10 + 11 * x);
 			buf[(y * 20 + x) * 2 + 1] = (unsigned char)(y * 7);
 		}
 	for (int y = 0; y < S; y++)
-		for (int x = 0; x < 20; x++)
+		for (int x = 0; x < S; x++) {
+			double sx = fmin(fmax((x + 0.5) * 20.0 / 32.0 - 0.5, 0.0), 19.0);
 			for (int c = 0; c < 3; c++)
-				set_px(want, c, y, x + 6, 10 + 11 * x);
+				set_px(want, c, y, x, (int)floor(10 + 11 * sx + 0.5));
+		}
 	snprintf(rel, sizeof(rel), "%s/test/cat/e_greyalpha_20x36.png", dir);
 	write_png(rel, 20, 36, PNG_COLOR_TYPE_GRAY_ALPHA, 8, buf, NULL, 0);
 	want += 3072;
@@ -579,15 +559,26 @@ static void write_image_folder(const char *dir, unsigned char *want)
 	snprintf(rel, sizeof(rel), "%s/test/dog/f_rgba_32.png", dir);
 	write_png(rel, S, S, PNG_COLOR_TYPE_RGBA, 8, buf, NULL, 0);
 	want += 3072;
-	/* g (test): 1-bit grey 16x16 checkerboard: 1 -> 255, centred at offset 8 */
+	/* g (test): 1-bit grey 16x16 checkerboard: 1 -> 255, enlarged bilinearly to 32x32: each
+	 * output pixel is sum over source pixels of p * tent(sy - y') * tent(sx - x'), with
+	 * tent(d) = max(0, 1 - |d|) and the clamped source positions of e */
 	memset(buf, 0, 32);
 	for (int y = 0; y < 16; y++)
 		for (int x = 0; x < 16; x++)
-			if ((x + y) & 1) {
+			if ((x + y) & 1)
 				buf[y * 2 + x / 8] |= (unsigned char)(0x80 >> (x % 8));
-				for (int c = 0; c < 3; c++)
-					set_px(want, c, y + 8, x + 8, 255);
-			}
+	for (int y = 0; y < S; y++)
+		for (int x = 0; x < S; x++) {
+			double sy = fmin(fmax((y + 0.5) / 2 - 0.5, 0.0), 15.0);
+			double sx = fmin(fmax((x + 0.5) / 2 - 0.5, 0.0), 15.0), v = 0;
+			for (int yy = 0; yy < 16; yy++)
+				for (int xx = 0; xx < 16; xx++)
+					v += ((xx + yy) & 1 ? 255.0 : 0.0) *
+					     fmax(0.0, 1 - fabs(sy - yy)) *
+					     fmax(0.0, 1 - fabs(sx - xx));
+			for (int c = 0; c < 3; c++)
+				set_px(want, c, y, x, (int)floor(v + 0.5));
+		}
 	snprintf(rel, sizeof(rel), "%s/test/dog/g_grey1_16.png", dir);
 	write_png(rel, 16, 16, PNG_COLOR_TYPE_GRAY, 1, buf, NULL, 0);
 	free(buf);
@@ -674,7 +665,7 @@ static void test_folder(void)
 	ampcl_dataset_free(ds);
 
 	ds = load("imgs", NULL, 0, 0);
-	check_images("folder test: grey+alpha 20x36 (pad x, resize y), RGBA 32, 1-bit grey 16", ds,
+	check_images("folder test: grey+alpha 20x36 (bilinear x, area y), RGBA 32, 1-bit grey 16 (bilinear)", ds,
 		     want + 4 * 3072, test_labels, 3, 3);
 	miss = 0;
 	for (int c = 0; c < 3; c++)
@@ -868,6 +859,8 @@ static void test_describe(void)
 	struct ampcl_dataset d = {.kind = "mnist",
 				  .count = 4,
 				  .channels = 1,
+				  .height = 32,
+				  .width = 32,
 				  .classes = 10,
 				  .labels = labels,
 				  .pixels = px,

@@ -274,7 +274,7 @@ static void test_crop_flip_by_hand(void)
 #define OUT(c, y, x) out[(c)*1024 + (y)*S + (x)]
 	/* offset (dx 8, dy 0): window starts 4 right, 4 up: out(y, x) = src(y - 4, x + 4), so
 	 * rows 0..3 and columns 28..31 are padding */
-	ampcl_loader_crop_flip(src, 3, 8, 0, 0, out);
+	ampcl_loader_crop_flip(src, 3, 32, 32, 8, 0, 0, out);
 	tu_check(OUT(0, 0, 0) == 0 && OUT(1, 3, 10) == 0 && OUT(0, 4, 0) == SRC(0, 0, 4) &&
 		     OUT(2, 31, 27) == SRC(2, 27, 31) && OUT(2, 31, 28) == 0 &&
 		     OUT(1, 10, 5) == SRC(1, 6, 9),
@@ -282,15 +282,15 @@ static void test_crop_flip_by_hand(void)
 		 OUT(0, 4, 0), SRC(0, 0, 4), OUT(2, 31, 27), SRC(2, 27, 31));
 	/* (dx 0, dy 8, flip): crop(y, x) = src(y + 4, x - 4), then out(y, x) = crop(y, 31 - x) =
 	 * src(y + 4, 27 - x): columns 28..31 of out are padding (from crop columns 0..3) */
-	ampcl_loader_crop_flip(src, 3, 0, 8, 1, out);
+	ampcl_loader_crop_flip(src, 3, 32, 32, 0, 8, 1, out);
 	tu_check(OUT(0, 0, 0) == SRC(0, 4, 27) && OUT(1, 27, 27) == SRC(1, 31, 0) &&
 		     OUT(1, 27, 28) == 0 && OUT(2, 28, 5) == 0 && OUT(2, 10, 20) == SRC(2, 14, 7),
 		 "crop dx 0 dy 8 + flip by hand", "out(0,0,0) %d want %d, out(1,27,27) %d want %d",
 		 OUT(0, 0, 0), SRC(0, 4, 27), OUT(1, 27, 27), SRC(1, 31, 0));
-	ampcl_loader_crop_flip(src, 3, 4, 4, 0, out);
+	ampcl_loader_crop_flip(src, 3, 32, 32, 4, 4, 0, out);
 	tu_check(!memcmp(out, src, 3072), "crop at the centre (4, 4) is the identity", "%s",
 		 memcmp(out, src, 3072) ? "differs" : "same");
-	ampcl_loader_crop_flip(src, 3, 4, 4, 1, out);
+	ampcl_loader_crop_flip(src, 3, 32, 32, 4, 4, 1, out);
 	tu_check(OUT(0, 7, 0) == SRC(0, 7, 31) && OUT(2, 9, 31) == SRC(2, 9, 0),
 		 "flip alone mirrors the columns", "out(0,7,0) %d want %d", OUT(0, 7, 0),
 		 SRC(0, 7, 31));
@@ -300,7 +300,7 @@ static void test_crop_flip_by_hand(void)
 	for (int dy = 0; dy <= 8; dy++)
 		for (int dx = 0; dx <= 8; dx++)
 			for (int f = 0; f < 2; f++) {
-				ampcl_loader_crop_flip(src, 3, dx, dy, f, out);
+				ampcl_loader_crop_flip(src, 3, 32, 32, dx, dy, f, out);
 				hand_crop_flip(src, 3, dx, dy, f, ref);
 				bad += memcmp(out, ref, 3072) != 0;
 			}
@@ -352,7 +352,7 @@ static void test_augment(const struct ampcl_dataset *ds)
 			}
 			multi += matches > 1;
 			int dx, dy, f;
-			ampcl_loader_augment_draw(7, epoch, id, &dx, &dy, &f);
+			ampcl_loader_augment_draw(7, epoch, id, 32, 32, &dx, &dy, &f);
 			not_documented += dx != mdx || dy != mdy || f != mf;
 			hist_dx[mdx]++;
 			hist_dy[mdy]++;
@@ -521,7 +521,7 @@ static void test_grey(void)
 	unsigned char src[1024], ref[1024];
 	for (int i = 0; i < 4; i++) {
 		int dx, dy, f;
-		ampcl_loader_augment_draw(11, 5, i, &dx, &dy, &f);
+		ampcl_loader_augment_draw(11, 5, i, 32, 32, &dx, &dy, &f);
 		tu_ok(ampcl_dataset_image(ds, i, src), "image");
 		hand_crop_flip(src, 1, dx, dy, f, ref);
 		for (int j = 0; j < 1024; j++)

@@ -4,6 +4,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <png.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,4 +318,34 @@ int tu_count_entries(const char *dir)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+void tu_write_png(const char *p, int w, int h, int type, int depth, const unsigned char *rows,
+		  const void *palette, int npal)
+{
+	const png_color *pal = palette;
+	FILE *f = fopen(p, "wb");
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(png);
+	if (!f || !png || !info || setjmp(png_jmpbuf(png))) {
+		fprintf(stderr, "cannot write %s\n", p);
+		exit(1);
+	}
+	png_init_io(png, f);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, type, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (pal)
+		png_set_PLTE(png, info, pal, npal);
+	png_write_info(png, info);
+	int ch = type == PNG_COLOR_TYPE_GRAY         ? 1
+		 : type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+		 : type == PNG_COLOR_TYPE_RGB        ? 3
+		 : type == PNG_COLOR_TYPE_RGBA       ? 4
+						     : 1;
+	size_t rowbytes = ((size_t)w * ch * depth + 7) / 8;
+	for (int y = 0; y < h; y++)
+		png_write_row(png, rows + (size_t)y * rowbytes);
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	fclose(f);
 }

@@ -50,6 +50,10 @@ void tu_remove_tree(const char *path);
 /* A CIFAR-10 binary folder at dir (created) with per_batch images in each of the five training
  * files and test images in test_batch.bin, 3 classes whose brightness differs, so a net learns. */
 void tu_write_tiny_cifar(const char *dir, int per_batch, int test);
+/* A PNG at path of libpng's colour type and bit depth; rows: the PNG's own packed rows (16-bit
+ * big-endian, 1-bit MSB first); palette: png_color[npal] for a palette image, else NULL. */
+void tu_write_png(const char *path, int w, int h, int type, int depth, const unsigned char *rows,
+		  const void *palette, int npal);
 /* Newlines in the file at path (0 when it cannot be read). */
 int tu_count_lines(const char *path);
 /* How often needle occurs in hay (overlapping occurrences too). */

@@ -21,6 +21,10 @@ static void eval_help(void)
 	       "(default: detected)\n"
 	       "  --batch B             images per step (default: the checkpoint's, "
 	       "or 128)\n"
+	       "  --image-size S|HxW    with --weights: the size the model was "
+	       "trained at\n"
+	       "                        (default: an ONNX model's input size, "
+	       "else 32x32)\n"
 	       "  --predictions F.csv   one row per test image: index, label, "
 	       "predicted,\n"
 	       "                        softmax probabilities p0.., logits "
@@ -51,6 +55,8 @@ static int eval_option(void *user, const char *name, const char *v)
 		return cli_parse_int("eval", "--batch", v, 1, 65536, &req->batch);
 	else if (!strcmp(name, "data"))
 		req->data = v;
+	else if (!strcmp(name, "image-size"))
+		req->image_size = v;
 	else if (!strcmp(name, "dataset"))
 		req->dataset = v;
 	else if (!strcmp(name, "predictions"))
@@ -64,7 +70,8 @@ int cmd_eval(int argc, char **argv)
 {
 	static const struct cli_option opts[] = {
 	    {"checkpoint", 1}, {"weights", 1}, {"model", 1},       {"width", 1},  {"batch", 1},
-	    {"data", 1},       {"dataset", 1}, {"predictions", 1}, {"device", 1}, {NULL, 0}};
+	    {"data", 1},       {"dataset", 1}, {"predictions", 1}, {"device", 1}, {"image-size", 1},
+	    {NULL, 0}};
 	struct eval_args e = {0};
 	int rc = cli_parse("eval", argc, argv, opts, eval_option, &e);
 	if (rc == CLI_HELP) {
@@ -92,9 +99,9 @@ int cmd_eval(int argc, char **argv)
 	if (req.predictions && !req.predictions[0])
 		return cli_usage_error("eval", "--predictions '': give the file to write the "
 					       "predictions to");
-	if (req.checkpoint && (req.model || req.width))
-		return cli_usage_error("eval", "--model and --width go with --weights; a "
-					       "checkpoint knows its network");
+	if (req.checkpoint && (req.model || req.width || req.image_size))
+		return cli_usage_error("eval", "--model, --width and --image-size go with "
+					       "--weights; a checkpoint knows its network");
 	ampcl_context_t *ctx;
 	int st = ampcl_context_create(device, &ctx);
 	if (st)

@@ -111,6 +111,7 @@ int cli_train_flag(const char *verb, ampcl_train_config_t *c, const char *a, con
 				      v);
 	else if (!strcmp(a, "--data") || !strcmp(a, "--lr-schedule") || !strcmp(a, "--init") ||
 		 !strcmp(a, "--amp-types") || !strcmp(a, "--amp-epochs") ||
+		 !strcmp(a, "--image-size") || /* checked with the configuration */
 		 !strcmp(a, "--schedule") || !strcmp(a, "--out") || !strcmp(a, "--epochs") ||
 		 !strcmp(a, "--nesterov") || !strcmp(a, "--overwrite") || !strcmp(a, "--sync-bn"))
 		*rc = set(verb, c, key, v, 0);
@@ -127,5 +128,6 @@ const struct cli_option cli_train_options[] = {
     {"subset", 1},        {"augment", 1},      {"init", 1},
     {"amp-types", 1},     {"amp-ratio", 1},    {"amp-factor", 1},
     {"amp-epochs", 1},    {"amp-redraw", 1},   {"amp-target", 1},
-    {"amp-select", 1},    {"schedule", 1},     {NULL, 0},
+    {"amp-select", 1},    {"schedule", 1},     {"image-size", 1},
+    {NULL, 0},
 };

@@ -103,9 +103,20 @@ static ampcl_status canonical_kind(const char *kind, const char *path, char *out
 ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, int subset,
 				struct ampcl_dataset **out)
 {
+	return ampcl_dataset_load_sized(path, kind, train, subset, SIDE, SIDE, out);
+}
+
+ampcl_status ampcl_dataset_load_sized(const char *path, const char *kind, int train, int subset,
+				      int height, int width, struct ampcl_dataset **out)
+{
 	if (!out)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "ampcl_dataset_load: out is NULL");
 	*out = NULL;
+	if (height < 1 || width < 1 || height > AMPCL_DATASET_SIDE_MAX ||
+	    width > AMPCL_DATASET_SIDE_MAX)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--image-size %dx%d: give each side from 1 to %d pixels",
+				       height, width, AMPCL_DATASET_SIDE_MAX);
 	if (!path || !*path)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "no data path given: pass the data set's folder (--data)");
@@ -139,7 +150,8 @@ ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, i
 		goto fail;
 	snprintf(ds->kind, sizeof(ds->kind), "%s", k);
 	ds->train = train ? 1 : 0;
-	ds->height = ds->width = SIDE;
+	ds->height = height;
+	ds->width = width;
 	if (!train)
 		subset = 0;
 
@@ -195,7 +207,7 @@ ampcl_status ampcl_dataset_image(const struct ampcl_dataset *ds, int index, unsi
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "image index %d is outside the %d images of '%s'", index,
 				       ds->count, ds->path);
-	size_t n = (size_t)ds->channels * SIDE * SIDE;
+	size_t n = (size_t)ds->channels * ds->height * ds->width;
 	memcpy(out, ds->pixels + (size_t)index * n, n);
 	return AMPCL_OK;
 }
@@ -226,10 +238,12 @@ void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampc
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(train->kind, kinds[i].kind))
 			name = kinds[i].name, source = kinds[i].source;
-	size_t n = (size_t)snprintf(buf, size,
-				    "%s, %d training / %d test images, %d classes, normalised "
-				    "with mean",
+	size_t n = (size_t)snprintf(buf, size, "%s, %d training / %d test images, %d classes, ",
 				    name, train->count, test ? test->count : 0, train->classes);
+	if (n < size && (train->height != SIDE || train->width != SIDE))
+		n += (size_t)snprintf(buf + n, size - n, "fitted to %dx%d, ", train->height,
+				      train->width);
+	n += n < size ? (size_t)snprintf(buf + n, size - n, "normalised with mean") : 0;
 	for (int c = 0; c < train->channels && n < size; c++)
 		n += (size_t)snprintf(buf + n, size - n, " %.4f", (double)train->mean[c]);
 	n += n < size ? (size_t)snprintf(buf + n, size - n, " std") : 0;

@@ -1,4 +1,4 @@
-/* dataset.h: image classification data sets read into host memory as uint8 32x32 images:
+/* dataset.h: image classification data sets read into host memory as uint8 images of one size:
  * CIFAR-10 binary, MNIST / Fashion-MNIST idx (plain or gzipped) and PNG image folders. */
 #ifndef AMPCL_DATASET_H
 #define AMPCL_DATASET_H
@@ -27,9 +27,14 @@ void ampcl_dataset_describe(const struct ampcl_dataset *train, const struct ampc
  * fail with AMPCL_ERR_BAD_FILE and a message naming the file. */
 ampcl_status ampcl_dataset_load(const char *path, const char *kind, int train, int subset,
 				struct ampcl_dataset **out);
+/* The same with the images fitted to height x width (each 1 to AMPCL_DATASET_SIDE_MAX) by
+ * ampcl_dataset_fit (dataset_pixels.h); ampcl_dataset_load is this at 32x32. The images are
+ * kept at that size: count x channels x height x width bytes of host memory. */
+ampcl_status ampcl_dataset_load_sized(const char *path, const char *kind, int train, int subset,
+				      int height, int width, struct ampcl_dataset **out);
 void ampcl_dataset_free(struct ampcl_dataset *ds);
 
-/* Copies uint8 image `index` as channels x 32 x 32 into out. Only reads ds, so any number of
+/* Copies uint8 image `index` as channels x height x width into out. Only reads ds, so any number of
  * threads may call it at once. */
 ampcl_status ampcl_dataset_image(const struct ampcl_dataset *ds, int index, unsigned char *out);
 

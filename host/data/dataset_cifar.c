@@ -1,5 +1,6 @@
 /* dataset_cifar.c: CIFAR-10 in its binary form: data_batch_1..5.bin (train) and test_batch.bin,
  * 3073-byte records (label byte, then the 32x32 R, G and B planes), exactly as downloaded. */
+#include "dataset_pixels.h"
 #include "dataset_reader.h"
 #include "alloc.h"
 #include "error.h"
@@ -21,9 +22,12 @@ static const char *const train_files[] = {"data_batch_1.bin", "data_batch_2.bin"
 					  "data_batch_5.bin"};
 static const char *const test_files[] = {"test_batch.bin"};
 
-/* Reads `records` records of file into labels/pixels, checking every label. */
-static ampcl_status read_records(const char *file, long records, int *labels, unsigned char *pixels)
+/* Reads `records` records of file into labels/pixels (images fitted to h x w), checking every
+ * label. */
+static ampcl_status read_records(const char *file, long records, int *labels, unsigned char *pixels,
+				 int h, int w)
 {
+	size_t image = (size_t)3 * h * w;
 	FILE *f;
 	ampcl_status st = ampcl_input_open(file, "CIFAR-10 file", &f);
 	if (st)
@@ -47,7 +51,12 @@ static ampcl_status read_records(const char *file, long records, int *labels, un
 			break;
 		}
 		labels[r] = rec[0];
-		memcpy(pixels + (size_t)r * IMAGE, rec + 1, IMAGE);
+		if (h == 32 && w == 32) {
+			memcpy(pixels + (size_t)r * IMAGE, rec + 1, IMAGE);
+			continue;
+		}
+		struct ampcl_image_view v = {rec + 1, 32, 32, 3, 1, 32, 1024};
+		ampcl_dataset_fit(&v, pixels + (size_t)r * image, 3, w, h);
 	}
 	fclose(f);
 	return st;
@@ -117,13 +126,15 @@ ampcl_status ampcl_dataset_cifar_read(struct ampcl_dataset *ds, int train, int s
 				       dir, total, INT_MAX);
 	long keep = subset > 0 && subset < total ? subset : total;
 	ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
-	ds->pixels = ampcl_xmalloc((size_t)keep * IMAGE);
+	size_t image = (size_t)3 * ds->height * ds->width;
+	ds->pixels = ampcl_xmalloc((size_t)keep * image);
 	long done = 0;
 	for (int i = 0; i < nfiles && done < keep; i++) {
 		long n = records[i] < keep - done ? records[i] : keep - done;
 		ampcl_path_join(file, sizeof(file), dir, names[i]);
 		int st =
-		    read_records(file, n, ds->labels + done, ds->pixels + (size_t)done * IMAGE);
+		    read_records(file, n, ds->labels + done, ds->pixels + (size_t)done * image,
+				 ds->height, ds->width);
 		if (st)
 			return st;
 		done += n;

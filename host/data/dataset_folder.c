@@ -1,5 +1,5 @@
 /* dataset_folder.c: image folders ROOT/{train,test}/<class>/<name>.png decoded with libpng to
- * 8-bit grey or RGB, placed at 32x32, and normalised with the training images' own statistics. */
+ * 8-bit grey or RGB, fitted to the image size, and normalised with the training images' own statistics. */
 #include "dataset_reader.h"
 #include "dataset_pixels.h"
 #include "size.h"
@@ -20,7 +20,6 @@
 /* the widest and tallest image read, in pixels */
 #define MAX_IMAGE_SIDE 16384
 
-#define SIDE AMPCL_DATASET_SIDE
 /* Larger images would be shrunk to 32x32 anyway; the cap bounds the memory one decode takes. */
 #define MAX_PNG_SIDE 8192
 
@@ -262,10 +261,11 @@ static ampcl_status png_decode(const char *file, unsigned char **pixels, int *w,
 	return AMPCL_OK;
 }
 
-/* Decodes the first n files of s into n x channels x 32 x 32 bytes. */
-static ampcl_status decode_split(const struct split *s, int n, int channels, unsigned char **out)
+/* Decodes the first n files of s into n x channels x height x width bytes. */
+static ampcl_status decode_split(const struct split *s, int n, int channels, int height, int width,
+				 unsigned char **out)
 {
-	size_t image = (size_t)channels * SIDE * SIDE;
+	size_t image = (size_t)channels * height * width;
 	unsigned char *all = ampcl_xmalloc((size_t)n * image);
 	for (int i = 0; i < n; i++) {
 		unsigned char *px;
@@ -283,7 +283,8 @@ static ampcl_status decode_split(const struct split *s, int n, int channels, uns
 					       "(now colour): load it again",
 					       s->files[i]);
 		}
-		ampcl_dataset_place(px, w, h, ch, all + (size_t)i * image, channels);
+		struct ampcl_image_view v = {px, w, h, ch, (size_t)ch, (size_t)w * ch, 1};
+		ampcl_dataset_fit(&v, all + (size_t)i * image, channels, width, height);
 		free(px);
 	}
 	*out = all;
@@ -428,11 +429,14 @@ ampcl_status ampcl_dataset_folder_read(struct ampcl_dataset *ds, int train, int 
 
 	/* normalisation comes from the whole training split, whichever split or subset is loaded,
 	 * so a model trained on a subset and evaluated later sees the same inputs */
-	st = decode_split(&tr, tr.count, channels, &train_pixels);
+	st = decode_split(&tr, tr.count, channels, ds->height, ds->width, &train_pixels);
 	if (st)
 		goto out;
-	struct ampcl_dataset stats = {
-	    .count = tr.count, .channels = channels, .pixels = train_pixels};
+	struct ampcl_dataset stats = {.count = tr.count,
+				      .channels = channels,
+				      .height = ds->height,
+				      .width = ds->width,
+				      .pixels = train_pixels};
 	double mean[3], sd[3];
 	ampcl_dataset_pixel_stats(&stats, mean, sd);
 	for (int c = 0; c < channels; c++) {
@@ -441,7 +445,7 @@ ampcl_status ampcl_dataset_folder_read(struct ampcl_dataset *ds, int train, int 
 		ds->std[c] = sd[c] > 1e-6 ? (float)sd[c] : 1.0f;
 	}
 
-	size_t image = (size_t)channels * SIDE * SIDE;
+	size_t image = (size_t)channels * ds->height * ds->width;
 	if (train) {
 		int keep = subset > 0 && subset < tr.count ? subset : tr.count;
 		ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
@@ -463,7 +467,7 @@ ampcl_status ampcl_dataset_folder_read(struct ampcl_dataset *ds, int train, int 
 	} else {
 		free(train_pixels);
 		train_pixels = NULL;
-		st = decode_split(&te, te.count, channels, &ds->pixels);
+		st = decode_split(&te, te.count, channels, ds->height, ds->width, &ds->pixels);
 		if (st)
 			goto out;
 		ds->labels = ampcl_xmalloc((size_t)te.count * sizeof(int));

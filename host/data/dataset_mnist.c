@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define SIDE AMPCL_DATASET_SIDE
+#define SIDE_MAX AMPCL_DATASET_SIDE_MAX
 #define MAGIC_LABELS 2049u /* 0x00000801: unsigned bytes, 1 dimension */
 #define MAGIC_IMAGES 2051u /* 0x00000803: unsigned bytes, 3 dimensions */
 
@@ -233,11 +233,11 @@ ampcl_status ampcl_dataset_mnist_read(struct ampcl_dataset *ds, int train, int s
 				     ifile, n);
 		goto out;
 	}
-	if (h == 0 || w == 0 || h > SIDE || w > SIDE) {
+	if (h == 0 || w == 0 || h > SIDE_MAX || w > SIDE_MAX) {
 		st = ampcl_error_set(AMPCL_ERR_BAD_FILE,
 				     "idx images file '%s' has %ux%u images; ampcl takes 1x1 up to "
 				     "%dx%d (MNIST's are 28x28)",
-				     ifile, h, w, SIDE, SIDE);
+				     ifile, h, w, SIDE_MAX, SIDE_MAX);
 		goto out;
 	}
 	char what[64];
@@ -249,7 +249,8 @@ ampcl_status ampcl_dataset_mnist_read(struct ampcl_dataset *ds, int train, int s
 	unsigned keep = subset > 0 && (unsigned)subset < n ? (unsigned)subset : n;
 	size_t image = (size_t)h * w;
 	ds->labels = ampcl_xmalloc((size_t)keep * sizeof(int));
-	ds->pixels = ampcl_xmalloc((size_t)keep * SIDE * SIDE);
+	size_t out_image = (size_t)ds->height * ds->width;
+	ds->pixels = ampcl_xmalloc((size_t)keep * out_image);
 	/* read a block of images at a time; the ones past a subset are read to check the size */
 	enum { BLOCK = 1024 };
 	rows = ampcl_xmalloc(BLOCK * image);
@@ -261,9 +262,11 @@ ampcl_status ampcl_dataset_mnist_read(struct ampcl_dataset *ds, int train, int s
 		st = read_exact(f, ifile, rows, m * image, what);
 		if (st)
 			goto out;
-		for (unsigned j = 0; j < m && i + j < keep; j++)
-			ampcl_dataset_place(rows + j * image, (int)w, (int)h, 1,
-					    ds->pixels + (size_t)(i + j) * SIDE * SIDE, 1);
+		for (unsigned j = 0; j < m && i + j < keep; j++) {
+			struct ampcl_image_view v = {rows + j * image, (int)w, (int)h, 1, 1, w, 0};
+			ampcl_dataset_fit(&v, ds->pixels + (size_t)(i + j) * out_image, 1,
+					  ds->width, ds->height);
+		}
 	}
 	st = expect_end(f, ifile, "the images");
 	if (st)

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#define SIDE AMPCL_DATASET_SIDE
-#define PAD 4 /* RandomCrop(32, padding=4): offsets 0..2*PAD */
 #define MAX_BATCH 65536
 
 /* Randomness. Everything derives from one 64-bit key per (seed, epoch): the (epoch + 1)-th
@@ -42,36 +40,46 @@ void ampcl_loader_permutation(unsigned long long seed, int epoch, int count, int
 	}
 }
 
-void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int *dx, int *dy,
-			       int *flip)
+int ampcl_loader_pad(int side)
+{
+	return side / 8;
+}
+
+void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int height,
+			       int width, int *dx, int *dy, int *flip)
 {
 	uint64_t r = ampcl_mix64(ampcl_mix64(epoch_key(seed, epoch) ^ TAG_AUGMENT) +
 				 AMPCL_GOLDEN * ((uint64_t)index + 1));
-	/* 64 random bits split by division: the bias of r % 9 is below 2^-59 */
-	*dx = (int)(r % (2 * PAD + 1));
-	r /= 2 * PAD + 1;
-	*dy = (int)(r % (2 * PAD + 1));
-	r /= 2 * PAD + 1;
+	/* 64 random bits split by division: at 32x32 the bias of r % 9 is below 2^-59, and at the
+	 * largest side (offsets 0..256) below 2^-55 */
+	uint64_t nx = 2 * (uint64_t)ampcl_loader_pad(width) + 1;
+	uint64_t ny = 2 * (uint64_t)ampcl_loader_pad(height) + 1;
+	*dx = (int)(r % nx);
+	r /= nx;
+	*dy = (int)(r % ny);
+	r /= ny;
 	*flip = (int)(r & 1);
 }
 
-void ampcl_loader_crop_flip(const unsigned char *src, int channels, int dx, int dy, int flip,
-			    unsigned char *out)
+void ampcl_loader_crop_flip(const unsigned char *src, int channels, int height, int width, int dx,
+			    int dy, int flip, unsigned char *out)
 {
+	int px = ampcl_loader_pad(width), py = ampcl_loader_pad(height);
+	size_t plane = (size_t)height * width;
 	for (int c = 0; c < channels; c++) {
-		const unsigned char *s = src + (size_t)c * SIDE * SIDE;
-		unsigned char *o = out + (size_t)c * SIDE * SIDE;
-		for (int y = 0; y < SIDE; y++) {
-			int sy = y + dy - PAD; /* row in src; outside it is padding */
-			unsigned char *orow = o + y * SIDE;
-			if (sy < 0 || sy >= SIDE) {
-				memset(orow, 0, SIDE);
+		const unsigned char *s = src + (size_t)c * plane;
+		unsigned char *o = out + (size_t)c * plane;
+		for (int y = 0; y < height; y++) {
+			int sy = y + dy - py; /* row in src; outside it is padding */
+			unsigned char *orow = o + (size_t)y * width;
+			if (sy < 0 || sy >= height) {
+				memset(orow, 0, (size_t)width);
 				continue;
 			}
-			const unsigned char *srow = s + sy * SIDE;
-			for (int x = 0; x < SIDE; x++) {
-				int sx = (flip ? SIDE - 1 - x : x) + dx - PAD;
-				orow[x] = sx >= 0 && sx < SIDE ? srow[sx] : 0;
+			const unsigned char *srow = s + (size_t)sy * width;
+			for (int x = 0; x < width; x++) {
+				int sx = (flip ? width - 1 - x : x) + dx - px;
+				orow[x] = sx >= 0 && sx < width ? srow[sx] : 0;
 			}
 		}
 	}
@@ -83,7 +91,7 @@ enum { NSLOT = 3 }; /* one with the caller, two in preparation */
 struct slot {
 	enum slot_state state;
 	int batch, count;
-	float *x;    /* (batch, C, 32, 32) */
+	float *x;    /* (batch, C, H, W) */
 	int *labels; /* batch */
 };
 
@@ -91,7 +99,7 @@ struct ampcl_loader {
 	const struct ampcl_dataset *ds;
 	struct ampcl_loader_config cfg;
 	int batches, capacity; /* per epoch; images a slot holds */
-	size_t image;          /* C * 32 * 32 */
+	size_t image;          /* C * H * W */
 	float lut[3][256];     /* normalised value of byte v in channel c */
 
 	pthread_t thread;
@@ -134,27 +142,28 @@ static ampcl_status fill_batch(struct ampcl_loader *l, struct slot *s, int b, in
 		int st = ampcl_dataset_image(ds, idx, l->img);
 		if (st)
 			return st;
-		int dx = PAD, dy = PAD, flip = 0; /* the centre window: no change */
+		int H = ds->height, W = ds->width, px = ampcl_loader_pad(W), py = ampcl_loader_pad(H);
+		int dx = px, dy = py, flip = 0; /* the centre window: no change */
 		if (l->cfg.augment)
-			ampcl_loader_augment_draw(l->cfg.seed, epoch, idx, &dx, &dy, &flip);
+			ampcl_loader_augment_draw(l->cfg.seed, epoch, idx, H, W, &dx, &dy, &flip);
 		/* crop, flip and normalise in one pass: ampcl_loader_crop_flip followed by the
 		 * table lookup, without the intermediate image */
 		float *x = s->x + (size_t)k * l->image;
 		for (int c = 0; c < ds->channels; c++) {
 			const float *lut = l->lut[c];
-			const unsigned char *p = l->img + (size_t)c * SIDE * SIDE;
-			float *q = x + (size_t)c * SIDE * SIDE;
-			for (int y = 0; y < SIDE; y++, q += SIDE) {
-				int sy = y + dy - PAD;
-				if (sy < 0 || sy >= SIDE) {
-					for (int j = 0; j < SIDE; j++)
+			const unsigned char *p = l->img + (size_t)c * H * W;
+			float *q = x + (size_t)c * H * W;
+			for (int y = 0; y < H; y++, q += W) {
+				int sy = y + dy - py;
+				if (sy < 0 || sy >= H) {
+					for (int j = 0; j < W; j++)
 						q[j] = lut[0];
 					continue;
 				}
-				const unsigned char *row = p + sy * SIDE;
-				for (int j = 0; j < SIDE; j++) {
-					int sx = (flip ? SIDE - 1 - j : j) + dx - PAD;
-					q[j] = (unsigned)sx < SIDE ? lut[row[sx]] : lut[0];
+				const unsigned char *row = p + (size_t)sy * W;
+				for (int j = 0; j < W; j++) {
+					int sx = (flip ? W - 1 - j : j) + dx - px;
+					q[j] = (unsigned)sx < (unsigned)W ? lut[row[sx]] : lut[0];
 				}
 			}
 		}
@@ -261,7 +270,7 @@ ampcl_status ampcl_loader_create(const struct ampcl_dataset *ds,
 	l->batches =
 	    cfg->drop_last ? ds->count / cfg->batch : (ds->count + cfg->batch - 1) / cfg->batch;
 	l->capacity = cfg->batch < ds->count ? cfg->batch : ds->count;
-	l->image = (size_t)ds->channels * SIDE * SIDE;
+	l->image = (size_t)ds->channels * ds->height * ds->width;
 	l->held = -1;
 	for (int c = 0; c < ds->channels; c++)
 		for (int v = 0; v < 256; v++)

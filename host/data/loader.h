@@ -10,7 +10,7 @@
 struct ampcl_loader_config {
 	int batch;     /* images per batch, >= 1 */
 	int shuffle;   /* 1: a seeded Fisher-Yates permutation per epoch; 0: data set order */
-	int augment;   /* 1: random crop (pad 4) + horizontal flip; training only */
+	int augment;   /* 1: random crop (pad a side/8: 4 at 32) + horizontal flip; training only */
 	int drop_last; /* 1: skip the last incomplete batch (training); 0: yield it (evaluation) */
 	unsigned long long seed;
 };
@@ -32,7 +32,7 @@ ampcl_status ampcl_loader_start_epoch(struct ampcl_loader *l, int epoch);
 ampcl_status ampcl_loader_start_epoch_at(struct ampcl_loader *l, int epoch, int first);
 
 /* Blocks until the next batch is ready; returns 1 with a batch, 0 at the end of the epoch,
- * a negative status on error. x: (count, C, 32, 32) floats, normalised; labels: count ints.
+ * a negative status on error. x: (count, C, H, W) floats, normalised; labels: count ints.
  * Both stay valid until the next call to ampcl_loader_next or ampcl_loader_start_epoch. */
 int ampcl_loader_next(struct ampcl_loader *l, const float **x, const int **labels, int *count);
 
@@ -44,17 +44,22 @@ double ampcl_loader_wait_seconds(const struct ampcl_loader *l);
 
 /* ---- the per-epoch randomness, exposed so tests can recompute it by hand ---- */
 
-/* The crop offsets (0..8 in the 40x40 zero-padded image) and flip (0/1) the loader draws for
- * data set image `index` in `epoch`. They depend on (seed, epoch, index) only, not on the
- * shuffle, the batch size or thread timing. */
-void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int *dx, int *dy,
-			       int *flip);
+/* The random crop's zero padding on an axis of `side` pixels: side / 8 (4 at 32, 8 at 64, 28 at
+ * 224), so the crop moves the image by the same fraction at every size. */
+int ampcl_loader_pad(int side);
 
-/* out(c, y, x) = padded(c, y + dy, x' + dx) with x' = flip ? 31 - x : x, where padded is src
- * with 4 zero pixels on every side: torchvision's RandomCrop(32, padding=4) followed by
- * RandomHorizontalFlip. src and out: (channels, 32, 32) bytes, distinct. */
-void ampcl_loader_crop_flip(const unsigned char *src, int channels, int dx, int dy, int flip,
-			    unsigned char *out);
+/* The crop offsets (dx in 0..2*pad(width), dy in 0..2*pad(height); 0..8 at 32x32) and flip
+ * (0/1) the loader draws for data set image `index` in `epoch`. They depend on (seed, epoch,
+ * index) and the image size only, not on the shuffle, the batch size or thread timing. */
+void ampcl_loader_augment_draw(unsigned long long seed, int epoch, int index, int height,
+			       int width, int *dx, int *dy, int *flip);
+
+/* out(c, y, x) = padded(c, y + dy, x' + dx) with x' = flip ? width - 1 - x : x, where padded is
+ * src with pad(height) zero rows above and below and pad(width) zero columns left and right:
+ * torchvision's RandomCrop(size, padding) followed by RandomHorizontalFlip (at 32x32,
+ * RandomCrop(32, padding=4)). src and out: (channels, height, width) bytes, distinct. */
+void ampcl_loader_crop_flip(const unsigned char *src, int channels, int height, int width, int dx,
+			    int dy, int flip, unsigned char *out);
 
 /* The epoch's permutation of 0..count-1 into order (count ints), as the loader uses it. */
 void ampcl_loader_permutation(unsigned long long seed, int epoch, int count, int *order);

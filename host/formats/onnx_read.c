@@ -5,6 +5,7 @@
 #include "onnx.pb-c.h"
 #include "size.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,4 +359,27 @@ const struct ampcl_onnx_tensor *ampcl_onnx_init(const struct ampcl_onnx_model *m
 		if (!strcmp(m->inits[k].name, name))
 			return &m->inits[k];
 	return NULL;
+}
+
+ampcl_status ampcl_onnx_input_shape(const char *path, int *channels, int *height, int *width)
+{
+	struct ampcl_onnx_model *m;
+	ampcl_status st = ampcl_onnx_read(path, &m);
+	if (st)
+		return st;
+	const struct ampcl_onnx_value *in = m->ninputs == 1 ? &m->inputs[0] : NULL;
+	if (!in || in->ndim != 4)
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "ONNX model '%s' has %d inputs%s: ampcl trains a graph of one "
+				     "input, a batch of images (N, C, H, W)",
+				     path, m->ninputs, in ? " of another rank than 4" : "");
+	else {
+		long long d[3] = {in->dims[1], in->dims[2], in->dims[3]};
+		for (int k = 0; k < 3; k++)
+			if (d[k] < 1 || d[k] > INT_MAX)
+				d[k] = -1;
+		*channels = (int)d[0], *height = (int)d[1], *width = (int)d[2];
+	}
+	ampcl_onnx_free(m);
+	return st;
 }

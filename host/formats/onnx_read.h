@@ -79,6 +79,11 @@ struct ampcl_onnx_model {
 ampcl_status ampcl_onnx_read(const char *path, struct ampcl_onnx_model **out);
 void ampcl_onnx_free(struct ampcl_onnx_model *m);
 
+/* The input shape the ONNX file at path declares (channels, height, width; -1 where a dimension
+ * is not fixed); AMPCL_ERR_INVALID_ARG when its input is not one tensor of rank 4, the reader's
+ * errors else. */
+ampcl_status ampcl_onnx_input_shape(const char *path, int *channels, int *height, int *width);
+
 /* The whole file (at most 2 GiB, a regular file), malloc'ed; errors name the file. */
 ampcl_status ampcl_onnx_read_file(const char *path, uint8_t **data, size_t *size);
 /* AMPCL_ERR_BAD_FILE: "ONNX model 'path': what; export it again ...". */

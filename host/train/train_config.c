@@ -46,6 +46,7 @@ static const struct field fields[] = {
     NUM(eval_every, F_INT),
     NUM(subset, F_INT),
     NUM(augment, F_INT),
+    STR(image_size),
     STR(out),
     STR(init),
     STR(amp_types),

@@ -26,6 +26,7 @@ struct ampcl_train_config {
 	int eval_every;  /* evaluate on the test split every K epochs (and after the last) */
 	int subset;      /* train on the first N training images; 0 = all */
 	int augment;     /* random crop + flip */
+	char image_size[16]; /* "" (the model's: an ONNX input's, else 32x32), "64" or "96x64" */
 	char out[4096];  /* output folder; "" writes nothing */
 	char init[4096]; /* start from these safetensors weights; "" = random init */
 	/* gradient amplification (docs/design.md) */

@@ -3,11 +3,13 @@
 #include "alloc.h"
 #include "dist.h"
 #include "error.h"
+#include "onnx_read.h"
 #include "net_weights.h"
 #include "onnx_weights.h"
 #include "train_config.h"
 #include "trainer_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -17,7 +19,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-/* Loads both splits; image folders normalise their test split with the training statistics. */
 /* Whether --model names an ONNX file. */
 static int model_is_onnx(const char *model)
 {
@@ -25,13 +26,63 @@ static int model_is_onnx(const char *model)
 	return n > 5 && !strcmp(model + n - 5, ".onnx");
 }
 
+/* The image size of --image-size ("S" or "HxW", each side 1 to AMPCL_DATASET_SIDE_MAX) into
+ * h, w; "" gives 0, 0 (the model's). */
+static ampcl_status parse_image_size(const char *text, int *h, int *w)
+{
+	*h = *w = 0;
+	if (!text[0])
+		return AMPCL_OK;
+	char *end;
+	errno = 0;
+	long a = strtol(text, &end, 10), b = a;
+	if (end != text && (*end == 'x' || *end == 'X')) {
+		const char *second = end + 1;
+		b = strtol(second, &end, 10);
+		if (end == second)
+			end = (char *)text; /* "64x": no second side */
+	}
+	if (end == text || *end || errno || !isdigit((unsigned char)text[0]) || a < 1 ||
+	    b < 1 || a > AMPCL_DATASET_SIDE_MAX || b > AMPCL_DATASET_SIDE_MAX)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "--image-size '%s': give the side (64) or height x width "
+				       "(96x64), each from 1 to %d pixels",
+				       text, AMPCL_DATASET_SIDE_MAX);
+	*h = (int)a;
+	*w = (int)b;
+	return AMPCL_OK;
+}
+
+/* The image size the data is fitted to: --image-size, else an ONNX model's input size, else
+ * 32x32 (the built-in models' CIFAR size). */
+static ampcl_status image_size(const struct ampcl_train_config *c, int *h, int *w)
+{
+	ampcl_status st = parse_image_size(c->image_size, h, w);
+	if (st || *h)
+		return st;
+	*h = *w = AMPCL_DATASET_SIDE;
+	if (!model_is_onnx(c->model))
+		return AMPCL_OK;
+	int ic, ih, iw;
+	if ((st = ampcl_onnx_input_shape(c->model, &ic, &ih, &iw)))
+		return st;
+	if (ih > 0 && iw > 0)
+		*h = ih, *w = iw;
+	return AMPCL_OK;
+}
+
+/* Loads both splits at the image size; image folders normalise their test split with the
+ * training statistics. */
 static ampcl_status load_data(const struct ampcl_train_config *c, int eval_only,
 			      struct ampcl_dataset **train, struct ampcl_dataset **test)
 {
 	const char *kind = c->dataset[0] ? c->dataset : NULL;
-	ampcl_status st = ampcl_dataset_load(c->data, kind, 1, c->subset, train);
+	int h, w;
+	ampcl_status st = image_size(c, &h, &w);
 	if (!st)
-		st = ampcl_dataset_load(c->data, kind, 0, 0, test);
+		st = ampcl_dataset_load_sized(c->data, kind, 1, c->subset, h, w, train);
+	if (!st)
+		st = ampcl_dataset_load_sized(c->data, kind, 0, 0, h, w, test);
 	if (st)
 		return st;
 	memcpy((*test)->mean, (*train)->mean, sizeof((*train)->mean));
@@ -110,6 +161,9 @@ static ampcl_status config_check(struct ampcl_train_config *c, const struct ampc
 	if (c->width < 1 || c->width > 1024)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "--width %d: give 1 to 1024",
 				       c->width);
+	int h, w;
+	if ((st = parse_image_size(c->image_size, &h, &w)))
+		return st;
 	if (!c->data[0])
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "no data: give --data PATH (a CIFAR-10 binary folder, MNIST "
@@ -310,6 +364,7 @@ ampcl_status ampcl_trainer_setup_checkpoint(ampcl_context_t *ctx, const char *ch
 		st = same_run_in_folder(checkpoint, &t->st);
 	/* what the net was built for, before setup() records the data it loads now */
 	int channels = t->st.in_channels, classes = t->st.classes;
+	int height = t->st.in_height, width = t->st.in_width;
 	long long trained_on = t->st.train_count;
 	if (!st) {
 		if (epochs > 0)
@@ -333,6 +388,11 @@ ampcl_status ampcl_trainer_setup_checkpoint(ampcl_context_t *ctx, const char *ch
 		    "'%s' has %d channels and %d classes",
 		    checkpoint, channels, classes, t->st.cfg.data, t->train->channels,
 		    t->train->classes);
+	if (!st && height && (height != t->train->height || width != t->train->width))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "checkpoint '%s' was trained on %dx%d images; this data would "
+				     "be fitted to %dx%d",
+				     checkpoint, height, width, t->train->height, t->train->width);
 	/* a resumed run on moved data: the same data set, by its training images' count */
 	if (!st && !eval_only && trained_on && trained_on != t->train->count)
 		st =
@@ -379,8 +439,11 @@ ampcl_status ampcl_trainer_setup_weights(ampcl_context_t *ctx, const struct ampc
 	snprintf(c->init, sizeof(c->init), "%s", req->weights);
 	c->batch = req->batch > 0 ? req->batch : 128;
 	c->out[0] = 0;
+	snprintf(c->image_size, sizeof(c->image_size), "%s",
+		 req->image_size ? req->image_size : "");
 	if (strlen(req->model) >= sizeof(c->model) || strlen(req->weights) >= sizeof(c->init) ||
-	    strlen(req->data) >= sizeof(c->data)) {
+	    strlen(req->data) >= sizeof(c->data) ||
+	    (req->image_size && strlen(req->image_size) >= sizeof(c->image_size))) {
 		free(t);
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "evaluate: a model name, weights or data path is too long");

@@ -14,6 +14,9 @@ Cases (--case NAME; all by default):
             SGD step as relu6's.
   pools     general max and average pools (padding, count_include_pad, ceil_mode): one SGD step
             as relu6's.
+  plain64   a plain CNN (MaxPool, Dropout, Flatten, two Linear) exported at 64x64: ampcl fits
+            the 32x32 data to its input size, and one SGD step equals PyTorch's float64 step on
+            the same enlarged images with ampcl's dropout mask.
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
   folded    a model exported for evaluation (BN folded into the convolutions) trains, and the
@@ -186,13 +189,16 @@ class Relu6Net(nn.Module):
         return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def step_check(args, work, tag, make, seed):
+def step_check(args, work, tag, make, seed, size=32, truth=None):
     """One SGD step of make()'s network through ONNX against PyTorch's float64 step (float32's
-    error as the noise floor, as the cross-check decides): the worst ratio and the failures."""
+    error as the noise floor, as the cross-check decides): the worst ratio and the failures.
+    size: the model's input side, to which ampcl fits the 32x32 data by default (bilinear, each
+    value rounded to a byte, as enlarge() does here); truth: the network PyTorch steps, when it
+    is not make()'s own (a Dropout with ampcl's mask)."""
     torch.manual_seed(seed)
     model = make()
     path = os.path.join(work, tag + ".onnx")
-    export(model, path)
+    export(model, path, size)
     init = {k: v.detach().clone() for k, v in model.state_dict().items()}
     data = os.path.join(work, "data_" + tag)
     sets = X.write_cifar(data, np.random.RandomState(seed))
@@ -205,10 +211,13 @@ def step_check(args, work, tag, make, seed):
     ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--out", w])
     got = X.read_safetensors(w)
     pix, labels = sets["data_batch_1.bin"]
-    x = X.normalise(pix)
+    if truth:  # a dropout mask goes by the position in ampcl's shuffled batch
+        order = loader_order(1, 0, 64)
+        pix, labels = pix[order], labels[order]
+    x = X.normalise(enlarge(pix, size) if size != 32 else pix)
 
     def step(dtype):
-        net = make().to(dtype)
+        net = (truth or make)().to(dtype)
         net.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in init.items()})
         net.train()
         opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
@@ -353,6 +362,106 @@ class Classic(nn.Module):
         return s.fc2(s.drop(F.relu(s.fc1(torch.flatten(x, 1)))))
 
 
+def enlarge(pix, size):
+    """32x32 bytes enlarged to size x size as ampcl fits them: bilinear (align_corners=False,
+    clamped at the edges), rounded half up to bytes."""
+    t = torch.from_numpy(pix.astype(np.float64))
+    up = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
+    return np.clip(np.floor(up.numpy() + 0.5), 0, 255).astype(np.uint8)
+
+
+M64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def loader_order(seed, epoch, count):
+    """The loader's shuffle of an epoch (host/data/loader.c, host/util/rng.h): xoshiro256**
+    seeded by splitmix64 from the epoch's key, Fisher-Yates, rejection below n."""
+    key = mix64((seed + GOLDEN * (epoch + 1)) & M64) ^ 0x53485546464C4531
+    s = []
+    for _ in range(4):
+        s.append(mix64((key + GOLDEN) & M64))
+        key = (key + GOLDEN) & M64
+    rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M64
+
+    def nxt():
+        out = (rotl((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return out
+
+    def below(n):
+        threshold = ((1 << 64) - n) % n
+        while True:
+            x = nxt()
+            if x >= threshold:
+                return x % n
+    order = list(range(count))
+    for i in range(count - 1, 0, -1):
+        j = below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    return np.array(order)
+
+
+def dropout_mask(seed, step, salt, n, p):
+    """ampcl's dropout mask (cl/eltwise.cl's dropout_hash): element i of a layer's output is kept
+    when the hash of (seed, step, salt, i) reaches p * 2^32."""
+    u32 = np.uint32
+    with np.errstate(over="ignore"):
+        h = np.full(n, (seed & 0xFFFFFFFF) ^ 0x9E3779B9, dtype=u32)
+        for v in (np.full(n, seed >> 32, u32), np.full(n, step, u32), np.full(n, salt, u32),
+                  np.arange(n, dtype=u32)):
+            h ^= v + u32(0x85EBCA6B) + (h << u32(6)) + (h >> u32(2))
+            h ^= h >> u32(16); h *= u32(0x7FEB352D); h ^= h >> u32(15)
+            h *= u32(0x846CA68B); h ^= h >> u32(16)
+    return h >= np.uint32(int(float(np.float32(p)) * 2.0 ** 32))
+
+
+class Plain64(nn.Module):
+    """The classic CNN at 64x64: convolutions and max-pools, Flatten, two Linear layers with
+    Dropout between them. mask: None (nn.Dropout, exported) or the kept elements of fc1's
+    output, which the PyTorch step multiplies in as ampcl's Dropout does."""
+    P = 0.3
+
+    def __init__(s, mask=None):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 6, 3, 1, 1); s.conv2 = nn.Conv2d(6, 8, 3, 1, 1)
+        s.fc1 = nn.Linear(8 * 8 * 8, 24); s.drop = nn.Dropout(Plain64.P); s.fc2 = nn.Linear(24, 10)
+        s.mask = mask
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(s.conv2(x)), 2)
+        x = F.max_pool2d(x, 2)
+        x = F.relu(s.fc1(torch.flatten(x, 1)))
+        if s.mask is None:
+            return s.fc2(s.drop(x))
+        keep = torch.from_numpy(s.mask.reshape(x.shape)).to(x.dtype)
+        return s.fc2(x * keep / (1 - float(np.float32(Plain64.P))))
+
+
+def case_plain64(args, work):
+    """A plain CNN (MaxPool, Dropout, Flatten, two Linear) exported at 64x64: ampcl fits the
+    32x32 data to the model's input size by default, and one SGD step equals PyTorch's float64
+    step on the same enlarged images with ampcl's dropout mask (seed 1, step 0, the Dropout's
+    layer index 10: input, conv, relu, pool, conv, relu, pool, pool, linear, relu)."""
+    mask = dropout_mask(1, 0, 10, 64 * 24, Plain64.P)
+    worst, failures = step_check(args, work, "plain64", Plain64, 24, size=64,
+                                 truth=lambda: Plain64(mask))
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a plain CNN at 64x64 (MaxPool, Dropout, Flatten, two "
+          f"Linear): its SGD step through ONNX equals PyTorch's float64 step within the "
+          f"cross-check's bound: worst {worst:.2f} of it {failures[:3]}")
+    return ok
+
+
 def case_dropout(args, work):
     """Dropout draws its masks from the run's seed and step: a run stopped after its first epoch
     and resumed ends bit for bit as one run straight through, and another seed draws other masks;
@@ -452,7 +561,8 @@ def case_refused(args, work):
     return ok
 
 
-CASES = {"resnet18": case_resnet18, "plain": case_plain, "relu6": case_relu6,
+CASES = {"resnet18": case_resnet18, "plain": case_plain, "plain64": case_plain64,
+         "relu6": case_relu6,
          "densenet": case_densenet, "mobilenet": case_mobilenet, "pools": case_pools,
          "dropout": case_dropout, "folded": case_folded,
          "refused": case_refused}
