@@ -225,6 +225,19 @@ AMPCL_API ampcl_status ampcl_net_maxpool2(ampcl_net_t *net, const char *name, in
 AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input, int *layer);
 AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			       int bias, int *layer);
+/* A linear layer as ONNX's MatMul and Gemm with transB 0 hold it: with w_in_out its weight is
+ * kept as W^T, (in, out) (torch.matmul(x, w)'s w), and the tensor API, weight files and
+ * checkpoints show it so; its tensors are called weight_name and bias_name (NULL: "NAME.weight"
+ * and "NAME.bias"; at most 127 characters, unique in the net). */
+struct ampcl_linear_options {
+	int out_features;
+	int bias;
+	int w_in_out;
+	const char *weight_name, *bias_name;
+};
+AMPCL_API ampcl_status ampcl_net_linear_general(ampcl_net_t *net, const char *name, int input,
+						const struct ampcl_linear_options *opt,
+						int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
 /* A convolution in its general form: groups (depthwise: groups = input channels = out_channels
  * / multiplier), dilation, padding per side, rectangular kernels and strides. Its weight is

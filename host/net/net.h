@@ -26,6 +26,7 @@ struct ampcl_layer {
 	int in[2], nin;
 	int c, h, w;                   /* output, per image */
 	int out_features;              /* linear */
+	int w_in_out;                  /* linear: its weight is (in, out), ONNX MatMul's layout */
 	int kernel, stride, pad, bias; /* conv */
 	float lo, hi;                  /* clip */
 	float ratio;                   /* dropout */
