@@ -15,8 +15,9 @@
 	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
 	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "          \
 	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
-	"[N, C], Gemm (transB 1), Identity, Constant, Cast to float, and Pad with zeros before a "  \
-	"Conv or AveragePool"
+	"[N, C], Gemm (alpha and beta 1, no transA), MatMul by a 2-D initializer (with an Add of " \
+	"a bias after it), Identity, Constant, Cast to float, and Pad with zeros before a Conv or " \
+	"AveragePool"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -36,7 +37,9 @@ struct import {
 	int nvalues;
 	char (*names)[64]; /* layer names given so far */
 	int nnames;
-	int last; /* the last layer built */
+	int last;   /* the last layer built */
+	int *fused; /* per node: the linear layer a MatMul before this Add built with its bias, or
+		     * -1 */
 };
 
 static ampcl_status refuse(const struct import *im, const struct ampcl_onnx_node *n,
@@ -88,7 +91,9 @@ static int input_padded(struct import *im, const struct ampcl_onnx_node *n, int 
 	}
 	char what[300];
 	snprintf(what, sizeof(what), "input %d ('%.200s') is %s", k, k < n->nin ? n->in[k] : "",
-		 v ? "a constant where a layer's output is needed" : "not computed before it");
+		 v || (k < n->nin && ampcl_onnx_init(im->m, n->in[k]))
+		     ? "a constant where a layer's output is needed"
+		     : "not computed before it");
 	*st = refuse(im, n, what);
 	return -1;
 }
@@ -368,7 +373,8 @@ static ampcl_status pool(struct import *im, const struct ampcl_onnx_node *n, int
 	return ampcl_net_pool2d(im->net, name, x, average, &o, out);
 }
 
-/* Gemm: A (a layer, flattened) times B transposed ([out, in], PyTorch's Linear) plus C. */
+/* Gemm: A (a layer, flattened) times B plus C: B [out, in] with transB 1 (PyTorch's
+ * Linear), else [in, out]; a linear layer either way, the latter keeping B's layout and names. */
 static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
 {
 	ampcl_status st = AMPCL_OK;
@@ -379,15 +385,51 @@ static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int
 	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
 	const struct ampcl_onnx_tensor *b = input_constant(im, n, 1);
 	const struct ampcl_onnx_tensor *bias = input_constant(im, n, 2);
-	if (attr_int(n, "transA", 0) || !attr_int(n, "transB", 0) ||
-	    attr_float(n, "alpha", 1) != 1 || attr_float(n, "beta", 1) != 1)
-		return refuse(im, n, "transA, alpha or beta other than 0, 1, 1, or transB 0");
-	if (!b || !b->f || b->ndim != 2 || b->dims[1] != (long long)c * h * w)
-		return refuse(im, n, "B is not a float initializer [out, in] matching its input");
-	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)b->dims[0]))
+	if (attr_int(n, "transA", 0))
+		return refuse(im, n, "transA 1 (A transposed)");
+	if (attr_float(n, "alpha", 1) != 1)
+		return refuse(im, n, "an alpha other than 1");
+	if (attr_float(n, "beta", 1) != 1)
+		return refuse(im, n, "a beta other than 1");
+	int trans = attr_int(n, "transB", 0) != 0;
+	if (!b || !b->f || b->ndim != 2 || b->dims[trans] != (long long)c * h * w)
+		return refuse(im, n, trans ? "B is not a float initializer [out, in] matching its input"
+					   : "B is not a float initializer [in, out] matching its input");
+	long long features = b->dims[!trans];
+	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)features))
 		return refuse(im, n, "C is not a float initializer of one value per output");
-	return ampcl_net_linear(im->net, layer_name(im, n, index, b->name), x, (int)b->dims[0],
-				bias != NULL, out);
+	const char *name = layer_name(im, n, index, b->name);
+	if (trans)
+		return ampcl_net_linear(im->net, name, x, (int)features, bias != NULL, out);
+	struct ampcl_linear_options o = {(int)features, bias != NULL, 1, b->name,
+					 bias ? bias->name : NULL};
+	return ampcl_net_linear_general(im->net, name, x, &o, out);
+}
+
+/* MatMul of a layer (flattened: [N, in]) by a 2-D initializer B [in, out]: a linear layer
+ * keeping B's layout and name, with the bias of an Add after it (ampcl_onnx_matmul_add) taken
+ * in and that Add's output its own. */
+static ampcl_status matmul(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	const struct ampcl_onnx_tensor *b = n->nin == 2 ? ampcl_onnx_init(im->m, n->in[1]) : NULL;
+	if (!b || !b->f || b->ndim != 2 || b->dims[0] != (long long)c * h * w)
+		return refuse(im, n, "B is not a float initializer [in, out] matching its input (a "
+				     "product of two layers, or of more than two dimensions)");
+	int other = 0, add = ampcl_onnx_matmul_add(im->m, index, &other);
+	const struct ampcl_onnx_tensor *bias =
+	    add >= 0 ? ampcl_onnx_init(im->m, im->m->nodes[add].in[other]) : NULL;
+	struct ampcl_linear_options o = {(int)b->dims[1], bias != NULL, 1, b->name,
+					 bias ? bias->name : NULL};
+	st = ampcl_net_linear_general(im->net, layer_name(im, n, index, b->name), x, &o, out);
+	if (!st && add >= 0)
+		im->fused[add] = *out;
+	return st;
 }
 
 /* Concat along channels (axis 1) of two or more layers: one concat layer per input after the
@@ -579,6 +621,10 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 {
 	if (*n->domain && strcmp(n->domain, "ai.onnx"))
 		return refuse(im, n, "an operator outside ONNX's standard domain");
+	if (im->fused[index] >= 0) { /* the Add of a bias a MatMul's linear layer took in */
+		add_value(im, n->out[0], im->fused[index], NULL);
+		return AMPCL_OK;
+	}
 	if (!strcmp(n->op, "Constant")) {
 		const struct ampcl_onnx_attr *v = ampcl_onnx_attr(n, "value");
 		if (!v || v->type != AMPCL_ONNX_ATTR_TENSOR || n->nout != 1)
@@ -626,6 +672,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 			   : ampcl_net_add(im->net, layer_name(im, n, index, NULL), a, b, &layer);
 	} else if (!strcmp(op, "Gemm"))
 		st = gemm(im, n, index, &layer);
+	else if (!strcmp(op, "MatMul"))
+		st = matmul(im, n, index, &layer);
 	else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape"))
 		st = alias(im, n, &layer);
 	else if (!strcmp(op, "Identity")) {
@@ -648,6 +696,11 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 	if (st)
 		return st;
 	struct import im = {.m = m, .net = net};
+	im.fused = malloc(((size_t)m->nnodes + 1) * sizeof(*im.fused));
+	if (!im.fused)
+		abort();
+	for (int k = 0; k < m->nnodes; k++)
+		im.fused[k] = -1;
 	int c, h, w;
 	ampcl_net_layer_shape(net, 0, &c, &h, &w);
 	const struct ampcl_onnx_value *in = m->ninputs == 1 ? &m->inputs[0] : NULL;
@@ -685,6 +738,7 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 		free(im.casts[k]);
 	}
 	free(im.casts);
+	free(im.fused);
 	free(im.values);
 	free(im.names);
 	ampcl_onnx_free(m);

@@ -1,9 +1,11 @@
 /* test_onnx.c: ONNX models written here with protobuf-c: a small CNN imports with its names and
- * initial weights; each unsupported attribute, a wrong shape, a damaged file is refused by name. */
+ * initial weights, its head as Gemm or as MatMul and Add alike; each unsupported attribute, a
+ * wrong shape, a damaged file is refused by name. */
 #include "onnx.pb-c.h"
 #include "onnx_weights.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +172,40 @@ static void small_cnn(void)
 	attr_ints(fc, "transB", trans, 1);
 }
 
+/* The small CNN with its head as torch.matmul(x, w) + b exports it: MatMul by head.w [4, 10]
+ * holding fc.weight transposed, then an Add of head.b (fc.bias's values); bias 0: no Add. */
+static void small_cnn_matmul(int bias)
+{
+	small_cnn();
+	nnodes--; /* the Gemm */
+	inits[6].name = "head.w", inits[7].name = "head.b";
+	init_dims[6][0] = 4, init_dims[6][1] = 10;
+	for (int i = 0; i < 4; i++)
+		for (int o = 0; o < 10; o++)
+			init_data[6][i * 10 + o] = 0.01f * (float)(o * 4 + i + 1) * 7.0f;
+	node("/MatMul", "MatMul", "f", "head.w", NULL, bias ? "mm" : "y");
+	if (bias)
+		node("/Add", "Add", "mm", "head.b", NULL, "y");
+	else
+		ninits--;
+}
+
+/* Logits of path's model (its initializers as weights) for two fixed 3 x 8 x 8 images. */
+static void logits_of(struct ampcl_context *ctx, const char *path, float out[20])
+{
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, 3, 8, 8, &net), "net create");
+	tu_ok(ampcl_model_build(net, path, 0, 10), "build");
+	tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+	long long tracked;
+	tu_ok(ampcl_net_load_onnx(net, path, &tracked), "weights");
+	float x[2 * 3 * 8 * 8];
+	for (int i = 0; i < 2 * 3 * 8 * 8; i++)
+		x[i] = (float)((i * 37) % 19) / 9.0f - 1.0f;
+	tu_ok(ampcl_net_predict(net, x, 2, out), "predict");
+	ampcl_net_free(net);
+}
+
 /* Builds path into a fresh 3 x side x side net; the status, and the message in msg. */
 static ampcl_status import(struct ampcl_context *ctx, const char *path, int side, int classes,
 			   ampcl_net_t **keep, char *msg, size_t size)
@@ -245,7 +281,7 @@ int main(void)
 
 	/* one unsupported attribute at a time */
 	static int64_t g2[1] = {2}, d2[2] = {2, 2}, asym[4] = {1, 0, 1, 0}, k3[2] = {3, 3},
-		       t0[1] = {0};
+		       t0[1] = {0}, trans1[1] = {1};
 	small_cnn();
 	attr_ints(&nodes[0], "group", g2, 1);
 	refused(ctx, path, "a group count that does not divide the channels is refused",
@@ -281,8 +317,71 @@ int main(void)
 	nodes[1].attribute[0]->f = 1e-3f;
 	refused(ctx, path, "another BN epsilon is refused", "/bn1/BatchNormalization", "epsilon");
 	small_cnn();
+	attr_ints(&nodes[6], "transA", trans1, 1);
+	refused(ctx, path, "Gemm with transA 1 is refused", "/fc/Gemm", "transA");
+	small_cnn();
+	attr_float(&nodes[6], "alpha", 0.5f);
+	refused(ctx, path, "Gemm with alpha 0.5 is refused", "/fc/Gemm", "alpha");
+	small_cnn();
+	attr_float(&nodes[6], "beta", 2.0f);
+	refused(ctx, path, "Gemm with beta 2 is refused", "/fc/Gemm", "beta");
+	small_cnn(); /* B [out, in] given with transB 0 does not match the input */
 	nodes[6].attribute[0]->i = t0[0];
-	refused(ctx, path, "Gemm with transB 0 is refused", "/fc/Gemm", "transB");
+	refused(ctx, path, "Gemm with transB 0 and B [out, in] is refused", "/fc/Gemm", "[in, out]");
+
+	/* the head as MatMul (+ Add), and as Gemm with transB 0: the same logits as the Gemm's,
+	 * B kept [in, out] under its own name */
+	float want[20], got[20];
+	small_cnn();
+	write_model(path, 8, 10);
+	logits_of(ctx, path, want);
+	for (int form = 0; form < 3; form++) {
+		static const char *what[3] = {"MatMul and Add", "MatMul alone", "Gemm transB 0"};
+		small_cnn_matmul(form != 1);
+		if (form == 2) { /* Gemm(f, head.w, head.b) with transB 0 */
+			nnodes -= 2;
+			Onnx__NodeProto *g = node("/fc/Gemm", "Gemm", "f", "head.w", "head.b", "y");
+			attr_ints(g, "transB", t0, 1);
+		}
+		write_model(path, 8, 10);
+		net = NULL;
+		st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+		char label[160];
+		snprintf(label, sizeof(label), "%s imports as a linear layer", what[form]);
+		tu_check(!st && net && ampcl_net_layer_count(net) == 7 &&
+			     ampcl_net_layer_type(net, 6) == AMPCL_LAYER_LINEAR,
+			 label, "%d: %s", st, msg);
+		if (!net)
+			continue;
+		tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+		struct ampcl_tensor_info w, b = {0};
+		ampcl_net_tensor_info(net, 6, &w);
+		if (form != 1)
+			ampcl_net_tensor_info(net, 7, &b);
+		snprintf(label, sizeof(label), "%s: B keeps its name and [in, out] shape", what[form]);
+		tu_check(!strcmp(w.name, "head.w") && w.ndim == 2 && w.shape[0] == 4 &&
+			     w.shape[1] == 10 && ampcl_net_tensor_count(net) == 7 + (form != 1) &&
+			     (form == 1 || !strcmp(b.name, "head.b")),
+			 label, "'%s' [%d, %d], '%s', %d tensors", w.name, w.shape[0], w.shape[1],
+			 form == 1 ? "" : b.name, ampcl_net_tensor_count(net));
+		ampcl_net_free(net);
+		if (form == 1)
+			continue;
+		logits_of(ctx, path, got);
+		double worst = 0;
+		for (int i = 0; i < 20; i++)
+			worst = fmax(worst, fabs((double)got[i] - want[i]));
+		snprintf(label, sizeof(label), "%s: the Gemm head's logits", what[form]);
+		tu_check(worst <= 1e-6, label, "20 logits, max abs diff %.2e (bound 1e-6)", worst);
+	}
+	small_cnn_matmul(1); /* the product used twice: no bias to take in, Add of a constant */
+	nodes[nnodes - 1].input[0] = "mm";
+	node("/Relu2", "Relu", "mm", NULL, NULL, "unused");
+	refused(ctx, path, "an Add of a constant after a MatMul used twice is refused", "/Add",
+		"a constant where");
+	small_cnn_matmul(1); /* a product of two layers */
+	nodes[nnodes - 2].input[1] = "g";
+	refused(ctx, path, "MatMul of two layers is refused", "/MatMul", "[in, out]");
 	small_cnn();
 	nodes[2].op_type = "Sigmoid";
 	refused(ctx, path, "an unknown operator is refused", "/relu/Relu", "(Sigmoid)");
