@@ -212,6 +212,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_DROPOUT,
 	AMPCL_LAYER_CONV_GENERAL,
 	AMPCL_LAYER_POOL_GENERAL,
+	AMPCL_LAYER_SLICE,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -270,6 +271,10 @@ AMPCL_API ampcl_status ampcl_net_pool2d(ampcl_net_t *net, const char *name, int 
 /* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
 AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
 					int *layer);
+/* Channels [start, start + channels) of a layer (ONNX's Slice along axis 1, x[:, a:b] in
+ * PyTorch): the inverse of the concatenation. */
+AMPCL_API ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start,
+				       int channels, int *layer);
 /* Dropout of ratio p in [0, 1): in training each element is kept with probability 1 - p and
  * scaled by 1 / (1 - p), the mask drawn from the net's seed and the step (the same run draws the
  * same masks, resumed or not); in evaluation the identity. */

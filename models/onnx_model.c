@@ -16,8 +16,8 @@
 	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "          \
 	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
 	"[N, C], Gemm (alpha and beta 1, no transA), MatMul by a 2-D initializer (with an Add of " \
-	"a bias after it), Identity, Constant, Cast to float, and Pad with zeros before a Conv or " \
-	"AveragePool"
+	"a bias after it), Slice of channels (step 1), Identity, Constant, Cast to float, and Pad " \
+	"with zeros before a Conv or AveragePool"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -26,6 +26,7 @@ struct value {
 	const struct ampcl_onnx_tensor *constant;
 	int pad[4]; /* zeros a Pad node put around the layer's output, for the next Conv or
 		     * AveragePool to take as its padding: top, left, bottom, right */
+	int flat;   /* [N, C*H*W] after a Flatten or Reshape, not [N, C, H, W]: Slice's axes */
 };
 
 struct import {
@@ -60,7 +61,7 @@ static void add_value(struct import *im, const char *name, int layer,
 	im->values = realloc(im->values, (size_t)(im->nvalues + 1) * sizeof(*im->values));
 	if (!im->values)
 		abort();
-	im->values[im->nvalues++] = (struct value){name, layer, constant, {0, 0, 0, 0}};
+	im->values[im->nvalues++] = (struct value){name, layer, constant, {0, 0, 0, 0}, 0};
 }
 
 static const struct value *find_value(const struct import *im, const char *name)
@@ -579,6 +580,103 @@ static ampcl_status alias(struct import *im, const struct ampcl_onnx_node *n, in
 	return AMPCL_OK;
 }
 
+/* Slice's starts, ends, axes and steps: constant inputs (opset 10 on) or attributes (before,
+ * without steps); axes absent: 0, 1, ...; steps absent: 1. How many, or -1 when not constant
+ * integers of one count (1 to 4). */
+static int slice_args(struct import *im, const struct ampcl_onnx_node *n, long long v[4][4])
+{
+	int count = -1;
+	if (n->nin > 1) {
+		for (int k = 0; k < 4; k++) {
+			if (n->nin <= k + 1 || !*n->in[k + 1]) {
+				if (k < 2)
+					return -1;
+				for (int i = 0; i < count; i++)
+					v[k][i] = k == 2 ? i : 1;
+				continue;
+			}
+			const struct ampcl_onnx_tensor *t = input_constant(im, n, k + 1);
+			if (!t || !t->i || t->ndim > 1 || t->count < 1 || t->count > 4 ||
+			    (count >= 0 && (size_t)count != t->count))
+				return -1;
+			count = (int)t->count;
+			for (int i = 0; i < count; i++)
+				v[k][i] = t->i[i];
+		}
+		return count;
+	}
+	static const char *const names[3] = {"starts", "ends", "axes"};
+	for (int k = 0; k < 3; k++) {
+		const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, names[k]);
+		if (!a && k == 2) {
+			for (int i = 0; i < count; i++)
+				v[2][i] = i;
+			continue;
+		}
+		if (!a || a->type != AMPCL_ONNX_ATTR_INTS || a->nints < 1 || a->nints > 4 ||
+		    (count >= 0 && (size_t)count != a->nints))
+			return -1;
+		count = (int)a->nints;
+		for (int i = 0; i < count; i++)
+			v[k][i] = a->ints[i];
+	}
+	for (int i = 0; i < count; i++)
+		v[3][i] = 1;
+	return count;
+}
+
+/* Slice: the full range of every axis is the input itself; a range of channels (axis 1, step 1)
+ * a slice layer. The batch's range, the rows', the columns', other steps and a slice of a
+ * flattened image are refused. */
+static ampcl_status slice(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	const struct value *in = find_value(im, n->in[0]);
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	if (in->flat && (h > 1 || w > 1))
+		return refuse(im, n, "a slice of a flattened image (a Slice before the Flatten takes "
+				     "its channels)");
+	int rank = in->flat ? 2 : 4;
+	long long v[4][4], dims[4] = {0, c, h, w};
+	int count = slice_args(im, n, v), seen = 0;
+	if (count < 0)
+		return refuse(im, n, "starts, ends, axes or steps that are not constant integers, "
+				     "one per axis");
+	long long lo = 0, hi = c;
+	for (int i = 0; i < count; i++) {
+		long long axis = v[2][i] < 0 ? v[2][i] + rank : v[2][i];
+		if (axis < 0 || axis >= rank || (seen & 1 << axis))
+			return refuse(im, n, "an axis out of range or given twice");
+		seen |= 1 << axis;
+		if (v[3][i] != 1)
+			return refuse(im, n, "steps other than 1");
+		if (axis == 0) { /* the batch's size is the data's: only all of it */
+			if (v[0][i] != 0 || v[1][i] < 2147483647LL)
+				return refuse(im, n, "a slice of the batch");
+			continue;
+		}
+		long long d = dims[axis], s = v[0][i], e = v[1][i];
+		s = s < 0 ? s + d : s, e = e < 0 ? e + d : e;
+		s = s < 0 ? 0 : s > d ? d : s, e = e < 0 ? 0 : e > d ? d : e;
+		if (e <= s)
+			return refuse(im, n, "an empty slice");
+		if (axis == 1)
+			lo = s, hi = e;
+		else if (s != 0 || e != d)
+			return refuse(im, n, "a slice of the image's rows or columns (only channels)");
+	}
+	if (lo == 0 && hi == c) { /* the whole input: nothing to compute */
+		*out = x;
+		return AMPCL_OK;
+	}
+	return ampcl_net_slice(im->net, layer_name(im, n, index, NULL), x, (int)lo, (int)(hi - lo),
+			       out);
+}
+
 /* Pad with zeros around the image (mode constant, value 0): kept on the value for the Conv or
  * AveragePool that follows to take as its padding. */
 static ampcl_status pad(struct import *im, const struct ampcl_onnx_node *n)
@@ -640,7 +738,9 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		ampcl_status st = cast(im, n, &layer, &constant);
 		if (st)
 			return st;
+		const struct value *x = find_value(im, n->in[0]);
 		add_value(im, n->out[0], constant ? -1 : layer, constant);
+		im->values[im->nvalues - 1].flat = x && x->flat;
 		return AMPCL_OK;
 	}
 	if (n->nout < 1)
@@ -676,6 +776,8 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		st = matmul(im, n, index, &layer);
 	else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape"))
 		st = alias(im, n, &layer);
+	else if (!strcmp(op, "Slice"))
+		st = slice(im, n, index, &layer);
 	else if (!strcmp(op, "Identity")) {
 		st = AMPCL_OK;
 		layer = input_layer(im, n, 0, &st);
@@ -685,7 +787,14 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		return st;
 	if (layer > im->last)
 		im->last = layer;
+	/* rank 2 after a Flatten or Reshape and through the element-wise operators after it */
+	const struct value *x = find_value(im, n->in[0]);
+	int flat = !strcmp(op, "Flatten") || !strcmp(op, "Reshape") ||
+		   ((!strcmp(op, "Relu") || !strcmp(op, "Clip") || !strcmp(op, "Dropout") ||
+		     !strcmp(op, "Identity") || !strcmp(op, "Add") || !strcmp(op, "Slice")) &&
+		    x && x->flat);
 	add_value(im, n->out[0], layer, NULL);
+	im->values[im->nvalues - 1].flat = flat;
 	return AMPCL_OK;
 }
 

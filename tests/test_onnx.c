@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,44 @@ static void logits_of(struct ampcl_context *ctx, const char *path, float out[20]
 	ampcl_net_free(net);
 }
 
+/* A 1-D INT64 initializer (Slice's starts, ends, axes, steps). */
+static void init_ints(const char *name, const int64_t *v, int count)
+{
+	static int64_t dims[16];
+	Onnx__TensorProto *t = &inits[ninits];
+	onnx__tensor_proto__init(t);
+	t->name = (char *)name, t->has_data_type = 1, t->data_type = 7;
+	dims[ninits] = count;
+	t->dims = &dims[ninits], t->n_dims = 1;
+	t->int64_data = (int64_t *)v, t->n_int64_data = (size_t)count;
+	init_ptr[ninits++] = t;
+}
+
+/* The small CNN with Slice(starts, ends, axes, steps) after its ReLU, the rest taking its output;
+ * the head's weight fc.weight [10, 4] cut to [10, fc_in]. */
+static void small_cnn_slice(const int64_t *starts, const int64_t *ends, const int64_t *axes,
+			    const int64_t *steps, int count, int fc_in)
+{
+	small_cnn();
+	init_dims[6][1] = fc_in;
+	inits[6].n_float_data = (size_t)(10 * fc_in);
+	init_ints("starts", starts, count);
+	init_ints("ends", ends, count);
+	init_ints("axes", axes, count);
+	init_ints("steps", steps, count);
+	Onnx__NodeProto *s = node("/Slice", "Slice", "r", "starts", "ends", "sl");
+	s->input[s->n_input++] = "axes";
+	s->input[s->n_input++] = "steps";
+	nodes[3].input[0] = "sl"; /* the pool reads the slice */
+	/* keep the nodes in order: the Slice between the ReLU and the pool */
+	Onnx__NodeProto tmp = nodes[nnodes - 1];
+	for (int k = nnodes - 1; k > 3; k--)
+		nodes[k] = nodes[k - 1];
+	nodes[3] = tmp;
+	for (int k = 0; k < nnodes; k++)
+		node_ptr[k] = &nodes[k]; /* each keeps its inputs and attributes where they were */
+}
+
 /* Builds path into a fresh 3 x side x side net; the status, and the message in msg. */
 static ampcl_status import(struct ampcl_context *ctx, const char *path, int side, int classes,
 			   ampcl_net_t **keep, char *msg, size_t size)
@@ -379,6 +418,45 @@ int main(void)
 	node("/Relu2", "Relu", "mm", NULL, NULL, "unused");
 	refused(ctx, path, "an Add of a constant after a MatMul used twice is refused", "/Add",
 		"a constant where");
+
+	/* Slice: channels 1..3 of the ReLU's 4 a slice layer, the whole range nothing, the rest
+	 * refused by name */
+	static const int64_t ch[2][1] = {{1}, {3}}, ax1[1] = {1}, st1[1] = {1}, st2[1] = {2},
+			     all[4][2] = {{-4, 0}, {INT64_MAX, 8}, {1, -1}, {1, 1}},
+			     rows[4][1] = {{1}, {8}, {2}, {1}}, batch[4][1] = {{0}, {1}, {0}, {1}},
+			     empty[2][1] = {{3}, {-2}};
+	small_cnn_slice(ch[0], ch[1], ax1, st1, 1, 2);
+	write_model(path, 8, 10);
+	net = NULL;
+	st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	int c = 0, h = 0, w = 0;
+	if (net)
+		ampcl_net_layer_shape(net, 4, &c, &h, &w);
+	tu_check(!st && net && ampcl_net_layer_count(net) == 8 &&
+		     ampcl_net_layer_type(net, 4) == AMPCL_LAYER_SLICE && c == 2 && h == 8,
+		 "a Slice of channels 1..3 imports as a slice layer", "%d: %s; %dx%dx%d", st, msg,
+		 c, h, w);
+	ampcl_net_free(net);
+	small_cnn_slice(all[0], all[1], all[2], all[3], 2, 4); /* -4: channel 0 of 4 */
+	write_model(path, 8, 10);
+	net = NULL;
+	st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	tu_check(!st && net && ampcl_net_layer_count(net) == 7,
+		 "a Slice of every channel (negative start, INT64_MAX end) is no layer", "%d: %s",
+		 st, msg);
+	ampcl_net_free(net);
+	small_cnn_slice(ch[0], ch[1], ax1, st2, 1, 1);
+	refused(ctx, path, "a Slice with step 2 is refused", "/Slice", "steps");
+	small_cnn_slice(rows[0], rows[1], rows[2], rows[3], 1, 4);
+	refused(ctx, path, "a Slice of rows is refused", "/Slice", "rows");
+	small_cnn_slice(batch[0], batch[1], batch[2], batch[3], 1, 4);
+	refused(ctx, path, "a Slice of the batch is refused", "/Slice", "batch");
+	small_cnn_slice(empty[0], empty[1], ax1, st1, 1, 4);
+	refused(ctx, path, "an empty Slice is refused", "/Slice", "empty");
+	small_cnn_slice(ch[0], ch[1], ax1, st1, 1, 2); /* ends not constant: a layer's output */
+	nodes[3].input[2] = "b";
+	refused(ctx, path, "a Slice whose ends are not constant is refused", "/Slice", "constant");
+
 	small_cnn_matmul(1); /* a product of two layers */
 	nodes[nnodes - 2].input[1] = "g";
 	refused(ctx, path, "MatMul of two layers is refused", "/MatMul", "[in, out]");

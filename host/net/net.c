@@ -22,7 +22,7 @@
 
 static const char *type_names[] = {"input", "conv",   "bn",	"relu",	"maxpool",
 				   "avgpool", "linear", "add", "clip", "concat", "dropout",
-				   "conv_general", "pool_general"};
+				   "conv_general", "pool_general", "slice"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -299,6 +299,24 @@ static int build_concat(ampcl_net_t *net, const char *name, int a, int b)
 	return id;
 }
 
+static int build_slice(ampcl_net_t *net, const char *name, int input, int start, int channels)
+{
+	int id = new_layer(net, AMPCL_LAYER_SLICE, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	if (start < 0 || channels < 1 || start > L->c - channels)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "slice '%s': channels %d..%d of '%s''s %d (need 0 <= start < "
+				       "end <= %d)",
+				       name, start, start + channels, net->layers[input].name, L->c,
+				       L->c);
+	L->slice_start = start;
+	L->c = channels;
+	net->nlayers++;
+	return id;
+}
+
 static int build_conv_general(ampcl_net_t *net, const char *name, int input,
 			      const struct ampcl_conv2d_options *o)
 {
@@ -476,6 +494,12 @@ void ampcl_net_set_dropout_step(struct ampcl_net *net, unsigned step, unsigned r
 ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b, int *layer)
 {
 	return built(build_concat(net, name, a, b), layer);
+}
+
+ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start,
+			     int channels, int *layer)
+{
+	return built(build_slice(net, name, input, start, channels), layer);
 }
 
 ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi,

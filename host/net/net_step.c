@@ -151,6 +151,10 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 			st = ampcl_concat_forward(ctx, &y, &x, &b, n, A->c, B->c, L->h * L->w);
 			break;
 		}
+		case AMPCL_LAYER_SLICE:
+			st = ampcl_slice_forward(ctx, &y, &x, n, L->c, A->c, L->slice_start,
+						 L->h * L->w);
+			break;
 		case AMPCL_LAYER_INPUT:
 			break;
 		}
@@ -295,6 +299,10 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 		}
 		return st;
 	}
+	case AMPCL_LAYER_SLICE:
+		st = ampcl_slice_backward(ctx, &t.dst, &dy, n, L->c, A->c, L->slice_start,
+					  L->h * L->w, t.beta);
+		break;
 	case AMPCL_LAYER_INPUT:
 		return AMPCL_OK;
 	}
