@@ -237,8 +237,7 @@ struct ampcl_linear_options {
 	const char *weight_name, *bias_name;
 };
 AMPCL_API ampcl_status ampcl_net_linear_general(ampcl_net_t *net, const char *name, int input,
-						const struct ampcl_linear_options *opt,
-						int *layer);
+						const struct ampcl_linear_options *opt, int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
 /* A convolution in its general form: groups (depthwise: groups = input channels = out_channels
  * / multiplier), dilation, padding per side, rectangular kernels and strides. Its weight is

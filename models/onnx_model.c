@@ -11,13 +11,13 @@
 #include <string.h>
 
 #define SUPPORTED                                                                                  \
-	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "    \
-	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
-	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "          \
-	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
-	"[N, C], Gemm (alpha and beta 1, no transA), MatMul by a 2-D initializer (with an Add of " \
-	"a bias after it), Slice of channels (step 1), Identity, Constant, Cast to float, and Pad " \
-	"with zeros before a Conv or AveragePool"
+	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "  \
+	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "   \
+	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "         \
+	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape "   \
+	"to [N, C], Gemm (alpha and beta 1, no transA), MatMul by a 2-D initializer (with an "     \
+	"Add of a bias after it), Slice of channels (step 1), Identity, Constant, Cast to float, " \
+	"and Pad with zeros before a Conv or AveragePool"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -394,8 +394,9 @@ static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int
 		return refuse(im, n, "a beta other than 1");
 	int trans = attr_int(n, "transB", 0) != 0;
 	if (!b || !b->f || b->ndim != 2 || b->dims[trans] != (long long)c * h * w)
-		return refuse(im, n, trans ? "B is not a float initializer [out, in] matching its input"
-					   : "B is not a float initializer [in, out] matching its input");
+		return refuse(im, n,
+			      trans ? "B is not a float initializer [out, in] matching its input"
+				    : "B is not a float initializer [in, out] matching its input");
 	long long features = b->dims[!trans];
 	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)features))
 		return refuse(im, n, "C is not a float initializer of one value per output");
@@ -420,8 +421,9 @@ static ampcl_status matmul(struct import *im, const struct ampcl_onnx_node *n, i
 	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
 	const struct ampcl_onnx_tensor *b = n->nin == 2 ? ampcl_onnx_init(im->m, n->in[1]) : NULL;
 	if (!b || !b->f || b->ndim != 2 || b->dims[0] != (long long)c * h * w)
-		return refuse(im, n, "B is not a float initializer [in, out] matching its input (a "
-				     "product of two layers, or of more than two dimensions)");
+		return refuse(im, n,
+			      "B is not a float initializer [in, out] matching its input (a "
+			      "product of two layers, or of more than two dimensions)");
 	int other = 0, add = ampcl_onnx_matmul_add(im->m, index, &other);
 	const struct ampcl_onnx_tensor *bias =
 	    add >= 0 ? ampcl_onnx_init(im->m, im->m->nodes[add].in[other]) : NULL;
@@ -638,14 +640,16 @@ static ampcl_status slice(struct import *im, const struct ampcl_onnx_node *n, in
 	int c, h, w;
 	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
 	if (in->flat && (h > 1 || w > 1))
-		return refuse(im, n, "a slice of a flattened image (a Slice before the Flatten takes "
-				     "its channels)");
+		return refuse(im, n,
+			      "a slice of a flattened image (a Slice before the Flatten takes "
+			      "its channels)");
 	int rank = in->flat ? 2 : 4;
 	long long v[4][4], dims[4] = {0, c, h, w};
 	int count = slice_args(im, n, v), seen = 0;
 	if (count < 0)
-		return refuse(im, n, "starts, ends, axes or steps that are not constant integers, "
-				     "one per axis");
+		return refuse(im, n,
+			      "starts, ends, axes or steps that are not constant integers, "
+			      "one per axis");
 	long long lo = 0, hi = c;
 	for (int i = 0; i < count; i++) {
 		long long axis = v[2][i] < 0 ? v[2][i] + rank : v[2][i];
@@ -667,7 +671,8 @@ static ampcl_status slice(struct import *im, const struct ampcl_onnx_node *n, in
 		if (axis == 1)
 			lo = s, hi = e;
 		else if (s != 0 || e != d)
-			return refuse(im, n, "a slice of the image's rows or columns (only channels)");
+			return refuse(im, n,
+				      "a slice of the image's rows or columns (only channels)");
 	}
 	if (lo == 0 && hi == c) { /* the whole input: nothing to compute */
 		*out = x;

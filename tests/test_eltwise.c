@@ -270,8 +270,9 @@ static void check_slice(struct ampcl_context *ctx, int n, int cd, int off, int c
 		tu_ok(ampcl_slice_backward(ctx, &dx, &dy, n, cs, cd, off, hw, (float)beta),
 		      "slice backward");
 		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
-		snprintf(name, sizeof(name), "slice backward n%d channels %d..%d of %d hw%d beta %d",
-			 n, off, off + cs, cd, hw, beta);
+		snprintf(name, sizeof(name),
+			 "slice backward n%d channels %d..%d of %d hw%d beta %d", n, off, off + cs,
+			 cd, hw, beta);
 		/* beta 1: one float addition each, so within an ulp of the double sum */
 		tu_compare(name, got, dxd, nx, beta ? 1e-7 : 0.0, beta ? 1e-6 : 0.0);
 	}
@@ -297,8 +298,9 @@ static void check_slice(struct ampcl_context *ctx, int n, int cd, int off, int c
 		worst = fmax(worst, fabs(fd / (2.0 * h) - got[i]));
 	}
 	/* the op is linear: the difference quotient is the gradient up to rounding of the sum */
-	snprintf(name, sizeof(name), "slice backward against finite differences, n%d %d..%d of %d "
-				     "hw%d",
+	snprintf(name, sizeof(name),
+		 "slice backward against finite differences, n%d %d..%d of %d "
+		 "hw%d",
 		 n, off, off + cs, cd, hw);
 	tu_check(worst < 1e-5, name, "max |fd - backward| %.2e (bound 1e-5)", worst);
 	free(hx), free(hdy), free(hd0), free(got), free(yp), free(ym);

@@ -50,8 +50,7 @@ static void run_once(const struct linear_case *c, const struct ampcl_tensor *t, 
 				   c->out, c->w_in_out),
 	      label);
 	tu_ok(ampcl_linear_backward(ctx, c->with_dx ? &t[4] : NULL, &t[5], c->bias ? &t[6] : NULL,
-				    &t[7], &t[1], &t[2], c->n, c->in, c->out, c->w_in_out,
-				    c->beta),
+				    &t[7], &t[1], &t[2], c->n, c->in, c->out, c->w_in_out, c->beta),
 	      label);
 	tu_ok(ampcl_tensor_read(ctx, &t[0], r->y), "read y");
 	tu_ok(ampcl_tensor_read(ctx, &t[4], r->dx), "read dx");
@@ -197,13 +196,18 @@ int main(void)
 	printf("device: %s\n", ctx->caps.desc.name);
 	static const struct linear_case cases[] = {
 	    /* n, in, out, bias, beta, with_dx, back end, check bits, w (in, out) */
-	    {1, 1, 1, 1, 0.0f, 1, "own", 0, 0},       {3, 33, 10, 1, 1.0f, 1, "own", 1, 0},
-	    {3, 65, 31, 0, 0.0f, 1, "own", 0, 0},     {33, 63, 3, 1, 1.0f, 0, "own", 0, 0},
-	    {33, 63, 3, 1, 0.0f, 1, "clblast", 1, 0}, {3, 31, 65, 0, 1.0f, 1, "clblast", 0, 0},
+	    {1, 1, 1, 1, 0.0f, 1, "own", 0, 0},
+	    {3, 33, 10, 1, 1.0f, 1, "own", 1, 0},
+	    {3, 65, 31, 0, 0.0f, 1, "own", 0, 0},
+	    {33, 63, 3, 1, 1.0f, 0, "own", 0, 0},
+	    {33, 63, 3, 1, 0.0f, 1, "clblast", 1, 0},
+	    {3, 31, 65, 0, 1.0f, 1, "clblast", 0, 0},
 	    {1, 3, 33, 1, 0.0f, 0, "clblast", 0, 0},
 	    /* ONNX's MatMul weight (in, out) */
-	    {3, 33, 10, 1, 1.0f, 1, "own", 1, 1},  {33, 63, 3, 0, 0.0f, 1, "clblast", 1, 1},
-	    {1, 65, 31, 1, 0.0f, 0, "own", 0, 1},  {31, 1, 65, 1, 1.0f, 1, "clblast", 0, 1},
+	    {3, 33, 10, 1, 1.0f, 1, "own", 1, 1},
+	    {33, 63, 3, 0, 0.0f, 1, "clblast", 1, 1},
+	    {1, 65, 31, 1, 0.0f, 0, "own", 0, 1},
+	    {31, 1, 65, 1, 1.0f, 1, "clblast", 0, 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);

@@ -366,7 +366,8 @@ int main(void)
 	refused(ctx, path, "Gemm with beta 2 is refused", "/fc/Gemm", "beta");
 	small_cnn(); /* B [out, in] given with transB 0 does not match the input */
 	nodes[6].attribute[0]->i = t0[0];
-	refused(ctx, path, "Gemm with transB 0 and B [out, in] is refused", "/fc/Gemm", "[in, out]");
+	refused(ctx, path, "Gemm with transB 0 and B [out, in] is refused", "/fc/Gemm",
+		"[in, out]");
 
 	/* the head as MatMul (+ Add), and as Gemm with transB 0: the same logits as the Gemm's,
 	 * B kept [in, out] under its own name */
@@ -397,7 +398,8 @@ int main(void)
 		ampcl_net_tensor_info(net, 6, &w);
 		if (form != 1)
 			ampcl_net_tensor_info(net, 7, &b);
-		snprintf(label, sizeof(label), "%s: B keeps its name and [in, out] shape", what[form]);
+		snprintf(label, sizeof(label), "%s: B keeps its name and [in, out] shape",
+			 what[form]);
 		tu_check(!strcmp(w.name, "head.w") && w.ndim == 2 && w.shape[0] == 4 &&
 			     w.shape[1] == 10 && ampcl_net_tensor_count(net) == 7 + (form != 1) &&
 			     (form == 1 || !strcmp(b.name, "head.b")),

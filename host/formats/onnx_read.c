@@ -386,7 +386,8 @@ int ampcl_onnx_matmul_add(const struct ampcl_onnx_model *m, int k, int *bias_inp
 				add = j;
 			}
 	const struct ampcl_onnx_node *a = add >= 0 ? &m->nodes[add] : NULL;
-	if (uses != 1 || strcmp(a->op, "Add") || a->nin != 2 || (*a->domain && strcmp(a->domain, "ai.onnx")))
+	if (uses != 1 || strcmp(a->op, "Add") || a->nin != 2 ||
+	    (*a->domain && strcmp(a->domain, "ai.onnx")))
 		return -1;
 	int other = strcmp(a->in[0], n->out[0]) ? 0 : 1;
 	if (!is_bias(ampcl_onnx_init(m, a->in[other]), b->dims[1]))

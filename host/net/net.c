@@ -20,9 +20,9 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input", "conv",   "bn",	"relu",	"maxpool",
-				   "avgpool", "linear", "add", "clip", "concat", "dropout",
-				   "conv_general", "pool_general", "slice"};
+static const char *type_names[] = {"input",   "conv",         "bn",           "relu", "maxpool",
+				   "avgpool", "linear",       "add",          "clip", "concat",
+				   "dropout", "conv_general", "pool_general", "slice"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -306,11 +306,11 @@ static int build_slice(ampcl_net_t *net, const char *name, int input, int start,
 		return id;
 	struct ampcl_layer *L = &net->layers[id];
 	if (start < 0 || channels < 1 || start > L->c - channels)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "slice '%s': channels %d..%d of '%s''s %d (need 0 <= start < "
-				       "end <= %d)",
-				       name, start, start + channels, net->layers[input].name, L->c,
-				       L->c);
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "slice '%s': channels %d..%d of '%s''s %d (need 0 <= start < "
+		    "end <= %d)",
+		    name, start, start + channels, net->layers[input].name, L->c, L->c);
 	L->slice_start = start;
 	L->c = channels;
 	net->nlayers++;
@@ -496,8 +496,8 @@ ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b, 
 	return built(build_concat(net, name, a, b), layer);
 }
 
-ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start,
-			     int channels, int *layer)
+ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start, int channels,
+			     int *layer)
 {
 	return built(build_slice(net, name, input, start, channels), layer);
 }
@@ -602,12 +602,12 @@ static ampcl_status plan(struct ampcl_net *net)
 	for (int i = 0; i < net->ntensors; i++)
 		for (int j = 0; j < i; j++)
 			if (!strcmp(net->tensors[i].name, net->tensors[j].name))
-				return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-						       "tensor name '%s' is used twice (layers '%s' "
-						       "and '%s')",
-						       net->tensors[i].name,
-						       net->layers[net->tensors[j].layer].name,
-						       net->layers[net->tensors[i].layer].name);
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "tensor name '%s' is used twice (layers '%s' "
+				    "and '%s')",
+				    net->tensors[i].name, net->layers[net->tensors[j].layer].name,
+				    net->layers[net->tensors[i].layer].name);
 	for (int i = 0; i < net->ntensors; i++) {
 		struct ampcl_net_tensor *t = &net->tensors[i];
 		int nd = tensor_shape(net, t, shape);
@@ -687,9 +687,8 @@ static ampcl_status plan(struct ampcl_net *net)
 							L->kernel,      L->stride, L->pad};
 			need = ampcl_conv2d_workspace_floats(net->ctx, &cs, scratch);
 		} else if (L->type == AMPCL_LAYER_LINEAR) {
-			need = ampcl_linear_workspace_floats(net->ctx, net->max_batch,
-							     in->c * in->h * in->w, L->c,
-							     L->w_in_out);
+			need = ampcl_linear_workspace_floats(
+			    net->ctx, net->max_batch, in->c * in->h * in->w, L->c, L->w_in_out);
 		}
 		work = need > work ? need : work;
 	}

@@ -130,7 +130,8 @@ ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl
 }
 
 ampcl_status ampcl_slice_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
-				 const struct ampcl_tensor *x, int n, int cs, int cd, int off, int hw)
+				 const struct ampcl_tensor *x, int n, int cs, int cd, int off,
+				 int hw)
 {
 	/* y: (n, cs, hw), x: (n, cd, hw): the copy a concatenation's backward makes, beta 0 */
 	ampcl_status st;
@@ -151,13 +152,14 @@ ampcl_status ampcl_slice_backward(struct ampcl_context *ctx, const struct ampcl_
 	    (st = ampcl_tensor_check("slice backward", "dy", dy, 0, NULL)))
 		return st;
 	size_t count = (size_t)n * (size_t)cd * (size_t)hw;
-	if (n < 1 || cs < 1 || hw < 1 || off < 0 || off + cs > cd || ampcl_tensor_count(dx) != count ||
+	if (n < 1 || cs < 1 || hw < 1 || off < 0 || off + cs > cd ||
+	    ampcl_tensor_count(dx) != count ||
 	    ampcl_tensor_count(dy) != (size_t)n * (size_t)cs * (size_t)hw)
-		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
-				       "slice backward: channels %d..%d of %d (n %d, hw %d) against "
-				       "views dx of %zu and dy of %zu values",
-				       off, off + cs, cd, n, hw, ampcl_tensor_count(dx),
-				       ampcl_tensor_count(dy));
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "slice backward: channels %d..%d of %d (n %d, hw %d) against "
+		    "views dx of %zu and dy of %zu values",
+		    off, off + cs, cd, n, hw, ampcl_tensor_count(dx), ampcl_tensor_count(dy));
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),    AMPCL_KARG_VIEW(dy),
 				    AMPCL_KARG_UINT(cs),    AMPCL_KARG_UINT(cd),
 				    AMPCL_KARG_UINT(off),   AMPCL_KARG_UINT(hw),

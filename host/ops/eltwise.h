@@ -36,7 +36,8 @@ ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl
 /* Channel slice, the inverse of the concatenation: y (N, cs, HW) = x (N, cd, HW)'s channels
  * [off, off + cs); y is not x. */
 ampcl_status ampcl_slice_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
-				 const struct ampcl_tensor *x, int n, int cs, int cd, int off, int hw);
+				 const struct ampcl_tensor *x, int n, int cs, int cd, int off,
+				 int hw);
 /* dx (N, cd, HW) = beta*dx + dy (N, cs, HW) put at channels [off, off + cs), zeros elsewhere. */
 ampcl_status ampcl_slice_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				  const struct ampcl_tensor *dy, int n, int cs, int cd, int off,

@@ -27,7 +27,8 @@ static ampcl_status check_sizes(const char *what, int n, int in, int out)
 
 ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				  const struct ampcl_tensor *x, const struct ampcl_tensor *w,
-				  const struct ampcl_tensor *b, int n, int in, int out, int w_in_out)
+				  const struct ampcl_tensor *b, int n, int in, int out,
+				  int w_in_out)
 {
 	const char *what = "linear forward";
 	ampcl_status st;
@@ -60,8 +61,8 @@ ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_
 ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				   const struct ampcl_tensor *dw, const struct ampcl_tensor *db,
 				   const struct ampcl_tensor *dy, const struct ampcl_tensor *x,
-				   const struct ampcl_tensor *w, int n, int in, int out, int w_in_out,
-				   float beta)
+				   const struct ampcl_tensor *w, int n, int in, int out,
+				   int w_in_out, float beta)
 {
 	const char *what = "linear backward";
 	ampcl_status st;
@@ -102,7 +103,8 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 	/* dx (n, in) = beta*dx + dy (n, out) x W (out, in), W the transpose of w when w_in_out */
 	return ampcl_gemm(ctx, 0, w_in_out, n, in, out, 1.0f, ampcl_tensor_mem(dy),
 			  ampcl_tensor_off(dy), out, ampcl_tensor_mem(w), ampcl_tensor_off(w),
-			  w_in_out ? out : in, beta, ampcl_tensor_mem(dx), ampcl_tensor_off(dx), in);
+			  w_in_out ? out : in, beta, ampcl_tensor_mem(dx), ampcl_tensor_off(dx),
+			  in);
 }
 
 size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out,

@@ -12,7 +12,8 @@
  * a mismatch is AMPCL_ERR_INVALID_ARG naming the view and both counts. */
 ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				  const struct ampcl_tensor *x, const struct ampcl_tensor *w,
-				  const struct ampcl_tensor *b, int n, int in, int out, int w_in_out);
+				  const struct ampcl_tensor *b, int n, int in, int out,
+				  int w_in_out);
 
 /* dx = beta*dx + dy W (NULL: not needed; beta 0 overwrites without reading dx),
  * dw += dy^T x, db += the column sums of dy (NULL: no bias). All deterministic.
@@ -20,8 +21,8 @@ ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_
 ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				   const struct ampcl_tensor *dw, const struct ampcl_tensor *db,
 				   const struct ampcl_tensor *dy, const struct ampcl_tensor *x,
-				   const struct ampcl_tensor *w, int n, int in, int out, int w_in_out,
-				   float beta);
+				   const struct ampcl_tensor *w, int n, int in, int out,
+				   int w_in_out, float beta);
 
 /* Floats of op workspace (workspace.h) a call for a batch of n takes, for planning it. */
 size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out,

@@ -412,7 +412,8 @@ void ref_slice_forward(double *y, const double *x, int n, int cs, int cd, int of
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < cs; c++)
 			for (int r = 0; r < hw; r++)
-				y[((size_t)i * cs + c) * hw + r] = x[((size_t)i * cd + off + c) * hw + r];
+				y[((size_t)i * cs + c) * hw + r] =
+				    x[((size_t)i * cd + off + c) * hw + r];
 }
 
 void ref_slice_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
