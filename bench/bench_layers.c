@@ -406,7 +406,7 @@ static ampcl_status head_forward(struct bench *b, void *arg)
 	struct head_run *r = arg;
 	struct ampcl_tensor *t = r->set.t;
 	ampcl_status st =
-	    ampcl_linear_forward(b->ctx, &t[3], &t[0], &t[1], &t[2], r->n, r->in, r->out);
+	    ampcl_linear_forward(b->ctx, &t[3], &t[0], &t[1], &t[2], r->n, r->in, r->out, 0);
 	return st ? st : ampcl_softmax_ce(b->ctx, &t[4], &t[8], &t[3], r->labels, 0, r->n, r->out);
 }
 
@@ -415,7 +415,7 @@ static ampcl_status head_backward(struct bench *b, void *arg)
 	struct head_run *r = arg;
 	struct ampcl_tensor *t = r->set.t;
 	return ampcl_linear_backward(b->ctx, &t[5], &t[6], &t[7], &t[4], &t[0], &t[1], r->n, r->in,
-				     r->out, 0.0f);
+				     r->out, 0, 0.0f);
 }
 
 static double head_check(struct bench *b, int in, int out)

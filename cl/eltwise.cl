@@ -1,6 +1,7 @@
 /* eltwise.cl: element-wise kernels: fill, the residual add (forward; its backward is a copy or
  * accumulate of the incoming gradient), in-place scaling, which amplification uses, the
- * channel concatenation (copies both ways) and dropout (its mask drawn from a hash, not kept). */
+ * channel concatenation (copies both ways), the channel slice's backward and dropout (its mask
+ * drawn from a hash, not kept). */
 
 /* No a*b+c contraction into fma: every device then rounds exactly like the host reference's
  * float arithmetic, and amplification by 1 stays a bit-exact no-op. */
@@ -93,6 +94,20 @@ __kernel void concat_backward(__global float *dx, uint dx_off, __global const fl
 		return;
 	uint per = cs * hw, i = g / per, r = g - i * per;
 	float v = dy[dy_off + (i * cd + off) * hw + r];
+	dx[dx_off + g] = beta != 0.0f ? beta * dx[dx_off + g] + v : v;
+}
+
+/* The channel slice's backward: dx (N, cd, HW) = beta * dx + dy (N, cs, HW) at channels
+ * [off, off + cs) and 0 elsewhere, so beta == 0 leaves no stale value. One work-item an element
+ * of dx; n = N * cd * HW. (Its forward is concat_backward's copy.) */
+__kernel void slice_backward(__global float *dx, uint dx_off, __global const float *dy,
+			     uint dy_off, uint cs, uint cd, uint off, uint hw, float beta, uint n)
+{
+	uint g = get_global_id(0);
+	if (g >= n)
+		return;
+	uint per = cd * hw, i = g / per, r = g - i * per, ch = r / hw;
+	float v = ch >= off && ch - off < cs ? dy[dy_off + (i * cs + ch - off) * hw + r % hw] : 0.0f;
 	dx[dx_off + g] = beta != 0.0f ? beta * dx[dx_off + g] + v : v;
 }
 

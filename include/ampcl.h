@@ -212,6 +212,7 @@ enum ampcl_layer_type {
 	AMPCL_LAYER_DROPOUT,
 	AMPCL_LAYER_CONV_GENERAL,
 	AMPCL_LAYER_POOL_GENERAL,
+	AMPCL_LAYER_SLICE,
 };
 
 AMPCL_API ampcl_status ampcl_net_create(ampcl_context_t *ctx, int channels, int height, int width,
@@ -225,6 +226,18 @@ AMPCL_API ampcl_status ampcl_net_maxpool2(ampcl_net_t *net, const char *name, in
 AMPCL_API ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input, int *layer);
 AMPCL_API ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			       int bias, int *layer);
+/* A linear layer as ONNX's MatMul and Gemm with transB 0 hold it: with w_in_out its weight is
+ * kept as W^T, (in, out) (torch.matmul(x, w)'s w), and the tensor API, weight files and
+ * checkpoints show it so; its tensors are called weight_name and bias_name (NULL: "NAME.weight"
+ * and "NAME.bias"; at most 127 characters, unique in the net). */
+struct ampcl_linear_options {
+	int out_features;
+	int bias;
+	int w_in_out;
+	const char *weight_name, *bias_name;
+};
+AMPCL_API ampcl_status ampcl_net_linear_general(ampcl_net_t *net, const char *name, int input,
+						const struct ampcl_linear_options *opt, int *layer);
 AMPCL_API ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer);
 /* A convolution in its general form: groups (depthwise: groups = input channels = out_channels
  * / multiplier), dilation, padding per side, rectangular kernels and strides. Its weight is
@@ -257,6 +270,10 @@ AMPCL_API ampcl_status ampcl_net_pool2d(ampcl_net_t *net, const char *name, int 
 /* Channel concatenation [a, b] of two layers of one image size (DenseNet's torch.cat(.., 1)). */
 AMPCL_API ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b,
 					int *layer);
+/* Channels [start, start + channels) of a layer (ONNX's Slice along axis 1, x[:, a:b] in
+ * PyTorch): the inverse of the concatenation. */
+AMPCL_API ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start,
+				       int channels, int *layer);
 /* Dropout of ratio p in [0, 1): in training each element is kept with probability 1 - p and
  * scaled by 1 / (1 - p), the mask drawn from the net's seed and the step (the same run draws the
  * same masks, resumed or not); in evaluation the identity. */

@@ -11,12 +11,13 @@
 #include <string.h>
 
 #define SUPPORTED                                                                                  \
-	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "    \
-	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "    \
-	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "          \
-	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape to " \
-	"[N, C], Gemm (transB 1), Identity, Constant, Cast to float, and Pad with zeros before a "  \
-	"Conv or AveragePool"
+	"ampcl imports Conv (any group count, dilation, strides and pads; rectangular kernels), "  \
+	"BatchNormalization (epsilon 1e-5, momentum 0.9), Relu, Clip (constant finite bounds), "   \
+	"MaxPool and AveragePool (no dilation or indices), GlobalAveragePool, Add of two "         \
+	"layers, Concat of layers along channels, Dropout (a constant ratio), Flatten, Reshape "   \
+	"to [N, C], Gemm (alpha and beta 1, no transA), MatMul by a 2-D initializer (with an "     \
+	"Add of a bias after it), Slice of channels (step 1), Identity, Constant, Cast to float, " \
+	"and Pad with zeros before a Conv or AveragePool"
 
 /* A value of the graph: the layer that computes it, or a constant tensor. */
 struct value {
@@ -25,6 +26,7 @@ struct value {
 	const struct ampcl_onnx_tensor *constant;
 	int pad[4]; /* zeros a Pad node put around the layer's output, for the next Conv or
 		     * AveragePool to take as its padding: top, left, bottom, right */
+	int flat;   /* [N, C*H*W] after a Flatten or Reshape, not [N, C, H, W]: Slice's axes */
 };
 
 struct import {
@@ -36,7 +38,9 @@ struct import {
 	int nvalues;
 	char (*names)[64]; /* layer names given so far */
 	int nnames;
-	int last; /* the last layer built */
+	int last;   /* the last layer built */
+	int *fused; /* per node: the linear layer a MatMul before this Add built with its bias, or
+		     * -1 */
 };
 
 static ampcl_status refuse(const struct import *im, const struct ampcl_onnx_node *n,
@@ -57,7 +61,7 @@ static void add_value(struct import *im, const char *name, int layer,
 	im->values = realloc(im->values, (size_t)(im->nvalues + 1) * sizeof(*im->values));
 	if (!im->values)
 		abort();
-	im->values[im->nvalues++] = (struct value){name, layer, constant, {0, 0, 0, 0}};
+	im->values[im->nvalues++] = (struct value){name, layer, constant, {0, 0, 0, 0}, 0};
 }
 
 static const struct value *find_value(const struct import *im, const char *name)
@@ -88,7 +92,9 @@ static int input_padded(struct import *im, const struct ampcl_onnx_node *n, int 
 	}
 	char what[300];
 	snprintf(what, sizeof(what), "input %d ('%.200s') is %s", k, k < n->nin ? n->in[k] : "",
-		 v ? "a constant where a layer's output is needed" : "not computed before it");
+		 v || (k < n->nin && ampcl_onnx_init(im->m, n->in[k]))
+		     ? "a constant where a layer's output is needed"
+		     : "not computed before it");
 	*st = refuse(im, n, what);
 	return -1;
 }
@@ -368,7 +374,8 @@ static ampcl_status pool(struct import *im, const struct ampcl_onnx_node *n, int
 	return ampcl_net_pool2d(im->net, name, x, average, &o, out);
 }
 
-/* Gemm: A (a layer, flattened) times B transposed ([out, in], PyTorch's Linear) plus C. */
+/* Gemm: A (a layer, flattened) times B plus C: B [out, in] with transB 1 (PyTorch's
+ * Linear), else [in, out]; a linear layer either way, the latter keeping B's layout and names. */
 static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
 {
 	ampcl_status st = AMPCL_OK;
@@ -379,15 +386,53 @@ static ampcl_status gemm(struct import *im, const struct ampcl_onnx_node *n, int
 	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
 	const struct ampcl_onnx_tensor *b = input_constant(im, n, 1);
 	const struct ampcl_onnx_tensor *bias = input_constant(im, n, 2);
-	if (attr_int(n, "transA", 0) || !attr_int(n, "transB", 0) ||
-	    attr_float(n, "alpha", 1) != 1 || attr_float(n, "beta", 1) != 1)
-		return refuse(im, n, "transA, alpha or beta other than 0, 1, 1, or transB 0");
-	if (!b || !b->f || b->ndim != 2 || b->dims[1] != (long long)c * h * w)
-		return refuse(im, n, "B is not a float initializer [out, in] matching its input");
-	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)b->dims[0]))
+	if (attr_int(n, "transA", 0))
+		return refuse(im, n, "transA 1 (A transposed)");
+	if (attr_float(n, "alpha", 1) != 1)
+		return refuse(im, n, "an alpha other than 1");
+	if (attr_float(n, "beta", 1) != 1)
+		return refuse(im, n, "a beta other than 1");
+	int trans = attr_int(n, "transB", 0) != 0;
+	if (!b || !b->f || b->ndim != 2 || b->dims[trans] != (long long)c * h * w)
+		return refuse(im, n,
+			      trans ? "B is not a float initializer [out, in] matching its input"
+				    : "B is not a float initializer [in, out] matching its input");
+	long long features = b->dims[!trans];
+	if (n->nin > 2 && *n->in[2] && (!bias || !bias->f || bias->count != (size_t)features))
 		return refuse(im, n, "C is not a float initializer of one value per output");
-	return ampcl_net_linear(im->net, layer_name(im, n, index, b->name), x, (int)b->dims[0],
-				bias != NULL, out);
+	const char *name = layer_name(im, n, index, b->name);
+	if (trans)
+		return ampcl_net_linear(im->net, name, x, (int)features, bias != NULL, out);
+	struct ampcl_linear_options o = {(int)features, bias != NULL, 1, b->name,
+					 bias ? bias->name : NULL};
+	return ampcl_net_linear_general(im->net, name, x, &o, out);
+}
+
+/* MatMul of a layer (flattened: [N, in]) by a 2-D initializer B [in, out]: a linear layer
+ * keeping B's layout and name, with the bias of an Add after it (ampcl_onnx_matmul_add) taken
+ * in and that Add's output its own. */
+static ampcl_status matmul(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	const struct ampcl_onnx_tensor *b = n->nin == 2 ? ampcl_onnx_init(im->m, n->in[1]) : NULL;
+	if (!b || !b->f || b->ndim != 2 || b->dims[0] != (long long)c * h * w)
+		return refuse(im, n,
+			      "B is not a float initializer [in, out] matching its input (a "
+			      "product of two layers, or of more than two dimensions)");
+	int other = 0, add = ampcl_onnx_matmul_add(im->m, index, &other);
+	const struct ampcl_onnx_tensor *bias =
+	    add >= 0 ? ampcl_onnx_init(im->m, im->m->nodes[add].in[other]) : NULL;
+	struct ampcl_linear_options o = {(int)b->dims[1], bias != NULL, 1, b->name,
+					 bias ? bias->name : NULL};
+	st = ampcl_net_linear_general(im->net, layer_name(im, n, index, b->name), x, &o, out);
+	if (!st && add >= 0)
+		im->fused[add] = *out;
+	return st;
 }
 
 /* Concat along channels (axis 1) of two or more layers: one concat layer per input after the
@@ -537,6 +582,106 @@ static ampcl_status alias(struct import *im, const struct ampcl_onnx_node *n, in
 	return AMPCL_OK;
 }
 
+/* Slice's starts, ends, axes and steps: constant inputs (opset 10 on) or attributes (before,
+ * without steps); axes absent: 0, 1, ...; steps absent: 1. How many, or -1 when not constant
+ * integers of one count (1 to 4). */
+static int slice_args(struct import *im, const struct ampcl_onnx_node *n, long long v[4][4])
+{
+	int count = -1;
+	if (n->nin > 1) {
+		for (int k = 0; k < 4; k++) {
+			if (n->nin <= k + 1 || !*n->in[k + 1]) {
+				if (k < 2)
+					return -1;
+				for (int i = 0; i < count; i++)
+					v[k][i] = k == 2 ? i : 1;
+				continue;
+			}
+			const struct ampcl_onnx_tensor *t = input_constant(im, n, k + 1);
+			if (!t || !t->i || t->ndim > 1 || t->count < 1 || t->count > 4 ||
+			    (count >= 0 && (size_t)count != t->count))
+				return -1;
+			count = (int)t->count;
+			for (int i = 0; i < count; i++)
+				v[k][i] = t->i[i];
+		}
+		return count;
+	}
+	static const char *const names[3] = {"starts", "ends", "axes"};
+	for (int k = 0; k < 3; k++) {
+		const struct ampcl_onnx_attr *a = ampcl_onnx_attr(n, names[k]);
+		if (!a && k == 2) {
+			for (int i = 0; i < count; i++)
+				v[2][i] = i;
+			continue;
+		}
+		if (!a || a->type != AMPCL_ONNX_ATTR_INTS || a->nints < 1 || a->nints > 4 ||
+		    (count >= 0 && (size_t)count != a->nints))
+			return -1;
+		count = (int)a->nints;
+		for (int i = 0; i < count; i++)
+			v[k][i] = a->ints[i];
+	}
+	for (int i = 0; i < count; i++)
+		v[3][i] = 1;
+	return count;
+}
+
+/* Slice: the full range of every axis is the input itself; a range of channels (axis 1, step 1)
+ * a slice layer. The batch's range, the rows', the columns', other steps and a slice of a
+ * flattened image are refused. */
+static ampcl_status slice(struct import *im, const struct ampcl_onnx_node *n, int index, int *out)
+{
+	ampcl_status st = AMPCL_OK;
+	int x = input_layer(im, n, 0, &st);
+	if (x < 0)
+		return st;
+	const struct value *in = find_value(im, n->in[0]);
+	int c, h, w;
+	ampcl_net_layer_shape(im->net, x, &c, &h, &w);
+	if (in->flat && (h > 1 || w > 1))
+		return refuse(im, n,
+			      "a slice of a flattened image (a Slice before the Flatten takes "
+			      "its channels)");
+	int rank = in->flat ? 2 : 4;
+	long long v[4][4], dims[4] = {0, c, h, w};
+	int count = slice_args(im, n, v), seen = 0;
+	if (count < 0)
+		return refuse(im, n,
+			      "starts, ends, axes or steps that are not constant integers, "
+			      "one per axis");
+	long long lo = 0, hi = c;
+	for (int i = 0; i < count; i++) {
+		long long axis = v[2][i] < 0 ? v[2][i] + rank : v[2][i];
+		if (axis < 0 || axis >= rank || (seen & 1 << axis))
+			return refuse(im, n, "an axis out of range or given twice");
+		seen |= 1 << axis;
+		if (v[3][i] != 1)
+			return refuse(im, n, "steps other than 1");
+		if (axis == 0) { /* the batch's size is the data's: only all of it */
+			if (v[0][i] != 0 || v[1][i] < 2147483647LL)
+				return refuse(im, n, "a slice of the batch");
+			continue;
+		}
+		long long d = dims[axis], s = v[0][i], e = v[1][i];
+		s = s < 0 ? s + d : s, e = e < 0 ? e + d : e;
+		s = s < 0 ? 0 : s > d ? d : s, e = e < 0 ? 0 : e > d ? d : e;
+		if (e <= s)
+			return refuse(im, n, "an empty slice");
+		if (axis == 1)
+			lo = s, hi = e;
+		else if (s != 0 || e != d)
+			return refuse(im, n,
+				      "a slice of the image's rows or columns (only channels)");
+	}
+	if (lo == 0 && hi == c) { /* the whole input: nothing to compute */
+		*out = x;
+		return AMPCL_OK;
+	}
+	return ampcl_net_slice(im->net, layer_name(im, n, index, NULL), x, (int)lo, (int)(hi - lo),
+			       out);
+}
+
 /* Pad with zeros around the image (mode constant, value 0): kept on the value for the Conv or
  * AveragePool that follows to take as its padding. */
 static ampcl_status pad(struct import *im, const struct ampcl_onnx_node *n)
@@ -579,6 +724,10 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 {
 	if (*n->domain && strcmp(n->domain, "ai.onnx"))
 		return refuse(im, n, "an operator outside ONNX's standard domain");
+	if (im->fused[index] >= 0) { /* the Add of a bias a MatMul's linear layer took in */
+		add_value(im, n->out[0], im->fused[index], NULL);
+		return AMPCL_OK;
+	}
 	if (!strcmp(n->op, "Constant")) {
 		const struct ampcl_onnx_attr *v = ampcl_onnx_attr(n, "value");
 		if (!v || v->type != AMPCL_ONNX_ATTR_TENSOR || n->nout != 1)
@@ -594,7 +743,9 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		ampcl_status st = cast(im, n, &layer, &constant);
 		if (st)
 			return st;
+		const struct value *x = find_value(im, n->in[0]);
 		add_value(im, n->out[0], constant ? -1 : layer, constant);
+		im->values[im->nvalues - 1].flat = x && x->flat;
 		return AMPCL_OK;
 	}
 	if (n->nout < 1)
@@ -626,8 +777,12 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 			   : ampcl_net_add(im->net, layer_name(im, n, index, NULL), a, b, &layer);
 	} else if (!strcmp(op, "Gemm"))
 		st = gemm(im, n, index, &layer);
+	else if (!strcmp(op, "MatMul"))
+		st = matmul(im, n, index, &layer);
 	else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape"))
 		st = alias(im, n, &layer);
+	else if (!strcmp(op, "Slice"))
+		st = slice(im, n, index, &layer);
 	else if (!strcmp(op, "Identity")) {
 		st = AMPCL_OK;
 		layer = input_layer(im, n, 0, &st);
@@ -637,7 +792,14 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		return st;
 	if (layer > im->last)
 		im->last = layer;
+	/* rank 2 after a Flatten or Reshape and through the element-wise operators after it */
+	const struct value *x = find_value(im, n->in[0]);
+	int flat = !strcmp(op, "Flatten") || !strcmp(op, "Reshape") ||
+		   ((!strcmp(op, "Relu") || !strcmp(op, "Clip") || !strcmp(op, "Dropout") ||
+		     !strcmp(op, "Identity") || !strcmp(op, "Add") || !strcmp(op, "Slice")) &&
+		    x && x->flat);
 	add_value(im, n->out[0], layer, NULL);
+	im->values[im->nvalues - 1].flat = flat;
 	return AMPCL_OK;
 }
 
@@ -648,6 +810,11 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 	if (st)
 		return st;
 	struct import im = {.m = m, .net = net};
+	im.fused = malloc(((size_t)m->nnodes + 1) * sizeof(*im.fused));
+	if (!im.fused)
+		abort();
+	for (int k = 0; k < m->nnodes; k++)
+		im.fused[k] = -1;
 	int c, h, w;
 	ampcl_net_layer_shape(net, 0, &c, &h, &w);
 	const struct ampcl_onnx_value *in = m->ninputs == 1 ? &m->inputs[0] : NULL;
@@ -685,6 +852,7 @@ ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 		free(im.casts[k]);
 	}
 	free(im.casts);
+	free(im.fused);
 	free(im.values);
 	free(im.names);
 	ampcl_onnx_free(m);

@@ -1,7 +1,8 @@
 /* test_eltwise.c: the residual add (forward, backward with both beta values), amplification,
- * fill, the channel concatenation and dropout against the double reference, on odd sizes, unaligned
- * views, NaN-poisoned outputs, bit-repeatability, factor 1 as a bit-exact no-op, size mismatches
- * refused; the backward of the concatenation and of dropout against finite differences too. */
+ * fill, the channel concatenation and slice and dropout against the double reference, on odd sizes,
+ * unaligned views, NaN-poisoned outputs, bit-repeatability, factor 1 as a bit-exact no-op, size
+ * mismatches refused; the backward of the concatenation, the slice and dropout against finite
+ * differences too. */
 #include "eltwise.h"
 #include "ref.h"
 #include "testutil.h"
@@ -227,6 +228,86 @@ static void check_concat(struct ampcl_context *ctx, int n, int ca, int cb, int h
 	tu_arena_free(&ar);
 }
 
+/* Channel slice (channels [off, off + cs) of cd): forward against the reference (exact copies),
+ * backward with both betas (beta 0 over poison: the channels outside must be written as zeros),
+ * and against finite differences of the forward. */
+static void check_slice(struct ampcl_context *ctx, int n, int cd, int off, int cs, int hw)
+{
+	int sx[3] = {n, cd, hw}, sy[3] = {n, cs, hw};
+	size_t nx = (size_t)n * cd * hw, ny = (size_t)n * cs * hw;
+	char name[160];
+	struct tu_arena ar;
+	tu_arena_init(&ar, "slice");
+	struct ampcl_tensor x = tu_reserve(&ar, "x", 3, sx), dx = tu_reserve(&ar, "dx", 3, sx);
+	struct ampcl_tensor y = tu_reserve(&ar, "y", 3, sy), dy = tu_reserve(&ar, "dy", 3, sy);
+	tu_arena_commit(ctx, &ar);
+	float *hx = tu_malloc(nx * 4), *hdy = tu_malloc(ny * 4), *hd0 = tu_malloc(nx * 4);
+	float *got = tu_malloc(nx * 4), *yp = tu_malloc(ny * 4), *ym = tu_malloc(ny * 4);
+	double *xd = tu_malloc(nx * 8), *yd = tu_malloc(ny * 8), *dyd = tu_malloc(ny * 8);
+	double *dxd = tu_malloc(nx * 8);
+	tu_fill_uniform_f(hx, nx, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hdy, ny, &seed, -1.0f, 1.0f);
+	tu_fill_uniform_f(hd0, nx, &seed, -1.0f, 1.0f);
+	tu_float_to_double(xd, hx, nx);
+	tu_float_to_double(dyd, hdy, ny);
+	ref_slice_forward(yd, xd, n, cs, cd, off, hw);
+	tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x");
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_slice_forward(ctx, &y, &x, n, cs, cd, off, hw), "slice forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "slice forward n%d channels %d..%d of %d hw%d", n, off,
+		 off + cs, cd, hw);
+	tu_compare(name, got, yd, ny, 0.0, 0.0);
+	tu_ok(ampcl_tensor_write(ctx, &dy, hdy), "write dy");
+	for (int beta = 0; beta <= 1; beta++) {
+		if (beta) {
+			tu_ok(ampcl_tensor_write(ctx, &dx, hd0), "write dx");
+			tu_float_to_double(dxd, hd0, nx);
+		} else {
+			tu_poison(ctx, &dx);
+		}
+		ref_slice_backward(dxd, dyd, n, cs, cd, off, hw, beta);
+		tu_ok(ampcl_slice_backward(ctx, &dx, &dy, n, cs, cd, off, hw, (float)beta),
+		      "slice backward");
+		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+		snprintf(name, sizeof(name),
+			 "slice backward n%d channels %d..%d of %d hw%d beta %d", n, off, off + cs,
+			 cd, hw, beta);
+		/* beta 1: one float addition each, so within an ulp of the double sum */
+		tu_compare(name, got, dxd, nx, beta ? 1e-7 : 0.0, beta ? 1e-6 : 0.0);
+	}
+	/* L = sum(dy * slice(x)): dL/dx = dy at the slice's channels, 0 elsewhere */
+	tu_ok(ampcl_slice_backward(ctx, &dx, &dy, n, cs, cd, off, hw, 0.0f), "backward");
+	tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+	double worst = 0;
+	const float h = 0.25f;
+	for (size_t i = 0; i < nx; i += 1 + nx / 41) {
+		float keep = hx[i];
+		hx[i] = keep + h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x+h");
+		tu_ok(ampcl_slice_forward(ctx, &y, &x, n, cs, cd, off, hw), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &y, yp), "read");
+		hx[i] = keep - h;
+		tu_ok(ampcl_tensor_write(ctx, &x, hx), "write x-h");
+		tu_ok(ampcl_slice_forward(ctx, &y, &x, n, cs, cd, off, hw), "forward");
+		tu_ok(ampcl_tensor_read(ctx, &y, ym), "read");
+		hx[i] = keep;
+		double fd = 0;
+		for (size_t k = 0; k < ny; k++)
+			fd += (double)hdy[k] * ((double)yp[k] - (double)ym[k]);
+		worst = fmax(worst, fabs(fd / (2.0 * h) - got[i]));
+	}
+	/* the op is linear: the difference quotient is the gradient up to rounding of the sum */
+	snprintf(name, sizeof(name),
+		 "slice backward against finite differences, n%d %d..%d of %d "
+		 "hw%d",
+		 n, off, off + cs, cd, hw);
+	tu_check(worst < 1e-5, name, "max |fd - backward| %.2e (bound 1e-5)", worst);
+	free(hx), free(hdy), free(hd0), free(got), free(yp), free(ym);
+	free(xd), free(yd), free(dyd), free(dxd);
+	tu_arena_free(&ar);
+}
+
 /* Dropout of ratio p: forward and backward (both betas) against the reference's mask and values,
  * the share kept within 5 sigma of 1 - p, another step drawing another mask, p 0 an exact copy,
  * and the backward against finite differences of the forward (linear for a fixed mask). */
@@ -360,6 +441,10 @@ int main(void)
 	check_concat(ctx, 1, 1, 1, 1);
 	check_concat(ctx, 3, 5, 2, 7);
 	check_concat(ctx, 2, 13, 29, 33);
+	check_slice(ctx, 1, 1, 0, 1, 1);
+	check_slice(ctx, 3, 31, 5, 7, 3);
+	check_slice(ctx, 2, 33, 0, 31, 65);
+	check_slice(ctx, 1, 63, 62, 1, 33);
 	check_dropout(ctx, 1, 0.5f);
 	check_dropout(ctx, 1031, 0.5f);
 	check_dropout(ctx, 4099, 0.2f);

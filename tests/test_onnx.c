@@ -1,9 +1,12 @@
 /* test_onnx.c: ONNX models written here with protobuf-c: a small CNN imports with its names and
- * initial weights; each unsupported attribute, a wrong shape, a damaged file is refused by name. */
+ * initial weights, its head as Gemm or as MatMul and Add alike; each unsupported attribute, a
+ * wrong shape, a damaged file is refused by name. */
 #include "onnx.pb-c.h"
 #include "onnx_weights.h"
 #include "testutil.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +173,78 @@ static void small_cnn(void)
 	attr_ints(fc, "transB", trans, 1);
 }
 
+/* The small CNN with its head as torch.matmul(x, w) + b exports it: MatMul by head.w [4, 10]
+ * holding fc.weight transposed, then an Add of head.b (fc.bias's values); bias 0: no Add. */
+static void small_cnn_matmul(int bias)
+{
+	small_cnn();
+	nnodes--; /* the Gemm */
+	inits[6].name = "head.w", inits[7].name = "head.b";
+	init_dims[6][0] = 4, init_dims[6][1] = 10;
+	for (int i = 0; i < 4; i++)
+		for (int o = 0; o < 10; o++)
+			init_data[6][i * 10 + o] = 0.01f * (float)(o * 4 + i + 1) * 7.0f;
+	node("/MatMul", "MatMul", "f", "head.w", NULL, bias ? "mm" : "y");
+	if (bias)
+		node("/Add", "Add", "mm", "head.b", NULL, "y");
+	else
+		ninits--;
+}
+
+/* Logits of path's model (its initializers as weights) for two fixed 3 x 8 x 8 images. */
+static void logits_of(struct ampcl_context *ctx, const char *path, float out[20])
+{
+	ampcl_net_t *net;
+	tu_ok(ampcl_net_create(ctx, 3, 8, 8, &net), "net create");
+	tu_ok(ampcl_model_build(net, path, 0, 10), "build");
+	tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+	long long tracked;
+	tu_ok(ampcl_net_load_onnx(net, path, &tracked), "weights");
+	float x[2 * 3 * 8 * 8];
+	for (int i = 0; i < 2 * 3 * 8 * 8; i++)
+		x[i] = (float)((i * 37) % 19) / 9.0f - 1.0f;
+	tu_ok(ampcl_net_predict(net, x, 2, out), "predict");
+	ampcl_net_free(net);
+}
+
+/* A 1-D INT64 initializer (Slice's starts, ends, axes, steps). */
+static void init_ints(const char *name, const int64_t *v, int count)
+{
+	static int64_t dims[16];
+	Onnx__TensorProto *t = &inits[ninits];
+	onnx__tensor_proto__init(t);
+	t->name = (char *)name, t->has_data_type = 1, t->data_type = 7;
+	dims[ninits] = count;
+	t->dims = &dims[ninits], t->n_dims = 1;
+	t->int64_data = (int64_t *)v, t->n_int64_data = (size_t)count;
+	init_ptr[ninits++] = t;
+}
+
+/* The small CNN with Slice(starts, ends, axes, steps) after its ReLU, the rest taking its output;
+ * the head's weight fc.weight [10, 4] cut to [10, fc_in]. */
+static void small_cnn_slice(const int64_t *starts, const int64_t *ends, const int64_t *axes,
+			    const int64_t *steps, int count, int fc_in)
+{
+	small_cnn();
+	init_dims[6][1] = fc_in;
+	inits[6].n_float_data = (size_t)(10 * fc_in);
+	init_ints("starts", starts, count);
+	init_ints("ends", ends, count);
+	init_ints("axes", axes, count);
+	init_ints("steps", steps, count);
+	Onnx__NodeProto *s = node("/Slice", "Slice", "r", "starts", "ends", "sl");
+	s->input[s->n_input++] = "axes";
+	s->input[s->n_input++] = "steps";
+	nodes[3].input[0] = "sl"; /* the pool reads the slice */
+	/* keep the nodes in order: the Slice between the ReLU and the pool */
+	Onnx__NodeProto tmp = nodes[nnodes - 1];
+	for (int k = nnodes - 1; k > 3; k--)
+		nodes[k] = nodes[k - 1];
+	nodes[3] = tmp;
+	for (int k = 0; k < nnodes; k++)
+		node_ptr[k] = &nodes[k]; /* each keeps its inputs and attributes where they were */
+}
+
 /* Builds path into a fresh 3 x side x side net; the status, and the message in msg. */
 static ampcl_status import(struct ampcl_context *ctx, const char *path, int side, int classes,
 			   ampcl_net_t **keep, char *msg, size_t size)
@@ -245,7 +320,7 @@ int main(void)
 
 	/* one unsupported attribute at a time */
 	static int64_t g2[1] = {2}, d2[2] = {2, 2}, asym[4] = {1, 0, 1, 0}, k3[2] = {3, 3},
-		       t0[1] = {0};
+		       t0[1] = {0}, trans1[1] = {1};
 	small_cnn();
 	attr_ints(&nodes[0], "group", g2, 1);
 	refused(ctx, path, "a group count that does not divide the channels is refused",
@@ -281,8 +356,112 @@ int main(void)
 	nodes[1].attribute[0]->f = 1e-3f;
 	refused(ctx, path, "another BN epsilon is refused", "/bn1/BatchNormalization", "epsilon");
 	small_cnn();
+	attr_ints(&nodes[6], "transA", trans1, 1);
+	refused(ctx, path, "Gemm with transA 1 is refused", "/fc/Gemm", "transA");
+	small_cnn();
+	attr_float(&nodes[6], "alpha", 0.5f);
+	refused(ctx, path, "Gemm with alpha 0.5 is refused", "/fc/Gemm", "alpha");
+	small_cnn();
+	attr_float(&nodes[6], "beta", 2.0f);
+	refused(ctx, path, "Gemm with beta 2 is refused", "/fc/Gemm", "beta");
+	small_cnn(); /* B [out, in] given with transB 0 does not match the input */
 	nodes[6].attribute[0]->i = t0[0];
-	refused(ctx, path, "Gemm with transB 0 is refused", "/fc/Gemm", "transB");
+	refused(ctx, path, "Gemm with transB 0 and B [out, in] is refused", "/fc/Gemm",
+		"[in, out]");
+
+	/* the head as MatMul (+ Add), and as Gemm with transB 0: the same logits as the Gemm's,
+	 * B kept [in, out] under its own name */
+	float want[20], got[20];
+	small_cnn();
+	write_model(path, 8, 10);
+	logits_of(ctx, path, want);
+	for (int form = 0; form < 3; form++) {
+		static const char *what[3] = {"MatMul and Add", "MatMul alone", "Gemm transB 0"};
+		small_cnn_matmul(form != 1);
+		if (form == 2) { /* Gemm(f, head.w, head.b) with transB 0 */
+			nnodes -= 2;
+			Onnx__NodeProto *g = node("/fc/Gemm", "Gemm", "f", "head.w", "head.b", "y");
+			attr_ints(g, "transB", t0, 1);
+		}
+		write_model(path, 8, 10);
+		net = NULL;
+		st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+		char label[160];
+		snprintf(label, sizeof(label), "%s imports as a linear layer", what[form]);
+		tu_check(!st && net && ampcl_net_layer_count(net) == 7 &&
+			     ampcl_net_layer_type(net, 6) == AMPCL_LAYER_LINEAR,
+			 label, "%d: %s", st, msg);
+		if (!net)
+			continue;
+		tu_ok(ampcl_net_finalize(net, 2, 1), "finalize");
+		struct ampcl_tensor_info w, b = {0};
+		ampcl_net_tensor_info(net, 6, &w);
+		if (form != 1)
+			ampcl_net_tensor_info(net, 7, &b);
+		snprintf(label, sizeof(label), "%s: B keeps its name and [in, out] shape",
+			 what[form]);
+		tu_check(!strcmp(w.name, "head.w") && w.ndim == 2 && w.shape[0] == 4 &&
+			     w.shape[1] == 10 && ampcl_net_tensor_count(net) == 7 + (form != 1) &&
+			     (form == 1 || !strcmp(b.name, "head.b")),
+			 label, "'%s' [%d, %d], '%s', %d tensors", w.name, w.shape[0], w.shape[1],
+			 form == 1 ? "" : b.name, ampcl_net_tensor_count(net));
+		ampcl_net_free(net);
+		if (form == 1)
+			continue;
+		logits_of(ctx, path, got);
+		double worst = 0;
+		for (int i = 0; i < 20; i++)
+			worst = fmax(worst, fabs((double)got[i] - want[i]));
+		snprintf(label, sizeof(label), "%s: the Gemm head's logits", what[form]);
+		tu_check(worst <= 1e-6, label, "20 logits, max abs diff %.2e (bound 1e-6)", worst);
+	}
+	small_cnn_matmul(1); /* the product used twice: no bias to take in, Add of a constant */
+	nodes[nnodes - 1].input[0] = "mm";
+	node("/Relu2", "Relu", "mm", NULL, NULL, "unused");
+	refused(ctx, path, "an Add of a constant after a MatMul used twice is refused", "/Add",
+		"a constant where");
+
+	/* Slice: channels 1..3 of the ReLU's 4 a slice layer, the whole range nothing, the rest
+	 * refused by name */
+	static const int64_t ch[2][1] = {{1}, {3}}, ax1[1] = {1}, st1[1] = {1}, st2[1] = {2},
+			     all[4][2] = {{-4, 0}, {INT64_MAX, 8}, {1, -1}, {1, 1}},
+			     rows[4][1] = {{1}, {8}, {2}, {1}}, batch[4][1] = {{0}, {1}, {0}, {1}},
+			     empty[2][1] = {{3}, {-2}};
+	small_cnn_slice(ch[0], ch[1], ax1, st1, 1, 2);
+	write_model(path, 8, 10);
+	net = NULL;
+	st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	int c = 0, h = 0, w = 0;
+	if (net)
+		ampcl_net_layer_shape(net, 4, &c, &h, &w);
+	tu_check(!st && net && ampcl_net_layer_count(net) == 8 &&
+		     ampcl_net_layer_type(net, 4) == AMPCL_LAYER_SLICE && c == 2 && h == 8,
+		 "a Slice of channels 1..3 imports as a slice layer", "%d: %s; %dx%dx%d", st, msg,
+		 c, h, w);
+	ampcl_net_free(net);
+	small_cnn_slice(all[0], all[1], all[2], all[3], 2, 4); /* -4: channel 0 of 4 */
+	write_model(path, 8, 10);
+	net = NULL;
+	st = import(ctx, path, 8, 10, &net, msg, sizeof(msg));
+	tu_check(!st && net && ampcl_net_layer_count(net) == 7,
+		 "a Slice of every channel (negative start, INT64_MAX end) is no layer", "%d: %s",
+		 st, msg);
+	ampcl_net_free(net);
+	small_cnn_slice(ch[0], ch[1], ax1, st2, 1, 1);
+	refused(ctx, path, "a Slice with step 2 is refused", "/Slice", "steps");
+	small_cnn_slice(rows[0], rows[1], rows[2], rows[3], 1, 4);
+	refused(ctx, path, "a Slice of rows is refused", "/Slice", "rows");
+	small_cnn_slice(batch[0], batch[1], batch[2], batch[3], 1, 4);
+	refused(ctx, path, "a Slice of the batch is refused", "/Slice", "batch");
+	small_cnn_slice(empty[0], empty[1], ax1, st1, 1, 4);
+	refused(ctx, path, "an empty Slice is refused", "/Slice", "empty");
+	small_cnn_slice(ch[0], ch[1], ax1, st1, 1, 2); /* ends not constant: a layer's output */
+	nodes[3].input[2] = "b";
+	refused(ctx, path, "a Slice whose ends are not constant is refused", "/Slice", "constant");
+
+	small_cnn_matmul(1); /* a product of two layers */
+	nodes[nnodes - 2].input[1] = "g";
+	refused(ctx, path, "MatMul of two layers is refused", "/MatMul", "[in, out]");
 	small_cnn();
 	nodes[2].op_type = "Sigmoid";
 	refused(ctx, path, "an unknown operator is refused", "/relu/Relu", "(Sigmoid)");

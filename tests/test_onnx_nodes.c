@@ -20,7 +20,7 @@ static const char *const prefixes[] = {
     "test_conv_",     "test_basic_conv_", "test_batchnorm_", "test_relu",     "test_maxpool_",
     "test_averagepool_", "test_globalaveragepool", "test_add", "test_flatten_", "test_reshape_",
     "test_gemm_",     "test_identity",    "test_clip",       "test_concat_", "test_dropout",
-    "test_training_dropout", NULL};
+    "test_training_dropout", "test_matmul_", "test_slice", NULL};
 
 /* Tests that must run and match: each supported form of each operator. */
 static const char *const required[] = {"test_basic_conv_with_padding",
@@ -33,6 +33,11 @@ static const char *const required[] = {"test_basic_conv_with_padding",
 				       "test_globalaveragepool",
 				       "test_globalaveragepool_precomputed",
 				       "test_gemm_transposeB",
+				       "test_gemm_default_no_bias",
+				       "test_gemm_default_vector_bias",
+				       "test_matmul_2d",
+				       "test_slice_neg",
+				       "test_slice_end_out_of_bounds",
 				       "test_clip",
 				       "test_clip_splitbounds",
 				       "test_maxpool_2d_pads",

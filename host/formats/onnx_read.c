@@ -345,6 +345,8 @@ int ampcl_onnx_param_inputs(const struct ampcl_onnx_node *node, int idx[4])
 	int n = 0, first = 1, last = 0;
 	if (!strcmp(node->op, "Conv") || !strcmp(node->op, "Gemm"))
 		last = 2;
+	else if (!strcmp(node->op, "MatMul"))
+		last = 1;
 	else if (!strcmp(node->op, "BatchNormalization"))
 		last = 4;
 	for (int k = first; k <= last && k < node->nin; k++)
@@ -382,4 +384,50 @@ ampcl_status ampcl_onnx_input_shape(const char *path, int *channels, int *height
 	}
 	ampcl_onnx_free(m);
 	return st;
+}
+
+/* A float initializer of count values, as a bias of one value per output is: [out] or [1, out]. */
+static int is_bias(const struct ampcl_onnx_tensor *t, long long count)
+{
+	return t && t->f && (long long)t->count == count &&
+	       (t->ndim == 1 || (t->ndim == 2 && t->dims[0] == 1));
+}
+
+int ampcl_onnx_matmul_add(const struct ampcl_onnx_model *m, int k, int *bias_input)
+{
+	const struct ampcl_onnx_node *n = &m->nodes[k];
+	const struct ampcl_onnx_tensor *b = n->nin == 2 ? ampcl_onnx_init(m, n->in[1]) : NULL;
+	if (strcmp(n->op, "MatMul") || n->nout != 1 || !b || b->ndim != 2)
+		return -1;
+	for (int o = 0; o < m->noutputs; o++)
+		if (!strcmp(m->outputs[o].name, n->out[0]))
+			return -1; /* the product itself is wanted */
+	int add = -1, uses = 0;
+	for (int j = k + 1; j < m->nnodes; j++)
+		for (int i = 0; i < m->nodes[j].nin; i++)
+			if (!strcmp(m->nodes[j].in[i], n->out[0])) {
+				uses++;
+				add = j;
+			}
+	const struct ampcl_onnx_node *a = add >= 0 ? &m->nodes[add] : NULL;
+	if (uses != 1 || strcmp(a->op, "Add") || a->nin != 2 ||
+	    (*a->domain && strcmp(a->domain, "ai.onnx")))
+		return -1;
+	int other = strcmp(a->in[0], n->out[0]) ? 0 : 1;
+	if (!is_bias(ampcl_onnx_init(m, a->in[other]), b->dims[1]))
+		return -1;
+	if (bias_input)
+		*bias_input = other;
+	return add;
+}
+
+int ampcl_onnx_params(const struct ampcl_onnx_model *m, int k, const char *names[4])
+{
+	int idx[4], n = ampcl_onnx_param_inputs(&m->nodes[k], idx), other;
+	for (int i = 0; i < n; i++)
+		names[i] = m->nodes[k].in[idx[i]];
+	int add = ampcl_onnx_matmul_add(m, k, &other);
+	if (add >= 0)
+		names[n++] = m->nodes[add].in[other];
+	return n;
 }

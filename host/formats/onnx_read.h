@@ -97,9 +97,18 @@ ampcl_status ampcl_onnx_write_weights(const char *src, const char *dst, int n,
 /* The attribute called name, or NULL. */
 const struct ampcl_onnx_attr *ampcl_onnx_attr(const struct ampcl_onnx_node *node, const char *name);
 /* The inputs of node that ampcl keeps as the layer's parameters, in the net's tensor order:
- * Conv's weight and bias, BatchNormalization's scale, bias, mean and variance, Gemm's B and C.
- * Returns how many indexes it put in idx (at most 4); 0 for other operators. */
+ * Conv's weight and bias, BatchNormalization's scale, bias, mean and variance, Gemm's B and C,
+ * MatMul's B. Returns how many indexes it put in idx (at most 4); 0 for other operators. */
 int ampcl_onnx_param_inputs(const struct ampcl_onnx_node *node, int idx[4]);
+/* The Add node that adds a bias to MatMul node k's product, ampcl's linear layer taking both:
+ * the product's only use, its other input a float initializer of one value per column of
+ * MatMul's 2-D initializer B ([out] or [1, out]), the product no graph output. Its index, and
+ * in *bias_input (may be NULL) which of its inputs the bias is; -1 when there is none. */
+int ampcl_onnx_matmul_add(const struct ampcl_onnx_model *m, int k, int *bias_input);
+/* The initializers node k gives the net as its parameters, in the net's tensor order: those of
+ * ampcl_onnx_param_inputs, then the bias of the Add fused with a MatMul. Returns how many names
+ * it put (at most 4). */
+int ampcl_onnx_params(const struct ampcl_onnx_model *m, int k, const char *names[4]);
 /* The initializer called name, or NULL. */
 const struct ampcl_onnx_tensor *ampcl_onnx_init(const struct ampcl_onnx_model *m, const char *name);
 

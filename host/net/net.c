@@ -20,9 +20,9 @@
 /* the largest kernel, stride or padding a convolution takes */
 #define MAX_WINDOW 65536
 
-static const char *type_names[] = {"input", "conv",   "bn",	"relu",	"maxpool",
-				   "avgpool", "linear", "add", "clip", "concat", "dropout",
-				   "conv_general", "pool_general"};
+static const char *type_names[] = {"input",   "conv",         "bn",           "relu", "maxpool",
+				   "avgpool", "linear",       "add",          "clip", "concat",
+				   "dropout", "conv_general", "pool_general", "slice"};
 
 const char *ampcl_layer_type_name(enum ampcl_layer_type type)
 {
@@ -130,16 +130,27 @@ static int new_layer(struct ampcl_net *net, enum ampcl_layer_type type, const ch
 	return net->nlayers;
 }
 
-static int add_tensor(struct ampcl_net *net, int layer, const char *suffix, int trainable)
+/* A tensor of layer called "LAYER.suffix", or name when one is given (at most 127 characters:
+ * the builders check). */
+static int add_named_tensor(struct ampcl_net *net, int layer, const char *suffix, const char *name,
+			    int trainable)
 {
 	net->tensors =
 	    ampcl_xrealloc(net->tensors, (size_t)(net->ntensors + 1) * sizeof(*net->tensors));
 	struct ampcl_net_tensor *t = &net->tensors[net->ntensors];
 	memset(t, 0, sizeof(*t));
-	snprintf(t->name, sizeof(t->name), "%s.%s", net->layers[layer].name, suffix);
+	if (name)
+		snprintf(t->name, sizeof(t->name), "%s", name);
+	else
+		snprintf(t->name, sizeof(t->name), "%s.%s", net->layers[layer].name, suffix);
 	t->layer = layer;
 	t->trainable = trainable;
 	return net->ntensors++;
+}
+
+static int add_tensor(struct ampcl_net *net, int layer, const char *suffix, int trainable)
+{
+	return add_named_tensor(net, layer, suffix, NULL, trainable);
 }
 
 static int build_conv2d(ampcl_net_t *net, const char *name, int input, int out_channels, int kernel,
@@ -224,25 +235,35 @@ static int build_avgpool(ampcl_net_t *net, const char *name, int input)
 	return id;
 }
 
-static int build_linear(ampcl_net_t *net, const char *name, int input, int out_features, int bias)
+static int build_linear(ampcl_net_t *net, const char *name, int input,
+			const struct ampcl_linear_options *o)
 {
 	int id = new_layer(net, AMPCL_LAYER_LINEAR, name, input, -1, 1);
 	if (id < 0)
 		return id;
-	if (out_features < 1)
+	if (o->out_features < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "linear '%s': %d output features",
-				       name, out_features);
+				       name, o->out_features);
+	const char *names[2] = {o->weight_name, o->bias ? o->bias_name : NULL};
+	for (int i = 0; i < 2; i++)
+		if (names[i] && (!*names[i] || strlen(names[i]) >= sizeof(net->tensors[0].name)))
+			return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+					       "linear '%s': a tensor name of 1 to %zu characters "
+					       "('%.40s...' has %zu)",
+					       name, sizeof(net->tensors[0].name) - 1, names[i],
+					       strlen(names[i]));
 	struct ampcl_layer *L = &net->layers[id];
-	ampcl_status st = extent_fits(name, "weight", out_features, L->c, L->h, L->w);
+	ampcl_status st = extent_fits(name, "weight", o->out_features, L->c, L->h, L->w);
 	if (st)
 		return st;
-	L->bias = !!bias;
-	L->out_features = out_features;
-	L->c = out_features, L->h = L->w = 1;
+	L->bias = !!o->bias;
+	L->w_in_out = !!o->w_in_out;
+	L->out_features = o->out_features;
+	L->c = o->out_features, L->h = L->w = 1;
 	net->nlayers++;
-	L->weight = add_tensor(net, id, "weight", 1);
-	if (bias)
-		L->bias_t = add_tensor(net, id, "bias", 1);
+	L->weight = add_named_tensor(net, id, "weight", names[0], 1);
+	if (o->bias)
+		L->bias_t = add_named_tensor(net, id, "bias", names[1], 1);
 	return id;
 }
 
@@ -274,6 +295,24 @@ static int build_concat(ampcl_net_t *net, const char *name, int a, int b)
 	if (st)
 		return st;
 	net->layers[id].c = A->c + B->c;
+	net->nlayers++;
+	return id;
+}
+
+static int build_slice(ampcl_net_t *net, const char *name, int input, int start, int channels)
+{
+	int id = new_layer(net, AMPCL_LAYER_SLICE, name, input, -1, 1);
+	if (id < 0)
+		return id;
+	struct ampcl_layer *L = &net->layers[id];
+	if (start < 0 || channels < 1 || start > L->c - channels)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "slice '%s': channels %d..%d of '%s''s %d (need 0 <= start < "
+		    "end <= %d)",
+		    name, start, start + channels, net->layers[input].name, L->c, L->c);
+	L->slice_start = start;
+	L->c = channels;
 	net->nlayers++;
 	return id;
 }
@@ -414,7 +453,14 @@ ampcl_status ampcl_net_avgpool(ampcl_net_t *net, const char *name, int input, in
 ampcl_status ampcl_net_linear(ampcl_net_t *net, const char *name, int input, int out_features,
 			      int bias, int *layer)
 {
-	return built(build_linear(net, name, input, out_features, bias), layer);
+	struct ampcl_linear_options o = {out_features, bias, 0, NULL, NULL};
+	return built(build_linear(net, name, input, &o), layer);
+}
+
+ampcl_status ampcl_net_linear_general(ampcl_net_t *net, const char *name, int input,
+				      const struct ampcl_linear_options *opt, int *layer)
+{
+	return built(build_linear(net, name, input, opt), layer);
 }
 
 ampcl_status ampcl_net_add(ampcl_net_t *net, const char *name, int a, int b, int *layer)
@@ -450,6 +496,12 @@ ampcl_status ampcl_net_concat(ampcl_net_t *net, const char *name, int a, int b, 
 	return built(build_concat(net, name, a, b), layer);
 }
 
+ampcl_status ampcl_net_slice(ampcl_net_t *net, const char *name, int input, int start, int channels,
+			     int *layer)
+{
+	return built(build_slice(net, name, input, start, channels), layer);
+}
+
 ampcl_status ampcl_net_clip(ampcl_net_t *net, const char *name, int input, float lo, float hi,
 			    int *layer)
 {
@@ -461,8 +513,7 @@ static int tensor_shape(const struct ampcl_net *net, const struct ampcl_net_tens
 {
 	const struct ampcl_layer *L = &net->layers[t->layer];
 	const struct ampcl_layer *in = &net->layers[L->in[0]];
-	size_t len = strlen(t->name);
-	int is_weight = len >= 7 && !strcmp(t->name + len - 7, ".weight");
+	int is_weight = t - net->tensors == L->weight;
 	if (L->type == AMPCL_LAYER_CONV && is_weight) {
 		shape[0] = L->c, shape[1] = in->c, shape[2] = shape[3] = L->kernel;
 		return 4;
@@ -474,6 +525,8 @@ static int tensor_shape(const struct ampcl_net *net, const struct ampcl_net_tens
 	}
 	if (L->type == AMPCL_LAYER_LINEAR && is_weight) {
 		shape[0] = L->out_features, shape[1] = in->c * in->h * in->w;
+		if (L->w_in_out) /* (in, out), as ONNX's MatMul holds it */
+			shape[0] = in->c * in->h * in->w, shape[1] = L->out_features;
 		return 2;
 	}
 	shape[0] = L->c; /* biases, BN weights and statistics */
@@ -514,8 +567,8 @@ static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 		const struct ampcl_layer *in = &net->layers[L->in[0]];
 		size_t n = ampcl_tensor_count(&t->value);
 		float *v = ampcl_xmalloc(n * sizeof(float));
-		const char *suffix = strrchr(t->name, '.') + 1;
 		if (L->type == AMPCL_LAYER_BN) {
+			const char *suffix = strrchr(t->name, '.') + 1; /* BN's names are LAYER.x */
 			float value = !strcmp(suffix, "weight") || !strcmp(suffix, "running_var");
 			for (size_t k = 0; k < n; k++)
 				v[k] = value;
@@ -544,6 +597,17 @@ static ampcl_status plan(struct ampcl_net *net)
 {
 	ampcl_status st;
 	int shape[4];
+	/* weight files and checkpoints find tensors by name: a name given twice (a linear layer's
+	 * own names, another layer's LAYER.weight) would be one tensor there */
+	for (int i = 0; i < net->ntensors; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(net->tensors[i].name, net->tensors[j].name))
+				return ampcl_error_set(
+				    AMPCL_ERR_INVALID_ARG,
+				    "tensor name '%s' is used twice (layers '%s' "
+				    "and '%s')",
+				    net->tensors[i].name, net->layers[net->tensors[j].layer].name,
+				    net->layers[net->tensors[i].layer].name);
 	for (int i = 0; i < net->ntensors; i++) {
 		struct ampcl_net_tensor *t = &net->tensors[i];
 		int nd = tensor_shape(net, t, shape);
@@ -623,8 +687,8 @@ static ampcl_status plan(struct ampcl_net *net)
 							L->kernel,      L->stride, L->pad};
 			need = ampcl_conv2d_workspace_floats(net->ctx, &cs, scratch);
 		} else if (L->type == AMPCL_LAYER_LINEAR) {
-			need = ampcl_linear_workspace_floats(net->ctx, net->max_batch,
-							     in->c * in->h * in->w, L->c);
+			need = ampcl_linear_workspace_floats(
+			    net->ctx, net->max_batch, in->c * in->h * in->w, L->c, L->w_in_out);
 		}
 		work = need > work ? need : work;
 	}

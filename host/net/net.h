@@ -26,9 +26,11 @@ struct ampcl_layer {
 	int in[2], nin;
 	int c, h, w;                   /* output, per image */
 	int out_features;              /* linear */
+	int w_in_out;                  /* linear: its weight is (in, out), ONNX MatMul's layout */
 	int kernel, stride, pad, bias; /* conv */
 	float lo, hi;                  /* clip */
 	float ratio;                   /* dropout */
+	int slice_start;               /* slice: its first channel of the input's */
 	struct ampcl_gconv_shape gconv; /* conv_general: its kernel, strides, pads, groups */
 	struct ampcl_gpool_shape gpool; /* pool_general: its window, strides, pads, modes */
 	int average;                    /* pool_general: average (1) or max (0) */

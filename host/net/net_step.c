@@ -138,7 +138,7 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		case AMPCL_LAYER_LINEAR:
 			st = ampcl_linear_forward(ctx, &y, &x, param(net, L->weight),
 						  param(net, L->bias_t), n, A->c * A->h * A->w,
-						  L->c);
+						  L->c, L->w_in_out);
 			break;
 		case AMPCL_LAYER_ADD: {
 			struct ampcl_tensor b = ampcl_net_batch_view(&net->layers[L->in[1]].y, n);
@@ -151,6 +151,10 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 			st = ampcl_concat_forward(ctx, &y, &x, &b, n, A->c, B->c, L->h * L->w);
 			break;
 		}
+		case AMPCL_LAYER_SLICE:
+			st = ampcl_slice_forward(ctx, &y, &x, n, L->c, A->c, L->slice_start,
+						 L->h * L->w);
+			break;
 		case AMPCL_LAYER_INPUT:
 			break;
 		}
@@ -268,7 +272,7 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	case AMPCL_LAYER_LINEAR:
 		st = ampcl_linear_backward(ctx, want_dx ? &t.dst : NULL, grad(net, L->weight),
 					   grad(net, L->bias_t), &dy, &x, param(net, L->weight), n,
-					   A->c * A->h * A->w, L->c, t.beta);
+					   A->c * A->h * A->w, L->c, L->w_in_out, t.beta);
 		break;
 	case AMPCL_LAYER_ADD:
 		st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
@@ -295,6 +299,10 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 		}
 		return st;
 	}
+	case AMPCL_LAYER_SLICE:
+		st = ampcl_slice_backward(ctx, &t.dst, &dy, n, L->c, A->c, L->slice_start,
+					  L->h * L->w, t.beta);
+		break;
 	case AMPCL_LAYER_INPUT:
 		return AMPCL_OK;
 	}

@@ -129,6 +129,45 @@ ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl
 	return concat_part(ctx, "concat_backward", dx, dy, n, cs, cd, off, hw, &beta);
 }
 
+ampcl_status ampcl_slice_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				 const struct ampcl_tensor *x, int n, int cs, int cd, int off,
+				 int hw)
+{
+	/* y: (n, cs, hw), x: (n, cd, hw): the copy a concatenation's backward makes, beta 0 */
+	ampcl_status st;
+	if ((st = ampcl_tensor_check("slice forward", "y", y, 0, NULL)) ||
+	    (st = ampcl_tensor_check("slice forward", "x", x, 0, NULL)))
+		return st;
+	const float zero = 0.0f;
+	return concat_part(ctx, "concat_backward", y, x, n, cs, cd, off, hw, &zero);
+}
+
+ampcl_status ampcl_slice_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				  const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
+				  int hw, float beta)
+{
+	/* dx: (n, cd, hw), dy: (n, cs, hw) */
+	ampcl_status st;
+	if ((st = ampcl_tensor_check("slice backward", "dx", dx, 0, NULL)) ||
+	    (st = ampcl_tensor_check("slice backward", "dy", dy, 0, NULL)))
+		return st;
+	size_t count = (size_t)n * (size_t)cd * (size_t)hw;
+	if (n < 1 || cs < 1 || hw < 1 || off < 0 || off + cs > cd ||
+	    ampcl_tensor_count(dx) != count ||
+	    ampcl_tensor_count(dy) != (size_t)n * (size_t)cs * (size_t)hw)
+		return ampcl_error_set(
+		    AMPCL_ERR_INVALID_ARG,
+		    "slice backward: channels %d..%d of %d (n %d, hw %d) against "
+		    "views dx of %zu and dy of %zu values",
+		    off, off + cs, cd, n, hw, ampcl_tensor_count(dx), ampcl_tensor_count(dy));
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),    AMPCL_KARG_VIEW(dy),
+				    AMPCL_KARG_UINT(cs),    AMPCL_KARG_UINT(cd),
+				    AMPCL_KARG_UINT(off),   AMPCL_KARG_UINT(hw),
+				    AMPCL_KARG_FLOAT(beta), AMPCL_KARG_UINT(count)};
+	return ampcl_launch_1d_named(ctx, "eltwise", "slice_backward", count, AMPCL_NARGS(args),
+				     args);
+}
+
 /* The mask's threshold (p * 2^32, a kept element's hash reaches it) and the kept values' scale. */
 static ampcl_status dropout_args(const struct ampcl_dropout_draw *d, unsigned *threshold,
 				 float *scale)

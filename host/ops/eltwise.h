@@ -33,6 +33,15 @@ ampcl_status ampcl_concat_forward(struct ampcl_context *ctx, const struct ampcl_
 ampcl_status ampcl_concat_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				   const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
 				   int hw, float beta);
+/* Channel slice, the inverse of the concatenation: y (N, cs, HW) = x (N, cd, HW)'s channels
+ * [off, off + cs); y is not x. */
+ampcl_status ampcl_slice_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				 const struct ampcl_tensor *x, int n, int cs, int cd, int off,
+				 int hw);
+/* dx (N, cd, HW) = beta*dx + dy (N, cs, HW) put at channels [off, off + cs), zeros elsewhere. */
+ampcl_status ampcl_slice_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+				  const struct ampcl_tensor *dy, int n, int cs, int cd, int off,
+				  int hw, float beta);
 /* Dropout of ratio p in [0, 1): y = x / (1 - p) where the mask keeps, else 0; the mask of
  * element i is a hash of (seed, step, salt, i), drawn again by the backward (nothing stored).
  * p 0 copies x. y may be x. */

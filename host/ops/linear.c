@@ -27,14 +27,15 @@ static ampcl_status check_sizes(const char *what, int n, int in, int out)
 
 ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				  const struct ampcl_tensor *x, const struct ampcl_tensor *w,
-				  const struct ampcl_tensor *b, int n, int in, int out)
+				  const struct ampcl_tensor *b, int n, int in, int out,
+				  int w_in_out)
 {
 	const char *what = "linear forward";
 	ampcl_status st;
 	if ((st = check_sizes(what, n, in, out)) ||
 	    (st = check_matrix(what, "y", y, "n, out", n, out)) ||
 	    (st = check_matrix(what, "x", x, "n, in", n, in)) ||
-	    (st = check_matrix(what, "w", w, "out, in", out, in)) ||
+	    (st = check_matrix(what, "w", w, w_in_out ? "in, out" : "out, in", out, in)) ||
 	    (b && (st = check_matrix(what, "b", b, "1, out", 1, out))))
 		return st;
 
@@ -50,32 +51,39 @@ ampcl_status ampcl_linear_forward(struct ampcl_context *ctx, const struct ampcl_
 		if (st)
 			return st;
 	}
-	/* y (n, out) = x (n, in) x W^T (in, out) [+ y holding b] */
-	return ampcl_gemm(ctx, 0, 1, n, out, in, 1.0f, ampcl_tensor_mem(x), ampcl_tensor_off(x), in,
-			  ampcl_tensor_mem(w), ampcl_tensor_off(w), in, b ? 1.0f : 0.0f,
-			  ampcl_tensor_mem(y), ampcl_tensor_off(y), out);
+	/* y (n, out) = x (n, in) x W^T (in, out) [+ y holding b]; W^T is w itself when w_in_out */
+	return ampcl_gemm(ctx, 0, !w_in_out, n, out, in, 1.0f, ampcl_tensor_mem(x),
+			  ampcl_tensor_off(x), in, ampcl_tensor_mem(w), ampcl_tensor_off(w),
+			  w_in_out ? out : in, b ? 1.0f : 0.0f, ampcl_tensor_mem(y),
+			  ampcl_tensor_off(y), out);
 }
 
 ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				   const struct ampcl_tensor *dw, const struct ampcl_tensor *db,
 				   const struct ampcl_tensor *dy, const struct ampcl_tensor *x,
-				   const struct ampcl_tensor *w, int n, int in, int out, float beta)
+				   const struct ampcl_tensor *w, int n, int in, int out,
+				   int w_in_out, float beta)
 {
 	const char *what = "linear backward";
 	ampcl_status st;
 	if ((st = check_sizes(what, n, in, out)) ||
 	    (st = check_matrix(what, "dy", dy, "n, out", n, out)) ||
 	    (st = check_matrix(what, "x", x, "n, in", n, in)) ||
-	    (st = check_matrix(what, "w", w, "out, in", out, in)) ||
-	    (st = check_matrix(what, "dw", dw, "out, in", out, in)) ||
+	    (st = check_matrix(what, "w", w, w_in_out ? "in, out" : "out, in", out, in)) ||
+	    (st = check_matrix(what, "dw", dw, w_in_out ? "in, out" : "out, in", out, in)) ||
 	    (dx && (st = check_matrix(what, "dx", dx, "n, in", n, in))) ||
 	    (db && (st = check_matrix(what, "db", db, "1, out", 1, out))))
 		return st;
 
-	/* dW (out, in) += dy^T (out, n) x x (n, in) */
-	st = ampcl_gemm(ctx, 1, 0, out, in, n, 1.0f, ampcl_tensor_mem(dy), ampcl_tensor_off(dy),
-			out, ampcl_tensor_mem(x), ampcl_tensor_off(x), in, 1.0f,
-			ampcl_tensor_mem(dw), ampcl_tensor_off(dw), in);
+	/* dW (out, in) += dy^T (out, n) x x (n, in); or, w_in_out, dW^T (in, out) += x^T dy */
+	if (w_in_out)
+		st = ampcl_gemm(ctx, 1, 0, in, out, n, 1.0f, ampcl_tensor_mem(x),
+				ampcl_tensor_off(x), in, ampcl_tensor_mem(dy), ampcl_tensor_off(dy),
+				out, 1.0f, ampcl_tensor_mem(dw), ampcl_tensor_off(dw), out);
+	else
+		st = ampcl_gemm(ctx, 1, 0, out, in, n, 1.0f, ampcl_tensor_mem(dy),
+				ampcl_tensor_off(dy), out, ampcl_tensor_mem(x), ampcl_tensor_off(x),
+				in, 1.0f, ampcl_tensor_mem(dw), ampcl_tensor_off(dw), in);
 	if (st)
 		return st;
 	if (db) {
@@ -92,18 +100,21 @@ ampcl_status ampcl_linear_backward(struct ampcl_context *ctx, const struct ampcl
 	}
 	if (!dx)
 		return AMPCL_OK;
-	/* dx (n, in) = beta*dx + dy (n, out) x W (out, in) */
-	return ampcl_gemm(ctx, 0, 0, n, in, out, 1.0f, ampcl_tensor_mem(dy), ampcl_tensor_off(dy),
-			  out, ampcl_tensor_mem(w), ampcl_tensor_off(w), in, beta,
-			  ampcl_tensor_mem(dx), ampcl_tensor_off(dx), in);
+	/* dx (n, in) = beta*dx + dy (n, out) x W (out, in), W the transpose of w when w_in_out */
+	return ampcl_gemm(ctx, 0, w_in_out, n, in, out, 1.0f, ampcl_tensor_mem(dy),
+			  ampcl_tensor_off(dy), out, ampcl_tensor_mem(w), ampcl_tensor_off(w),
+			  w_in_out ? out : in, beta, ampcl_tensor_mem(dx), ampcl_tensor_off(dx),
+			  in);
 }
 
-size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out)
+size_t ampcl_linear_workspace_floats(const struct ampcl_context *ctx, int n, int in, int out,
+				     int w_in_out)
 {
-	/* the most any of y = x W^T, dW += dy^T x and dx = dy W takes */
-	size_t y = ampcl_gemm_workspace_floats(ctx, 0, 1, n, out, in, 1);
-	size_t dw = ampcl_gemm_workspace_floats(ctx, 1, 0, out, in, n, 1);
-	size_t dx = ampcl_gemm_workspace_floats(ctx, 0, 0, n, in, out, 1);
+	/* the most any of y = x W^T, dW += dy^T x and dx = dy W takes, in w's layout */
+	size_t y = ampcl_gemm_workspace_floats(ctx, 0, !w_in_out, n, out, in, 1);
+	size_t dw = w_in_out ? ampcl_gemm_workspace_floats(ctx, 1, 0, in, out, n, 1)
+			     : ampcl_gemm_workspace_floats(ctx, 1, 0, out, in, n, 1);
+	size_t dx = ampcl_gemm_workspace_floats(ctx, 0, w_in_out, n, in, out, 1);
 	size_t most = y > dw ? y : dw;
 	return most > dx ? most : dx;
 }

@@ -407,6 +407,29 @@ void ref_concat_backward(double *dx, const double *dy, int n, int cs, int cd, in
 		}
 }
 
+void ref_slice_forward(double *y, const double *x, int n, int cs, int cd, int off, int hw)
+{
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < cs; c++)
+			for (int r = 0; r < hw; r++)
+				y[((size_t)i * cs + c) * hw + r] =
+				    x[((size_t)i * cd + off + c) * hw + r];
+}
+
+void ref_slice_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
+			double beta)
+{
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < cd; c++)
+			for (int r = 0; r < hw; r++) {
+				double v = c >= off && c < off + cs
+					       ? dy[((size_t)i * cs + c - off) * hw + r]
+					       : 0.0;
+				double *d = &dx[((size_t)i * cd + c) * hw + r];
+				*d = (beta == 0.0 ? 0.0 : beta * *d) + v;
+			}
+}
+
 void ref_clip_forward(double *y, const double *x, size_t count, double lo, double hi)
 {
 	for (size_t i = 0; i < count; i++)

@@ -109,6 +109,14 @@ void ref_concat_forward(double *y, const double *a, const double *b, int n, int 
 void ref_concat_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
 			 double beta);
 
+/* ---- channel slice ---- */
+
+/* y (n, cs, hw) = channels [off, off + cs) of x (n, cd, hw) */
+void ref_slice_forward(double *y, const double *x, int n, int cs, int cd, int off, int hw);
+/* dx (n, cd, hw) = beta*dx + dy (n, cs, hw) at channels [off, off + cs), 0 elsewhere */
+void ref_slice_backward(double *dx, const double *dy, int n, int cs, int cd, int off, int hw,
+			double beta);
+
 /* ---- Clip (ReLU6 with lo 0, hi 6) ---- */
 
 /* y = min(max(x, lo), hi), NaN passing through. y, x: (count) */

@@ -30,7 +30,8 @@ static ampcl_status export_onnx(ampcl_net_t *net, const char *model, const char 
 	float **values = ampcl_xcalloc((size_t)n + 1, sizeof(*values));
 	size_t *counts = ampcl_xcalloc((size_t)n + 1, sizeof(*counts));
 	for (int j = 0; j < m->nnodes && !s; j++) {
-		int idx[4], np = ampcl_onnx_param_inputs(&m->nodes[j], idx);
+		const char *pnames[4];
+		int np = ampcl_onnx_params(m, j, pnames);
 		for (int p = 0; p < np && !s; p++, k++) {
 			struct ampcl_tensor_info info;
 			if (k >= n || ampcl_net_tensor_info(net, k, &info)) {
@@ -38,7 +39,7 @@ static ampcl_status export_onnx(ampcl_net_t *net, const char *model, const char 
 							  "trained from it: was it changed since?");
 				break;
 			}
-			names[k] = m->nodes[j].in[idx[p]];
+			names[k] = pnames[p];
 			counts[k] = info.count;
 			values[k] = ampcl_xmalloc(info.count * sizeof(float) + 1);
 			s = ampcl_net_tensor_read(net, k, values[k]);

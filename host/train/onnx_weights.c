@@ -31,9 +31,10 @@ ampcl_status ampcl_net_load_onnx(ampcl_net_t *net, const char *path, long long *
 	long long tracked = -1;
 	int tensor = 0, count = ampcl_net_tensor_count(net);
 	for (int k = 0; k < m->nnodes && !st; k++) {
-		int idx[4], n = ampcl_onnx_param_inputs(&m->nodes[k], idx);
+		const char *names[4];
+		int n = ampcl_onnx_params(m, k, names);
 		for (int j = 0; j < n && !st; j++, tensor++) {
-			const char *name = m->nodes[k].in[idx[j]];
+			const char *name = names[j];
 			const struct ampcl_onnx_tensor *t = ampcl_onnx_init(m, name);
 			struct ampcl_tensor_info info;
 			if (tensor >= count || ampcl_net_tensor_info(net, tensor, &info)) {
@@ -50,7 +51,7 @@ ampcl_status ampcl_net_load_onnx(ampcl_net_t *net, const char *path, long long *
 						     path, name, info.name, info.count);
 				break;
 			}
-			int var = j == 3; /* BatchNormalization's variance */
+			int var = j == 3 && !strcmp(m->nodes[k].op, "BatchNormalization");
 			for (size_t e = 0; e < t->count && !st; e++)
 				if (!isfinite(t->f[e]) || (var && t->f[e] < 0))
 					st = ampcl_error_set(AMPCL_ERR_BAD_FILE,

@@ -271,13 +271,13 @@ ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias,
 	snprintf(shape, sizeof(shape), "n%d in%d out%d%s%s", n, in, out, bias ? " bias" : "",
 		 beta != 0 ? " dx+=" : "");
 	vf_record_start(v);
-	if ((st = ampcl_linear_forward(v->ctx, &ty, &tx, &tw, bias ? &tb : NULL, n, in, out)) ||
+	if ((st = ampcl_linear_forward(v->ctx, &ty, &tx, &tw, bias ? &tb : NULL, n, in, out, 0)) ||
 	    (st = vf_record_stop(v)))
 		goto out;
 	snprintf(fpath, sizeof(fpath), "%s", v->path);
 	vf_record_start(v);
 	if ((st = ampcl_linear_backward(v->ctx, &tdx, &tdw, bias ? &tdb : NULL, &tdy, &tx, &tw, n,
-					in, out, beta)) ||
+					in, out, 0, beta)) ||
 	    (st = vf_record_stop(v)) || (st = ampcl_tensor_read(v->ctx, &ty, gy)) ||
 	    (st = ampcl_tensor_read(v->ctx, &tdx, gdx)) ||
 	    (st = ampcl_tensor_read(v->ctx, &tdw, gdw)) ||

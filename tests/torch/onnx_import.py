@@ -17,6 +17,10 @@ Cases (--case NAME; all by default):
   plain64   a plain CNN (MaxPool, Dropout, Flatten, two Linear) exported at 64x64: ampcl fits
             the 32x32 data to its input size, and one SGD step equals PyTorch's float64 step on
             the same enlarged images with ampcl's dropout mask.
+  matmul    a network with channel slices (x[:, 2:7], Slice; x[:, :6], a full one) and a head
+            written with torch.matmul and weight parameters [in, out] (MatMul + Add, MatMul
+            alone): one SGD step as relu6's, its weights exported under their own names and
+            shapes.
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
   folded    a model exported for evaluation (BN folded into the convolutions) trains, and the
@@ -282,6 +286,47 @@ def case_densenet(args, work):
           f"equals PyTorch's float64 step within the cross-check's bound: worst {worst:.2f} of it "
           f"{failures[:3]}")
     return ok
+
+
+class MatMulSlice(nn.Module):
+    """Channel slices and a head of explicit matrix products: torch.matmul(x, w) + b exports as
+    MatMul and Add, w [in, out] under its parameter's name; x[:, 2:7] as Slice."""
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(3, 8, 3, 1, 1, bias=False); s.bn1 = nn.BatchNorm2d(8)
+        s.conv2 = nn.Conv2d(5, 6, 3, 2, 1)
+        s.w1 = nn.Parameter(torch.randn(6, 12) / 6 ** 0.5); s.b1 = nn.Parameter(torch.randn(12) * 0.1)
+        s.w2 = nn.Parameter(torch.randn(12, 10) / 12 ** 0.5)
+
+    def forward(s, x):
+        x = F.relu(s.bn1(s.conv1(x)))[:, 2:7]
+        x = F.relu(s.conv2(x))[:, :6]
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return torch.matmul(F.relu(torch.matmul(x, s.w1) + s.b1), s.w2)
+
+
+def case_matmul(args, work):
+    worst, failures = step_check(args, work, "matmul", MatMulSlice, 25)
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a network with channel slices and MatMul heads: one SGD "
+          f"step through ONNX equals PyTorch's float64 step within the cross-check's bound, its "
+          f"weights under their own names and shapes: worst {worst:.2f} of it {failures[:3]}")
+    # written back as ONNX: the MatMul weights in their [in, out] layout, as the safetensors hold
+    import onnx, onnx.numpy_helper
+    out = os.path.join(work, "matmul")
+    path = os.path.join(out, "trained.onnx")
+    ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--format", "onnx",
+                 "--out", path])
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in m.graph.initializer}
+    got = X.read_safetensors(os.path.join(out, "w.safetensors"))
+    same = all(inits[k].shape == got[k].shape and np.array_equal(inits[k], got[k])
+               for k in ("w1", "b1", "w2", "conv2.weight"))
+    print(f"{'PASS' if same else 'FAIL'} its export --format onnx: onnx.checker passes, w1 "
+          f"{list(inits['w1'].shape)}, b1, w2 {list(inits['w2'].shape)} are the exported "
+          f"safetensors' bit for bit")
+    return ok and same
 
 
 class InvertedResidual(nn.Module):
@@ -564,7 +609,7 @@ def case_refused(args, work):
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "plain64": case_plain64,
          "relu6": case_relu6,
          "densenet": case_densenet, "mobilenet": case_mobilenet, "pools": case_pools,
-         "dropout": case_dropout, "folded": case_folded,
+         "matmul": case_matmul, "dropout": case_dropout, "folded": case_folded,
          "refused": case_refused}
 
 
