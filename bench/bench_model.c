@@ -64,20 +64,29 @@ ampcl_status bench_model(struct bench *b, const char *model, int width, int batc
 			 int profile, double *images_per_s)
 {
 	ampcl_net_t *net = NULL;
-	float *x = malloc((size_t)batch * 3 * 32 * 32 * sizeof(float));
+	int c, h, w; /* an ONNX model's own input shape; 3x32x32 for the built-in ones */
+	ampcl_status st = ampcl_model_input_shape(model, &c, &h, &w);
+	if (st)
+		return st;
+	if (!c || !h || !w)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "ONNX model '%s' leaves its input size open (%dx%dx%d): export "
+				       "it with a fixed one",
+				       model, c, h, w);
+	size_t count = (size_t)batch * c * h * w;
+	float *x = malloc(count * sizeof(float));
 	int *labels = malloc((size_t)batch * sizeof(int));
 	if (!x || !labels)
 		abort();
 	uint64_t s = b->seed;
-	for (size_t i = 0; i < (size_t)batch * 3 * 32 * 32; i++)
+	for (size_t i = 0; i < count; i++)
 		x[i] = (float)(ampcl_uniform01(&s) * 2.0 - 1.0);
 	for (int i = 0; i < batch; i++)
 		labels[i] = i % 10;
-	ampcl_status st;
 	struct ampcl_step_result r;
 	/* torch_bench.py's optimizer: SGD lr 0.1, momentum 0.9, weight decay 5e-4 */
 	struct ampcl_sgd_config sgd = {0.9f, 5e-4f, 0};
-	if ((st = ampcl_net_create(b->ctx, 3, 32, 32, &net)) ||
+	if ((st = ampcl_net_create(b->ctx, c, h, w, &net)) ||
 	    (st = ampcl_model_build(net, model, width, 10)) || (st = tune(b, net, batch)) ||
 	    (st = ampcl_net_finalize(net, batch, b->seed)) || (st = ampcl_net_set_sgd(net, &sgd)))
 		goto out;

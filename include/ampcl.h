@@ -389,6 +389,11 @@ AMPCL_API ampcl_status ampcl_net_predict(ampcl_net_t *net, const float *x, int n
  * input must be the net's image shape and whose output `classes` logits (width is not used). */
 AMPCL_API ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width,
 					 int classes);
+/* The image shape a model takes, for ampcl_net_create: an ONNX file's declared input (a
+ * dimension it leaves open comes back as 0), or 3x32x32 for the built-in networks, which take
+ * any channel count and any size their pools leave at least 1x1. */
+AMPCL_API ampcl_status ampcl_model_input_shape(const char *model, int *channels, int *height,
+					       int *width);
 
 /* ---- training (the trainer behind `ampcl train`) ---- */
 /* A training configuration: opaque, so settings can be added without breaking callers. Every

@@ -11,6 +11,21 @@ int ampcl_model_is_onnx(const char *model)
 	return n > 5 && !strcmp(model + n - 5, ".onnx");
 }
 
+ampcl_status ampcl_model_input_shape(const char *model, int *channels, int *height, int *width)
+{
+	if (!model || !channels || !height || !width)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "ampcl_model_input_shape: NULL argument");
+	*channels = 3, *height = *width = 32;
+	if (!ampcl_model_is_onnx(model))
+		return AMPCL_OK;
+	ampcl_status st = ampcl_model_onnx_input(model, channels, height, width);
+	if (!st) /* open dimensions: 0 */
+		*channels = *channels < 0 ? 0 : *channels, *height = *height < 0 ? 0 : *height,
+		*width = *width < 0 ? 0 : *width;
+	return st;
+}
+
 ampcl_status ampcl_model_build(ampcl_net_t *net, const char *model, int width, int classes)
 {
 	static const int r18[4] = {2, 2, 2, 2}, r34[4] = {3, 4, 6, 3};

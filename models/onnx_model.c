@@ -803,6 +803,11 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 	return AMPCL_OK;
 }
 
+ampcl_status ampcl_model_onnx_input(const char *path, int *channels, int *height, int *width)
+{
+	return ampcl_onnx_input_shape(path, channels, height, width);
+}
+
 ampcl_status ampcl_model_onnx(ampcl_net_t *net, const char *path, int classes)
 {
 	struct ampcl_onnx_model *m;

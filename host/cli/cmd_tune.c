@@ -16,8 +16,9 @@ static void help(void)
 	       "beside the program cache (AMPCL_CACHE_DIR) and used by every later run on this\n"
 	       "device. `ampcl train` and `ampcl bench --model` do the same for their own shapes,\n"
 	       "so this only moves the wait ahead. AMPCL_TUNE=off turns tuning off everywhere.\n"
-	       "  --model    default resnet18; --width 64, --batch 128, --input 3x32x32,\n"
-	       "             --classes 10 (the shapes of the run to tune for)\n"
+	       "  --model    default resnet18; --width 64, --batch 128, --input CxHxW (default\n"
+	       "             3x32x32, or the ONNX model's input), --classes 10 (the shapes of\n"
+	       "             the run to tune for)\n"
 	       "  --level    quick (default): only variants that keep the untuned results bit for\n"
 	       "             bit (the CPU GEMM's panel height); full: also ones that sum k in\n"
 	       "             other runs (work-groups per compute unit, split-k slices), whose\n"
@@ -62,7 +63,7 @@ int cmd_tune(int argc, char **argv)
 	static const struct cli_option opts[] = {{"model", 1},  {"width", 1},   {"batch", 1},
 						 {"input", 1},  {"classes", 1}, {"level", 1},
 						 {"device", 1}, {NULL, 0}};
-	struct tune_args a = {"resnet18", "quick", NULL, 64, 128, 10, 3, 32, 32};
+	struct tune_args a = {"resnet18", "quick", NULL, 64, 128, 10, 0, 0, 0};
 	int rc = cli_parse("tune", argc, argv, opts, tune_option, &a);
 	if (rc == CLI_HELP) {
 		help();
@@ -75,9 +76,19 @@ int cmd_tune(int argc, char **argv)
 				       a.level);
 	if (cli_check_model("tune", a.model))
 		return 2;
+	ampcl_status st;
+	int mc, mh, mw; /* without --input: the model's own (3x32x32 for the built-in ones) */
+	if (!a.c && (st = ampcl_model_input_shape(a.model, &mc, &mh, &mw)))
+		return cli_fail("tune", st);
+	if (!a.c && (!mc || !mh || !mw))
+		return cli_usage_error("tune", "ONNX model '%s' leaves its input size open: give "
+					       "--input CxHxW",
+					       a.model);
+	if (!a.c)
+		a.c = mc, a.h = mh, a.w = mw;
 	setenv("AMPCL_TUNE", a.level, 1); /* read when the context is made */
 	ampcl_context_t *ctx;
-	int st = ampcl_context_create(a.spec, &ctx);
+	st = ampcl_context_create(a.spec, &ctx);
 	if (st)
 		return cli_fail("tune", st);
 	ampcl_net_t *net = NULL;

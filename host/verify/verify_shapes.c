@@ -130,8 +130,14 @@ static int seen(char (*keys)[96], int *n, const char *key)
 ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int batch)
 {
 	ampcl_net_t *net;
-	ampcl_status st = ampcl_net_create(v->ctx, 3, 32, 32, &net);
-	if (st)
+	int c, h, w; /* an ONNX model's input shape; 3x32x32 for the built-in ones */
+	ampcl_status st = ampcl_model_input_shape(model, &c, &h, &w);
+	if (!st && (!c || !h || !w))
+		st = ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				     "ONNX model '%s' leaves its input size open: export it with a "
+				     "fixed one",
+				     model);
+	if (st || (st = ampcl_net_create(v->ctx, c, h, w, &net)))
 		return st;
 	if ((st = ampcl_model_build(net, model, width, 10))) {
 		ampcl_net_free(net);
@@ -145,7 +151,7 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 	for (int i = 1; i < net->nlayers; i++)
 		for (int k = 0; k < net->layers[i].nin; k++)
 			consumers[net->layers[i].in[k]]++;
-	vf_fact(v, "model shapes", "%s width %d batch %d at 32x32", model, width, batch);
+	vf_fact(v, "model shapes", "%s width %d batch %d at %dx%dx%d", model, width, batch, c, h, w);
 	for (int i = 1; !st && i < net->nlayers; i++) {
 		const struct ampcl_layer *l = &net->layers[i], *in = &net->layers[l->in[0]];
 		char key[96];
