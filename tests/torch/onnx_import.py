@@ -21,6 +21,8 @@ Cases (--case NAME; all by default):
             written with torch.matmul and weight parameters [in, out] (MatMul + Add, MatMul
             alone): one SGD step as relu6's, its weights exported under their own names and
             shapes.
+  dataparallel  the DenseNet-style network on mpirun's two ranks with --sync-bn: one SGD step
+            as densenet's (skipped without AMPCL_MPIEXEC).
   dropout   the classic CNN (max-pools, Flatten, two Linear layers, Dropout): a resumed run equals
             one straight through, another seed differs, eval-mode logits are PyTorch's.
   folded    a model exported for evaluation (BN folded into the convolutions) trains, and the
@@ -47,9 +49,12 @@ def export(model, path, size=32):
                           do_constant_folding=False, opset_version=14)
 
 
-def ampcl(args, cmd, check=True):
-    p = subprocess.run([args.ampcl] + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, env=dict(os.environ, AMPCL_TUNE="off"))
+def ampcl(args, cmd, check=True, ranks=1):
+    """`ampcl CMD`, under mpirun (AMPCL_MPIEXEC) when ranks > 1."""
+    launch = [os.environ["AMPCL_MPIEXEC"], "-np", str(ranks), "--oversubscribe"] if ranks > 1 else []
+    p = subprocess.run(launch + [args.ampcl] + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=dict(os.environ, AMPCL_TUNE="off", OMPI_ALLOW_RUN_AS_ROOT="1",
+                                           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1"))
     if check and p.returncode != 0:
         raise RuntimeError(f"ampcl {' '.join(cmd)} exited {p.returncode}:\n{p.stdout[-3000:]}")
     return p
@@ -193,12 +198,14 @@ class Relu6Net(nn.Module):
         return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def step_check(args, work, tag, make, seed, size=32, truth=None):
+def step_check(args, work, tag, make, seed, size=32, truth=None, ranks=1, log=None):
     """One SGD step of make()'s network through ONNX against PyTorch's float64 step (float32's
     error as the noise floor, as the cross-check decides): the worst ratio and the failures.
     size: the model's input side, to which ampcl fits the 32x32 data by default (bilinear, each
     value rounded to a byte, as enlarge() does here); truth: the network PyTorch steps, when it
-    is not make()'s own (a Dropout with ampcl's mask)."""
+    is not make()'s own (a Dropout with ampcl's mask); ranks: mpirun's ranks, each with its share
+    of the batch and BN's statistics over all of them (--sync-bn); log: a list the training's
+    output is appended to."""
     torch.manual_seed(seed)
     model = make()
     path = os.path.join(work, tag + ".onnx")
@@ -207,10 +214,13 @@ def step_check(args, work, tag, make, seed, size=32, truth=None):
     data = os.path.join(work, "data_" + tag)
     sets = X.write_cifar(data, np.random.RandomState(seed))
     out = os.path.join(work, tag)
-    ampcl(args, ["train", "--data", data, "--out", out, "--overwrite", "--model", path,
-                 "--batch", "64", "--subset", "64", "--augment", "none", "--epochs", "1",
-                 "--lr-schedule", "constant", "--lr", "0.1", "--momentum", "0.9",
-                 "--weight-decay", "5e-4", "--amp-epochs", ""])
+    p = ampcl(args, ["train", "--data", data, "--out", out, "--overwrite", "--model", path,
+                     "--batch", "64", "--subset", "64", "--augment", "none", "--epochs", "1",
+                     "--lr-schedule", "constant", "--lr", "0.1", "--momentum", "0.9",
+                     "--weight-decay", "5e-4", "--amp-epochs", ""]
+              + (["--sync-bn"] if ranks > 1 else []), ranks=ranks)
+    if log is not None:
+        log.append(p.stdout)
     w = os.path.join(out, "w.safetensors")
     ampcl(args, ["export", "--checkpoint", os.path.join(out, "last.ampcl"), "--out", w])
     got = X.read_safetensors(w)
@@ -507,6 +517,24 @@ def case_plain64(args, work):
     return ok
 
 
+def case_dataparallel(args, work):
+    """The DenseNet-style network (Concat, BN, a max-pool, the global average) on mpirun's two
+    ranks with --sync-bn, 32 images each: one SGD step equals PyTorch's float64 step over the 64
+    images within the cross-check's bound, as one rank's does."""
+    if not os.environ.get("AMPCL_MPIEXEC"):
+        print("SKIP data-parallel through ONNX: no mpirun (AMPCL_MPIEXEC; ampcl built without MPI)")
+        return True
+    log = []
+    worst, failures = step_check(args, work, "dense_dp", Dense, 22, ranks=2, log=log)
+    if "data-parallel over 2 ranks" not in log[0]:
+        failures.append("the run was not data-parallel over 2 ranks: " + log[0][-500:])
+    ok = not failures
+    print(f"{'PASS' if ok else 'FAIL'} a DenseNet-style network through ONNX on 2 ranks with "
+          f"--sync-bn: one SGD step equals PyTorch's float64 step within the cross-check's bound: "
+          f"worst {worst:.2f} of it {failures[:3]}")
+    return ok
+
+
 def case_dropout(args, work):
     """Dropout draws its masks from the run's seed and step: a run stopped after its first epoch
     and resumed ends bit for bit as one run straight through, and another seed draws other masks;
@@ -609,7 +637,8 @@ def case_refused(args, work):
 CASES = {"resnet18": case_resnet18, "plain": case_plain, "plain64": case_plain64,
          "relu6": case_relu6,
          "densenet": case_densenet, "mobilenet": case_mobilenet, "pools": case_pools,
-         "matmul": case_matmul, "dropout": case_dropout, "folded": case_folded,
+         "matmul": case_matmul, "dataparallel": case_dataparallel, "dropout": case_dropout,
+         "folded": case_folded,
          "refused": case_refused}
 
 
