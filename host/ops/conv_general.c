@@ -1,6 +1,7 @@
 /* conv_general.c: host side of cl/conv_general.cl: checks the shape and the views against it and
- * launches the direct kernels, one work-item an output, input or weight element. */
+ * launches the direct kernels, one work-item an output or input row, one group a weight. */
 #include "conv_general.h"
+#include "program.h"
 
 #include <CL/cl.h>
 
@@ -57,8 +58,9 @@ ampcl_status ampcl_gconv_forward(struct ampcl_context *ctx, const struct ampcl_g
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y),	  AMPCL_KARG_VIEW(x),
 				    AMPCL_KARG_VIEW(w),	  AMPCL_KARG_VIEW(bias),
 				    AMPCL_KARG_INT(b != NULL), AMPCL_KARG(pack)};
-	return ampcl_launch_1d_named(ctx, "conv_general", "gconv_forward",
-				     ampcl_tensor_count(y), AMPCL_NARGS(args), args);
+	size_t rows = (size_t)s->n * s->k * ampcl_gconv_out_h(s);
+	return ampcl_launch_1d_named(ctx, "conv_general", "gconv_forward", rows, AMPCL_NARGS(args),
+				     args);
 }
 
 ampcl_status ampcl_gconv_backward(struct ampcl_context *ctx, const struct ampcl_gconv_shape *s,
@@ -77,8 +79,9 @@ ampcl_status ampcl_gconv_backward(struct ampcl_context *ctx, const struct ampcl_
 		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx), AMPCL_KARG_VIEW(dy),
 					    AMPCL_KARG_VIEW(w), AMPCL_KARG_FLOAT(beta),
 					    AMPCL_KARG(pack)};
-		if ((st = ampcl_launch_1d_named(ctx, "conv_general", "gconv_backward_data",
-						ampcl_tensor_count(dx), AMPCL_NARGS(args), args)))
+		size_t rows = (size_t)s->n * s->c * s->h;
+		if ((st = ampcl_launch_1d_named(ctx, "conv_general", "gconv_backward_data", rows,
+						AMPCL_NARGS(args), args)))
 			return st;
 	}
 	/* the sums over (image, row, column) in one launch, or in launches of 8192 positions on a
@@ -87,6 +90,12 @@ ampcl_status ampcl_gconv_backward(struct ampcl_context *ctx, const struct ampcl_
 	const struct ampcl_tensor *bias = db ? db : dw;
 	int total = s->n * ampcl_gconv_out_h(s) * ampcl_gconv_out_w(s);
 	int chunk = ctx->profile.loop_k_max ? 8192 : total;
+	/* one group of up to 64 lanes (GCONV_GROUP) per weight and per bias */
+	cl_kernel kernel;
+	if ((st = ampcl_kernel_get(ctx, "conv_general", "", "gconv_backward_weight", &kernel)))
+		return st;
+	size_t group = ampcl_launch_group_size(ctx, kernel, 64);
+	size_t items = (ampcl_tensor_count(dw) + (db ? (size_t)s->k : 0)) * group;
 	for (int j0 = 0; j0 < total && !st; j0 += chunk) {
 		int j1 = total - j0 > chunk ? j0 + chunk : total;
 		struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dw),	 AMPCL_KARG_VIEW(bias),
@@ -94,9 +103,7 @@ ampcl_status ampcl_gconv_backward(struct ampcl_context *ctx, const struct ampcl_
 					    AMPCL_KARG_INT(db != NULL), AMPCL_KARG_INT(j0),
 					    AMPCL_KARG_INT(j1),	 AMPCL_KARG_INT(j0 > 0),
 					    AMPCL_KARG(pack)};
-		st = ampcl_launch_1d_named(ctx, "conv_general", "gconv_backward_weight",
-					   ampcl_tensor_count(dw) + (db ? (size_t)s->k : 0),
-					   AMPCL_NARGS(args), args);
+		st = ampcl_launch(ctx, kernel, 1, &items, &group, AMPCL_NARGS(args), args, NULL);
 	}
 	return st;
 }
