@@ -184,11 +184,19 @@ static int bench_main(int argc, char **argv)
 	}
 	if (!st && model) {
 		double ips = 0;
-		fprintf(stderr, "ampcl bench: %s width %d, %d training steps of batch %d ...\n",
-			model, width, steps, batches[0]);
+		/* an ONNX graph has no width */
+		size_t mlen = strlen(model);
+		int onnx = mlen > 5 && !strcmp(model + mlen - 5, ".onnx");
+		char w[32] = "";
+		if (!onnx)
+			snprintf(w, sizeof(w), " width %d", width);
+		fprintf(stderr, "ampcl bench: %s%s, %d training steps of batch %d ...\n", model, w,
+			steps, batches[0]);
+		if (!onnx)
+			snprintf(w, sizeof(w), " w=%d", width);
 		if (!(st = bench_model(&b, model, width, batches[0], steps, a.profile, &ips)))
-			printf("ampcl %s on %s: %s w=%d batch=%d: %.1f img/s (%.0f ms/step)\n",
-			       ampcl_version(), ctx->caps.desc.name, model, width, batches[0], ips,
+			printf("ampcl %s on %s: %s%s batch=%d: %.1f img/s (%.0f ms/step)\n",
+			       ampcl_version(), ctx->caps.desc.name, model, w, batches[0], ips,
 			       1e3 * batches[0] / ips);
 	}
 	if (st)

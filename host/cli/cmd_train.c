@@ -253,9 +253,15 @@ int cmd_train(int argc, char **argv)
 		       report_setting(cfg, "batch"),
 		       atoi(report_setting(cfg, "sync_bn")) ? "over all ranks (--sync-bn)"
 							    : "per rank");
-	printf("ampcl %s on %s (%s): %s width %s, %zu parameters, batch %s, %s epochs%s, data %s\n",
-	       ampcl_version(), d->name, d->type, report_setting(cfg, "model"),
-	       report_setting(cfg, "width"), ampcl_net_param_count(ampcl_trainer_net(t)),
+	/* an ONNX graph has no width */
+	const char *model = report_setting(cfg, "model");
+	size_t mlen = strlen(model);
+	char width[32] = "";
+	if (mlen <= 5 || strcmp(model + mlen - 5, ".onnx"))
+		snprintf(width, sizeof(width), " width %s", report_setting(cfg, "width"));
+	printf("ampcl %s on %s (%s): %s%s, %zu parameters, batch %s, %s epochs%s, data %s\n",
+	       ampcl_version(), d->name, d->type, model, width,
+	       ampcl_net_param_count(ampcl_trainer_net(t)),
 	       report_setting(cfg, "batch"), report_setting(cfg, "epochs"),
 	       resume ? " (resumed)" : "", report_setting(cfg, "data"));
 	char summary[1024];
