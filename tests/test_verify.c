@@ -97,10 +97,11 @@ int main(void)
 
 	/* each family broken in turn fails, naming it: at the quick shapes, and one at the
 	 * model's */
-	static const char *families[] = {"probe",      "gemm",    "conv_forward", "conv_backward",
-					 "bn_forward", "bn_eval", "bn_backward",  "maxpool",
-					 "avgpool",    "relu",    "add",          "linear",
-					 "loss",       "amplify", "sgd",          "replay"};
+	static const char *families[] = {
+	    "probe",   "gemm",        "conv_forward", "conv_backward", "conv_general", "bn_forward",
+	    "bn_eval", "bn_backward", "maxpool",      "avgpool",       "pool_general", "relu",
+	    "clip",    "add",         "concat",       "slice",         "dropout",      "linear",
+	    "loss",    "amplify",     "sgd",          "replay"};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		broken(families[i], "--quick");
 	broken("conv_backward", "");

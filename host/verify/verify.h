@@ -75,7 +75,8 @@ double *vf_tol_sum(const double *m, const double *want, size_t n, double k);
 ampcl_status vf_probe(struct vf_run *v);
 /* After the checks: the tuning table's entries they were served (facts). */
 void vf_tune_facts(struct vf_run *v);
-ampcl_status vf_ops_odd(struct vf_run *v);
+/* odd shapes; quick: fewer of some families' */
+ampcl_status vf_ops_odd(struct vf_run *v, int quick);
 ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int batch);
 ampcl_status vf_replay(struct vf_run *v);
 /* The mark beside the program cache: stored after a run that passed, looked up by train. */

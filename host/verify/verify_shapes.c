@@ -70,15 +70,72 @@ static ampcl_status conv_odd(struct vf_run *v)
 	return st;
 }
 
-ampcl_status vf_ops_odd(struct vf_run *v)
+/* The families ONNX models brought, at odd shapes: --quick takes the first two of each (both
+ * betas), the full run all. */
+static ampcl_status general_odd(struct vf_run *v, int quick)
+{
+	/* n c h w k kh kw sh sw pt pl pb pr dh dw groups: depthwise 3x3 (MobileNet's); 2 groups,
+	 * 3x2, strides 2x1, pads per side, dilation 2x1; depthwise with 2 outputs a channel at
+	 * stride 2; a dense 5x3; 1x1 */
+	static const struct ampcl_gconv_shape gconv[] = {
+	    {2, 6, 9, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},
+	    {3, 4, 9, 8, 6, 3, 2, 2, 1, 0, 1, 1, 0, 2, 1, 2},
+	    {2, 5, 11, 10, 10, 3, 3, 2, 2, 1, 1, 0, 1, 1, 1, 5},
+	    {2, 3, 17, 15, 5, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 1},
+	    {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+	};
+	/* n c h w kh kw sh sw pt pl pb pr ceil_mode count_include_pad: the ImageNet stem's max;
+	 * an average with ceil_mode counting the pads; overlapping 2x2 windows at stride 1; 3x2 at
+	 * strides 2x1 with ceil_mode; a max with ceil_mode */
+	static const struct ampcl_gpool_shape gpool[] = {
+	    {2, 3, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0}, {1, 2, 6, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+	    {2, 3, 7, 6, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0}, {2, 2, 7, 5, 3, 2, 2, 1, 1, 0, 1, 0, 1, 0},
+	    {1, 2, 5, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 0},
+	};
+	static const int gpool_average[] = {0, 1, 0, 1, 0};
+	int ng = quick ? 2 : 5;
+	ampcl_status st = AMPCL_OK;
+	for (int i = 0; !st && i < ng; i++)
+		st = ran(v, "conv_general", "conv_general",
+			 vf_check_gconv(v, &gconv[i], i % 2 == 0, i != 4, (float)(i % 2)));
+	for (int i = 0; !st && i < ng; i++)
+		st = ran(v, "pool_general", "pool_general",
+			 vf_check_gpool(v, &gpool[i], gpool_average[i], (float)(i % 2)));
+	if (!st)
+		st = ran(v, "clip", "clip", vf_check_clip(v, 1031, 0.0f, 6.0f, 0));
+	if (!st)
+		st = ran(v, "clip", "clip", vf_check_clip(v, 33, -0.5f, 0.5f, 1));
+	if (!st)
+		st = ran(v, "concat", "concat", vf_check_concat(v, 3, 5, 2, 31, 0, 1));
+	if (!st)
+		st = ran(v, "concat", "concat", vf_check_concat(v, 1, 1, 1, 1, 1, 0));
+	if (!st)
+		st = ran(v, "slice", "slice", vf_check_slice(v, 3, 7, 3, 2, 33, 1));
+	if (!st)
+		st = ran(v, "slice", "slice", vf_check_slice(v, 1, 1, 1, 0, 1, 0));
+	if (!st)
+		st = ran(v, "dropout", "dropout", vf_check_dropout(v, 1031, 0.3f, 1, 7, 0));
+	if (!st)
+		st = ran(v, "dropout", "dropout", vf_check_dropout(v, 33, 0.0f, 0, 0, 1));
+	if (!st && !quick)
+		st = ran(v, "dropout", "dropout", vf_check_dropout(v, 65, 0.5f, 12345, 3, 1));
+	return st;
+}
+
+ampcl_status vf_ops_odd(struct vf_run *v, int quick)
 {
 	ampcl_status st = gemm_cases(v, 1);
 	if (!st)
 		st = conv_odd(v);
 	if (!st)
-		st = ran(v, "linear", "linear", vf_check_linear(v, 3, 33, 31, 1, 0));
+		st = ran(v, "linear", "linear", vf_check_linear(v, 3, 33, 31, 1, 0, 0));
 	if (!st)
-		st = ran(v, "linear", "linear", vf_check_linear(v, 1, 1, 1, 0, 1));
+		st = ran(v, "linear", "linear", vf_check_linear(v, 1, 1, 1, 0, 0, 1));
+	/* the weight held (in, out), ONNX's MatMul */
+	if (!st)
+		st = ran(v, "linear", "linear", vf_check_linear(v, 3, 33, 31, 1, 1, 1));
+	if (!st)
+		st = ran(v, "linear", "linear", vf_check_linear(v, 1, 1, 1, 0, 1, 0));
 	if (!st)
 		st = ran(v, "bn_forward", "bn", vf_check_bn(v, 3, 5, 31, 0));
 	if (!st)
@@ -113,6 +170,8 @@ ampcl_status vf_ops_odd(struct vf_run *v)
 		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 1031, 0.05f, 0.9f, 5e-4f, 0));
 	if (!st)
 		st = ran(v, "sgd", "sgd", vf_check_sgd(v, 33, 0.05f, 0.9f, 5e-4f, 1));
+	if (!st)
+		st = general_odd(v, quick);
 	return st;
 }
 
@@ -151,7 +210,8 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 	for (int i = 1; i < net->nlayers; i++)
 		for (int k = 0; k < net->layers[i].nin; k++)
 			consumers[net->layers[i].in[k]]++;
-	vf_fact(v, "model shapes", "%s width %d batch %d at %dx%dx%d", model, width, batch, c, h, w);
+	vf_fact(v, "model shapes", "%s width %d batch %d at %dx%dx%d", model, width, batch, c, h,
+		w);
 	for (int i = 1; !st && i < net->nlayers; i++) {
 		const struct ampcl_layer *l = &net->layers[i], *in = &net->layers[l->in[0]];
 		char key[96];
@@ -189,7 +249,7 @@ ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int ba
 		case AMPCL_LAYER_LINEAR:
 			st = ran(v, "linear", l->name,
 				 vf_check_linear(v, batch, in->c * in->h * in->w, l->out_features,
-						 l->bias, beta));
+						 l->bias, l->w_in_out, beta));
 			classes = l->out_features;
 			break;
 		case AMPCL_LAYER_ADD:
