@@ -4,6 +4,7 @@
  * at verify until it has passed. */
 #include "testutil.h"
 #include "verify.h"
+#include "ampcl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,101 @@ static void broken(const char *family, const char *extra)
 		fprintf(stderr, "%s\n", out);
 }
 
+/* The report's checks of family whose shape starts with shape: how many, and how many passed. */
+static int checks_at(const struct ampcl_verify_report *r, const char *family, const char *shape,
+		     int *passed)
+{
+	int n = 0;
+	*passed = 0;
+	for (int i = 0; i < r->nchecks; i++)
+		if (!strcmp(r->checks[i].family, family) &&
+		    !strncmp(r->checks[i].shape, shape, strlen(shape))) {
+			n++;
+			*passed += r->checks[i].passed;
+		}
+	return n;
+}
+
+static const char *fact(const struct ampcl_verify_report *r, const char *name)
+{
+	for (int i = 0; i < r->nfacts; i++)
+		if (!strcmp(r->facts[i].name, name))
+			return r->facts[i].value;
+	return NULL;
+}
+
+/* A MobileNet-like net of the layer types ONNX models brought, built through the public API:
+ * `ampcl verify --model` checks each layer at its shape (vf_ops_net), forward and backward,
+ * with the betas the net's forks take; broken, the conv_general checks fail. */
+static void model_layers(void)
+{
+	struct ampcl_context *ctx = tu_context();
+	ampcl_net_t *net;
+	int l[10];
+	struct ampcl_conv2d_options stem = {8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0};
+	struct ampcl_conv2d_options dw = {8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1};
+	struct ampcl_pool2d_options pool = {2, 2, 1, 1, 0, 0, 0, 0, 0, 0};
+	struct ampcl_pool2d_options gap = {4, 4, 4, 4, 0, 0, 0, 0, 0, 0};
+	struct ampcl_linear_options fc = {5, 1, 1, NULL, NULL};
+	tu_ok(ampcl_net_create(ctx, 3, 10, 10, &net), "net");
+	tu_ok(ampcl_net_conv2d_general(net, "stem", 0, &stem, &l[1]), "stem");
+	tu_ok(ampcl_net_clip(net, "relu6", l[1], 0.0f, 6.0f, &l[2]), "relu6");
+	tu_ok(ampcl_net_conv2d_general(net, "dw", l[2], &dw, &l[3]), "dw");
+	tu_ok(ampcl_net_pool2d(net, "pool", l[3], 0, &pool, &l[4]), "pool");
+	tu_ok(ampcl_net_slice(net, "half", l[4], 2, 3, &l[5]), "half");
+	tu_ok(ampcl_net_concat(net, "cat", l[4], l[5], &l[6]), "cat");
+	tu_ok(ampcl_net_dropout(net, "drop", l[6], 0.25f, &l[7]), "drop");
+	tu_ok(ampcl_net_pool2d(net, "gap", l[7], 1, &gap, &l[8]), "gap");
+	tu_ok(ampcl_net_linear_general(net, "fc", l[8], &fc, &l[9]), "fc");
+	/* family, the shape at batch 2, the checks (outputs) */
+	static const struct {
+		const char *family, *shape;
+		int checks;
+	} want[] = {
+	    {"conv_general", "n2 c3 10x10 k8 3x3 g1 s2x2 p1,1,1,1 d1x1 no dx", 2},
+	    {"clip", "400 elements, 0..6", 2},
+	    {"conv_general", "n2 c8 5x5 k8 3x3 g8 s1x1 p1,1,1,1 d1x1 bias", 4},
+	    {"pool_general", "n2 c8 5x5 window 2x2 s1x1 p0,0,0,0", 2},
+	    {"slice", "n2 channels 2..5 of 8 hw16 dx+=", 2}, /* pool feeds two layers */
+	    {"concat", "n2 c8+3 hw16 da+=", 3},
+	    {"dropout", "352 elements, p 0.25 (", 2},
+	    {"pool_general", "n2 c11 4x4 window 4x4 s4x4 p0,0,0,0", 2},
+	    {"linear", "n2 in11 out5 w(in,out) bias", 4},
+	};
+	for (int round = 0; round < 2; round++) {
+		struct vf_report *owner = calloc(1, sizeof(*owner));
+		struct vf_run v = {.ctx = ctx,
+				   .rep = &owner->pub,
+				   .brk = round ? "conv_general" : "",
+				   .rng = 20240611};
+		tu_ok(vf_ops_net(&v, net, 2, NULL, NULL), "vf_ops_net");
+		struct ampcl_verify_report *r = &owner->pub;
+		int conv_checks = 0;
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			int passed, n = checks_at(r, want[i].family, want[i].shape, &passed);
+			conv_checks += !strcmp(want[i].family, "conv_general") ? n : 0;
+			if (!round)
+				tu_check(n == want[i].checks && passed == n, want[i].shape,
+					 "%s: %d checks (want %d), %d passed", want[i].family, n,
+					 want[i].checks, passed);
+		}
+		const char *checked = fact(r, "model layers checked");
+		if (!round) {
+			tu_check(r->nchecks == 23 && !r->failed, "every check of the net's layers",
+				 "%d checks (want 23), %d failed", r->nchecks, r->failed);
+			tu_check(checked && !strcmp(checked, "9 of 9, at 9 distinct shapes") &&
+				     !fact(r, "model layers NOT checked"),
+				 "every layer checked", "%s", checked ? checked : "no fact");
+		} else {
+			tu_check(r->failed == conv_checks && conv_checks == 6,
+				 "the net's conv_general checks broken", "%d failed, want %d of 6",
+				 r->failed, conv_checks);
+		}
+		ampcl_verify_report_free(r);
+	}
+	ampcl_net_free(net);
+}
+
 int main(void)
 {
 	static char out[1 << 20];
@@ -46,6 +142,8 @@ int main(void)
 	/* a cache of its own: the mark is written there */
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	setenv("AMPCL_CACHE_DIR", path, 1);
+
+	model_layers();
 
 	/* train on a device that never passed verify here: one line says so, training goes on */
 	snprintf(path, sizeof(path), "%s/data", dir);
@@ -97,10 +195,11 @@ int main(void)
 
 	/* each family broken in turn fails, naming it: at the quick shapes, and one at the
 	 * model's */
-	static const char *families[] = {"probe",      "gemm",    "conv_forward", "conv_backward",
-					 "bn_forward", "bn_eval", "bn_backward",  "maxpool",
-					 "avgpool",    "relu",    "add",          "linear",
-					 "loss",       "amplify", "sgd",          "replay"};
+	static const char *families[] = {
+	    "probe",   "gemm",        "conv_forward", "conv_backward", "conv_general", "bn_forward",
+	    "bn_eval", "bn_backward", "maxpool",      "avgpool",       "pool_general", "relu",
+	    "clip",    "add",         "concat",       "slice",         "dropout",      "linear",
+	    "loss",    "amplify",     "sgd",          "replay"};
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		broken(families[i], "--quick");
 	broken("conv_backward", "");

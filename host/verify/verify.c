@@ -17,8 +17,8 @@
 #include <string.h>
 
 static const char families[] =
-    "probe gemm conv_forward conv_backward bn_forward bn_eval bn_backward maxpool avgpool relu "
-    "add linear loss amplify sgd replay";
+    "probe gemm conv_forward conv_backward conv_general bn_forward bn_eval bn_backward maxpool "
+    "avgpool pool_general relu clip add concat slice dropout linear loss amplify sgd replay";
 
 const char *vf_families(void)
 {
@@ -246,7 +246,7 @@ ampcl_status ampcl_verify_run(ampcl_context_t *ctx, const struct ampcl_verify_co
 	rep->quick = cfg->quick;
 	ampcl_status st = vf_probe(&v);
 	if (!st)
-		st = vf_ops_odd(&v);
+		st = vf_ops_odd(&v, cfg->quick);
 	if (!st && !cfg->quick)
 		st = vf_ops_model(&v, cfg->model ? cfg->model : "resnet18", width, batch);
 	if (!st && (st = vf_replay(&v))) {

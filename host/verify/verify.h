@@ -75,8 +75,15 @@ double *vf_tol_sum(const double *m, const double *want, size_t n, double k);
 ampcl_status vf_probe(struct vf_run *v);
 /* After the checks: the tuning table's entries they were served (facts). */
 void vf_tune_facts(struct vf_run *v);
-ampcl_status vf_ops_odd(struct vf_run *v);
+/* odd shapes; quick: fewer of some families' */
+ampcl_status vf_ops_odd(struct vf_run *v, int quick);
 ampcl_status vf_ops_model(struct vf_run *v, const char *model, int width, int batch);
+/* Each layer of a built net (finalized or not) checked at its shape for a batch, a shape once;
+ * a layer no check covers is named in the facts. *classes (the last linear layer's outputs) and
+ * *largest (the most elements of one layer's output) when not NULL. */
+struct ampcl_net;
+ampcl_status vf_ops_net(struct vf_run *v, const struct ampcl_net *net, int batch, int *classes,
+			size_t *largest);
 ampcl_status vf_replay(struct vf_run *v);
 /* The mark beside the program cache: stored after a run that passed, looked up by train. */
 void vf_mark_store(struct ampcl_context *ctx, const struct ampcl_verify_report *rep);

@@ -19,16 +19,7 @@
 #define U VF_U
 #define LAMBDA VF_LAMBDA
 
-static void free_all(void **p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(p[i]);
-}
-#define FREE_ALL(...)                                                                              \
-	do {                                                                                       \
-		void *all_[] = {__VA_ARGS__};                                                      \
-		free_all(all_, sizeof(all_) / sizeof(all_[0]));                                    \
-	} while (0)
+#define FREE_ALL VF_FREE_ALL
 
 /*
  * Batch norm over cnt = n*hw values per channel, x in [-1, 2) (a mean away from zero, so a

@@ -43,6 +43,12 @@ void vf_arena_free(struct vf_arena *a)
 	a->arena = NULL;
 }
 
+void vf_free_all(void **p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i]);
+}
+
 ampcl_status vf_put(struct vf_run *v, const struct ampcl_tensor *t, const float *src)
 {
 	return src ? ampcl_tensor_write(v->ctx, t, src) : ampcl_tensor_fill(v->ctx, t, NAN);
@@ -235,12 +241,25 @@ out:
 	return st;
 }
 
+/* a (rows, cols) -> t (cols, rows) */
+static void transpose(float *t, const float *a, int rows, int cols)
+{
+	for (int i = 0; i < rows; i++)
+		for (int j = 0; j < cols; j++)
+			t[(size_t)j * rows + i] = a[(size_t)i * cols + j];
+}
+
 /* Linear: y = x W^T + b sums in+1 terms; dx = beta dx0 + dy W sums out; dw += dy^T x and
- * db += sum dy sum n. Magnitudes from the reference on absolute values, as for convolution. */
-ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias, float beta)
+ * db += sum dy sum n. Magnitudes from the reference on absolute values, as for convolution.
+ * With w_in_out the device holds W and dW as (in, out) (ONNX's MatMul): the host keeps them
+ * (out, in), as the reference does, and transposes on the way in and out. */
+ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias, int w_in_out,
+			     float beta)
 {
 	size_t nx = (size_t)n * in, nw = (size_t)out * in, ny = (size_t)n * out, nb = out;
 	int xs[2] = {n, in}, ws[2] = {out, in}, ys[2] = {n, out}, bs[1] = {out};
+	if (w_in_out)
+		ws[0] = in, ws[1] = out;
 	struct vf_arena ar;
 	vf_arena_init(&ar, "verify linear");
 	struct ampcl_tensor tx = vf_reserve(&ar, 2, xs), tw = vf_reserve(&ar, 2, ws);
@@ -261,28 +280,43 @@ ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias,
 	double *mdw = vf_to_double(dw0, nw), *mdb = vf_to_double(db0, nb);
 	double *ax = vf_abs(dx_, nx), *aw = vf_abs(dw_, nw), *ab = vf_abs(db_, nb);
 	double *ady = vf_abs(ddy, ny);
+	/* the weight and its gradient as the device holds them */
+	float *dev_w = ampcl_xmalloc(nw * 4), *dev_dw0 = ampcl_xmalloc(nw * 4);
+	if (w_in_out) {
+		transpose(dev_w, w, out, in);
+		transpose(dev_dw0, dw0, out, in);
+	} else {
+		memcpy(dev_w, w, nw * 4);
+		memcpy(dev_dw0, dw0, nw * 4);
+	}
 	ampcl_status st;
 	if ((st = vf_arena_commit(v, &ar)) || (st = vf_put(v, &tx, x)) ||
-	    (st = vf_put(v, &tw, w)) || (st = vf_put(v, &tb, b)) || (st = vf_put(v, &tdy, dy)) ||
-	    (st = vf_put(v, &ty, NULL)) || (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) ||
-	    (st = vf_put(v, &tdw, dw0)) || (st = vf_put(v, &tdb, db0)))
+	    (st = vf_put(v, &tw, dev_w)) || (st = vf_put(v, &tb, b)) ||
+	    (st = vf_put(v, &tdy, dy)) || (st = vf_put(v, &ty, NULL)) ||
+	    (st = vf_put(v, &tdx, beta != 0 ? dx0 : NULL)) || (st = vf_put(v, &tdw, dev_dw0)) ||
+	    (st = vf_put(v, &tdb, db0)))
 		goto out;
 	char shape[96], bound[96], fpath[200], bpath[200];
-	snprintf(shape, sizeof(shape), "n%d in%d out%d%s%s", n, in, out, bias ? " bias" : "",
-		 beta != 0 ? " dx+=" : "");
+	snprintf(shape, sizeof(shape), "n%d in%d out%d%s%s%s", n, in, out,
+		 w_in_out ? " w(in,out)" : "", bias ? " bias" : "", beta != 0 ? " dx+=" : "");
 	vf_record_start(v);
-	if ((st = ampcl_linear_forward(v->ctx, &ty, &tx, &tw, bias ? &tb : NULL, n, in, out, 0)) ||
+	if ((st = ampcl_linear_forward(v->ctx, &ty, &tx, &tw, bias ? &tb : NULL, n, in, out,
+				       w_in_out)) ||
 	    (st = vf_record_stop(v)))
 		goto out;
 	snprintf(fpath, sizeof(fpath), "%s", v->path);
 	vf_record_start(v);
 	if ((st = ampcl_linear_backward(v->ctx, &tdx, &tdw, bias ? &tdb : NULL, &tdy, &tx, &tw, n,
-					in, out, 0, beta)) ||
+					in, out, w_in_out, beta)) ||
 	    (st = vf_record_stop(v)) || (st = ampcl_tensor_read(v->ctx, &ty, gy)) ||
 	    (st = ampcl_tensor_read(v->ctx, &tdx, gdx)) ||
-	    (st = ampcl_tensor_read(v->ctx, &tdw, gdw)) ||
+	    (st = ampcl_tensor_read(v->ctx, &tdw, dev_dw0)) ||
 	    (bias && (st = ampcl_tensor_read(v->ctx, &tdb, gdb))))
 		goto out;
+	if (w_in_out)
+		transpose(gdw, dev_dw0, in, out);
+	else
+		memcpy(gdw, dev_dw0, nw * 4);
 	snprintf(bpath, sizeof(bpath), "%s", v->path);
 	ref_linear_forward(wy, dx_, dw_, bias ? db_ : NULL, n, in, out);
 	ref_linear_forward(my, ax, aw, bias ? ab : NULL, n, in, out);
@@ -316,9 +350,7 @@ ampcl_status vf_check_linear(struct vf_run *v, int n, int in, int out, int bias,
 	}
 out:
 	vf_arena_free(&ar);
-	void *all[] = {x,   w,  b,   dy,  dx0, dw0, db0, gy,  gdx, gdw, gdb, dx_, dw_, db_,
-		       ddy, wy, wdx, wdw, wdb, my,  mdx, mdw, mdb, ax,  aw,  ab,  ady};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		free(all[i]);
+	VF_FREE_ALL(x, w, b, dy, dx0, dw0, db0, gy, gdx, gdw, gdb, dx_, dw_, db_, ddy, wy, wdx, wdw,
+		    wdb, my, mdx, mdw, mdb, ax, aw, ab, ady, dev_w, dev_dw0);
 	return st;
 }
