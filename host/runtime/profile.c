@@ -138,9 +138,13 @@ ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *
 		p->conv_implicit = !strcasecmp(conv, "implicit");
 		return AMPCL_OK;
 	}
+	if (!strcasecmp(conv, "winograd") || !strcasecmp(conv, "direct")) {
+		p->conv_winograd = !strcasecmp(conv, "winograd") ? 1 : -1;
+		return AMPCL_OK;
+	}
 	return ampcl_error_set(
 	    AMPCL_ERR_INVALID_ARG,
-	    "AMPCL_CONV='%s': the valid values are implicit and im2col (or unset "
+	    "AMPCL_CONV='%s': the valid values are implicit, im2col, direct and winograd (or unset "
 	    "it for the device profile's choice)",
 	    conv);
 }
