@@ -12,6 +12,7 @@
  * pad, 3x3, stride 1): the forward pass itself, or the input gradient as a convolution of dy. */
 struct wino_geom {
 	int ci, ko, hi, wi, pad, po, qo, th, tw;
+	int hp, wp; /* the zero-padded copy of the input the tiles are read from */
 };
 
 static struct wino_geom geom(const struct ampcl_conv2d_shape *s, int dx)
@@ -26,6 +27,9 @@ static struct wino_geom geom(const struct ampcl_conv2d_shape *s, int dx)
 	g.qo = g.wi + 2 * g.pad - 2;
 	g.th = (g.po + 1) / 2;
 	g.tw = (g.qo + 1) / 2;
+	/* every tile, and the last block of 4 tiles read as vectors, inside */
+	g.hp = 2 * g.th + 2;
+	g.wp = 8 * ((g.tw + 3) / 4) + 2;
 	return g;
 }
 
@@ -40,9 +44,10 @@ static size_t filters_floats(const struct wino_geom *g)
 	return (size_t)16 * g->ko * g->ci;
 }
 
+/* V, M and the padded input of one image */
 static size_t per_image_floats(const struct wino_geom *g)
 {
-	return (size_t)16 * g->th * g->tw * (size_t)(g->ci + g->ko);
+	return (size_t)16 * g->th * g->tw * (size_t)(g->ci + g->ko) + (size_t)g->ci * g->hp * g->wp;
 }
 
 size_t ampcl_conv2d_winograd_scratch_floats(const struct ampcl_conv2d_shape *s, int images, int dx)
@@ -108,29 +113,39 @@ static ampcl_status run(struct ampcl_context *ctx, const struct ampcl_conv2d_sha
 						(size_t)g.ko * g.ci, AMPCL_NARGS(wa), wa);
 	if (st)
 		return st;
-	cl_kernel kin, kout;
-	if ((st = ampcl_kernel_get(ctx, "conv_winograd", "", "winograd_input_forward", &kin)) ||
+	cl_kernel kpad, kin, kout;
+	if ((st = ampcl_kernel_get(ctx, "conv_winograd", "", "winograd_pad_forward", &kpad)) ||
+	    (st = ampcl_kernel_get(ctx, "conv_winograd", "", "winograd_input_forward", &kin)) ||
 	    (st = ampcl_kernel_get(ctx, "conv_winograd", "", "winograd_output_forward", &kout)))
 		return st;
 	for (int b0 = 0; b0 < s->n; b0 += chunk) {
 		int nb = s->n - b0 < chunk ? s->n - b0 : chunk;
 		size_t cols = (size_t)nb * tiles;
 		size_t m_off = v_off + (size_t)16 * g.ci * cols;
-		struct ampcl_karg ia[] = {
+		size_t xp_off = m_off + (size_t)16 * g.ko * cols;
+		struct ampcl_karg pa[] = {
 		    AMPCL_KARG_MEM(sm),
-		    AMPCL_KARG_UINT(v_off),
+		    AMPCL_KARG_UINT(xp_off),
 		    AMPCL_KARG_MEM(ampcl_tensor_mem(in)),
 		    AMPCL_KARG_UINT(ampcl_tensor_off(in) + (size_t)b0 * g.ci * g.hi * g.wi),
-		    AMPCL_KARG_UINT(g.ci),
 		    AMPCL_KARG_UINT(g.hi),
 		    AMPCL_KARG_UINT(g.wi),
 		    AMPCL_KARG_UINT(g.pad),
-		    AMPCL_KARG_UINT(g.th),
-		    AMPCL_KARG_UINT(g.tw),
+		    AMPCL_KARG_UINT(g.hp),
+		    AMPCL_KARG_UINT(g.wp),
+		    AMPCL_KARG_UINT((size_t)nb * g.ci),
+		};
+		size_t gp[3] = {(size_t)g.wp, (size_t)g.hp, (size_t)nb * g.ci};
+		if ((st = ampcl_launch(ctx, kpad, 3, gp, NULL, AMPCL_NARGS(pa), pa, NULL)))
+			return st;
+		struct ampcl_karg ia[] = {
+		    AMPCL_KARG_MEM(sm),      AMPCL_KARG_UINT(v_off), AMPCL_KARG_MEM(sm),
+		    AMPCL_KARG_UINT(xp_off), AMPCL_KARG_UINT(g.ci),  AMPCL_KARG_UINT(g.hp),
+		    AMPCL_KARG_UINT(g.wp),   AMPCL_KARG_UINT(g.th),  AMPCL_KARG_UINT(g.tw),
 		    AMPCL_KARG_UINT(nb),
 		};
-		size_t gi[3] = {(size_t)g.tw, (size_t)g.th, (size_t)nb * g.ci};
-		if ((st = ampcl_launch(ctx, kin, 3, gi, NULL, AMPCL_NARGS(ia), ia, NULL)))
+		size_t gi[2] = {(size_t)g.th, (size_t)nb * g.ci};
+		if ((st = ampcl_launch(ctx, kin, 2, gi, NULL, AMPCL_NARGS(ia), ia, NULL)))
 			return st;
 		/* M_e (ko, cols) = U_e (ko, ci) x V_e (ci, cols), e = 0..15 */
 		st = ampcl_gemm_batched(ctx, 0, 0, g.ko, (int)cols, g.ci, 1.0f, sm, u_off, g.ci,
@@ -155,8 +170,8 @@ static ampcl_status run(struct ampcl_context *ctx, const struct ampcl_conv2d_sha
 		    AMPCL_KARG_UINT(g.tw),
 		    AMPCL_KARG_UINT(nb),
 		};
-		size_t go[3] = {(size_t)g.tw, (size_t)g.th, (size_t)nb * g.ko};
-		if ((st = ampcl_launch(ctx, kout, 3, go, NULL, AMPCL_NARGS(oa), oa, NULL)))
+		size_t go[2] = {(size_t)g.th, (size_t)nb * g.ko};
+		if ((st = ampcl_launch(ctx, kout, 2, go, NULL, AMPCL_NARGS(oa), oa, NULL)))
 			return st;
 	}
 	return AMPCL_OK;
