@@ -39,21 +39,38 @@ __kernel void winograd_weight_forward(__global float *u, uint u_off, __global co
 }
 
 /*
- * xp (nb*c, hp, wp) = x (nb, c, h, w) shifted by pad and zero-padded, hp = 2*th + 2 and
- * wp = 8*ceil(tw/4) + 2: every 4x4 tile, and the 4-tile blocks winograd_input_forward loads as
- * vectors, lie inside it, so that kernel tests no bounds. global (wp, hp, nb*c).
+ * xp (planes, hp, wp) = x (planes, h, w) shifted by pad and zero-padded, hp = 2*th + 2 and
+ * wp = 8*ceil(tw/4) + 2 (h + pad <= hp, w + pad <= wp): every 4x4 tile, and the 4-tile blocks
+ * winograd_input_forward loads as vectors, lie inside it, so that kernel tests no bounds. A
+ * padded row per work-item, its middle copied as vectors (an element per work-item ran 4x
+ * slower on PoCL). global (hp, planes).
  */
 __kernel void winograd_pad_forward(__global float *xp, uint xp_off, __global const float *x,
 				   uint x_off, uint h, uint w, uint pad, uint hp, uint wp,
 				   uint planes)
 {
-	const uint xx = get_global_id(0), yy = get_global_id(1), bc = get_global_id(2);
-	if (xx >= wp || yy >= hp || bc >= planes)
+	const uint iy = get_global_id(0), pl = get_global_id(1);
+	if (iy >= hp || pl >= planes)
 		return;
-	const int sy = (int)yy - (int)pad, sx = (int)xx - (int)pad;
-	const int in = sy >= 0 && sy < (int)h && sx >= 0 && sx < (int)w;
-	xp[xp_off + ((size_t)bc * hp + yy) * wp + xx] =
-	    in ? x[x_off + ((size_t)bc * h + sy) * w + sx] : 0.0f;
+	__global float *dst = xp + xp_off + ((size_t)pl * hp + iy) * wp;
+	if (iy < pad || iy >= h + pad) {
+		for (uint t = 0; t < wp; t++)
+			dst[t] = 0.0f;
+		return;
+	}
+	__global const float *src = x + x_off + ((size_t)pl * h + (iy - pad)) * w;
+	for (uint t = 0; t < pad; t++)
+		dst[t] = 0.0f;
+	for (uint t = pad + w; t < wp; t++)
+		dst[t] = 0.0f;
+	dst += pad;
+	uint t = 0;
+	for (; t + 16 <= w; t += 16)
+		vstore16(vload16(0, src + t), 0, dst + t);
+	for (; t + 4 <= w; t += 4)
+		vstore4(vload4(0, src + t), 0, dst + t);
+	for (; t < w; t++)
+		dst[t] = src[t];
 }
 
 /* Stores the 4 lanes of v at dst[0..3], or only the first n (the last block of a row). */

@@ -135,8 +135,8 @@ static ampcl_status run(struct ampcl_context *ctx, const struct ampcl_conv2d_sha
 		    AMPCL_KARG_UINT(g.wp),
 		    AMPCL_KARG_UINT((size_t)nb * g.ci),
 		};
-		size_t gp[3] = {(size_t)g.wp, (size_t)g.hp, (size_t)nb * g.ci};
-		if ((st = ampcl_launch(ctx, kpad, 3, gp, NULL, AMPCL_NARGS(pa), pa, NULL)))
+		size_t gp[2] = {(size_t)g.hp, (size_t)nb * g.ci};
+		if ((st = ampcl_launch(ctx, kpad, 2, gp, NULL, AMPCL_NARGS(pa), pa, NULL)))
 			return st;
 		struct ampcl_karg ia[] = {
 		    AMPCL_KARG_MEM(sm),      AMPCL_KARG_UINT(v_off), AMPCL_KARG_MEM(sm),
