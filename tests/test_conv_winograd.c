@@ -1,11 +1,12 @@
 /* test_conv_winograd.c: Winograd F(2x2, 3x3) (forward and input gradient) against the double
  * reference at odd sizes, within the transform's own rounding-error bound, next to the direct
- * path's error on the same data; and that AMPCL_CONV's settings reach the profile. */
+ * path's error on the same data; AMPCL_CONV's settings and the tuning table's choice. */
 #include "testutil.h"
 #include "conv.h"
 #include "conv_winograd.h"
 #include "profile.h"
 #include "ref.h"
+#include "tune.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -349,11 +350,77 @@ static void test_settings(void)
 		 ampcl_conv2d_winograd_fits(&b), ampcl_conv2d_winograd_fits(&c));
 }
 
+/* One forward and backward with the profile's conv_winograd `mode`; y and dx into gy, gdx. */
+static void run_mode(const struct ampcl_conv2d_shape *s, int mode, struct ampcl_tensor *t,
+		     float *gy, float *gdx)
+{
+	ctx->profile.conv_winograd = mode;
+	tu_ok(ampcl_conv2d_forward(ctx, s, &t[0], &t[1], &t[2], NULL, &t[5]), "forward");
+	tu_ok(ampcl_conv2d_backward(ctx, s, &t[3], &t[4], NULL, &t[6], &t[1], &t[2], 0.0f, &t[5]),
+	      "backward");
+	tu_ok(ampcl_tensor_read(ctx, &t[0], gy), "read y");
+	tu_ok(ampcl_tensor_read(ctx, &t[3], gdx), "read dx");
+	ctx->profile.conv_winograd = 0;
+}
+
+/* Without AMPCL_CONV the tuning table decides per shape and pass, and only at the full level:
+ * entries "winograd fwd|dx N C H W K PAD" with 1 take Winograd, with 0 the direct path. */
+static void test_table(void)
+{
+	struct ampcl_conv2d_shape s = {2, 8, 9, 9, 8, 3, 3, 1, 1};
+	int xs[4] = {2, 8, 9, 9}, ws[4] = {8, 8, 3, 3};
+	size_t a = ampcl_conv2d_scratch_floats(&s, 2),
+	       b = ampcl_conv2d_winograd_scratch_floats(&s, 2, 0);
+	int ss[1] = {(int)(a > b ? a : b)};
+	struct tu_arena ar;
+	tu_arena_init(&ar, "table");
+	/* y, x, w, dx, dw, scratch, dy */
+	struct ampcl_tensor t[7] = {tu_reserve(&ar, "y", 4, xs),  tu_reserve(&ar, "x", 4, xs),
+				    tu_reserve(&ar, "w", 4, ws),  tu_reserve(&ar, "dx", 4, xs),
+				    tu_reserve(&ar, "dw", 4, ws), tu_reserve(&ar, "scratch", 1, ss),
+				    tu_reserve(&ar, "dy", 4, xs)};
+	tu_arena_commit(ctx, &ar);
+	size_t n = ampcl_tensor_count(&t[1]), nw = ampcl_tensor_count(&t[2]);
+	float *x = tu_malloc(n * 4), *w = tu_malloc(nw * 4), *dy = tu_malloc(n * 4);
+	tu_fill_uniform_f(x, n, &rng, -1, 1);
+	tu_fill_uniform_f(w, nw, &rng, -1, 1);
+	tu_fill_uniform_f(dy, n, &rng, -1, 1);
+	tu_ok(ampcl_tensor_write(ctx, &t[1], x), "write x");
+	tu_ok(ampcl_tensor_write(ctx, &t[2], w), "write w");
+	tu_ok(ampcl_tensor_write(ctx, &t[6], dy), "write dy");
+	float *out[8];
+	for (int i = 0; i < 8; i++)
+		out[i] = tu_malloc(n * 4);
+	run_mode(&s, 1, t, out[0], out[1]);  /* forced Winograd */
+	run_mode(&s, -1, t, out[2], out[3]); /* forced direct */
+	int level = ctx->tune.level;
+	ctx->tune.level = AMPCL_TUNE_FULL;
+	ampcl_tune_store(ctx, "winograd fwd 2 8 9 9 8 1", (int[AMPCL_TUNE_VALUES]){1, 0, 0, 0});
+	ampcl_tune_store(ctx, "winograd dx 2 8 9 9 8 1", (int[AMPCL_TUNE_VALUES]){0, 0, 0, 0});
+	run_mode(&s, 0, t, out[4], out[5]);
+	ctx->tune.level = level; /* off: the table is not read */
+	run_mode(&s, 0, t, out[6], out[7]);
+	size_t bytes = n * 4;
+	tu_check(memcmp(out[0], out[2], bytes) && memcmp(out[1], out[3], bytes),
+		 "the two paths round differently here", "y and dx compared bitwise");
+	tu_check(!memcmp(out[4], out[0], bytes) && !memcmp(out[5], out[3], bytes),
+		 "a full-level table: Winograd forward, direct dx, as stored",
+		 "y has Winograd's bits, dx the direct path's");
+	tu_check(!memcmp(out[6], out[2], bytes) && !memcmp(out[7], out[3], bytes),
+		 "AMPCL_TUNE=off: the direct path whatever the table holds",
+		 "y and dx have the direct path's bits");
+	for (int i = 0; i < 8; i++)
+		free(out[i]);
+	free(x), free(w), free(dy);
+	tu_arena_free(&ar);
+}
+
 int main(void)
 {
 	ctx = tu_context();
 	printf("device: %s\n", ctx->caps.desc.name);
 	test_settings();
+	test_table();
 	/* {n, c, h, w, k, 3, 3, 1, pad}, bias, beta, chunk */
 	static const struct wcase cases[] = {
 	    /* odd sizes: partial tiles on both edges, one image */
