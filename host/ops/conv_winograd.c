@@ -67,6 +67,21 @@ int ampcl_conv2d_winograd_chunk(const struct ampcl_conv2d_shape *s, size_t float
 	return fit < (size_t)s->n ? (int)fit : s->n;
 }
 
+/* The images per chunk a call takes: what the scratch holds, at most the profile's cap (a
+ * chunk's V, M and padded input kept in the caches on CPUs), at least 1 if the scratch allows. */
+static int chunk_capped(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+			size_t floats, int dx)
+{
+	struct wino_geom g = geom(s, dx);
+	int chunk = ampcl_conv2d_winograd_chunk(s, floats, dx);
+	size_t cap = ctx->profile.conv_winograd_chunk_floats;
+	if (cap && chunk > 1) {
+		size_t fit = cap / per_image_floats(&g);
+		chunk = fit < 1 ? 1 : fit < (size_t)chunk ? (int)fit : chunk;
+	}
+	return chunk;
+}
+
 size_t ampcl_conv2d_winograd_workspace_floats(const struct ampcl_context *ctx,
 					      const struct ampcl_conv2d_shape *s,
 					      size_t scratch_floats)
@@ -74,7 +89,7 @@ size_t ampcl_conv2d_winograd_workspace_floats(const struct ampcl_context *ctx,
 	size_t most = 0;
 	for (int dx = 0; dx < 2; dx++) {
 		struct wino_geom g = geom(s, dx);
-		int chunk = ampcl_conv2d_winograd_chunk(s, scratch_floats, dx);
+		int chunk = chunk_capped(ctx, s, scratch_floats, dx);
 		if (chunk < 1)
 			continue; /* the call takes the direct path */
 		/* a full chunk's products and the last, shorter one's */
@@ -95,7 +110,7 @@ static ampcl_status run(struct ampcl_context *ctx, const struct ampcl_conv2d_sha
 			const struct ampcl_tensor *scratch)
 {
 	struct wino_geom g = geom(s, dx);
-	int chunk = ampcl_conv2d_winograd_chunk(s, ampcl_tensor_count(scratch), dx);
+	int chunk = chunk_capped(ctx, s, ampcl_tensor_count(scratch), dx);
 	if (chunk < 1)
 		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
 				       "conv2d winograd: scratch of %zu floats is smaller than the "

@@ -34,7 +34,8 @@ ampcl_conv2d_winograd_forward(struct ampcl_context *ctx, const struct ampcl_conv
 			      const struct ampcl_tensor *scratch);
 
 /* dx = beta*dx + the input gradient (dy convolved with w transposed and flipped, pad 2 - pad)
- * over the whole batch, chunked to the scratch. dx: (n, c, h, w)  dy: (n, k, p, q). */
+ * over the whole batch, chunked to the scratch (and the profile's conv_winograd_chunk_floats).
+ * dx: (n, c, h, w)  dy: (n, k, p, q). */
 ampcl_status ampcl_conv2d_winograd_dx(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
 				      const struct ampcl_tensor *dx, float beta,
 				      const struct ampcl_tensor *dy, const struct ampcl_tensor *w,

@@ -15,6 +15,9 @@ struct ampcl_device_profile {
 	int conv_winograd; /* 3x3 stride-1 forward and input gradient by Winograd F(2x2, 3x3)
 			      (conv_winograd.c): 1 always (AMPCL_CONV=winograd), -1 never
 			      (AMPCL_CONV=direct), 0 where the tuning table measured it faster */
+	size_t conv_winograd_chunk_floats; /* Winograd's transforms and products of at most this
+					      many floats a chunk (0: as many images as the
+					      scratch holds) */
 	/* GEMM */
 	int gemm_clblast;   /* AMPCL_GEMM=auto takes CLBlast (when built with it) */
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
