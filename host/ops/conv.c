@@ -3,10 +3,12 @@
 #include "conv.h"
 #include "conv_implicit.h"
 #include "conv_packed.h"
+#include "conv_winograd.h"
 #include "error.h"
 #include "gemm.h"
 #include "launch.h"
 #include "program.h"
+#include "tune.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,17 @@ size_t ampcl_conv2d_scratch_floats(const struct ampcl_conv2d_shape *s, int image
 	return (size_t)(images > 0 ? images : 0) * pq * (crs + (size_t)s->k);
 }
 
+/* Whether a call of this shape may take Winograd (forced, or a table at the full level that may
+ * choose it or, while tuning, tries it): its workspace is then planned too. */
+static int winograd_may(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s)
+{
+	return ampcl_conv2d_winograd_fits(s) && ctx->profile.conv_winograd >= 0 &&
+	       (ctx->profile.conv_winograd > 0 || ctx->tune.level >= AMPCL_TUNE_FULL);
+}
+
+static size_t workspace_direct(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+			       int chunk);
+
 size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
 				     const struct ampcl_conv2d_shape *s, size_t scratch_floats)
 {
@@ -37,6 +50,17 @@ size_t ampcl_conv2d_workspace_floats(const struct ampcl_context *ctx,
 		return 0;
 	size_t fit = scratch_floats / one;
 	int chunk = fit < (size_t)s->n ? (int)fit : s->n;
+	size_t wino = winograd_may(ctx, s)
+			  ? ampcl_conv2d_winograd_workspace_floats(ctx, s, scratch_floats)
+			  : 0;
+	size_t direct = workspace_direct(ctx, s, chunk);
+	return wino > direct ? wino : direct;
+}
+
+/* The op workspace of the paths other than Winograd, with chunks of `chunk` images. */
+static size_t workspace_direct(const struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+			       int chunk)
+{
 	if (ampcl_conv2d_packed_on(ctx))
 		return ampcl_conv2d_packed_workspace_floats(ctx, s, chunk);
 	int pq = ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s), crs = s->c * s->r * s->s;
@@ -166,18 +190,13 @@ static ampcl_status bias_add(struct ampcl_context *ctx, const struct ampcl_conv2
 				     AMPCL_NARGS(args), args);
 }
 
-ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
-				  const struct ampcl_tensor *y, const struct ampcl_tensor *x,
-				  const struct ampcl_tensor *w, const struct ampcl_tensor *bias,
-				  const struct ampcl_tensor *scratch)
+/* The forward pass on the packed, implicit or im2col path, in chunks of `chunk` images. */
+static ampcl_status forward_direct(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				   const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+				   const struct ampcl_tensor *w, const struct ampcl_tensor *bias,
+				   const struct ampcl_tensor *scratch, int chunk)
 {
-	const char *what = "conv2d forward";
-	int chunk;
-	ampcl_status st = check_common(what, s, x, w, y, "y", scratch, &chunk);
-	if (st)
-		return st;
-	if (bias && (st = ampcl_tensor_check(what, "bias", bias, (size_t)s->k, "k")))
-		return st;
+	ampcl_status st;
 
 	const size_t p = (size_t)ampcl_conv2d_out_h(s), q = (size_t)ampcl_conv2d_out_w(s);
 	const size_t pq = p * q, crs = (size_t)s->c * s->r * s->s, chw = (size_t)s->c * s->h * s->w;
@@ -302,24 +321,15 @@ static ampcl_status bias_backward(struct ampcl_context *ctx, const struct ampcl_
 	return ampcl_launch(ctx, kernel, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
 }
 
-ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
-				   const struct ampcl_tensor *dx, const struct ampcl_tensor *dw,
-				   const struct ampcl_tensor *db, const struct ampcl_tensor *dy,
-				   const struct ampcl_tensor *x, const struct ampcl_tensor *w,
-				   float beta, const struct ampcl_tensor *scratch)
+/* dW += and (dx != NULL) dx = beta*dx + on the packed, implicit or im2col path, in chunks of
+ * `chunk` images (the bias gradient is the caller's). */
+static ampcl_status backward_direct(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				    const struct ampcl_tensor *dx, const struct ampcl_tensor *dw,
+				    const struct ampcl_tensor *dy, const struct ampcl_tensor *x,
+				    const struct ampcl_tensor *w, float beta,
+				    const struct ampcl_tensor *scratch, int chunk)
 {
-	const char *what = "conv2d backward";
-	int chunk;
-	ampcl_status st = check_common(what, s, x, w, dy, "dy", scratch, &chunk);
-	if (st)
-		return st;
-	if ((st = ampcl_tensor_check_same(what, "dw", dw, "w", w)) ||
-	    (dx && (st = ampcl_tensor_check_same(what, "dx", dx, "x", x))) ||
-	    (db && (st = ampcl_tensor_check(what, "db", db, (size_t)s->k, "k"))))
-		return st;
-
-	if (db && (st = bias_backward(ctx, s, db, dy)))
-		return st;
+	ampcl_status st = AMPCL_OK;
 	/* implicit GEMM: the weight gradient in one product over the whole batch; the chunks
 	 * below then only compute the input gradient */
 	int implicit = ampcl_conv2d_implicit_on(ctx);
@@ -415,4 +425,156 @@ ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl
 			return st;
 	}
 	return AMPCL_OK;
+}
+
+/* ---- Winograd F(2x2, 3x3) (conv_winograd.h): forced by AMPCL_CONV, or chosen per shape by the
+ * tuning table when ampcl_net_tune measured it faster. ---- */
+
+/* One variant of a call, for the tuner's timing: the forward pass (dx NULL) or the backward
+ * pass, each the direct way or through Winograd. */
+struct timed_conv {
+	struct ampcl_context *ctx;
+	const struct ampcl_conv2d_shape *s;
+	const struct ampcl_tensor *y, *x, *w, *bias, *dx, *dw, *dy, *scratch;
+	float beta;
+	int chunk, backward, winograd;
+};
+
+static ampcl_status run_timed(void *arg)
+{
+	const struct timed_conv *t = arg;
+	ampcl_status st;
+	if (!t->backward)
+		return t->winograd ? ampcl_conv2d_winograd_forward(t->ctx, t->s, t->y, t->x, t->w,
+								   t->bias, t->scratch)
+				   : forward_direct(t->ctx, t->s, t->y, t->x, t->w, t->bias,
+						    t->scratch, t->chunk);
+	if (!t->winograd)
+		return backward_direct(t->ctx, t->s, t->dx, t->dw, t->dy, t->x, t->w, t->beta,
+				       t->scratch, t->chunk);
+	if ((st = backward_direct(t->ctx, t->s, NULL, t->dw, t->dy, t->x, t->w, t->beta, t->scratch,
+				  t->chunk)))
+		return st;
+	return ampcl_conv2d_winograd_dx(t->ctx, t->s, t->dx, t->beta, t->dy, t->w, t->scratch);
+}
+
+static void winograd_key(const struct ampcl_conv2d_shape *s, int backward, char *key, size_t size)
+{
+	snprintf(key, size, "winograd %s %d %d %d %d %d %d", backward ? "dx" : "fwd", s->n, s->c,
+		 s->h, s->w, s->k, s->pad);
+}
+
+static int winograd_valid(const struct ampcl_context *ctx, const int *value, int level,
+			  const void *arg)
+{
+	(void)ctx, (void)arg;
+	return level >= AMPCL_TUNE_FULL && (value[0] == 0 || value[0] == 1);
+}
+
+/* Whether this call takes Winograd: the shape has it, the scratch holds one image's transforms,
+ * and AMPCL_CONV=winograd forces it or the table says it measured faster. While tuning at the
+ * full level (Winograd rounds differently, so quick, which keeps the untuned bits, never tries
+ * it), a shape not yet in the table is timed both ways first (best of 3 after a warm-up; the
+ * results are thrown away) and Winograd stored only when 3% faster. */
+static ampcl_status winograd_pick(struct timed_conv *t, int *use)
+{
+	struct ampcl_context *ctx = t->ctx;
+	const struct ampcl_conv2d_shape *s = t->s;
+	*use = 0;
+	if (!ampcl_conv2d_winograd_fits(s) || ctx->profile.conv_winograd < 0 ||
+	    ampcl_conv2d_winograd_chunk(s, ampcl_tensor_count(t->scratch), t->backward) < 1)
+		return AMPCL_OK;
+	if (ctx->profile.conv_winograd > 0) {
+		*use = 1;
+		return AMPCL_OK;
+	}
+	char key[112];
+	int v[AMPCL_TUNE_VALUES];
+	winograd_key(s, t->backward, key, sizeof(key));
+	if (ampcl_tune_lookup(ctx, key, AMPCL_TUNE_FULL, v, winograd_valid, NULL)) {
+		*use = v[0];
+		return AMPCL_OK;
+	}
+	if (!ctx->tune.measuring || ctx->tune.level < AMPCL_TUNE_FULL)
+		return AMPCL_OK;
+	double direct_s, wino_s;
+	t->winograd = 0;
+	ampcl_status st = ampcl_tune_time(ctx, run_timed, t, 3, &direct_s);
+	t->winograd = 1;
+	if (!st)
+		st = ampcl_tune_time(ctx, run_timed, t, 3, &wino_s);
+	if (st)
+		return ampcl_error_wrap(st, "tuning %s: ", key);
+	*use = wino_s < 0.97 * direct_s;
+	int value[AMPCL_TUNE_VALUES] = {*use, 0, 0, 0};
+	ampcl_tune_store(ctx, key, value);
+	ctx->tune.measured++;
+	ctx->tune.changed += *use;
+	return AMPCL_OK;
+}
+
+ampcl_status ampcl_conv2d_forward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				  const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+				  const struct ampcl_tensor *w, const struct ampcl_tensor *bias,
+				  const struct ampcl_tensor *scratch)
+{
+	const char *what = "conv2d forward";
+	int chunk, use;
+	ampcl_status st = check_common(what, s, x, w, y, "y", scratch, &chunk);
+	if (st)
+		return st;
+	if (bias && (st = ampcl_tensor_check(what, "bias", bias, (size_t)s->k, "k")))
+		return st;
+	struct timed_conv t = {.ctx = ctx,
+			       .s = s,
+			       .y = y,
+			       .x = x,
+			       .w = w,
+			       .bias = bias,
+			       .scratch = scratch,
+			       .chunk = chunk};
+	if ((st = winograd_pick(&t, &use)))
+		return st;
+	if (use)
+		return ampcl_conv2d_winograd_forward(ctx, s, y, x, w, bias, scratch);
+	return forward_direct(ctx, s, y, x, w, bias, scratch, chunk);
+}
+
+ampcl_status ampcl_conv2d_backward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
+				   const struct ampcl_tensor *dx, const struct ampcl_tensor *dw,
+				   const struct ampcl_tensor *db, const struct ampcl_tensor *dy,
+				   const struct ampcl_tensor *x, const struct ampcl_tensor *w,
+				   float beta, const struct ampcl_tensor *scratch)
+{
+	const char *what = "conv2d backward";
+	int chunk, use = 0;
+	ampcl_status st = check_common(what, s, x, w, dy, "dy", scratch, &chunk);
+	if (st)
+		return st;
+	if ((st = ampcl_tensor_check_same(what, "dw", dw, "w", w)) ||
+	    (dx && (st = ampcl_tensor_check_same(what, "dx", dx, "x", x))) ||
+	    (db && (st = ampcl_tensor_check(what, "db", db, (size_t)s->k, "k"))))
+		return st;
+
+	if (db && (st = bias_backward(ctx, s, db, dy)))
+		return st;
+	struct timed_conv t = {.ctx = ctx,
+			       .s = s,
+			       .x = x,
+			       .w = w,
+			       .dx = dx,
+			       .dw = dw,
+			       .dy = dy,
+			       .scratch = scratch,
+			       .beta = beta,
+			       .chunk = chunk,
+			       .backward = 1};
+	if (dx && (st = winograd_pick(&t, &use)))
+		return st;
+	/* Winograd computes dx only: dW stays on the direct path (see docs/design.md) */
+	if (!use)
+		return backward_direct(ctx, s, dx, dw, dy, x, w, beta, scratch, chunk);
+	if ((st = backward_direct(ctx, s, NULL, dw, dy, x, w, beta, scratch, chunk)))
+		return st;
+	return ampcl_conv2d_winograd_dx(ctx, s, dx, beta, dy, w, scratch);
 }

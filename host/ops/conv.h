@@ -1,6 +1,8 @@
 /* conv.h: 2-D convolution, NCHW, zero padding, any kernel size and stride, optional bias: im2col
  * + GEMM (forward) and GEMM + col2im (backward) over chunks of images in a bounded scratch, or,
- * where the profile takes them, the packed CPU GEMM (conv_packed.h) and implicit GEMMs (conv_implicit.h). */
+ * where the profile takes them, the packed CPU GEMM (conv_packed.h) and implicit GEMMs (conv_implicit.h);
+ * 3x3 stride-1 forward and input gradient by Winograd F(2x2, 3x3) where forced or tuned
+ * (conv_winograd.h). */
 #ifndef AMPCL_CONV_H
 #define AMPCL_CONV_H
 

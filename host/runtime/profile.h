@@ -12,6 +12,12 @@ struct ampcl_device_profile {
 	int conv_rows;     /* col2im a row per work-item (CPU vectorisers), else an element */
 	int conv_implicit; /* forward and weight gradient as implicit GEMMs on the tiled kernel
 			      (conv_implicit.c), else im2col + the GEMM back end */
+	int conv_winograd; /* 3x3 stride-1 forward and input gradient by Winograd F(2x2, 3x3)
+			      (conv_winograd.c): 1 always (AMPCL_CONV=winograd), -1 never
+			      (AMPCL_CONV=direct), 0 where the tuning table measured it faster */
+	size_t conv_winograd_chunk_floats; /* Winograd's transforms and products of at most this
+					      many floats a chunk (0: as many images as the
+					      scratch holds) */
 	/* GEMM */
 	int gemm_clblast;   /* AMPCL_GEMM=auto takes CLBlast (when built with it) */
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
@@ -42,8 +48,8 @@ const char *ampcl_profile_row_name(int i);
 void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *force,
 			  const struct ampcl_device_profile *p, char *buf, size_t size);
 
-/* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "" leaves the row's; anything else is
- * AMPCL_ERR_INVALID_ARG naming it. */
+/* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "winograd" or "direct" conv_winograd
+ * (1 or -1), "" leaves the row's; anything else is AMPCL_ERR_INVALID_ARG naming it. */
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv);
 
 #endif
