@@ -43,7 +43,8 @@ AMD_MAX_WAVES = {"gfx906": 10, "gfx1030": 16, "gfx1100": 16}
 # per SM: warps, blocks, 32-bit registers, shared memory bytes (CUDA's occupancy calculator)
 NV_SM = {"sm_70": (64, 32, 65536, 98304), "sm_80": (64, 32, 65536, 167936),
          "sm_90": (64, 32, 65536, 233472)}
-PTXAS = shutil.which("ptxas")
+PTXAS = shutil.which("ptxas") or shutil.which("ptxas", path="/usr/local/cuda/bin")
+PTXAS_TARGETS = {"sm_80"}
 # kernels of those files that no GPU-profile device launches: conv.c takes col2im_rows_backward
 # only where the profile sets conv_rows (the cpu row); it sums in a private array by design
 CPU_ONLY_KERNELS = {"col2im_rows_backward"}
@@ -280,8 +281,9 @@ def compile_llvm(prog, src, work, vendor, targets):
         run(["llc-15", "-O3", "-mtriple=" + triple, "-mcpu=" + cpu, ir, "-o", asm], log)
         text = open(asm).read()
         real = {}
-        # ptxas 13 no longer takes sm_70: those PTX rows keep LLVM's virtual registers
-        if vendor == "nvidia" and PTXAS and cpu != "sm_70":
+        # ptxas 13 no longer takes sm_70, and LLVM 15 writes sm_90 code as PTX 3.2, which
+        # ptxas refuses: those rows keep LLVM's virtual registers
+        if vendor == "nvidia" and PTXAS and cpu in PTXAS_TARGETS:
             real = parse_ptxas(run([PTXAS, "-arch=" + cpu, "-v", asm, "-o", asm + ".cubin"],
                                    log))
         for k in parse_amdgcn(text) if vendor == "amd" else parse_ptx(text):
@@ -344,12 +346,12 @@ def spills(r):
 
 def occupancy_pct(r):
     """Occupancy in percent of the target's most (AMD: waves per SIMD; NVIDIA: warps per SM,
-    from ptxas's registers); Intel: 100 at SIMD16 or wider, 50 at SIMD8 (IGC's fallback under
-    register pressure). None where not known."""
+    from ptxas's registers); Intel: the SIMD width IGC chose over the widest, 32 (SIMD16 is half;
+    SIMD8, its fallback under register pressure, a quarter). None where not known."""
     if r["vendor"] == "amd":
         return 100 * r["occupancy"] // AMD_MAX_WAVES[r["target"]]
     if r["vendor"] == "intel":
-        return 100 if r["simd"] >= 16 else 50
+        return 100 * r["simd"] // 32
     if "regs" in r and r["file"] == "gemm" and r["kernel"] in FIXED_GROUP:
         return nv_occupancy(r["target"], r["regs"], r["smem"], group_size(r["options"]))
     return None
@@ -405,11 +407,12 @@ def write_report(rows, programs, outdir, versions):
              "AMD (llc-15, libclc): `Nv Ms occ W` is N VGPRs, M SGPRs, W waves per SIMD; "
              "scratch holds spilled registers (counted apart) and private arrays. Intel (ocloc): the SIMD width IGC chose, the "
              "GRF size and any spill or private memory per thread. NVIDIA (llc-15 PTX): with "
-             "ptxas (" + ("found" if PTXAS else "not found") + "), `N regs occ P%` is the "
-             "registers ptxas assigns and the warps per SM resident for the tiled kernels' "
-             "group size, with any spill or stack; without it (and on sm_70, which ptxas 13 "
-             "dropped), the 32-bit + 64-bit virtual registers the PTX declares and any local "
-             "memory.", "",
+             "ptxas (" + ("found" if PTXAS else "not found") + "), on sm_80, `N regs occ P%` is "
+             "the registers ptxas assigns and the warps per SM resident for the tiled kernels' "
+             "group size, with any spill or stack; without it, and on sm_70 (which ptxas 13 "
+             "dropped) and sm_90 (LLVM 15 writes its PTX as version 3.2, which ptxas refuses), "
+             "the 32-bit + 64-bit virtual registers the PTX declares and any local memory.",
+             "",
              "## The GPU profile rows' GEMM and convolution programs", "",
              "Rows: " + ", ".join(sorted(GATE_ROWS)) + " (and `sweep`: the tilings "
              "`--tiles` asked for).", ""]
@@ -473,6 +476,9 @@ def main():
     ap.add_argument("--pretend-gpu", default="",
                     help="treat programs whose names match as the GPU profile's (to see the "
                          "gate fail on a tiling that spills)")
+    ap.add_argument("--pretend-row", default="gpu",
+                    help="the profile row --pretend-gpu makes those programs the choice of "
+                         "(e.g. gpu-intel-xe, to see the occupancy gate fail)")
     ap.add_argument("--full", action="store_true",
                     help="every program on every target (else CPU-only ones on a few)")
     ap.add_argument("--cpu-only-targets", default="tgllp,gfx1030,sm_80",
@@ -503,7 +509,7 @@ def main():
     for p in programs:
         if args.pretend_gpu and any(re.search(args.pretend_gpu, n)
                                     for n in p["names"].split(";")):
-            p["rows"] = p["reach"] = "gpu"
+            p["rows"] = p["reach"] = p["chosen"] = args.pretend_row
     gpu_rows = set(GATE_ROWS) | {"sweep"}
 
     programs = dedupe(programs, src_dir)
