@@ -125,7 +125,7 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 	/* from the preferred tiling down to one work-item a group: the first that the compiled
 	 * kernel and the device's per-dimension limits take */
 	const struct gemm_tiles first = pick_tiles(ctx, g);
-	const struct gemm_tiles *chain[] = {&first,		&tiles_cpu_thin, &tiles_cpu_small,
+	const struct gemm_tiles *chain[] = {&first,           &tiles_cpu_thin, &tiles_cpu_small,
 					    &tiles_gpu_small, &tiles_tiny,     &tiles_unit};
 	const size_t *dim = ctx->caps.max_work_item_sizes;
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {

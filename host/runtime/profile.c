@@ -9,19 +9,19 @@
 
 struct row {
 	const char *name;
-	cl_device_type type; /* matched with & ; 0 matches any */
-	const char *vendor;  /* a case-insensitive part of the vendor name, or NULL for any */
-	cl_uint vendor_id;   /* CL_DEVICE_VENDOR_ID, or 0 for any */
-	const char *names;   /* '|'-separated case-insensitive parts of the device name, any of
-				which matches; NULL for any */
+	cl_device_type type;  /* matched with & ; 0 matches any */
+	const char *vendor;   /* a case-insensitive part of the vendor name, or NULL for any */
+	cl_uint vendor_id;    /* CL_DEVICE_VENDOR_ID, or 0 for any */
+	const char *names;    /* '|'-separated case-insensitive parts of the device name, any of
+				 which matches; NULL for any */
 	int nv_compute_major; /* NVIDIA's compute capability major (device.h), or 0 for any */
 	struct ampcl_device_profile p;
 };
 
 /* The GPU profile, which the vendor rows below repeat but for their GEMM tiles. */
-#define GPU_PROFILE                                                                            \
-	.conv_rows = 0, .conv_implicit = 1, .gemm_clblast = 1, .gemm_cpu_tiles = 0,             \
-	.gemm_splitk = 1, .bn_group_elems = 0, .bn_contiguous = 0, .bn_local_max = 256,         \
+#define GPU_PROFILE                                                                                \
+	.conv_rows = 0, .conv_implicit = 1, .gemm_clblast = 1, .gemm_cpu_tiles = 0,                \
+	.gemm_splitk = 1, .bn_group_elems = 0, .bn_contiguous = 0, .bn_local_max = 256,            \
 	.pool_rows = 0, .bench_gemm_n = 4096, .bench_copy_bytes = (size_t)1 << 30
 
 /* CPUs (PoCL, rusticl's llvmpipe): few, large groups; kernels shaped for the vectoriser, as
@@ -184,10 +184,12 @@ void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *forc
 	}
 	char rule[256];
 	snprintf(rule, sizeof(rule), "%s",
-		 hit->type == CL_DEVICE_TYPE_CPU ? "type CPU" : hit->type ? "type GPU" : "any type");
+		 hit->type == CL_DEVICE_TYPE_CPU ? "type CPU"
+		 : hit->type                     ? "type GPU"
+						 : "any type");
 	if (hit->vendor)
-		snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule),
-			 ", vendor contains '%s'", hit->vendor);
+		snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), ", vendor contains '%s'",
+			 hit->vendor);
 	if (hit->vendor_id)
 		snprintf(rule + strlen(rule), sizeof(rule) - strlen(rule), ", vendor id 0x%x",
 			 (unsigned)hit->vendor_id);
@@ -199,11 +201,13 @@ void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *forc
 			 ", NVIDIA compute capability %d.x", hit->nv_compute_major);
 	char cc[48] = "";
 	if (caps->nv_compute_major)
-		snprintf(cc, sizeof(cc), ", NVIDIA compute capability %d.x", caps->nv_compute_major);
-	snprintf(buf, size,
-		 "the first row whose rule matches: %s (the device: type %s, vendor '%s', vendor id "
-		 "0x%x, name '%s'%s)",
-		 rule, type, caps->desc.vendor, (unsigned)caps->desc.vendor_id, caps->desc.name, cc);
+		snprintf(cc, sizeof(cc), ", NVIDIA compute capability %d.x",
+			 caps->nv_compute_major);
+	snprintf(
+	    buf, size,
+	    "the first row whose rule matches: %s (the device: type %s, vendor '%s', vendor id "
+	    "0x%x, name '%s'%s)",
+	    rule, type, caps->desc.vendor, (unsigned)caps->desc.vendor_id, caps->desc.name, cc);
 }
 
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv)

@@ -23,7 +23,7 @@ struct ampcl_device_profile {
 	struct {
 		int tm, tn, tk, wm, wn;
 	} gemm_tiles;
-	int gemm_splitk;    /* thin products with a long k cut into slices (gemm_splitk.c) */
+	int gemm_splitk; /* thin products with a long k cut into slices (gemm_splitk.c) */
 	/* batch-norm reductions */
 	size_t bn_group_elems; /* elements one reduction group takes; 0: 64 per work-item */
 	int bn_contiguous;     /* each work-item walks a contiguous run (else interleaved) */

@@ -67,14 +67,15 @@ static void add(void *arg, const struct ampcl_kernel_variant *v)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr,
-			"usage: %s OUTDIR\n"
-			"writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
-			"OUTDIR/variants.tsv (file, build options, the profile rows that try it "
-			"first,\n"
-			"those that may build it, names, and the rows that choose it by an op's own "
-			"choice)\n",
-			argv[0]);
+		fprintf(
+		    stderr,
+		    "usage: %s OUTDIR\n"
+		    "writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
+		    "OUTDIR/variants.tsv (file, build options, the profile rows that try it "
+		    "first,\n"
+		    "those that may build it, names, and the rows that choose it by an op's own "
+		    "choice)\n",
+		    argv[0]);
 		return 2;
 	}
 	const char *out = argv[1];
@@ -122,8 +123,8 @@ int main(int argc, char **argv)
 	fprintf(f, "file\toptions\trows\treach\tnames\tchosen\n");
 	for (int i = 0; i < l.n; i++) {
 		char *full = ampcl_program_options(l.p[i].options);
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", l.p[i].file, full, l.p[i].rows,
-			l.p[i].reach, l.p[i].names, l.p[i].chosen);
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", l.p[i].file, full, l.p[i].rows, l.p[i].reach,
+			l.p[i].names, l.p[i].chosen);
 		free(full);
 	}
 	if (fclose(f)) {
