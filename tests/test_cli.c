@@ -111,7 +111,8 @@ int main(void)
 	expect("study --data /tmp --out @/s --lr 0.1,0.10", 2, "twice");
 	expect("study --data /tmp --out @/s --seeds 1,1", 2, "twice");
 	expect_env("OMPI_COMM_WORLD_SIZE", "2", "eval --checkpoint x.ampcl", 2, "without mpirun");
-	expect_env("AMPCL_PROFILE", "gpux", "train --data @/data", 2, "llvmpipe, cpu and gpu");
+	expect_env("AMPCL_PROFILE", "gpux", "train --data @/data", 2,
+		   "llvmpipe, cpu, gpu-amd-rdna2, gpu-intel-xe, gpu-nvidia-ampere and gpu");
 	expect_env("AMPCL_KERNEL_DIR", "/nonexistent", "train --data @/data", 2,
 		   "AMPCL_KERNEL_DIR='/nonexistent'");
 	/* words out of range list every valid value, whatever their length */

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # gpu-run.sh: runs on the lent GPU machine over a copy of the tree with gpu-kit/ carried: finds
 # NVIDIA's OpenCL driver (making an ICD file if none is registered), then runs the given steps.
-#   tools/gpu-run.sh [devices] [tests] [bench] [vs-torch]     results go to $OUT (or ./gpu-out)
+#   tools/gpu-run.sh [devices] [tests] [bench] [tiles] [vs-torch]   results go to $OUT (or ./gpu-out)
+# tiles: `ampcl bench --kernels` with ampcl's own GEMM under each GPU profile row forced by
+# AMPCL_PROFILE (their GEMM and implicit-convolution tiles differ), then tiles.md: each op's
+# GFLOP/s per row side by side (docs/performance.md "GPU tiles from the compilers' reports").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/gpu-out}
@@ -56,6 +59,47 @@ for step in "$@"; do
 					--width "$width" --batch "$batch" --steps 10 2>&1 | sed "s/\$/ (GEMM $gemm)/"
 			done
 		done | tee "$out/models.txt"
+		;;
+	tiles)
+		rows="gpu gpu-amd-rdna2 gpu-intel-xe gpu-nvidia-ampere"
+		for row in $rows; do
+			AMPCL_PROFILE=$row AMPCL_GEMM=own timeout 200 "$kit/bin/ampcl" bench --kernels \
+				--batch 64 --json "$out/tiles-$row.json" >"$out/tiles-$row.md" 2>&1
+			echo "tiles $row: exit $?"
+		done
+		python3 - "$out" $rows <<'PY' | tee "$out/tiles.md"
+import json, sys
+out, rows = sys.argv[1], sys.argv[2:]
+runs = {}
+for row in rows:
+    try:
+        runs[row] = json.load(open("%s/tiles-%s.json" % (out, row)))
+    except (OSError, ValueError):
+        runs[row] = {"records": []}
+keys = []
+for row in rows:
+    for r in runs[row]["records"]:
+        k = (r["op"], r["pass"], r["shape"], r["batch"])
+        if k not in keys:
+            keys.append(k)
+dev = next((runs[r].get("device") for r in rows if runs[r].get("device")), "?")
+print("GFLOP/s (GB/s where an op has no FLOPs) on %s, ampcl's own GEMM, batch 64; "
+      "a failed check is marked !" % dev)
+print()
+print("| op | pass | shape | " + " | ".join(rows) + " |")
+print("|---|---|---|" + "---:|" * len(rows))
+for k in keys:
+    cells = []
+    for row in rows:
+        r = next((r for r in runs[row]["records"]
+                  if (r["op"], r["pass"], r["shape"], r["batch"]) == k), None)
+        if r is None:
+            cells.append("-")
+        else:
+            v = r["gflops"] if r["flops"] else r["gbytes_s"]
+            cells.append("%.1f%s" % (v, "" if r.get("check_ok", True) else " !"))
+    print("| %s | %s | %s | %s |" % (k[0], k[1], k[2], " | ".join(cells)))
+PY
 		;;
 	vs-torch)
 		# ampcl next to PyTorch + cuDNN on the same networks, widths and batch, back to back,

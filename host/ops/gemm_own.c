@@ -20,7 +20,9 @@ struct gemm_tiles {
 
 /* GPUs: the defaults of cl/gemm.cl, 64x64 tiles by 256 work-items of 4x4 scalars, the usual
  * shape that keeps loads per FMA low, coalesces and fits every GPU's local memory (8.5 KB).
- * Not yet timed on a GPU (AUTO uses CLBlast there). */
+ * Not yet timed on a GPU (AUTO uses CLBlast there). A profile row may name another scalar
+ * tiling (profile.h gemm_tiles: the vendor rows' tiles, chosen from the offline compilers'
+ * reports). */
 static const struct gemm_tiles tiles_gpu = {64, 64, 16, 4, 4, 1};
 /* Smaller groups for devices or kernels that take fewer work-items: 64, 16 and, last, one
  * work-item, which every device runs (Mesa's llvmpipe takes 32 at most). */
@@ -53,7 +55,7 @@ static const struct {
 };
 
 /* The -D options of a tiling; the defaults of cl/gemm.cl give "", so the program that
- * ampcl_kernels_build_all builds is the one used on GPUs. */
+ * ampcl_kernels_build_all builds is the one the generic GPU row (and gpu-amd-rdna2) uses. */
 static void tiles_options(const struct gemm_tiles *t, char *buf, size_t size)
 {
 	if (t->tm == 64 && t->tn == 64 && t->tk == 16 && t->wm == 4 && t->wn == 4 && t->vw == 1)
@@ -76,21 +78,34 @@ static size_t tiles_local_bytes(const struct gemm_tiles *t)
 	return (size_t)t->tk * (size_t)(t->tm + t->tn + 2) * sizeof(float);
 }
 
-/* The preferred tiling for an (m, n, batch) product on this device. g may be NULL (any shape). */
-static const struct gemm_tiles *pick_tiles(const struct ampcl_context *ctx,
-					   const struct ampcl_gemm_args *g)
+static int tiles_same(const struct gemm_tiles *a, const struct gemm_tiles *b)
 {
-	if (!ctx->profile.gemm_cpu_tiles)
-		return &tiles_gpu;
+	return a->tm == b->tm && a->tn == b->tn && a->tk == b->tk && a->wm == b->wm &&
+	       a->wn == b->wn && a->vw == b->vw;
+}
+
+/* The preferred tiling for an (m, n, batch) product on this device. g may be NULL (any shape). */
+static struct gemm_tiles pick_tiles(const struct ampcl_context *ctx,
+				    const struct ampcl_gemm_args *g)
+{
+	if (!ctx->profile.gemm_cpu_tiles) {
+		/* the profile row's GPU tiling, if it names one */
+		const struct ampcl_device_profile *p = &ctx->profile;
+		if (!p->gemm_tiles.tm)
+			return tiles_gpu;
+		struct gemm_tiles t = {p->gemm_tiles.tm, p->gemm_tiles.tn, p->gemm_tiles.tk,
+				       p->gemm_tiles.wm, p->gemm_tiles.wn, 1};
+		return t;
+	}
 	if (!g)
-		return &tiles_cpu;
+		return tiles_cpu;
 	/* the big tile wastes half its work when m < 128, and leaves cores idle when it cuts
 	 * the product into fewer than ~8 groups per core */
 	size_t groups =
 	    (size_t)((g->m + 127) / 128) * (size_t)((g->n + 127) / 128) * (size_t)g->batch;
 	if (g->m < 128 || groups < 8 * (size_t)ctx->caps.desc.compute_units)
-		return &tiles_cpu_thin;
-	return &tiles_cpu;
+		return tiles_cpu_thin;
+	return tiles_cpu;
 }
 
 /* Whether gemm_kernel may fall back from the preferred tiling `first` to t: never to a larger
@@ -109,8 +124,9 @@ static ampcl_status gemm_kernel(struct ampcl_context *ctx, const struct ampcl_ge
 {
 	/* from the preferred tiling down to one work-item a group: the first that the compiled
 	 * kernel and the device's per-dimension limits take */
-	const struct gemm_tiles *chain[] = {pick_tiles(ctx, g), &tiles_cpu_thin, &tiles_cpu_small,
-					    &tiles_gpu_small,   &tiles_tiny,     &tiles_unit};
+	const struct gemm_tiles first = pick_tiles(ctx, g);
+	const struct gemm_tiles *chain[] = {&first,           &tiles_cpu_thin, &tiles_cpu_small,
+					    &tiles_gpu_small, &tiles_tiny,     &tiles_unit};
 	const size_t *dim = ctx->caps.max_work_item_sizes;
 	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
 		const struct gemm_tiles *t = chain[i];
@@ -247,13 +263,24 @@ ampcl_status ampcl_gemm_own_clear(struct ampcl_context *ctx, const struct ampcl_
 void ampcl_gemm_own_variants(const struct ampcl_context *ctx, ampcl_kernel_variant_fn fn, void *arg)
 {
 	/* the tiling a device of this profile asks for first, for a product of any shape */
-	const struct gemm_tiles *first = pick_tiles(ctx, NULL);
+	const struct gemm_tiles first = pick_tiles(ctx, NULL);
+	int named = 0;
+	char opts[160];
 	for (size_t i = 0; i < sizeof(tilings) / sizeof(tilings[0]); i++) {
-		char opts[160];
 		tiles_options(tilings[i].t, opts, sizeof(opts));
 		const struct gemm_tiles *t = tilings[i].t;
-		struct ampcl_kernel_variant v = {"gemm", opts, tilings[i].name, t == first,
-						 t == first || tiles_may_follow(t, first)};
+		int same = tiles_same(t, &first);
+		named |= same;
+		struct ampcl_kernel_variant v = {"gemm", opts, tilings[i].name, same,
+						 same || tiles_may_follow(t, &first)};
+		fn(arg, &v);
+	}
+	if (!named) {
+		/* a profile row's own tiling: named after the row */
+		char name[64];
+		snprintf(name, sizeof(name), "tiles_%s", ctx->profile.row);
+		tiles_options(&first, opts, sizeof(opts));
+		struct ampcl_kernel_variant v = {"gemm", opts, name, 1, 1};
 		fn(arg, &v);
 	}
 }

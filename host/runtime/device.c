@@ -123,6 +123,10 @@ ampcl_status ampcl_device_read_caps(cl_platform_id platform, cl_device_id device
 		clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_size, caps->extensions, NULL);
 	d->has_fp16 = ampcl_device_has_extension(caps, "cl_khr_fp16");
 	d->has_fp64 = ampcl_device_has_extension(caps, "cl_khr_fp64");
+	if (ampcl_device_has_extension(caps, "cl_nv_device_attribute_query") &&
+	    clGetDeviceInfo(device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof(u), &u, NULL) ==
+		CL_SUCCESS)
+		caps->nv_compute_major = (int)u;
 
 	apply_limits(caps, &lim);
 

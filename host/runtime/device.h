@@ -39,6 +39,8 @@ struct ampcl_device_caps {
 	size_t max_work_item_sizes[3]; /* per dimension of a work-group */
 	cl_uint
 	    native_vector_width_float; /* floats one SIMD register holds (CPU kernels' blocks) */
+	int nv_compute_major; /* NVIDIA's compute capability, major (cl_nv_device_attribute_query;
+				 8: Ampere and Ada), 0 on other devices */
 	char *extensions;              /* malloc'ed */
 	int limited;                   /* AMPCL_LIMITED_* bits: what AMPCL_LIMITS lowered */
 };

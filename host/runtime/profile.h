@@ -6,8 +6,8 @@
 #include "device.h"
 
 struct ampcl_device_profile {
-	char
-	    row[32]; /* the table row in use: "llvmpipe", "cpu", "gpu" (AMPCL_PROFILE forces one) */
+	char row[32]; /* the table row in use: "llvmpipe", "cpu", "gpu-amd-rdna2", ..., "gpu"
+			 (AMPCL_PROFILE forces one) */
 	/* convolution */
 	int conv_rows;     /* col2im a row per work-item (CPU vectorisers), else an element */
 	int conv_implicit; /* forward and weight gradient as implicit GEMMs on the tiled kernel
@@ -23,7 +23,13 @@ struct ampcl_device_profile {
 	int gemm_cpu_tiles; /* rows of float16 per work-item (128x128, 64x128) over 64x64 scalars */
 	int gemm_packed;    /* packed panels and a register-blocked micro-kernel (gemm_packed.c) */
 	size_t loop_k_max;  /* the most k one tiled launch loops over; 0: any (see gemm_own.c) */
-	int gemm_splitk;    /* thin products with a long k cut into slices (gemm_splitk.c) */
+	/* the GPU tiling of cl/gemm.cl's scalar kernel (gemm_forward and the implicit-GEMM
+	 * convolutions): C tile tm x tn, depth tk, wm x wn outputs per work-item; all 0: the
+	 * file's defaults, 64x64x16 of 4x4 (gemm_own.c's tiles_gpu) */
+	struct {
+		int tm, tn, tk, wm, wn;
+	} gemm_tiles;
+	int gemm_splitk; /* thin products with a long k cut into slices (gemm_splitk.c) */
 	/* batch-norm reductions */
 	size_t bn_group_elems; /* elements one reduction group takes; 0: 64 per work-item */
 	int bn_contiguous;     /* each work-item walks a contiguous run (else interleaved) */
@@ -41,7 +47,7 @@ struct ampcl_device_profile {
 ampcl_status ampcl_profile_fill(const struct ampcl_device_caps *caps, const char *force,
 				struct ampcl_device_profile *p);
 
-/* The name of the table's row i ("llvmpipe", "cpu", "gpu"), NULL past the last. */
+/* The name of the table's row i ("llvmpipe", "cpu", ..., "gpu"), NULL past the last. */
 const char *ampcl_profile_row_name(int i);
 /* Why fill chose p's row for this device, in words ("forced by AMPCL_PROFILE", or the row's rule
  * and what of the device matched it), into buf. */

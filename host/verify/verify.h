@@ -22,7 +22,7 @@ struct vf_report {
 	struct ampcl_verify_report pub;
 	struct ampcl_device_text device_text;
 	char profile[32];
-	char profile_reason[256];
+	char profile_reason[512];
 };
 
 /* The families, space-separated, that AMPCL_VERIFY_BREAK accepts. AMPCL_VERIFY_BREAK=FAMILY is for

@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One distinct (file, options) program, with every name the ops give it and the profile rows
- * that try it first. */
+/* One distinct (file, options) program, with every name the ops give it, the profile rows
+ * that try it first, those that may build it, and those that try it first by an op's own choice
+ * (not only as the file's defaults, which every row builds to warm up): a GEMM tiling's rows. */
 struct program {
-	char file[64], options[160], names[512], rows[64], reach[64];
+	char file[64], options[160], names[512], rows[128], reach[128], chosen[128];
 };
 
 struct list {
@@ -55,6 +56,9 @@ static void add(void *arg, const struct ampcl_kernel_variant *v)
 	snprintf(padded, sizeof(padded), ",%s,", p->rows);
 	if (v->preferred && !strstr(padded, word))
 		append(p->rows, sizeof(p->rows), ",", l->row);
+	snprintf(padded, sizeof(padded), ",%s,", p->chosen);
+	if (v->preferred && strcmp(v->name, "defaults") && !strstr(padded, word))
+		append(p->chosen, sizeof(p->chosen), ",", l->row);
 	snprintf(padded, sizeof(padded), ",%s,", p->reach);
 	if (v->reachable && !strstr(padded, word))
 		append(p->reach, sizeof(p->reach), ",", l->row);
@@ -63,13 +67,15 @@ static void add(void *arg, const struct ampcl_kernel_variant *v)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr,
-			"usage: %s OUTDIR\n"
-			"writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
-			"OUTDIR/variants.tsv (file, build options, the profile rows that try it "
-			"first and\n"
-			"those that may build it, names)\n",
-			argv[0]);
+		fprintf(
+		    stderr,
+		    "usage: %s OUTDIR\n"
+		    "writes OUTDIR/FILE.cl (each kernel file as a program's source) and "
+		    "OUTDIR/variants.tsv (file, build options, the profile rows that try it "
+		    "first,\n"
+		    "those that may build it, names, and the rows that choose it by an op's own "
+		    "choice)\n",
+		    argv[0]);
 		return 2;
 	}
 	const char *out = argv[1];
@@ -114,11 +120,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "isa_sources: cannot write %s\n", path);
 		return 1;
 	}
-	fprintf(f, "file\toptions\trows\treach\tnames\n");
+	fprintf(f, "file\toptions\trows\treach\tnames\tchosen\n");
 	for (int i = 0; i < l.n; i++) {
 		char *full = ampcl_program_options(l.p[i].options);
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\n", l.p[i].file, full, l.p[i].rows, l.p[i].reach,
-			l.p[i].names);
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", l.p[i].file, full, l.p[i].rows, l.p[i].reach,
+			l.p[i].names, l.p[i].chosen);
 		free(full);
 	}
 	if (fclose(f)) {
