@@ -13,7 +13,9 @@ GFLOP/s = FLOPs per image x images/s. Networks:
 Also times the built-in `--model resnet18` as the reference ampcl network.
 
 usage: python3 bench/onnx_per_flop.py [--ampcl build/ampcl] [--width 16] [--batch 128]
-           [--steps 3] [--rounds 3] [--threads N] [--work DIR] [--out FILE.md]"""
+           [--steps 3] [--rounds 3] [--threads N] [--no-torch] [--work DIR] [--out FILE.md]
+--no-torch leaves PyTorch out: ampcl's per-FLOP ratios alone, which hold on a busy machine where
+PyTorch's threads do not."""
 import argparse
 import os
 import statistics
@@ -145,6 +147,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--no-torch", action="store_true")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp()
     os.makedirs(work, exist_ok=True)
@@ -165,13 +168,16 @@ def main():
         for name, m in nets.items():
             first, second = ("ampcl", "torch") if r % 2 == 0 else ("torch", "ampcl")
             for side in (first, second):
+                if side == "torch" and a.no_torch:
+                    continue
                 rates[name][side].append(
                     ampcl_rate(a.ampcl, files[name], a.width, a.batch, a.steps) if side == "ampcl"
                     else torch_rate(m, a.batch, a.steps, a.threads))
     flops = {"builtin": step_flops(nets["resnet18"]), **{k: step_flops(m) for k, m in nets.items()}}
     ref = statistics.median(rates["builtin"]["ampcl"]) * flops["builtin"]
-    lines = [f"width {a.width}, batch {a.batch}, {a.rounds} alternating rounds, PyTorch "
-             f"{torch.__version__} on {a.threads} threads", "",
+    lines = [f"width {a.width}, batch {a.batch}, {a.rounds} alternating rounds, "
+             + ("PyTorch left out" if a.no_torch else
+                f"PyTorch {torch.__version__} on {a.threads} threads"), "",
              "| network | GFLOP per image-step | ampcl img/s | ampcl GFLOP/s | per FLOP vs built-in ResNet-18 | PyTorch img/s | ampcl / PyTorch |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for k in rates:
