@@ -744,8 +744,9 @@ static ampcl_status node(struct import *im, const struct ampcl_onnx_node *n, int
 		if (st)
 			return st;
 		const struct value *x = find_value(im, n->in[0]);
+		int flat = x && x->flat; /* read before add_value moves the values */
 		add_value(im, n->out[0], constant ? -1 : layer, constant);
-		im->values[im->nvalues - 1].flat = x && x->flat;
+		im->values[im->nvalues - 1].flat = flat;
 		return AMPCL_OK;
 	}
 	if (n->nout < 1)
