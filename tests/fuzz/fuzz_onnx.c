@@ -8,6 +8,8 @@
 static size_t tensor_sum(const struct ampcl_onnx_tensor *t)
 {
 	size_t sum = 0;
+	if (!t->f && !t->i)
+		return 0; /* a dtype kept by name and shape only: its count is the shape's, no data */
 	for (size_t i = 0; i < t->count; i++)
 		sum += t->f ? (size_t)(t->f[i] != 0) : t->i ? (size_t)t->i[i] : 0;
 	return sum;
