@@ -33,19 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_models  # noqa: E402
 
 
-class InvertedResidual(nn.Module):
-    def __init__(s, i, o, stride, expand):
-        super().__init__()
-        h = i * expand
-        s.expand = nn.Sequential(nn.Conv2d(i, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6())
-        s.depthwise = nn.Sequential(nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False),
-                                    nn.BatchNorm2d(h), nn.ReLU6())
-        s.project = nn.Sequential(nn.Conv2d(h, o, 1, bias=False), nn.BatchNorm2d(o))
-        s.residual = stride == 1 and i == o
-
-    def forward(s, x):
-        y = s.project(s.depthwise(s.expand(x)))
-        return x + y if s.residual else y
+InvertedResidual = torch_models.InvertedResidual
 
 
 class MobileNet(nn.Module):

@@ -5,6 +5,7 @@ ResNet: 3x3 stem (no max-pool), basic blocks with a 1x1 conv + BN shortcut where
 ReLUs as modules (`relu`, `layerS.B.relu1`, `layerS.B.relu2`), global average pool, `linear`.
 VGG-19: sixteen 3x3 conv (with bias) + BN + ReLU and five max-pools as `features.N`, then
 `classifier`. Channels are multiples of the width (64 in the published networks).
+Also MobileNetV2's inverted residual block (bench/onnx_per_flop.py, tests/torch/onnx_import.py).
 Used by bench/torch_bench.py and tests/torch/crosscheck.py; `relu` lets a caller put its own
 ReLU module in every place (the cross-check's can invert chosen decisions)."""
 import torch
@@ -75,6 +76,23 @@ class VGG(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.features(x), 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: 1x1 expansion, 3x3 depthwise, 1x1 projection; a residual when the
+    shape stays."""
+    def __init__(self, i, o, stride, expand):
+        super().__init__()
+        h = i * expand
+        self.expand = nn.Sequential(nn.Conv2d(i, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6())
+        self.depthwise = nn.Sequential(nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False),
+                                       nn.BatchNorm2d(h), nn.ReLU6())
+        self.project = nn.Sequential(nn.Conv2d(h, o, 1, bias=False), nn.BatchNorm2d(o))
+        self.residual = stride == 1 and i == o
+
+    def forward(self, x):
+        y = self.project(self.depthwise(self.expand(x)))
+        return x + y if self.residual else y
 
 
 def build(model, width, classes=10, relu=nn.ReLU):

@@ -339,21 +339,7 @@ def case_matmul(args, work):
     return ok and same
 
 
-class InvertedResidual(nn.Module):
-    """MobileNetV2's block: 1x1 expansion, 3x3 depthwise, 1x1 projection; a residual when the
-    shape stays."""
-    def __init__(s, i, o, stride, expand):
-        super().__init__()
-        h = i * expand
-        s.expand = nn.Sequential(nn.Conv2d(i, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU6())
-        s.depthwise = nn.Sequential(nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False),
-                                    nn.BatchNorm2d(h), nn.ReLU6())
-        s.project = nn.Sequential(nn.Conv2d(h, o, 1, bias=False), nn.BatchNorm2d(o))
-        s.residual = stride == 1 and i == o
-
-    def forward(s, x):
-        y = s.project(s.depthwise(s.expand(x)))
-        return x + y if s.residual else y
+InvertedResidual = X.torch_models.InvertedResidual  # one definition, shared with bench/
 
 
 class MobileNetV2ish(nn.Module):
