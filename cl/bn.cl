@@ -23,7 +23,17 @@
  * option, so one build serves.
  *
  * The reduction kernels never return before a barrier: PoCL 3.1 corrupts memory when a kernel
- * returns ahead of a barrier, even when its whole group returns together. */
+ * returns ahead of a barrier, even when its whole group returns together.
+ *
+ * A ReLU that follows the normalisation can run inside it (`relu` 1): the forward writes
+ * max(bn(x), 0) and the backward takes the ReLU's output gradient, recomputing its mask from x
+ * and the saved statistics (the forward's expression, evaluated alike, so the same bits), and
+ * scales it by dy_scale (the ReLU's amplification); dx_scale scales the BN's own dx (its
+ * amplification). Both scales are 1 when nothing is amplified. */
+
+/* no a*b+c contraction into fma: the backward's recomputed pre-activation must round exactly as
+ * the forward's did, so its ReLU mask is the forward's */
+#pragma OPENCL FP_CONTRACT OFF
 
 /* floats per load (constants.h): 16 fills an AVX-512 register and gives Welford's serial chain
  * 16 elements a step on CPUs; host/bn.c sizes the element-wise launches by the same number */
@@ -186,64 +196,102 @@ __kernel void bn_forward_stats(__global float *save_mean, uint sm_off, __global 
 	run_var[rv_off + ch] = (1.0f - momentum) * run_var[rv_off + ch] + momentum * unbiased;
 }
 
-/* y[e..] = (x[e..] - mean) * scale + shift for the vector unit at gid (i, ch, in) of a plane of
- * hw floats; a unit that runs past the plane's end is done a float at a time. */
-void bn_apply(__global float *y, __global const float *x, uint i, uint hw, float mean, float scale,
-	      float shift)
+/* max(v, 0) with NaN passing through, as relu.cl's forward */
+bn_floatv bn_relu_v(bn_floatv v)
 {
-	if (i + BN_VEC <= hw) {
-		bn_vstore((bn_vload(0, x + i) - mean) * scale + shift, 0, y + i);
-		return;
-	}
-	for (; i < hw; i++)
-		y[i] = (x[i] - mean) * scale + shift;
+	return select((bn_floatv)(0.0f), v, (v > 0.0f) | isnan(v));
 }
 
-/* Training forward, stage 3: y = (x - save_mean) * gamma * save_invstd + beta_p, element-wise.
- * y, x: (n, c, hw)  save_mean, save_invstd, gamma, beta_p: (c). y may alias x.
+float bn_relu_s(float v)
+{
+	return v > 0.0f || isnan(v) ? v : 0.0f;
+}
+
+/* y[e..] = (x[e..] - mean) * scale + shift, then the ReLU if `relu`, for the vector unit at gid
+ * (i, ch, in) of a plane of hw floats; a unit that runs past the plane's end is done a float at
+ * a time. */
+void bn_apply(__global float *y, __global const float *x, uint i, uint hw, float mean, float scale,
+	      float shift, uint relu)
+{
+	if (i + BN_VEC <= hw) {
+		bn_floatv v = (bn_vload(0, x + i) - mean) * scale + shift;
+		bn_vstore(relu ? bn_relu_v(v) : v, 0, y + i);
+		return;
+	}
+	for (; i < hw; i++) {
+		float v = (x[i] - mean) * scale + shift;
+		y[i] = relu ? bn_relu_s(v) : v;
+	}
+}
+
+/* The gradient a fused backward works on: dy * dy_scale where the forward's ReLU passed its
+ * input (pre-activation (x - mean) * scale + shift > 0, the forward's own expression), else 0;
+ * dy alone when there is no ReLU. */
+bn_floatv bn_dy_v(bn_floatv dy, bn_floatv x, float mean, float scale, float shift, uint relu,
+		  float dy_scale)
+{
+	bn_floatv g = dy * dy_scale;
+	return relu ? select((bn_floatv)(0.0f), g, (x - mean) * scale + shift > 0.0f) : g;
+}
+
+float bn_dy_s(float dy, float x, float mean, float scale, float shift, uint relu, float dy_scale)
+{
+	float g = dy * dy_scale;
+	return relu && !((x - mean) * scale + shift > 0.0f) ? 0.0f : g;
+}
+
+/* Training forward, stage 3: y = (x - save_mean) * gamma * save_invstd + beta_p, element-wise,
+ * then max(y, 0) if `relu`. y, x: (n, c, hw)  save_mean, save_invstd, gamma, beta_p: (c).
+ * y may alias x.
  * Launch: global (ceil(hw / BN_VEC), c, n), so no work-item divides to find its channel. */
 __kernel void bn_forward_normalise(__global float *y, uint y_off, __global const float *x,
 				   uint x_off, __global const float *save_mean, uint sm_off,
 				   __global const float *save_invstd, uint si_off,
 				   __global const float *gamma, uint g_off,
-				   __global const float *beta_p, uint b_off, uint n, uint c,
-				   uint hw)
+				   __global const float *beta_p, uint b_off, uint relu, uint n,
+				   uint c, uint hw)
 {
 	const uint i = get_global_id(0) * BN_VEC, ch = get_global_id(1), in = get_global_id(2);
 	if (i >= hw || ch >= c || in >= n)
 		return;
 	const uint e = (in * c + ch) * hw;
 	bn_apply(y + y_off + e, x + x_off + e, i, hw, save_mean[sm_off + ch],
-		 gamma[g_off + ch] * save_invstd[si_off + ch], beta_p[b_off + ch]);
+		 gamma[g_off + ch] * save_invstd[si_off + ch], beta_p[b_off + ch], relu);
 }
 
-/* Evaluation forward: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta_p, element-wise.
- * y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c). y may alias x.
+/* Evaluation forward: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta_p, element-wise,
+ * then max(y, 0) if `relu`. y, x: (n, c, hw)  gamma, beta_p, run_mean, run_var: (c).
+ * y may alias x.
  * Launch: global (ceil(hw / BN_VEC), c, n). */
 __kernel void bn_forward_eval(__global float *y, uint y_off, __global const float *x, uint x_off,
 			      __global const float *gamma, uint g_off, __global const float *beta_p,
 			      uint b_off, __global const float *run_mean, uint rm_off,
-			      __global const float *run_var, uint rv_off, float eps, uint n, uint c,
-			      uint hw)
+			      __global const float *run_var, uint rv_off, float eps, uint relu,
+			      uint n, uint c, uint hw)
 {
 	const uint i = get_global_id(0) * BN_VEC, ch = get_global_id(1), in = get_global_id(2);
 	if (i >= hw || ch >= c || in >= n)
 		return;
 	const uint e = (in * c + ch) * hw;
 	bn_apply(y + y_off + e, x + x_off + e, i, hw, run_mean[rm_off + ch],
-		 gamma[g_off + ch] / sqrt(run_var[rv_off + ch] + eps), beta_p[b_off + ch]);
+		 gamma[g_off + ch] / sqrt(run_var[rv_off + ch] + eps), beta_p[b_off + ch], relu);
 }
 
 /* Training backward, xhat = (x - mean) * invstd:
  *   dbeta += sum(dy), dgamma += sum(dy * xhat),
  *   dx = beta * dx + gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)).
+ * dy there is bn_dy_v's: the ReLU's masked and scaled gradient when one is fused.
  * Stage 1: chunk p of channel ch's sums of dy and dy * (x - mean); x - mean is centred, so the
- * sum does not cancel. part: (c, nparts, 2) written  dy, x: (n, c, hw)  save_mean: (c).
- * Launch: global (nparts * WG, c), local (WG, 1). */
+ * sum does not cancel. part: (c, nparts, 2) written  dy, x: (n, c, hw)
+ * save_mean, save_invstd, gamma, beta_p: (c). Launch: global (nparts * WG, c), local (WG, 1). */
 __kernel void bn_backward_partial(__global float *part, uint p_off, __global const float *dy,
 				  uint dy_off, __global const float *x, uint x_off,
-				  __global const float *save_mean, uint sm_off, uint n, uint c,
-				  uint hw, uint ipc, uint nparts, uint contig)
+				  __global const float *save_mean, uint sm_off,
+				  __global const float *save_invstd, uint si_off,
+				  __global const float *gamma, uint g_off,
+				  __global const float *beta_p, uint b_off, uint relu,
+				  float dy_scale, uint n, uint c, uint hw, uint ipc, uint nparts,
+				  uint contig)
 {
 	__local float l_dy[AMPCL_REDUCE_WG], l_dyxc[AMPCL_REDUCE_WG];
 	const uint lid = get_local_id(0), wg = get_local_size(0);
@@ -255,6 +303,8 @@ __kernel void bn_backward_partial(__global float *part, uint p_off, __global con
 	const uint base = live ? img0 * plane + ch * hw : 0;
 	__global const float *dyc = dy + dy_off + base, *xc = x + x_off + base;
 	const float mean = live ? save_mean[sm_off + ch] : 0.0f;
+	const float scale = live ? gamma[g_off + ch] * save_invstd[si_off + ch] : 0.0f;
+	const float shift = live ? beta_p[b_off + ch] : 0.0f;
 	uint u, end, step;
 
 	bn_floatv v_dy = (bn_floatv)(0.0f), v_dyxc = (bn_floatv)(0.0f);
@@ -264,9 +314,11 @@ __kernel void bn_backward_partial(__global float *part, uint p_off, __global con
 		const uint si = step / hv, sj = step % hv;
 		for (; u < end; u += step) {
 			const uint o = img * plane + j * BN_VEC;
-			bn_floatv g = bn_vload(0, dyc + o);
+			bn_floatv xv = bn_vload(0, xc + o);
+			bn_floatv g = bn_dy_v(bn_vload(0, dyc + o), xv, mean, scale, shift, relu,
+					      dy_scale);
 			v_dy += g;
-			v_dyxc += g * (bn_vload(0, xc + o) - mean);
+			v_dyxc += g * (xv - mean);
 			img += si;
 			j += sj;
 			if (j >= hv) {
@@ -279,7 +331,7 @@ __kernel void bn_backward_partial(__global float *part, uint p_off, __global con
 	bn_span(lid, wg, nimg * tail, contig, &u, &end, &step);
 	for (; u < end; u += step) {
 		const uint o = (u / tail) * plane + hv * BN_VEC + u % tail;
-		float g = dyc[o];
+		float g = bn_dy_s(dyc[o], xc[o], mean, scale, shift, relu, dy_scale);
 		s_dy += g;
 		s_dyxc += g * (xc[o] - mean);
 	}
@@ -339,16 +391,17 @@ __kernel void bn_backward_sums(__global float *coef, uint c_off, __global float 
 	coef[c_off + ch * 2 + 1] = sum_dyxc * invstd * invstd / (float)cnt;
 }
 
-/* Training backward, stage 3, element-wise:
- * dx = beta * dx + gamma * invstd * (dy - mean(dy) - (x - mean) * coef).
- * dx, dy, x: (n, c, hw)  coef: (c, 2)  save_mean, save_invstd, gamma: (c). dx may alias dy.
- * Launch: global (ceil(hw / BN_VEC), c, n). */
+/* Training backward, stage 3, element-wise, dy as stage 1's:
+ * dx = beta * dx + dx_scale * (gamma * invstd * (dy - mean(dy) - (x - mean) * coef)).
+ * dx, dy, x: (n, c, hw)  coef: (c, 2)  save_mean, save_invstd, gamma, beta_p: (c).
+ * dx may alias dy. Launch: global (ceil(hw / BN_VEC), c, n). */
 __kernel void bn_backward(__global float *dx, uint dx_off, __global const float *dy, uint dy_off,
 			  __global const float *x, uint x_off, __global const float *coef,
 			  uint c_off, __global const float *save_mean, uint sm_off,
 			  __global const float *save_invstd, uint si_off,
-			  __global const float *gamma, uint g_off, float beta, uint n, uint c,
-			  uint hw)
+			  __global const float *gamma, uint g_off, __global const float *beta_p,
+			  uint b_off, uint relu, float dy_scale, float dx_scale, float beta,
+			  uint n, uint c, uint hw)
 {
 	uint i = get_global_id(0) * BN_VEC;
 	const uint ch = get_global_id(1), in = get_global_id(2);
@@ -357,20 +410,22 @@ __kernel void bn_backward(__global float *dx, uint dx_off, __global const float 
 	const uint e = (in * c + ch) * hw;
 	const float mean = save_mean[sm_off + ch];
 	const float mean_dy = coef[c_off + ch * 2], cf = coef[c_off + ch * 2 + 1];
-	const float k = gamma[g_off + ch] * save_invstd[si_off + ch];
+	const float k = gamma[g_off + ch] * save_invstd[si_off + ch], shift = beta_p[b_off + ch];
 	__global float *dxp = dx + dx_off + e;
 	__global const float *dyp = dy + dy_off + e, *xp = x + x_off + e;
-	/* beta 0 overwrites without reading: dx may hold NaN */
+	/* beta 0 overwrites without reading: dx may hold NaN. k is also the forward's scale. */
 	if (i + BN_VEC <= hw) {
-		bn_floatv g =
-		    k * (bn_vload(0, dyp + i) - mean_dy - (bn_vload(0, xp + i) - mean) * cf);
+		bn_floatv xv = bn_vload(0, xp + i);
+		bn_floatv d = bn_dy_v(bn_vload(0, dyp + i), xv, mean, k, shift, relu, dy_scale);
+		bn_floatv g = dx_scale * (k * (d - mean_dy - (xv - mean) * cf));
 		if (beta != 0.0f)
 			g += beta * bn_vload(0, dxp + i);
 		bn_vstore(g, 0, dxp + i);
 		return;
 	}
 	for (; i < hw; i++) {
-		float g = k * (dyp[i] - mean_dy - (xp[i] - mean) * cf);
+		float d = bn_dy_s(dyp[i], xp[i], mean, k, shift, relu, dy_scale);
+		float g = dx_scale * (k * (d - mean_dy - (xp[i] - mean) * cf));
 		dxp[i] = (beta != 0.0f ? beta * dxp[i] : 0.0f) + g;
 	}
 }

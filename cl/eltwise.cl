@@ -18,14 +18,18 @@ __kernel void fill_forward(__global float *y, uint y_off, float value, uint n)
 		elt_store4(y + y_off, i, n, (float4)(value));
 }
 
-/* y = a + b; y may be a or b */
+/* y = a + b, then max(y, 0) if `relu` (a ReLU that follows the add, NaN passing through as
+ * relu.cl's); y may be a or b */
 __kernel void add_forward(__global float *y, uint y_off, __global const float *a, uint a_off,
-			  __global const float *b, uint b_off, uint n)
+			  __global const float *b, uint b_off, uint relu, uint n)
 {
 	uint i = get_global_id(0) * ELT_VEC;
-	if (i < n)
-		elt_store4(y + y_off, i, n,
-			   elt_load4(a + a_off, i, n) + elt_load4(b + b_off, i, n));
+	if (i >= n)
+		return;
+	float4 v = elt_load4(a + a_off, i, n) + elt_load4(b + b_off, i, n);
+	if (relu)
+		v = select((float4)(0.0f), v, (v > 0.0f) | isnan(v));
+	elt_store4(y + y_off, i, n, v);
 }
 
 /* dx = beta * dx + dy: the gradient of one input of a residual add. beta == 0 never reads dx,

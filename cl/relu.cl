@@ -16,15 +16,16 @@ __kernel void relu_forward(__global float *y, uint y_off, __global const float *
 	elt_store4(y + y_off, i, n, select((float4)(0.0f), v, (v > 0.0f) | isnan(v)));
 }
 
-/* dx = beta*dx + (y > 0 ? dy : 0); beta == 0 never reads dx, which may hold NaN. dx may be dy
- * (the net rewrites an in-place ReLU's gradient in place): each item reads before it writes. */
+/* dx = beta*dx + (y > 0 ? scale*dy : 0); beta == 0 never reads dx, which may hold NaN. scale is
+ * the ReLU's amplification (1: none). dx may be dy (the net rewrites an in-place ReLU's gradient
+ * in place): each item reads before it writes. */
 __kernel void relu_backward(__global float *dx, uint dx_off, __global const float *dy, uint dy_off,
-			    __global const float *y, uint y_off, float beta, uint n)
+			    __global const float *y, uint y_off, float scale, float beta, uint n)
 {
 	uint i = get_global_id(0) * ELT_VEC;
 	if (i >= n)
 		return;
-	float4 g = select((float4)(0.0f), elt_load4(dy + dy_off, i, n),
+	float4 g = select((float4)(0.0f), scale * elt_load4(dy + dy_off, i, n),
 			  elt_load4(y + y_off, i, n) > 0.0f);
 	float4 acc = (float4)(0.0f);
 	if (beta != 0.0f)

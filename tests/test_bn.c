@@ -1,7 +1,10 @@
 /* test_bn.c: batch normalisation 2-D kernels against the double reference (tests/ref): training
- * forward with running stats, evaluation forward, backward with both betas, bits, bad input. */
+ * forward with running stats, evaluation forward, backward with both betas, bits, bad input, and
+ * the fused ReLU and amplification against the unfused passes, bit for bit. */
 #include "bn.h"
+#include "eltwise.h"
 #include "ref.h"
+#include "relu.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -22,6 +25,7 @@ struct bn_views {
 	struct tu_arena a;
 	/* y, x, dx, dy: (n, c, hw); the rest: (c) */
 	struct ampcl_tensor y, x, dx, dy, mean, invstd, rm, rv, gamma, beta_p, dgamma, dbeta;
+	struct ampcl_tensor y2, dy2, tmp; /* (n, c, hw): the unfused passes' own */
 };
 
 /* Host inputs of one case (float, what the device gets) and their double copies. */
@@ -92,6 +96,9 @@ static void views_init(struct ampcl_context *ctx, struct bn_views *v, const stru
 	v->beta_p = tu_reserve(&v->a, "beta_p", 1, small);
 	v->dgamma = tu_reserve(&v->a, "dgamma", 1, small);
 	v->dbeta = tu_reserve(&v->a, "dbeta", 1, small);
+	v->y2 = tu_reserve(&v->a, "y2", 3, big);
+	v->dy2 = tu_reserve(&v->a, "dy2", 3, big);
+	v->tmp = tu_reserve(&v->a, "tmp", 3, big);
 	tu_arena_commit(ctx, &v->a);
 }
 
@@ -283,6 +290,102 @@ static void check_backward(struct ampcl_context *ctx, const struct bn_case *k, s
 	free(dx), free(dx2), free(dp), free(dp2), free(wdx), free(wdg), free(wdb);
 }
 
+/* The fused forward (BN then ReLU in one pass, training and evaluation) against BN then
+ * ampcl_relu_forward, and the fused backward (the ReLU's mask recomputed, dy and dx scaled)
+ * against ampcl_relu_backward, ampcl_amplify of dy, ampcl_bn_backward into a temporary,
+ * ampcl_amplify of it and its add into dx: the same bits, both betas. The unfused passes are
+ * the ones checked against the double reference above. */
+static void check_fused(struct ampcl_context *ctx, const struct bn_case *k, struct bn_views *v,
+			const struct bn_host *h, const char *tag)
+{
+	struct ampcl_bn_shape s = {k->n, k->c, k->hw};
+	size_t nx = h->nx, c = h->c;
+	float *a = falloc(nx), *b = falloc(nx), *pa = falloc(2 * c), *pb = falloc(2 * c);
+	char name[200];
+	struct ampcl_bn_fuse relu = {1, 1.0f, 1.0f};
+
+	/* forward, training: y fused; y2 by the two passes (running stats reset before each) */
+	for (int train = 1; train >= 0; train--) {
+		for (int fused = 0; fused <= 1; fused++) {
+			const struct ampcl_tensor *y = fused ? &v->y : &v->y2;
+			put(ctx, &v->rm, h->rm);
+			put(ctx, &v->rv, h->rv);
+			const struct ampcl_bn_fuse *f = fused ? &relu : &AMPCL_BN_FUSE_NONE;
+			if (train)
+				tu_ok(ampcl_bn_forward_train_fused(ctx, &s, y, &v->mean, &v->invstd,
+								   &v->rm, &v->rv, &v->x, &v->gamma,
+								   &v->beta_p, MOMENTUM, EPS, f),
+				      "bn forward train fused");
+			else
+				tu_ok(ampcl_bn_forward_eval_fused(ctx, &s, y, &v->x, &v->gamma,
+								  &v->beta_p, &v->rm, &v->rv, EPS,
+								  f),
+				      "bn forward eval fused");
+			if (!fused)
+				tu_ok(ampcl_relu_forward(ctx, y, y), "relu forward");
+		}
+		get(ctx, &v->y, a);
+		get(ctx, &v->y2, b);
+		snprintf(name, sizeof(name), "%s fused %s forward + relu", tag,
+			 train ? "training" : "evaluation");
+		tu_check(same_bits(a, b, nx), name, "y of one pass against BN then ReLU, memcmp");
+	}
+	/* the training forward again: its statistics and the ReLU's output serve the backward */
+	tu_ok(ampcl_bn_forward_train(ctx, &s, &v->y2, &v->mean, &v->invstd, &v->rm, &v->rv, &v->x,
+				     &v->gamma, &v->beta_p, MOMENTUM, EPS),
+	      "bn forward train");
+	tu_ok(ampcl_relu_forward(ctx, &v->y2, &v->y2), "relu forward");
+
+	static const float scales[][3] = {{1, 1, 1}, {1, 2, 1}, {1, 1, 1.5f}, {1, 0.75f, 3},
+					  {0, 1.5f, 1}, {0, 1, 2}};
+	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++) {
+		struct ampcl_bn_fuse f = {(int)scales[i][0], scales[i][1], scales[i][2]};
+		for (int beta = 0; beta <= 1; beta++) {
+			/* fused: dx (dx0 or poison) += ..., dgamma, dbeta from dg0, db0 */
+			if (beta)
+				put(ctx, &v->dx, h->dx0);
+			else
+				tu_poison(ctx, &v->dx);
+			put(ctx, &v->dgamma, h->dg0);
+			put(ctx, &v->dbeta, h->db0);
+			tu_ok(ampcl_bn_backward_fused(ctx, &s, &v->dx, &v->dgamma, &v->dbeta, &v->dy,
+						      &v->x, &v->mean, &v->invstd, &v->gamma,
+						      &v->beta_p, (float)beta, &f),
+			      "bn backward fused");
+			get(ctx, &v->dx, a);
+			get(ctx, &v->dgamma, pa);
+			get(ctx, &v->dbeta, pa + c);
+			/* unfused: dy2 = relu'(dy) (or dy) * dy_scale; tmp = bn'(dy2) * dx_scale;
+			 * dx = beta * dx + tmp */
+			if (f.relu)
+				tu_ok(ampcl_relu_backward(ctx, &v->dy2, &v->dy, &v->y2, 0.0f),
+				      "relu backward");
+			else
+				tu_ok(ampcl_add_backward(ctx, &v->dy2, &v->dy, 0.0f), "copy");
+			tu_ok(ampcl_amplify(ctx, &v->dy2, f.dy_scale), "amplify dy");
+			if (beta)
+				put(ctx, &v->dx, h->dx0);
+			put(ctx, &v->dgamma, h->dg0);
+			put(ctx, &v->dbeta, h->db0);
+			tu_ok(ampcl_bn_backward(ctx, &s, &v->tmp, &v->dgamma, &v->dbeta, &v->dy2,
+						&v->x, &v->mean, &v->invstd, &v->gamma, 0.0f),
+			      "bn backward");
+			tu_ok(ampcl_amplify(ctx, &v->tmp, f.dx_scale), "amplify dx");
+			tu_ok(ampcl_add_backward(ctx, beta ? &v->dx : &v->dy2, &v->tmp, (float)beta),
+			      "add into dx");
+			get(ctx, beta ? &v->dx : &v->dy2, b);
+			get(ctx, &v->dgamma, pb);
+			get(ctx, &v->dbeta, pb + c);
+			snprintf(name, sizeof(name),
+				 "%s fused backward relu=%d dy_scale=%g dx_scale=%g beta=%d", tag,
+				 f.relu, (double)f.dy_scale, (double)f.dx_scale, beta);
+			tu_check(same_bits(a, b, nx) && same_bits(pa, pb, 2 * c), name,
+				 "dx, dgamma and dbeta against the unfused passes, memcmp");
+		}
+	}
+	free(a), free(b), free(pa), free(pb);
+}
+
 static void run_case(struct ampcl_context *ctx, const struct bn_case *k, unsigned long long *rng)
 {
 	struct bn_host h;
@@ -302,6 +405,7 @@ static void run_case(struct ampcl_context *ctx, const struct bn_case *k, unsigne
 	check_forward_train(ctx, k, &v, &h, &t, tag);
 	check_forward_eval(ctx, k, &v, &h, &t, tag);
 	check_backward(ctx, k, &v, &h, &t, tag);
+	check_fused(ctx, k, &v, &h, tag);
 
 	tu_arena_free(&v.a);
 	host_free(&h);

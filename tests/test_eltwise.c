@@ -56,6 +56,15 @@ static void check_count(struct ampcl_context *ctx, int n, int c, int h, int w)
 	snprintf(name, sizeof(name), "add forward %s repeatable", what);
 	tu_check(!memcmp(got, got2, count * sizeof(float)), name, "two runs bit-identical");
 
+	/* the add with the ReLU after it: max(a + b, 0), one rounding then a selection */
+	for (size_t i = 0; i < count; i++)
+		want[i] = (double)((float)(ad[i] + bd[i])) > 0 ? (double)(float)(ad[i] + bd[i]) : 0.0;
+	tu_poison(ctx, &y);
+	tu_ok(ampcl_add_relu_forward(ctx, &y, &a, &b), "add + relu forward");
+	tu_ok(ampcl_tensor_read(ctx, &y, got), "read y");
+	snprintf(name, sizeof(name), "add + relu forward %s", what);
+	tu_compare(name, got, want, count, ATOL_EXACT, RTOL_EXACT);
+
 	/* backward: dx = beta*dx + dy, with a as dy and y as dx */
 	for (int beta = 0; beta <= 1; beta++) {
 		if (beta) {

@@ -84,6 +84,31 @@ static void check_shape(struct ampcl_context *ctx, int n, int c, int h, int w)
 		tu_compare(name, got, dxd, count, beta ? ATOL_ADD : ATOL_EXACT,
 			   beta ? RTOL_ADD : RTOL_EXACT);
 	}
+	/* scaled (amplification folded in): dx = beta*dx + 2.5*dy*(y > 0); 2.5*dy is one
+	 * rounding, so the reference rounds it to float first */
+	for (int beta = 0; beta <= 1; beta++) {
+		for (size_t i = 0; i < count; i++)
+			dyd[i] = (double)(2.5f * hdy[i]);
+		if (beta) {
+			tu_ok(ampcl_tensor_write(ctx, &dx, hdx0), "write dx");
+			tu_float_to_double(dxd, hdx0, count);
+		} else {
+			tu_poison(ctx, &dx);
+			for (size_t i = 0; i < count; i++)
+				dxd[i] = NAN;
+		}
+		ref_relu_backward(dxd, dyd, yd, count, beta);
+		tu_ok(ampcl_relu_backward_scaled(ctx, &dx, &dy, &x, 2.5f, (float)beta),
+		      "relu backward scaled");
+		tu_ok(ampcl_tensor_read(ctx, &dx, got), "read dx");
+		snprintf(name, sizeof(name), "relu backward x2.5 (%d,%d,%d,%d) beta %d", n, c, h,
+			 w, beta);
+		tu_compare(name, got, dxd, count, beta ? ATOL_ADD : ATOL_EXACT,
+			   beta ? RTOL_ADD : RTOL_EXACT);
+	}
+	tu_check(ampcl_relu_backward_scaled(ctx, &dx, &dy, &x, 0.0f, 0.0f) != AMPCL_OK &&
+		     ampcl_relu_backward_scaled(ctx, &dx, &dy, &x, 1.0f, 0.5f) != AMPCL_OK,
+		 "relu backward refuses scale 0 and beta 0.5", "both refused");
 	free(hx), free(hdy), free(hdx0), free(got), free(got2);
 	free(dxd), free(dyd), free(want), free(yd);
 	tu_arena_free(&a);

@@ -593,6 +593,23 @@ static ampcl_status init_params(struct ampcl_net *net, unsigned long long seed)
 	return AMPCL_OK;
 }
 
+/* Which ReLUs run inside the layer before them: an in-place ReLU right after a BN or an add
+ * (the only reader of that output), unless AMPCL_FUSE=off. Right after, so no layer between the
+ * two touches the gradient the fused backward reads from the ReLU (net_step.c). */
+static void plan_fusion(struct ampcl_net *net)
+{
+	for (int i = 0; i < net->nlayers; i++)
+		net->layers[i].fused_relu = net->layers[i].fused_into = 0;
+	for (int i = 2; i < net->nlayers; i++) {
+		struct ampcl_layer *R = &net->layers[i], *A = &net->layers[i - 1];
+		if (net->ctx->profile.no_fuse || R->type != AMPCL_LAYER_RELU || !R->inplace ||
+		    R->in[0] != i - 1 || (A->type != AMPCL_LAYER_BN && A->type != AMPCL_LAYER_ADD))
+			continue;
+		A->fused_relu = i;
+		R->fused_into = i - 1;
+	}
+}
+
 static ampcl_status plan(struct ampcl_net *net)
 {
 	ampcl_status st;
@@ -668,6 +685,7 @@ static ampcl_status plan(struct ampcl_net *net)
 			scratch = need > scratch ? need : scratch;
 		}
 	}
+	plan_fusion(net);
 	if ((st = ampcl_net_plan_output_grads(net)))
 		return st;
 	/* the op workspace: the largest any layer's call takes (BN partial sums, split-k
@@ -718,7 +736,7 @@ void ampcl_net_unfinalize(struct ampcl_net *net)
 	}
 	for (int i = 0; i < net->nlayers; i++) {
 		struct ampcl_layer *L = &net->layers[i];
-		L->inplace = 0;
+		L->inplace = L->fused_relu = L->fused_into = 0;
 		memset(&L->y, 0, sizeof(L->y));
 		memset(&L->dy, 0, sizeof(L->dy));
 		memset(&L->amp_tmp, 0, sizeof(L->amp_tmp));

@@ -36,6 +36,10 @@ struct ampcl_layer {
 	int average;                    /* pool_general: average (1) or max (0) */
 	int consumers;                 /* layers that read this output */
 	int inplace;                   /* relu writing over its input's buffer */
+	/* fusion (net_step.c): a bn or add whose in-place ReLU comes right after it does that
+	 * ReLU's work in its own kernels; fused_relu is then the ReLU's index in the bn or add,
+	 * fused_into the bn's or add's in the ReLU, each 0 otherwise */
+	int fused_relu, fused_into;
 	int weight, bias_t, gamma, beta_t, run_mean, run_var; /* net tensor ids, -1 if none */
 	struct ampcl_tensor y;                                /* output (max_batch, c, h, w) */
 	struct ampcl_tensor dy;                     /* gradient of the output, same shape */

@@ -89,19 +89,22 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 		}
 		case AMPCL_LAYER_BN: {
 			struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
+			struct ampcl_bn_fuse f = AMPCL_BN_FUSE_NONE;
+			f.relu = L->fused_relu > 0; /* y is the ReLU's too: it runs in place */
 			if (train)
-				st = ampcl_bn_forward_train(
+				st = ampcl_bn_forward_train_fused(
 				    ctx, &s, &y, &L->save_mean, &L->save_invstd,
 				    param(net, L->run_mean), param(net, L->run_var), &x,
-				    param(net, L->gamma), param(net, L->beta_t), 0.1f, 1e-5f);
+				    param(net, L->gamma), param(net, L->beta_t), 0.1f, 1e-5f, &f);
 			else
-				st = ampcl_bn_forward_eval(
+				st = ampcl_bn_forward_eval_fused(
 				    ctx, &s, &y, &x, param(net, L->gamma), param(net, L->beta_t),
-				    param(net, L->run_mean), param(net, L->run_var), 1e-5f);
+				    param(net, L->run_mean), param(net, L->run_var), 1e-5f, &f);
 			break;
 		}
 		case AMPCL_LAYER_RELU:
-			st = ampcl_relu_forward(ctx, &y, &x);
+			if (!L->fused_into) /* else the layer before did it */
+				st = ampcl_relu_forward(ctx, &y, &x);
 			break;
 		case AMPCL_LAYER_CLIP:
 			st = ampcl_clip_forward(ctx, &y, &x, L->lo, L->hi);
@@ -142,7 +145,8 @@ static ampcl_status forward(struct ampcl_net *net, int n, int train)
 			break;
 		case AMPCL_LAYER_ADD: {
 			struct ampcl_tensor b = ampcl_net_batch_view(&net->layers[L->in[1]].y, n);
-			st = ampcl_add_forward(ctx, &y, &x, &b);
+			st = L->fused_relu ? ampcl_add_relu_forward(ctx, &y, &x, &b)
+					   : ampcl_add_forward(ctx, &y, &x, &b);
 			break;
 		}
 		case AMPCL_LAYER_CONCAT: {
@@ -190,13 +194,21 @@ static struct grad_target grad_target(struct ampcl_net *net, const struct ampcl_
 	return t;
 }
 
-/* After the kernel: amplify this layer's contribution and, via the temporary, add it in. */
+/* Whether layer L's contribution to its input gradients is amplified, and the factor that
+ * multiplies it (1 when not). */
+static float amp_input_factor(const struct ampcl_net *net, const struct ampcl_layer *L)
+{
+	return L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT) ? net->amp_factor : 1.0f;
+}
+
+/* After the kernel: amplify this layer's contribution (unless the kernel did: `scaled`) and, via
+ * the temporary, add it in. */
 static ampcl_status grad_done(struct ampcl_net *net, const struct ampcl_layer *L, int k, int n,
-			      const struct grad_target *t)
+			      const struct grad_target *t, int scaled)
 {
 	struct ampcl_layer *in = &net->layers[L->in[k]];
 	ampcl_status st = AMPCL_OK;
-	if (L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT))
+	if (!scaled && L->amp_selected && (net->amp_target & AMPCL_AMP_INPUT))
 		st = ampcl_amplify(net->ctx, &t->dst, net->amp_factor);
 	if (!st && t->via_tmp) {
 		struct ampcl_tensor dy = ampcl_net_batch_view(&in->dy, n);
@@ -206,7 +218,12 @@ static ampcl_status grad_done(struct ampcl_net *net, const struct ampcl_layer *L
 	return st;
 }
 
-static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L, int n)
+/* Layer L's backward. With `fuse`, a ReLU fused into the BN or add before it (fused_into) does
+ * nothing here: that layer's kernels read the ReLU's output gradient and apply its mask and
+ * amplification, and amplification of a BN or ReLU happens inside its kernel, not as a pass
+ * after it. Without it (AMPCL_FUSE=off, or a pass that records each layer's output gradient),
+ * every layer runs its own passes. The results are the same bits either way. */
+static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L, int n, int fuse)
 {
 	struct ampcl_context *ctx = net->ctx;
 	struct ampcl_layer *A = &net->layers[L->in[0]];
@@ -214,7 +231,14 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	struct ampcl_tensor x = ampcl_net_batch_view(&A->y, n);
 	/* the network's input needs no gradient: the first convolution skips computing it */
 	int want_dx = A->type != AMPCL_LAYER_INPUT;
+	/* the ReLU whose backward this layer's kernels do, or NULL */
+	const struct ampcl_layer *R = fuse && L->fused_relu ? &net->layers[L->fused_relu] : NULL;
+	if (fuse && L->fused_into) {
+		A->dy_written = 1; /* by A's own backward, next */
+		return AMPCL_OK;
+	}
 	struct grad_target t = grad_target(net, L, 0, n);
+	int scaled = 0; /* the kernel applied this layer's amplification */
 	ampcl_status st = AMPCL_OK;
 	switch (L->type) {
 	case AMPCL_LAYER_CONV: {
@@ -226,14 +250,27 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 	}
 	case AMPCL_LAYER_BN: {
 		struct ampcl_bn_shape s = {n, L->c, L->h * L->w};
-		st = ampcl_bn_backward(ctx, &s, &t.dst, grad(net, L->gamma), grad(net, L->beta_t),
-				       &dy, &x, &L->save_mean, &L->save_invstd,
-				       param(net, L->gamma), t.beta);
+		struct ampcl_bn_fuse f = AMPCL_BN_FUSE_NONE;
+		if (R) { /* dy: the ReLU's output gradient, which the kernels mask */
+			f.relu = 1;
+			f.dy_scale = amp_input_factor(net, R);
+			dy = ampcl_net_batch_view(&R->dy, n);
+		}
+		if (fuse) {
+			f.dx_scale = amp_input_factor(net, L);
+			scaled = 1;
+		}
+		st = ampcl_bn_backward_fused(ctx, &s, &t.dst, grad(net, L->gamma),
+					     grad(net, L->beta_t), &dy, &x, &L->save_mean,
+					     &L->save_invstd, param(net, L->gamma),
+					     param(net, L->beta_t), t.beta, &f);
 		break;
 	}
 	case AMPCL_LAYER_RELU: {
 		struct ampcl_tensor y = ampcl_net_batch_view(&L->y, n);
-		st = ampcl_relu_backward(ctx, &t.dst, &dy, &y, t.beta);
+		scaled = fuse;
+		st = ampcl_relu_backward_scaled(ctx, &t.dst, &dy, &y,
+						fuse ? amp_input_factor(net, L) : 1.0f, t.beta);
 		break;
 	}
 	case AMPCL_LAYER_POOL_GENERAL: {
@@ -275,27 +312,32 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 					   A->c * A->h * A->w, L->c, L->w_in_out, t.beta);
 		break;
 	case AMPCL_LAYER_ADD:
-		st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
-		if (!st)
-			st = grad_done(net, L, 0, n, &t);
-		if (!st) {
-			t = grad_target(net, L, 1, n);
-			st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
+		for (int k = 0; k < 2 && !st; k++) {
+			if (k)
+				t = grad_target(net, L, 1, n);
+			if (R) { /* each input's gradient: the ReLU's, masked and amplified */
+				struct ampcl_tensor ry = ampcl_net_batch_view(&R->y, n);
+				struct ampcl_tensor rdy = ampcl_net_batch_view(&R->dy, n);
+				st = ampcl_relu_backward_scaled(ctx, &t.dst, &rdy, &ry,
+								amp_input_factor(net, R), t.beta);
+			} else {
+				st = ampcl_add_backward(ctx, &t.dst, &dy, t.beta);
+			}
 			if (!st)
-				st = grad_done(net, L, 1, n, &t);
+				st = grad_done(net, L, k, n, &t, 0);
 		}
 		return st;
 	case AMPCL_LAYER_CONCAT: {
 		const struct ampcl_layer *B = &net->layers[L->in[1]];
 		st = ampcl_concat_backward(ctx, &t.dst, &dy, n, A->c, L->c, 0, L->h * L->w, t.beta);
 		if (!st)
-			st = grad_done(net, L, 0, n, &t);
+			st = grad_done(net, L, 0, n, &t, 0);
 		if (!st) {
 			t = grad_target(net, L, 1, n);
 			st = ampcl_concat_backward(ctx, &t.dst, &dy, n, B->c, L->c, A->c,
 						   L->h * L->w, t.beta);
 			if (!st)
-				st = grad_done(net, L, 1, n, &t);
+				st = grad_done(net, L, 1, n, &t, 0);
 		}
 		return st;
 	}
@@ -313,7 +355,7 @@ static ampcl_status backward_layer(struct ampcl_net *net, struct ampcl_layer *L,
 			   ? want_dx
 			   : 1;
 	if (!st && wrote_dx)
-		st = grad_done(net, L, 0, n, &t);
+		st = grad_done(net, L, 0, n, &t, scaled);
 	/* --amp-target params: this layer's own parameter gradients, written only by it */
 	if (!st && L->amp_selected && (net->amp_target & AMPCL_AMP_PARAMS)) {
 		int ids[4] = {L->weight, L->bias_t, L->gamma, L->beta_t};
@@ -345,8 +387,10 @@ static ampcl_status backward(struct ampcl_net *net, int n)
 	net->rms_batch = 0;
 	for (int i = net->nlayers - 1; i >= 1; i--) {
 		ampcl_status st = record ? sum_squares(net, i, n) : AMPCL_OK;
+		/* recording reads each layer's own output gradient: every layer writes it then */
 		if (!st)
-			st = backward_layer(net, &net->layers[i], n);
+			st = backward_layer(net, &net->layers[i], n,
+					    !record && !net->ctx->profile.no_fuse);
 		if (!st && net->backward_queued)
 			net->backward_queued(net->backward_queued_user, i);
 		if (st)

@@ -180,6 +180,18 @@ static void bn_eltwise_range(struct ampcl_context *ctx, const struct ampcl_bn_sh
 	ampcl_launch_local_fit(ctx, wg, global, 2, local);
 }
 
+/* Checks what a fused call asks: scales finite and > 0. */
+static ampcl_status check_fuse(const char *fn, const struct ampcl_bn_fuse *f)
+{
+	if (!f)
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG, "%s: the fusion is NULL", fn);
+	ampcl_status st;
+	if ((st = check_scalar(fn, "dy_scale", f->dy_scale, 0x1p-126f, 0x1p126f)) ||
+	    (st = check_scalar(fn, "dx_scale", f->dx_scale, 0x1p-126f, 0x1p126f)))
+		return st;
+	return AMPCL_OK;
+}
+
 ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
 				    const struct ampcl_tensor *y,
 				    const struct ampcl_tensor *save_mean,
@@ -188,6 +200,17 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 				    const struct ampcl_tensor *run_var,
 				    const struct ampcl_tensor *x, const struct ampcl_tensor *gamma,
 				    const struct ampcl_tensor *beta_p, float momentum, float eps)
+{
+	return ampcl_bn_forward_train_fused(ctx, s, y, save_mean, save_invstd, run_mean, run_var,
+					    x, gamma, beta_p, momentum, eps, &AMPCL_BN_FUSE_NONE);
+}
+
+ampcl_status ampcl_bn_forward_train_fused(
+    struct ampcl_context *ctx, const struct ampcl_bn_shape *s, const struct ampcl_tensor *y,
+    const struct ampcl_tensor *save_mean, const struct ampcl_tensor *save_invstd,
+    const struct ampcl_tensor *run_mean, const struct ampcl_tensor *run_var,
+    const struct ampcl_tensor *x, const struct ampcl_tensor *gamma,
+    const struct ampcl_tensor *beta_p, float momentum, float eps, const struct ampcl_bn_fuse *fuse)
 {
 	static const char fn[] = "ampcl_bn_forward_train";
 	const struct bn_view views[] = {
@@ -203,8 +226,9 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	ampcl_status st;
 	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))) ||
 	    (st = check_scalar(fn, "momentum", momentum, 0.0f, 1.0f)) ||
-	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)))
+	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)) || (st = check_fuse(fn, fuse)))
 		return st;
+	cl_uint relu = fuse->relu != 0;
 
 	cl_kernel k_part, k_stats, k_norm;
 	size_t wg;
@@ -244,7 +268,8 @@ ampcl_status ampcl_bn_forward_train(struct ampcl_context *ctx, const struct ampc
 	struct ampcl_karg a3[] = {
 	    AMPCL_KARG_VIEW(y),           AMPCL_KARG_VIEW(x),     AMPCL_KARG_VIEW(save_mean),
 	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma), AMPCL_KARG_VIEW(beta_p),
-	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),  AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_UINT(relu),        AMPCL_KARG_UINT(s->n),  AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->hw),
 	};
 	if ((st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)))
 		return st;
@@ -272,6 +297,18 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 				   const struct ampcl_tensor *run_mean,
 				   const struct ampcl_tensor *run_var, float eps)
 {
+	return ampcl_bn_forward_eval_fused(ctx, s, y, x, gamma, beta_p, run_mean, run_var, eps,
+					   &AMPCL_BN_FUSE_NONE);
+}
+
+ampcl_status ampcl_bn_forward_eval_fused(struct ampcl_context *ctx, const struct ampcl_bn_shape *s,
+					 const struct ampcl_tensor *y, const struct ampcl_tensor *x,
+					 const struct ampcl_tensor *gamma,
+					 const struct ampcl_tensor *beta_p,
+					 const struct ampcl_tensor *run_mean,
+					 const struct ampcl_tensor *run_var, float eps,
+					 const struct ampcl_bn_fuse *fuse)
+{
 	static const char fn[] = "ampcl_bn_forward_eval";
 	const struct bn_view views[] = {
 	    {"y", y, BN_PER_ELEMENT},
@@ -283,8 +320,9 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 	};
 	ampcl_status st;
 	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))) ||
-	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)))
+	    (st = check_scalar(fn, "eps", eps, 0.0f, INFINITY)) || (st = check_fuse(fn, fuse)))
 		return st;
+	cl_uint relu = fuse->relu != 0;
 
 	cl_kernel k;
 	if ((st = bn_eltwise_kernel(ctx, fn, "bn_forward_eval", &k)))
@@ -294,8 +332,8 @@ ampcl_status ampcl_bn_forward_eval(struct ampcl_context *ctx, const struct ampcl
 	struct ampcl_karg args[] = {
 	    AMPCL_KARG_VIEW(y),      AMPCL_KARG_VIEW(x),        AMPCL_KARG_VIEW(gamma),
 	    AMPCL_KARG_VIEW(beta_p), AMPCL_KARG_VIEW(run_mean), AMPCL_KARG_VIEW(run_var),
-	    AMPCL_KARG_FLOAT(eps),   AMPCL_KARG_UINT(s->n),     AMPCL_KARG_UINT(s->c),
-	    AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_FLOAT(eps),   AMPCL_KARG_UINT(relu),     AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(s->c),   AMPCL_KARG_UINT(s->hw),
 	};
 	return ampcl_launch(ctx, k, 3, global, local, AMPCL_NARGS(args), args, NULL);
 }
@@ -307,6 +345,19 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 			       const struct ampcl_tensor *save_invstd,
 			       const struct ampcl_tensor *gamma, float beta)
 {
+	/* beta_p is not read without a ReLU: gamma stands in for its view */
+	return ampcl_bn_backward_fused(ctx, s, dx, dgamma, dbeta, dy, x, save_mean, save_invstd,
+				       gamma, gamma, beta, &AMPCL_BN_FUSE_NONE);
+}
+
+ampcl_status ampcl_bn_backward_fused(
+    struct ampcl_context *ctx, const struct ampcl_bn_shape *s, const struct ampcl_tensor *dx,
+    const struct ampcl_tensor *dgamma, const struct ampcl_tensor *dbeta,
+    const struct ampcl_tensor *dy, const struct ampcl_tensor *x,
+    const struct ampcl_tensor *save_mean, const struct ampcl_tensor *save_invstd,
+    const struct ampcl_tensor *gamma, const struct ampcl_tensor *beta_p, float beta,
+    const struct ampcl_bn_fuse *fuse)
+{
 	static const char fn[] = "ampcl_bn_backward";
 	const struct bn_view views[] = {
 	    {"dx", dx, BN_PER_ELEMENT},
@@ -317,10 +368,13 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	    {"save_mean", save_mean, BN_PER_CHANNEL},
 	    {"save_invstd", save_invstd, BN_PER_CHANNEL},
 	    {"gamma", gamma, BN_PER_CHANNEL},
+	    {"beta_p", beta_p, BN_PER_CHANNEL},
 	};
 	ampcl_status st;
-	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))))
+	if ((st = check_views(fn, s, views, (int)(sizeof(views) / sizeof(views[0])))) ||
+	    (st = check_fuse(fn, fuse)))
 		return st;
+	cl_uint relu = fuse->relu != 0;
 	if (beta != 0.0f && beta != 1.0f)
 		return ampcl_error_set(
 		    AMPCL_ERR_INVALID_ARG,
@@ -346,10 +400,22 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	/* 1: sums of dy and dy * (x - mean) per chunk of each channel */
 	size_t g1[2] = {sp.nparts * sp.local, (size_t)s->c}, l1[2] = {sp.local, 1};
 	struct ampcl_karg a1[] = {
-	    AMPCL_KARG_MEM(part),       AMPCL_KARG_UINT(base),      AMPCL_KARG_VIEW(dy),
-	    AMPCL_KARG_VIEW(x),         AMPCL_KARG_VIEW(save_mean), AMPCL_KARG_UINT(s->n),
-	    AMPCL_KARG_UINT(s->c),      AMPCL_KARG_UINT(s->hw),     AMPCL_KARG_UINT(sp.ipc),
-	    AMPCL_KARG_UINT(sp.nparts), AMPCL_KARG_UINT(sp.contig),
+	    AMPCL_KARG_MEM(part),
+	    AMPCL_KARG_UINT(base),
+	    AMPCL_KARG_VIEW(dy),
+	    AMPCL_KARG_VIEW(x),
+	    AMPCL_KARG_VIEW(save_mean),
+	    AMPCL_KARG_VIEW(save_invstd),
+	    AMPCL_KARG_VIEW(gamma),
+	    AMPCL_KARG_VIEW(beta_p),
+	    AMPCL_KARG_UINT(relu),
+	    AMPCL_KARG_FLOAT(fuse->dy_scale),
+	    AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_UINT(sp.ipc),
+	    AMPCL_KARG_UINT(sp.nparts),
+	    AMPCL_KARG_UINT(sp.contig),
 	};
 	/* 2: per channel, dgamma/dbeta += and the terms of dx */
 	size_t g2 = (size_t)s->c;
@@ -365,8 +431,11 @@ ampcl_status ampcl_bn_backward(struct ampcl_context *ctx, const struct ampcl_bn_
 	struct ampcl_karg a3[] = {
 	    AMPCL_KARG_VIEW(dx),          AMPCL_KARG_VIEW(dy),       AMPCL_KARG_VIEW(x),
 	    AMPCL_KARG_MEM(part),         AMPCL_KARG_UINT(coef_off), AMPCL_KARG_VIEW(save_mean),
-	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma),    AMPCL_KARG_FLOAT(beta),
-	    AMPCL_KARG_UINT(s->n),        AMPCL_KARG_UINT(s->c),     AMPCL_KARG_UINT(s->hw),
+	    AMPCL_KARG_VIEW(save_invstd), AMPCL_KARG_VIEW(gamma),    AMPCL_KARG_VIEW(beta_p),
+	    AMPCL_KARG_UINT(relu),        AMPCL_KARG_FLOAT(fuse->dy_scale),
+	    AMPCL_KARG_FLOAT(fuse->dx_scale),
+	    AMPCL_KARG_FLOAT(beta),       AMPCL_KARG_UINT(s->n),     AMPCL_KARG_UINT(s->c),
+	    AMPCL_KARG_UINT(s->hw),
 	};
 	if (!(st = ampcl_launch(ctx, k_part, 2, g1, l1, AMPCL_NARGS(a1), a1, NULL)) &&
 	    !(st = ampcl_launch_1d(ctx, k_sums, g2, AMPCL_NARGS(a2), a2)) && ampcl_bn_sync_get(ctx))

@@ -3,8 +3,10 @@
 #include "eltwise.h"
 #include "program.h"
 
-ampcl_status ampcl_add_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
-			       const struct ampcl_tensor *a, const struct ampcl_tensor *b)
+/* y = a + b, then the ReLU if `relu` */
+static ampcl_status add_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				const struct ampcl_tensor *a, const struct ampcl_tensor *b,
+				cl_uint relu)
 {
 	ampcl_status st;
 	if ((st = ampcl_tensor_check("add forward", "a", a, 0, NULL)) ||
@@ -13,9 +15,21 @@ ampcl_status ampcl_add_forward(struct ampcl_context *ctx, const struct ampcl_ten
 		return st;
 	size_t n = ampcl_tensor_count(y);
 	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(y), AMPCL_KARG_VIEW(a), AMPCL_KARG_VIEW(b),
-				    AMPCL_KARG_UINT(n)};
+				    AMPCL_KARG_UINT(relu), AMPCL_KARG_UINT(n)};
 	return ampcl_launch_1d_named(ctx, "eltwise", "add_forward",
 				     ampcl_div_up(n, AMPCL_ELTWISE_VEC), AMPCL_NARGS(args), args);
+}
+
+ampcl_status ampcl_add_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+			       const struct ampcl_tensor *a, const struct ampcl_tensor *b)
+{
+	return add_forward(ctx, y, a, b, 0);
+}
+
+ampcl_status ampcl_add_relu_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				    const struct ampcl_tensor *a, const struct ampcl_tensor *b)
+{
+	return add_forward(ctx, y, a, b, 1);
 }
 
 ampcl_status ampcl_add_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,

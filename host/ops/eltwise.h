@@ -15,6 +15,9 @@
  * y, a, b: any shape, the same element count */
 ampcl_status ampcl_add_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 			       const struct ampcl_tensor *a, const struct ampcl_tensor *b);
+/* y = max(a + b, 0) in one pass (NaN passing through): the add and the ReLU that follows it */
+ampcl_status ampcl_add_relu_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
+				    const struct ampcl_tensor *a, const struct ampcl_tensor *b);
 /* dx = beta*dx + dy: the gradient of one input of the join. beta 0 overwrites without reading
  * dx (it may hold NaN); 1 accumulates, as at a residual fork.  dx, dy: the same element count */
 ampcl_status ampcl_add_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,

@@ -2,6 +2,9 @@
  * kernels, each work-item owning AMPCL_ELTWISE_VEC elements. */
 #include "relu.h"
 #include "eltwise.h"
+#include "error.h"
+
+#include <math.h>
 
 ampcl_status ampcl_relu_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,
 				const struct ampcl_tensor *x)
@@ -21,14 +24,27 @@ ampcl_status ampcl_relu_backward(struct ampcl_context *ctx, const struct ampcl_t
 				 const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
 				 float beta)
 {
+	return ampcl_relu_backward_scaled(ctx, dx, dy, y, 1.0f, beta);
+}
+
+ampcl_status ampcl_relu_backward_scaled(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+					const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
+					float scale, float beta)
+{
 	/* dx, dy, y: (count) */
 	ampcl_status st;
 	if ((st = ampcl_tensor_check("relu backward", "y", y, 0, NULL)) ||
 	    (st = ampcl_tensor_check_same("relu backward", "dy", dy, "y", y)) ||
 	    (st = ampcl_tensor_check_same("relu backward", "dx", dx, "y", y)))
 		return st;
+	if (!(scale > 0.0f) || !isfinite(scale) || (beta != 0.0f && beta != 1.0f))
+		return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+				       "relu backward: scale %g (must be finite and > 0), beta %g "
+				       "(0 or 1)",
+				       (double)scale, (double)beta);
 	size_t n = ampcl_tensor_count(y);
-	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx), AMPCL_KARG_VIEW(dy), AMPCL_KARG_VIEW(y),
+	struct ampcl_karg args[] = {AMPCL_KARG_VIEW(dx),	 AMPCL_KARG_VIEW(dy),
+				    AMPCL_KARG_VIEW(y),		 AMPCL_KARG_FLOAT(scale),
 				    AMPCL_KARG_FLOAT(beta), AMPCL_KARG_UINT(n)};
 	return ampcl_launch_1d_named(ctx, "relu", "relu_backward",
 				     ampcl_div_up(n, AMPCL_ELTWISE_VEC), AMPCL_NARGS(args), args);

@@ -15,6 +15,13 @@ ampcl_status ampcl_relu_forward(struct ampcl_context *ctx, const struct ampcl_te
 ampcl_status ampcl_relu_backward(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
 				 const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
 				 float beta);
+/* dx = beta*dx + scale*dy*(y > 0) in one pass: a ReLU's amplification (scale > 0) folded into
+ * its backward, or the masked gradient of a ReLU written straight into a gradient of what came
+ * before it (the net's residual add). The same bits as the backward followed by
+ * ampcl_amplify. */
+ampcl_status ampcl_relu_backward_scaled(struct ampcl_context *ctx, const struct ampcl_tensor *dx,
+					const struct ampcl_tensor *dy, const struct ampcl_tensor *y,
+					float scale, float beta);
 
 /* y = min(max(x, lo), hi), NaN passing through; y may be x. lo < hi. */
 ampcl_status ampcl_clip_forward(struct ampcl_context *ctx, const struct ampcl_tensor *y,

@@ -41,6 +41,7 @@ ampcl_status ampcl_context_create(const char *device_spec, ampcl_context_t **out
 	if ((st = ampcl_kernel_source_check(&ctx->env)) ||
 	    (st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile)) ||
 	    (st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv)) ||
+	    (st = ampcl_profile_set_fuse(&ctx->profile, ctx->env.fuse)) ||
 	    (st = ampcl_tune_init(ctx, ctx->env.tune)))
 		goto fail;
 
@@ -93,6 +94,8 @@ ampcl_status ampcl_context_wrap(cl_context context, cl_device_id device, cl_comm
 		st = ampcl_profile_fill(&ctx->caps, ctx->env.profile, &ctx->profile);
 	if (!st)
 		st = ampcl_profile_set_conv(&ctx->profile, ctx->env.conv);
+	if (!st)
+		st = ampcl_profile_set_fuse(&ctx->profile, ctx->env.fuse);
 	if (!st)
 		st = ampcl_tune_init(ctx, ctx->env.tune);
 	if (st) {

@@ -214,6 +214,17 @@ void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *forc
 	    rule, type, caps->desc.vendor, (unsigned)caps->desc.vendor_id, caps->desc.name, cc);
 }
 
+ampcl_status ampcl_profile_set_fuse(struct ampcl_device_profile *p, const char *fuse)
+{
+	if (!*fuse || !strcasecmp(fuse, "on") || !strcasecmp(fuse, "off")) {
+		p->no_fuse = !strcasecmp(fuse, "off");
+		return AMPCL_OK;
+	}
+	return ampcl_error_set(AMPCL_ERR_INVALID_ARG,
+			       "AMPCL_FUSE='%s': the valid values are on and off (or unset it: on)",
+			       fuse);
+}
+
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv)
 {
 	if (!*conv)

@@ -12,6 +12,7 @@ struct ampcl_device_profile {
 	int conv_rows;     /* col2im a row per work-item (CPU vectorisers), else an element */
 	int conv_implicit; /* forward and weight gradient as implicit GEMMs on the tiled kernel
 			      (conv_implicit.c), else im2col + the GEMM back end */
+	int no_fuse; /* 1: a net runs a ReLU after a BN or an add as its own passes (AMPCL_FUSE=off) */
 	int conv_winograd; /* 3x3 stride-1 forward and input gradient by Winograd F(2x2, 3x3)
 			      (conv_winograd.c): 1 always (AMPCL_CONV=winograd), -1 never
 			      (AMPCL_CONV=direct), 0 where the tuning table measured it faster */
@@ -57,5 +58,7 @@ void ampcl_profile_reason(const struct ampcl_device_caps *caps, const char *forc
 /* AMPCL_CONV: "implicit" or "im2col" sets conv_implicit, "winograd" or "direct" conv_winograd
  * (1 or -1), "" leaves the row's; anything else is AMPCL_ERR_INVALID_ARG naming it. */
 ampcl_status ampcl_profile_set_conv(struct ampcl_device_profile *p, const char *conv);
+/* AMPCL_FUSE: "on" (or unset) lets a net fuse, "off" sets no_fuse; anything else is an error. */
+ampcl_status ampcl_profile_set_fuse(struct ampcl_device_profile *p, const char *fuse);
 
 #endif

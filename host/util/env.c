@@ -24,6 +24,7 @@ void ampcl_env_read(struct ampcl_env *env)
 	copy_var(env->profile, sizeof(env->profile), "AMPCL_PROFILE");
 	copy_var(env->tune, sizeof(env->tune), "AMPCL_TUNE");
 	copy_var(env->conv, sizeof(env->conv), "AMPCL_CONV");
+	copy_var(env->fuse, sizeof(env->fuse), "AMPCL_FUSE");
 	copy_var(env->limits, sizeof(env->limits), "AMPCL_LIMITS");
 	copy_var(env->verify_break, sizeof(env->verify_break), "AMPCL_VERIFY_BREAK");
 

@@ -19,6 +19,7 @@ struct ampcl_env {
 	char profile[32];          /* AMPCL_PROFILE: force a device profile row, "" = by device */
 	char tune[32];             /* AMPCL_TUNE: off, quick or full, "" = quick (tune.h) */
 	char conv[32];             /* AMPCL_CONV: implicit, im2col, direct or winograd, "" = the profile's choice */
+	char fuse[16];             /* AMPCL_FUSE: on or off, "" = on (a net's ReLU fusion) */
 	char limits[256];          /* AMPCL_LIMITS: device limits to emulate, "" = none */
 	char verify_break[32];     /* AMPCL_VERIFY_BREAK: for ampcl's tests only, the op family
 				      whose results `ampcl verify` makes wrong on purpose, "" = none */

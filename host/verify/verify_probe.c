@@ -46,7 +46,8 @@ static ampcl_status check_add_scale(struct vf_run *v)
 		goto out;
 	size_t global = N, local = 64;
 	struct ampcl_karg add_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_VIEW(&a),
-					AMPCL_KARG_VIEW(&b), AMPCL_KARG_UINT(N)};
+					AMPCL_KARG_VIEW(&b), AMPCL_KARG_UINT(0),
+					AMPCL_KARG_UINT(N)};
 	struct ampcl_karg scale_args[] = {AMPCL_KARG_VIEW(&y), AMPCL_KARG_FLOAT(3.0f),
 					  AMPCL_KARG_UINT(N)};
 	/* groups of 64, or what a smaller device (or either kernel) takes */
