@@ -29,6 +29,7 @@ struct bench {
 	struct bench_record *records;
 	int nrecords;
 	double peak_gflops, peak_gbytes_s;
+	double peak_fma_gflops; /* the FMA peak (cl/selftest.cl), the roofline's upper roof */
 	const char *peak_gemm_backend;
 	int failed; /* reference checks that failed */
 	/* --model: ampcl's device buffers at their largest, the process's peak RSS (0: not run) */

@@ -1,5 +1,6 @@
 /* bench_roofline.c: `ampcl bench --kernels --plot FILE.png`: each timed op at its arithmetic
- * intensity and rate, under the roofs that the device's measured GEMM and copy peaks make. */
+ * intensity and rate, under two roofs: the measured FMA peak with the copy rate (the device's
+ * limit) and the measured GEMM with the copy rate (what a large GEMM reaches). */
 #include "bench.h"
 #include "error.h"
 #include "plot.h"
@@ -52,14 +53,14 @@ ampcl_status bench_plot_roofline(const struct bench *b, const char *path)
 				       "--plot: the GEMM and copy peaks were not measured "
 				       "(give --kernels or --gemm-sweep)");
 	double *x = calloc((size_t)b->nrecords + ROOF_POINTS, sizeof(double));
-	double *y = calloc((size_t)b->nrecords + ROOF_POINTS, sizeof(double));
-	struct ampcl_plot_line lines[NFAMILIES + 1];
+	double *y = calloc((size_t)b->nrecords + 2 * ROOF_POINTS, sizeof(double));
+	struct ampcl_plot_line lines[NFAMILIES + 2];
 	if (!x || !y)
 		abort();
 	memset(lines, 0, sizeof(lines));
 	/* points: family by family, so each series is one run of the arrays */
 	double lo = INFINITY, hi = 0;
-	int n = 0, nlines = 1;
+	int n = 0, nlines = 2;
 	for (size_t f = 0; f < NFAMILIES; f++) {
 		if (!families[f].label)
 			continue;
@@ -86,17 +87,24 @@ ampcl_status bench_plot_roofline(const struct bench *b, const char *path)
 								   NULL};
 	}
 	/* the roof, from a tenth of the lowest intensity to ten times the ridge or the highest */
-	double ridge = b->peak_gflops / b->peak_gbytes_s;
+	double top = fmax(b->peak_fma_gflops, b->peak_gflops);
+	double ridge = top / b->peak_gbytes_s;
 	lo = n ? lo / 10 : ridge / 100;
 	hi = fmax(n ? hi * 2 : 0, ridge * 10);
+	/* the FMA roof's y after the points, sharing the roofs' x */
+	double *y_fma = y + b->nrecords + ROOF_POINTS;
 	for (int i = 0; i < ROOF_POINTS; i++) {
 		x[i] = lo * pow(hi / lo, (double)i / (ROOF_POINTS - 1));
 		y[i] = fmin(b->peak_gflops, b->peak_gbytes_s * x[i]);
+		y_fma[i] = fmin(top, b->peak_gbytes_s * x[i]);
 	}
-	char roof[96], title[300];
+	char roof[96], roof_fma[96], title[300];
 	snprintf(roof, sizeof(roof), "roof: GEMM %.0f GFLOP/s, copy %.0f GB/s", b->peak_gflops,
 		 b->peak_gbytes_s);
-	lines[0] = (struct ampcl_plot_line){roof, x, y, ROOF_POINTS, NULL, 0, NULL, NULL};
+	snprintf(roof_fma, sizeof(roof_fma), "roof: FMA peak %.0f GFLOP/s, copy %.0f GB/s", top,
+		 b->peak_gbytes_s);
+	lines[0] = (struct ampcl_plot_line){roof_fma, x, y_fma, ROOF_POINTS, NULL, 0, NULL, NULL};
+	lines[1] = (struct ampcl_plot_line){roof, x, y, ROOF_POINTS, NULL, 0, NULL, NULL};
 	snprintf(title, sizeof(title), "ampcl ops on %s", b->ctx->caps.desc.name);
 	struct ampcl_plot_panel panel = {
 	    title, "FLOP per byte of nominal traffic", "GFLOP/s", lines, nlines, 0, 1, 1};

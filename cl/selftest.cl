@@ -1,5 +1,6 @@
 /* selftest.cl: kernels `ampcl verify` probes the device with: what its compiler does to ampcl's
- * kernels (a long loop runs all of its iterations) and its local memory and barriers. */
+ * kernels (a long loop runs all of its iterations) and its local memory and barriers; and the
+ * FMA peak `ampcl bench` draws its compute roof from. */
 
 /*
  * One work-item sums v over outer x inner iterations of a nested loop, as the GEMM's k loop
@@ -49,4 +50,35 @@ __kernel void selftest_local(__global uint *sum, uint sum_off, __local uint *par
 	}
 	if (lid == 0)
 		sum[grp] = part[0];
+}
+
+/*
+ * The device's fused multiply-add rate: each work-item runs FMA_CHAINS independent chains of
+ * float16 FMAs (enough in flight to hide an FMA unit's latency on CPUs and GPUs alike; a float16
+ * is one AVX-512 register, two AVX2 ones), `iters` steps each, and stores their sum so no
+ * compiler drops them. Every step is 2 * 16 * FMA_CHAINS FLOP. The values settle at a fixed
+ * point (a * x + b with |a| < 1), so nothing overflows or goes subnormal.
+ * out: one float per work-item. Launch: any 1-D range.
+ */
+#define FMA_CHAINS 8
+__kernel void selftest_fma_peak(__global float *out, uint out_off, float a, float b, uint iters)
+{
+	const uint gid = get_global_id(0);
+	float16 x0 = (float16)(gid * 1e-7f), x1 = x0 + 0.1f, x2 = x0 + 0.2f, x3 = x0 + 0.3f;
+	float16 x4 = x0 + 0.4f, x5 = x0 + 0.5f, x6 = x0 + 0.6f, x7 = x0 + 0.7f;
+	const float16 va = (float16)(a), vb = (float16)(b);
+	for (uint i = 0; i < iters; i++) {
+		x0 = fma(x0, va, vb);
+		x1 = fma(x1, va, vb);
+		x2 = fma(x2, va, vb);
+		x3 = fma(x3, va, vb);
+		x4 = fma(x4, va, vb);
+		x5 = fma(x5, va, vb);
+		x6 = fma(x6, va, vb);
+		x7 = fma(x7, va, vb);
+	}
+	float16 s = ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));
+	float8 h = s.lo + s.hi;
+	float4 q = h.lo + h.hi;
+	out[out_off + gid] = (q.x + q.y) + (q.z + q.w);
 }
