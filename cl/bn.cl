@@ -35,19 +35,13 @@
  * the forward's did, so its ReLU mask is the forward's */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* floats per load (constants.h): 16 fills an AVX-512 register and gives Welford's serial chain
- * 16 elements a step on CPUs; host/bn.c sizes the element-wise launches by the same number */
-#define BN_VEC AMPCL_BN_VEC
-
-#ifndef BN_CONTIG_MIN
-#define BN_CONTIG_MIN 64 /* contig = 1: fewest vector units per busy work-item */
-#endif
-
-#define BN_CAT_(a, b) a##b
-#define BN_CAT(a, b) BN_CAT_(a, b)
-#define bn_floatv BN_CAT(float, BN_VEC)
-#define bn_vload BN_CAT(vload, BN_VEC)
-#define bn_vstore BN_CAT(vstore, BN_VEC)
+/* floats per load (common.cl's REDUCE_VEC): 16 fills an AVX-512 register and gives Welford's
+ * serial chain 16 elements a step on CPUs; host/bn.c sizes the element-wise launches by the same
+ * number */
+#define BN_VEC REDUCE_VEC
+#define bn_floatv reduce_floatv
+#define bn_vload reduce_vload
+#define bn_vstore reduce_vstore
 
 /* Chan's combination of (na, ma, m2a) with (nb, mb, m2b):
  * m2 = m2a + m2b + d^2 * na * nb / (na + nb); an empty right side changes nothing, an empty left
@@ -62,21 +56,6 @@ void bn_chan(uint *na, float *ma, float *m2a, uint nb, float mb, float m2b)
 	*ma += d * fb;
 	*m2a += m2b + d * d * (float)*na * fb;
 	*na = nab;
-}
-
-/* The units [*u, *end) at stride *step this work-item walks among `units` of its chunk. */
-void bn_span(uint lid, uint wg, uint units, uint contig, uint *u, uint *end, uint *step)
-{
-	if (contig) {
-		uint per = max((units + wg - 1) / wg, (uint)BN_CONTIG_MIN);
-		*u = min(lid * per, units);
-		*end = min(*u + per, units);
-		*step = 1;
-	} else {
-		*u = lid;
-		*end = units;
-		*step = wg;
-	}
 }
 
 /* Training forward, stage 1: (mean, M2) of chunk p of channel ch by Welford, one accumulator per
@@ -101,7 +80,7 @@ __kernel void bn_forward_partial(__global float *part, uint p_off, __global cons
 
 	bn_floatv vmean = (bn_floatv)(0.0f), vm2 = (bn_floatv)(0.0f);
 	uint vk = 0;
-	bn_span(lid, wg, nimg * hv, contig, &u, &end, &step);
+	reduce_span(lid, wg, nimg * hv, contig, &u, &end, &step);
 	if (hv && u < end) {
 		uint img = u / hv, j = u % hv;
 		const uint si = step / hv, sj = step % hv;
@@ -124,7 +103,7 @@ __kernel void bn_forward_partial(__global float *part, uint p_off, __global cons
 	/* the planes' tails: at most BN_VEC - 1 floats after each plane's last whole vector */
 	uint k = 0;
 	float mean = 0.0f, m2 = 0.0f;
-	bn_span(lid, wg, nimg * tail, contig, &u, &end, &step);
+	reduce_span(lid, wg, nimg * tail, contig, &u, &end, &step);
 	for (; u < end; u += step) {
 		float v = xc[(u / tail) * plane + hv * BN_VEC + u % tail];
 		k++;
@@ -308,7 +287,7 @@ __kernel void bn_backward_partial(__global float *part, uint p_off, __global con
 	uint u, end, step;
 
 	bn_floatv v_dy = (bn_floatv)(0.0f), v_dyxc = (bn_floatv)(0.0f);
-	bn_span(lid, wg, nimg * hv, contig, &u, &end, &step);
+	reduce_span(lid, wg, nimg * hv, contig, &u, &end, &step);
 	if (hv && u < end) {
 		uint img = u / hv, j = u % hv;
 		const uint si = step / hv, sj = step % hv;
@@ -328,7 +307,7 @@ __kernel void bn_backward_partial(__global float *part, uint p_off, __global con
 		}
 	}
 	float s_dy = 0.0f, s_dyxc = 0.0f;
-	bn_span(lid, wg, nimg * tail, contig, &u, &end, &step);
+	reduce_span(lid, wg, nimg * tail, contig, &u, &end, &step);
 	for (; u < end; u += step) {
 		const uint o = (u / tail) * plane + hv * BN_VEC + u % tail;
 		float g = bn_dy_s(dyc[o], xc[o], mean, scale, shift, relu, dy_scale);

@@ -38,4 +38,36 @@ void elt_store4(__global float *p, uint i, uint n, float4 v)
 		p[i + 2] = v.s2;
 }
 
+/* Per-channel reductions over planes (bn.cl, conv.cl's bias gradient) load REDUCE_VEC floats at
+ * a time (constants.h), so PoCL's CPU code gets SIMD from the kernel itself rather than from its
+ * work-group vectoriser, which gives up on per-work-item loops. */
+#define REDUCE_VEC AMPCL_BN_VEC
+#define AMPCL_CAT_(a, b) a##b
+#define AMPCL_CAT(a, b) AMPCL_CAT_(a, b)
+#define reduce_floatv AMPCL_CAT(float, REDUCE_VEC)
+#define reduce_vload AMPCL_CAT(vload, REDUCE_VEC)
+#define reduce_vstore AMPCL_CAT(vstore, REDUCE_VEC)
+
+#ifndef REDUCE_CONTIG_MIN
+#define REDUCE_CONTIG_MIN 64 /* contig = 1: fewest vector units per busy work-item */
+#endif
+
+/* The units [*u, *end) at stride *step that work-item lid of wg walks among `units`: one
+ * contiguous run (contig = 1: CPUs, where PoCL runs a group's few work-items one after another
+ * on one core, each streaming one range) or the group's stride (contig = 0: GPUs, neighbouring
+ * work-items read neighbouring vectors). */
+void reduce_span(uint lid, uint wg, uint units, uint contig, uint *u, uint *end, uint *step)
+{
+	if (contig) {
+		uint per = max((units + wg - 1) / wg, (uint)REDUCE_CONTIG_MIN);
+		*u = min(lid * per, units);
+		*end = min(*u + per, units);
+		*step = 1;
+	} else {
+		*u = lid;
+		*end = units;
+		*step = wg;
+	}
+}
+
 #endif

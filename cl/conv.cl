@@ -147,26 +147,57 @@ __kernel void conv2d_bias_forward(__global float *y, uint y_off, __global const 
 		y[y_off + i] += bias[bias_off + (i / pq) % k];
 }
 
-/* db[k] += sum over b, pq of dy[b][k][pq]. One work-group per channel: each work-item sums a
- * fixed strided subset in order, then a fixed-shape tree in local memory halves the partial
- * sums; the order never depends on timing, so the result is deterministic. The host launches
- * groups of a power-of-two size (at most AMPCL_REDUCE_WG) with part of that many floats. */
+/* db[k] += sum over b, pq of dy[b][k][pq]. One work-group per channel; its work-items walk the
+ * channel's vectors of REDUCE_VEC floats (b, j) as one contiguous run each (contig = 1: CPUs) or
+ * at the group's stride (contig = 0: GPUs, see reduce_span), and the planes' tails after their
+ * last whole vector one float at a time; then each work-item's lanes in order, and the group's
+ * sums in order (contig) or by a fixed-shape tree in local memory. The order never depends on
+ * timing, so the result is deterministic. The host launches groups of a power-of-two size (at
+ * most AMPCL_REDUCE_WG) with part of that many floats. */
 __kernel void conv2d_bias_backward(__global float *db, uint db_off, __global const float *dy,
-				   uint dy_off, uint k, uint pq, uint images,
+				   uint dy_off, uint k, uint pq, uint images, uint contig,
 				   __local float *part)
 {
-	uint ch = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+	const uint ch = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+	const uint nimg = ch < k ? images : 0, plane = k * pq;
+	const uint hv = pq / REDUCE_VEC, tail = pq - hv * REDUCE_VEC;
+	__global const float *dyc = dy + dy_off + (ch < k ? ch * pq : 0);
+	uint u, end, step;
+
+	reduce_floatv v = (reduce_floatv)(0.0f);
+	reduce_span(lid, wg, nimg * hv, contig, &u, &end, &step);
+	if (hv && u < end) {
+		uint b = u / hv, j = u % hv;
+		const uint sb = step / hv, sj = step % hv;
+		for (; u < end; u += step) {
+			v += reduce_vload(0, dyc + b * plane + j * REDUCE_VEC);
+			b += sb;
+			j += sj;
+			if (j >= hv) {
+				j -= hv;
+				b++;
+			}
+		}
+	}
 	float sum = 0.0f;
-	if (ch < k)
-		for (uint i = lid; i < images * pq; i += wg)
-			sum += dy[dy_off + ((i / pq) * k + ch) * pq + i % pq];
+	reduce_span(lid, wg, nimg * tail, contig, &u, &end, &step);
+	for (; u < end; u += step)
+		sum += dyc[(u / tail) * plane + hv * REDUCE_VEC + u % tail];
+	float lanes[REDUCE_VEC];
+	reduce_vstore(v, 0, lanes);
+	for (uint l = 0; l < REDUCE_VEC; l++)
+		sum += lanes[l];
 	part[lid] = sum;
 	barrier(CLK_LOCAL_MEM_FENCE);
-	for (uint span = wg / 2; span > 0; span /= 2) {
+	for (uint span = contig ? 0 : wg / 2; span > 0; span /= 2) {
 		if (lid < span)
 			part[lid] += part[lid + span];
 		barrier(CLK_LOCAL_MEM_FENCE);
 	}
-	if (lid == 0 && ch < k)
-		db[db_off + ch] += part[0];
+	if (lid == 0 && ch < k) {
+		float total = part[0];
+		for (uint i = contig ? 1 : wg; i < wg; i++)
+			total += part[i];
+		db[db_off + ch] += total;
+	}
 }

@@ -303,7 +303,8 @@ static ampcl_status col2im(struct ampcl_context *ctx, const struct ampcl_conv2d_
 				     AMPCL_NARGS(args), args);
 }
 
-/* db += per-channel sums of dy over the whole batch, one work-group per channel. */
+/* db += per-channel sums of dy over the whole batch, one work-group per channel, each walking
+ * its channel as the profile's BN reductions do (contiguous runs on CPUs). */
 static ampcl_status bias_backward(struct ampcl_context *ctx, const struct ampcl_conv2d_shape *s,
 				  const struct ampcl_tensor *db, const struct ampcl_tensor *dy)
 {
@@ -315,8 +316,13 @@ static ampcl_status bias_backward(struct ampcl_context *ctx, const struct ampcl_
 	size_t pq = (size_t)ampcl_conv2d_out_h(s) * ampcl_conv2d_out_w(s);
 	size_t global = (size_t)s->k * wg;
 	struct ampcl_karg args[] = {
-	    AMPCL_KARG_VIEW(db), AMPCL_KARG_VIEW(dy),   AMPCL_KARG_UINT(s->k),
-	    AMPCL_KARG_UINT(pq), AMPCL_KARG_UINT(s->n), AMPCL_KARG_LOCAL(wg * sizeof(float)),
+	    AMPCL_KARG_VIEW(db),
+	    AMPCL_KARG_VIEW(dy),
+	    AMPCL_KARG_UINT(s->k),
+	    AMPCL_KARG_UINT(pq),
+	    AMPCL_KARG_UINT(s->n),
+	    AMPCL_KARG_UINT(ctx->profile.bn_contiguous),
+	    AMPCL_KARG_LOCAL(wg * sizeof(float)),
 	};
 	return ampcl_launch(ctx, kernel, 1, &global, &wg, AMPCL_NARGS(args), args, NULL);
 }
