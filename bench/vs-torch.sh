@@ -2,8 +2,9 @@
 # vs-torch.sh: ampcl's training step on the default OpenCL device against PyTorch on the host CPU
 # (bench/torch_bench.py), the same networks, widths and batch, alternated ROUNDS times per network
 # (ampcl first in odd rounds, PyTorch first in even ones) so that a machine's drift falls on
-# both; prints and writes a Markdown table of the median images/s, the median of the rounds'
-# ratios with their range, and both processes' peak RSS, plus every round as CSV.
+# both; prints and writes a Markdown table of each program's median images/s with its range,
+# the median of the rounds' ratios with their range, and both processes' peak RSS (and names the
+# networks whose rounds' ratios lie more than 25% apart), plus every round as CSV.
 #   [ROUNDS=3] [BATCH=128] [THREADS=nproc] [OUT=bench/results/NAME] \
 #   bench/vs-torch.sh [path/to/ampcl] [MODEL:WIDTH:STEPS ...]
 #   (default: resnet18:16:5 resnet18:64:3 resnet34:16:5 resnet34:64:2 vgg19:16:5 vgg19:64:2;
@@ -60,8 +61,9 @@ done
 table=$("$py" - "$csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-print("| network | rounds | ampcl img/s (median) | PyTorch img/s (median) | ratio (median of rounds) | ratio range | ampcl peak RSS | PyTorch peak RSS |")
+print("| network | rounds | ampcl img/s, median (range) | PyTorch img/s, median (range) | ratio (median of rounds) | ratio range | ampcl peak RSS | PyTorch peak RSS |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
+wide = []
 seen = []
 for r in rows:
     k = (r["network"], r["width"])
@@ -71,10 +73,19 @@ for net, width in seen:
     rs = [r for r in rows if (r["network"], r["width"]) == (net, width)]
     f = lambda key: [float(r[key]) for r in rs]
     ratio = f("ratio")
-    print(f"| {net} width {width} | {len(rs)} | {statistics.median(f('ampcl_img_s')):.1f} | "
-          f"{statistics.median(f('torch_img_s')):.1f} | {statistics.median(ratio):.2f} | "
+    rate = lambda key: (f"{statistics.median(f(key)):.1f} "
+                        f"({min(f(key)):.1f}–{max(f(key)):.1f})")
+    print(f"| {net} width {width} | {len(rs)} | {rate('ampcl_img_s')} | "
+          f"{rate('torch_img_s')} | {statistics.median(ratio):.2f} | "
           f"{min(ratio):.2f}–{max(ratio):.2f} | {max(f('ampcl_rss_mib')):.0f} MiB | "
           f"{max(f('torch_rss_mib')):.0f} MiB |")
+    if len(rs) > 1 and max(ratio) > 1.25 * min(ratio):
+        wide.append(f"{net} width {width}")
+if wide:
+    print()
+    print(f"The rounds' ratios lie more than 25% apart for {', '.join(wide)}: the machine's "
+          "load changed during the run. More rounds (ROUNDS=5 or more) or an idle machine "
+          "narrow the range; the img/s ranges show whose rate moved.")
 PY
 )
 head="$(date -u +%Y-%m-%d), commit $commit, device: $device; PyTorch $torch_version on $threads threads; batch $batch, $rounds alternating rounds"
