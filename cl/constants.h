@@ -4,7 +4,9 @@
 #define AMPCL_KERNEL_CONSTANTS_H
 
 #define AMPCL_ELT_VEC 4  /* elements per work-item of the element-wise kernels (a float4) */
-#define AMPCL_BN_VEC 16  /* floats per load of cl/bn.cl: an AVX-512 register */
+/* floats per load of the per-channel reductions (cl/bn.cl, conv.cl's bias gradient): an AVX-512
+ * register */
+#define AMPCL_BN_VEC 16
 #define AMPCL_POOL_VEC 4 /* windows or elements per block of the row-wise pooling kernels */
 
 #endif
